@@ -1,0 +1,104 @@
+/*
+ * config.h - ringwatchd's configuration: the INI file of ringwatchd.conf(5).
+ *
+ * config_load() reads a file, config_load_string() a buffer (for tests and the
+ * fuzzer); both validate everything a running daemon would trip over later
+ * (unknown keys and sections, bad values, a master without an address,
+ * unreadable password or token files) and report the first problem as
+ * "FILE:LINE: KEY: REASON".  Secrets read from the file or from password
+ * files are kept in the struct but never appear in an error text.
+ */
+#ifndef RINGWATCHD_CONFIG_H
+#define RINGWATCHD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum rw_ssl_mode {
+	RW_SSL_DISABLED,
+	RW_SSL_PREFERRED,
+	RW_SSL_REQUIRED,
+	RW_SSL_VERIFY_CA,
+	RW_SSL_VERIFY_IDENTITY,
+};
+
+struct rw_master_config {
+	char *name;          /* from [master.NAME] */
+	unsigned line;       /* line of the section header */
+	char *host;          /* NULL when socket is used */
+	unsigned port;       /* 3306 unless set */
+	char *socket;        /* NULL when host is used */
+	char *user;
+	char *password;      /* secret: never logged or printed */
+	char *password_file; /* absolute path, or NULL */
+	enum rw_ssl_mode ssl_mode;
+	char *ssl_ca;
+	char *ssl_cert;
+	char *ssl_key;
+};
+
+struct rw_config {
+	char *path; /* the file it came from */
+
+	/* [ringwatchd] */
+	char *listen;          /* as written: "127.0.0.1:9477", "[::1]:9477" */
+	char *listen_host;     /* "127.0.0.1", "::1" */
+	unsigned listen_port;  /* 0 picks a free port (tests) */
+	char *state_dir;       /* absolute path */
+	uint32_t server_id;    /* replica server_id registered on the masters */
+	char *auth_token_file; /* absolute path, or NULL */
+	char *auth_token;      /* secret read from auth_token_file, or NULL */
+	int log_level;         /* LOG_ERR..LOG_DEBUG (syslog numbers) */
+	double probe_interval; /* seconds between SQL probes of each master */
+
+	/* [master.NAME], in file order */
+	struct rw_master_config *masters;
+	size_t n_masters;
+
+	/* [gate] */
+	double gate_max_lag;
+	double gate_max_trx_age;
+	unsigned gate_max_open_conflicts;
+
+	/* [alerts] */
+	char *alertmanager_url;
+	char *webhook_url;
+};
+
+struct config_error {
+	char file[256];
+	unsigned line; /* 0 when no line applies */
+	char key[64];
+	char reason[256];
+	char message[640]; /* "FILE:LINE: KEY: REASON" */
+};
+
+/*
+ * Load and validate the configuration at path.  Returns 0 and fills *out, or
+ * -1 with *err describing the first problem (out untouched).  Relative paths
+ * inside the file are taken relative to the file's directory.
+ */
+int config_load(const char *path, struct rw_config *out, struct config_error *err)
+	__attribute__((warn_unused_result));
+
+/*
+ * Same, from a NUL-terminated buffer; name stands for the file in errors and
+ * is the base for relative paths (its directory).
+ */
+int config_load_string(const char *name, const char *text, struct rw_config *out,
+		       struct config_error *err) __attribute__((warn_unused_result));
+
+/* Release everything held by cfg (secrets are wiped first). */
+void config_free(struct rw_config *cfg);
+
+/* Find a master by name, or NULL. */
+const struct rw_master_config *config_master(const struct rw_config *cfg, const char *name);
+
+/* "disabled", "preferred", ... */
+const char *config_ssl_mode_name(enum rw_ssl_mode mode);
+
+/* "error", "warning", "info", "debug" for a syslog level. */
+const char *config_log_level_name(int level);
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * daemon.h - the state of one ringwatchd process, owned by the event loop.
+ */
+#ifndef RINGWATCHD_DAEMON_H
+#define RINGWATCHD_DAEMON_H
+
+#include "config.h"
+
+struct event_base;
+struct event;
+struct http_server;
+
+struct rwd {
+	struct event_base *base;
+	const char *config_path;
+	struct rw_config cfg; /* the running configuration */
+	struct http_server *http;
+	struct event *sig_term;
+	struct event *sig_int;
+	struct event *sig_hup;
+	double started;    /* monotonic seconds at start */
+	unsigned reloads;  /* successful reloads */
+	unsigned reload_failures;
+};
+
+/* Monotonic clock in seconds. */
+double rwd_now(void);
+
+#endif

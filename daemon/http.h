@@ -1,0 +1,89 @@
+/*
+ * http.h - the HTTP server: libmicrohttpd driven by the daemon's libevent loop.
+ *
+ * libmicrohttpd runs without threads of its own (external epoll mode); its
+ * epoll descriptor is watched by libevent, so every handler runs on the loop
+ * thread and reads the daemon's state without locks.  Requests are matched
+ * against a route table; a path that exists with another method gets 405, an
+ * unknown path 404, a body over HTTP_MAX_BODY 413, all as JSON errors.
+ */
+#ifndef RINGWATCHD_HTTP_H
+#define RINGWATCHD_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct MHD_Connection;
+struct http_server;
+
+#define HTTP_MAX_BODY (1024 * 1024)
+
+struct http_request {
+	const char *method; /* HEAD is handled as GET */
+	const char *path;
+	uint64_t id;        /* value of the route's {id} segment, if it has one */
+	const char *body;   /* NUL-terminated; "" without a body */
+	size_t body_len;
+	struct MHD_Connection *conn;
+};
+
+struct http_response {
+	unsigned status;
+	const char *content_type;
+	char *body; /* malloc'd; owned by the response */
+	size_t len;
+	const char *allow; /* Allow header for 405, or NULL */
+};
+
+/* A handler fills resp; ctx is the pointer given to http_server_start(). */
+typedef void (*http_handler_fn)(void *ctx, const struct http_request *req,
+				struct http_response *resp);
+
+/*
+ * One route: method, a path pattern whose segments are literal or "{id}"
+ * (a decimal number up to 2^64-1), and the handler.  Tables end with a
+ * NULL method.
+ */
+struct http_route {
+	const char *method;
+	const char *pattern;
+	http_handler_fn handler;
+};
+
+/*
+ * Listen on host:port (port 0: any free port) and serve routes from base.
+ * Returns NULL with a reason in err on failure.
+ */
+struct http_server *http_server_start(struct event_base *base, const char *host, unsigned port,
+				      const struct http_route *routes, void *ctx, char *err,
+				      size_t errlen);
+
+/* The port actually bound. */
+unsigned http_server_port(const struct http_server *srv);
+
+/* Stop listening, close every connection, free srv.  NULL is fine. */
+void http_server_free(struct http_server *srv);
+
+/* Request helpers: a query argument or header value, NULL when absent. */
+const char *http_query(const struct http_request *req, const char *key);
+const char *http_header(const struct http_request *req, const char *name);
+
+/* Response helpers. */
+void http_reply_text(struct http_response *resp, unsigned status, const char *content_type,
+		     const char *text);
+/* Takes ownership of value (a json_t reference is stolen). */
+void http_reply_json(struct http_response *resp, unsigned status, json_t *value);
+/* {"error": "..."} with status. */
+void http_reply_error(struct http_response *resp, unsigned status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Match path against pattern; on success returns true and stores the {id}
+ * value (0 when the pattern has none).  Exposed for tests.
+ */
+bool http_route_match(const char *pattern, const char *path, uint64_t *id);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * ringwatch.c - the command-line client: a thin client of ringwatchd's HTTP
+ * API plus offline tools that run the library directly.
+ */
+#include "build_config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+enum {
+	EXIT_OK = 0,
+	EXIT_NO = 1,
+	EXIT_USAGE = 2,
+};
+
+typedef int (*command_fn)(int argc, char **argv);
+
+struct command {
+	const char *name;
+	const char *synopsis;
+	command_fn run; /* NULL: not built yet */
+};
+
+static const struct command commands[] = {
+	{ "status", "status [--url URL] [--json]", NULL },
+	{ "conflicts", "conflicts [--url URL] [--json]", NULL },
+	{ "gate", "gate [--url URL] [--max-lag SECONDS] [--json]", NULL },
+	{ "check-ddl", "check-ddl [SQL | -f FILE]", NULL },
+	{ "dump", "dump FILE...", NULL },
+	{ "analyze", "analyze --master NAME=FILE[,FILE...] --master NAME=FILE[,FILE...]", NULL },
+	{ "repair", "repair ID [--prefer NAME]", NULL },
+	{ NULL, NULL, NULL },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: ringwatch COMMAND [OPTIONS]\n\ncommands:\n");
+	for (const struct command *c = commands; c->name != NULL; c++)
+		fprintf(out, "  ringwatch %s\n", c->synopsis);
+	fprintf(out, "\n  ringwatch --version\n");
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("ringwatch %s\n", PACKAGE_VERSION);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	for (c = commands; c->name != NULL; c++) {
+		if (strcmp(c->name, argv[1]) != 0)
+			continue;
+		if (c->run == NULL) {
+			fprintf(stderr, "ringwatch: '%s' is not built yet in this version\n",
+				c->name);
+			return EXIT_USAGE;
+		}
+		return c->run(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "ringwatch: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

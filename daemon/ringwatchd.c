@@ -1,0 +1,267 @@
+/*
+ * ringwatchd.c - the daemon's main: options, start-up, signals, shutdown.
+ *
+ * Everything runs on one libevent loop.  Start-up happens in the order
+ * config -> state dir -> loop -> HTTP -> signals -> READY; shutdown undoes it
+ * in reverse.  SIGHUP reloads the configuration; a file that does not
+ * validate is logged and the running configuration stays.
+ */
+#include "daemon.h"
+
+#include "api.h"
+#include "build_config.h"
+#include "http.h"
+#include "log.h"
+#include "notify.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define DEFAULT_CONFIG "/etc/ringwatch/ringwatchd.conf"
+
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILURE_FOUND = 1,
+	EXIT_USAGE = 2,
+};
+
+double rwd_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: ringwatchd [-c FILE] [--check-config] [--version]\n"
+		     "  -c, --config FILE   configuration (default " DEFAULT_CONFIG ")\n"
+		     "      --check-config  validate the configuration and exit\n"
+		     "      --version       print the version and exit\n");
+}
+
+/* mkdir -p with mode 0750 for what it creates. */
+static int make_dirs(const char *path)
+{
+	char buf[4096];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0750) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, 0750) != 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static void log_masters(const struct rw_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_masters; i++) {
+		const struct rw_master_config *m = &cfg->masters[i];
+		if (m->host != NULL)
+			log_info("master %s: %s@%s:%u, ssl_mode=%s", m->name, m->user, m->host,
+				 m->port, config_ssl_mode_name(m->ssl_mode));
+		else
+			log_info("master %s: %s@%s, ssl_mode=%s", m->name, m->user, m->socket,
+				 config_ssl_mode_name(m->ssl_mode));
+	}
+}
+
+/*
+ * Swap in a new configuration.  What needs a restart (the listening address,
+ * state_dir) keeps its running value and says so.
+ */
+static void apply_reload(struct rwd *d, struct rw_config *fresh)
+{
+	if (strcmp(fresh->listen, d->cfg.listen) != 0) {
+		log_warn("reload: listen changed from %s to %s; it takes effect after a restart",
+			 d->cfg.listen, fresh->listen);
+		char *tmp = fresh->listen;
+		fresh->listen = d->cfg.listen;
+		d->cfg.listen = tmp;
+		tmp = fresh->listen_host;
+		fresh->listen_host = d->cfg.listen_host;
+		d->cfg.listen_host = tmp;
+		fresh->listen_port = d->cfg.listen_port;
+	}
+	if (strcmp(fresh->state_dir, d->cfg.state_dir) != 0) {
+		log_warn("reload: state_dir changed from %s to %s; it takes effect after a restart",
+			 d->cfg.state_dir, fresh->state_dir);
+		char *tmp = fresh->state_dir;
+		fresh->state_dir = d->cfg.state_dir;
+		d->cfg.state_dir = tmp;
+	}
+	config_free(&d->cfg);
+	d->cfg = *fresh;
+	log_set_level(d->cfg.log_level);
+}
+
+static void reload(struct rwd *d)
+{
+	struct rw_config fresh;
+	struct config_error err;
+
+	notify_reloading();
+	log_info("reload: reading %s", d->config_path);
+	if (config_load(d->config_path, &fresh, &err) != 0) {
+		d->reload_failures++;
+		log_error("reload failed: %s; keeping the running configuration", err.message);
+	} else {
+		apply_reload(d, &fresh);
+		d->reloads++;
+		log_info("reload: done, %zu masters", d->cfg.n_masters);
+		log_masters(&d->cfg);
+	}
+	notify_ready();
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct rwd *d = arg;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		reload(d);
+		return;
+	}
+	log_info("received %s, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	notify_stopping();
+	event_base_loopbreak(d->base);
+}
+
+static int add_signal(struct rwd *d, struct event **slot, int sig)
+{
+	*slot = evsignal_new(d->base, sig, on_signal, d);
+	return *slot == NULL || evsignal_add(*slot, NULL) != 0 ? -1 : 0;
+}
+
+static int start(struct rwd *d)
+{
+	char err[256];
+
+	if (make_dirs(d->cfg.state_dir) != 0) {
+		log_error("state_dir %s: %s", d->cfg.state_dir, strerror(errno));
+		return -1;
+	}
+	d->base = event_base_new();
+	if (d->base == NULL) {
+		log_error("cannot create the event loop");
+		return -1;
+	}
+	d->http = http_server_start(d->base, d->cfg.listen_host, d->cfg.listen_port, api_routes,
+				    d, err, sizeof(err));
+	if (d->http == NULL) {
+		log_error("http: %s", err);
+		return -1;
+	}
+	if (add_signal(d, &d->sig_term, SIGTERM) != 0 || add_signal(d, &d->sig_int, SIGINT) != 0 ||
+	    add_signal(d, &d->sig_hup, SIGHUP) != 0) {
+		log_error("cannot install signal handlers");
+		return -1;
+	}
+	log_info("listening on http://%s%s%s:%u/", strchr(d->cfg.listen_host, ':') ? "[" : "",
+		 d->cfg.listen_host, strchr(d->cfg.listen_host, ':') ? "]" : "",
+		 http_server_port(d->http));
+	return 0;
+}
+
+static void stop(struct rwd *d)
+{
+	if (d->sig_hup != NULL)
+		event_free(d->sig_hup);
+	if (d->sig_int != NULL)
+		event_free(d->sig_int);
+	if (d->sig_term != NULL)
+		event_free(d->sig_term);
+	http_server_free(d->http);
+	if (d->base != NULL)
+		event_base_free(d->base);
+	config_free(&d->cfg);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct rwd d;
+	struct config_error err;
+	bool check_only = false;
+	int c;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	d.config_path = DEFAULT_CONFIG;
+	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'C':
+			check_only = true;
+			break;
+		case 'V':
+			printf("ringwatchd %s\n", PACKAGE_VERSION);
+			return EXIT_OK;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "ringwatchd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (config_load(d.config_path, &d.cfg, &err) != 0) {
+		fprintf(stderr, "ringwatchd: %s\n", err.message);
+		return EXIT_USAGE;
+	}
+	if (check_only) {
+		printf("%s: configuration OK, %zu masters\n", d.config_path, d.cfg.n_masters);
+		config_free(&d.cfg);
+		return EXIT_OK;
+	}
+
+	log_set_level(d.cfg.log_level);
+	signal(SIGPIPE, SIG_IGN);
+	d.started = rwd_now();
+	log_info("ringwatchd %s starting with %s", PACKAGE_VERSION, d.config_path);
+	log_masters(&d.cfg);
+	if (start(&d) != 0) {
+		stop(&d);
+		return EXIT_USAGE;
+	}
+	notify_ready();
+	rc = event_base_dispatch(d.base);
+	stop(&d);
+	if (rc < 0) {
+		log_error("event loop failed");
+		return EXIT_FAILURE_FOUND;
+	}
+	log_info("stopped");
+	return EXIT_OK;
+}
