@@ -1,0 +1,111 @@
+#!/bin/sh
+# ringwatchd as a process: options, /healthz, errors for bad requests,
+# SIGHUP reloads (a broken file keeps the running configuration), SIGTERM
+# and SIGINT stop cleanly, secrets never reach the log or the process title.
+set -u
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
+t_need curl
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/rw-daemon.XXXXXX")
+RWD_PID=
+cleanup() {
+    [ -z "$RWD_PID" ] || kill -9 "$RWD_PID" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+printf 'pw-in-file-7731\n' > "$work/west.password"
+write_conf() {
+    cat > "$work/rw.conf" <<CONF
+[ringwatchd]
+listen = 127.0.0.1:0
+state_dir = state
+log_level = ${1:-info}
+
+[master.west]
+host = 127.0.0.1
+port = 1
+user = ringwatch
+password_file = west.password
+
+[master.east]
+host = 127.0.0.1
+port = 2
+user = ringwatch
+password = pw-inline-5521
+CONF
+}
+write_conf
+
+# --- options -------------------------------------------------------------
+out=$("$RINGWATCHD" --version); rc=$?
+t_is "--version exits 0" "$rc" 0
+t_ok "--version prints the version" sh -c "echo '$out' | grep -Eq '^ringwatchd [0-9]+\.[0-9]+\.[0-9]+'"
+"$RINGWATCHD" --bogus >/dev/null 2>&1; t_is "unknown option exits 2" "$?" 2
+"$RINGWATCHD" -c "$work/missing.conf" 2>"$work/err"; rc=$?
+t_is "missing config exits 2" "$rc" 2
+t_ok "missing config is named" grep -q "missing.conf:0: config: cannot open" "$work/err"
+"$RINGWATCHD" --check-config -c "$work/rw.conf" >"$work/out" 2>&1; rc=$?
+t_is "--check-config on a good file exits 0" "$rc" 0
+t_ok "--check-config prints no secret" sh -c "! grep -q 'pw-' '$work/out'"
+
+# --- serving -------------------------------------------------------------
+t_ok "daemon starts" rwd_start "$work/rw.conf" "$work/log"
+t_ok "state_dir created" test -d "$work/state"
+t_is "GET /healthz" "$(curl -s "$RWD_URL/healthz")" "ok"
+t_is "/healthz status" "$(curl -s -o /dev/null -w '%{http_code}' "$RWD_URL/healthz")" 200
+t_is "HEAD /healthz" "$(curl -s -I -o /dev/null -w '%{http_code}' "$RWD_URL/healthz")" 200
+t_is "unknown path 404" "$(curl -s -o /dev/null -w '%{http_code}' "$RWD_URL/nope")" 404
+t_is "404 body is JSON" "$(curl -s "$RWD_URL/nope")" '{"error":"no such endpoint"}'
+t_is "wrong method 405" "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$RWD_URL/healthz")" 405
+head -c 1100000 /dev/zero | tr '\0' 'a' > "$work/big"
+t_is "oversized body 413" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary @"$work/big" "$RWD_URL/healthz")" 413
+long=$(head -c 100000 /dev/zero | tr '\0' 'x')
+code=$(curl -s -o /dev/null -w '%{http_code}' "$RWD_URL/$long")
+t_ok "very long URL is refused, not served ($code)" sh -c "[ '$code' -ge 400 ] && [ '$code' -lt 500 ]"
+# raw garbage and a half-sent request must not hurt the daemon
+host=${RWD_URL#http://}
+if command -v timeout >/dev/null 2>&1; then
+    printf '\001\002GARBAGE\r\n\r\n' | timeout 5 curl -s "telnet://$host" >/dev/null 2>&1
+    printf 'GET /healthz HTTP/1.1\r\nHost: x\r\n' | timeout 2 curl -s "telnet://$host" >/dev/null 2>&1
+fi
+t_is "still serving after hostile input" "$(curl -s "$RWD_URL/healthz")" "ok"
+
+# --- reload ----------------------------------------------------------------
+echo "[master.broken" >> "$work/rw.conf"
+kill -HUP "$RWD_PID"
+t_ok "a broken reload is logged with file and line" \
+    wait_for 5 grep -q "reload failed: $work/rw.conf:17: syntax" "$work/log"
+t_ok "and the running configuration is kept" grep -q "keeping the running configuration" "$work/log"
+t_is "still serving after a broken reload" "$(curl -s "$RWD_URL/healthz")" "ok"
+write_conf debug
+kill -HUP "$RWD_PID"
+t_ok "a good reload is applied" wait_for 5 grep -q "reload: done, 2 masters" "$work/log"
+t_is "still serving after a good reload" "$(curl -s "$RWD_URL/healthz")" "ok"
+curl -s "$RWD_URL/healthz" >/dev/null
+t_ok "the reloaded log_level is in force" wait_for 5 grep -q "debug: http: GET /healthz" "$work/log"
+
+# --- secrets -------------------------------------------------------------
+t_ok "no password in the log" sh -c "! grep -q 'pw-in' '$work/log'"
+t_ok "no password in the process title" sh -c "! tr '\0' ' ' < /proc/$RWD_PID/cmdline | grep -q 'pw-'"
+
+# --- stop ------------------------------------------------------------------
+kill -TERM "$RWD_PID"
+wait "$RWD_PID"; rc=$?
+t_is "SIGTERM exits 0" "$rc" 0
+t_ok "stop is logged" grep -q "received SIGTERM, stopping" "$work/log"
+RWD_PID=
+write_conf
+t_ok "daemon starts again" rwd_start "$work/rw.conf" "$work/log2"
+kill -INT "$RWD_PID"
+wait "$RWD_PID"; rc=$?
+t_is "SIGINT exits 0" "$rc" 0
+RWD_PID=
+
+# --- the CLI skeleton --------------------------------------------------------
+"$RINGWATCH" --version >/dev/null; t_is "ringwatch --version exits 0" "$?" 0
+"$RINGWATCH" frobnicate 2>/dev/null; t_is "unknown subcommand exits 2" "$?" 2
+"$RINGWATCH" 2>/dev/null; t_is "no subcommand exits 2" "$?" 2
+
+t_done

@@ -1,0 +1,121 @@
+/*
+ * test_config.c - configuration values land where they should.
+ * (Error texts are covered by the golden cases in tests/config/.)
+ */
+#include "../../daemon/config.h"
+
+#include "../tap.h"
+
+#include <stdlib.h>
+#include <syslog.h>
+#include <unistd.h>
+
+static const char two_masters[] = "[master.west]\nhost = 127.0.0.1\nuser = rw\npassword = a\n"
+				  "[master.east]\nhost = ::1\nport = 3307\nuser = rw\npassword = b\n";
+
+static void test_defaults(void)
+{
+	struct rw_config cfg;
+	struct config_error err;
+
+	ok(config_load_string("/etc/ringwatch/x.conf", two_masters, &cfg, &err) == 0,
+	   "two masters load");
+	is_str(cfg.listen, "127.0.0.1:9477", "listen default");
+	is_str(cfg.listen_host, "127.0.0.1", "listen host default");
+	is_int(cfg.listen_port, 9477, "listen port default");
+	is_str(cfg.state_dir, "/var/lib/ringwatch", "state_dir default");
+	is_int(cfg.server_id, 4242001, "server_id default");
+	ok(cfg.auth_token_file == NULL && cfg.auth_token == NULL, "no token by default");
+	ok(cfg.gate_max_lag == 5.0, "max_lag default 5");
+	ok(cfg.gate_max_trx_age == 60.0, "max_trx_age default 60");
+	is_int(cfg.gate_max_open_conflicts, 0, "max_open_conflicts default 0");
+	ok(cfg.alertmanager_url == NULL && cfg.webhook_url == NULL, "no alert targets");
+	is_int(cfg.log_level, LOG_INFO, "log_level default info");
+	is_int(cfg.n_masters, 2, "two masters");
+	is_str(cfg.masters[0].name, "west", "file order kept (0)");
+	is_str(cfg.masters[1].name, "east", "file order kept (1)");
+	is_int(cfg.masters[0].port, 3306, "port default 3306");
+	is_int(cfg.masters[1].port, 3307, "port set");
+	is_int(cfg.masters[0].ssl_mode, RW_SSL_PREFERRED, "ssl_mode default preferred");
+	is_str(cfg.masters[1].host, "::1", "host kept as written");
+	is_int(cfg.masters[0].line, 1, "section line recorded");
+	is_int(cfg.masters[1].line, 5, "second section line recorded");
+	ok(config_master(&cfg, "east") == &cfg.masters[1], "lookup by name");
+	ok(config_master(&cfg, "nope") == NULL, "unknown name");
+	config_free(&cfg);
+}
+
+static void test_values(void)
+{
+	char dir[] = "/tmp/rw-test-config.XXXXXX";
+	char path[256], pwfile[256];
+	struct rw_config cfg;
+	struct config_error err;
+	FILE *fp;
+	static const char text[] =
+		"[ringwatchd]\nlisten = [::1]:0\nstate_dir = st\nserver_id = 4294967295\n"
+		"probe_interval = 0.25\nlog_level = Debug\n"
+		"[master.a]\nsocket = sock/m.sock\nuser = u\npassword_file = pw\n"
+		"ssl_mode = VERIFY_CA\nssl_ca = /etc/ca.pem\n"
+		"[master.b]\nhost = h\nuser = u\npassword = p ; inline comment\n"
+		"[gate]\nmax_lag = 0.5\nmax_open_conflicts = 7\n"
+		"[alerts]\nalertmanager_url = http://127.0.0.1:9093\nwebhook_url =\n";
+
+	ok(mkdtemp(dir) != NULL, "temp dir");
+	snprintf(pwfile, sizeof(pwfile), "%s/pw", dir);
+	fp = fopen(pwfile, "w");
+	fputs("s3cret value\r\nsecond line ignored\n", fp);
+	fclose(fp);
+	snprintf(path, sizeof(path), "%s/rw.conf", dir);
+	ok(config_load_string(path, text, &cfg, &err) == 0, "full file loads");
+	is_str(cfg.listen_host, "::1", "IPv6 listen host");
+	is_int(cfg.listen_port, 0, "port 0 allowed for listen");
+	ok(strncmp(cfg.state_dir, "/tmp/", 5) == 0 && strstr(cfg.state_dir, "/st") != NULL,
+	   "relative state_dir resolved against the file's directory (%s)", cfg.state_dir);
+	is_int(cfg.server_id, 4294967295u, "largest server_id");
+	ok(cfg.probe_interval == 0.25, "fractional seconds");
+	is_int(cfg.log_level, LOG_DEBUG, "log level, case-insensitive");
+	ok(strstr(cfg.masters[0].socket, "/sock/m.sock") != NULL, "socket path resolved");
+	ok(cfg.masters[0].host == NULL, "no host with socket");
+	is_str(cfg.masters[0].password, "s3cret value", "password from file, first line only");
+	is_int(cfg.masters[0].ssl_mode, RW_SSL_VERIFY_CA, "ssl_mode case-insensitive");
+	is_str(cfg.masters[0].ssl_ca, "/etc/ca.pem", "absolute path kept");
+	is_str(cfg.masters[1].password, "p", "inline comment stripped from value");
+	ok(cfg.gate_max_lag == 0.5, "max_lag");
+	is_int(cfg.gate_max_open_conflicts, 7, "max_open_conflicts");
+	is_str(cfg.alertmanager_url, "http://127.0.0.1:9093", "alertmanager_url");
+	ok(cfg.webhook_url == NULL, "empty URL means unset");
+	is_str(config_ssl_mode_name(cfg.masters[0].ssl_mode), "verify_ca", "ssl mode name");
+	is_str(config_log_level_name(cfg.log_level), "debug", "log level name");
+	config_free(&cfg);
+	unlink(pwfile);
+	rmdir(dir);
+}
+
+static void test_error_leaves_output(void)
+{
+	struct rw_config cfg;
+	struct config_error err;
+
+	memset(&cfg, 0x5a, sizeof(cfg));
+	ok(config_load_string("x.conf", "[ringwatchd]\nbogus = 1\n", &cfg, &err) != 0,
+	   "unknown key fails");
+	is_int(err.line, 2, "error line");
+	is_str(err.key, "bogus", "error key");
+	is_str(err.file, "x.conf", "error file");
+	is_str(err.message, "x.conf:2: bogus: unknown key in [ringwatchd]", "error message");
+	ok(((unsigned char *)&cfg)[0] == 0x5a && ((unsigned char *)&cfg)[sizeof(cfg) - 1] == 0x5a,
+	   "output untouched on failure");
+	ok(config_load_string("x.conf", "", &cfg, NULL) != 0, "empty file fails, NULL err ok");
+	ok(config_load("/nonexistent/ringwatchd.conf", &cfg, &err) != 0, "missing file fails");
+	is_str(err.message, "/nonexistent/ringwatchd.conf:0: config: cannot open: No such file or directory",
+	       "missing file message");
+}
+
+int main(void)
+{
+	test_defaults();
+	test_values();
+	test_error_leaves_output();
+	return tap_done();
+}

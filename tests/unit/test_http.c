@@ -1,0 +1,182 @@
+/*
+ * test_http.c - route matching, and real requests against the server running
+ * in a libevent loop (a client thread speaks raw HTTP over loopback).
+ */
+#include "../../daemon/http.h"
+
+#include "../tap.h"
+
+#include <arpa/inet.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static void test_match(void)
+{
+	uint64_t id = 99;
+
+	ok(http_route_match("/healthz", "/healthz", &id) && id == 0, "literal match");
+	ok(!http_route_match("/healthz", "/healthz/", &id), "trailing slash differs");
+	ok(!http_route_match("/healthz", "/health", &id), "prefix is not a match");
+	ok(http_route_match("/v1/conflicts/{id}", "/v1/conflicts/42", &id) && id == 42, "id");
+	ok(http_route_match("/v1/conflicts/{id}/resolve", "/v1/conflicts/7/resolve", &id) &&
+		   id == 7,
+	   "id in the middle");
+	ok(!http_route_match("/v1/conflicts/{id}", "/v1/conflicts/", &id), "empty id");
+	ok(!http_route_match("/v1/conflicts/{id}", "/v1/conflicts/4x", &id), "id with letters");
+	ok(!http_route_match("/v1/conflicts/{id}", "/v1/conflicts/-1", &id), "negative id");
+	ok(http_route_match("/v1/conflicts/{id}", "/v1/conflicts/18446744073709551615", &id) &&
+		   id == UINT64_MAX,
+	   "largest id");
+	ok(!http_route_match("/v1/conflicts/{id}", "/v1/conflicts/18446744073709551616", &id),
+	   "id overflow rejected");
+}
+
+static void h_hello(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	(void)ctx;
+	(void)req;
+	http_reply_text(resp, 200, "text/plain", "hello");
+}
+
+static void h_echo(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	(void)ctx;
+	http_reply_json(resp, 200,
+			json_pack("{s:I,s:s%,s:s?}", "id", (json_int_t)req->id, "body", req->body,
+				  req->body_len, "q", http_query(req, "q")));
+}
+
+static const struct http_route routes[] = {
+	{ "GET", "/hello", h_hello },
+	{ "POST", "/echo/{id}", h_echo },
+	{ NULL, NULL, NULL },
+};
+
+struct client {
+	unsigned port;
+	int done_fd;
+	char answers[8][1024];
+};
+
+/* One request on a fresh connection; the answer (possibly cut) into out. */
+static void roundtrip(unsigned port, const char *req, size_t len, char *out, size_t outlen)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	size_t got = 0;
+	ssize_t n;
+
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	out[0] = '\0';
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		return;
+	}
+	(void)!write(fd, req, len);
+	shutdown(fd, SHUT_WR);
+	while (got + 1 < outlen && (n = read(fd, out + got, outlen - got - 1)) > 0)
+		got += (size_t)n;
+	out[got] = '\0';
+	close(fd);
+}
+
+static void *client_main(void *arg)
+{
+	struct client *c = arg;
+	static char big[HTTP_MAX_BODY + 4096];
+	const char *reqs[] = {
+		"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+		"GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+		"DELETE /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+		"POST /echo/12?q=a%20b HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+		"Connection: close\r\n\r\nhi\"\n!",
+		"GARBAGE\r\n\r\n",
+		"POST /echo/1 HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n"
+		"Connection: close\r\n\r\n",
+	};
+	size_t i;
+	int len;
+
+	for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++)
+		roundtrip(c->port, reqs[i], strlen(reqs[i]), c->answers[i], sizeof(c->answers[i]));
+	/* a chunked body over the limit, without Content-Length */
+	len = snprintf(big, sizeof(big),
+		       "POST /echo/1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+		       "Connection: close\r\n\r\n%x\r\n",
+		       HTTP_MAX_BODY + 1);
+	memset(big + len, 'a', HTTP_MAX_BODY + 1);
+	len += HTTP_MAX_BODY + 1;
+	len += snprintf(big + len, sizeof(big) - (size_t)len, "\r\n0\r\n\r\n");
+	roundtrip(c->port, big, (size_t)len, c->answers[6], sizeof(c->answers[6]));
+	/* still serving after all that */
+	roundtrip(c->port, reqs[0], strlen(reqs[0]), c->answers[7], sizeof(c->answers[7]));
+	(void)!write(c->done_fd, "x", 1);
+	return NULL;
+}
+
+static void on_done(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(arg);
+}
+
+static void test_server(void)
+{
+	struct event_base *base = event_base_new();
+	struct client c;
+	struct http_server *srv;
+	struct event *done;
+	pthread_t th;
+	char err[256];
+	int pipefd[2];
+
+	memset(&c, 0, sizeof(c));
+	srv = http_server_start(base, "127.0.0.1", 0, routes, NULL, err, sizeof(err));
+	ok(srv != NULL, "server starts on a free port (%s)", srv ? "ok" : err);
+	if (srv == NULL)
+		return;
+	ok(http_server_port(srv) != 0, "bound port known");
+	ok(pipe(pipefd) == 0, "pipe");
+	c.port = http_server_port(srv);
+	c.done_fd = pipefd[1];
+	done = event_new(base, pipefd[0], EV_READ, on_done, base);
+	event_add(done, NULL);
+	pthread_create(&th, NULL, client_main, &c);
+	event_base_dispatch(base);
+	pthread_join(th, NULL);
+
+	ok(strstr(c.answers[0], "200 OK") && strstr(c.answers[0], "\r\n\r\nhello"), "GET 200");
+	ok(strstr(c.answers[1], "404") && strstr(c.answers[1], "{\"error\":"), "unknown path 404");
+	ok(strstr(c.answers[2], "405") && strstr(c.answers[2], "Allow: GET, HEAD"),
+	   "wrong method 405 with Allow");
+	ok(strstr(c.answers[3], "200") &&
+		   strstr(c.answers[3], "{\"id\":12,\"body\":\"hi\\\"\\n!\",\"q\":\"a b\"}"),
+	   "POST body, id and query reach the handler");
+	ok(c.answers[4][0] == '\0' || strstr(c.answers[4], " 400 ") != NULL,
+	   "garbage request line: 400 or the connection closed");
+	ok(strstr(c.answers[5], "413") && strstr(c.answers[5], "{\"error\":"),
+	   "declared oversized body 413");
+	ok(strstr(c.answers[6], "413") != NULL, "chunked oversized body 413");
+	ok(strstr(c.answers[7], "200 OK") != NULL, "still serving afterwards");
+	for (int i = 0; i < 8; i++) {
+		if (i != 4 && strstr(c.answers[i], "HTTP/1.1") == NULL)
+			tap_diag("answer %d: %s", i, c.answers[i]);
+	}
+	event_free(done);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	http_server_free(srv);
+	event_base_free(base);
+}
+
+int main(void)
+{
+	test_match();
+	test_server();
+	return tap_done();
+}
