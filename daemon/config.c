@@ -33,18 +33,18 @@ enum section_kind {
 };
 
 enum key_type {
-	T_STRING,   /* non-empty string */
+	T_STRING,    /* non-empty string */
 	T_OPTSTRING, /* string; empty means unset */
-	T_PATH,     /* non-empty path, relative to the file's directory */
-	T_OPTPATH,  /* path; empty means unset */
-	T_SECRET,   /* string never echoed in errors */
+	T_PATH,      /* non-empty path, relative to the file's directory */
+	T_OPTPATH,   /* path; empty means unset */
+	T_SECRET,    /* string never echoed in errors */
 	T_PORT,
 	T_SERVER_ID,
-	T_COUNT,    /* unsigned integer, 0 allowed */
-	T_SECONDS,  /* positive number of seconds */
+	T_COUNT,   /* unsigned integer, 0 allowed */
+	T_SECONDS, /* positive number of seconds */
 	T_LISTEN,
 	T_SSL_MODE,
-	T_URL,      /* http(s) URL; empty means unset */
+	T_URL, /* http(s) URL; empty means unset */
 	T_LOG_LEVEL,
 };
 
@@ -52,7 +52,7 @@ struct key_def {
 	enum section_kind section;
 	const char *name;
 	enum key_type type;
-	size_t offset;  /* into struct rw_config, or struct rw_master_config */
+	size_t offset;   /* into struct rw_config, or struct rw_master_config */
 	const char *def; /* default as it would be written in the file, or NULL */
 };
 
@@ -100,11 +100,8 @@ static const struct {
 	const char *name;
 	int level;
 } log_levels[] = {
-	{ "error", LOG_ERR },
-	{ "warning", LOG_WARNING },
-	{ "notice", LOG_NOTICE },
-	{ "info", LOG_INFO },
-	{ "debug", LOG_DEBUG },
+	{ "error", LOG_ERR }, { "warning", LOG_WARNING }, { "notice", LOG_NOTICE },
+	{ "info", LOG_INFO }, { "debug", LOG_DEBUG },
 };
 
 /* Where a key was set, to report duplicates and to point post-checks at a line. */
@@ -137,7 +134,7 @@ struct parse_ctx {
 };
 
 static void set_error(struct parse_ctx *ctx, unsigned line, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static void set_error(struct parse_ctx *ctx, unsigned line, const char *key, const char *fmt, ...)
 {
@@ -326,7 +323,8 @@ static void set_value(struct parse_ctx *ctx, void *base, const struct key_def *d
 		return;
 	case T_PORT:
 		if (!parse_uint(value, 65535, &n) || n == 0)
-			set_error(ctx, line, def->name, "'%s' is not a port number (1-65535)", value);
+			set_error(ctx, line, def->name, "'%s' is not a port number (1-65535)",
+				  value);
 		else
 			*(unsigned *)target = (unsigned)n;
 		return;
@@ -345,8 +343,8 @@ static void set_value(struct parse_ctx *ctx, void *base, const struct key_def *d
 		return;
 	case T_SECONDS:
 		if (!parse_seconds(value, (double *)target))
-			set_error(ctx, line, def->name,
-				  "'%s' is not a positive number of seconds", value);
+			set_error(ctx, line, def->name, "'%s' is not a positive number of seconds",
+				  value);
 		return;
 	case T_LISTEN: {
 		char *host = NULL;

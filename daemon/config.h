@@ -24,11 +24,11 @@ enum rw_ssl_mode {
 };
 
 struct rw_master_config {
-	char *name;          /* from [master.NAME] */
-	unsigned line;       /* line of the section header */
-	char *host;          /* NULL when socket is used */
-	unsigned port;       /* 3306 unless set */
-	char *socket;        /* NULL when host is used */
+	char *name;    /* from [master.NAME] */
+	unsigned line; /* line of the section header */
+	char *host;    /* NULL when socket is used */
+	unsigned port; /* 3306 unless set */
+	char *socket;  /* NULL when host is used */
 	char *user;
 	char *password;      /* secret: never logged or printed */
 	char *password_file; /* absolute path, or NULL */
@@ -80,7 +80,7 @@ struct config_error {
  * inside the file are taken relative to the file's directory.
  */
 int config_load(const char *path, struct rw_config *out, struct config_error *err)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /*
  * Same, from a NUL-terminated buffer; name stands for the file in errors and

@@ -162,8 +162,7 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status, 
 }
 
 /* Route the finished request; 404 or 405 when nothing takes it. */
-static void dispatch(struct http_server *srv, struct http_request *req,
-		     struct http_response *resp)
+static void dispatch(struct http_server *srv, struct http_request *req, struct http_response *resp)
 {
 	static char allow[128];
 	const struct http_route *r;
@@ -180,8 +179,8 @@ static void dispatch(struct http_server *srv, struct http_request *req,
 			return;
 		}
 		path_known = true;
-		if (strstr(allow, r->method) == NULL && strlen(allow) + strlen(r->method) + 8 <
-								   sizeof(allow)) {
+		if (strstr(allow, r->method) == NULL &&
+		    strlen(allow) + strlen(r->method) + 8 < sizeof(allow)) {
 			if (allow[0] != '\0')
 				strcat(allow, ", ");
 			strcat(allow, r->method);
@@ -220,8 +219,8 @@ static bool append_body(struct request_state *rs, const char *data, size_t size)
 
 static bool declared_too_large(struct MHD_Connection *conn)
 {
-	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *cl =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	char *end;
 	unsigned long long n;
 
@@ -233,9 +232,8 @@ static bool declared_too_large(struct MHD_Connection *conn)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_data_size,
-				  void **con_cls)
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
 {
 	struct http_server *srv = cls;
 	struct request_state *rs = *con_cls;
@@ -328,8 +326,8 @@ static void on_ready(evutil_socket_t fd, short what, void *arg)
 	run_mhd(arg);
 }
 
-static int resolve(const char *host, unsigned port, struct sockaddr_storage *ss,
-		   char *err, size_t errlen)
+static int resolve(const char *host, unsigned port, struct sockaddr_storage *ss, char *err,
+		   size_t errlen)
 {
 	struct addrinfo hints, *res = NULL;
 	char service[8];
@@ -370,15 +368,13 @@ struct http_server *http_server_start(struct event_base *base, const char *host,
 	}
 	srv->routes = routes;
 	srv->ctx = ctx;
-	srv->mhd = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, srv,
-				    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-				    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
-				    MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
-				    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
-				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)15,
-				    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
-				    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+	srv->mhd = MHD_start_daemon(
+	    flags, (uint16_t)port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
+	    (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv, MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)15, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
 	if (srv->mhd == NULL) {
 		snprintf(err, errlen, "cannot listen on %s:%u: %s", host, port,
 			 errno != 0 ? strerror(errno) : "libmicrohttpd refused to start");

@@ -24,8 +24,8 @@ struct http_server;
 struct http_request {
 	const char *method; /* HEAD is handled as GET */
 	const char *path;
-	uint64_t id;        /* value of the route's {id} segment, if it has one */
-	const char *body;   /* NUL-terminated; "" without a body */
+	uint64_t id;      /* value of the route's {id} segment, if it has one */
+	const char *body; /* NUL-terminated; "" without a body */
 	size_t body_len;
 	struct MHD_Connection *conn;
 };
@@ -78,7 +78,7 @@ void http_reply_text(struct http_response *resp, unsigned status, const char *co
 void http_reply_json(struct http_response *resp, unsigned status, json_t *value);
 /* {"error": "..."} with status. */
 void http_reply_error(struct http_response *resp, unsigned status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * Match path against pattern; on success returns true and stores the {id}

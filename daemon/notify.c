@@ -35,7 +35,8 @@ void notify_reloading(void)
 	/* MONOTONIC_USEC lets systemd >= 253 (Type=notify-reload) match the reload */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
-		 (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+		 (unsigned long long)ts.tv_sec * 1000000ULL +
+		     (unsigned long long)ts.tv_nsec / 1000);
 	notify_send(msg);
 }
 

@@ -164,8 +164,8 @@ static int start(struct rwd *d)
 		log_error("cannot create the event loop");
 		return -1;
 	}
-	d->http = http_server_start(d->base, d->cfg.listen_host, d->cfg.listen_port, api_routes,
-				    d, err, sizeof(err));
+	d->http = http_server_start(d->base, d->cfg.listen_host, d->cfg.listen_port, api_routes, d,
+				    err, sizeof(err));
 	if (d->http == NULL) {
 		log_error("http: %s", err);
 		return -1;

@@ -17,7 +17,7 @@ static int tap_count;
 static int tap_failed;
 
 static inline int tap_ok(int cond, const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static inline int tap_ok(int cond, const char *file, int line, const char *fmt, ...)
 {
@@ -43,7 +43,7 @@ static inline int tap_ok(int cond, const char *file, int line, const char *fmt, 
 	do {                                                                                       \
 		long long g_ = (long long)(got), w_ = (long long)(want);                           \
 		if (!ok(g_ == w_, __VA_ARGS__))                                                    \
-			printf("#   got %lld, want %lld\n", g_, w_);                                   \
+			printf("#   got %lld, want %lld\n", g_, w_);                               \
 	} while (0)
 
 #define is_str(got, want, ...)                                                                     \

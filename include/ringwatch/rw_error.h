@@ -17,12 +17,12 @@
 
 enum rw_errcode {
 	RW_OK = 0,
-	RW_E_INVALID = -1,   /* the input breaks the format */
-	RW_E_TRUNCATED = -2, /* the input ends before the structure does */
-	RW_E_CHECKSUM = -3,  /* a checksum does not match */
+	RW_E_INVALID = -1,     /* the input breaks the format */
+	RW_E_TRUNCATED = -2,   /* the input ends before the structure does */
+	RW_E_CHECKSUM = -3,    /* a checksum does not match */
 	RW_E_UNSUPPORTED = -4, /* valid, but not something ringwatch reads */
-	RW_E_NOMEM = -5,     /* an allocation failed */
-	RW_E_LIMIT = -6,     /* the input exceeds a configured bound */
+	RW_E_NOMEM = -5,       /* an allocation failed */
+	RW_E_LIMIT = -6,       /* the input exceeds a configured bound */
 };
 
 typedef struct rw_error {
@@ -36,7 +36,7 @@ typedef struct rw_error {
  * "return rw_error_set(err, RW_E_TRUNCATED, off, "...", ...);".
  */
 int rw_error_set(rw_error *err, int code, int64_t offset, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* Reset err to "no error". */
 void rw_error_clear(rw_error *err);

@@ -10,8 +10,9 @@
 #include <syslog.h>
 #include <unistd.h>
 
-static const char two_masters[] = "[master.west]\nhost = 127.0.0.1\nuser = rw\npassword = a\n"
-				  "[master.east]\nhost = ::1\nport = 3307\nuser = rw\npassword = b\n";
+static const char two_masters[] =
+    "[master.west]\nhost = 127.0.0.1\nuser = rw\npassword = a\n"
+    "[master.east]\nhost = ::1\nport = 3307\nuser = rw\npassword = b\n";
 
 static void test_defaults(void)
 {
@@ -53,13 +54,13 @@ static void test_values(void)
 	struct config_error err;
 	FILE *fp;
 	static const char text[] =
-		"[ringwatchd]\nlisten = [::1]:0\nstate_dir = st\nserver_id = 4294967295\n"
-		"probe_interval = 0.25\nlog_level = Debug\n"
-		"[master.a]\nsocket = sock/m.sock\nuser = u\npassword_file = pw\n"
-		"ssl_mode = VERIFY_CA\nssl_ca = /etc/ca.pem\n"
-		"[master.b]\nhost = h\nuser = u\npassword = p ; inline comment\n"
-		"[gate]\nmax_lag = 0.5\nmax_open_conflicts = 7\n"
-		"[alerts]\nalertmanager_url = http://127.0.0.1:9093\nwebhook_url =\n";
+	    "[ringwatchd]\nlisten = [::1]:0\nstate_dir = st\nserver_id = 4294967295\n"
+	    "probe_interval = 0.25\nlog_level = Debug\n"
+	    "[master.a]\nsocket = sock/m.sock\nuser = u\npassword_file = pw\n"
+	    "ssl_mode = VERIFY_CA\nssl_ca = /etc/ca.pem\n"
+	    "[master.b]\nhost = h\nuser = u\npassword = p ; inline comment\n"
+	    "[gate]\nmax_lag = 0.5\nmax_open_conflicts = 7\n"
+	    "[alerts]\nalertmanager_url = http://127.0.0.1:9093\nwebhook_url =\n";
 
 	ok(mkdtemp(dir) != NULL, "temp dir");
 	snprintf(pwfile, sizeof(pwfile), "%s/pw", dir);
@@ -108,7 +109,8 @@ static void test_error_leaves_output(void)
 	   "output untouched on failure");
 	ok(config_load_string("x.conf", "", &cfg, NULL) != 0, "empty file fails, NULL err ok");
 	ok(config_load("/nonexistent/ringwatchd.conf", &cfg, &err) != 0, "missing file fails");
-	is_str(err.message, "/nonexistent/ringwatchd.conf:0: config: cannot open: No such file or directory",
+	is_str(err.message,
+	       "/nonexistent/ringwatchd.conf:0: config: cannot open: No such file or directory",
 	       "missing file message");
 }
 

@@ -23,13 +23,13 @@ static void test_match(void)
 	ok(!http_route_match("/healthz", "/health", &id), "prefix is not a match");
 	ok(http_route_match("/v1/conflicts/{id}", "/v1/conflicts/42", &id) && id == 42, "id");
 	ok(http_route_match("/v1/conflicts/{id}/resolve", "/v1/conflicts/7/resolve", &id) &&
-		   id == 7,
+	       id == 7,
 	   "id in the middle");
 	ok(!http_route_match("/v1/conflicts/{id}", "/v1/conflicts/", &id), "empty id");
 	ok(!http_route_match("/v1/conflicts/{id}", "/v1/conflicts/4x", &id), "id with letters");
 	ok(!http_route_match("/v1/conflicts/{id}", "/v1/conflicts/-1", &id), "negative id");
 	ok(http_route_match("/v1/conflicts/{id}", "/v1/conflicts/18446744073709551615", &id) &&
-		   id == UINT64_MAX,
+	       id == UINT64_MAX,
 	   "largest id");
 	ok(!http_route_match("/v1/conflicts/{id}", "/v1/conflicts/18446744073709551616", &id),
 	   "id overflow rejected");
@@ -155,7 +155,7 @@ static void test_server(void)
 	ok(strstr(c.answers[2], "405") && strstr(c.answers[2], "Allow: GET, HEAD"),
 	   "wrong method 405 with Allow");
 	ok(strstr(c.answers[3], "200") &&
-		   strstr(c.answers[3], "{\"id\":12,\"body\":\"hi\\\"\\n!\",\"q\":\"a b\"}"),
+	       strstr(c.answers[3], "{\"id\":12,\"body\":\"hi\\\"\\n!\",\"q\":\"a b\"}"),
 	   "POST body, id and query reach the handler");
 	ok(c.answers[4][0] == '\0' || strstr(c.answers[4], " 400 ") != NULL,
 	   "garbage request line: 400 or the connection closed");
