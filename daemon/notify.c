@@ -15,10 +15,20 @@ static void notify_send(const char *state)
 {
 	(void)sd_notify(0, state);
 }
+
+int notify_supported(void)
+{
+	return 1;
+}
 #else
 static void notify_send(const char *state)
 {
 	(void)state;
+}
+
+int notify_supported(void)
+{
+	return 0;
 }
 #endif
 

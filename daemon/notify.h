@@ -5,6 +5,9 @@
 #ifndef RINGWATCHD_NOTIFY_H
 #define RINGWATCHD_NOTIFY_H
 
+/* Whether sd_notify support is compiled in. */
+int notify_supported(void);
+
 void notify_ready(void);
 void notify_reloading(void);
 void notify_stopping(void);

@@ -221,7 +221,8 @@ int main(int argc, char **argv)
 			check_only = true;
 			break;
 		case 'V':
-			printf("ringwatchd %s\n", PACKAGE_VERSION);
+			printf("ringwatchd %s%s\n", PACKAGE_VERSION,
+			       notify_supported() ? " (systemd)" : "");
 			return EXIT_OK;
 		case 'h':
 			usage(stdout);

@@ -10,6 +10,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/rw-daemon.XXXXXX")
 RWD_PID=
 cleanup() {
     [ -z "$RWD_PID" ] || kill -9 "$RWD_PID" 2>/dev/null
+    [ -z "${notify_pid:-}" ] || kill "$notify_pid" 2>/dev/null
     rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -50,6 +51,15 @@ t_is "--check-config on a good file exits 0" "$rc" 0
 t_ok "--check-config prints no secret" sh -c "! grep -q 'pw-' '$work/out'"
 
 # --- serving -------------------------------------------------------------
+# with systemd support, the daemon talks to $NOTIFY_SOCKET (Type=notify)
+notify_pid=
+if "$RINGWATCHD" --version | grep -q '(systemd)'; then
+    "$top_builddir/tests/integration/notify_listen" "$work/notify.sock" "$work/notify.log" &
+    notify_pid=$!
+    wait_for 5 test -S "$work/notify.sock"
+    NOTIFY_SOCKET="$work/notify.sock"
+    export NOTIFY_SOCKET
+fi
 t_ok "daemon starts" rwd_start "$work/rw.conf" "$work/log"
 t_ok "state_dir created" test -d "$work/state"
 t_is "GET /healthz" "$(curl -s "$RWD_URL/healthz")" "ok"
@@ -96,6 +106,14 @@ wait "$RWD_PID"; rc=$?
 t_is "SIGTERM exits 0" "$rc" 0
 t_ok "stop is logged" grep -q "received SIGTERM, stopping" "$work/log"
 RWD_PID=
+if [ -n "$notify_pid" ]; then
+    t_is "systemd told: READY, RELOADING, READY, RELOADING, READY, STOPPING" \
+        "$(sed 's/ .*//' "$work/notify.log" | tr '\n' ' ')" \
+        "READY=1 RELOADING=1 READY=1 RELOADING=1 READY=1 STOPPING=1 "
+    t_ok "RELOADING carries MONOTONIC_USEC" grep -q 'RELOADING=1 MONOTONIC_USEC=[0-9]' "$work/notify.log"
+    kill "$notify_pid"
+    unset NOTIFY_SOCKET
+fi
 write_conf
 t_ok "daemon starts again" rwd_start "$work/rw.conf" "$work/log2"
 kill -INT "$RWD_PID"
