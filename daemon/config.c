@@ -2,7 +2,7 @@
  * config.c - reading and validating ringwatchd.conf.
  *
  * inih does the INI syntax.  Every key is one row of a table (section, name,
- * type, target, default, reloadable); defaults go through the same setters
+ * type, target, default); defaults go through the same setters
  * as values from the file, so a default can never be invalid.  inih is fed
  * through our own line reader, which counts lines (inih only reports them on
  * syntax errors) and sees section headers even when a section has no keys.
