@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # The ringwatch demo: a throwaway two-master MariaDB ring (west <-> east),
 # ringwatchd watching it, and where to look.  Runs until Ctrl-C, then removes
-# everything it started.  RW_DEMO_SECONDS=N stops it after N seconds.
+# everything it started.  RW_DEMO_SECONDS=N stops it after N seconds;
+# RW_BUILD_DIR=DIR uses the binaries already built there.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-sh scripts/deps.sh demo
-build=${RW_BUILD_DIR:-$top/_build/demo}
-echo "demo: building ringwatch in $build" >&2
-sh scripts/build.sh "$build"
+if [ -n "${RW_BUILD_DIR:-}" ]; then
+    build=$RW_BUILD_DIR
+else
+    sh scripts/deps.sh demo
+    build=$top/_build/demo
+    echo "demo: building ringwatch in $build" >&2
+    sh scripts/build.sh "$build"
+fi
 
 RING_NAMES=(west east)
 # shellcheck source=../tests/harness/ring.sh
