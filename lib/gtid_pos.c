@@ -109,13 +109,13 @@ static uint32_t le32(const uint8_t *b)
 	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
-int gtid_pos_from_list(const binlog_gtid_list *list, gtid_pos *out, rw_error *err)
+int gtid_pos_from_list(const uint8_t *entries, uint32_t count, gtid_pos *out, rw_error *err)
 {
 	gtid_pos p;
 
 	gtid_pos_clear(&p);
-	for (uint32_t i = 0; i < list->count; i++) {
-		const uint8_t *e = list->entries + (size_t)i * 16;
+	for (uint32_t i = 0; i < count; i++) {
+		const uint8_t *e = entries + (size_t)i * 16;
 		uint64_t seq = (uint64_t)le32(e + 8) | (uint64_t)le32(e + 12) << 32;
 		const gtid_pos_entry *have = gtid_pos_get(&p, le32(e));
 		/* a list holds one GTID per (domain, server); the domain's position is

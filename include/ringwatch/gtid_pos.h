@@ -7,7 +7,6 @@
 #ifndef RINGWATCH_GTID_POS_H
 #define RINGWATCH_GTID_POS_H
 
-#include "ringwatch/binlog_event.h"
 #include "ringwatch/rw_error.h"
 
 #include <stddef.h>
@@ -39,8 +38,12 @@ RW_MUST_CHECK int gtid_pos_parse(const char *text, gtid_pos *out, rw_error *err)
 /* Record GTID domain-server-seq as the last of its domain. */
 RW_MUST_CHECK int gtid_pos_update(gtid_pos *p, uint32_t domain, uint32_t server, uint64_t seq);
 
-/* Replace p with the position a GTID_LIST event states. */
-RW_MUST_CHECK int gtid_pos_from_list(const binlog_gtid_list *list, gtid_pos *out, rw_error *err);
+/*
+ * Replace out with the position a GTID_LIST event states: count entries of
+ * 16 bytes each, domain (4), server (4), seq (8), little-endian.
+ */
+RW_MUST_CHECK int gtid_pos_from_list(const uint8_t *entries, uint32_t count, gtid_pos *out,
+				     rw_error *err);
 
 /* The entry of domain, or NULL. */
 const gtid_pos_entry *gtid_pos_get(const gtid_pos *p, uint32_t domain);
