@@ -5,7 +5,7 @@
 # errors, stdout for success).  @DIR@ stands for the case folder.
 # Every password-like value in a case must never appear in the output.
 set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-.}
 bin="$top_builddir/daemon/ringwatchd"
 cases="$top_srcdir/tests/config"
