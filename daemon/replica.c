@@ -1,0 +1,338 @@
+/*
+ * replica.c - a replication connection on its own thread (see replica.h).
+ *
+ * The dump is started with MariaDB Connector/C's mariadb_rpl_open(); events
+ * are then read as raw packets with mysql_net_read_packet(), so that every
+ * event, of any type and from any server version, reaches ringwatch's own
+ * parser unchanged (mariadb_rpl_fetch() would refuse MySQL 8 types it does
+ * not know).
+ */
+#include "replica.h"
+
+#include "config.h"
+
+#include <errno.h>
+#include <mysql.h> /* before mariadb_rpl.h, which needs its types */
+#include <mariadb_rpl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define CONNECT_TIMEOUT 5 /* seconds */
+
+struct replica {
+	pthread_t thread;
+	struct mailbox *mb;
+	atomic_bool stop;
+	pthread_mutex_t fd_lock; /* guards fd between replica_stop() and close */
+	int fd;
+
+	struct replica_args args;
+	char *name, *host, *socket, *user, *password, *ssl_ca, *ssl_cert, *ssl_key;
+	unsigned port;
+	enum rw_ssl_mode ssl_mode;
+};
+
+static int post(struct replica *r, enum replica_letter_kind kind, const void *body, size_t len)
+{
+	struct replica_letter *l = malloc(sizeof(*l) + len);
+
+	if (l == NULL)
+		return -1;
+	l->hdr.kind = kind;
+	l->hdr.size = sizeof(*l) + len;
+	l->generation = r->args.generation;
+	l->len = len;
+	memcpy(l->body, body, len);
+	return mailbox_post(r->mb, &l->hdr);
+}
+
+static void set_tls(struct replica *r, MYSQL *m)
+{
+	my_bool yes = 1, no = 0;
+
+	if (r->ssl_mode == RW_SSL_DISABLED)
+		return;
+	/* preferred: TLS when the server offers it, without verification */
+	mysql_ssl_set(m, r->ssl_key, r->ssl_cert, r->ssl_ca, NULL, NULL);
+	mysql_optionsv(m, MYSQL_OPT_SSL_ENFORCE, r->ssl_mode >= RW_SSL_REQUIRED ? &yes : &no);
+	/* Connector/C verifies the chain and the host name together */
+	mysql_optionsv(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT,
+		       r->ssl_mode >= RW_SSL_VERIFY_CA ? &yes : &no);
+}
+
+static void set_options(struct replica *r, MYSQL *m)
+{
+	unsigned connect_timeout = CONNECT_TIMEOUT;
+	/* three heartbeats missed: the connection is dead even without a RST */
+	unsigned read_timeout = (unsigned)(r->args.heartbeat_period * 3 + 2);
+	unsigned write_timeout = 10;
+	unsigned long max_packet = 1024UL * 1024 * 1024;
+
+	mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
+	mysql_optionsv(m, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
+	mysql_optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &write_timeout);
+	mysql_optionsv(m, MYSQL_OPT_MAX_ALLOWED_PACKET, &max_packet);
+	mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	mysql_optionsv(m, MARIADB_OPT_RPL_REGISTER_REPLICA, "ringwatch", 0);
+	set_tls(r, m);
+}
+
+/* The first column of the first row of a query, into out; 0 or -1. */
+static int query_value(MYSQL *m, const char *sql, char *out, size_t outlen)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int rc = -1;
+
+	if (mysql_query(m, sql) != 0 || (res = mysql_store_result(m)) == NULL)
+		return -1;
+	row = mysql_fetch_row(res);
+	if (row != NULL && row[0] != NULL) {
+		snprintf(out, outlen, "%s", row[0]);
+		rc = 0;
+	}
+	mysql_free_result(res);
+	return rc;
+}
+
+static int hello(struct replica *r, MYSQL *m, struct replica_end *end)
+{
+	struct replica_hello h;
+	char id[32];
+
+	memset(&h, 0, sizeof(h));
+	if (query_value(m, "SELECT @@server_id", id, sizeof(id)) != 0 ||
+	    query_value(m, "SELECT @@version", h.version, sizeof(h.version)) != 0 ||
+	    query_value(m, "SELECT @@global.binlog_checksum", h.binlog_checksum,
+			sizeof(h.binlog_checksum)) != 0) {
+		end->err_code = mysql_errno(m);
+		snprintf(end->message, sizeof(end->message), "reading server variables: %s",
+			 mysql_error(m));
+		return -1;
+	}
+	h.server_id = (uint32_t)strtoul(id, NULL, 10);
+	h.is_mariadb = strstr(h.version, "MariaDB") != NULL;
+	if (query_value(m, "SHOW BINARY LOGS", h.oldest_binlog, sizeof(h.oldest_binlog)) != 0) {
+		end->err_code = mysql_errno(m);
+		snprintf(end->message, sizeof(end->message),
+			 "SHOW BINARY LOGS: %s (is log_bin on, and does the user have "
+			 "BINLOG MONITOR / REPLICATION CLIENT?)",
+			 mysql_error(m));
+		return -1;
+	}
+	return post(r, REPLICA_CONNECTED, &h, sizeof(h));
+}
+
+static int set_session(struct replica *r, MYSQL *m, struct replica_end *end)
+{
+	char sql[1024];
+	const char *fixed[] = {
+		"SET @master_binlog_checksum = @@global.binlog_checksum",
+		"SET @source_binlog_checksum = @@global.binlog_checksum",
+		/* 4: real GTID and ANNOTATE events, not dummies */
+		"SET @mariadb_slave_capability = 4",
+		"SET @slave_gtid_strict_mode = 0",
+		"SET @slave_gtid_ignore_duplicates = 0",
+	};
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		if (mysql_query(m, fixed[i]) != 0)
+			goto fail;
+	}
+	snprintf(sql, sizeof(sql), "SET @master_heartbeat_period = %llu",
+		 (unsigned long long)(r->args.heartbeat_period * 1e9));
+	if (mysql_query(m, sql) != 0)
+		goto fail;
+	if (r->args.gtid_state != NULL) {
+		char escaped[700];
+		if (strlen(r->args.gtid_state) * 2 + 1 > sizeof(escaped))
+			goto fail;
+		mysql_real_escape_string(m, escaped, r->args.gtid_state,
+					 strlen(r->args.gtid_state));
+		snprintf(sql, sizeof(sql), "SET @slave_connect_state = '%s'", escaped);
+		if (mysql_query(m, sql) != 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	end->err_code = mysql_errno(m);
+	snprintf(end->message, sizeof(end->message), "setting up the replica session: %s",
+		 mysql_error(m));
+	return -1;
+}
+
+static int start_dump(struct replica *r, MYSQL *m, MARIADB_RPL **rplp, struct replica_end *end)
+{
+	MARIADB_RPL *rpl = mariadb_rpl_init(m);
+
+	*rplp = rpl;
+	if (rpl == NULL) {
+		snprintf(end->message, sizeof(end->message), "mariadb_rpl_init failed");
+		return -1;
+	}
+	mariadb_rpl_optionsv(rpl, MARIADB_RPL_SERVER_ID, (unsigned)r->args.replica_server_id);
+	mariadb_rpl_optionsv(rpl, MARIADB_RPL_START, (unsigned long)r->args.offset);
+	mariadb_rpl_optionsv(rpl, MARIADB_RPL_FILENAME, r->args.file, strlen(r->args.file));
+	mariadb_rpl_optionsv(rpl, MARIADB_RPL_FLAGS, 0U);
+	if (mariadb_rpl_open(rpl) != 0) {
+		end->err_code = mysql_errno(m);
+		snprintf(end->message, sizeof(end->message), "starting the binlog dump: %s",
+			 mysql_error(m));
+		return -1;
+	}
+	return 0;
+}
+
+/* Read packets until the connection ends; fills end. */
+static void pump(struct replica *r, MYSQL *m, struct replica_end *end)
+{
+	for (;;) {
+		unsigned long len = mysql_net_read_packet(m);
+		const uint8_t *p;
+
+		if (atomic_load(&r->stop))
+			return;
+		if (len == (unsigned long)-1 || len == 0xffffffffUL) {
+			end->err_code = mysql_errno(m);
+			snprintf(end->message, sizeof(end->message), "reading the binlog: %s",
+				 mysql_error(m));
+			return;
+		}
+		p = m->net.read_pos;
+		if (len < 9 && p[0] == 0xFE) {
+			snprintf(end->message, sizeof(end->message), "the master ended the dump");
+			return;
+		}
+		if (len < 2 || p[0] != 0x00) {
+			snprintf(end->message, sizeof(end->message),
+				 "unexpected packet (%lu bytes, first byte 0x%02x)", len, p[0]);
+			return;
+		}
+		if (post(r, REPLICA_EVENT, p + 1, len - 1) != 0)
+			return; /* mailbox closed: the daemon is stopping */
+	}
+}
+
+static void *replica_main(void *arg)
+{
+	struct replica *r = arg;
+	struct replica_end end;
+	MARIADB_RPL *rpl = NULL;
+	MYSQL *m;
+
+	memset(&end, 0, sizeof(end));
+	mysql_thread_init();
+	m = mysql_init(NULL);
+	if (m == NULL) {
+		snprintf(end.message, sizeof(end.message), "out of memory");
+		goto out;
+	}
+	set_options(r, m);
+	if (mysql_real_connect(m, r->host, r->user, r->password, NULL, r->port, r->socket, 0) ==
+	    NULL) {
+		end.err_code = mysql_errno(m);
+		snprintf(end.message, sizeof(end.message), "connecting: %s", mysql_error(m));
+		goto out;
+	}
+	pthread_mutex_lock(&r->fd_lock);
+	r->fd = (int)mysql_get_socket(m);
+	pthread_mutex_unlock(&r->fd_lock);
+	if (atomic_load(&r->stop) || hello(r, m, &end) != 0 || set_session(r, m, &end) != 0)
+		goto out;
+	end.connected = true;
+	if (start_dump(r, m, &rpl, &end) != 0)
+		goto out;
+	pump(r, m, &end);
+out:
+	pthread_mutex_lock(&r->fd_lock);
+	r->fd = -1;
+	pthread_mutex_unlock(&r->fd_lock);
+	if (rpl != NULL)
+		mariadb_rpl_close(rpl);
+	if (m != NULL)
+		mysql_close(m);
+	end.stopped = atomic_load(&r->stop);
+	if (end.stopped)
+		snprintf(end.message, sizeof(end.message), "stopped");
+	post(r, REPLICA_ENDED, &end, sizeof(end));
+	mysql_thread_end();
+	return NULL;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s == NULL ? NULL : strdup(s);
+}
+
+static void replica_free(struct replica *r)
+{
+	free(r->args.gtid_state);
+	free(r->args.file);
+	free(r->name);
+	free(r->host);
+	free(r->socket);
+	free(r->user);
+	if (r->password != NULL) {
+		explicit_bzero(r->password, strlen(r->password));
+		free(r->password);
+	}
+	free(r->ssl_ca);
+	free(r->ssl_cert);
+	free(r->ssl_key);
+	pthread_mutex_destroy(&r->fd_lock);
+	free(r);
+}
+
+struct replica *replica_start(const struct rw_master_config *m, const struct replica_args *args,
+			      struct mailbox *mb, char *err, size_t errlen)
+{
+	struct replica *r = calloc(1, sizeof(*r));
+	int rc;
+
+	if (r == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&r->fd_lock, NULL);
+	r->fd = -1;
+	r->mb = mb;
+	r->args = *args;
+	r->args.gtid_state = dup_or_null(args->gtid_state);
+	r->args.file = strdup(args->file != NULL ? args->file : "");
+	r->name = strdup(m->name);
+	r->host = dup_or_null(m->host);
+	r->socket = dup_or_null(m->socket);
+	r->user = dup_or_null(m->user);
+	r->password = dup_or_null(m->password);
+	r->ssl_ca = dup_or_null(m->ssl_ca);
+	r->ssl_cert = dup_or_null(m->ssl_cert);
+	r->ssl_key = dup_or_null(m->ssl_key);
+	r->port = m->port;
+	r->ssl_mode = m->ssl_mode;
+	rc = pthread_create(&r->thread, NULL, replica_main, r);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot start a thread: %s", strerror(rc));
+		replica_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void replica_stop(struct replica *r)
+{
+	atomic_store(&r->stop, true);
+	pthread_mutex_lock(&r->fd_lock);
+	if (r->fd >= 0)
+		shutdown(r->fd, SHUT_RDWR);
+	pthread_mutex_unlock(&r->fd_lock);
+}
+
+void replica_join(struct replica *r)
+{
+	pthread_join(r->thread, NULL);
+	replica_free(r);
+}

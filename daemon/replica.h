@@ -1,0 +1,79 @@
+/*
+ * replica.h - one replication connection to one master, on its own thread.
+ *
+ * A replica thread lives for exactly one connection: it connects, sets the
+ * session variables a replica needs, registers with the master, starts the
+ * binlog dump from the position it was given, and posts every raw event to
+ * its mailbox until the connection ends; then it posts a last letter saying
+ * why, and exits.  Reconnecting, backoff and positions belong to the event
+ * loop (stream.c), which starts a new replica thread each time.  The thread
+ * shares nothing with the loop but the mailbox and an atomic stop flag.
+ */
+#ifndef RINGWATCHD_REPLICA_H
+#define RINGWATCHD_REPLICA_H
+
+#include "mailbox.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct rw_master_config;
+
+enum replica_letter_kind {
+	REPLICA_CONNECTED, /* body: struct replica_hello */
+	REPLICA_EVENT,     /* body: the event bytes (header to checksum) */
+	REPLICA_ENDED,     /* body: struct replica_end; the thread's last letter */
+};
+
+struct replica_hello {
+	uint32_t server_id;
+	char version[64];
+	char binlog_checksum[16]; /* "CRC32" or "NONE" */
+	bool is_mariadb;
+	char oldest_binlog[256]; /* first row of SHOW BINARY LOGS */
+};
+
+struct replica_end {
+	unsigned err_code; /* server error code (e.g. 1236), or a client CR_ code */
+	bool connected;    /* whether the connection was ever up */
+	bool stopped;      /* ended because it was asked to */
+	char message[512]; /* never holds a secret */
+};
+
+/* Every letter the thread posts. */
+struct replica_letter {
+	struct mail hdr;
+	uint32_t generation; /* the connection it came from */
+	size_t len;
+	uint8_t body[]; /* len bytes */
+};
+
+/* Where to start, and how to connect; copied, so the caller may free its own. */
+struct replica_args {
+	uint32_t generation;
+	uint32_t replica_server_id;
+	double heartbeat_period; /* seconds */
+	char *gtid_state;        /* MariaDB "d-s-n,..." or NULL to start by file */
+	char *file;              /* binlog file, "" for the oldest */
+	uint64_t offset;         /* in file, >= 4 */
+};
+
+struct replica;
+
+/*
+ * Start a replica thread for master m, posting to mb.  The master's settings
+ * and args are copied.  NULL (with a reason in err) if the thread could not
+ * be started; connection failures are reported as a REPLICA_ENDED letter.
+ */
+struct replica *replica_start(const struct rw_master_config *m, const struct replica_args *args,
+			      struct mailbox *mb, char *err, size_t errlen);
+
+/* Ask the thread to end (it posts REPLICA_ENDED with stopped set).  Loop thread. */
+void replica_stop(struct replica *r);
+
+/* Wait for the thread to end and free it.  Call after REPLICA_ENDED arrived,
+ * or after replica_stop() and mailbox_close(). */
+void replica_join(struct replica *r);
+
+#endif

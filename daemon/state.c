@@ -1,0 +1,238 @@
+/*
+ * state.c - durable state in SQLite.
+ */
+#include "state.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct state {
+	sqlite3 *db;
+};
+
+/* Schema versions, applied in order; PRAGMA user_version says how far. */
+static const char *const migrations[] = {
+	"CREATE TABLE checkpoint ("
+	"  master TEXT PRIMARY KEY,"
+	"  server_id INTEGER NOT NULL,"
+	"  gtid TEXT NOT NULL,"
+	"  file TEXT NOT NULL,"
+	"  offset INTEGER NOT NULL,"
+	"  saved_at REAL NOT NULL);"
+	"CREATE TABLE gap ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  master TEXT NOT NULL,"
+	"  from_pos TEXT NOT NULL,"
+	"  to_pos TEXT NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  at REAL NOT NULL,"
+	"  acknowledged INTEGER NOT NULL DEFAULT 0);",
+};
+
+static int exec(sqlite3 *db, const char *sql)
+{
+	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static int user_version(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int migrate(sqlite3 *db, char *err, size_t errlen)
+{
+	int have = user_version(db);
+	int want = (int)(sizeof(migrations) / sizeof(migrations[0]));
+	char sql[64];
+
+	if (have < 0 || have > want) {
+		snprintf(err, errlen, "schema version %d is not one this version knows (%d)", have,
+			 want);
+		return -1;
+	}
+	for (int v = have; v < want; v++) {
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if (exec(db, "BEGIN") != 0 || exec(db, migrations[v]) != 0 || exec(db, sql) != 0 ||
+		    exec(db, "COMMIT") != 0) {
+			snprintf(err, errlen, "schema step %d: %s", v + 1, sqlite3_errmsg(db));
+			exec(db, "ROLLBACK");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct state *state_open(const char *dir, char *err, size_t errlen)
+{
+	struct state *st = calloc(1, sizeof(*st));
+	char path[4096];
+
+	if (st == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s/ringwatch.db", dir);
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path,
+			 st->db ? sqlite3_errmsg(st->db) : "no memory");
+		state_close(st);
+		return NULL;
+	}
+	sqlite3_busy_timeout(st->db, 2000);
+	if (exec(st->db, "PRAGMA journal_mode = WAL") != 0 ||
+	    exec(st->db, "PRAGMA synchronous = NORMAL") != 0 || migrate(st->db, err, errlen) != 0) {
+		if (err[0] == '\0')
+			snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
+		state_close(st);
+		return NULL;
+	}
+	return st;
+}
+
+void state_close(struct state *st)
+{
+	if (st == NULL)
+		return;
+	sqlite3_close(st->db);
+	free(st);
+}
+
+const char *state_error(const struct state *st)
+{
+	return sqlite3_errmsg(st->db);
+}
+
+static void copy_text(char *dst, size_t len, sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+
+	snprintf(dst, len, "%s", t != NULL ? (const char *)t : "");
+}
+
+int state_checkpoint_load(struct state *st, const char *master, struct checkpoint *out)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT server_id, gtid, file, offset, saved_at FROM checkpoint "
+			       "WHERE master = ?",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(s, 1, master, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		memset(out, 0, sizeof(*out));
+		out->server_id = (uint32_t)sqlite3_column_int64(s, 0);
+		copy_text(out->gtid, sizeof(out->gtid), s, 1);
+		copy_text(out->file, sizeof(out->file), s, 2);
+		out->offset = (uint64_t)sqlite3_column_int64(s, 3);
+		out->saved_at = sqlite3_column_double(s, 4);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? 1 : -1;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int state_checkpoint_save(struct state *st, const char *master, const struct checkpoint *cp)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT INTO checkpoint (master, server_id, gtid, file, offset, "
+			       "saved_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(master) DO UPDATE "
+			       "SET server_id = excluded.server_id, gtid = excluded.gtid, file = "
+			       "excluded.file, offset = excluded.offset, saved_at = "
+			       "excluded.saved_at",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(s, 1, master, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, cp->server_id);
+	sqlite3_bind_text(s, 3, cp->gtid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, cp->file, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)cp->offset);
+	sqlite3_bind_double(s, 6, cp->saved_at);
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int64_t state_gap_add(struct state *st, const struct gap *g)
+{
+	sqlite3_stmt *s;
+	int64_t id = -1;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT INTO gap (master, from_pos, to_pos, reason, at) VALUES "
+			       "(?, ?, ?, ?, ?)",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(s, 1, g->master, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, g->from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, g->to, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, g->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_double(s, 5, g->at);
+	if (sqlite3_step(s) == SQLITE_DONE)
+		id = sqlite3_last_insert_rowid(st->db);
+	sqlite3_finalize(s);
+	return id;
+}
+
+int state_gap_open(struct state *st, const char *master, struct gap *out)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT id, master, from_pos, to_pos, reason, at FROM gap WHERE "
+			       "master = ? AND acknowledged = 0 ORDER BY id DESC LIMIT 1",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(s, 1, master, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		memset(out, 0, sizeof(*out));
+		out->id = sqlite3_column_int64(s, 0);
+		copy_text(out->master, sizeof(out->master), s, 1);
+		copy_text(out->from, sizeof(out->from), s, 2);
+		copy_text(out->to, sizeof(out->to), s, 3);
+		copy_text(out->reason, sizeof(out->reason), s, 4);
+		out->at = sqlite3_column_double(s, 5);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? 1 : -1;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int state_gap_ack(struct state *st, int64_t id)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "UPDATE gap SET acknowledged = 1 WHERE id = ? AND acknowledged = 0",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(s);
+	if (rc == 0 && sqlite3_changes(st->db) == 0)
+		rc = 1;
+	return rc;
+}

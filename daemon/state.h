@@ -1,0 +1,59 @@
+/*
+ * state.h - ringwatchd's durable state: one SQLite database (WAL) in state_dir.
+ *
+ * It holds, per master, the checkpoint a stream resumes from after a restart
+ * (DESIGN.md "Durability"), and the gaps: binlogs purged past a checkpoint,
+ * recorded so that the loss is reported until someone acknowledges it.
+ * Every call runs on the event loop thread and takes well under a
+ * millisecond with WAL and synchronous=NORMAL.
+ */
+#ifndef RINGWATCHD_STATE_H
+#define RINGWATCHD_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct state;
+
+struct checkpoint {
+	uint32_t server_id; /* of the master when it was written */
+	char gtid[4096];    /* MariaDB GTID position, "" if none */
+	char file[256];     /* binlog file and offset after the last complete transaction */
+	uint64_t offset;
+	double saved_at; /* unix time */
+};
+
+struct gap {
+	int64_t id;
+	char master[64];
+	char from[512];   /* the checkpoint that could not be resumed */
+	char to[512];     /* where reading went on */
+	char reason[512]; /* the master's words */
+	double at;        /* unix time */
+	int acknowledged;
+};
+
+/* Open (creating if needed) STATE_DIR/ringwatch.db.  NULL with err on failure. */
+struct state *state_open(const char *dir, char *err, size_t errlen);
+
+void state_close(struct state *st);
+
+/* 0 and *out filled, 1 when the master has no checkpoint, -1 on error. */
+int state_checkpoint_load(struct state *st, const char *master, struct checkpoint *out);
+
+/* Replace the master's checkpoint; 0 or -1. */
+int state_checkpoint_save(struct state *st, const char *master, const struct checkpoint *cp);
+
+/* Record a gap; returns its id, or -1. */
+int64_t state_gap_add(struct state *st, const struct gap *g);
+
+/* The newest unacknowledged gap of master: 0 and *out, 1 when none, -1 on error. */
+int state_gap_open(struct state *st, const char *master, struct gap *out);
+
+/* Acknowledge a gap: 0, 1 when no such open gap, -1 on error. */
+int state_gap_ack(struct state *st, int64_t id);
+
+/* The last SQLite error text, for logs. */
+const char *state_error(const struct state *st);
+
+#endif
