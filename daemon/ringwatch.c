@@ -4,6 +4,8 @@
  */
 #include "build_config.h"
 
+#include "cli_dump.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -26,7 +28,7 @@ static const struct command commands[] = {
 	{ "conflicts", "conflicts [--url URL] [--json]", NULL },
 	{ "gate", "gate [--url URL] [--max-lag SECONDS] [--json]", NULL },
 	{ "check-ddl", "check-ddl [SQL | -f FILE]", NULL },
-	{ "dump", "dump FILE...", NULL },
+	{ "dump", "dump FILE...", cli_dump },
 	{ "analyze", "analyze --master NAME=FILE[,FILE...] --master NAME=FILE[,FILE...]", NULL },
 	{ "repair", "repair ID [--prefer NAME]", NULL },
 	{ NULL, NULL, NULL },

@@ -1,0 +1,483 @@
+/*
+ * cli_dump.c - `ringwatch dump FILE...`: the library's binlog reader and row
+ * decoder over files, one JSON object per event on stdout.
+ *
+ * The JSON is written by hand into one reused buffer (values come already as
+ * JSON text from value_to_json()), which keeps dump fast on large binlogs.
+ */
+#include "build_config.h"
+
+#include "cli_dump.h"
+
+#include "ringwatch/binlog_reader.h"
+#include "ringwatch/row_decode.h"
+#include "ringwatch/rw_buf.h"
+#include "ringwatch/value.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum {
+	DUMP_OK = 0,
+	DUMP_DAMAGED = 1,
+	DUMP_USAGE = 2
+};
+
+#define DUMP_CHUNK (4u << 20)
+
+/* What the dump remembers across events: the current transaction's GTID. */
+typedef struct dump_state {
+	char gtid[80];
+	int in_begin; /* a BEGIN was seen since the GTID */
+	rw_value *before, *after;
+	rw_buf line;
+} dump_state;
+
+static void put_key(rw_buf *b, const char *key)
+{
+	rw_buf_puts(b, ", \"");
+	rw_buf_puts(b, key);
+	rw_buf_puts(b, "\": ");
+}
+
+static void put_str_field(rw_buf *b, const char *key, const char *s, size_t n)
+{
+	put_key(b, key);
+	rw_buf_json_str(b, s, n);
+}
+
+static void put_u64_field(rw_buf *b, const char *key, uint64_t v)
+{
+	put_key(b, key);
+	rw_buf_printf(b, "%" PRIu64, v);
+}
+
+static void dump_query(rw_buf *b, const binlog_query *q)
+{
+	put_str_field(b, "schema", q->schema.p, q->schema.len);
+	put_u64_field(b, "thread_id", q->thread_id);
+	put_u64_field(b, "exec_time", q->exec_time);
+	put_u64_field(b, "error_code", q->error_code);
+	if (q->has_sql_mode)
+		put_u64_field(b, "sql_mode", q->sql_mode);
+	if (q->has_charset)
+		put_u64_field(b, "charset_client", q->charset_client);
+	if (q->time_zone.len)
+		put_str_field(b, "time_zone", q->time_zone.p, q->time_zone.len);
+	if (q->has_ddl_xid)
+		put_u64_field(b, "ddl_xid", q->ddl_xid);
+	if (q->has_mariadb_xid)
+		put_u64_field(b, "xid", q->mariadb_xid);
+	if (q->compressed)
+		rw_buf_puts(b, ", \"compressed\": true");
+	put_str_field(b, "sql", q->sql.p, q->sql.len);
+}
+
+static void dump_gtid(rw_buf *b, const binlog_event *ev)
+{
+	const binlog_gtid *g = &ev->u.gtid;
+
+	if (ev->hdr.type != BINLOG_ANONYMOUS_GTID)
+		put_str_field(b, "gtid", g->text, strlen(g->text));
+	if (g->tag[0])
+		put_str_field(b, "tag", g->tag, strlen(g->tag));
+	put_u64_field(b, "gtid_flags", g->flags);
+	if (g->has_logical_clock) {
+		put_u64_field(b, "last_committed", (uint64_t)g->last_committed);
+		put_u64_field(b, "sequence_number", (uint64_t)g->sequence_number);
+	}
+	if (g->has_commit_ts) {
+		put_u64_field(b, "immediate_commit_timestamp", g->immediate_commit_ts);
+		put_u64_field(b, "original_commit_timestamp", g->original_commit_ts);
+	}
+	if (g->has_trx_length)
+		put_u64_field(b, "transaction_length", g->transaction_length);
+	if (g->has_server_version) {
+		put_u64_field(b, "immediate_server_version", g->immediate_server_version);
+		put_u64_field(b, "original_server_version", g->original_server_version);
+	}
+}
+
+static void dump_mariadb_gtid(rw_buf *b, const binlog_mariadb_gtid *g)
+{
+	put_str_field(b, "gtid", g->text, strlen(g->text));
+	put_u64_field(b, "domain_id", g->domain_id);
+	put_u64_field(b, "seq_no", g->seq_no);
+	put_u64_field(b, "gtid_flags", g->flags2);
+	if (g->flags2 & BINLOG_MARIADB_GTID_GROUP_COMMIT)
+		put_u64_field(b, "commit_id", g->commit_id);
+	if (g->xa_data != NULL) {
+		put_u64_field(b, "xa_format_id", (uint32_t)g->xa_format_id);
+		put_key(b, "xa_gtrid");
+		rw_buf_json_base64(b, g->xa_data, g->xa_gtrid_len);
+		put_key(b, "xa_bqual");
+		rw_buf_json_base64(b, g->xa_data + g->xa_gtrid_len, g->xa_bqual_len);
+	}
+}
+
+static void dump_gtid_list(rw_buf *b, const binlog_gtid_list *l)
+{
+	put_key(b, "gtid_list");
+	rw_buf_putc(b, '[');
+	for (uint32_t i = 0; i < l->count; i++) {
+		const uint8_t *e = l->entries + 16 * (size_t)i;
+		uint64_t seq = 0;
+
+		for (int k = 7; k >= 0; k--)
+			seq = (seq << 8) | e[8 + k];
+		rw_buf_printf(b, "%s\"%" PRIu32 "-%" PRIu32 "-%" PRIu64 "\"", i ? ", " : "",
+			      (uint32_t)(e[0] | e[1] << 8 | e[2] << 16 | (uint32_t)e[3] << 24),
+			      (uint32_t)(e[4] | e[5] << 8 | e[6] << 16 | (uint32_t)e[7] << 24),
+			      seq);
+	}
+	rw_buf_putc(b, ']');
+}
+
+static void dump_table_map(rw_buf *b, const binlog_table_map *tm)
+{
+	put_u64_field(b, "table_id", tm->table_id);
+	put_str_field(b, "schema", tm->schema, strlen(tm->schema));
+	put_str_field(b, "table", tm->table, strlen(tm->table));
+	put_key(b, "columns");
+	rw_buf_putc(b, '[');
+	for (uint32_t i = 0; i < tm->ncols; i++) {
+		const binlog_column *c = &tm->cols[i];
+		const char *tn = binlog_column_type_name(c->real_type);
+
+		rw_buf_puts(b, i ? ", {\"name\": " : "{\"name\": ");
+		if (c->name != NULL)
+			rw_buf_json_str(b, c->name, strlen(c->name));
+		else
+			rw_buf_printf(b, "\"@%" PRIu32 "\"", i + 1);
+		rw_buf_printf(b, ", \"type\": \"%s\", \"meta\": %u", tn ? tn : "?", c->meta);
+		if (c->nullable)
+			rw_buf_puts(b, ", \"nullable\": true");
+		if (c->is_unsigned)
+			rw_buf_puts(b, ", \"unsigned\": true");
+		if (c->charset)
+			rw_buf_printf(b, ", \"charset\": %u", c->charset);
+		if (c->in_pk)
+			rw_buf_puts(b, ", \"primary_key\": true");
+		if (!c->visible)
+			rw_buf_puts(b, ", \"visible\": false");
+		rw_buf_putc(b, '}');
+	}
+	rw_buf_putc(b, ']');
+}
+
+static int dump_image(rw_buf *b, const binlog_table_map *tm, const rw_value *v, uint32_t n,
+		      rw_error *err)
+{
+	int first = 1;
+
+	rw_buf_putc(b, '{');
+	for (uint32_t i = 0; i < n; i++) {
+		const char *name = tm->cols[i].name;
+		int rc;
+
+		if (v[i].kind == RW_VALUE_ABSENT)
+			continue;
+		rw_buf_puts(b, first ? "" : ", ");
+		first = 0;
+		if (name != NULL)
+			rw_buf_json_str(b, name, strlen(name));
+		else
+			rw_buf_printf(b, "\"@%" PRIu32 "\"", i + 1);
+		rw_buf_puts(b, ": ");
+		rc = value_to_json(&v[i], b, err);
+		if (rc < 0)
+			return rc;
+	}
+	rw_buf_putc(b, '}');
+	return 0;
+}
+
+static int dump_rows(dump_state *st, const binlog_event *ev, rw_error *err)
+{
+	const binlog_rows *r = &ev->u.rows;
+	rw_buf *b = &st->line;
+	row_iter it;
+	int rc, n = 0;
+
+	put_u64_field(b, "table_id", r->table_id);
+	if (r->table != NULL) {
+		put_str_field(b, "schema", r->table->schema, strlen(r->table->schema));
+		put_str_field(b, "table", r->table->table, strlen(r->table->table));
+	}
+	put_u64_field(b, "rows_flags", r->flags);
+	rc = row_iter_init(&it, r, err);
+	if (rc < 0)
+		return rc;
+	put_key(b, "rows");
+	rw_buf_putc(b, '[');
+	while ((rc = row_iter_next(&it, st->before, st->after, err)) == 1) {
+		rw_buf_puts(b, n++ ? ", {" : "{");
+		if (r->kind != BINLOG_ROWS_WRITE) {
+			rw_buf_puts(b, "\"before\": ");
+			rc = dump_image(b, r->table, st->before, r->ncols, err);
+		}
+		if (rc >= 0 && r->kind != BINLOG_ROWS_DELETE) {
+			rw_buf_puts(b,
+				    r->kind == BINLOG_ROWS_WRITE ? "\"after\": " : ", \"after\": ");
+			rc = dump_image(b, r->table, st->after, r->ncols, err);
+		}
+		if (rc < 0)
+			return rc;
+		rw_buf_putc(b, '}');
+	}
+	rw_buf_putc(b, ']');
+	return rc;
+}
+
+static int dump_misc(rw_buf *b, const binlog_event *ev, rw_error *err)
+{
+	switch (ev->hdr.type) {
+	case BINLOG_FORMAT_DESCRIPTION:
+		put_str_field(b, "server_version", ev->u.fde.server_version,
+			      strlen(ev->u.fde.server_version));
+		put_u64_field(b, "binlog_version", ev->u.fde.binlog_version);
+		put_str_field(b, "checksum", ev->u.fde.checksum_alg ? "crc32" : "none",
+			      ev->u.fde.checksum_alg ? 5 : 4);
+		return 0;
+	case BINLOG_ROTATE:
+		put_str_field(b, "file", ev->u.rotate.file.p, ev->u.rotate.file.len);
+		put_u64_field(b, "file_position", ev->u.rotate.position);
+		return 0;
+	case BINLOG_XID:
+		put_u64_field(b, "xid", ev->u.xid);
+		return 0;
+	case BINLOG_PREVIOUS_GTIDS:
+		put_key(b, "gtid_set");
+		rw_buf_putc(b, '"');
+		if (binlog_previous_gtids_text(&ev->u.prev_gtids, ev->position + 19, b, err) < 0)
+			return err->code;
+		rw_buf_putc(b, '"');
+		return 0;
+	case BINLOG_ROWS_QUERY:
+	case BINLOG_ANNOTATE_ROWS:
+		put_str_field(b, "sql", ev->u.text.p, ev->u.text.len);
+		return 0;
+	case BINLOG_BINLOG_CHECKPOINT:
+		put_str_field(b, "file", ev->u.text.p, ev->u.text.len);
+		return 0;
+	case BINLOG_INCIDENT:
+		put_u64_field(b, "incident", ev->u.incident.type);
+		put_str_field(b, "message", ev->u.incident.message.p, ev->u.incident.message.len);
+		return 0;
+	case BINLOG_HEARTBEAT:
+	case BINLOG_HEARTBEAT_V2:
+		put_str_field(b, "file", ev->u.heartbeat.file.p, ev->u.heartbeat.file.len);
+		put_u64_field(b, "file_position", ev->u.heartbeat.position);
+		return 0;
+	case BINLOG_TRANSACTION_PAYLOAD:
+		put_str_field(b, "compression", ev->u.payload.compression ? "none" : "zstd",
+			      ev->u.payload.compression ? 4 : 4);
+		put_u64_field(b, "payload_size", ev->u.payload.len);
+		put_u64_field(b, "uncompressed_size", ev->u.payload.uncompressed_size);
+		return 0;
+	case BINLOG_XA_PREPARE:
+		rw_buf_printf(b, ", \"one_phase\": %s, \"xa_format_id\": %" PRId32,
+			      ev->u.xa.one_phase ? "true" : "false", ev->u.xa.format_id);
+		put_key(b, "xa_gtrid");
+		rw_buf_json_base64(b, ev->u.xa.data, ev->u.xa.gtrid_len);
+		put_key(b, "xa_bqual");
+		rw_buf_json_base64(b, ev->u.xa.data + ev->u.xa.gtrid_len, ev->u.xa.bqual_len);
+		return 0;
+	}
+	return 0;
+}
+
+/* Which transaction an event belongs to: set by a GTID, ended by its commit. */
+static void dump_track_gtid(dump_state *st, const binlog_event *ev)
+{
+	const binlog_query *q = &ev->u.query;
+
+	switch (ev->hdr.type) {
+	case BINLOG_GTID:
+	case BINLOG_GTID_TAGGED:
+		snprintf(st->gtid, sizeof(st->gtid), "%s", ev->u.gtid.text);
+		st->in_begin = 0;
+		return;
+	case BINLOG_ANONYMOUS_GTID:
+		st->gtid[0] = '\0';
+		return;
+	case BINLOG_MARIADB_GTID:
+		snprintf(st->gtid, sizeof(st->gtid), "%s", ev->u.mgtid.text);
+		st->in_begin = !(ev->u.mgtid.flags2 & BINLOG_MARIADB_GTID_STANDALONE);
+		return;
+	case BINLOG_QUERY:
+	case BINLOG_QUERY_COMPRESSED:
+		if (q->sql.len == 5 && strncmp(q->sql.p, "BEGIN", 5) == 0)
+			st->in_begin = 1;
+		return;
+	}
+}
+
+static void dump_end_trx(dump_state *st, const binlog_event *ev)
+{
+	const binlog_query *q = &ev->u.query;
+	unsigned t = ev->hdr.type;
+
+	if (t == BINLOG_XID || t == BINLOG_XA_PREPARE ||
+	    ((t == BINLOG_QUERY || t == BINLOG_QUERY_COMPRESSED) &&
+	     (!st->in_begin || (q->sql.len == 6 && strncmp(q->sql.p, "COMMIT", 6) == 0) ||
+	      (q->sql.len >= 8 && strncmp(q->sql.p, "ROLLBACK", 8) == 0) ||
+	      (q->sql.len >= 9 && strncmp(q->sql.p, "XA COMMIT", 9) == 0))))
+		st->gtid[0] = '\0';
+	if (t == BINLOG_ROTATE || t == BINLOG_FORMAT_DESCRIPTION)
+		st->gtid[0] = '\0';
+}
+
+static int dump_event(dump_state *st, const binlog_event *ev, rw_error *err)
+{
+	rw_buf *b = &st->line;
+	const char *name = binlog_event_type_name(ev->hdr.type);
+	int rc = 0;
+
+	rw_buf_reset(b);
+	dump_track_gtid(st, ev);
+	if (ev->unknown)
+		rw_buf_printf(b, "{\"type\": \"UNKNOWN_%u\"", ev->hdr.type);
+	else
+		rw_buf_printf(b, "{\"type\": \"%s\"", name);
+	rw_buf_printf(b,
+		      ", \"server_id\": %" PRIu32 ", \"timestamp\": %" PRIu32
+		      ", \"position\": %" PRId64 ", \"next_position\": %" PRId64
+		      ", \"log_pos\": %" PRIu32 ", \"flags\": %u",
+		      ev->hdr.server_id, ev->hdr.timestamp, ev->position, ev->next_position,
+		      ev->hdr.log_pos, ev->hdr.flags);
+	if (ev->in_payload)
+		rw_buf_puts(b, ", \"in_payload\": true");
+	if (ev->hdr.type == BINLOG_GTID || ev->hdr.type == BINLOG_ANONYMOUS_GTID ||
+	    ev->hdr.type == BINLOG_GTID_TAGGED)
+		dump_gtid(b, ev);
+	else if (ev->hdr.type == BINLOG_MARIADB_GTID)
+		dump_mariadb_gtid(b, &ev->u.mgtid);
+	else if (st->gtid[0] != '\0')
+		put_str_field(b, "gtid", st->gtid, strlen(st->gtid));
+	if (ev->unknown)
+		; /* nothing more is known */
+	else if (ev->hdr.type == BINLOG_QUERY || ev->hdr.type == BINLOG_QUERY_COMPRESSED)
+		dump_query(b, &ev->u.query);
+	else if (ev->hdr.type == BINLOG_MARIADB_GTID_LIST)
+		dump_gtid_list(b, &ev->u.gtid_list);
+	else if (ev->hdr.type == BINLOG_TABLE_MAP)
+		dump_table_map(b, ev->u.table_map);
+	else if (binlog_event_is_rows(ev->hdr.type))
+		rc = dump_rows(st, ev, err);
+	else
+		rc = dump_misc(b, ev, err);
+	if (rc < 0)
+		return rc;
+	dump_end_trx(st, ev);
+	rw_buf_puts(b, "}\n");
+	if (rw_buf_failed(b))
+		return rw_error_set(err, RW_E_NOMEM, ev->position, "out of memory");
+	fwrite(b->p, 1, b->len, stdout);
+	return 0;
+}
+
+/* Read events until the reader wants more input; rc < 0 on damage. */
+static int dump_drain(dump_state *st, binlog_reader *r, rw_error *err)
+{
+	binlog_event ev;
+	int rc;
+
+	while ((rc = binlog_reader_next(r, &ev, err)) == 1) {
+		rc = dump_event(st, &ev, err);
+		if (rc < 0)
+			return rc;
+	}
+	return rc;
+}
+
+static int dump_fd(dump_state *st, int fd, uint8_t *chunk, rw_error *err)
+{
+	binlog_reader *r = binlog_reader_new(BINLOG_READER_FILE);
+	int rc = 0;
+
+	if (r == NULL)
+		return rw_error_set(err, RW_E_NOMEM, 0, "out of memory");
+	for (;;) {
+		ssize_t n = read(fd, chunk, DUMP_CHUNK);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = rw_error_set(err, RW_E_TRUNCATED, binlog_reader_position(r),
+					  "read error: %s", strerror(errno));
+			break;
+		}
+		if (n == 0) {
+			rc = binlog_reader_finish(r, err);
+			break;
+		}
+		rc = binlog_reader_feed(r, chunk, (size_t)n, err);
+		if (rc == 0)
+			rc = dump_drain(st, r, err);
+		if (rc < 0)
+			break;
+	}
+	binlog_reader_free(r);
+	return rc;
+}
+
+static int dump_file(dump_state *st, const char *path, uint8_t *chunk)
+{
+	rw_error err;
+	int fd = open(path, O_RDONLY);
+	int rc;
+
+	if (fd < 0) {
+		fprintf(stderr, "ringwatch dump: %s: %s\n", path, strerror(errno));
+		return DUMP_USAGE;
+	}
+	rw_error_clear(&err);
+	st->gtid[0] = '\0';
+	rc = dump_fd(st, fd, chunk, &err);
+	close(fd);
+	if (rc == 0)
+		return DUMP_OK;
+	fflush(stdout);
+	fprintf(stderr, "ringwatch dump: %s: %s at offset %" PRId64 ": %s\n", path,
+		rw_error_name(rc), err.offset, err.text);
+	return DUMP_DAMAGED;
+}
+
+int cli_dump(int argc, char **argv)
+{
+	static char outbuf[1 << 20];
+	dump_state st;
+	uint8_t *chunk;
+	int worst = DUMP_OK;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fprintf(argc < 2 ? stderr : stdout, "usage: ringwatch dump FILE...\n");
+		return argc < 2 ? DUMP_USAGE : DUMP_OK;
+	}
+	memset(&st, 0, sizeof(st));
+	chunk = malloc(DUMP_CHUNK);
+	st.before = calloc(BINLOG_MAX_COLUMNS, sizeof(rw_value));
+	st.after = calloc(BINLOG_MAX_COLUMNS, sizeof(rw_value));
+	if (chunk == NULL || st.before == NULL || st.after == NULL) {
+		fprintf(stderr, "ringwatch dump: out of memory\n");
+		worst = DUMP_USAGE;
+	}
+	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	for (int i = 1; worst != DUMP_USAGE && i < argc; i++) {
+		int rc = dump_file(&st, argv[i], chunk);
+
+		worst = rc > worst ? rc : worst;
+	}
+	fflush(stdout);
+	rw_buf_free(&st.line);
+	free(st.before);
+	free(st.after);
+	free(chunk);
+	return worst;
+}

@@ -1,0 +1,393 @@
+/*
+ * value.c - column values as JSON text and as canonical key bytes; exact
+ * DECIMAL text; temporal text.
+ */
+#include "ringwatch/value.h"
+
+#include "ringwatch/binlog_table_map.h"
+#include "ringwatch/json_binary.h"
+#include "rw_bytes.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const uint8_t dig2bytes[10] = { 0, 1, 1, 2, 2, 3, 3, 4, 4, 4 };
+static const uint32_t pow10_tab[10] = { 1,      10,      100,      1000,      10000,
+					100000, 1000000, 10000000, 100000000, 1000000000 };
+
+size_t value_decimal_size(unsigned precision, unsigned scale)
+{
+	unsigned intg;
+
+	if (precision == 0 || precision > 65 || scale > 38 || scale > precision)
+		return 0;
+	intg = precision - scale;
+	return (intg / 9) * 4 + dig2bytes[intg % 9] + (scale / 9) * 4 + dig2bytes[scale % 9];
+}
+
+/* Append `digits` decimal digits of the group at b[*at] (nbytes big-endian). */
+static int dec_group(const uint8_t *b, size_t *at, unsigned digits, char *out, size_t *n,
+		     int64_t pos, rw_error *err)
+{
+	unsigned nbytes = digits == 9 ? 4 : dig2bytes[digits];
+	uint32_t v = (uint32_t)rw_be(b + *at, nbytes);
+
+	if (v >= pow10_tab[digits])
+		return rw_error_set(err, RW_E_INVALID, pos, "DECIMAL: group %u has %u digits", v,
+				    digits);
+	for (unsigned i = digits; i-- > 0;) {
+		out[*n + i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	*n += digits;
+	*at += nbytes;
+	return 0;
+}
+
+int value_decimal_text(const uint8_t *p, size_t len, unsigned precision, unsigned scale,
+		       rw_buf *out, rw_error *err)
+{
+	size_t size = value_decimal_size(precision, scale), at = 0, ni = 0, nf = 0;
+	unsigned intg = precision - scale;
+	uint8_t b[40];
+	char ip[80], fp[80];
+	int neg, rc = 0, nonzero = 0;
+
+	if (size == 0 || size > sizeof(b))
+		return rw_error_set(err, RW_E_INVALID, -1, "DECIMAL(%u,%u)", precision, scale);
+	if (len < size)
+		return rw_error_set(err, RW_E_TRUNCATED, -1, "DECIMAL: %zu of %zu bytes", len,
+				    size);
+	memcpy(b, p, size);
+	neg = !(b[0] & 0x80);
+	b[0] ^= 0x80;
+	for (size_t i = 0; neg && i < size; i++)
+		b[i] ^= 0xff;
+	if (intg % 9)
+		rc = dec_group(b, &at, intg % 9, ip, &ni, -1, err);
+	for (unsigned i = 0; rc == 0 && i < intg / 9; i++)
+		rc = dec_group(b, &at, 9, ip, &ni, -1, err);
+	for (unsigned i = 0; rc == 0 && i < scale / 9; i++)
+		rc = dec_group(b, &at, 9, fp, &nf, -1, err);
+	if (rc == 0 && scale % 9)
+		rc = dec_group(b, &at, scale % 9, fp, &nf, -1, err);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < ni; i++)
+		nonzero |= ip[i] != '0';
+	for (size_t i = 0; i < nf; i++)
+		nonzero |= fp[i] != '0';
+	if (neg && nonzero)
+		rw_buf_putc(out, '-');
+	at = 0;
+	while (at + 1 < ni && ip[at] == '0')
+		at++;
+	if (ni == 0)
+		rw_buf_putc(out, '0');
+	rw_buf_put(out, ip + at, ni - at);
+	if (nf > 0) {
+		rw_buf_putc(out, '.');
+		rw_buf_put(out, fp, nf);
+	}
+	return 0;
+}
+
+/* Days since 1970-01-01 to a civil date (proleptic Gregorian). */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	int64_t era, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	yoe = z - era * 146097;
+	yoe = (yoe - yoe / 1460 + yoe / 36524 - yoe / 146096) / 365;
+	doy = z - era * 146097 - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+static void put_frac(rw_buf *out, const rw_temporal *t)
+{
+	if (t->fsp > 0 && t->fsp <= 6)
+		rw_buf_printf(out, ".%0*" PRIu32, (int)t->fsp, t->usec / pow10_tab[6 - t->fsp]);
+}
+
+/* The text of a temporal value, without quotes. */
+static void temporal_text(const rw_value *v, rw_buf *out)
+{
+	const rw_temporal *t = &v->v.t;
+
+	switch (v->kind) {
+	case RW_VALUE_DATE:
+		rw_buf_printf(out, "%04u-%02u-%02u", t->year, t->month, t->day);
+		return;
+	case RW_VALUE_TIME:
+		rw_buf_printf(out, "%s%02u:%02u:%02u", t->neg ? "-" : "", t->hour, t->minute,
+			      t->second);
+		break;
+	case RW_VALUE_DATETIME:
+		rw_buf_printf(out, "%04u-%02u-%02u %02u:%02u:%02u", t->year, t->month, t->day,
+			      t->hour, t->minute, t->second);
+		break;
+	default: { /* TIMESTAMP: UTC; 0 is MySQL's zero timestamp */
+		int64_t y = 0, s = t->epoch % 86400;
+		unsigned m = 0, d = 0;
+
+		if (t->epoch != 0)
+			civil_from_days(t->epoch / 86400, &y, &m, &d);
+		else
+			s = 0;
+		rw_buf_printf(out, "%04" PRId64 "-%02u-%02u %02u:%02u:%02u", y, m, d,
+			      (unsigned)(s / 3600), (unsigned)(s / 60 % 60), (unsigned)(s % 60));
+	}
+	}
+	put_frac(out, t);
+}
+
+/* The shortest text that reads back as the same float (is_float) or double. */
+static void put_double(rw_buf *out, double d, int is_float)
+{
+	char tmp[40];
+
+	if (!isfinite(d)) {
+		rw_buf_puts(out, "null");
+		return;
+	}
+	for (int prec = is_float ? 6 : 15; prec <= 17; prec++) {
+		snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
+		if (is_float ? strtof(tmp, NULL) == (float)d : strtod(tmp, NULL) == d)
+			break;
+	}
+	rw_buf_puts(out, tmp);
+}
+
+static int charset_is_latin1(unsigned cs)
+{
+	return cs == 5 || cs == 8 || cs == 15 || cs == 31 || cs == 47 || cs == 48 || cs == 49 ||
+	       cs == 94;
+}
+
+static void put_latin1(rw_buf *out, const uint8_t *p, size_t n)
+{
+	rw_buf tmp = RW_BUF_INIT;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < 0x80) {
+			rw_buf_putc(&tmp, (char)p[i]);
+		} else {
+			rw_buf_putc(&tmp, (char)(0xc0 | (p[i] >> 6)));
+			rw_buf_putc(&tmp, (char)(0x80 | (p[i] & 0x3f)));
+		}
+	}
+	if (rw_buf_failed(&tmp))
+		out->failed = 1;
+	else
+		rw_buf_json_str(out, tmp.p ? tmp.p : "", tmp.len);
+	rw_buf_free(&tmp);
+}
+
+static void put_string(rw_buf *out, const rw_value *v)
+{
+	const uint8_t *p = v->v.b.p;
+	size_t n = v->v.b.len;
+
+	if (v->kind == RW_VALUE_STRING && charset_is_latin1(v->charset))
+		put_latin1(out, p, n);
+	else if (v->kind == RW_VALUE_STRING && rw_utf8_valid(p, n))
+		rw_buf_json_str(out, (const char *)p, n);
+	else
+		rw_buf_json_base64(out, p, n);
+}
+
+/* A SET value as MySQL shows it: its members' names joined by commas. */
+static void join_set(rw_buf *out, const binlog_column *c, uint64_t bits)
+{
+	rw_buf tmp = RW_BUF_INIT;
+
+	for (uint32_t i = 0; i < c->n_strs && i < 64; i++) {
+		if (!((bits >> i) & 1))
+			continue;
+		if (tmp.len > 0)
+			rw_buf_putc(&tmp, ',');
+		rw_buf_puts(&tmp, c->strs[i]);
+	}
+	if (rw_buf_failed(&tmp))
+		out->failed = 1;
+	else
+		rw_buf_json_str(out, tmp.p ? tmp.p : "", tmp.len);
+	rw_buf_free(&tmp);
+}
+
+static void put_enum_set(rw_buf *out, const rw_value *v)
+{
+	const binlog_column *c = v->names;
+
+	if (c == NULL) {
+		rw_buf_printf(out, "%" PRIu64, v->v.u);
+		return;
+	}
+	if (v->kind == RW_VALUE_ENUM) {
+		if (v->v.u > c->n_strs)
+			rw_buf_printf(out, "%" PRIu64, v->v.u);
+		else
+			rw_buf_json_str(out, v->v.u ? c->strs[v->v.u - 1] : "",
+					v->v.u ? strlen(c->strs[v->v.u - 1]) : 0);
+		return;
+	}
+	join_set(out, c, v->v.u);
+}
+
+static void put_vector(rw_buf *out, const rw_value *v)
+{
+	if (v->v.b.len % 4 != 0) {
+		rw_buf_json_base64(out, v->v.b.p, v->v.b.len);
+		return;
+	}
+	rw_buf_putc(out, '[');
+	for (size_t i = 0; i < v->v.b.len; i += 4) {
+		uint32_t u = (uint32_t)rw_le(v->v.b.p + i, 4);
+		float f;
+
+		memcpy(&f, &u, 4);
+		if (i > 0)
+			rw_buf_putc(out, ',');
+		put_double(out, f, 1);
+	}
+	rw_buf_putc(out, ']');
+}
+
+static int put_json_doc(rw_buf *out, const rw_value *v, rw_error *err)
+{
+	if (v->v.b.len == 0) {
+		rw_buf_puts(out, "null");
+		return 0;
+	}
+	if (v->kind == RW_VALUE_JSON_DIFF)
+		return json_binary_diff_to_text(v->v.b.p, v->v.b.len, -1, out, err);
+	return json_binary_to_text(v->v.b.p, v->v.b.len, -1, out, err);
+}
+
+int value_to_json(const rw_value *v, rw_buf *out, rw_error *err)
+{
+	switch (v->kind) {
+	case RW_VALUE_ABSENT:
+	case RW_VALUE_NULL:
+		rw_buf_puts(out, "null");
+		return 0;
+	case RW_VALUE_INT:
+		rw_buf_printf(out, "%" PRId64, v->v.i);
+		return 0;
+	case RW_VALUE_UINT:
+	case RW_VALUE_BIT:
+	case RW_VALUE_YEAR:
+		rw_buf_printf(out, "%" PRIu64, v->v.u);
+		return 0;
+	case RW_VALUE_FLOAT:
+	case RW_VALUE_DOUBLE:
+		put_double(out, v->v.d, v->kind == RW_VALUE_FLOAT);
+		return 0;
+	case RW_VALUE_DECIMAL: {
+		int rc;
+
+		rw_buf_putc(out, '"');
+		rc = value_decimal_text(v->v.b.p, v->v.b.len, v->precision, v->scale, out, err);
+		rw_buf_putc(out, '"');
+		return rc;
+	}
+	case RW_VALUE_STRING:
+	case RW_VALUE_BINARY:
+		put_string(out, v);
+		return 0;
+	case RW_VALUE_JSON:
+	case RW_VALUE_JSON_DIFF:
+		return put_json_doc(out, v, err);
+	case RW_VALUE_VECTOR:
+		put_vector(out, v);
+		return 0;
+	case RW_VALUE_ENUM:
+	case RW_VALUE_SET:
+		put_enum_set(out, v);
+		return 0;
+	}
+	rw_buf_putc(out, '"');
+	temporal_text(v, out);
+	rw_buf_putc(out, '"');
+	return 0;
+}
+
+static void key_u64(rw_buf *out, char tag, uint64_t u)
+{
+	uint8_t b[9];
+
+	b[0] = (uint8_t)tag;
+	for (int i = 0; i < 8; i++)
+		b[1 + i] = (uint8_t)(u >> (56 - 8 * i));
+	rw_buf_put(out, b, 9);
+}
+
+/* tag, 4-byte big-endian length, then what renders between start and the end of out. */
+static void key_counted(rw_buf *out, char tag, const void *p, size_t n)
+{
+	uint8_t b[5] = { (uint8_t)tag, (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
+			 (uint8_t)n };
+
+	rw_buf_put(out, b, 5);
+	rw_buf_put(out, p, n);
+}
+
+int value_key_encode(const rw_value *v, rw_buf *out, rw_error *err)
+{
+	rw_buf tmp = RW_BUF_INIT;
+	double d;
+	int rc = 0;
+
+	switch (v->kind) {
+	case RW_VALUE_ABSENT:
+	case RW_VALUE_NULL:
+		rw_buf_putc(out, 'N');
+		return 0;
+	case RW_VALUE_INT:
+		key_u64(out, 'I', (uint64_t)v->v.i ^ (1ULL << 63));
+		return 0;
+	case RW_VALUE_UINT:
+	case RW_VALUE_BIT:
+	case RW_VALUE_ENUM:
+	case RW_VALUE_SET:
+	case RW_VALUE_YEAR:
+		key_u64(out, 'U', v->v.u);
+		return 0;
+	case RW_VALUE_FLOAT:
+	case RW_VALUE_DOUBLE: {
+		uint64_t u;
+
+		d = v->v.d == 0 ? 0.0 : v->v.d;
+		memcpy(&u, &d, 8);
+		key_u64(out, 'F', u);
+		return 0;
+	}
+	case RW_VALUE_STRING:
+	case RW_VALUE_BINARY:
+	case RW_VALUE_JSON:
+	case RW_VALUE_JSON_DIFF:
+	case RW_VALUE_VECTOR:
+		key_counted(out, 'S', v->v.b.p, v->v.b.len);
+		return 0;
+	case RW_VALUE_DECIMAL:
+		rc = value_decimal_text(v->v.b.p, v->v.b.len, v->precision, v->scale, &tmp, err);
+		if (rc == 0)
+			key_counted(out, 'D', tmp.p ? tmp.p : "", tmp.len);
+		break;
+	default:
+		temporal_text(v, &tmp);
+		key_counted(out, 'T', tmp.p ? tmp.p : "", tmp.len);
+	}
+	if (rw_buf_failed(&tmp))
+		out->failed = 1;
+	rw_buf_free(&tmp);
+	return rc;
+}
