@@ -9,12 +9,17 @@
 struct event_base;
 struct event;
 struct http_server;
+struct state;
+struct stream;
 
 struct rwd {
 	struct event_base *base;
 	const char *config_path;
 	struct rw_config cfg; /* the running configuration */
 	struct http_server *http;
+	struct state *state;     /* SQLite in state_dir */
+	struct stream **streams; /* one per master, in configuration order */
+	size_t n_streams;
 	struct event *sig_term;
 	struct event *sig_int;
 	struct event *sig_hup;

@@ -10,6 +10,7 @@
 #include "replica.h"
 
 #include "config.h"
+#include "mysql_conn.h"
 
 #include <errno.h>
 #include <mysql.h> /* before mariadb_rpl.h, which needs its types */
@@ -50,20 +51,6 @@ static int post(struct replica *r, enum replica_letter_kind kind, const void *bo
 	return mailbox_post(r->mb, &l->hdr);
 }
 
-static void set_tls(struct replica *r, MYSQL *m)
-{
-	my_bool yes = 1, no = 0;
-
-	if (r->ssl_mode == RW_SSL_DISABLED)
-		return;
-	/* preferred: TLS when the server offers it, without verification */
-	mysql_ssl_set(m, r->ssl_key, r->ssl_cert, r->ssl_ca, NULL, NULL);
-	mysql_optionsv(m, MYSQL_OPT_SSL_ENFORCE, r->ssl_mode >= RW_SSL_REQUIRED ? &yes : &no);
-	/* Connector/C verifies the chain and the host name together */
-	mysql_optionsv(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT,
-		       r->ssl_mode >= RW_SSL_VERIFY_CA ? &yes : &no);
-}
-
 static void set_options(struct replica *r, MYSQL *m)
 {
 	unsigned connect_timeout = CONNECT_TIMEOUT;
@@ -78,7 +65,7 @@ static void set_options(struct replica *r, MYSQL *m)
 	mysql_optionsv(m, MYSQL_OPT_MAX_ALLOWED_PACKET, &max_packet);
 	mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_optionsv(m, MARIADB_OPT_RPL_REGISTER_REPLICA, "ringwatch", 0);
-	set_tls(r, m);
+	mysql_conn_set_tls(m, r->ssl_mode, r->ssl_ca, r->ssl_cert, r->ssl_key);
 }
 
 /* The first column of the first row of a query, into out; 0 or -1. */

@@ -13,7 +13,10 @@
 #include "http.h"
 #include "log.h"
 #include "notify.h"
+#include "state.h"
+#include "stream.h"
 
+#include <mysql.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <getopt.h>
@@ -23,6 +26,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define DEFAULT_CONFIG "/etc/ringwatch/ringwatchd.conf"
 
@@ -83,9 +87,38 @@ static void log_masters(const struct rw_config *cfg)
 	}
 }
 
+static bool same_masters(const struct rw_config *a, const struct rw_config *b)
+{
+	if (a->n_masters != b->n_masters)
+		return false;
+	for (size_t i = 0; i < a->n_masters; i++) {
+		if (strcmp(a->masters[i].name, b->masters[i].name) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* Point every stream at its master's new settings, or keep the old masters
+ * when the set of masters changed (that takes a restart). */
+static void reload_masters(struct rwd *d, struct rw_config *fresh)
+{
+	if (!same_masters(&d->cfg, fresh)) {
+		struct rw_master_config *m = fresh->masters;
+		size_t n = fresh->n_masters;
+		log_warn("reload: the set of masters changed; it takes effect after a restart");
+		fresh->masters = d->cfg.masters;
+		fresh->n_masters = d->cfg.n_masters;
+		d->cfg.masters = m;
+		d->cfg.n_masters = n;
+		return;
+	}
+	for (size_t i = 0; i < d->n_streams; i++)
+		stream_reconfigure(d->streams[i], &fresh->masters[i]);
+}
+
 /*
  * Swap in a new configuration.  What needs a restart (the listening address,
- * state_dir) keeps its running value and says so.
+ * state_dir, the set of masters) keeps its running value and says so.
  */
 static void apply_reload(struct rwd *d, struct rw_config *fresh)
 {
@@ -107,6 +140,7 @@ static void apply_reload(struct rwd *d, struct rw_config *fresh)
 		fresh->state_dir = d->cfg.state_dir;
 		d->cfg.state_dir = tmp;
 	}
+	reload_masters(d, fresh);
 	config_free(&d->cfg);
 	d->cfg = *fresh;
 	log_set_level(d->cfg.log_level);
@@ -151,12 +185,36 @@ static int add_signal(struct rwd *d, struct event **slot, int sig)
 	return *slot == NULL || evsignal_add(*slot, NULL) != 0 ? -1 : 0;
 }
 
+static int start_streams(struct rwd *d)
+{
+	struct stream_sink sink = { NULL, NULL };
+
+	d->streams = calloc(d->cfg.n_masters, sizeof(*d->streams));
+	if (d->streams == NULL)
+		return -1;
+	for (size_t i = 0; i < d->cfg.n_masters; i++) {
+		d->streams[i] =
+		    stream_new(d->base, i, &d->cfg.masters[i], d->cfg.server_id, d->state, sink);
+		if (d->streams[i] == NULL)
+			return -1;
+		d->n_streams++;
+	}
+	for (size_t i = 0; i < d->n_streams; i++)
+		stream_start(d->streams[i]);
+	return 0;
+}
+
 static int start(struct rwd *d)
 {
 	char err[256];
 
 	if (make_dirs(d->cfg.state_dir) != 0) {
 		log_error("state_dir %s: %s", d->cfg.state_dir, strerror(errno));
+		return -1;
+	}
+	d->state = state_open(d->cfg.state_dir, err, sizeof(err));
+	if (d->state == NULL) {
+		log_error("state: %s", err);
 		return -1;
 	}
 	d->base = event_base_new();
@@ -178,11 +236,20 @@ static int start(struct rwd *d)
 	log_info("listening on http://%s%s%s:%u/", strchr(d->cfg.listen_host, ':') ? "[" : "",
 		 d->cfg.listen_host, strchr(d->cfg.listen_host, ':') ? "]" : "",
 		 http_server_port(d->http));
+	if (start_streams(d) != 0) {
+		log_error("cannot start the binlog streams");
+		return -1;
+	}
 	return 0;
 }
 
 static void stop(struct rwd *d)
 {
+	for (size_t i = 0; i < d->n_streams; i++)
+		stream_free(d->streams[i]);
+	free(d->streams);
+	d->streams = NULL;
+	d->n_streams = 0;
 	if (d->sig_hup != NULL)
 		event_free(d->sig_hup);
 	if (d->sig_int != NULL)
@@ -192,6 +259,7 @@ static void stop(struct rwd *d)
 	http_server_free(d->http);
 	if (d->base != NULL)
 		event_base_free(d->base);
+	state_close(d->state);
 	config_free(&d->cfg);
 }
 
@@ -249,6 +317,13 @@ int main(int argc, char **argv)
 
 	log_set_level(d.cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);
+	/* before any thread: the client library's global state is not thread-safe */
+	if (mysql_library_init(0, NULL, NULL) != 0) {
+		log_error("cannot initialise the MariaDB client library");
+		config_free(&d.cfg);
+		return EXIT_USAGE;
+	}
+	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	d.started = rwd_now();
 	log_info("ringwatchd %s starting with %s", PACKAGE_VERSION, d.config_path);
 	log_masters(&d.cfg);
@@ -263,6 +338,7 @@ int main(int argc, char **argv)
 		log_error("event loop failed");
 		return EXIT_FAILURE_FOUND;
 	}
+	mysql_library_end();
 	log_info("stopped");
 	return EXIT_OK;
 }

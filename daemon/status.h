@@ -1,0 +1,38 @@
+/*
+ * status.h - one snapshot of everything the daemon knows, and its two
+ * renderings: the JSON of GET /v1/status and the Prometheus text of
+ * GET /metrics.  Both walk the same snapshot, so they cannot disagree.
+ */
+#ifndef RINGWATCHD_STATUS_H
+#define RINGWATCHD_STATUS_H
+
+#include "stream.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct rwd;
+
+struct status {
+	const char *version;
+	double uptime;
+	size_t n_masters;
+	struct stream_view *masters;
+	double heartbeat_period; /* a stream is current while events come this often */
+};
+
+/* Fill st from the daemon (on the loop thread); release with status_release(). */
+int status_collect(struct rwd *d, struct status *st);
+void status_release(struct status *st);
+
+/* Is this master connected and its stream current (an event within 3 heartbeats)? */
+bool status_master_current(const struct status *st, const struct stream_view *m);
+
+/* The JSON object of GET /v1/status (new reference). */
+json_t *status_json(const struct status *st);
+
+/* Prometheus text format 0.0.4; malloc'd, NUL-terminated, *len set. */
+char *status_metrics(const struct status *st, size_t *len);
+
+#endif

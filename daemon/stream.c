@@ -1,0 +1,537 @@
+/*
+ * stream.c - following one master's binlog (see stream.h).
+ */
+#include "stream.h"
+
+#include "config.h"
+#include "log.h"
+#include "mailbox.h"
+#include "replica.h"
+#include "state.h"
+
+#include "ringwatch/binlog_reader.h"
+#include "ringwatch/binlog_trx.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAILBOX_BYTES    ((size_t)64 << 20) /* raw events waiting for the loop */
+#define BACKOFF_MIN      0.5
+#define BACKOFF_MAX      30.0
+#define STABLE_AFTER     5.0 /* a connection this old resets the backoff */
+#define HEARTBEAT_PERIOD 1.0
+#define CHECKPOINT_EVERY 1.0
+
+struct stream {
+	struct event_base *base;
+	size_t index;
+	const struct rw_master_config *m;
+	uint32_t replica_server_id;
+	struct state *st;
+	struct stream_sink sink;
+
+	enum stream_state state;
+	struct mailbox *mb;
+	struct replica *replica;
+	uint32_t generation;
+	struct event *retry;
+	double backoff;
+	double connected_at;
+	binlog_reader *reader;
+	binlog_trx trx;
+
+	/* what the master said about itself */
+	uint32_t server_id;
+	char version[64];
+	bool is_mariadb;
+
+	/* where the next event starts */
+	char file[256];
+	uint64_t offset;
+
+	/* after the last complete transaction: the checkpoint */
+	char commit_file[256];
+	uint64_t commit_offset;
+	gtid_pos commit_gtid;
+	char commit_gtid_text[GTID_POS_TEXT_MAX];
+	bool have_commit;
+	bool dirty;
+	double last_save;
+	bool resumed; /* the current connection resumed from a saved position */
+	char resumed_from[512];
+
+	uint64_t events, bytes, transactions, reconnects;
+	double last_event_mono;
+	double last_event_wall;
+	double last_event_ts;
+	char last_error[512];
+	unsigned last_errno;
+	unsigned repeats; /* the same failure again in a row */
+
+	bool gap_open;
+	struct gap gap;
+};
+
+static const char *const state_names[] = {
+	[STREAM_STOPPED] = "stopped",
+	[STREAM_CONNECTING] = "connecting",
+	[STREAM_STREAMING] = "streaming",
+	[STREAM_BACKOFF] = "backoff",
+};
+
+const char *stream_state_name(enum stream_state st)
+{
+	return state_names[st];
+}
+
+static double now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double now_unix(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The one place a stream's state changes; says so once. */
+static void set_state(struct stream *s, enum stream_state to, const char *why)
+{
+	enum stream_state from = s->state;
+	int level = LOG_INFO;
+
+	if (from == to)
+		return;
+	s->state = to;
+	if (to == STREAM_BACKOFF && s->repeats > 0)
+		level = LOG_DEBUG; /* the same failure again: said already */
+	else if (to == STREAM_BACKOFF)
+		level = LOG_WARNING;
+	log_msg(level, "master %s: %s -> %s%s%s", s->m->name, state_names[from], state_names[to],
+		why != NULL ? ": " : "", why != NULL ? why : "");
+}
+
+/* ---- checkpoints ------------------------------------------------------------ */
+
+static void save_checkpoint(struct stream *s, bool force)
+{
+	struct checkpoint cp;
+	double now = now_mono();
+
+	if (s->st == NULL || !s->dirty || (!force && now - s->last_save < CHECKPOINT_EVERY))
+		return;
+	memset(&cp, 0, sizeof(cp));
+	cp.server_id = s->server_id;
+	snprintf(cp.gtid, sizeof(cp.gtid), "%s", s->commit_gtid_text);
+	snprintf(cp.file, sizeof(cp.file), "%s", s->commit_file);
+	cp.offset = s->commit_offset;
+	cp.saved_at = now_unix();
+	if (state_checkpoint_save(s->st, s->m->name, &cp) != 0) {
+		log_error("master %s: saving the checkpoint: %s", s->m->name, state_error(s->st));
+		return;
+	}
+	s->dirty = false;
+	s->last_save = now;
+}
+
+static void load_checkpoint(struct stream *s)
+{
+	struct checkpoint cp;
+	rw_error err;
+	int rc;
+
+	if (s->st == NULL)
+		return;
+	rc = state_checkpoint_load(s->st, s->m->name, &cp);
+	if (rc < 0) {
+		log_error("master %s: reading the checkpoint: %s", s->m->name, state_error(s->st));
+		return;
+	}
+	if (rc == 1)
+		return;
+	if (gtid_pos_parse(cp.gtid, &s->commit_gtid, &err) != 0) {
+		log_error("master %s: checkpoint GTID '%s' unreadable (%s); using file %s:%llu",
+			  s->m->name, cp.gtid, err.text, cp.file, (unsigned long long)cp.offset);
+		gtid_pos_clear(&s->commit_gtid);
+	}
+	snprintf(s->commit_file, sizeof(s->commit_file), "%s", cp.file);
+	s->commit_offset = cp.offset;
+	if (gtid_pos_format(&s->commit_gtid, s->commit_gtid_text, sizeof(s->commit_gtid_text)) < 0)
+		s->commit_gtid_text[0] = '\0';
+	s->server_id = cp.server_id;
+	s->have_commit = true;
+}
+
+static void load_gap(struct stream *s)
+{
+	if (s->st != NULL && state_gap_open(s->st, s->m->name, &s->gap) == 0)
+		s->gap_open = true;
+}
+
+/* ---- connecting --------------------------------------------------------------- */
+
+static void connect_now(struct stream *s)
+{
+	struct replica_args args;
+	char err[256];
+
+	memset(&args, 0, sizeof(args));
+	args.generation = ++s->generation;
+	args.replica_server_id = s->replica_server_id;
+	args.heartbeat_period = HEARTBEAT_PERIOD;
+	s->resumed = s->have_commit;
+	if (s->have_commit && s->commit_gtid.n > 0) {
+		/* GTID positions survive binlog rotation and purging of older files */
+		args.gtid_state = s->commit_gtid_text;
+		args.file = "";
+		args.offset = 4;
+		snprintf(s->resumed_from, sizeof(s->resumed_from), "GTID %.500s",
+			 s->commit_gtid_text);
+	} else if (s->have_commit && s->commit_file[0] != '\0') {
+		args.file = s->commit_file;
+		args.offset = s->commit_offset;
+		snprintf(s->resumed_from, sizeof(s->resumed_from), "%s:%llu", s->commit_file,
+			 (unsigned long long)s->commit_offset);
+	} else {
+		args.file = ""; /* the oldest binlog the master has */
+		args.offset = 4;
+		snprintf(s->resumed_from, sizeof(s->resumed_from), "the oldest binlog");
+	}
+	set_state(s, STREAM_CONNECTING, NULL);
+	s->replica = replica_start(s->m, &args, s->mb, err, sizeof(err));
+	if (s->replica == NULL) {
+		log_error("master %s: %s", s->m->name, err);
+		set_state(s, STREAM_BACKOFF, err);
+		event_add(s->retry, &(struct timeval){ .tv_sec = (time_t)BACKOFF_MAX });
+	}
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct stream *s = arg;
+
+	(void)fd;
+	(void)what;
+	s->reconnects++;
+	connect_now(s);
+}
+
+static void schedule_retry(struct stream *s)
+{
+	/* full jitter over [backoff/2, backoff*1.5): masters restarted together
+	 * are not hit by every ringwatchd in the same instant */
+	double delay = s->backoff * (0.5 + (double)rand() / ((double)RAND_MAX + 1.0));
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)delay;
+	tv.tv_usec = (suseconds_t)((delay - (double)tv.tv_sec) * 1e6);
+	event_add(s->retry, &tv);
+	s->backoff = s->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : s->backoff * 2;
+}
+
+/* ---- letters from the replica thread ------------------------------------------ */
+
+static void on_connected(struct stream *s, const struct replica_hello *h)
+{
+	char why[600];
+
+	s->server_id = h->server_id;
+	snprintf(s->version, sizeof(s->version), "%s", h->version);
+	s->is_mariadb = h->is_mariadb;
+	s->connected_at = now_mono();
+	binlog_reader_free(s->reader);
+	s->reader = binlog_reader_new(BINLOG_READER_STREAM);
+	binlog_trx_init(&s->trx);
+	snprintf(why, sizeof(why), "server_id %u, %s, from %s", h->server_id, h->version,
+		 s->resumed_from);
+	s->repeats = 0;
+	set_state(s, STREAM_STREAMING, why);
+}
+
+static void commit_position(struct stream *s)
+{
+	if (s->trx.has_mariadb_gtid &&
+	    gtid_pos_update(&s->commit_gtid, s->trx.domain, s->trx.server, s->trx.seq) != 0)
+		log_error("master %s: more than %d GTID domains; checkpoint by file only",
+			  s->m->name, GTID_POS_MAX);
+	if (gtid_pos_format(&s->commit_gtid, s->commit_gtid_text, sizeof(s->commit_gtid_text)) < 0)
+		s->commit_gtid_text[0] = '\0';
+	snprintf(s->commit_file, sizeof(s->commit_file), "%s", s->file);
+	s->commit_offset = s->offset;
+	s->have_commit = true;
+	s->dirty = true;
+	s->transactions++;
+}
+
+/* A GTID_LIST states the position at that point of the binlog: keep the newer
+ * GTID of each domain (it fills in domains no transaction has shown yet). */
+static void merge_gtid_list(struct stream *s, const binlog_gtid_list *l)
+{
+	gtid_pos listed;
+	rw_error err;
+
+	if (binlog_trx_open(&s->trx) ||
+	    gtid_pos_from_list(l->entries, l->count, &listed, &err) != 0)
+		return;
+	for (size_t i = 0; i < listed.n; i++) {
+		const gtid_pos_entry *have = gtid_pos_get(&s->commit_gtid, listed.e[i].domain);
+		if ((have == NULL || have->seq < listed.e[i].seq) &&
+		    gtid_pos_update(&s->commit_gtid, listed.e[i].domain, listed.e[i].server,
+				    listed.e[i].seq) != 0)
+			return;
+	}
+	if (gtid_pos_format(&s->commit_gtid, s->commit_gtid_text, sizeof(s->commit_gtid_text)) < 0)
+		s->commit_gtid_text[0] = '\0';
+}
+
+static void handle_event(struct stream *s, const binlog_event *ev)
+{
+	int mark;
+
+	if (ev->hdr.timestamp != 0)
+		s->last_event_ts = ev->hdr.timestamp;
+	if (ev->hdr.type == BINLOG_ROTATE && !ev->in_payload) {
+		snprintf(s->file, sizeof(s->file), "%.*s", (int)ev->u.rotate.file.len,
+			 ev->u.rotate.file.p);
+		s->offset = ev->u.rotate.position;
+	} else if (!ev->in_payload && !(ev->hdr.flags & BINLOG_FLAG_ARTIFICIAL) &&
+		   ev->hdr.type != BINLOG_HEARTBEAT && ev->hdr.type != BINLOG_HEARTBEAT_V2) {
+		s->offset = (uint64_t)ev->next_position;
+	}
+	if (ev->hdr.type == BINLOG_MARIADB_GTID_LIST)
+		merge_gtid_list(s, &ev->u.gtid_list);
+	mark = binlog_trx_feed(&s->trx, ev);
+	if (mark == BINLOG_TRX_END || mark == BINLOG_TRX_SINGLE)
+		commit_position(s);
+	if (s->sink.event != NULL)
+		s->sink.event(s->sink.ctx, s->index, ev);
+}
+
+static void fail_stream(struct stream *s, const char *what)
+{
+	snprintf(s->last_error, sizeof(s->last_error), "%.500s", what);
+	s->last_errno = 0;
+	log_error("master %s: %s", s->m->name, what);
+	if (s->replica != NULL)
+		replica_stop(s->replica); /* its REPLICA_ENDED letter brings the retry */
+}
+
+static void on_event(struct stream *s, const uint8_t *bytes, size_t len)
+{
+	binlog_event ev;
+	rw_error err;
+	int rc;
+
+	s->events++;
+	s->bytes += len;
+	s->last_event_mono = now_mono();
+	s->last_event_wall = now_unix();
+	if (s->reader == NULL)
+		return;
+	if (binlog_reader_feed(s->reader, bytes, len, &err) != 0) {
+		fail_stream(s, err.text);
+		return;
+	}
+	while ((rc = binlog_reader_next(s->reader, &ev, &err)) == 1)
+		handle_event(s, &ev);
+	if (rc < 0) {
+		char what[600];
+		snprintf(what, sizeof(what), "binlog %s at offset %lld: %s", s->file,
+			 (long long)err.offset, err.text);
+		binlog_reader_free(s->reader);
+		s->reader = NULL; /* nothing more from this connection */
+		fail_stream(s, what);
+		return;
+	}
+	save_checkpoint(s, false);
+}
+
+/* The master no longer has what the checkpoint points at: say so, durably,
+ * and go on from the oldest binlog it still has. */
+static void record_gap(struct stream *s, const struct replica_end *end)
+{
+	memset(&s->gap, 0, sizeof(s->gap));
+	snprintf(s->gap.master, sizeof(s->gap.master), "%s", s->m->name);
+	snprintf(s->gap.from, sizeof(s->gap.from), "%s", s->resumed_from);
+	snprintf(s->gap.to, sizeof(s->gap.to), "the oldest binlog");
+	snprintf(s->gap.reason, sizeof(s->gap.reason), "%s", end->message);
+	s->gap.at = now_unix();
+	s->gap.id = s->st != NULL ? state_gap_add(s->st, &s->gap) : 0;
+	s->gap_open = true;
+	log_error("master %s: GAP: cannot resume from %s (%s); events between it and the oldest "
+		  "binlog the master still has are lost to ringwatch; continuing from there",
+		  s->m->name, s->resumed_from, end->message);
+	s->have_commit = false;
+	s->commit_file[0] = '\0';
+	s->commit_offset = 0;
+	gtid_pos_clear(&s->commit_gtid);
+	s->commit_gtid_text[0] = '\0';
+}
+
+static bool is_gap(const struct stream *s, const struct replica_end *end)
+{
+	/* 1236: ER_MASTER_FATAL_ERROR_READING_BINLOG, e.g. "Could not find GTID
+	 * state requested by slave in any binlog files" or a purged file */
+	return end->err_code == 1236 && s->resumed;
+}
+
+static void on_ended(struct stream *s, const struct replica_end *end)
+{
+	char why[600];
+	bool same = strcmp(s->last_error, end->message) == 0 && s->last_errno == end->err_code;
+
+	replica_join(s->replica);
+	s->replica = NULL;
+	if (end->stopped && s->state == STREAM_STOPPED)
+		return;
+	if (!end->stopped || s->last_error[0] == '\0') {
+		snprintf(s->last_error, sizeof(s->last_error), "%s", end->message);
+		s->last_errno = end->err_code;
+	}
+	s->repeats = same ? s->repeats + 1 : 0;
+	if (s->connected_at > 0 && now_mono() - s->connected_at >= STABLE_AFTER)
+		s->backoff = BACKOFF_MIN;
+	s->connected_at = 0;
+	save_checkpoint(s, true);
+	if (is_gap(s, end)) {
+		record_gap(s, end);
+		s->backoff = BACKOFF_MIN;
+	}
+	if (end->err_code != 0)
+		snprintf(why, sizeof(why), "%s (%u); retry in about %.1f s", s->last_error,
+			 end->err_code, s->backoff);
+	else
+		snprintf(why, sizeof(why), "%s; retry in about %.1f s", s->last_error, s->backoff);
+	set_state(s, STREAM_BACKOFF, why);
+	schedule_retry(s);
+}
+
+static void on_letter(void *ctx, struct mail *m)
+{
+	struct stream *s = ctx;
+	struct replica_letter *l = (struct replica_letter *)m;
+
+	if (l->generation != s->generation) {
+		free(l); /* from a connection already given up */
+		return;
+	}
+	switch (l->hdr.kind) {
+	case REPLICA_CONNECTED:
+		on_connected(s, (const struct replica_hello *)(const void *)l->body);
+		break;
+	case REPLICA_EVENT:
+		on_event(s, l->body, l->len);
+		break;
+	case REPLICA_ENDED:
+		on_ended(s, (const struct replica_end *)(const void *)l->body);
+		break;
+	}
+	free(l);
+}
+
+/* ---- the public face ------------------------------------------------------------ */
+
+struct stream *stream_new(struct event_base *base, size_t index, const struct rw_master_config *m,
+			  uint32_t replica_server_id, struct state *st, struct stream_sink sink)
+{
+	struct stream *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->base = base;
+	s->index = index;
+	s->m = m;
+	s->replica_server_id = replica_server_id;
+	s->st = st;
+	s->sink = sink;
+	s->state = STREAM_STOPPED;
+	s->backoff = BACKOFF_MIN;
+	s->last_event_mono = -1;
+	gtid_pos_clear(&s->commit_gtid);
+	s->mb = mailbox_new(base, MAILBOX_BYTES, on_letter, s);
+	s->retry = evtimer_new(base, on_retry, s);
+	if (s->mb == NULL || s->retry == NULL) {
+		stream_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void stream_start(struct stream *s)
+{
+	load_checkpoint(s);
+	load_gap(s);
+	connect_now(s);
+}
+
+void stream_free(struct stream *s)
+{
+	if (s == NULL)
+		return;
+	if (s->state != STREAM_STOPPED)
+		set_state(s, STREAM_STOPPED, NULL);
+	if (s->replica != NULL) {
+		replica_stop(s->replica);
+		mailbox_close(s->mb); /* a thread blocked on a full mailbox wakes up */
+		replica_join(s->replica);
+	}
+	save_checkpoint(s, true);
+	if (s->retry != NULL)
+		event_free(s->retry);
+	mailbox_free(s->mb);
+	binlog_reader_free(s->reader);
+	free(s);
+}
+
+void stream_reconfigure(struct stream *s, const struct rw_master_config *m)
+{
+	s->m = m;
+}
+
+void stream_view(struct stream *s, struct stream_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->name = s->m->name;
+	v->host = s->m->host;
+	v->socket = s->m->socket;
+	v->port = s->m->port;
+	v->state = s->state;
+	v->connected = s->state == STREAM_STREAMING;
+	v->server_id = s->server_id;
+	v->version = s->version;
+	v->file = s->file;
+	v->offset = s->offset;
+	v->gtid = s->commit_gtid_text;
+	v->last_event_age = s->last_event_mono < 0 ? -1 : now_mono() - s->last_event_mono;
+	v->last_event_received = s->last_event_wall;
+	v->last_event_timestamp = s->last_event_ts;
+	v->events_total = s->events;
+	v->bytes_total = s->bytes;
+	v->transactions_total = s->transactions;
+	v->reconnects_total = s->reconnects;
+	v->last_error = s->last_error;
+	v->last_errno = s->last_errno;
+	v->gap = s->gap_open;
+	v->gap_id = s->gap_open ? s->gap.id : 0;
+	v->gap_detail = s->gap_open ? s->gap.reason : "";
+}
+
+int stream_ack_gap(struct stream *s, int64_t id)
+{
+	if (!s->gap_open || s->gap.id != id)
+		return 1;
+	if (s->st != NULL && state_gap_ack(s->st, id) < 0)
+		return 1;
+	s->gap_open = false;
+	log_info("master %s: gap %lld acknowledged", s->m->name, (long long)id);
+	return 0;
+}

@@ -1,0 +1,95 @@
+/*
+ * stream.h - one master's binlog, followed for as long as the daemon runs.
+ *
+ * A stream owns the connection lifecycle of one [master.NAME]: it starts a
+ * replica thread (replica.h) from the right position, decodes what arrives
+ * with the library's binlog reader, tracks where the last complete
+ * transaction ended (the checkpoint, saved at most once a second and at a
+ * clean stop), and on any failure reconnects with exponential backoff and
+ * jitter.  Every state change is logged once, with the master's name.
+ * Everything here runs on the event loop thread.
+ */
+#ifndef RINGWATCHD_STREAM_H
+#define RINGWATCHD_STREAM_H
+
+#include "ringwatch/binlog_event.h"
+#include "ringwatch/gtid_pos.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct rw_master_config;
+struct state;
+struct stream;
+
+enum stream_state {
+	STREAM_STOPPED,
+	STREAM_CONNECTING,
+	STREAM_STREAMING,
+	STREAM_BACKOFF,
+};
+
+/* What a stream hands to whoever consumes its events (the conflict engine). */
+struct stream_sink {
+	/* Each decoded event, with the stream's master index; ev is only valid
+	 * during the call. */
+	void (*event)(void *ctx, size_t master, const binlog_event *ev);
+	void *ctx;
+};
+
+/* A read-only view of a stream, for /v1/status and /metrics. */
+struct stream_view {
+	const char *name;
+	const char *host;   /* NULL with a socket */
+	const char *socket; /* NULL with a host */
+	unsigned port;
+	enum stream_state state;
+	bool connected;
+	uint32_t server_id; /* 0 until first connected */
+	const char *version;
+	const char *file;            /* binlog file being read */
+	uint64_t offset;             /* offset after the last event read */
+	const char *gtid;            /* GTID position after the last complete transaction */
+	double last_event_age;       /* seconds since the last event (heartbeats count); -1 never */
+	double last_event_received;  /* unix time it arrived, 0 never */
+	double last_event_timestamp; /* the master's own timestamp of the last event that
+				      * had one (heartbeats have none), 0 never */
+	uint64_t events_total;
+	uint64_t bytes_total;
+	uint64_t transactions_total;
+	uint64_t reconnects_total;
+	const char *last_error; /* "" when none */
+	unsigned last_errno;
+	bool gap; /* an unacknowledged gap (binlogs purged past the checkpoint) */
+	int64_t gap_id;
+	const char *gap_detail;
+};
+
+/*
+ * A stream for master number index (its config must outlive the stream or be
+ * replaced with stream_reconfigure()).  st may be NULL (no durable state).
+ */
+struct stream *stream_new(struct event_base *base, size_t index, const struct rw_master_config *m,
+			  uint32_t replica_server_id, struct state *st, struct stream_sink sink);
+
+/* Start reading: from the saved checkpoint, or from the oldest binlog. */
+void stream_start(struct stream *s);
+
+/* Stop the replica thread, save the checkpoint, free everything. */
+void stream_free(struct stream *s);
+
+/* Point the stream at a reloaded configuration of the same master; a changed
+ * address or credential takes effect at the next connection. */
+void stream_reconfigure(struct stream *s, const struct rw_master_config *m);
+
+/* Fill v (pointers valid until the next loop iteration). */
+void stream_view(struct stream *s, struct stream_view *v);
+
+/* Acknowledge the open gap with this id; 0 done, 1 no such gap. */
+int stream_ack_gap(struct stream *s, int64_t id);
+
+const char *stream_state_name(enum stream_state st);
+
+#endif

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# ringwatchd reads every master's binlog as a replica against a real ring:
+# events flow from every master, heartbeats keep an idle stream current, a
+# master killed and restarted is followed again without losing anything,
+# ringwatchd killed with SIGKILL resumes from its checkpoint, binlogs purged
+# while it was down are reported as a gap, and an event over 16 MiB arrives.
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/harness/ring.sh"
+ring_require_server
+t_need curl jq sqlite3 promtool
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/rw-streams.XXXXXX")
+RWD_PID=
+ring_on_exit 'if [ -n "$RWD_PID" ]; then kill -9 "$RWD_PID" 2>/dev/null; fi; rm -rf "$work"'
+
+# status JQ: a jq expression over GET /v1/status
+status() { curl -s "$RWD_URL/v1/status" | jq -r "$1"; }
+# sorted GTID position, so that "2-2-1,1-1-5" equals "1-1-5,2-2-1"
+norm() { tr ',' '\n' | sort | paste -sd, -; }
+master_pos() { ring_sql "$1" "SELECT @@gtid_binlog_pos" | norm; }
+seen_pos() { status ".masters[] | select(.name == \"$1\") | .position.gtid" | norm; }
+# caught_up I: ringwatch's position for master I equals the master's own
+caught_up() { [ "$(seen_pos "${RING_NAMES[$1]}")" = "$(master_pos "$1")" ]; }
+
+ring_start -n 2 || exit 99
+ring_sql 1 "CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY, v LONGBLOB)"
+ring_sync || exit 99
+ring_write_config "$work/rw.conf" 127.0.0.1:0 "$work/state" >/dev/null
+t_ok "ringwatchd starts on the ring" rwd_start "$work/rw.conf" "$work/log"
+
+# --- events from every master ---------------------------------------------------
+for i in 1 2 3 4 5; do
+    ring_sql 1 "INSERT INTO app.t VALUES ($i, 'w')"
+    ring_sql 2 "INSERT INTO app.t VALUES ($((i + 100)), 'e')"
+done
+ring_sync
+t_ok "west's stream reaches west's position" wait_for 10 caught_up 1
+t_ok "east's stream reaches east's position" wait_for 10 caught_up 2
+t_is "both connected" "$(status '[.masters[].connected] | all')" true
+t_is "server ids known" "$(status '[.masters[].server_id] | join(",")')" "1,2"
+n=$(status '.masters[0].transactions_total')
+t_ok "transactions counted on west ($n >= 12)" test "$n" -ge 12
+sleep 3
+age=$(status '.masters[0].last_event_age_seconds')
+t_ok "heartbeats keep an idle stream current (age $age s)" \
+    awk -v a="$age" 'BEGIN { exit !(a < 2.5) }'
+t_ok "metrics pass promtool" sh -c "curl -s '$RWD_URL/metrics' | promtool check metrics"
+
+# --- a master killed and started again ------------------------------------------
+before=$(status '.masters[0].reconnects_total')
+ring_kill 1
+t_ok "the killed master shows disconnected" \
+    wait_for 10 sh -c "[ \"\$(curl -s '$RWD_URL/v1/status' | jq -r '.masters[0].connected')\" = false ]"
+ring_sql 2 "INSERT INTO app.t VALUES (200, 'east while west is down')"
+ring_start_master 1
+for i in 6 7 8; do ring_sql 1 "INSERT INTO app.t VALUES ($i, 'w after')"; done
+ring_sync
+t_ok "west is followed again" wait_for 15 caught_up 1
+after=$(status '.masters[0].reconnects_total')
+t_ok "the reconnect counter rose ($before -> $after)" test "$after" -gt "$before"
+t_ok "the outage is logged once, with the master's name" grep -q "master west: streaming -> backoff" "$work/log"
+
+# --- ringwatchd killed with SIGKILL, then started again ------------------------------
+kill -9 "$RWD_PID"; wait "$RWD_PID" 2>/dev/null; RWD_PID=
+for i in 300 301 302; do ring_sql 2 "INSERT INTO app.t VALUES ($i, 'while ringwatchd is down')"; done
+ring_sync
+# what the checkpoint held at the kill (saved at most once a second), and so
+# how many of east's transactions lie after it: the sum over GTID domains
+checkpoint=$(sqlite3 "$work/state/ringwatch.db" "SELECT gtid FROM checkpoint WHERE master = 'east'")
+expect=0
+for g in $(master_pos 2 | tr ',' ' '); do
+    d=${g%%-*}; seq=${g##*-}
+    old=$(echo "$checkpoint" | tr ',' '\n' | awk -F- -v d="$d" '$1 == d { print $3 }')
+    expect=$((expect + seq - ${old:-0}))
+done
+t_ok "a checkpoint was saved ($checkpoint)" test -n "$checkpoint"
+t_ok "ringwatchd starts again" rwd_start "$work/rw.conf" "$work/log2"
+t_ok "it resumed from its checkpoint" grep -q "master east: connecting -> streaming.*from GTID $checkpoint" "$work/log2"
+t_ok "east caught up after the restart" wait_for 10 caught_up 2
+t_is "exactly the transactions after the checkpoint are read again" \
+    "$(status '.masters[1].transactions_total')" "$expect"
+t_ok "at least the 3 written while it was down ($expect)" test "$expect" -ge 3
+
+# --- an event over 16 MiB ---------------------------------------------------------
+ring_sql 1 "SET GLOBAL max_allowed_packet = 64 * 1024 * 1024"
+ring_sql 1 "SET SESSION max_allowed_packet = 64 * 1024 * 1024; INSERT INTO app.t VALUES (500, REPEAT('x', 20 * 1024 * 1024))" 2>/dev/null ||
+    ring_sql 1 "INSERT INTO app.t VALUES (500, REPEAT('x', 20 * 1024 * 1024))"
+t_ok "a 20 MiB row event arrives whole" wait_for 20 caught_up 1
+t_is "and the stream stays up" "$(status '.masters[0].state')" streaming
+
+# --- binlogs purged while ringwatchd is down: a gap, reported --------------------
+kill -TERM "$RWD_PID"; wait "$RWD_PID"; RWD_PID=
+for i in 1 2 3; do
+    ring_sql 2 "INSERT INTO app.t VALUES ($((600 + i)), 'lost to ringwatch'); FLUSH BINARY LOGS"
+done
+ring_sync
+ring_sql 2 "PURGE BINARY LOGS BEFORE NOW() + INTERVAL 1 DAY"
+t_ok "ringwatchd starts after the purge" rwd_start "$work/rw.conf" "$work/log3"
+t_ok "the gap is logged" wait_for 10 grep -q "master east: GAP: cannot resume from GTID" "$work/log3"
+t_ok "the gap shows in /v1/status" \
+    wait_for 10 sh -c "[ \"\$(curl -s '$RWD_URL/v1/status' | jq -r '.masters[1].gap.id')\" != null ]"
+t_ok "and in the metrics" sh -c "curl -s '$RWD_URL/metrics' | grep -q 'ringwatch_master_gap{master=\"east\"} 1'"
+t_ok "reading went on from the oldest binlog" wait_for 10 caught_up 2
+gap=$(status '.masters[1].gap.id')
+t_is "acknowledging an unknown gap is 404" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$RWD_URL/v1/gaps/99999/ack")" 404
+t_is "acknowledging the gap" "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$RWD_URL/v1/gaps/$gap/ack")" 200
+t_is "the gap is gone from /v1/status" "$(status '.masters[1].gap')" null
+kill -TERM "$RWD_PID"; wait "$RWD_PID"; rc=$?; RWD_PID=
+t_is "a clean stop" "$rc" 0
+t_ok "the password appears in no log" sh -c "! grep -qF \"\$(cat '$RING_DIR/west.password')\" '$work'/log*"
+t_done

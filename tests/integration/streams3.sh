@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# A three-master ring (west -> east -> north -> west): ringwatchd follows all
+# three binlogs, and each holds every master's transactions.
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/harness/ring.sh"
+ring_require_server
+t_need curl jq
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/rw-streams3.XXXXXX")
+RWD_PID=
+ring_on_exit 'if [ -n "$RWD_PID" ]; then kill -9 "$RWD_PID" 2>/dev/null; fi; rm -rf "$work"'
+status() { curl -s "$RWD_URL/v1/status" | jq -r "$1"; }
+norm() { tr ',' '\n' | sort | paste -sd, -; }
+caught_up() {
+    [ "$(status ".masters[$(($1 - 1))].position.gtid" | norm)" = \
+        "$(ring_sql "$1" "SELECT @@gtid_binlog_pos" | norm)" ]
+}
+
+ring_start -n 3 || exit 99
+ring_sql 1 "CREATE DATABASE app; CREATE TABLE app.t (id INT AUTO_INCREMENT PRIMARY KEY, v INT)"
+ring_sync || exit 99
+ring_write_config "$work/rw.conf" 127.0.0.1:0 "$work/state" >/dev/null
+t_ok "ringwatchd starts on a three-master ring" rwd_start "$work/rw.conf" "$work/log"
+for round in 1 2 3; do
+    for i in 1 2 3; do ring_sql "$i" "INSERT INTO app.t (v) VALUES ($i)"; done
+done
+ring_sync
+for i in 1 2 3; do
+    t_ok "${RING_NAMES[$i]}'s stream reaches its position" wait_for 10 caught_up "$i"
+done
+t_is "three masters, all connected" "$(status '[.masters[] | select(.connected)] | length')" 3
+t_is "each binlog holds all three domains" \
+    "$(status '[.masters[].position.gtid | split(",") | length] | join(" ")')" "3 3 3"
+kill -TERM "$RWD_PID"; wait "$RWD_PID"; rc=$?; RWD_PID=
+t_is "a clean stop" "$rc" 0
+t_done
