@@ -5,6 +5,7 @@
 #include "build_config.h"
 
 #include "cli_dump.h"
+#include "cli_status.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -24,7 +25,7 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "status", "status [--url URL] [--json]", NULL },
+	{ "status", "status [--url URL] [--json]", cli_status },
 	{ "conflicts", "conflicts [--url URL] [--json]", NULL },
 	{ "gate", "gate [--url URL] [--max-lag SECONDS] [--json]", NULL },
 	{ "check-ddl", "check-ddl [SQL | -f FILE]", NULL },

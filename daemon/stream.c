@@ -293,6 +293,25 @@ static void merge_gtid_list(struct stream *s, const binlog_gtid_list *l)
 		s->commit_gtid_text[0] = '\0';
 }
 
+/*
+ * A heartbeat says where the master's dump thread is: past events it skipped
+ * (those before a GTID start position) or idle at the end of the binlog.
+ */
+static void heartbeat_position(struct stream *s, const binlog_event *ev)
+{
+	const binlog_heartbeat *hb = &ev->u.heartbeat;
+	uint64_t pos = ev->hdr.type == BINLOG_HEARTBEAT_V2 ? hb->position : ev->hdr.log_pos;
+
+	if (binlog_trx_open(&s->trx) || hb->file.len != strlen(s->file) ||
+	    memcmp(hb->file.p, s->file, hb->file.len) != 0 || pos <= s->offset)
+		return;
+	s->offset = pos;
+	if (strcmp(s->commit_file, s->file) == 0 && s->commit_offset < pos) {
+		s->commit_offset = pos;
+		s->dirty = true;
+	}
+}
+
 static void handle_event(struct stream *s, const binlog_event *ev)
 {
 	int mark;
@@ -307,6 +326,8 @@ static void handle_event(struct stream *s, const binlog_event *ev)
 		   ev->hdr.type != BINLOG_HEARTBEAT && ev->hdr.type != BINLOG_HEARTBEAT_V2) {
 		s->offset = (uint64_t)ev->next_position;
 	}
+	if (ev->hdr.type == BINLOG_HEARTBEAT || ev->hdr.type == BINLOG_HEARTBEAT_V2)
+		heartbeat_position(s, ev);
 	if (ev->hdr.type == BINLOG_MARIADB_GTID_LIST)
 		merge_gtid_list(s, &ev->u.gtid_list);
 	mark = binlog_trx_feed(&s->trx, ev);
