@@ -54,7 +54,27 @@ static void put_str_field(rw_buf *b, const char *key, const char *s, size_t n)
 static void put_u64_field(rw_buf *b, const char *key, uint64_t v)
 {
 	put_key(b, key);
-	rw_buf_printf(b, "%" PRIu64, v);
+	rw_buf_put_u64(b, v);
+}
+
+static void put_i64_field(rw_buf *b, const char *key, int64_t v)
+{
+	put_key(b, key);
+	rw_buf_put_i64(b, v);
+}
+
+/* A column's key: its name, or "@N" (1-based) when the binlog has no names. */
+static void put_column_name(rw_buf *b, const binlog_table_map *tm, uint32_t i)
+{
+	const char *name = tm->cols[i].name;
+
+	if (name != NULL) {
+		rw_buf_json_str(b, name, strlen(name));
+		return;
+	}
+	rw_buf_puts(b, "\"@");
+	rw_buf_put_u64(b, i + 1);
+	rw_buf_putc(b, '"');
 }
 
 static void dump_query(rw_buf *b, const binlog_query *q)
@@ -150,10 +170,7 @@ static void dump_table_map(rw_buf *b, const binlog_table_map *tm)
 		const char *tn = binlog_column_type_name(c->real_type);
 
 		rw_buf_puts(b, i ? ", {\"name\": " : "{\"name\": ");
-		if (c->name != NULL)
-			rw_buf_json_str(b, c->name, strlen(c->name));
-		else
-			rw_buf_printf(b, "\"@%" PRIu32 "\"", i + 1);
+		put_column_name(b, tm, i);
 		rw_buf_printf(b, ", \"type\": \"%s\", \"meta\": %u", tn ? tn : "?", c->meta);
 		if (c->nullable)
 			rw_buf_puts(b, ", \"nullable\": true");
@@ -177,17 +194,13 @@ static int dump_image(rw_buf *b, const binlog_table_map *tm, const rw_value *v, 
 
 	rw_buf_putc(b, '{');
 	for (uint32_t i = 0; i < n; i++) {
-		const char *name = tm->cols[i].name;
 		int rc;
 
 		if (v[i].kind == RW_VALUE_ABSENT)
 			continue;
 		rw_buf_puts(b, first ? "" : ", ");
 		first = 0;
-		if (name != NULL)
-			rw_buf_json_str(b, name, strlen(name));
-		else
-			rw_buf_printf(b, "\"@%" PRIu32 "\"", i + 1);
+		put_column_name(b, tm, i);
 		rw_buf_puts(b, ": ");
 		rc = value_to_json(&v[i], b, err);
 		if (rc < 0)
@@ -275,8 +288,7 @@ static int dump_misc(rw_buf *b, const binlog_event *ev, rw_error *err)
 		put_u64_field(b, "file_position", ev->u.heartbeat.position);
 		return 0;
 	case BINLOG_TRANSACTION_PAYLOAD:
-		put_str_field(b, "compression", ev->u.payload.compression ? "none" : "zstd",
-			      ev->u.payload.compression ? 4 : 4);
+		put_str_field(b, "compression", ev->u.payload.compression ? "none" : "zstd", 4);
 		put_u64_field(b, "payload_size", ev->u.payload.len);
 		put_u64_field(b, "uncompressed_size", ev->u.payload.uncompressed_size);
 		return 0;
@@ -341,16 +353,20 @@ static int dump_event(dump_state *st, const binlog_event *ev, rw_error *err)
 
 	rw_buf_reset(b);
 	dump_track_gtid(st, ev);
-	if (ev->unknown)
-		rw_buf_printf(b, "{\"type\": \"UNKNOWN_%u\"", ev->hdr.type);
-	else
-		rw_buf_printf(b, "{\"type\": \"%s\"", name);
-	rw_buf_printf(b,
-		      ", \"server_id\": %" PRIu32 ", \"timestamp\": %" PRIu32
-		      ", \"position\": %" PRId64 ", \"next_position\": %" PRId64
-		      ", \"log_pos\": %" PRIu32 ", \"flags\": %u",
-		      ev->hdr.server_id, ev->hdr.timestamp, ev->position, ev->next_position,
-		      ev->hdr.log_pos, ev->hdr.flags);
+	rw_buf_puts(b, "{\"type\": \"");
+	if (ev->unknown) {
+		rw_buf_puts(b, "UNKNOWN_");
+		rw_buf_put_u64(b, ev->hdr.type);
+	} else {
+		rw_buf_puts(b, name);
+	}
+	rw_buf_putc(b, '"');
+	put_u64_field(b, "server_id", ev->hdr.server_id);
+	put_u64_field(b, "timestamp", ev->hdr.timestamp);
+	put_i64_field(b, "position", ev->position);
+	put_i64_field(b, "next_position", ev->next_position);
+	put_u64_field(b, "log_pos", ev->hdr.log_pos);
+	put_u64_field(b, "flags", ev->hdr.flags);
 	if (ev->in_payload)
 		rw_buf_puts(b, ", \"in_payload\": true");
 	if (ev->hdr.type == BINLOG_GTID || ev->hdr.type == BINLOG_ANONYMOUS_GTID ||

@@ -87,7 +87,7 @@ int binlog_gtid_decode(const uint8_t *body, size_t len, int64_t pos, binlog_gtid
 	if (rc == 0)
 		rc = rw_cur_uint(&c, 8, &gno, err);
 	if (rc == 0 && rw_cur_left(&c) >= 17 && c.p[c.pos] == 2) {
-		uint64_t lc, seq;
+		uint64_t lc = 0, seq = 0;
 
 		c.pos++;
 		rc = rw_cur_uint(&c, 8, &lc, err);

@@ -24,7 +24,7 @@ void rw_buf_reset(rw_buf *b)
 		b->p[0] = '\0';
 }
 
-int rw_buf_reserve(rw_buf *b, size_t n)
+int rw_buf_grow(rw_buf *b, size_t n)
 {
 	size_t cap;
 	char *p;
@@ -51,29 +51,6 @@ int rw_buf_reserve(rw_buf *b, size_t n)
 	return 0;
 }
 
-void rw_buf_put(rw_buf *b, const void *p, size_t n)
-{
-	if (rw_buf_reserve(b, n) < 0)
-		return;
-	if (n > 0)
-		memcpy(b->p + b->len, p, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-void rw_buf_putc(rw_buf *b, char c)
-{
-	if (rw_buf_reserve(b, 1) < 0)
-		return;
-	b->p[b->len++] = c;
-	b->p[b->len] = '\0';
-}
-
-void rw_buf_puts(rw_buf *b, const char *s)
-{
-	rw_buf_put(b, s, strlen(s));
-}
-
 void rw_buf_printf(rw_buf *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -96,6 +73,41 @@ void rw_buf_printf(rw_buf *b, const char *fmt, ...)
 		va_end(ap);
 	}
 	b->len += (size_t)n;
+}
+
+void rw_buf_put_u64(rw_buf *b, uint64_t v)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	rw_buf_put(b, tmp + i, sizeof(tmp) - i);
+}
+
+void rw_buf_put_i64(rw_buf *b, int64_t v)
+{
+	if (v < 0) {
+		rw_buf_putc(b, '-');
+		rw_buf_put_u64(b, (uint64_t) - (v + 1) + 1);
+	} else {
+		rw_buf_put_u64(b, (uint64_t)v);
+	}
+}
+
+void rw_buf_put_digits(rw_buf *b, uint64_t v, unsigned width)
+{
+	char tmp[24];
+
+	if (width > sizeof(tmp))
+		width = sizeof(tmp);
+	for (unsigned i = width; i-- > 0;) {
+		tmp[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	rw_buf_put(b, tmp, width);
 }
 
 void rw_buf_json_str(rw_buf *b, const char *s, size_t n)

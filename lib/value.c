@@ -113,8 +113,30 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 
 static void put_frac(rw_buf *out, const rw_temporal *t)
 {
-	if (t->fsp > 0 && t->fsp <= 6)
-		rw_buf_printf(out, ".%0*" PRIu32, (int)t->fsp, t->usec / pow10_tab[6 - t->fsp]);
+	if (t->fsp > 0 && t->fsp <= 6) {
+		rw_buf_putc(out, '.');
+		rw_buf_put_digits(out, t->usec / pow10_tab[6 - t->fsp], t->fsp);
+	}
+}
+
+/* "YYYY-MM-DD" (years past 9999 keep their digits). */
+static void put_date(rw_buf *out, uint64_t y, unsigned m, unsigned d)
+{
+	rw_buf_put_digits(out, y, y > 9999 ? 5 : 4);
+	rw_buf_putc(out, '-');
+	rw_buf_put_digits(out, m % 100, 2);
+	rw_buf_putc(out, '-');
+	rw_buf_put_digits(out, d % 100, 2);
+}
+
+/* "HH:MM:SS"; TIME hours may have 3 digits. */
+static void put_clock(rw_buf *out, uint64_t h, unsigned m, unsigned s)
+{
+	rw_buf_put_digits(out, h, h > 99 ? (h > 999 ? 4 : 3) : 2);
+	rw_buf_putc(out, ':');
+	rw_buf_put_digits(out, m % 100, 2);
+	rw_buf_putc(out, ':');
+	rw_buf_put_digits(out, s % 100, 2);
 }
 
 /* The text of a temporal value, without quotes. */
@@ -124,15 +146,17 @@ static void temporal_text(const rw_value *v, rw_buf *out)
 
 	switch (v->kind) {
 	case RW_VALUE_DATE:
-		rw_buf_printf(out, "%04u-%02u-%02u", t->year, t->month, t->day);
+		put_date(out, t->year, t->month, t->day);
 		return;
 	case RW_VALUE_TIME:
-		rw_buf_printf(out, "%s%02u:%02u:%02u", t->neg ? "-" : "", t->hour, t->minute,
-			      t->second);
+		if (t->neg)
+			rw_buf_putc(out, '-');
+		put_clock(out, t->hour, t->minute, t->second);
 		break;
 	case RW_VALUE_DATETIME:
-		rw_buf_printf(out, "%04u-%02u-%02u %02u:%02u:%02u", t->year, t->month, t->day,
-			      t->hour, t->minute, t->second);
+		put_date(out, t->year, t->month, t->day);
+		rw_buf_putc(out, ' ');
+		put_clock(out, t->hour, t->minute, t->second);
 		break;
 	default: { /* TIMESTAMP: UTC; 0 is MySQL's zero timestamp */
 		int64_t y = 0, s = t->epoch % 86400;
@@ -142,8 +166,9 @@ static void temporal_text(const rw_value *v, rw_buf *out)
 			civil_from_days(t->epoch / 86400, &y, &m, &d);
 		else
 			s = 0;
-		rw_buf_printf(out, "%04" PRId64 "-%02u-%02u %02u:%02u:%02u", y, m, d,
-			      (unsigned)(s / 3600), (unsigned)(s / 60 % 60), (unsigned)(s % 60));
+		put_date(out, (uint64_t)y, m, d);
+		rw_buf_putc(out, ' ');
+		put_clock(out, (uint64_t)(s / 3600), (unsigned)(s / 60 % 60), (unsigned)(s % 60));
 	}
 	}
 	put_frac(out, t);
@@ -280,12 +305,12 @@ int value_to_json(const rw_value *v, rw_buf *out, rw_error *err)
 		rw_buf_puts(out, "null");
 		return 0;
 	case RW_VALUE_INT:
-		rw_buf_printf(out, "%" PRId64, v->v.i);
+		rw_buf_put_i64(out, v->v.i);
 		return 0;
 	case RW_VALUE_UINT:
 	case RW_VALUE_BIT:
 	case RW_VALUE_YEAR:
-		rw_buf_printf(out, "%" PRIu64, v->v.u);
+		rw_buf_put_u64(out, v->v.u);
 		return 0;
 	case RW_VALUE_FLOAT:
 	case RW_VALUE_DOUBLE:

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct rw_buf {
 	char *p; /* NUL-terminated while not failed */
@@ -25,13 +26,47 @@ void rw_buf_free(rw_buf *b);
 /* Drop the contents, keep the memory. */
 void rw_buf_reset(rw_buf *b);
 
-/* Make room for n more bytes; 0 or -1 (failed). */
-int rw_buf_reserve(rw_buf *b, size_t n);
+/* The slow path of rw_buf_reserve(): grow the allocation. */
+int rw_buf_grow(rw_buf *b, size_t n);
 
-void rw_buf_put(rw_buf *b, const void *p, size_t n);
-void rw_buf_putc(rw_buf *b, char c);
-void rw_buf_puts(rw_buf *b, const char *s);
+/* Make room for n more bytes and a NUL; 0 or -1 (failed). */
+static inline int rw_buf_reserve(rw_buf *b, size_t n)
+{
+	if (!b->failed && n < b->cap - b->len)
+		return 0;
+	return rw_buf_grow(b, n);
+}
+
+static inline void rw_buf_put(rw_buf *b, const void *p, size_t n)
+{
+	if (rw_buf_reserve(b, n) < 0)
+		return;
+	if (n > 0)
+		memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static inline void rw_buf_putc(rw_buf *b, char c)
+{
+	if (rw_buf_reserve(b, 1) < 0)
+		return;
+	b->p[b->len++] = c;
+	b->p[b->len] = '\0';
+}
+
+static inline void rw_buf_puts(rw_buf *b, const char *s)
+{
+	rw_buf_put(b, s, strlen(s));
+}
 void rw_buf_printf(rw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Decimal integers, without printf (the hot path of row rendering). */
+void rw_buf_put_u64(rw_buf *b, uint64_t v);
+void rw_buf_put_i64(rw_buf *b, int64_t v);
+
+/* v in exactly `width` digits, zero-padded (v must fit). */
+void rw_buf_put_digits(rw_buf *b, uint64_t v, unsigned width);
 
 /* Append s (n bytes, UTF-8) as a quoted JSON string. */
 void rw_buf_json_str(rw_buf *b, const char *s, size_t n);
