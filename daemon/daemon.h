@@ -9,6 +9,9 @@
 struct event_base;
 struct event;
 struct http_server;
+struct mailbox;
+struct probe;
+struct probe_result;
 struct state;
 struct stream;
 
@@ -20,6 +23,10 @@ struct rwd {
 	struct state *state;     /* SQLite in state_dir */
 	struct stream **streams; /* one per master, in configuration order */
 	size_t n_streams;
+	struct mailbox *probe_mb;            /* results of the SQL probes */
+	struct probe **probes;               /* one per master, like streams */
+	struct probe_result **probe_last;    /* the latest round of each master */
+	struct probe_result **probe_last_ok; /* the latest round that worked */
 	struct event *sig_term;
 	struct event *sig_int;
 	struct event *sig_hup;

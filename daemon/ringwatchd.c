@@ -12,7 +12,9 @@
 #include "build_config.h"
 #include "http.h"
 #include "log.h"
+#include "mailbox.h"
 #include "notify.h"
+#include "probe.h"
 #include "state.h"
 #include "stream.h"
 
@@ -204,6 +206,81 @@ static int start_streams(struct rwd *d)
 	return 0;
 }
 
+/* The latest probe round of a master; a failed one keeps the last good one too. */
+static void on_probe(void *ctx, struct mail *m)
+{
+	struct rwd *d = ctx;
+	struct probe_result *r = (struct probe_result *)m;
+	size_t i = r->master_index;
+
+	if (i >= d->n_streams) {
+		probe_result_free(r);
+		return;
+	}
+	if (d->probe_last[i] != NULL && d->probe_last[i] != d->probe_last_ok[i])
+		probe_result_free(d->probe_last[i]);
+	if (r->ok && d->probe_last_ok[i] != NULL)
+		probe_result_free(d->probe_last_ok[i]);
+	if (r->ok)
+		d->probe_last_ok[i] = r;
+	if ((d->probe_last[i] == NULL || d->probe_last[i]->ok) && !r->ok)
+		log_warn("master %s: SQL probe failed: %s", d->cfg.masters[i].name, r->error);
+	else if (d->probe_last[i] != NULL && !d->probe_last[i]->ok && r->ok)
+		log_info("master %s: SQL probe works again", d->cfg.masters[i].name);
+	d->probe_last[i] = r;
+}
+
+static int start_probes(struct rwd *d)
+{
+	char err[256];
+	size_t n = d->n_streams;
+
+	d->probes = calloc(n, sizeof(*d->probes));
+	d->probe_last = calloc(n, sizeof(*d->probe_last));
+	d->probe_last_ok = calloc(n, sizeof(*d->probe_last_ok));
+	d->probe_mb = mailbox_new(d->base, (size_t)16 << 20, on_probe, d);
+	if (d->probes == NULL || d->probe_last == NULL || d->probe_last_ok == NULL ||
+	    d->probe_mb == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		d->probes[i] = probe_start(&d->cfg.masters[i], i, d->cfg.probe_interval,
+					   d->probe_mb, 1, err, sizeof(err));
+		if (d->probes[i] == NULL) {
+			log_error("master %s: %s", d->cfg.masters[i].name, err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void stop_probes(struct rwd *d)
+{
+	if (d->probes != NULL) {
+		for (size_t i = 0; i < d->n_streams; i++) {
+			if (d->probes[i] != NULL)
+				probe_stop(d->probes[i]);
+		}
+		if (d->probe_mb != NULL)
+			mailbox_close(d->probe_mb);
+		for (size_t i = 0; i < d->n_streams; i++) {
+			if (d->probes[i] != NULL)
+				probe_join(d->probes[i]);
+		}
+	}
+	mailbox_free(d->probe_mb);
+	for (size_t i = 0; d->probe_last != NULL && i < d->n_streams; i++) {
+		if (d->probe_last[i] != d->probe_last_ok[i])
+			probe_result_free(d->probe_last[i]);
+		probe_result_free(d->probe_last_ok[i]);
+	}
+	free(d->probes);
+	free(d->probe_last);
+	free(d->probe_last_ok);
+	d->probes = NULL;
+	d->probe_last = d->probe_last_ok = NULL;
+	d->probe_mb = NULL;
+}
+
 static int start(struct rwd *d)
 {
 	char err[256];
@@ -240,11 +317,16 @@ static int start(struct rwd *d)
 		log_error("cannot start the binlog streams");
 		return -1;
 	}
+	if (start_probes(d) != 0) {
+		log_error("cannot start the SQL probes");
+		return -1;
+	}
 	return 0;
 }
 
 static void stop(struct rwd *d)
 {
+	stop_probes(d);
 	for (size_t i = 0; i < d->n_streams; i++)
 		stream_free(d->streams[i]);
 	free(d->streams);

@@ -4,12 +4,77 @@
 #include "status.h"
 
 #include "build_config.h"
+#include "config.h"
 #include "daemon.h"
+#include "probe.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/*
+ * Which master a link reads from: the connection's name when it is a master's
+ * name (as the harness and most rings name them), else the source server_id,
+ * else the source address.
+ */
+static void link_source(struct rwd *d, struct status *st, const struct probe_link *l,
+			struct status_link *out)
+{
+	for (size_t i = 0; i < d->cfg.n_masters; i++) {
+		if (strcmp(l->connection_name, d->cfg.masters[i].name) == 0) {
+			out->source = d->cfg.masters[i].name;
+			return;
+		}
+	}
+	for (size_t i = 0; i < st->n_masters && l->source_server_id != 0; i++) {
+		if (st->masters[i].server_id == l->source_server_id) {
+			out->source = st->masters[i].name;
+			return;
+		}
+	}
+	for (size_t i = 0; i < d->cfg.n_masters; i++) {
+		const struct rw_master_config *m = &d->cfg.masters[i];
+		if (m->host != NULL && strcmp(m->host, l->source_host) == 0 &&
+		    m->port == l->source_port) {
+			out->source = m->name;
+			return;
+		}
+	}
+	snprintf(out->source_buf, sizeof(out->source_buf), "%s:%u", l->source_host, l->source_port);
+	out->source = out->source_buf;
+}
+
+static int collect_links(struct rwd *d, struct status *st)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->n_streams && d->probe_last_ok != NULL; i++)
+		n += d->probe_last_ok[i] != NULL ? d->probe_last_ok[i]->n_links : 0;
+	st->links = calloc(n > 0 ? n : 1, sizeof(*st->links));
+	st->probe_ok = calloc(st->n_masters > 0 ? st->n_masters : 1, sizeof(*st->probe_ok));
+	st->probe_error = calloc(st->n_masters > 0 ? st->n_masters : 1, sizeof(*st->probe_error));
+	if (st->links == NULL || st->probe_ok == NULL || st->probe_error == NULL)
+		return -1;
+	for (size_t i = 0; i < d->n_streams && d->probe_last != NULL; i++) {
+		const struct probe_result *last = d->probe_last[i];
+		const struct probe_result *good = d->probe_last_ok[i];
+
+		st->probe_ok[i] = last != NULL && last->ok;
+		st->probe_error[i] = last == NULL ? "no probe yet" : last->ok ? "" : last->error;
+		for (size_t k = 0; good != NULL && k < good->n_links; k++) {
+			struct status_link *sl = &st->links[st->n_links++];
+			sl->replica = d->cfg.masters[i].name;
+			sl->l = &good->links[k];
+			sl->stale = !st->probe_ok[i];
+			link_source(d, st, sl->l, sl);
+			sl->state = sl->stale ? "unknown" : probe_link_state(sl->l, st->max_lag);
+			if (sl->state == NULL)
+				sl->state = "unknown";
+		}
+	}
+	return 0;
+}
 
 int status_collect(struct rwd *d, struct status *st)
 {
@@ -17,18 +82,26 @@ int status_collect(struct rwd *d, struct status *st)
 	st->version = PACKAGE_VERSION;
 	st->uptime = rwd_now() - d->started;
 	st->heartbeat_period = 1.0;
+	st->max_lag = d->cfg.gate_max_lag;
 	st->n_masters = d->n_streams;
 	st->masters = calloc(d->n_streams > 0 ? d->n_streams : 1, sizeof(*st->masters));
 	if (st->masters == NULL)
 		return -1;
 	for (size_t i = 0; i < d->n_streams; i++)
 		stream_view(d->streams[i], &st->masters[i]);
+	if (collect_links(d, st) != 0) {
+		status_release(st);
+		return -1;
+	}
 	return 0;
 }
 
 void status_release(struct status *st)
 {
 	free(st->masters);
+	free(st->links);
+	free(st->probe_ok);
+	free(st->probe_error);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -78,16 +151,53 @@ static json_t *master_json(const struct status *st, const struct stream_view *m)
 	return o;
 }
 
+static json_t *link_json(const struct status_link *sl)
+{
+	const struct probe_link *l = sl->l;
+	json_t *o = json_object();
+	const char *msg = NULL;
+	unsigned code = 0;
+
+	json_object_set_new(o, "source", json_string(sl->source));
+	json_object_set_new(o, "replica", json_string(sl->replica));
+	json_object_set_new(o, "state", json_string(sl->state));
+	json_object_set_new(o, "io_running", json_boolean(l->io_running));
+	json_object_set_new(o, "sql_running", json_boolean(l->sql_running));
+	json_object_set_new(o, "io_state", json_string(l->io_state));
+	json_object_set_new(o, "last_error",
+			    probe_link_last_error(l, &code, &msg)
+				? json_pack("{s:i,s:s}", "code", (int)code, "message", msg)
+				: json_null());
+	json_object_set_new(o, "seconds_behind_master",
+			    l->seconds_behind_known ? json_integer(l->seconds_behind_master)
+						    : json_null());
+	json_object_set_new(o, "lag_seconds", json_null());
+	json_object_set_new(o, "connection_name", json_string(l->connection_name));
+	json_object_set_new(o, "gtid_io_pos", json_string(l->gtid_io_pos));
+	json_object_set_new(o, "stale", json_boolean(sl->stale));
+	return o;
+}
+
 json_t *status_json(const struct status *st)
 {
 	json_t *o = json_object();
 	json_t *masters = json_array();
+	json_t *links = json_array();
 
 	json_object_set_new(o, "version", json_string(st->version));
 	json_object_set_new(o, "uptime_seconds", json_real(st->uptime));
-	for (size_t i = 0; i < st->n_masters; i++)
-		json_array_append_new(masters, master_json(st, &st->masters[i]));
+	for (size_t i = 0; i < st->n_masters; i++) {
+		json_t *m = master_json(st, &st->masters[i]);
+		json_object_set_new(m, "probe_ok", json_boolean(st->probe_ok[i]));
+		json_object_set_new(m, "probe_error",
+				    st->probe_ok[i] ? json_null()
+						    : json_string(st->probe_error[i]));
+		json_array_append_new(masters, m);
+	}
 	json_object_set_new(o, "masters", masters);
+	for (size_t i = 0; i < st->n_links; i++)
+		json_array_append_new(links, link_json(&st->links[i]));
+	json_object_set_new(o, "links", links);
 	return o;
 }
 
@@ -104,6 +214,66 @@ static void put_label(FILE *out, const char *v)
 		else
 			fputc(*v, out);
 	}
+}
+
+static void family(FILE *out, const char *name, const char *type, const char *help);
+
+static void sample_link(FILE *out, const char *name, const struct status_link *sl, double value)
+{
+	fprintf(out, "%s{source=\"", name);
+	put_label(out, sl->source);
+	fprintf(out, "\",replica=\"");
+	put_label(out, sl->replica);
+	if (isnan(value))
+		fprintf(out, "\"} NaN\n");
+	else
+		fprintf(out, "\"} %.17g\n", value);
+}
+
+/* One metric family with one sample per link. */
+static void per_link(FILE *out, const struct status *st, const char *name, const char *help,
+		     double (*get)(const struct status_link *))
+{
+	family(out, name, "gauge", help);
+	for (size_t i = 0; i < st->n_links; i++)
+		sample_link(out, name, &st->links[i], get(&st->links[i]));
+}
+
+static double l_io(const struct status_link *sl)
+{
+	return sl->stale ? NAN : sl->l->io_running;
+}
+
+static double l_sql(const struct status_link *sl)
+{
+	return sl->stale ? NAN : sl->l->sql_running;
+}
+
+static double l_behind(const struct status_link *sl)
+{
+	return sl->stale || !sl->l->seconds_behind_known ? NAN
+							 : (double)sl->l->seconds_behind_master;
+}
+
+static double l_lag(const struct status_link *sl)
+{
+	(void)sl;
+	return NAN; /* not measured yet */
+}
+
+static double l_error(const struct status_link *sl)
+{
+	unsigned code = 0;
+	const char *msg;
+
+	if (sl->stale)
+		return NAN;
+	return probe_link_last_error(sl->l, &code, &msg) ? code : 0;
+}
+
+static double l_ok(const struct status_link *sl)
+{
+	return strcmp(sl->state, "ok") == 0;
 }
 
 static void family(FILE *out, const char *name, const char *type, const char *help)
@@ -178,6 +348,11 @@ static double m_gap(const struct status *st, const struct stream_view *m)
 	return m->gap;
 }
 
+static double m_probe_ok(const struct status *st, const struct stream_view *m)
+{
+	return st->probe_ok[m - st->masters];
+}
+
 char *status_metrics(const struct status *st, size_t *len)
 {
 	char *buf = NULL;
@@ -209,6 +384,19 @@ char *status_metrics(const struct status *st, size_t *len)
 	per_master(out, st, "ringwatch_master_gap", "gauge",
 		   "1 while an unacknowledged gap (binlogs purged past the checkpoint) exists.",
 		   m_gap);
+	per_master(out, st, "ringwatch_master_probe_ok", "gauge",
+		   "1 while the latest SQL probe of the master worked.", m_probe_ok);
+	per_link(out, st, "ringwatch_link_io_running",
+		 "1 while the replica's IO thread for this link runs.", l_io);
+	per_link(out, st, "ringwatch_link_sql_running",
+		 "1 while the replica's SQL thread for this link runs.", l_sql);
+	per_link(out, st, "ringwatch_link_seconds_behind_master",
+		 "Seconds_Behind_Master as the replica reports it (NaN when NULL).", l_behind);
+	per_link(out, st, "ringwatch_link_lag_seconds",
+		 "Replication delay measured by ringwatch from the binlog streams.", l_lag);
+	per_link(out, st, "ringwatch_link_last_error_code",
+		 "The link's last error code (SQL error first), 0 when none.", l_error);
+	per_link(out, st, "ringwatch_link_ok", "1 while the link's state is ok.", l_ok);
 	if (fclose(out) != 0) {
 		free(buf);
 		return NULL;

@@ -13,6 +13,17 @@
 #include <stddef.h>
 
 struct rwd;
+struct probe_link;
+
+/* A replication link source -> replica, as the replica's SQL probe sees it. */
+struct status_link {
+	const char *source;  /* a master name, or the link's host:port when unknown */
+	const char *replica; /* the master that applies what source writes */
+	const struct probe_link *l;
+	const char *state; /* ok, lagging, broken, unknown */
+	bool stale;        /* the replica's last probe failed: this is older news */
+	char source_buf[300];
+};
 
 struct status {
 	const char *version;
@@ -20,6 +31,11 @@ struct status {
 	size_t n_masters;
 	struct stream_view *masters;
 	double heartbeat_period; /* a stream is current while events come this often */
+	double max_lag;          /* [gate] max_lag */
+	size_t n_links;
+	struct status_link *links;
+	bool *probe_ok; /* per master: its latest SQL probe worked */
+	const char **probe_error;
 };
 
 /* Fill st from the daemon (on the loop thread); release with status_release(). */

@@ -1,0 +1,712 @@
+/*
+ * probe.c - SQL probes of one master on their own thread (see probe.h).
+ *
+ * A round collects into a draft (growable arrays, strings malloc'd one by
+ * one), then packs the draft into one block that becomes the letter: the
+ * mailbox may free undelivered letters with a plain free(), so a letter
+ * must not own other allocations.
+ */
+#include "probe.h"
+
+#include "config.h"
+#include "mysql_conn.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <mysql.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define CONNECT_TIMEOUT   5    /* seconds */
+#define WRITE_TIMEOUT     10   /* seconds */
+#define READ_TIMEOUT_BASE 10   /* seconds, plus the interval */
+#define BACKOFF_FIRST     0.25 /* seconds before the first reconnect */
+#define BACKOFF_MAX       5.0  /* and the longest wait (never over the interval) */
+#define MIN_INTERVAL      0.05
+
+/* ------------------------------------------------------------ parsing ---- */
+
+/*
+ * The variables later checks need.  One list for MariaDB and MySQL: a name
+ * the server does not have is simply absent from the answer.  sql_log_bin
+ * is session-only, so not here.
+ */
+#define PROBE_VARIABLES                                                                            \
+	"'server_id','version','read_only','log_bin','log_slave_updates',"                         \
+	"'log_replica_updates','binlog_format','binlog_row_image','binlog_row_metadata',"          \
+	"'binlog_checksum','gtid_domain_id','gtid_strict_mode','gtid_binlog_pos',"                 \
+	"'gtid_current_pos','gtid_slave_pos','auto_increment_increment',"                          \
+	"'auto_increment_offset','slave_exec_mode','replica_exec_mode','sync_binlog',"             \
+	"'innodb_flush_log_at_trx_commit','max_allowed_packet','gtid_mode',"                       \
+	"'enforce_gtid_consistency','server_uuid','gtid_executed'"
+
+static const char variables_query[] =
+    "SHOW GLOBAL VARIABLES WHERE Variable_name IN (" PROBE_VARIABLES ")";
+
+static const char trx_query[] = "SELECT COALESCE(MAX(TIMESTAMPDIFF(SECOND, trx_started, NOW())), "
+				"0) FROM information_schema.INNODB_TRX";
+
+enum column_type {
+	COL_TEXT,     /* char array */
+	COL_UINT,     /* unsigned */
+	COL_U32,      /* uint32_t */
+	COL_U64,      /* uint64_t */
+	COL_SBM,      /* seconds_behind_master and its known flag */
+	COL_GTID,     /* the malloc'd gtid_io_pos */
+	COL_AUTO_POS, /* MySQL Auto_Position 0/1 into using_gtid */
+};
+
+struct link_column {
+	const char *name;
+	enum column_type type;
+	size_t offset;
+	size_t size;
+};
+
+#define FIELD(name, type, f)                                                                       \
+	{                                                                                          \
+		name, type, offsetof(struct probe_link, f), sizeof(((struct probe_link *)0)->f)    \
+	}
+
+/* Every column name a server may use, MariaDB and MySQL, old and new. */
+static const struct link_column link_columns[] = {
+	FIELD("Connection_name", COL_TEXT, connection_name),
+	FIELD("Channel_Name", COL_TEXT, connection_name),
+	FIELD("Master_Host", COL_TEXT, source_host),
+	FIELD("Source_Host", COL_TEXT, source_host),
+	FIELD("Master_Port", COL_UINT, source_port),
+	FIELD("Source_Port", COL_UINT, source_port),
+	FIELD("Master_Server_Id", COL_U32, source_server_id),
+	FIELD("Source_Server_Id", COL_U32, source_server_id),
+	FIELD("Slave_IO_Running", COL_TEXT, io_state),
+	FIELD("Replica_IO_Running", COL_TEXT, io_state),
+	FIELD("Slave_SQL_Running", COL_TEXT, sql_state),
+	FIELD("Replica_SQL_Running", COL_TEXT, sql_state),
+	FIELD("Last_IO_Errno", COL_UINT, last_io_errno),
+	FIELD("Last_IO_Error", COL_TEXT, last_io_error),
+	FIELD("Last_SQL_Errno", COL_UINT, last_sql_errno),
+	FIELD("Last_SQL_Error", COL_TEXT, last_sql_error),
+	FIELD("Seconds_Behind_Master", COL_SBM, seconds_behind_master),
+	FIELD("Seconds_Behind_Source", COL_SBM, seconds_behind_master),
+	FIELD("Gtid_IO_Pos", COL_GTID, gtid_io_pos),
+	FIELD("Retrieved_Gtid_Set", COL_GTID, gtid_io_pos),
+	FIELD("Master_Log_File", COL_TEXT, master_log_file),
+	FIELD("Source_Log_File", COL_TEXT, master_log_file),
+	FIELD("Read_Master_Log_Pos", COL_U64, read_master_log_pos),
+	FIELD("Read_Source_Log_Pos", COL_U64, read_master_log_pos),
+	FIELD("Relay_Master_Log_File", COL_TEXT, relay_master_log_file),
+	FIELD("Relay_Source_Log_File", COL_TEXT, relay_master_log_file),
+	FIELD("Exec_Master_Log_Pos", COL_U64, exec_master_log_pos),
+	FIELD("Exec_Source_Log_Pos", COL_U64, exec_master_log_pos),
+	FIELD("Using_Gtid", COL_TEXT, using_gtid),
+	FIELD("Auto_Position", COL_AUTO_POS, using_gtid),
+};
+
+static const struct link_column *link_column(const char *name)
+{
+	for (size_t i = 0; i < sizeof(link_columns) / sizeof(link_columns[0]); i++) {
+		if (strcasecmp(link_columns[i].name, name) == 0)
+			return &link_columns[i];
+	}
+	return NULL;
+}
+
+/* A decimal number; false (and *out untouched) unless the whole text is one. */
+static bool parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Store one column's value into l; -1 when out of memory. */
+static int set_column(struct probe_link *l, const struct link_column *c, const char *v)
+{
+	char *field = (char *)l + c->offset;
+	uint64_t n = 0;
+	bool have = parse_u64(v, &n);
+
+	switch (c->type) {
+	case COL_TEXT:
+		snprintf(field, c->size, "%s", v != NULL ? v : "");
+		break;
+	case COL_UINT:
+		*(unsigned *)(void *)field = have && n <= UINT32_MAX ? (unsigned)n : 0;
+		break;
+	case COL_U32:
+		*(uint32_t *)(void *)field = have && n <= UINT32_MAX ? (uint32_t)n : 0;
+		break;
+	case COL_U64:
+		*(uint64_t *)(void *)field = have ? n : 0;
+		break;
+	case COL_SBM:
+		l->seconds_behind_known = have && n <= INT64_MAX;
+		l->seconds_behind_master = l->seconds_behind_known ? (int64_t)n : 0;
+		break;
+	case COL_GTID: {
+		char *copy = strdup(v != NULL ? v : "");
+		if (copy == NULL)
+			return -1;
+		free(l->gtid_io_pos);
+		l->gtid_io_pos = copy;
+		break;
+	}
+	case COL_AUTO_POS:
+		snprintf(field, c->size, "%s", have && n != 0 ? "Yes" : "No");
+		break;
+	}
+	return 0;
+}
+
+int probe_link_from_row(struct probe_link *l, size_t n_cols, const char *const *names,
+			const char *const *values)
+{
+	memset(l, 0, sizeof(*l));
+	for (size_t i = 0; i < n_cols; i++) {
+		const struct link_column *c = names[i] != NULL ? link_column(names[i]) : NULL;
+
+		if (c != NULL && set_column(l, c, values[i]) != 0) {
+			probe_link_clear(l);
+			return -1;
+		}
+	}
+	if (l->gtid_io_pos == NULL && (l->gtid_io_pos = strdup("")) == NULL)
+		return -1;
+	l->io_running = strcasecmp(l->io_state, "Yes") == 0;
+	l->sql_running = strcasecmp(l->sql_state, "Yes") == 0;
+	return 0;
+}
+
+void probe_link_clear(struct probe_link *l)
+{
+	free(l->gtid_io_pos);
+	l->gtid_io_pos = NULL;
+}
+
+const char *probe_link_state(const struct probe_link *l, double max_lag)
+{
+	if (l == NULL)
+		return "unknown";
+	if (!l->io_running || !l->sql_running || l->last_io_errno != 0 || l->last_sql_errno != 0)
+		return "broken";
+	if (!l->seconds_behind_known)
+		return "unknown";
+	if ((double)l->seconds_behind_master > max_lag)
+		return "lagging";
+	return "ok";
+}
+
+bool probe_link_last_error(const struct probe_link *l, unsigned *code, const char **message)
+{
+	if (l->last_sql_errno != 0) {
+		*code = l->last_sql_errno;
+		*message = l->last_sql_error;
+		return true;
+	}
+	if (l->last_io_errno != 0) {
+		*code = l->last_io_errno;
+		*message = l->last_io_error;
+		return true;
+	}
+	return false;
+}
+
+bool probe_is_mariadb(const char *version)
+{
+	return version != NULL && strstr(version, "MariaDB") != NULL;
+}
+
+const char *probe_status_query(const char *version)
+{
+	unsigned major = 0, minor = 0, patch = 0;
+
+	if (probe_is_mariadb(version))
+		return "SHOW ALL SLAVES STATUS";
+	if (version != NULL && sscanf(version, "%u.%u.%u", &major, &minor, &patch) >= 2 &&
+	    (major > 8 || (major == 8 && (minor > 0 || patch >= 22))))
+		return "SHOW REPLICA STATUS";
+	return "SHOW SLAVE STATUS";
+}
+
+const char *probe_variables_query(void)
+{
+	return variables_query;
+}
+
+void probe_result_free(struct probe_result *r)
+{
+	free(r);
+}
+
+const char *probe_result_var(const struct probe_result *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_vars; i++) {
+		if (strcasecmp(r->vars[i].name, name) == 0)
+			return r->vars[i].value;
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------ draft, letter ---- */
+
+struct draft_var {
+	char *name;
+	char *value;
+};
+
+/* One round's findings before they are packed into a letter. */
+struct draft {
+	struct probe_result r; /* links, vars: unset */
+	struct probe_link *links;
+	size_t n_links, cap_links;
+	struct draft_var *vars;
+	size_t n_vars, cap_vars;
+};
+
+static void draft_clear(struct draft *d)
+{
+	for (size_t i = 0; i < d->n_links; i++)
+		probe_link_clear(&d->links[i]);
+	for (size_t i = 0; i < d->n_vars; i++) {
+		free(d->vars[i].name);
+		free(d->vars[i].value);
+	}
+	free(d->links);
+	free(d->vars);
+}
+
+/* Room for one more link; NULL when out of memory. */
+static struct probe_link *draft_new_link(struct draft *d)
+{
+	if (d->n_links == d->cap_links) {
+		size_t cap = d->cap_links ? d->cap_links * 2 : 4;
+		struct probe_link *n = realloc(d->links, cap * sizeof(*n));
+		if (n == NULL)
+			return NULL;
+		d->links = n;
+		d->cap_links = cap;
+	}
+	return &d->links[d->n_links];
+}
+
+static int draft_add_var(struct draft *d, const char *name, const char *value)
+{
+	char *n, *v;
+
+	if (d->n_vars == d->cap_vars) {
+		size_t cap = d->cap_vars ? d->cap_vars * 2 : 32;
+		struct draft_var *grown = realloc(d->vars, cap * sizeof(*grown));
+		if (grown == NULL)
+			return -1;
+		d->vars = grown;
+		d->cap_vars = cap;
+	}
+	n = strdup(name);
+	v = strdup(value != NULL ? value : "");
+	if (n == NULL || v == NULL) {
+		free(n);
+		free(v);
+		return -1;
+	}
+	d->vars[d->n_vars].name = n;
+	d->vars[d->n_vars].value = v;
+	d->n_vars++;
+	return 0;
+}
+
+/* Copy s into the block's string area at *tail; returns where it went. */
+static char *pack_string(char **tail, const char *s)
+{
+	char *at = *tail;
+	size_t n = strlen(s) + 1;
+
+	memcpy(at, s, n);
+	*tail += n;
+	return at;
+}
+
+/* The draft as one malloc'd letter, or NULL when out of memory. */
+static struct probe_result *draft_pack(const struct draft *d)
+{
+	size_t size = sizeof(struct probe_result) + d->n_links * sizeof(struct probe_link) +
+		      d->n_vars * sizeof(struct probe_var);
+	struct probe_result *r;
+	char *tail;
+
+	for (size_t i = 0; i < d->n_links; i++)
+		size += strlen(d->links[i].gtid_io_pos) + 1;
+	for (size_t i = 0; i < d->n_vars; i++)
+		size += strlen(d->vars[i].name) + strlen(d->vars[i].value) + 2;
+	r = malloc(size);
+	if (r == NULL)
+		return NULL;
+	*r = d->r;
+	r->hdr.kind = PROBE_RESULT;
+	r->hdr.size = size;
+	r->links = (struct probe_link *)(r + 1);
+	r->n_links = d->n_links;
+	r->vars = (struct probe_var *)(r->links + d->n_links);
+	r->n_vars = d->n_vars;
+	tail = (char *)(r->vars + d->n_vars);
+	for (size_t i = 0; i < d->n_links; i++) {
+		r->links[i] = d->links[i];
+		r->links[i].gtid_io_pos = pack_string(&tail, d->links[i].gtid_io_pos);
+	}
+	for (size_t i = 0; i < d->n_vars; i++) {
+		r->vars[i].name = pack_string(&tail, d->vars[i].name);
+		r->vars[i].value = pack_string(&tail, d->vars[i].value);
+	}
+	return r;
+}
+
+/* --------------------------------------------------------- the thread ---- */
+
+struct probe {
+	pthread_t thread;
+	struct mailbox *mb;
+	atomic_bool stop;
+	pthread_mutex_t lock; /* guards fd; with wake, the sleep between rounds */
+	pthread_cond_t wake;
+	int fd; /* the connection's socket, for probe_stop(); -1 when none */
+
+	struct mysql_conn_target target;
+	size_t master_index;
+	uint32_t generation;
+	double interval;
+
+	/* the thread's own */
+	MYSQL *h;
+	bool is_mariadb;
+	char version[96];
+	uint64_t round;
+	unsigned connects;
+	double backoff; /* seconds before the next reconnect */
+};
+
+static double now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The error of the last call on p->h, into the draft, with what was tried. */
+static void fail(struct probe *p, struct draft *d, const char *doing)
+{
+	d->r.ok = false;
+	d->r.err_code = mysql_errno(p->h);
+	snprintf(d->r.error, sizeof(d->r.error), "%s: %s", doing, mysql_error(p->h));
+}
+
+static void disconnect(struct probe *p)
+{
+	if (p->h == NULL)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->fd = -1;
+	pthread_mutex_unlock(&p->lock);
+	mysql_close(p->h);
+	p->h = NULL;
+}
+
+/* Close the connection when the error of the last call killed it. */
+static void drop_if_dead(struct probe *p)
+{
+	if (p->h != NULL && mysql_conn_error_is_fatal(mysql_errno(p->h)))
+		disconnect(p);
+}
+
+static int query_value(MYSQL *h, const char *sql, char *out, size_t outlen)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int rc = -1;
+
+	if (mysql_query(h, sql) != 0 || (res = mysql_store_result(h)) == NULL)
+		return -1;
+	row = mysql_fetch_row(res);
+	if (row != NULL && row[0] != NULL) {
+		snprintf(out, outlen, "%s", row[0]);
+		rc = 0;
+	}
+	mysql_free_result(res);
+	return rc;
+}
+
+static int probe_connect(struct probe *p, struct draft *d)
+{
+	unsigned read_timeout = READ_TIMEOUT_BASE + (unsigned)p->interval;
+
+	p->h = mysql_init(NULL);
+	if (p->h == NULL) {
+		snprintf(d->r.error, sizeof(d->r.error), "out of memory");
+		return -1;
+	}
+	mysql_conn_set_options(p->h, &p->target, CONNECT_TIMEOUT, read_timeout, WRITE_TIMEOUT);
+	if (!mysql_conn_connect(p->h, &p->target)) {
+		fail(p, d, "connecting");
+		mysql_close(p->h);
+		p->h = NULL;
+		return -1;
+	}
+	pthread_mutex_lock(&p->lock);
+	p->fd = (int)mysql_get_socket(p->h);
+	pthread_mutex_unlock(&p->lock);
+	if (query_value(p->h, "SELECT @@version", p->version, sizeof(p->version)) != 0) {
+		fail(p, d, "reading @@version");
+		disconnect(p);
+		return -1;
+	}
+	p->is_mariadb = probe_is_mariadb(p->version);
+	p->connects++;
+	return 0;
+}
+
+/* Each row of the replica status, mapped by column name. */
+static int read_links(struct probe *p, struct draft *d)
+{
+	const char *sql = probe_status_query(p->version);
+	const char *names[256];
+	MYSQL_FIELD *fields;
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	size_t n;
+	int rc = 0;
+
+	if (mysql_query(p->h, sql) != 0 || (res = mysql_store_result(p->h)) == NULL) {
+		fail(p, d, sql);
+		return -1;
+	}
+	fields = mysql_fetch_fields(res);
+	n = mysql_num_fields(res);
+	if (n > sizeof(names) / sizeof(names[0]))
+		n = sizeof(names) / sizeof(names[0]);
+	for (size_t i = 0; i < n; i++)
+		names[i] = fields[i].name;
+	while (rc == 0 && (row = mysql_fetch_row(res)) != NULL) {
+		struct probe_link *l = draft_new_link(d);
+
+		if (l == NULL || probe_link_from_row(l, n, names, (const char *const *)row) != 0)
+			rc = -1;
+		else
+			d->n_links++;
+	}
+	mysql_free_result(res);
+	if (rc != 0)
+		snprintf(d->r.error, sizeof(d->r.error), "%s: out of memory", sql);
+	return rc;
+}
+
+static int read_vars(struct probe *p, struct draft *d)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int rc = 0;
+
+	if (mysql_query(p->h, variables_query) != 0 || (res = mysql_store_result(p->h)) == NULL) {
+		fail(p, d, "SHOW GLOBAL VARIABLES");
+		return -1;
+	}
+	if (mysql_num_fields(res) < 2) {
+		mysql_free_result(res);
+		snprintf(d->r.error, sizeof(d->r.error),
+			 "SHOW GLOBAL VARIABLES: unexpected answer");
+		return -1;
+	}
+	while (rc == 0 && (row = mysql_fetch_row(res)) != NULL) {
+		if (row[0] != NULL && draft_add_var(d, row[0], row[1]) != 0) {
+			snprintf(d->r.error, sizeof(d->r.error),
+				 "SHOW GLOBAL VARIABLES: out of memory");
+			rc = -1;
+		}
+	}
+	mysql_free_result(res);
+	return rc;
+}
+
+/* The oldest open transaction; a failure (no PROCESS privilege) only makes
+ * the age unknown. */
+static void read_trx_age(struct probe *p, struct draft *d)
+{
+	char value[32];
+	char *end;
+
+	if (query_value(p->h, trx_query, value, sizeof(value)) != 0) {
+		snprintf(d->r.trx_error, sizeof(d->r.trx_error),
+			 "information_schema.INNODB_TRX: %s (does the user have PROCESS?)",
+			 mysql_errno(p->h) != 0 ? mysql_error(p->h) : "no answer");
+		drop_if_dead(p);
+		return;
+	}
+	d->r.trx_age = strtod(value, &end);
+	d->r.trx_age_known = end != value;
+	if (!d->r.trx_age_known)
+		snprintf(d->r.trx_error, sizeof(d->r.trx_error),
+			 "information_schema.INNODB_TRX: unexpected answer");
+}
+
+/* One round into d; whether it got as far as connecting (for the backoff). */
+static bool probe_round(struct probe *p, struct draft *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->r.master_index = p->master_index;
+	d->r.generation = p->generation;
+	d->r.round = ++p->round;
+	d->r.started = now_mono();
+	if (p->h == NULL && probe_connect(p, d) != 0) {
+		d->r.duration = now_mono() - d->r.started;
+		d->r.connects = p->connects;
+		return false;
+	}
+	d->r.connects = p->connects;
+	d->r.is_mariadb = p->is_mariadb;
+	snprintf(d->r.version, sizeof(d->r.version), "%s", p->version);
+	if (read_links(p, d) == 0 && read_vars(p, d) == 0) {
+		d->r.ok = true;
+		read_trx_age(p, d);
+	} else {
+		drop_if_dead(p);
+	}
+	d->r.duration = now_mono() - d->r.started;
+	return p->h != NULL;
+}
+
+/* Sleep until the monotonic time t, or until probe_stop(). */
+static void sleep_until(struct probe *p, double t)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)t;
+	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+	if (ts.tv_nsec >= 1000000000L)
+		ts.tv_nsec = 999999999L;
+	pthread_mutex_lock(&p->lock);
+	while (!atomic_load(&p->stop) && pthread_cond_timedwait(&p->wake, &p->lock, &ts) == 0)
+		;
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* When the next round starts, given how this one went. */
+static double next_round(struct probe *p, const struct draft *d, bool connected)
+{
+	double wait = p->interval;
+
+	if (connected) {
+		p->backoff = BACKOFF_FIRST;
+	} else {
+		wait = p->backoff < wait ? p->backoff : wait;
+		p->backoff = p->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : p->backoff * 2;
+	}
+	return d->r.started + wait;
+}
+
+static void *probe_main(void *arg)
+{
+	struct probe *p = arg;
+
+	mysql_thread_init();
+	while (!atomic_load(&p->stop)) {
+		struct draft d;
+		bool connected = probe_round(p, &d);
+		double next = next_round(p, &d, connected);
+		struct probe_result *r = atomic_load(&p->stop) ? NULL : draft_pack(&d);
+
+		draft_clear(&d);
+		if (r != NULL && mailbox_post(p->mb, &r->hdr) != 0)
+			break; /* closed: the daemon is stopping */
+		sleep_until(p, next);
+	}
+	disconnect(p);
+	mysql_thread_end();
+	return NULL;
+}
+
+static void probe_free(struct probe *p)
+{
+	mysql_conn_target_clear(&p->target);
+	pthread_cond_destroy(&p->wake);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
+static int probe_init_sync(struct probe *p)
+{
+	pthread_condattr_t attr;
+	int rc;
+
+	if (pthread_condattr_init(&attr) != 0)
+		return -1;
+	rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	if (rc == 0)
+		rc = pthread_cond_init(&p->wake, &attr);
+	pthread_condattr_destroy(&attr);
+	if (rc != 0)
+		return -1;
+	if (pthread_mutex_init(&p->lock, NULL) != 0) {
+		pthread_cond_destroy(&p->wake);
+		return -1;
+	}
+	return 0;
+}
+
+struct probe *probe_start(const struct rw_master_config *m, size_t master_index, double interval,
+			  struct mailbox *mb, uint32_t generation, char *err, size_t errlen)
+{
+	struct probe *p = calloc(1, sizeof(*p));
+	int rc;
+
+	if (p == NULL || probe_init_sync(p) != 0) {
+		free(p);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (mysql_conn_target_copy(&p->target, m) != 0) {
+		probe_free(p);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	p->fd = -1;
+	p->mb = mb;
+	p->master_index = master_index;
+	p->generation = generation;
+	p->interval = interval > MIN_INTERVAL ? interval : MIN_INTERVAL;
+	p->backoff = BACKOFF_FIRST;
+	rc = pthread_create(&p->thread, NULL, probe_main, p);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot start a thread: %s", strerror(rc));
+		probe_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void probe_stop(struct probe *p)
+{
+	atomic_store(&p->stop, true);
+	pthread_mutex_lock(&p->lock);
+	if (p->fd >= 0)
+		shutdown(p->fd, SHUT_RDWR);
+	pthread_cond_signal(&p->wake);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void probe_join(struct probe *p)
+{
+	pthread_join(p->thread, NULL);
+	probe_free(p);
+}

@@ -1,0 +1,176 @@
+/*
+ * probe.h - SQL probes: what each master says about its replication links
+ * into it, its server variables and its oldest open transaction.
+ *
+ * One probe thread per master keeps a client connection (reconnecting after
+ * a failure with a short backoff) and, every interval seconds, runs the
+ * replica status query of the server's flavour, one SHOW GLOBAL VARIABLES
+ * and an information_schema.INNODB_TRX query.  Each round ends in exactly
+ * one letter, a struct probe_result, posted to the mailbox: the event loop
+ * never blocks on a server.  The thread shares nothing with the loop but the
+ * mailbox and its stop flag.
+ *
+ * The parsing is separate from the I/O: probe_link_from_row() and
+ * probe_link_state() take plain arrays and structs, so they are unit-tested
+ * without a server.
+ */
+#ifndef RINGWATCHD_PROBE_H
+#define RINGWATCHD_PROBE_H
+
+#include "mailbox.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct rw_master_config;
+
+/* The struct mail kind of a probe letter; distinct from the replica
+ * letters' kinds, so one mailbox may carry both. */
+#define PROBE_RESULT 0x50524f42 /* "PROB" */
+
+/*
+ * One replication link into the probed master: a row of SHOW ALL SLAVES
+ * STATUS (MariaDB) or SHOW REPLICA|SLAVE STATUS (MySQL), whichever column
+ * names the server uses.  Text fields are NUL-terminated and truncated to
+ * fit; "" when the server did not give the column.
+ */
+struct probe_link {
+	char connection_name[72];  /* MariaDB Connection_name, MySQL Channel_Name; "" = default */
+	char source_host[256];     /* Master_Host / Source_Host */
+	unsigned source_port;      /* Master_Port / Source_Port; 0 unknown */
+	uint32_t source_server_id; /* Master_Server_Id / Source_Server_Id; 0 unknown */
+	char io_state[16];         /* Slave_IO_Running: "Yes", "No", "Connecting" */
+	bool io_running;           /* io_state is "Yes" */
+	char sql_state[16];        /* Slave_SQL_Running: "Yes", "No" */
+	bool sql_running;          /* sql_state is "Yes" */
+	unsigned last_io_errno;
+	char last_io_error[1024];
+	unsigned last_sql_errno;
+	char last_sql_error[1024];
+	bool seconds_behind_known;       /* false when the server said NULL */
+	int64_t seconds_behind_master;   /* Seconds_Behind_Master / _Source */
+	char *gtid_io_pos;               /* Gtid_IO_Pos / Retrieved_Gtid_Set; never NULL */
+	char master_log_file[256];       /* Master_Log_File / Source_Log_File */
+	uint64_t read_master_log_pos;    /* Read_Master_Log_Pos / Read_Source_Log_Pos */
+	char relay_master_log_file[256]; /* Relay_Master_Log_File / Relay_Source_Log_File */
+	uint64_t exec_master_log_pos;    /* Exec_Master_Log_Pos / Exec_Source_Log_Pos */
+	char using_gtid[32];             /* MariaDB Using_Gtid ("No", "Slave_Pos", "Current_Pos");
+				MySQL Auto_Position as "Yes"/"No" */
+};
+
+/* One server variable, as SHOW GLOBAL VARIABLES printed it. */
+struct probe_var {
+	const char *name;
+	const char *value; /* never NULL */
+};
+
+/*
+ * Every letter a probe thread posts: one per round.  A single malloc'd block
+ * (pointers point inside it), so free() or probe_result_free() releases all
+ * of it, and hdr.size is its real size.
+ */
+struct probe_result {
+	struct mail hdr;     /* kind PROBE_RESULT */
+	size_t master_index; /* as given to probe_start() */
+	uint32_t generation; /* as given to probe_start() */
+	uint64_t round;      /* 1, 2, ... per probe thread */
+	double started;      /* CLOCK_MONOTONIC seconds at the round's start */
+	double duration;     /* seconds the round took */
+	unsigned connects;   /* successful connections so far, this one included */
+
+	bool ok;           /* the round ran: connected, status and variables read */
+	unsigned err_code; /* when !ok: server error or client CR_ code, 0 if none */
+	char error[512];   /* when !ok: why (never a secret) */
+
+	bool is_mariadb;  /* when ok */
+	char version[96]; /* @@version, when ok */
+
+	struct probe_link *links; /* n_links, in the server's order */
+	size_t n_links;
+	struct probe_var *vars; /* n_vars, in the server's order */
+	size_t n_vars;
+
+	bool trx_age_known;  /* the INNODB_TRX query worked */
+	double trx_age;      /* seconds; the oldest open transaction, 0 if none */
+	char trx_error[256]; /* when !trx_age_known: why */
+};
+
+/* Release a letter the loop received (the free_fn of probe letters). */
+void probe_result_free(struct probe_result *r);
+
+/* The value of variable name in r (case-insensitive), or NULL if absent. */
+const char *probe_result_var(const struct probe_result *r, const char *name);
+
+/* Whether @@version names a MariaDB server. */
+bool probe_is_mariadb(const char *version);
+
+/*
+ * The replica status statement for a server: "SHOW ALL SLAVES STATUS" on
+ * MariaDB, "SHOW REPLICA STATUS" on MySQL 8.0.22 and later, "SHOW SLAVE
+ * STATUS" before.
+ */
+const char *probe_status_query(const char *version);
+
+/* The SHOW GLOBAL VARIABLES statement listing every variable a probe
+ * collects (a static string). */
+const char *probe_variables_query(void);
+
+/*
+ * Fill l from one row of a replica status result, by column name (old and
+ * new MySQL names, MariaDB names; case-insensitive; unknown columns are
+ * ignored).  values[i] is NULL for SQL NULL.  l->gtid_io_pos is strdup'd:
+ * release it with probe_link_clear().  Returns 0, or -1 when out of memory
+ * (l then holds no allocation).
+ */
+int probe_link_from_row(struct probe_link *l, size_t n_cols, const char *const *names,
+			const char *const *values) __attribute__((warn_unused_result));
+
+/* Free what probe_link_from_row() allocated in l. */
+void probe_link_clear(struct probe_link *l);
+
+/*
+ * The state of a link as /v1/status names it: "unknown" when l is NULL (no
+ * data, e.g. the last probe of its replica failed); "broken" when a thread
+ * is not running or an error code is set; "unknown" when
+ * Seconds_Behind_Master is NULL; "lagging" when it is over max_lag;
+ * otherwise "ok".
+ */
+const char *probe_link_state(const struct probe_link *l, double max_lag);
+
+/*
+ * A link's last error as /v1/status gives it: false when none; else sets
+ * *code and *message (pointing into l).  The SQL thread's error wins over
+ * the IO thread's when both are set.
+ */
+bool probe_link_last_error(const struct probe_link *l, unsigned *code, const char **message);
+
+struct probe;
+
+/*
+ * Start the probe thread of master m (its settings are copied), posting one
+ * struct probe_result a round to mb: the first round at once, then every
+ * interval seconds (cfg->probe_interval; at least 0.05).  master_index and
+ * generation are copied into every letter so the loop can tell masters and
+ * configurations apart.  NULL (with a reason in err) if the thread could not
+ * be started; connection failures arrive as letters with ok false, and the
+ * next attempt follows after 0.25 s, then 0.5, 1, ... up to 5 s (never more
+ * than interval).  mysql_library_init() must have run before (main thread).
+ */
+struct probe *probe_start(const struct rw_master_config *m, size_t master_index, double interval,
+			  struct mailbox *mb, uint32_t generation, char *err, size_t errlen);
+
+/*
+ * Ask the thread to end (loop thread; returns at once).  A query in progress
+ * is cut short by shutting the socket down; a connection attempt may take up
+ * to its 5 s timeout.  The thread posts nothing once it has seen the request,
+ * but a letter posted just before may still be queued: the loop tells stale
+ * letters by their generation.
+ */
+void probe_stop(struct probe *p);
+
+/* Wait for the thread to end and free p.  Call after probe_stop(); if the
+ * thread may be blocked posting, close the mailbox first. */
+void probe_join(struct probe *p);
+
+#endif
