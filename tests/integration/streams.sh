@@ -55,6 +55,29 @@ t_is "ringwatch status --json is the API's JSON" \
     "$("$RINGWATCH" status --url "$RWD_URL" --json | jq -r '.masters[1].name')" east
 "$RINGWATCH" status --url http://127.0.0.1:1 2>/dev/null; t_is "no daemon: exit 2" "$?" 2
 
+# --- links, as the SQL probes see them ------------------------------------------------
+link() { status ".links[] | select(.source == \"$1\" and .replica == \"$2\") | $3"; }
+link_is() { [ "$(link "$1" "$2" "$3")" = "$4" ]; }
+t_ok "both links are ok" wait_for 10 sh -c "[ \"\$(curl -s '$RWD_URL/v1/status' | jq -r '[.links[].state] | join(\" \")')\" = 'ok ok' ]"
+ring_pause_link 1 2
+t_ok "a paused link west->east shows its IO thread stopped" wait_for 10 link_is west east .io_running false
+t_is "and its SQL thread" "$(link west east .sql_running)" false
+t_is "and the state broken" "$(link west east .state)" broken
+t_ok "ringwatch status shows it" sh -c "'$RINGWATCH' status --url '$RWD_URL' | grep -q '^west -> east *broken *no *no'"
+t_ok "the metrics too" sh -c "curl -s '$RWD_URL/metrics' | grep -q 'ringwatch_link_io_running{source=\"west\",replica=\"east\"} 0'"
+ring_resume_link 1 2
+t_ok "resumed, the link is ok again" wait_for 10 link_is west east .state ok
+# a real SQL error: east gets a row behind replication's back, then west writes the same key
+ring_sql 2 "SET sql_log_bin = 0; INSERT INTO app.t VALUES (900, 'only on east')"
+ring_sql 1 "INSERT INTO app.t VALUES (900, 'west')"
+t_ok "the duplicate key stops east's SQL thread: code 1062" wait_for 10 link_is west east .last_error.code 1062
+t_ok "with the server's message" sh -c "curl -s '$RWD_URL/v1/status' | jq -r '.links[] | select(.replica == \"east\") | .last_error.message' | grep -q 'Duplicate entry'"
+t_ok "the error code metric" sh -c "curl -s '$RWD_URL/metrics' | grep -q 'ringwatch_link_last_error_code{source=\"west\",replica=\"east\"} 1062'"
+# repair: drop east's stray row and let the SQL thread retry
+ring_sql 2 "SET sql_log_bin = 0; DELETE FROM app.t WHERE id = 900; START SLAVE 'west'"
+t_ok "repaired, the link is ok again" wait_for 15 link_is west east .state ok
+ring_sync
+
 # --- a master killed and started again ------------------------------------------
 before=$(status '.masters[0].reconnects_total')
 ring_kill 1
