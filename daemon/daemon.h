@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include "ringwatch/lag.h"
+
 struct event_base;
 struct event;
 struct http_server;
@@ -23,6 +25,7 @@ struct rwd {
 	struct state *state;     /* SQLite in state_dir */
 	struct stream **streams; /* one per master, in configuration order */
 	size_t n_streams;
+	lag_matcher *lag;                    /* delays measured between the streams */
 	struct mailbox *probe_mb;            /* results of the SQL probes */
 	struct probe **probes;               /* one per master, like streams */
 	struct probe_result **probe_last;    /* the latest round of each master */

@@ -19,6 +19,7 @@
 #include "stream.h"
 
 #include <mysql.h>
+#include <xxhash.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <getopt.h>
@@ -187,12 +188,33 @@ static int add_signal(struct rwd *d, struct event **slot, int sig)
 	return *slot == NULL || evsignal_add(*slot, NULL) != 0 ? -1 : 0;
 }
 
+/* Transactions remembered for lag measurement (about 24 bytes each). */
+#define LAG_CAPACITY 262144
+
+/* A transaction completed in master m's stream: a lag observation. */
+static void on_trx_end(void *ctx, size_t m, const binlog_trx *t)
+{
+	struct rwd *d = ctx;
+	size_t origin = LAG_ORIGIN_UNKNOWN;
+
+	if (t->gtid[0] == '\0' || d->lag == NULL)
+		return; /* without a GTID the identity is not known across streams */
+	for (size_t i = 0; i < d->n_streams; i++) {
+		if (stream_server_id(d->streams[i]) == t->origin_server_id) {
+			origin = i;
+			break;
+		}
+	}
+	lag_seen(d->lag, XXH3_64bits(t->gtid, strlen(t->gtid)), origin, m, rwd_now());
+}
+
 static int start_streams(struct rwd *d)
 {
-	struct stream_sink sink = { NULL, NULL };
+	struct stream_sink sink = { NULL, on_trx_end, d };
 
 	d->streams = calloc(d->cfg.n_masters, sizeof(*d->streams));
-	if (d->streams == NULL)
+	d->lag = lag_new(d->cfg.n_masters, LAG_CAPACITY);
+	if (d->streams == NULL || d->lag == NULL)
 		return -1;
 	for (size_t i = 0; i < d->cfg.n_masters; i++) {
 		d->streams[i] =
@@ -331,6 +353,8 @@ static void stop(struct rwd *d)
 		stream_free(d->streams[i]);
 	free(d->streams);
 	d->streams = NULL;
+	lag_free(d->lag);
+	d->lag = NULL;
 	d->n_streams = 0;
 	if (d->sig_hup != NULL)
 		event_free(d->sig_hup);

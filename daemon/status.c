@@ -21,15 +21,18 @@
 static void link_source(struct rwd *d, struct status *st, const struct probe_link *l,
 			struct status_link *out)
 {
+	out->source_index = (size_t)-1;
 	for (size_t i = 0; i < d->cfg.n_masters; i++) {
 		if (strcmp(l->connection_name, d->cfg.masters[i].name) == 0) {
 			out->source = d->cfg.masters[i].name;
+			out->source_index = i;
 			return;
 		}
 	}
 	for (size_t i = 0; i < st->n_masters && l->source_server_id != 0; i++) {
 		if (st->masters[i].server_id == l->source_server_id) {
 			out->source = st->masters[i].name;
+			out->source_index = i;
 			return;
 		}
 	}
@@ -38,6 +41,7 @@ static void link_source(struct rwd *d, struct status *st, const struct probe_lin
 		if (m->host != NULL && strcmp(m->host, l->source_host) == 0 &&
 		    m->port == l->source_port) {
 			out->source = m->name;
+			out->source_index = i;
 			return;
 		}
 	}
@@ -65,9 +69,13 @@ static int collect_links(struct rwd *d, struct status *st)
 		for (size_t k = 0; good != NULL && k < good->n_links; k++) {
 			struct status_link *sl = &st->links[st->n_links++];
 			sl->replica = d->cfg.masters[i].name;
+			sl->replica_index = i;
 			sl->l = &good->links[k];
 			sl->stale = !st->probe_ok[i];
 			link_source(d, st, sl->l, sl);
+			sl->lag = sl->source_index == (size_t)-1 || d->lag == NULL
+				      ? -1
+				      : lag_get(d->lag, sl->source_index, i, rwd_now());
 			sl->state = sl->stale ? "unknown" : probe_link_state(sl->l, st->max_lag);
 			if (sl->state == NULL)
 				sl->state = "unknown";
@@ -171,7 +179,7 @@ static json_t *link_json(const struct status_link *sl)
 	json_object_set_new(o, "seconds_behind_master",
 			    l->seconds_behind_known ? json_integer(l->seconds_behind_master)
 						    : json_null());
-	json_object_set_new(o, "lag_seconds", json_null());
+	json_object_set_new(o, "lag_seconds", sl->lag >= 0 ? json_real(sl->lag) : json_null());
 	json_object_set_new(o, "connection_name", json_string(l->connection_name));
 	json_object_set_new(o, "gtid_io_pos", json_string(l->gtid_io_pos));
 	json_object_set_new(o, "stale", json_boolean(sl->stale));
@@ -257,8 +265,7 @@ static double l_behind(const struct status_link *sl)
 
 static double l_lag(const struct status_link *sl)
 {
-	(void)sl;
-	return NAN; /* not measured yet */
+	return sl->lag >= 0 ? sl->lag : NAN;
 }
 
 static double l_error(const struct status_link *sl)

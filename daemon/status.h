@@ -18,6 +18,9 @@ struct probe_link;
 /* A replication link source -> replica, as the replica's SQL probe sees it. */
 struct status_link {
 	const char *source;  /* a master name, or the link's host:port when unknown */
+	size_t source_index; /* its master index, or (size_t)-1 */
+	size_t replica_index;
+	double lag;          /* ringwatch's own measurement, -1 when unknown */
 	const char *replica; /* the master that applies what source writes */
 	const struct probe_link *l;
 	const char *state; /* ok, lagging, broken, unknown */

@@ -270,6 +270,8 @@ static void commit_position(struct stream *s)
 	s->have_commit = true;
 	s->dirty = true;
 	s->transactions++;
+	if (s->sink.trx_end != NULL)
+		s->sink.trx_end(s->sink.ctx, s->index, &s->trx);
 }
 
 /* A GTID_LIST states the position at that point of the binlog: keep the newer
@@ -544,6 +546,11 @@ void stream_view(struct stream *s, struct stream_view *v)
 	v->gap = s->gap_open;
 	v->gap_id = s->gap_open ? s->gap.id : 0;
 	v->gap_detail = s->gap_open ? s->gap.reason : "";
+}
+
+uint32_t stream_server_id(const struct stream *s)
+{
+	return s->server_id;
 }
 
 int stream_ack_gap(struct stream *s, int64_t id)

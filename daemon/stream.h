@@ -13,6 +13,7 @@
 #define RINGWATCHD_STREAM_H
 
 #include "ringwatch/binlog_event.h"
+#include "ringwatch/binlog_trx.h"
 #include "ringwatch/gtid_pos.h"
 
 #include <stdbool.h>
@@ -36,6 +37,8 @@ struct stream_sink {
 	/* Each decoded event, with the stream's master index; ev is only valid
 	 * during the call. */
 	void (*event)(void *ctx, size_t master, const binlog_event *ev);
+	/* Each transaction as it completes in the stream. */
+	void (*trx_end)(void *ctx, size_t master, const binlog_trx *t);
 	void *ctx;
 };
 
@@ -86,6 +89,9 @@ void stream_reconfigure(struct stream *s, const struct rw_master_config *m);
 
 /* Fill v (pointers valid until the next loop iteration). */
 void stream_view(struct stream *s, struct stream_view *v);
+
+/* The master's server_id, 0 until it was first connected. */
+uint32_t stream_server_id(const struct stream *s);
 
 /* Acknowledge the open gap with this id; 0 done, 1 no such gap. */
 int stream_ack_gap(struct stream *s, int64_t id);

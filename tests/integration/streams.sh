@@ -59,14 +59,23 @@ t_is "ringwatch status --json is the API's JSON" \
 link() { status ".links[] | select(.source == \"$1\" and .replica == \"$2\") | $3"; }
 link_is() { [ "$(link "$1" "$2" "$3")" = "$4" ]; }
 t_ok "both links are ok" wait_for 10 sh -c "[ \"\$(curl -s '$RWD_URL/v1/status' | jq -r '[.links[].state] | join(\" \")')\" = 'ok ok' ]"
+lag=$(link west east .lag_seconds)
+t_ok "ringwatch measured the lag west->east from the streams ($lag s)" \
+    awk -v a="$lag" 'BEGIN { exit !(a != "null" && a >= 0 && a < 2) }'
 ring_pause_link 1 2
 t_ok "a paused link west->east shows its IO thread stopped" wait_for 10 link_is west east .io_running false
+ring_sql 1 "INSERT INTO app.t VALUES (800, 'waits for the link')"
+sleep 2
+lag=$(link west east .lag_seconds)
+t_ok "behind a paused link the lag grows ($lag s)" awk -v a="$lag" 'BEGIN { exit !(a >= 1.5) }'
+t_ok "the lag metric shows it" sh -c "curl -s '$RWD_URL/metrics' | grep -q 'ringwatch_link_lag_seconds{source=\"west\",replica=\"east\"} [1-9]'"
 t_is "and its SQL thread" "$(link west east .sql_running)" false
 t_is "and the state broken" "$(link west east .state)" broken
 t_ok "ringwatch status shows it" sh -c "'$RINGWATCH' status --url '$RWD_URL' | grep -q '^west -> east *broken *no *no'"
 t_ok "the metrics too" sh -c "curl -s '$RWD_URL/metrics' | grep -q 'ringwatch_link_io_running{source=\"west\",replica=\"east\"} 0'"
 ring_resume_link 1 2
 t_ok "resumed, the link is ok again" wait_for 10 link_is west east .state ok
+t_ok "and the waiting transaction arrived (nothing pending)" wait_for 10 caught_up 2
 # a real SQL error: east gets a row behind replication's back, then west writes the same key
 ring_sql 2 "SET sql_log_bin = 0; INSERT INTO app.t VALUES (900, 'only on east')"
 ring_sql 1 "INSERT INTO app.t VALUES (900, 'west')"
