@@ -84,6 +84,13 @@ bool mysql_conn_connect(MYSQL *h, const struct mysql_conn_target *t)
 	       NULL;
 }
 
+const char *mysql_conn_tls_refusal(MYSQL *h, enum rw_ssl_mode mode)
+{
+	if (mode < RW_SSL_REQUIRED || mysql_get_ssl_cipher(h) != NULL)
+		return NULL;
+	return "ssl_mode requires TLS, but the server offered none (is have_ssl YES on it?)";
+}
+
 bool mysql_conn_error_is_fatal(unsigned err_code)
 {
 	/* 1053 server shutdown, 1927 connection killed (MariaDB), and the

@@ -57,6 +57,17 @@ void mysql_conn_set_options(MYSQL *h, const struct mysql_conn_target *t, unsigne
  * otherwise mysql_errno()/mysql_error() on h say why. */
 bool mysql_conn_connect(MYSQL *h, const struct mysql_conn_target *t);
 
+/*
+ * After connecting: NULL when the connection meets mode, else why not.
+ * Connector/C 3.3 falls back to plain text when the server offers no TLS
+ * even with MYSQL_OPT_SSL_ENFORCE set (only certificate verification makes
+ * it refuse), so ssl_mode=required is checked here, on the live connection.
+ */
+const char *mysql_conn_tls_refusal(MYSQL *h, enum rw_ssl_mode mode);
+
+/* CR_SSL_CONNECTION_ERROR, the code reported with a refusal. */
+#define MYSQL_CONN_TLS_ERROR 2026
+
 /* Whether an error code means the connection itself is gone or unusable (a
  * client CR_ code), so the handle must be closed and a new one opened. */
 bool mysql_conn_error_is_fatal(unsigned err_code);

@@ -464,6 +464,14 @@ static int probe_connect(struct probe *p, struct draft *d)
 		p->h = NULL;
 		return -1;
 	}
+	if (mysql_conn_tls_refusal(p->h, p->target.ssl_mode) != NULL) {
+		d->r.err_code = MYSQL_CONN_TLS_ERROR;
+		snprintf(d->r.error, sizeof(d->r.error), "connecting: %s",
+			 mysql_conn_tls_refusal(p->h, p->target.ssl_mode));
+		mysql_close(p->h);
+		p->h = NULL;
+		return -1;
+	}
 	pthread_mutex_lock(&p->lock);
 	p->fd = (int)mysql_get_socket(p->h);
 	pthread_mutex_unlock(&p->lock);

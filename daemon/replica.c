@@ -225,6 +225,12 @@ static void *replica_main(void *arg)
 		snprintf(end.message, sizeof(end.message), "connecting: %s", mysql_error(m));
 		goto out;
 	}
+	if (mysql_conn_tls_refusal(m, r->ssl_mode) != NULL) {
+		end.err_code = MYSQL_CONN_TLS_ERROR;
+		snprintf(end.message, sizeof(end.message), "connecting: %s",
+			 mysql_conn_tls_refusal(m, r->ssl_mode));
+		goto out;
+	}
 	pthread_mutex_lock(&r->fd_lock);
 	r->fd = (int)mysql_get_socket(m);
 	pthread_mutex_unlock(&r->fd_lock);
