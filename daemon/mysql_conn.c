@@ -58,10 +58,16 @@ void mysql_conn_set_tls(MYSQL *h, enum rw_ssl_mode mode, const char *ca, const c
 
 	if (mode == RW_SSL_DISABLED)
 		return;
-	/* preferred: TLS when the server offers it, without verification */
-	mysql_ssl_set(h, key, cert, ca, NULL, NULL);
-	mysql_optionsv(h, MYSQL_OPT_SSL_ENFORCE, mode >= RW_SSL_REQUIRED ? &yes : &no);
-	/* Connector/C verifies the chain and the host name together */
+	if (ca != NULL || cert != NULL || key != NULL)
+		mysql_ssl_set(h, key, cert, ca, NULL, NULL);
+	/*
+	 * Connector/C 3.3 asks for TLS only with MYSQL_OPT_SSL_ENFORCE (or a
+	 * file set above), and even then goes on in plain text when the server
+	 * offers none: that is "preferred".  "required" is checked after the
+	 * connection is up (mysql_conn_tls_refusal).  Verification checks the
+	 * chain and the host name together; there is no chain-only mode.
+	 */
+	mysql_optionsv(h, MYSQL_OPT_SSL_ENFORCE, &yes);
 	mysql_optionsv(h, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, mode >= RW_SSL_VERIFY_CA ? &yes : &no);
 }
 

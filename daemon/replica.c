@@ -102,6 +102,8 @@ static int hello(struct replica *r, MYSQL *m, struct replica_end *end)
 		return -1;
 	}
 	h.server_id = (uint32_t)strtoul(id, NULL, 10);
+	snprintf(h.tls_cipher, sizeof(h.tls_cipher), "%s",
+		 mysql_get_ssl_cipher(m) != NULL ? mysql_get_ssl_cipher(m) : "");
 	h.is_mariadb = strstr(h.version, "MariaDB") != NULL;
 	if (query_value(m, "SHOW BINARY LOGS", h.oldest_binlog, sizeof(h.oldest_binlog)) != 0) {
 		end->err_code = mysql_errno(m);

@@ -32,6 +32,7 @@ struct replica_hello {
 	char binlog_checksum[16]; /* "CRC32" or "NONE" */
 	bool is_mariadb;
 	char oldest_binlog[256]; /* first row of SHOW BINARY LOGS */
+	char tls_cipher[64];     /* "" without TLS */
 };
 
 struct replica_end {

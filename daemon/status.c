@@ -135,6 +135,8 @@ static json_t *master_json(const struct status *st, const struct stream_view *m)
 			    m->server_id ? json_integer(m->server_id) : json_null());
 	json_object_set_new(o, "version", m->version[0] ? json_string(m->version) : json_null());
 	json_object_set_new(o, "connected", json_boolean(m->connected));
+	json_object_set_new(
+	    o, "tls", m->connected && m->tls_cipher[0] ? json_string(m->tls_cipher) : json_null());
 	json_object_set_new(o, "state", json_string(stream_state_name(m->state)));
 	json_object_set_new(o, "current", json_boolean(status_master_current(st, m)));
 	json_object_set_new(pos, "file", m->file[0] ? json_string(m->file) : json_null());

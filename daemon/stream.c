@@ -46,6 +46,7 @@ struct stream {
 	/* what the master said about itself */
 	uint32_t server_id;
 	char version[64];
+	char tls_cipher[64];
 	bool is_mariadb;
 
 	/* where the next event starts */
@@ -242,17 +243,18 @@ static void schedule_retry(struct stream *s)
 
 static void on_connected(struct stream *s, const struct replica_hello *h)
 {
-	char why[600];
+	char why[1024];
 
 	s->server_id = h->server_id;
 	snprintf(s->version, sizeof(s->version), "%s", h->version);
+	snprintf(s->tls_cipher, sizeof(s->tls_cipher), "%s", h->tls_cipher);
 	s->is_mariadb = h->is_mariadb;
 	s->connected_at = now_mono();
 	binlog_reader_free(s->reader);
 	s->reader = binlog_reader_new(BINLOG_READER_STREAM);
 	binlog_trx_init(&s->trx);
-	snprintf(why, sizeof(why), "server_id %u, %s, from %s", h->server_id, h->version,
-		 s->resumed_from);
+	snprintf(why, sizeof(why), "server_id %u, %s, %s%s, from %s", h->server_id, h->version,
+		 h->tls_cipher[0] ? "TLS " : "no TLS", h->tls_cipher, s->resumed_from);
 	s->repeats = 0;
 	set_state(s, STREAM_STREAMING, why);
 }
@@ -531,6 +533,7 @@ void stream_view(struct stream *s, struct stream_view *v)
 	v->connected = s->state == STREAM_STREAMING;
 	v->server_id = s->server_id;
 	v->version = s->version;
+	v->tls_cipher = s->tls_cipher;
 	v->file = s->file;
 	v->offset = s->offset;
 	v->gtid = s->commit_gtid_text;

@@ -52,6 +52,7 @@ struct stream_view {
 	bool connected;
 	uint32_t server_id; /* 0 until first connected */
 	const char *version;
+	const char *tls_cipher;      /* "" without TLS */
 	const char *file;            /* binlog file being read */
 	uint64_t offset;             /* offset after the last event read */
 	const char *gtid;            /* GTID position after the last complete transaction */

@@ -14,7 +14,9 @@
 #   ring_have_server            0 if mariadbd and mariadb-install-db exist
 #   ring_require_server         else exit 99 if RW_REQUIRE_SERVERS=1, else 77
 #   ring_start [-n N(2..#RING_NAMES, default 2)] [--row-image FULL|MINIMAL|NOBLOB]
-#              [--row-metadata MINIMAL|FULL] [--compress] [--extra "opts"]
+#              [--row-metadata MINIMAL|FULL] [--compress] [--tls] [--extra "opts"]
+#                               --tls: a throwaway CA ($RING_TLS_CA) and a server
+#                               certificate for 127.0.0.1/localhost on every master
 #                               start the ring; sets RING_DIR RING_N RING_NAMES
 #                               RING_PORTS RING_SOCKS RING_START_SECONDS and
 #                               writes $RING_DIR/ring.env (sourceable)
@@ -80,6 +82,7 @@ fi
 : "${RING_DIR:=}"
 : "${RING_N:=0}"
 : "${RING_START_SECONDS:=}"
+: "${RING_TLS_CA:=}"
 declare -p RING_PORTS >/dev/null 2>&1 || RING_PORTS=()
 declare -p RING_SOCKS >/dev/null 2>&1 || RING_SOCKS=()
 declare -p RING_SERVER_OPTS >/dev/null 2>&1 || RING_SERVER_OPTS=()
@@ -477,6 +480,7 @@ _ring_write_env() {
 			echo ' )'
 			unset -n arr
 		done
+		printf 'RING_TLS_CA=%q\n' "${RING_TLS_CA:-}"
 		printf 'RING_SERVER_OPTS=('
 		for q in "${RING_SERVER_OPTS[@]}"; do printf ' %q' "$q"; done
 		echo ' )'
@@ -488,9 +492,26 @@ _ring_write_env() {
 	} >"$f.tmp" && mv "$f.tmp" "$f"
 }
 
+# A CA and a server certificate (127.0.0.1, ::1, localhost) in $RING_DIR/tls.
+_ring_make_tls() {
+	local d=$RING_DIR/tls
+	command -v openssl >/dev/null || { _ring_log "--tls needs openssl"; return 1; }
+	mkdir -p "$d" || return 1
+	{
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-keyout "$d/ca-key.pem" -out "$d/ca.pem" -days 2 -subj "/CN=ringwatch test CA" &&
+			openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+				-keyout "$d/server-key.pem" -out "$d/server.csr" -subj "/CN=127.0.0.1" &&
+			printf 'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\n' >"$d/san.ext" &&
+			openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca-key.pem" \
+				-CAcreateserial -out "$d/server-cert.pem" -days 2 -extfile "$d/san.ext"
+	} >/dev/null 2>&1 || { _ring_log "making the test certificates failed"; return 1; }
+	RING_TLS_CA=$d/ca.pem
+}
+
 _ring_parse_start_args() {
 	_RING_OPT_N=2 _RING_OPT_IMAGE=FULL _RING_OPT_META=MINIMAL _RING_OPT_COMPRESS=OFF
-	_RING_OPT_EXTRA=()
+	_RING_OPT_EXTRA=() _RING_OPT_TLS=
 	while (($#)); do
 		case $1 in
 		-n) _RING_OPT_N=${2:-}; shift ;;
@@ -500,6 +521,7 @@ _ring_parse_start_args() {
 		--row-metadata) _RING_OPT_META=${2:-}; shift ;;
 		--row-metadata=*) _RING_OPT_META=${1#*=} ;;
 		--compress) _RING_OPT_COMPRESS=ON ;;
+		--tls) _RING_OPT_TLS=1 ;;
 		--extra) read -r -a _RING_OPT_EXTRA <<<"${2:-}"; shift ;;
 		--extra=*) read -r -a _RING_OPT_EXTRA <<<"${1#*=}" ;;
 		*) _ring_log "ring_start: unknown option '$1'"; return 2 ;;
@@ -597,6 +619,12 @@ ring_start() {
 	if ((${#RING_DIR} > 80)); then # unix socket paths are limited to 107 bytes
 		rmdir "$RING_DIR"
 		RING_DIR=$(mktemp -d /tmp/ringwatch-ring.XXXXXX) || return 1
+	fi
+	RING_TLS_CA=
+	if [[ -n "$_RING_OPT_TLS" ]]; then
+		_ring_make_tls || return 1
+		RING_SERVER_OPTS+=("--ssl-ca=$RING_TLS_CA" "--ssl-cert=$RING_DIR/tls/server-cert.pem"
+			"--ssl-key=$RING_DIR/tls/server-key.pem")
 	fi
 	_ring_debug "ring dir $RING_DIR"
 	_ring_start_watchdog || { ring_stop; return 1; }
