@@ -5,6 +5,7 @@
 #include "build_config.h"
 
 #include "cli_dump.h"
+#include "cli_gate.h"
 #include "cli_status.h"
 
 #include <stdio.h>
@@ -27,7 +28,7 @@ struct command {
 static const struct command commands[] = {
 	{ "status", "status [--url URL] [--json]", cli_status },
 	{ "conflicts", "conflicts [--url URL] [--json]", NULL },
-	{ "gate", "gate [--url URL] [--max-lag SECONDS] [--json]", NULL },
+	{ "gate", "gate [--url URL] [--max-lag SECONDS] [--json]", cli_gate },
 	{ "check-ddl", "check-ddl [SQL | -f FILE]", NULL },
 	{ "dump", "dump FILE...", cli_dump },
 	{ "analyze", "analyze --master NAME=FILE[,FILE...] --master NAME=FILE[,FILE...]", NULL },

@@ -252,7 +252,7 @@ static int reader_start_payload(binlog_reader *r, binlog_event *ev, rw_error *er
 		if (rc < 0)
 			return rc;
 	}
-	r->in_payload = 1;
+	r->in_payload = r->payload.len > 0; /* an empty payload holds no events */
 	r->payload_pos = 0;
 	r->payload_position = ev->position;
 	r->payload_next = ev->next_position;
@@ -371,13 +371,14 @@ static void reader_advance(binlog_reader *r, binlog_event *ev, size_t size)
 
 static int reader_next_outer(binlog_reader *r, binlog_event *ev, rw_error *err)
 {
-	const uint8_t *p = r->buf + r->start;
 	size_t avail = r->len - r->start, body;
+	const uint8_t *p;
 	binlog_header h;
 	int has_crc, rc;
 
 	if (avail < BINLOG_HEADER_LEN)
 		return 0;
+	p = r->buf + r->start;
 	rc = binlog_header_decode(p, avail, r->pos, &h, err);
 	if (rc < 0)
 		return rc;
