@@ -81,6 +81,31 @@ static void api_metrics(void *ctx, const struct http_request *req, struct http_r
 	resp->len = len;
 }
 
+static void api_gate(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct rwd *d = ctx;
+	const char *arg = http_query(req, "max_lag");
+	double max_lag = d->cfg.gate_max_lag;
+	struct status st;
+	json_t *gate;
+
+	if (arg != NULL) {
+		char *end;
+		max_lag = strtod(arg, &end);
+		if (*arg == '\0' || *end != '\0' || !(max_lag >= 0) || max_lag > 1e9) {
+			http_reply_error(resp, 400, "max_lag must be a number of seconds");
+			return;
+		}
+	}
+	if (status_collect(d, &st) != 0) {
+		http_reply_error(resp, 503, "out of memory");
+		return;
+	}
+	gate = status_gate_json(&st, max_lag);
+	status_release(&st);
+	http_reply_json(resp, json_is_true(json_object_get(gate, "safe")) ? 200 : 503, gate);
+}
+
 static void api_gap_ack(void *ctx, const struct http_request *req, struct http_response *resp)
 {
 	struct rwd *d = ctx;
@@ -99,9 +124,7 @@ static void api_gap_ack(void *ctx, const struct http_request *req, struct http_r
 }
 
 const struct http_route api_routes[] = {
-	{ "GET", "/healthz", api_healthz },
-	{ "GET", "/metrics", api_metrics },
-	{ "GET", "/v1/status", api_status },
-	{ "POST", "/v1/gaps/{id}/ack", api_gap_ack },
-	{ NULL, NULL, NULL },
+	{ "GET", "/healthz", api_healthz },           { "GET", "/metrics", api_metrics },
+	{ "GET", "/v1/status", api_status },          { "GET", "/v1/gate", api_gate },
+	{ "POST", "/v1/gaps/{id}/ack", api_gap_ack }, { NULL, NULL, NULL },
 };

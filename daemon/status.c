@@ -6,6 +6,7 @@
 #include "build_config.h"
 #include "config.h"
 #include "daemon.h"
+#include "gate.h"
 #include "probe.h"
 
 #include <math.h>
@@ -58,7 +59,11 @@ static int collect_links(struct rwd *d, struct status *st)
 	st->links = calloc(n > 0 ? n : 1, sizeof(*st->links));
 	st->probe_ok = calloc(st->n_masters > 0 ? st->n_masters : 1, sizeof(*st->probe_ok));
 	st->probe_error = calloc(st->n_masters > 0 ? st->n_masters : 1, sizeof(*st->probe_error));
-	if (st->links == NULL || st->probe_ok == NULL || st->probe_error == NULL)
+	st->trx_age_known = calloc(st->n_masters > 0 ? st->n_masters : 1, sizeof(bool));
+	st->trx_age = calloc(st->n_masters > 0 ? st->n_masters : 1, sizeof(double));
+	st->trx_error = calloc(st->n_masters > 0 ? st->n_masters : 1, sizeof(char *));
+	if (st->links == NULL || st->probe_ok == NULL || st->probe_error == NULL ||
+	    st->trx_age_known == NULL || st->trx_age == NULL || st->trx_error == NULL)
 		return -1;
 	for (size_t i = 0; i < d->n_streams && d->probe_last != NULL; i++) {
 		const struct probe_result *last = d->probe_last[i];
@@ -66,6 +71,11 @@ static int collect_links(struct rwd *d, struct status *st)
 
 		st->probe_ok[i] = last != NULL && last->ok;
 		st->probe_error[i] = last == NULL ? "no probe yet" : last->ok ? "" : last->error;
+		st->trx_age_known[i] = st->probe_ok[i] && last->trx_age_known;
+		st->trx_age[i] = st->trx_age_known[i] ? last->trx_age : 0;
+		st->trx_error[i] = !st->probe_ok[i]      ? st->probe_error[i]
+				   : last->trx_age_known ? ""
+							 : last->trx_error;
 		for (size_t k = 0; good != NULL && k < good->n_links; k++) {
 			struct status_link *sl = &st->links[st->n_links++];
 			sl->replica = d->cfg.masters[i].name;
@@ -91,6 +101,7 @@ int status_collect(struct rwd *d, struct status *st)
 	st->uptime = rwd_now() - d->started;
 	st->heartbeat_period = 1.0;
 	st->max_lag = d->cfg.gate_max_lag;
+	st->max_trx_age = d->cfg.gate_max_trx_age;
 	st->n_masters = d->n_streams;
 	st->masters = calloc(d->n_streams > 0 ? d->n_streams : 1, sizeof(*st->masters));
 	if (st->masters == NULL)
@@ -110,6 +121,9 @@ void status_release(struct status *st)
 	free(st->links);
 	free(st->probe_ok);
 	free(st->probe_error);
+	free(st->trx_age_known);
+	free(st->trx_age);
+	free(st->trx_error);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -188,6 +202,14 @@ static json_t *link_json(const struct status_link *sl)
 	return o;
 }
 
+json_t *status_gate_json(const struct status *st, double max_lag)
+{
+	struct gate g;
+
+	gate_evaluate(st, max_lag, st->max_trx_age, &g);
+	return gate_json(&g);
+}
+
 json_t *status_json(const struct status *st)
 {
 	json_t *o = json_object();
@@ -208,6 +230,7 @@ json_t *status_json(const struct status *st)
 	for (size_t i = 0; i < st->n_links; i++)
 		json_array_append_new(links, link_json(&st->links[i]));
 	json_object_set_new(o, "links", links);
+	json_object_set_new(o, "gate", status_gate_json(st, st->max_lag));
 	return o;
 }
 
@@ -362,6 +385,19 @@ static double m_probe_ok(const struct status *st, const struct stream_view *m)
 	return st->probe_ok[m - st->masters];
 }
 
+static void gate_metrics(FILE *out, const struct status *st)
+{
+	struct gate g;
+
+	gate_evaluate(st, st->max_lag, st->max_trx_age, &g);
+	family(out, "ringwatch_gate_safe", "gauge", "1 when every gate check passes.");
+	fprintf(out, "ringwatch_gate_safe %d\n", g.safe ? 1 : 0);
+	family(out, "ringwatch_gate_check_ok", "gauge", "1 while this gate check passes.");
+	for (size_t i = 0; i < g.n; i++)
+		fprintf(out, "ringwatch_gate_check_ok{check=\"%s\"} %d\n", g.checks[i].name,
+			g.checks[i].ok ? 1 : 0);
+}
+
 char *status_metrics(const struct status *st, size_t *len)
 {
 	char *buf = NULL;
@@ -406,6 +442,7 @@ char *status_metrics(const struct status *st, size_t *len)
 	per_link(out, st, "ringwatch_link_last_error_code",
 		 "The link's last error code (SQL error first), 0 when none.", l_error);
 	per_link(out, st, "ringwatch_link_ok", "1 while the link's state is ok.", l_ok);
+	gate_metrics(out, st);
 	if (fclose(out) != 0) {
 		free(buf);
 		return NULL;

@@ -39,6 +39,10 @@ struct status {
 	struct status_link *links;
 	bool *probe_ok; /* per master: its latest SQL probe worked */
 	const char **probe_error;
+	bool *trx_age_known; /* per master: the oldest open transaction is known */
+	double *trx_age;
+	const char **trx_error;
+	double max_trx_age; /* [gate] max_trx_age */
 };
 
 /* Fill st from the daemon (on the loop thread); release with status_release(). */
@@ -48,8 +52,11 @@ void status_release(struct status *st);
 /* Is this master connected and its stream current (an event within 3 heartbeats)? */
 bool status_master_current(const struct status *st, const struct stream_view *m);
 
-/* The JSON object of GET /v1/status (new reference). */
+/* The JSON object of GET /v1/status (new reference), the gate included. */
 json_t *status_json(const struct status *st);
+
+/* The gate's JSON with this max_lag (GET /v1/gate?max_lag=N). */
+json_t *status_gate_json(const struct status *st, double max_lag);
 
 /* Prometheus text format 0.0.4; malloc'd, NUL-terminated, *len set. */
 char *status_metrics(const struct status *st, size_t *len);

@@ -71,6 +71,12 @@ t_ok "behind a paused link the lag grows ($lag s)" awk -v a="$lag" 'BEGIN { exit
 t_ok "the lag metric shows it" sh -c "curl -s '$RWD_URL/metrics' | grep -q 'ringwatch_link_lag_seconds{source=\"west\",replica=\"east\"} [1-9]'"
 t_is "and its SQL thread" "$(link west east .sql_running)" false
 t_is "and the state broken" "$(link west east .state)" broken
+gate_out=$("$RINGWATCH" gate --url "$RWD_URL"); rc=$?
+t_is "ringwatch gate says no (exit 1)" "$rc" 1
+t_ok "naming the stopped link" sh -c "echo '$gate_out' | grep -q '^replication: west→east: SQL thread stopped'"
+t_is "GET /v1/gate answers 503" "$(curl -s -o /dev/null -w '%{http_code}' "$RWD_URL/v1/gate")" 503
+t_is "a bad max_lag is 400" "$(curl -s -o /dev/null -w '%{http_code}' "$RWD_URL/v1/gate?max_lag=abc")" 400
+t_ok "the gate metric" sh -c "curl -s '$RWD_URL/metrics' | grep -q '^ringwatch_gate_check_ok{check=\"replication\"} 0'"
 t_ok "ringwatch status shows it" sh -c "'$RINGWATCH' status --url '$RWD_URL' | grep -q '^west -> east *broken *no *no'"
 t_ok "the metrics too" sh -c "curl -s '$RWD_URL/metrics' | grep -q 'ringwatch_link_io_running{source=\"west\",replica=\"east\"} 0'"
 ring_resume_link 1 2
@@ -147,12 +153,14 @@ t_ok "the gap is logged" wait_for 10 grep -q "master east: GAP: cannot resume fr
 t_ok "the gap shows in /v1/status" \
     wait_for 10 sh -c "[ \"\$(curl -s '$RWD_URL/v1/status' | jq -r '.masters[1].gap.id')\" != null ]"
 t_ok "and in the metrics" sh -c "curl -s '$RWD_URL/metrics' | grep -q 'ringwatch_master_gap{master=\"east\"} 1'"
+t_ok "and in the gate" sh -c "'$RINGWATCH' gate --url '$RWD_URL' | grep -q '^streams: .*east: gap [0-9]* not acknowledged'"
 t_ok "reading went on from the oldest binlog" wait_for 10 caught_up 2
 gap=$(status '.masters[1].gap.id')
 t_is "acknowledging an unknown gap is 404" \
     "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$RWD_URL/v1/gaps/99999/ack")" 404
 t_is "acknowledging the gap" "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$RWD_URL/v1/gaps/$gap/ack")" 200
 t_is "the gap is gone from /v1/status" "$(status '.masters[1].gap')" null
+t_is "and the streams check passes" "$(curl -s "$RWD_URL/v1/gate" | jq -r '.checks[] | select(.name == "streams") | .ok')" true
 kill -TERM "$RWD_PID"; wait "$RWD_PID"; rc=$?; RWD_PID=
 t_is "a clean stop" "$rc" 0
 t_ok "the password appears in no log" sh -c "! grep -qF \"\$(cat '$RING_DIR/west.password')\" '$work'/log*"

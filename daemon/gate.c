@@ -1,0 +1,190 @@
+/*
+ * gate.c - the deploy gate's checks.
+ */
+#include "gate.h"
+
+#include "probe.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Append a clause to a check's detail, "; "-separated. */
+static void add(struct gate_check *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add(struct gate_check *c, const char *fmt, ...)
+{
+	size_t used = strlen(c->detail);
+	va_list ap;
+
+	if (used + 4 >= sizeof(c->detail))
+		return;
+	if (used > 0) {
+		memcpy(c->detail + used, "; ", 3);
+		used += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(c->detail + used, sizeof(c->detail) - used, fmt, ap);
+	va_end(ap);
+}
+
+static struct gate_check *check(struct gate *g, const char *name)
+{
+	struct gate_check *c = &g->checks[g->n++];
+
+	c->name = name;
+	c->ok = true;
+	c->detail[0] = '\0';
+	return c;
+}
+
+static void fail(struct gate_check *c)
+{
+	c->ok = false;
+}
+
+static void check_streams(const struct status *st, struct gate *g)
+{
+	struct gate_check *c = check(g, "streams");
+
+	for (size_t i = 0; i < st->n_masters; i++) {
+		const struct stream_view *m = &st->masters[i];
+		if (!m->connected) {
+			fail(c);
+			add(c, "%s: not connected%s%s", m->name, m->last_error[0] ? ": " : "",
+			    m->last_error);
+		} else if (!status_master_current(st, m)) {
+			fail(c);
+			add(c, "%s: no event for %.1f s", m->name, m->last_event_age);
+		}
+		if (m->gap) {
+			fail(c);
+			add(c, "%s: gap %lld not acknowledged (%s)", m->name, (long long)m->gap_id,
+			    m->gap_detail);
+		}
+	}
+	if (c->ok)
+		add(c, "%zu streams connected and current", st->n_masters);
+}
+
+static void check_replication(const struct status *st, struct gate *g)
+{
+	struct gate_check *c = check(g, "replication");
+
+	for (size_t i = 0; i < st->n_masters; i++) {
+		size_t links = 0;
+		if (!st->probe_ok[i]) {
+			fail(c);
+			add(c, "%s: cannot read its replica status: %s", st->masters[i].name,
+			    st->probe_error[i]);
+			continue;
+		}
+		for (size_t k = 0; k < st->n_links; k++)
+			links += st->links[k].replica_index == i;
+		if (links == 0) {
+			fail(c);
+			add(c, "%s replicates from no master", st->masters[i].name);
+		}
+	}
+	for (size_t k = 0; k < st->n_links; k++) {
+		const struct status_link *sl = &st->links[k];
+		unsigned code = 0;
+		const char *msg = NULL;
+		bool err = probe_link_last_error(sl->l, &code, &msg);
+		if (sl->stale || (sl->l->io_running && sl->l->sql_running && !err))
+			continue;
+		fail(c);
+		if (!sl->l->sql_running)
+			add(c, "%s→%s: SQL thread stopped%s", sl->source, sl->replica,
+			    err ? "" : " (no error: STOP SLAVE?)");
+		else if (!sl->l->io_running)
+			add(c, "%s→%s: IO thread %s", sl->source, sl->replica,
+			    strcmp(sl->l->io_state, "Connecting") == 0 ? "connecting" : "stopped");
+		if (err)
+			add(c, "%s→%s: error %u: %.200s", sl->source, sl->replica, code, msg);
+	}
+	if (c->ok)
+		add(c, "%zu links running", st->n_links);
+}
+
+static void check_lag(const struct status *st, double max_lag, struct gate *g)
+{
+	struct gate_check *c = check(g, "lag");
+	double worst = 0;
+
+	for (size_t k = 0; k < st->n_links; k++) {
+		const struct status_link *sl = &st->links[k];
+		double lag = sl->lag;
+		if (sl->l->seconds_behind_known && (double)sl->l->seconds_behind_master > lag)
+			lag = (double)sl->l->seconds_behind_master;
+		if (lag > worst)
+			worst = lag;
+		if (lag > max_lag) {
+			fail(c);
+			add(c, "%s→%s: %.2f s behind (max_lag %.2f s)", sl->source, sl->replica,
+			    lag, max_lag);
+		}
+	}
+	if (c->ok)
+		add(c, "max %.2f s", worst);
+}
+
+static void check_transactions(const struct status *st, double max_trx_age, struct gate *g)
+{
+	struct gate_check *c = check(g, "transactions");
+	double worst = 0;
+
+	for (size_t i = 0; i < st->n_masters; i++) {
+		if (!st->trx_age_known[i]) {
+			fail(c);
+			add(c, "%s: oldest transaction unknown: %s", st->masters[i].name,
+			    st->trx_error[i]);
+		} else if (st->trx_age[i] > max_trx_age) {
+			fail(c);
+			add(c,
+			    "%s: a transaction open for %.0f s (max_trx_age %.0f s) would block "
+			    "DDL",
+			    st->masters[i].name, st->trx_age[i], max_trx_age);
+		} else if (st->trx_age[i] > worst) {
+			worst = st->trx_age[i];
+		}
+	}
+	if (c->ok)
+		add(c, "oldest open transaction %.0f s", worst);
+}
+
+/* Checks whose subsystem this version does not have yet: never "ok". */
+static void check_missing(struct gate *g, const char *name, const char *what)
+{
+	struct gate_check *c = check(g, name);
+
+	fail(c);
+	add(c, "not checked: %s is not built in this version", what);
+}
+
+void gate_evaluate(const struct status *st, double max_lag, double max_trx_age, struct gate *g)
+{
+	memset(g, 0, sizeof(*g));
+	check_streams(st, g);
+	check_replication(st, g);
+	check_lag(st, max_lag, g);
+	check_missing(g, "conflicts", "the conflict engine");
+	check_missing(g, "schema", "schema drift detection");
+	check_missing(g, "audit", "the configuration audit");
+	check_transactions(st, max_trx_age, g);
+	check_missing(g, "tracking", "the conflict engine");
+	g->safe = true;
+	for (size_t i = 0; i < g->n; i++)
+		g->safe = g->safe && g->checks[i].ok;
+}
+
+json_t *gate_json(const struct gate *g)
+{
+	json_t *checks = json_array();
+
+	for (size_t i = 0; i < g->n; i++)
+		json_array_append_new(checks,
+				      json_pack("{s:s,s:b,s:s}", "name", g->checks[i].name, "ok",
+						g->checks[i].ok, "detail", g->checks[i].detail));
+	return json_pack("{s:b,s:o}", "safe", g->safe, "checks", checks);
+}

@@ -1,0 +1,34 @@
+/*
+ * gate.h - "is it safe to deploy?": the checks of SPEC.md's GATE, evaluated
+ * over one status snapshot, so /v1/gate, the gate in /v1/status, the
+ * ringwatch_gate_safe metric and `ringwatch gate` always agree.
+ */
+#ifndef RINGWATCHD_GATE_H
+#define RINGWATCHD_GATE_H
+
+#include "status.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#define GATE_MAX_CHECKS 16
+
+struct gate_check {
+	const char *name;
+	bool ok;
+	char detail[768];
+};
+
+struct gate {
+	bool safe;
+	size_t n;
+	struct gate_check checks[GATE_MAX_CHECKS];
+};
+
+/* Evaluate every check over st, with max_lag and max_trx_age in seconds. */
+void gate_evaluate(const struct status *st, double max_lag, double max_trx_age, struct gate *g);
+
+/* {"safe": bool, "checks": [{"name", "ok", "detail"}...]} (new reference). */
+json_t *gate_json(const struct gate *g);
+
+#endif
