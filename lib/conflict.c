@@ -1,0 +1,798 @@
+/*
+ * conflict.c - the conflict engine: tracking unsettled writes and the rule.
+ *
+ * The rule, and when it is decided.  For writes w (origin A) and v (origin
+ * B) to one key, let "x first in S" mean that S's stream showed x before y,
+ * or showed x and not (yet) y.  They conflict iff w is first in A and v is
+ * first in B.  A's order is fixed by the first of w, v to appear in A, B's by
+ * the first to appear in B; so a conflicting pair is decided by two origin
+ * appearances (w in A, v in B), and at the later of them: at an origin
+ * appearance of x in M = origin(x), every live write y of another origin B
+ * with "y not yet in M" (x first in M) and "y first in B" is a conflict, and
+ * nothing else is.  Each pair meets that test at most once: at the earlier
+ * of the two origin appearances the other write is not yet in its own
+ * origin's stream.  Copies never decide a conflict; C's stream (a third
+ * master) is never waited for.
+ *
+ * Settled writes.  A transaction is settled once every stream showed it.
+ * Claim: a settled write s (origin A) conflicts with no write that is not
+ * tracked yet, and all its pairs with tracked writes are decided.  Proof: a
+ * write y not seen anywhere when s settles has origin B, and B's stream
+ * already showed s; it will show y later, so s is first in B, and y, to
+ * conflict, would have to be first in B: impossible.  For a tracked y, s is
+ * in A's and B's streams, so both orders are fixed and the test above ran at
+ * the later origin appearance.  So settled writes are dropped from the
+ * rule; one is kept ("kept write") only while it is the last write on its
+ * key in some stream, because that master's final row is its after image.
+ * When no unsettled write is left on a key, its list is dropped.
+ *
+ * A write seen in origin A before v (origin B) reached A, while B's stream
+ * has not shown either yet, stays undecided: memory grows with the slowest
+ * stream, up to max_writes, past which new transactions are kept as stubs
+ * (appearances only, no writes: "blind", counted in dropped_writes), so a
+ * dropped transaction's later copies are still recognised and settle.
+ */
+#include "conflict_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MAX_WRITES 1000000
+#define DEFAULT_RING_BYTES (16u << 20)
+#define MAX_ROWS           (1u << 24)
+
+static void engine_free_trx(conflict_engine *e, struct cf_trx *t)
+{
+	e->trx_bytes -= sizeof(*t) + t->nw * sizeof(struct cf_write) + e->n * sizeof(uint64_t);
+	free(t);
+}
+
+int conflict_engine_new(const conflict_config *cfg, conflict_engine **out, rw_error *err)
+{
+	size_t ring = cfg->ring_bytes ? cfg->ring_bytes : DEFAULT_RING_BYTES;
+	conflict_engine *e;
+	unsigned m;
+
+	if (cfg->n_masters < 2 || cfg->n_masters > CONFLICT_MAX_MASTERS)
+		return rw_error_set(err, RW_E_INVALID, -1, "conflict engine: %u masters (2 to %d)",
+				    cfg->n_masters, CONFLICT_MAX_MASTERS);
+	if (ring < 64 || ring > UINT32_MAX)
+		return rw_error_set(err, RW_E_INVALID, -1,
+				    "conflict engine: image ring of %zu bytes (64 to 4 GiB)", ring);
+	e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return rw_error_set(err, RW_E_NOMEM, -1, "conflict engine: out of memory");
+	e->n = cfg->n_masters;
+	e->all = (uint16_t)((1u << e->n) - 1);
+	e->max_writes = cfg->max_writes ? cfg->max_writes : DEFAULT_MAX_WRITES;
+	e->cb = cfg->cb;
+	for (m = 0; m < e->n; m++) {
+		if (conflict_ring_init(&e->ring[m], ring) != 0) {
+			conflict_engine_free(e);
+			return rw_error_set(err, RW_E_NOMEM, -1, "conflict engine: out of memory");
+		}
+	}
+	*out = e;
+	return 0;
+}
+
+void conflict_engine_free(conflict_engine *e)
+{
+	size_t i;
+	unsigned m;
+
+	if (e == NULL)
+		return;
+	/* every write lives in its transaction: free the kept ones, then the unsettled ones */
+	for (i = 0; i < e->keys.cap; i++) {
+		struct cf_write *w = e->keys.slot[i], *next;
+
+		for (; w != NULL; w = next) {
+			struct cf_trx *t = cf_write_trx(w);
+
+			next = w->next;
+			if (--t->nlinked == 0 && (t->flags & CFT_SETTLED))
+				free(t);
+		}
+	}
+	for (i = 0; i < e->trx.cap; i++)
+		free(e->trx.slot[i]);
+	cf_open_free_all(e);
+	conflict_table_free(&e->trx);
+	conflict_table_free(&e->keys);
+	conflict_table_free(&e->opens);
+	for (m = 0; m < e->n; m++)
+		conflict_ring_free(&e->ring[m]);
+	free(e->pend);
+	free(e->restored);
+	free(e);
+}
+
+struct cf_write *cf_key_head(const conflict_engine *e, uint64_t key)
+{
+	void **slot = conflict_table_find(&e->keys, key);
+
+	return slot ? *slot : NULL;
+}
+
+/* ---- input checks ---- */
+
+static int check_bytes(const conflict_bytes *b, size_t max)
+{
+	return (b->p == NULL && b->len > 0) || b->len > max;
+}
+
+static int check_row(const conflict_row *r)
+{
+	size_t i;
+
+	if (r->op < CONFLICT_OP_INSERT || r->op > CONFLICT_OP_DELETE)
+		return 1;
+	if (check_bytes(&r->schema, UINT16_MAX) || check_bytes(&r->table, UINT16_MAX) ||
+	    check_bytes(&r->key, UINT32_MAX - 1) || r->before.len >= UINT32_MAX ||
+	    r->after.len >= UINT32_MAX)
+		return 1;
+	if (r->n_unique_keys > 0 && r->unique_keys == NULL)
+		return 1;
+	for (i = 0; i < r->n_unique_keys; i++)
+		if (check_bytes(&r->unique_keys[i], UINT32_MAX - 1))
+			return 1;
+	return 0;
+}
+
+static int check_trx(const conflict_engine *e, unsigned master, const conflict_trx *trx,
+		     rw_error *err)
+{
+	size_t i;
+
+	if (master >= e->n || trx->origin >= e->n)
+		return rw_error_set(err, RW_E_INVALID, -1,
+				    "conflict engine: master %u, origin %u of %u masters", master,
+				    trx->origin, e->n);
+	if (e->stream[master].fed && trx->pos <= e->stream[master].last)
+		return rw_error_set(err, RW_E_INVALID, -1,
+				    "conflict engine: position %llu after %llu on master %u",
+				    (unsigned long long)trx->pos,
+				    (unsigned long long)e->stream[master].last, master);
+	if (trx->identity.len == 0 || check_bytes(&trx->identity, UINT16_MAX))
+		return rw_error_set(err, RW_E_INVALID, -1, "conflict engine: bad identity");
+	if (trx->n_rows > MAX_ROWS || (trx->n_rows > 0 && trx->rows == NULL))
+		return rw_error_set(err, RW_E_LIMIT, -1, "conflict engine: %zu rows", trx->n_rows);
+	for (i = 0; i < trx->n_rows; i++)
+		if (check_row(&trx->rows[i]))
+			return rw_error_set(err, RW_E_INVALID, -1, "conflict engine: bad row %zu",
+					    i);
+	return 0;
+}
+
+/* ---- restart ---- */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool restored_has(conflict_engine *e, uint64_t id)
+{
+	if (!e->restored_sorted) {
+		qsort(e->restored, e->nrestored, sizeof(uint64_t), cmp_u64);
+		e->restored_sorted = true;
+	}
+	return bsearch(&id, e->restored, e->nrestored, sizeof(uint64_t), cmp_u64) != NULL;
+}
+
+/* A replayed transaction settled before the checkpoint: nothing left to learn from it. */
+static bool settled_replay(conflict_engine *e, unsigned master, const conflict_trx *trx,
+			   uint64_t id)
+{
+	const struct cf_stream *s = &e->stream[master];
+
+	return s->replay && trx->pos <= s->replay_end && !restored_has(e, id);
+}
+
+int conflict_engine_restore_stream(conflict_engine *e, unsigned master, uint64_t last,
+				   rw_error *err)
+{
+	if (master >= e->n || e->stream[master].fed)
+		return rw_error_set(err, RW_E_INVALID, -1,
+				    "conflict engine: restore master %u: unknown or already fed",
+				    master);
+	e->stream[master].replay = true;
+	e->stream[master].replay_end = last;
+	return 0;
+}
+
+int conflict_engine_restore_unsettled(conflict_engine *e, uint64_t id_hash, rw_error *err)
+{
+	if (e->nrestored == e->caprestored) {
+		size_t cap = e->caprestored ? 2 * e->caprestored : 64;
+		uint64_t *r = realloc(e->restored, cap * sizeof(*r));
+
+		if (r == NULL)
+			return rw_error_set(err, RW_E_NOMEM, -1, "conflict engine: out of memory");
+		e->restored = r;
+		e->caprestored = cap;
+	}
+	e->restored[e->nrestored++] = id_hash;
+	e->restored_sorted = false;
+	return 0;
+}
+
+int conflict_engine_mark(const conflict_engine *e, unsigned master, conflict_mark *out,
+			 rw_error *err)
+{
+	conflict_mark mk = { 0 };
+	size_t i;
+
+	if (master >= e->n)
+		return rw_error_set(err, RW_E_INVALID, -1, "conflict engine: master %u", master);
+	mk.fed = e->stream[master].fed;
+	mk.last = e->stream[master].last;
+	for (i = 0; i < e->trx.cap; i++) {
+		const struct cf_trx *t = e->trx.slot[i];
+
+		if (t == NULL || !cf_seen(t, master))
+			continue;
+		if (!mk.unsettled || cf_pos(t)[master] < mk.low_water)
+			mk.low_water = cf_pos(t)[master];
+		mk.unsettled = true;
+	}
+	*out = mk;
+	return 0;
+}
+
+int conflict_engine_unsettled(const conflict_engine *e, int (*fn)(uint64_t id_hash, void *arg),
+			      void *arg)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < e->trx.cap; i++) {
+		const struct cf_trx *t = e->trx.slot[i];
+
+		if (t != NULL && (rc = fn(t->id, arg)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- key lists ---- */
+
+static void unlink_write(conflict_engine *e, struct cf_write *w)
+{
+	struct cf_trx *t = cf_write_trx(w);
+
+	w->flags &= (uint8_t)~CFW_LINKED;
+	if (w->flags & CFW_SETTLED)
+		e->kept_writes--;
+	if (--t->nlinked == 0 && (t->flags & CFT_SETTLED))
+		engine_free_trx(e, t);
+}
+
+/*
+ * Drop the settled writes of key that are no stream's last write on it, or
+ * all of them when no unsettled write is left.  A settled write was seen in
+ * every stream, so it is superseded when each stream showed a later one.
+ */
+static void key_gc(conflict_engine *e, uint64_t key)
+{
+	void **slot = conflict_table_find(&e->keys, key);
+	uint64_t maxpos[CONFLICT_MAX_MASTERS] = { 0 };
+	uint16_t any = 0;
+	struct cf_write *w, **pp;
+	bool live = false;
+	unsigned m;
+
+	if (slot == NULL)
+		return;
+	for (w = *slot; w != NULL; w = w->next) {
+		const struct cf_trx *t = cf_write_trx(w);
+
+		live |= !(w->flags & CFW_SETTLED);
+		for (m = 0; m < e->n; m++)
+			if (cf_seen(t, m) && (!((any >> m) & 1) || cf_pos(t)[m] > maxpos[m])) {
+				maxpos[m] = cf_pos(t)[m];
+				any |= (uint16_t)(1u << m);
+			}
+	}
+	for (pp = (struct cf_write **)slot; (w = *pp) != NULL;) {
+		bool drop = !live;
+
+		if (live && (w->flags & CFW_SETTLED)) {
+			const struct cf_trx *t = cf_write_trx(w);
+
+			drop = true;
+			for (m = 0; m < e->n; m++)
+				drop &= !cf_seen(t, m) || cf_pos(t)[m] < maxpos[m];
+		}
+		if (!drop) {
+			pp = &w->next;
+			continue;
+		}
+		*pp = w->next;
+		unlink_write(e, w);
+	}
+	if (*slot == NULL)
+		conflict_table_remove(&e->keys, slot);
+}
+
+static void link_write(conflict_engine *e, struct cf_write *w)
+{
+	void **slot = conflict_table_find(&e->keys, w->key);
+
+	w->flags |= CFW_LINKED;
+	cf_write_trx(w)->nlinked++;
+	if (slot == NULL) {
+		w->next = NULL;
+		conflict_table_add(&e->keys, w);
+		return;
+	}
+	w->next = *slot;
+	*slot = w;
+}
+
+/* ---- transactions ---- */
+
+static struct cf_trx *trx_alloc(conflict_engine *e, uint64_t id, unsigned origin, size_t nw)
+{
+	size_t size =
+	    sizeof(struct cf_trx) + nw * sizeof(struct cf_write) + e->n * sizeof(uint64_t);
+	struct cf_trx *t = calloc(1, size);
+
+	if (t == NULL)
+		return NULL;
+	t->id = id;
+	t->ref = CONFLICT_RING_NONE;
+	t->nw = nw & 0xfffffu;
+	t->origin = origin & 15u;
+	e->trx_bytes += size;
+	return t;
+}
+
+/* Over the bound, or still recovering from it: track only the appearances. */
+static bool trx_too_many(conflict_engine *e, size_t nw)
+{
+	if (e->blind && e->live_writes > e->max_writes / 4 * 3)
+		return true;
+	if (e->live_writes + nw > e->max_writes) {
+		e->blind = true;
+		return true;
+	}
+	e->blind = false;
+	return false;
+}
+
+/* First appearance of a transaction (in any stream): its writes, record and links. */
+static int trx_new(conflict_engine *e, unsigned master, const conflict_trx *trx, uint64_t id,
+		   int64_t now, struct cf_trx **out)
+{
+	struct cf_merged *mw;
+	struct cf_trx *t;
+	size_t nw, i;
+	bool stub;
+
+	if (cf_merge(trx, &mw, &nw) != 0)
+		return RW_E_NOMEM;
+	stub = nw > CF_MAX_TRX_WRITES || trx_too_many(e, nw);
+	t = trx_alloc(e, id, trx->origin, stub ? 0 : nw);
+	if (t == NULL || conflict_table_reserve(&e->trx, 1) != 0 ||
+	    conflict_table_reserve(&e->keys, stub ? 0 : nw) != 0) {
+		if (t != NULL)
+			engine_free_trx(e, t);
+		free(mw);
+		return RW_E_NOMEM;
+	}
+	if (stub) {
+		t->flags |= CFT_STUB;
+		e->st.dropped_writes += nw;
+	} else {
+		t->ref = cf_record_put(e, trx, mw, nw, master, now);
+		if (master == trx->origin)
+			t->flags |= CFT_IMG_ORIGIN;
+		for (i = 0; i < nw; i++) {
+			t->w[i] = (struct cf_write){ .key = mw[i].key,
+						     .idx = (uint32_t)i,
+						     .op = mw[i].op,
+						     .flags = mw[i].unique ? CFW_UNIQUE : 0,
+						     .pk = mw[i].pk };
+			link_write(e, &t->w[i]);
+		}
+		e->live_writes += nw;
+	}
+	free(mw);
+	conflict_table_add(&e->trx, t);
+	*out = t;
+	return 0;
+}
+
+/* ---- before images ---- */
+
+static int pend_add(conflict_engine *e, const struct cf_trx *t, uint32_t idx, unsigned master,
+		    uint64_t before_hash)
+{
+	if (e->npend == e->cappend) {
+		size_t cap = e->cappend ? 2 * e->cappend : 16;
+		struct cf_pend *p = realloc(e->pend, cap * sizeof(*p));
+
+		if (p == NULL)
+			return RW_E_NOMEM;
+		e->pend = p;
+		e->cappend = cap;
+	}
+	e->pend[e->npend++] = (struct cf_pend){
+		.trx = t->id, .before_hash = before_hash, .idx = idx, .master = (uint8_t)master
+	};
+	return 0;
+}
+
+/*
+ * The merged writes of a copy line up with the transaction's when they have
+ * the same keys in the same order (the same transaction logged twice).
+ */
+static bool merged_match(const struct cf_trx *t, const struct cf_merged *mw, size_t nw)
+{
+	size_t i;
+
+	if (nw != t->nw)
+		return false;
+	for (i = 0; i < nw; i++)
+		if (mw[i].key != t->w[i].key)
+			return false;
+	return true;
+}
+
+static bool merged_before(const conflict_trx *trx, const struct cf_merged *m, conflict_bytes *b)
+{
+	const conflict_row *r = &trx->rows[m->first];
+
+	if (m->unique || r->op == CONFLICT_OP_INSERT || r->before.p == NULL)
+		return false;
+	*b = r->before;
+	return true;
+}
+
+/*
+ * The row master held before applying t's write w is the after image of z,
+ * the write master's stream showed last on the key, and z and w are, or may
+ * still turn out to be, a conflict (neither is known to be first in the
+ * other's origin): the difference is that conflict, reported as such.  If
+ * they turn out causal, master's before image was z's after image at the
+ * origin too, so nothing is lost.  A key with an open diverged record is
+ * known to differ already.
+ */
+static bool explained_by_conflict(const conflict_engine *e, const struct cf_trx *t,
+				  const struct cf_write *w, unsigned master, uint64_t before_hash)
+{
+	const struct cf_write *z, *last = NULL;
+	const struct cf_trx *zt;
+	struct cf_entry en;
+	unsigned a = t->origin, b;
+
+	if (cf_open_diverged(e, w->key))
+		return true;
+	for (z = cf_key_head(e, w->key); z != NULL; z = z->next) {
+		zt = cf_write_trx(z);
+		if (zt != t && cf_seen(zt, master) &&
+		    (last == NULL || cf_pos(zt)[master] > cf_pos(cf_write_trx(last))[master]))
+			last = z;
+	}
+	if (last == NULL)
+		return false;
+	zt = cf_write_trx(last);
+	b = zt->origin;
+	if (b == a || (cf_seen(zt, a) && (!cf_seen(t, a) || cf_pos(zt)[a] < cf_pos(t)[a])) ||
+	    (cf_seen(t, b) && (!cf_seen(zt, b) || cf_pos(t)[b] < cf_pos(zt)[b])))
+		return false;
+	if (last->op == CONFLICT_OP_DELETE || !cf_record_entry(e, zt, last->idx, &en))
+		return false;
+	return en.has_after && en.after_hash == before_hash;
+}
+
+/* master's copy of t (not its origin): compare, or wait for the origin's images. */
+static void check_copy(conflict_engine *e, struct cf_trx *t, unsigned master,
+		       const conflict_trx *trx, const struct cf_merged *mw, int64_t now)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nw; i++) {
+		struct cf_entry en;
+		conflict_bytes b;
+
+		if (!merged_before(trx, &mw[i], &b))
+			continue;
+		if (!(t->flags & CFT_IMG_ORIGIN)) {
+			if (pend_add(e, t, i, master, cf_image_hash(&b)) == 0)
+				t->flags |= CFT_PENDING;
+			continue;
+		}
+		if (!cf_record_entry(e, t, i, &en)) {
+			e->st.evicted++;
+			continue;
+		}
+		if (en.has_before && en.before_hash != cf_image_hash(&b) &&
+		    !explained_by_conflict(e, t, &t->w[i], master, cf_image_hash(&b)))
+			cf_report_before(e, t, &t->w[i], master, NULL, &b, now);
+	}
+}
+
+/* The copies that came before the origin: the first one's record, then the pending ones. */
+static void check_early_copies(conflict_engine *e, struct cf_trx *t, const conflict_trx *trx,
+			       const struct cf_merged *mw, int64_t now)
+{
+	struct cf_head h;
+	size_t i, kept = 0;
+
+	if (cf_record_head(e, t, &h)) {
+		for (i = 0; i < t->nw; i++) {
+			struct cf_entry en;
+			conflict_bytes b;
+
+			if (merged_before(trx, &mw[i], &b) &&
+			    cf_record_entry(e, t, (uint32_t)i, &en) && en.has_before &&
+			    en.before_hash != cf_image_hash(&b))
+				cf_report_before(e, t, &t->w[i], h.img_master, &b, &en.before, now);
+		}
+	}
+	for (i = 0; i < e->npend; i++) {
+		struct cf_pend p = e->pend[i];
+		conflict_bytes b;
+
+		if (p.trx != t->id) {
+			e->pend[kept++] = p;
+			continue;
+		}
+		if (merged_before(trx, &mw[p.idx], &b) && p.before_hash != cf_image_hash(&b))
+			cf_report_before(e, t, &t->w[p.idx], p.master, &b, NULL, now);
+	}
+	e->npend = kept;
+	t->flags &= (uint8_t)~CFT_PENDING;
+}
+
+/* Images and before-image checks of an appearance of t that is not its first. */
+static int trx_images(conflict_engine *e, struct cf_trx *t, unsigned master,
+		      const conflict_trx *trx, int64_t now)
+{
+	struct cf_merged *mw;
+	size_t nw;
+
+	if (t->flags & CFT_STUB)
+		return 0;
+	if (master != t->origin && (t->flags & CFT_IMG_ORIGIN) == 0 && t->ref == CONFLICT_RING_NONE)
+		return 0;
+	if (cf_merge(trx, &mw, &nw) != 0)
+		return RW_E_NOMEM;
+	if (!merged_match(t, mw, nw)) {
+		free(mw);
+		return 0;
+	}
+	if (master != t->origin) {
+		check_copy(e, t, master, trx, mw, now);
+	} else if (!(t->flags & CFT_IMG_ORIGIN)) {
+		/* the origin's images replace the first copy's in the report */
+		check_early_copies(e, t, trx, mw, now);
+		t->ref = cf_record_put(e, trx, mw, nw, master, now);
+		t->flags |= CFT_IMG_ORIGIN;
+	}
+	free(mw);
+	return 0;
+}
+
+/* ---- the rule ---- */
+
+/* Two inserts' UNIQUE-key pair that is also their primary-key pair: reported there. */
+static bool same_row_pair(const struct cf_trx *x, const struct cf_write *xw, const struct cf_trx *y,
+			  const struct cf_write *yw)
+{
+	if (!(xw->flags & CFW_UNIQUE) || !(yw->flags & CFW_UNIQUE) || xw->pk == CFW_NO_PK ||
+	    yw->pk == CFW_NO_PK)
+		return false;
+	return x->w[xw->pk].key == y->w[yw->pk].key;
+}
+
+/* x just appeared in its origin's stream: the conflicts this decides (see the top). */
+static void origin_pairs(conflict_engine *e, struct cf_trx *x, int64_t now)
+{
+	unsigned a = x->origin;
+	uint32_t i;
+
+	for (i = 0; i < x->nw; i++) {
+		struct cf_write *xw = &x->w[i], *yw, *next;
+
+		for (yw = cf_key_head(e, xw->key); yw != NULL; yw = next) {
+			struct cf_trx *y = cf_write_trx(yw);
+			unsigned b = y->origin;
+
+			next = yw->next;
+			if (y == x || (yw->flags & CFW_SETTLED) || b == a || cf_seen(y, a))
+				continue;
+			if (!cf_seen(y, b) || (cf_seen(x, b) && cf_pos(x)[b] < cf_pos(y)[b]))
+				continue;
+			if (same_row_pair(x, xw, y, yw))
+				continue;
+			cf_report_pair(e, x, xw, y, yw, now);
+		}
+	}
+}
+
+static void trx_settle(conflict_engine *e, struct cf_trx *t, int64_t now)
+{
+	void **slot = conflict_table_find(&e->trx, t->id);
+	uint32_t i;
+
+	conflict_table_remove(&e->trx, slot);
+	t->flags |= CFT_SETTLED;
+	t->nlinked++; /* held */
+	for (i = 0; i < t->nw; i++) {
+		t->w[i].flags |= CFW_SETTLED;
+		e->live_writes--;
+		e->kept_writes++;
+	}
+	if (t->flags & CFT_PENDING) {
+		size_t j, kept = 0;
+
+		for (j = 0; j < e->npend; j++)
+			if (e->pend[j].trx != t->id)
+				e->pend[kept++] = e->pend[j];
+		e->npend = kept;
+	}
+	for (i = 0; i < t->nw; i++) {
+		if (e->opens.n > 0)
+			cf_open_settled(e, t, &t->w[i], now);
+		key_gc(e, t->w[i].key);
+	}
+	if (--t->nlinked == 0)
+		engine_free_trx(e, t);
+	if (e->blind && e->live_writes <= e->max_writes / 4 * 3)
+		e->blind = false;
+}
+
+/* t appeared in master's stream at pos. */
+static void trx_seen(conflict_engine *e, struct cf_trx *t, unsigned master, uint64_t pos,
+		     int64_t now)
+{
+	uint32_t i;
+
+	t->seen |= (uint16_t)(1u << master);
+	cf_pos(t)[master] = pos;
+	if (e->opens.n > 0)
+		cf_open_seen(e, t, master);
+	if (master == t->origin)
+		origin_pairs(e, t, now);
+	if (t->seen == e->all) {
+		trx_settle(e, t, now);
+		return;
+	}
+	for (i = 0; i < t->nw; i++)
+		key_gc(e, t->w[i].key);
+}
+
+/*
+ * A replayed transaction that had settled before the checkpoint: no pair to
+ * decide, but it may be master's last write on a key, so it joins the key
+ * lists as a kept write seen in this stream only (its other appearances
+ * are before every replayed position of their streams), for the finals.
+ */
+static int replay_settled(conflict_engine *e, unsigned master, const conflict_trx *trx, uint64_t id,
+			  int64_t now)
+{
+	struct cf_merged *mw;
+	struct cf_trx *t;
+	size_t nw, i;
+
+	if (cf_merge(trx, &mw, &nw) != 0)
+		return RW_E_NOMEM;
+	if (nw > CF_MAX_TRX_WRITES) {
+		free(mw);
+		return 0;
+	}
+	t = trx_alloc(e, id, trx->origin, nw);
+	if (t == NULL || conflict_table_reserve(&e->keys, nw) != 0) {
+		if (t != NULL)
+			engine_free_trx(e, t);
+		free(mw);
+		return RW_E_NOMEM;
+	}
+	t->ref = cf_record_put(e, trx, mw, nw, master, now);
+	t->flags = CFT_SETTLED;
+	t->nlinked = 1; /* held */
+	t->seen = (uint16_t)(1u << master);
+	cf_pos(t)[master] = trx->pos;
+	for (i = 0; i < nw; i++) {
+		t->w[i] = (struct cf_write){ .key = mw[i].key,
+					     .idx = (uint32_t)i,
+					     .op = mw[i].op,
+					     .flags = CFW_SETTLED | (mw[i].unique ? CFW_UNIQUE : 0),
+					     .pk = mw[i].pk };
+		link_write(e, &t->w[i]);
+		e->kept_writes++;
+	}
+	free(mw);
+	for (i = 0; i < nw; i++) {
+		if (e->opens.n > 0)
+			cf_open_settled(e, NULL, &t->w[i], now);
+		key_gc(e, t->w[i].key);
+	}
+	if (--t->nlinked == 0)
+		engine_free_trx(e, t);
+	return 0;
+}
+
+int conflict_engine_feed(conflict_engine *e, unsigned master, const conflict_trx *trx, int64_t now,
+			 rw_error *err)
+{
+	struct cf_trx *t;
+	void **slot;
+	uint64_t id;
+	int rc;
+
+	if ((rc = check_trx(e, master, trx, err)) != 0)
+		return rc;
+	id = conflict_identity_hash(trx->identity.p, trx->identity.len);
+	if (trx->n_rows == 0)
+		goto advance;
+	if (settled_replay(e, master, trx, id)) {
+		if (replay_settled(e, master, trx, id, now) != 0)
+			return rw_error_set(err, RW_E_NOMEM, -1, "conflict engine: out of memory");
+		e->st.skipped_replays++;
+		goto advance;
+	}
+	slot = conflict_table_find(&e->trx, id);
+	if (slot == NULL) {
+		if (trx_new(e, master, trx, id, now, &t) != 0)
+			return rw_error_set(err, RW_E_NOMEM, -1, "conflict engine: out of memory");
+	} else {
+		t = *slot;
+		if (cf_seen(t, master)) {
+			e->st.duplicates++;
+			goto advance;
+		}
+		if (trx_images(e, t, master, trx, now) != 0)
+			return rw_error_set(err, RW_E_NOMEM, -1, "conflict engine: out of memory");
+	}
+	trx_seen(e, t, master, trx->pos, now);
+advance:
+	e->stream[master].fed = true;
+	e->stream[master].last = trx->pos;
+	return 0;
+}
+
+/* ---- observation ---- */
+
+bool conflict_engine_blind(const conflict_engine *e)
+{
+	return e->blind;
+}
+
+void conflict_engine_stats(const conflict_engine *e, conflict_stats *out)
+{
+	unsigned m;
+
+	*out = e->st;
+	out->tracked_trx = e->trx.n;
+	out->tracked_writes = e->live_writes;
+	out->kept_writes = e->kept_writes;
+	out->tracked_keys = e->keys.n;
+	out->open = e->nopen;
+	out->blind = e->blind;
+	out->bytes_used = e->trx_bytes + e->open_bytes +
+			  (e->trx.cap + e->keys.cap + e->opens.cap) * sizeof(void *) +
+			  e->cappend * sizeof(struct cf_pend) + e->caprestored * sizeof(uint64_t);
+	out->ring_bytes = 0;
+	for (m = 0; m < e->n; m++)
+		out->ring_bytes += e->ring[m].cap;
+}
+
+const char *conflict_op_name(enum conflict_op op)
+{
+	switch (op) {
+	case CONFLICT_OP_INSERT:
+		return "insert";
+	case CONFLICT_OP_UPDATE:
+		return "update";
+	case CONFLICT_OP_DELETE:
+		return "delete";
+	}
+	return "unknown";
+}
