@@ -233,22 +233,27 @@ static void on_probe(void *ctx, struct mail *m)
 {
 	struct rwd *d = ctx;
 	struct probe_result *r = (struct probe_result *)m;
+	struct probe_result *prev;
 	size_t i = r->master_index;
+	bool was_ok;
 
 	if (i >= d->n_streams) {
 		probe_result_free(r);
 		return;
 	}
-	if (d->probe_last[i] != NULL && d->probe_last[i] != d->probe_last_ok[i])
-		probe_result_free(d->probe_last[i]);
-	if (r->ok && d->probe_last_ok[i] != NULL)
-		probe_result_free(d->probe_last_ok[i]);
-	if (r->ok)
-		d->probe_last_ok[i] = r;
-	if ((d->probe_last[i] == NULL || d->probe_last[i]->ok) && !r->ok)
+	prev = d->probe_last[i];
+	was_ok = prev == NULL || prev->ok;
+	if (was_ok && !r->ok)
 		log_warn("master %s: SQL probe failed: %s", d->cfg.masters[i].name, r->error);
-	else if (d->probe_last[i] != NULL && !d->probe_last[i]->ok && r->ok)
+	else if (!was_ok && r->ok)
 		log_info("master %s: SQL probe works again", d->cfg.masters[i].name);
+	/* release what nothing points at any more */
+	if (prev != NULL && prev != d->probe_last_ok[i])
+		probe_result_free(prev);
+	if (r->ok) {
+		probe_result_free(d->probe_last_ok[i]);
+		d->probe_last_ok[i] = r;
+	}
 	d->probe_last[i] = r;
 }
 
