@@ -203,6 +203,7 @@ static int dec_time2(const binlog_column *col, const uint8_t *p, size_t len, int
 		rc = need(n, len, pos, col, err);
 	if (rc < 0)
 		return rc;
+	memset(&out->v.t, 0, sizeof(out->v.t));
 	if (n == 6) {
 		packed = (int64_t)rw_be(p, 6) - 0x800000000000LL;
 	} else {
@@ -241,6 +242,7 @@ static int dec_datetime2(const binlog_column *col, const uint8_t *p, size_t len,
 		rc = need(n, len, pos, col, err);
 	if (rc < 0)
 		return rc;
+	memset(&out->v.t, 0, sizeof(out->v.t));
 	ip = (int64_t)rw_be(p, 5) - 0x8000000000LL;
 	if (ip < 0)
 		ip = -ip; /* not written by servers; keep it printable */
@@ -271,6 +273,7 @@ static int dec_timestamp(const binlog_column *col, const uint8_t *p, size_t len,
 		rc = need(n, len, pos, col, err);
 	if (rc < 0)
 		return rc;
+	memset(&out->v.t, 0, sizeof(out->v.t));
 	out->kind = RW_VALUE_TIMESTAMP;
 	out->v.t.epoch = (int64_t)(v2 ? rw_be(p, 4) : rw_le(p, 4));
 	out->v.t.usec = frac_usec(p + 4, fsp);
@@ -289,6 +292,7 @@ static int dec_old_temporal(const binlog_column *col, const uint8_t *p, size_t l
 
 	if (rc < 0)
 		return rc;
+	memset(&out->v.t, 0, sizeof(out->v.t));
 	v = rw_le(p, n);
 	if (col->type == BINLOG_TYPE_DATETIME) {
 		uint64_t d = v / 1000000, tm = v % 1000000;
@@ -355,8 +359,12 @@ int row_value_decode(const binlog_column *col, const uint8_t *p, size_t len, int
 	size_t n = 0;
 	int rc;
 
-	memset(&v, 0, sizeof(v));
+	/* only the fields every kind reads are cleared: this runs once per value */
 	v.type = col->real_type;
+	v.precision = v.scale = 0;
+	v.charset = 0;
+	v.names = NULL;
+	v.v.u = 0;
 	switch (col->real_type) {
 	case BINLOG_TYPE_TINY:
 		rc = dec_int(col, p, len, pos, 1, &v, &n, err);
@@ -492,12 +500,14 @@ static int iter_image(row_iter *it, const uint8_t *present, const uint8_t *parti
 		int is_json = col->type == BINLOG_TYPE_JSON;
 		size_t used = 0;
 
-		memset(&out[i], 0, sizeof(out[i]));
-		out[i].type = col->real_type;
 		if (!((present[i / 8] >> (i % 8)) & 1)) {
+			memset(&out[i], 0, sizeof(out[i]));
 			out[i].kind = RW_VALUE_ABSENT;
+			out[i].type = col->real_type;
 		} else if ((nulls[k / 8] >> (k % 8)) & 1) {
+			memset(&out[i], 0, sizeof(out[i]));
 			out[i].kind = RW_VALUE_NULL;
+			out[i].type = col->real_type;
 			k++;
 		} else if (is_json && partial != NULL && ((partial[j / 8] >> (j % 8)) & 1)) {
 			rc = iter_json_diff(it, col, &out[i], err);
