@@ -16,6 +16,7 @@ void row_change_init(row_change *c)
 void row_change_free(row_change *c)
 {
 	rw_buf_free(&c->key);
+	rw_buf_free(&c->key_json);
 	rw_buf_free(&c->before);
 	rw_buf_free(&c->after);
 }
@@ -137,6 +138,39 @@ static int has_key(const row_change_iter *it, const rw_value *vals)
 	return n > 0;
 }
 
+/* {"col": value, ...} of the primary key, or {"#": hex} for a hashed row. */
+static int key_json(const row_change_iter *it, const rw_value *vals, row_change *c, rw_error *err)
+{
+	const uint16_t *pk;
+	uint32_t n = primary_key(it, &pk);
+	char name[16];
+	int rc;
+
+	rw_buf_reset(&c->key_json);
+	rw_buf_put(&c->key_json, "{", 1);
+	if (n == 0) {
+		static const char hex[] = "0123456789abcdef";
+		const uint8_t *h = (const uint8_t *)c->key.p + c->key.len - 16;
+		rw_buf_put(&c->key_json, "\"#\":\"", 5);
+		for (int i = 0; i < 16; i++) {
+			rw_buf_put(&c->key_json, &hex[h[i] >> 4], 1);
+			rw_buf_put(&c->key_json, &hex[h[i] & 15], 1);
+		}
+		rw_buf_put(&c->key_json, "\"", 1);
+	}
+	for (uint32_t k = 0; k < n; k++) {
+		if (k > 0)
+			rw_buf_put(&c->key_json, ",", 1);
+		put_json_string(&c->key_json, column_name(it, pk[k], name, sizeof(name)));
+		rw_buf_put(&c->key_json, ":", 1);
+		rc = value_to_json(&vals[pk[k]], &c->key_json, err);
+		if (rc < 0)
+			return rc;
+	}
+	rw_buf_put(&c->key_json, "}", 1);
+	return c->key_json.failed ? rw_error_set(err, RW_E_NOMEM, -1, "out of memory") : 0;
+}
+
 static int make_key(const row_change_iter *it, const rw_value *vals, row_change *c, rw_error *err)
 {
 	const uint16_t *pk;
@@ -189,7 +223,7 @@ static int emit(row_change_iter *it, int op, const rw_value *key_from, row_chang
 	c->schema = it->tm->schema;
 	c->table = it->tm->table;
 	rc = make_key(it, key_from, c, err);
-	if (rc < 0)
+	if (rc < 0 || (rc = key_json(it, key_from, c, err)) < 0)
 		return rc;
 	rw_buf_reset(&c->before);
 	rw_buf_reset(&c->after);

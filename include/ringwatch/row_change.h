@@ -45,6 +45,7 @@ typedef struct row_change {
 	const char *schema;
 	const char *table;
 	rw_buf key;        /* canonical key bytes (may hold NULs) */
+	rw_buf key_json;   /* the key for people: {"id": 1}, or {"#": "<hex hash>"} */
 	rw_buf before;     /* JSON object, "" when the change has no before image */
 	rw_buf after;      /* JSON object, "" when it has no after image */
 	int key_from_hash; /* the table has no primary key */

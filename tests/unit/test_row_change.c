@@ -39,8 +39,22 @@ static void check_change(const row_change *c, struct tally *t)
 	    (c->op != ROW_CHANGE_DELETE) != (c->after.len > 0))
 		t->bad_shape++;
 	if ((c->before.len > 0 && !valid_object(&c->before)) ||
-	    (c->after.len > 0 && !valid_object(&c->after)))
+	    (c->after.len > 0 && !valid_object(&c->after)) || !valid_object(&c->key_json))
 		t->bad_json++;
+	if (!c->key_from_hash && c->after.len > 0) {
+		/* every key column and value stands in the row as it is */
+		json_t *k = json_loadb(c->key_json.p, c->key_json.len, 0, NULL);
+		json_t *row = json_loadb(c->after.p, c->after.len, 0, NULL);
+		const char *name;
+		json_t *v;
+		json_object_foreach(k, name, v)
+		{
+			if (!json_equal(v, json_object_get(row, name)))
+				t->bad_key++;
+		}
+		json_decref(k);
+		json_decref(row);
+	}
 	if (strstr(c->after.len ? c->after.p : c->before.p, "\"@1\"") == NULL)
 		t->named++;
 }
@@ -98,7 +112,7 @@ static void check_file(const char *name, int want_names)
 	is_int(t.errors, 0, "%s: no errors", name);
 	is_int(t.bad_key, 0, "%s: every key starts with schema and table", name);
 	is_int(t.bad_shape, 0, "%s: images match the operation", name);
-	is_int(t.bad_json, 0, "%s: images are JSON objects", name);
+	is_int(t.bad_json, 0, "%s: images and key are JSON objects", name);
 	if (want_names)
 		is_int(t.named, t.changes, "%s: columns named from the metadata", name);
 }
