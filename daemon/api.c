@@ -4,9 +4,11 @@
 #include "api.h"
 
 #include "daemon.h"
+#include "ledger.h"
 #include "status.h"
 #include "stream.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,6 +108,73 @@ static void api_gate(void *ctx, const struct http_request *req, struct http_resp
 	http_reply_json(resp, json_is_true(json_object_get(gate, "safe")) ? 200 : 503, gate);
 }
 
+static void api_conflicts(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct rwd *d = ctx;
+	const char *state = http_query(req, "state");
+	const char *limit_arg = http_query(req, "limit");
+	long limit = 100;
+	json_t *list;
+
+	if (state != NULL && strcmp(state, "open") != 0 && strcmp(state, "all") != 0) {
+		http_reply_error(resp, 400, "state must be open or all");
+		return;
+	}
+	if (limit_arg != NULL) {
+		char *end;
+		limit = strtol(limit_arg, &end, 10);
+		if (*limit_arg == '\0' || *end != '\0' || limit < 1 || limit > 10000) {
+			http_reply_error(resp, 400, "limit must be a number from 1 to 10000");
+			return;
+		}
+	}
+	list = ledger_list(d->state, state == NULL || strcmp(state, "open") == 0, (int)limit);
+	if (list == NULL) {
+		http_reply_error(resp, 503, "the conflict ledger cannot be read");
+		return;
+	}
+	http_reply_json(resp, 200, json_pack("{s:o}", "conflicts", list));
+}
+
+static void api_conflict(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct rwd *d = ctx;
+	json_t *c = req->id <= INT64_MAX ? ledger_get(d->state, (int64_t)req->id) : NULL;
+
+	if (c == NULL) {
+		http_reply_error(resp, 404, "no conflict %llu", (unsigned long long)req->id);
+		return;
+	}
+	http_reply_json(resp, 200, c);
+}
+
+static void api_conflict_resolve(void *ctx, const struct http_request *req,
+				 struct http_response *resp)
+{
+	struct rwd *d = ctx;
+	int rc;
+
+	if (!authorized(d, req, resp))
+		return;
+	rc = req->id <= INT64_MAX
+		 ? ledger_resolve(d->state, (int64_t)req->id, NULL, "api", rwd_wallclock())
+		 : 1;
+	if (rc < 0) {
+		http_reply_error(resp, 503, "the conflict ledger cannot be written");
+		return;
+	}
+	if (rc == 1) {
+		json_t *c = ledger_get(d->state, (int64_t)req->id);
+		if (c == NULL)
+			http_reply_error(resp, 404, "no conflict %llu",
+					 (unsigned long long)req->id);
+		else
+			http_reply_json(resp, 200, c); /* resolved already: nothing to do */
+		return;
+	}
+	http_reply_json(resp, 200, ledger_get(d->state, (int64_t)req->id));
+}
+
 static void api_gap_ack(void *ctx, const struct http_request *req, struct http_response *resp)
 {
 	struct rwd *d = ctx;
@@ -124,7 +193,13 @@ static void api_gap_ack(void *ctx, const struct http_request *req, struct http_r
 }
 
 const struct http_route api_routes[] = {
-	{ "GET", "/healthz", api_healthz },           { "GET", "/metrics", api_metrics },
-	{ "GET", "/v1/status", api_status },          { "GET", "/v1/gate", api_gate },
-	{ "POST", "/v1/gaps/{id}/ack", api_gap_ack }, { NULL, NULL, NULL },
+	{ "GET", "/healthz", api_healthz },
+	{ "GET", "/metrics", api_metrics },
+	{ "GET", "/v1/status", api_status },
+	{ "GET", "/v1/gate", api_gate },
+	{ "GET", "/v1/conflicts", api_conflicts },
+	{ "GET", "/v1/conflicts/{id}", api_conflict },
+	{ "POST", "/v1/conflicts/{id}/resolve", api_conflict_resolve },
+	{ "POST", "/v1/gaps/{id}/ack", api_gap_ack },
+	{ NULL, NULL, NULL },
 };

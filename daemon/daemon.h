@@ -41,4 +41,7 @@ struct rwd {
 /* Monotonic clock in seconds. */
 double rwd_now(void);
 
+/* Unix time in seconds. */
+double rwd_wallclock(void);
+
 #endif

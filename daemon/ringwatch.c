@@ -4,6 +4,7 @@
  */
 #include "build_config.h"
 
+#include "cli_conflicts.h"
 #include "cli_dump.h"
 #include "cli_gate.h"
 #include "cli_status.h"
@@ -27,7 +28,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "status", "status [--url URL] [--json]", cli_status },
-	{ "conflicts", "conflicts [--url URL] [--json]", NULL },
+	{ "conflicts", "conflicts [--url URL] [--json] [--all] [--limit N] [ID]", cli_conflicts },
 	{ "gate", "gate [--url URL] [--max-lag SECONDS] [--json]", cli_gate },
 	{ "check-ddl", "check-ddl [SQL | -f FILE]", NULL },
 	{ "dump", "dump FILE...", cli_dump },

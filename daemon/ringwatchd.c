@@ -47,6 +47,14 @@ double rwd_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+double rwd_wallclock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: ringwatchd [-c FILE] [--check-config] [--version]\n"

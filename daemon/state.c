@@ -29,6 +29,23 @@ static const char *const migrations[] = {
 	"  reason TEXT NOT NULL,"
 	"  at REAL NOT NULL,"
 	"  acknowledged INTEGER NOT NULL DEFAULT 0);",
+	/* 2: the conflict ledger (ledger.c) */
+	"CREATE TABLE conflict ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  uid TEXT NOT NULL UNIQUE,"
+	"  kind TEXT NOT NULL,"
+	"  schema_name TEXT NOT NULL,"
+	"  table_name TEXT NOT NULL,"
+	"  key_json TEXT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'open',"
+	"  diverged INTEGER NOT NULL,"
+	"  detected_at REAL NOT NULL,"
+	"  detection_delay REAL,"
+	"  writes_json TEXT NOT NULL,"
+	"  final_json TEXT NOT NULL,"
+	"  resolved_at REAL,"
+	"  resolved_by TEXT);"
+	"CREATE INDEX conflict_state ON conflict (state, id);",
 };
 
 static int exec(sqlite3 *db, const char *sql)
@@ -106,6 +123,11 @@ void state_close(struct state *st)
 		return;
 	sqlite3_close(st->db);
 	free(st);
+}
+
+sqlite3 *state_db(struct state *st)
+{
+	return st->db;
 }
 
 const char *state_error(const struct state *st)

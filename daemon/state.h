@@ -53,6 +53,9 @@ int state_gap_open(struct state *st, const char *master, struct gap *out);
 /* Acknowledge a gap: 0, 1 when no such open gap, -1 on error. */
 int state_gap_ack(struct state *st, int64_t id);
 
+/* The database itself, for the modules that keep their own tables in it. */
+struct sqlite3 *state_db(struct state *st);
+
 /* The last SQLite error text, for logs. */
 const char *state_error(const struct state *st);
 

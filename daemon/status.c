@@ -7,6 +7,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "gate.h"
+#include "ledger.h"
 #include "probe.h"
 
 #include <math.h>
@@ -102,6 +103,11 @@ int status_collect(struct rwd *d, struct status *st)
 	st->heartbeat_period = 1.0;
 	st->max_lag = d->cfg.gate_max_lag;
 	st->max_trx_age = d->cfg.gate_max_trx_age;
+	st->max_open_conflicts = d->cfg.gate_max_open_conflicts;
+	st->state = d->state;
+	if (d->state == NULL ||
+	    ledger_counts(d->state, &st->conflicts_open, &st->conflicts_total) != 0)
+		st->conflicts_open = st->conflicts_total = -1;
 	st->n_masters = d->n_streams;
 	st->masters = calloc(d->n_streams > 0 ? d->n_streams : 1, sizeof(*st->masters));
 	if (st->masters == NULL)
@@ -230,6 +236,11 @@ json_t *status_json(const struct status *st)
 	for (size_t i = 0; i < st->n_links; i++)
 		json_array_append_new(links, link_json(&st->links[i]));
 	json_object_set_new(o, "links", links);
+	json_object_set_new(o, "conflicts",
+			    st->conflicts_total < 0
+				? json_null()
+				: json_pack("{s:I,s:I}", "open", (json_int_t)st->conflicts_open,
+					    "total", (json_int_t)st->conflicts_total));
 	json_object_set_new(o, "gate", status_gate_json(st, st->max_lag));
 	return o;
 }
@@ -385,6 +396,31 @@ static double m_probe_ok(const struct status *st, const struct stream_view *m)
 	return st->probe_ok[m - st->masters];
 }
 
+static void conflict_total(const char *schema, const char *table, const char *kind, int64_t n,
+			   void *arg)
+{
+	FILE *out = arg;
+
+	fprintf(out, "ringwatch_conflicts_total{schema=\"");
+	put_label(out, schema);
+	fprintf(out, "\",table=\"");
+	put_label(out, table);
+	fprintf(out, "\",kind=\"");
+	put_label(out, kind);
+	fprintf(out, "\"} %lld\n", (long long)n);
+}
+
+static void conflict_metrics(FILE *out, const struct status *st)
+{
+	family(out, "ringwatch_conflicts_total", "counter",
+	       "Conflicts found: two masters wrote the same row, neither seeing the other.");
+	if (st->state != NULL)
+		ledger_totals(st->state, conflict_total, out);
+	family(out, "ringwatch_conflicts_open", "gauge", "Conflicts not resolved yet.");
+	fprintf(out, "ringwatch_conflicts_open %lld\n",
+		(long long)(st->conflicts_open < 0 ? 0 : st->conflicts_open));
+}
+
 static void gate_metrics(FILE *out, const struct status *st)
 {
 	struct gate g;
@@ -442,6 +478,7 @@ char *status_metrics(const struct status *st, size_t *len)
 	per_link(out, st, "ringwatch_link_last_error_code",
 		 "The link's last error code (SQL error first), 0 when none.", l_error);
 	per_link(out, st, "ringwatch_link_ok", "1 while the link's state is ok.", l_ok);
+	conflict_metrics(out, st);
 	gate_metrics(out, st);
 	if (fclose(out) != 0) {
 		free(buf);

@@ -42,7 +42,11 @@ struct status {
 	bool *trx_age_known; /* per master: the oldest open transaction is known */
 	double *trx_age;
 	const char **trx_error;
-	double max_trx_age; /* [gate] max_trx_age */
+	double max_trx_age;     /* [gate] max_trx_age */
+	int64_t conflicts_open; /* from the ledger */
+	int64_t conflicts_total;
+	unsigned max_open_conflicts; /* [gate] max_open_conflicts */
+	struct state *state;         /* for the per-table conflict totals of /metrics */
 };
 
 /* Fill st from the daemon (on the loop thread); release with status_release(). */

@@ -1,0 +1,69 @@
+/*
+ * ledger.h - the conflicts ringwatchd found, kept in SQLite, and their
+ * rendering as SPEC.md's CONFLICT objects.
+ *
+ * A conflict is keyed by its uid, the conflict engine's stable identity of
+ * the pair (the two transactions and the row), so re-reading binlogs after a
+ * restart finds the same uid and never records it twice.  The ledger's own
+ * id (1, 2, ...) is the one the API and the CLI show.
+ */
+#ifndef RINGWATCHD_LEDGER_H
+#define RINGWATCHD_LEDGER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct state;
+
+struct ledger_entry {
+	const char *uid;  /* stable identity (hex) */
+	const char *kind; /* "update-update", ... */
+	const char *schema;
+	const char *table;
+	json_t *key; /* {"id": 1} */
+	bool diverged;
+	double detected_at; /* unix time */
+	double
+	    detection_delay; /* seconds from the later write's appearance to the decision, <0 unknown */
+	json_t *writes; /* [{"master", "gtid", "op", "committed_at", "before", "after"}, ...] */
+	json_t *final;  /* {"west": {...} | null, ...} */
+};
+
+/*
+ * Record e.  Returns the ledger id (> 0); when the uid is known already, its
+ * existing id and *created false.  -1 on a database error.
+ */
+int64_t ledger_add(struct state *st, const struct ledger_entry *e, bool *created);
+
+/* Whether a conflict with this uid was recorded. */
+bool ledger_known(struct state *st, const char *uid);
+
+/* New finals of a recorded conflict; 0, 1 when no such uid, -1 on error. */
+int ledger_update_final(struct state *st, const char *uid, json_t *final, bool diverged);
+
+/*
+ * Mark it resolved (by "engine": a later write made the rows equal; by
+ * "api": a person).  0, 1 when there is no such open conflict, -1 on error.
+ */
+int ledger_resolve(struct state *st, int64_t id, const char *uid, const char *by, double at);
+
+/* The CONFLICT object of id (new reference), or NULL when there is none. */
+json_t *ledger_get(struct state *st, int64_t id);
+
+/* Newest first; open_only or all; at most limit. */
+json_t *ledger_list(struct state *st, bool open_only, int limit);
+
+/* Counts for /v1/status and the metrics. */
+int ledger_counts(struct state *st, int64_t *open, int64_t *total);
+
+/* Calls fn once per (schema, table, kind) with the number of conflicts. */
+int ledger_totals(struct state *st,
+		  void (*fn)(const char *schema, const char *table, const char *kind, int64_t n,
+			     void *arg),
+		  void *arg);
+
+/* An ISO 8601 UTC time with milliseconds: "2026-11-28T05:53:52.120Z". */
+void ledger_time_text(double t, char buf[32]);
+
+#endif
