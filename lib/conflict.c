@@ -41,7 +41,7 @@
 #define DEFAULT_RING_BYTES (16u << 20)
 #define MAX_ROWS           (1u << 24)
 
-static void engine_free_trx(conflict_engine *e, struct cf_trx *t)
+void cf_trx_free(conflict_engine *e, struct cf_trx *t)
 {
 	e->trx_bytes -= sizeof(*t) + t->nw * sizeof(struct cf_write) + e->n * sizeof(uint64_t);
 	free(t);
@@ -103,7 +103,8 @@ void conflict_engine_free(conflict_engine *e)
 	conflict_table_free(&e->opens);
 	for (m = 0; m < e->n; m++)
 		conflict_ring_free(&e->ring[m]);
-	free(e->pend);
+	cf_before_free_all(e);
+	conflict_table_free(&e->pend);
 	free(e->restored);
 	free(e);
 }
@@ -165,102 +166,9 @@ static int check_trx(const conflict_engine *e, unsigned master, const conflict_t
 	return 0;
 }
 
-/* ---- restart ---- */
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static bool restored_has(conflict_engine *e, uint64_t id)
-{
-	if (!e->restored_sorted) {
-		qsort(e->restored, e->nrestored, sizeof(uint64_t), cmp_u64);
-		e->restored_sorted = true;
-	}
-	return bsearch(&id, e->restored, e->nrestored, sizeof(uint64_t), cmp_u64) != NULL;
-}
-
-/* A replayed transaction settled before the checkpoint: nothing left to learn from it. */
-static bool settled_replay(conflict_engine *e, unsigned master, const conflict_trx *trx,
-			   uint64_t id)
-{
-	const struct cf_stream *s = &e->stream[master];
-
-	return s->replay && trx->pos <= s->replay_end && !restored_has(e, id);
-}
-
-int conflict_engine_restore_stream(conflict_engine *e, unsigned master, uint64_t last,
-				   rw_error *err)
-{
-	if (master >= e->n || e->stream[master].fed)
-		return rw_error_set(err, RW_E_INVALID, -1,
-				    "conflict engine: restore master %u: unknown or already fed",
-				    master);
-	e->stream[master].replay = true;
-	e->stream[master].replay_end = last;
-	return 0;
-}
-
-int conflict_engine_restore_unsettled(conflict_engine *e, uint64_t id_hash, rw_error *err)
-{
-	if (e->nrestored == e->caprestored) {
-		size_t cap = e->caprestored ? 2 * e->caprestored : 64;
-		uint64_t *r = realloc(e->restored, cap * sizeof(*r));
-
-		if (r == NULL)
-			return rw_error_set(err, RW_E_NOMEM, -1, "conflict engine: out of memory");
-		e->restored = r;
-		e->caprestored = cap;
-	}
-	e->restored[e->nrestored++] = id_hash;
-	e->restored_sorted = false;
-	return 0;
-}
-
-int conflict_engine_mark(const conflict_engine *e, unsigned master, conflict_mark *out,
-			 rw_error *err)
-{
-	conflict_mark mk = { 0 };
-	size_t i;
-
-	if (master >= e->n)
-		return rw_error_set(err, RW_E_INVALID, -1, "conflict engine: master %u", master);
-	mk.fed = e->stream[master].fed;
-	mk.last = e->stream[master].last;
-	for (i = 0; i < e->trx.cap; i++) {
-		const struct cf_trx *t = e->trx.slot[i];
-
-		if (t == NULL || !cf_seen(t, master))
-			continue;
-		if (!mk.unsettled || cf_pos(t)[master] < mk.low_water)
-			mk.low_water = cf_pos(t)[master];
-		mk.unsettled = true;
-	}
-	*out = mk;
-	return 0;
-}
-
-int conflict_engine_unsettled(const conflict_engine *e, int (*fn)(uint64_t id_hash, void *arg),
-			      void *arg)
-{
-	size_t i;
-	int rc;
-
-	for (i = 0; i < e->trx.cap; i++) {
-		const struct cf_trx *t = e->trx.slot[i];
-
-		if (t != NULL && (rc = fn(t->id, arg)) != 0)
-			return rc;
-	}
-	return 0;
-}
-
 /* ---- key lists ---- */
 
-static void unlink_write(conflict_engine *e, struct cf_write *w)
+static void cf_unlink_write(conflict_engine *e, struct cf_write *w)
 {
 	struct cf_trx *t = cf_write_trx(w);
 
@@ -268,7 +176,7 @@ static void unlink_write(conflict_engine *e, struct cf_write *w)
 	if (w->flags & CFW_SETTLED)
 		e->kept_writes--;
 	if (--t->nlinked == 0 && (t->flags & CFT_SETTLED))
-		engine_free_trx(e, t);
+		cf_trx_free(e, t);
 }
 
 /*
@@ -276,7 +184,7 @@ static void unlink_write(conflict_engine *e, struct cf_write *w)
  * all of them when no unsettled write is left.  A settled write was seen in
  * every stream, so it is superseded when each stream showed a later one.
  */
-static void key_gc(conflict_engine *e, uint64_t key)
+void cf_key_gc(conflict_engine *e, uint64_t key)
 {
 	void **slot = conflict_table_find(&e->keys, key);
 	uint64_t maxpos[CONFLICT_MAX_MASTERS] = { 0 };
@@ -312,13 +220,13 @@ static void key_gc(conflict_engine *e, uint64_t key)
 			continue;
 		}
 		*pp = w->next;
-		unlink_write(e, w);
+		cf_unlink_write(e, w);
 	}
 	if (*slot == NULL)
 		conflict_table_remove(&e->keys, slot);
 }
 
-static void link_write(conflict_engine *e, struct cf_write *w)
+void cf_link_write(conflict_engine *e, struct cf_write *w)
 {
 	void **slot = conflict_table_find(&e->keys, w->key);
 
@@ -335,7 +243,7 @@ static void link_write(conflict_engine *e, struct cf_write *w)
 
 /* ---- transactions ---- */
 
-static struct cf_trx *trx_alloc(conflict_engine *e, uint64_t id, unsigned origin, size_t nw)
+struct cf_trx *cf_trx_alloc(conflict_engine *e, uint64_t id, unsigned origin, size_t nw)
 {
 	size_t size =
 	    sizeof(struct cf_trx) + nw * sizeof(struct cf_write) + e->n * sizeof(uint64_t);
@@ -376,11 +284,11 @@ static int trx_new(conflict_engine *e, unsigned master, const conflict_trx *trx,
 	if (cf_merge(trx, &mw, &nw) != 0)
 		return RW_E_NOMEM;
 	stub = nw > CF_MAX_TRX_WRITES || trx_too_many(e, nw);
-	t = trx_alloc(e, id, trx->origin, stub ? 0 : nw);
+	t = cf_trx_alloc(e, id, trx->origin, stub ? 0 : nw);
 	if (t == NULL || conflict_table_reserve(&e->trx, 1) != 0 ||
 	    conflict_table_reserve(&e->keys, stub ? 0 : nw) != 0) {
 		if (t != NULL)
-			engine_free_trx(e, t);
+			cf_trx_free(e, t);
 		free(mw);
 		return RW_E_NOMEM;
 	}
@@ -397,185 +305,13 @@ static int trx_new(conflict_engine *e, unsigned master, const conflict_trx *trx,
 						     .op = mw[i].op,
 						     .flags = mw[i].unique ? CFW_UNIQUE : 0,
 						     .pk = mw[i].pk };
-			link_write(e, &t->w[i]);
+			cf_link_write(e, &t->w[i]);
 		}
 		e->live_writes += nw;
 	}
 	free(mw);
 	conflict_table_add(&e->trx, t);
 	*out = t;
-	return 0;
-}
-
-/* ---- before images ---- */
-
-static int pend_add(conflict_engine *e, const struct cf_trx *t, uint32_t idx, unsigned master,
-		    uint64_t before_hash)
-{
-	if (e->npend == e->cappend) {
-		size_t cap = e->cappend ? 2 * e->cappend : 16;
-		struct cf_pend *p = realloc(e->pend, cap * sizeof(*p));
-
-		if (p == NULL)
-			return RW_E_NOMEM;
-		e->pend = p;
-		e->cappend = cap;
-	}
-	e->pend[e->npend++] = (struct cf_pend){
-		.trx = t->id, .before_hash = before_hash, .idx = idx, .master = (uint8_t)master
-	};
-	return 0;
-}
-
-/*
- * The merged writes of a copy line up with the transaction's when they have
- * the same keys in the same order (the same transaction logged twice).
- */
-static bool merged_match(const struct cf_trx *t, const struct cf_merged *mw, size_t nw)
-{
-	size_t i;
-
-	if (nw != t->nw)
-		return false;
-	for (i = 0; i < nw; i++)
-		if (mw[i].key != t->w[i].key)
-			return false;
-	return true;
-}
-
-static bool merged_before(const conflict_trx *trx, const struct cf_merged *m, conflict_bytes *b)
-{
-	const conflict_row *r = &trx->rows[m->first];
-
-	if (m->unique || r->op == CONFLICT_OP_INSERT || r->before.p == NULL)
-		return false;
-	*b = r->before;
-	return true;
-}
-
-/*
- * The row master held before applying t's write w is the after image of z,
- * the write master's stream showed last on the key, and z and w are, or may
- * still turn out to be, a conflict (neither is known to be first in the
- * other's origin): the difference is that conflict, reported as such.  If
- * they turn out causal, master's before image was z's after image at the
- * origin too, so nothing is lost.  A key with an open diverged record is
- * known to differ already.
- */
-static bool explained_by_conflict(const conflict_engine *e, const struct cf_trx *t,
-				  const struct cf_write *w, unsigned master, uint64_t before_hash)
-{
-	const struct cf_write *z, *last = NULL;
-	const struct cf_trx *zt;
-	struct cf_entry en;
-	unsigned a = t->origin, b;
-
-	if (cf_open_diverged(e, w->key))
-		return true;
-	for (z = cf_key_head(e, w->key); z != NULL; z = z->next) {
-		zt = cf_write_trx(z);
-		if (zt != t && cf_seen(zt, master) &&
-		    (last == NULL || cf_pos(zt)[master] > cf_pos(cf_write_trx(last))[master]))
-			last = z;
-	}
-	if (last == NULL)
-		return false;
-	zt = cf_write_trx(last);
-	b = zt->origin;
-	if (b == a || (cf_seen(zt, a) && (!cf_seen(t, a) || cf_pos(zt)[a] < cf_pos(t)[a])) ||
-	    (cf_seen(t, b) && (!cf_seen(zt, b) || cf_pos(t)[b] < cf_pos(zt)[b])))
-		return false;
-	if (last->op == CONFLICT_OP_DELETE || !cf_record_entry(e, zt, last->idx, &en))
-		return false;
-	return en.has_after && en.after_hash == before_hash;
-}
-
-/* master's copy of t (not its origin): compare, or wait for the origin's images. */
-static void check_copy(conflict_engine *e, struct cf_trx *t, unsigned master,
-		       const conflict_trx *trx, const struct cf_merged *mw, int64_t now)
-{
-	uint32_t i;
-
-	for (i = 0; i < t->nw; i++) {
-		struct cf_entry en;
-		conflict_bytes b;
-
-		if (!merged_before(trx, &mw[i], &b))
-			continue;
-		if (!(t->flags & CFT_IMG_ORIGIN)) {
-			if (pend_add(e, t, i, master, cf_image_hash(&b)) == 0)
-				t->flags |= CFT_PENDING;
-			continue;
-		}
-		if (!cf_record_entry(e, t, i, &en)) {
-			e->st.evicted++;
-			continue;
-		}
-		if (en.has_before && en.before_hash != cf_image_hash(&b) &&
-		    !explained_by_conflict(e, t, &t->w[i], master, cf_image_hash(&b)))
-			cf_report_before(e, t, &t->w[i], master, NULL, &b, now);
-	}
-}
-
-/* The copies that came before the origin: the first one's record, then the pending ones. */
-static void check_early_copies(conflict_engine *e, struct cf_trx *t, const conflict_trx *trx,
-			       const struct cf_merged *mw, int64_t now)
-{
-	struct cf_head h;
-	size_t i, kept = 0;
-
-	if (cf_record_head(e, t, &h)) {
-		for (i = 0; i < t->nw; i++) {
-			struct cf_entry en;
-			conflict_bytes b;
-
-			if (merged_before(trx, &mw[i], &b) &&
-			    cf_record_entry(e, t, (uint32_t)i, &en) && en.has_before &&
-			    en.before_hash != cf_image_hash(&b))
-				cf_report_before(e, t, &t->w[i], h.img_master, &b, &en.before, now);
-		}
-	}
-	for (i = 0; i < e->npend; i++) {
-		struct cf_pend p = e->pend[i];
-		conflict_bytes b;
-
-		if (p.trx != t->id) {
-			e->pend[kept++] = p;
-			continue;
-		}
-		if (merged_before(trx, &mw[p.idx], &b) && p.before_hash != cf_image_hash(&b))
-			cf_report_before(e, t, &t->w[p.idx], p.master, &b, NULL, now);
-	}
-	e->npend = kept;
-	t->flags &= (uint8_t)~CFT_PENDING;
-}
-
-/* Images and before-image checks of an appearance of t that is not its first. */
-static int trx_images(conflict_engine *e, struct cf_trx *t, unsigned master,
-		      const conflict_trx *trx, int64_t now)
-{
-	struct cf_merged *mw;
-	size_t nw;
-
-	if (t->flags & CFT_STUB)
-		return 0;
-	if (master != t->origin && (t->flags & CFT_IMG_ORIGIN) == 0 && t->ref == CONFLICT_RING_NONE)
-		return 0;
-	if (cf_merge(trx, &mw, &nw) != 0)
-		return RW_E_NOMEM;
-	if (!merged_match(t, mw, nw)) {
-		free(mw);
-		return 0;
-	}
-	if (master != t->origin) {
-		check_copy(e, t, master, trx, mw, now);
-	} else if (!(t->flags & CFT_IMG_ORIGIN)) {
-		/* the origin's images replace the first copy's in the report */
-		check_early_copies(e, t, trx, mw, now);
-		t->ref = cf_record_put(e, trx, mw, nw, master, now);
-		t->flags |= CFT_IMG_ORIGIN;
-	}
-	free(mw);
 	return 0;
 }
 
@@ -629,21 +365,15 @@ static void trx_settle(conflict_engine *e, struct cf_trx *t, int64_t now)
 		e->live_writes--;
 		e->kept_writes++;
 	}
-	if (t->flags & CFT_PENDING) {
-		size_t j, kept = 0;
-
-		for (j = 0; j < e->npend; j++)
-			if (e->pend[j].trx != t->id)
-				e->pend[kept++] = e->pend[j];
-		e->npend = kept;
-	}
+	if (t->flags & CFT_PENDING)
+		cf_before_forget(e, t);
 	for (i = 0; i < t->nw; i++) {
 		if (e->opens.n > 0)
 			cf_open_settled(e, t, &t->w[i], now);
-		key_gc(e, t->w[i].key);
+		cf_key_gc(e, t->w[i].key);
 	}
 	if (--t->nlinked == 0)
-		engine_free_trx(e, t);
+		cf_trx_free(e, t);
 	if (e->blind && e->live_writes <= e->max_writes / 4 * 3)
 		e->blind = false;
 }
@@ -665,58 +395,7 @@ static void trx_seen(conflict_engine *e, struct cf_trx *t, unsigned master, uint
 		return;
 	}
 	for (i = 0; i < t->nw; i++)
-		key_gc(e, t->w[i].key);
-}
-
-/*
- * A replayed transaction that had settled before the checkpoint: no pair to
- * decide, but it may be master's last write on a key, so it joins the key
- * lists as a kept write seen in this stream only (its other appearances
- * are before every replayed position of their streams), for the finals.
- */
-static int replay_settled(conflict_engine *e, unsigned master, const conflict_trx *trx, uint64_t id,
-			  int64_t now)
-{
-	struct cf_merged *mw;
-	struct cf_trx *t;
-	size_t nw, i;
-
-	if (cf_merge(trx, &mw, &nw) != 0)
-		return RW_E_NOMEM;
-	if (nw > CF_MAX_TRX_WRITES) {
-		free(mw);
-		return 0;
-	}
-	t = trx_alloc(e, id, trx->origin, nw);
-	if (t == NULL || conflict_table_reserve(&e->keys, nw) != 0) {
-		if (t != NULL)
-			engine_free_trx(e, t);
-		free(mw);
-		return RW_E_NOMEM;
-	}
-	t->ref = cf_record_put(e, trx, mw, nw, master, now);
-	t->flags = CFT_SETTLED;
-	t->nlinked = 1; /* held */
-	t->seen = (uint16_t)(1u << master);
-	cf_pos(t)[master] = trx->pos;
-	for (i = 0; i < nw; i++) {
-		t->w[i] = (struct cf_write){ .key = mw[i].key,
-					     .idx = (uint32_t)i,
-					     .op = mw[i].op,
-					     .flags = CFW_SETTLED | (mw[i].unique ? CFW_UNIQUE : 0),
-					     .pk = mw[i].pk };
-		link_write(e, &t->w[i]);
-		e->kept_writes++;
-	}
-	free(mw);
-	for (i = 0; i < nw; i++) {
-		if (e->opens.n > 0)
-			cf_open_settled(e, NULL, &t->w[i], now);
-		key_gc(e, t->w[i].key);
-	}
-	if (--t->nlinked == 0)
-		engine_free_trx(e, t);
-	return 0;
+		cf_key_gc(e, t->w[i].key);
 }
 
 int conflict_engine_feed(conflict_engine *e, unsigned master, const conflict_trx *trx, int64_t now,
@@ -732,8 +411,8 @@ int conflict_engine_feed(conflict_engine *e, unsigned master, const conflict_trx
 	id = conflict_identity_hash(trx->identity.p, trx->identity.len);
 	if (trx->n_rows == 0)
 		goto advance;
-	if (settled_replay(e, master, trx, id)) {
-		if (replay_settled(e, master, trx, id, now) != 0)
+	if (cf_restart_settled(e, master, trx, id)) {
+		if (cf_restart_replay(e, master, trx, id, now) != 0)
 			return rw_error_set(err, RW_E_NOMEM, -1, "conflict engine: out of memory");
 		e->st.skipped_replays++;
 		goto advance;
@@ -748,7 +427,7 @@ int conflict_engine_feed(conflict_engine *e, unsigned master, const conflict_trx
 			e->st.duplicates++;
 			goto advance;
 		}
-		if (trx_images(e, t, master, trx, now) != 0)
+		if (cf_before_check(e, t, master, trx, now) != 0)
 			return rw_error_set(err, RW_E_NOMEM, -1, "conflict engine: out of memory");
 	}
 	trx_seen(e, t, master, trx->pos, now);
@@ -778,7 +457,8 @@ void conflict_engine_stats(const conflict_engine *e, conflict_stats *out)
 	out->blind = e->blind;
 	out->bytes_used = e->trx_bytes + e->open_bytes +
 			  (e->trx.cap + e->keys.cap + e->opens.cap) * sizeof(void *) +
-			  e->cappend * sizeof(struct cf_pend) + e->caprestored * sizeof(uint64_t);
+			  e->pend.cap * sizeof(void *) + e->npend * sizeof(struct cf_pend) +
+			  e->caprestored * sizeof(uint64_t);
 	out->ring_bytes = 0;
 	for (m = 0; m < e->n; m++)
 		out->ring_bytes += e->ring[m].cap;

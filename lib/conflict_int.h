@@ -1,7 +1,8 @@
 /*
  * conflict_int.h - the conflict engine's private structures, shared by
- * conflict.c (tracking and the rule), conflict_image.c (the ring records)
- * and conflict_open.c (reports, finals, resolution).
+ * conflict.c (tracking and the rule), conflict_before.c (before images),
+ * conflict_restart.c (checkpoints), conflict_image.c (the ring records) and
+ * conflict_open.c (reports, finals, resolution).
  */
 #ifndef RINGWATCH_CONFLICT_INT_H
 #define RINGWATCH_CONFLICT_INT_H
@@ -61,9 +62,13 @@ struct cf_trx {
 	struct cf_write w[];
 };
 
-/* A copy's before image waiting for the origin's (streams fed out of order). */
+/*
+ * A copy's before image waiting for the origin's (streams fed out of
+ * order); the item of the pending table, chained per transaction.
+ */
 struct cf_pend {
 	uint64_t trx;
+	struct cf_pend *next;
 	uint64_t before_hash;
 	uint32_t idx;
 	uint8_t master;
@@ -105,8 +110,8 @@ struct conflict_engine {
 	conflict_table opens; /* key hash -> its open records */
 	conflict_ring ring[CONFLICT_MAX_MASTERS];
 	struct cf_stream stream[CONFLICT_MAX_MASTERS];
-	struct cf_pend *pend;
-	size_t npend, cappend;
+	conflict_table pend; /* transaction identity hash -> its waiting copies */
+	size_t npend;
 	uint64_t *restored;
 	size_t nrestored, caprestored;
 	bool restored_sorted;
@@ -159,6 +164,24 @@ struct cf_head {
 	uint32_t nw;
 };
 
+/* conflict.c */
+struct cf_trx *cf_trx_alloc(conflict_engine *e, uint64_t id, unsigned origin, size_t nw);
+void cf_trx_free(conflict_engine *e, struct cf_trx *t);
+void cf_link_write(conflict_engine *e, struct cf_write *w);
+void cf_key_gc(conflict_engine *e, uint64_t key);
+struct cf_write *cf_key_head(const conflict_engine *e, uint64_t key);
+
+/* conflict_before.c: before-image checks of an appearance of t that is not its first */
+RW_MUST_CHECK int cf_before_check(conflict_engine *e, struct cf_trx *t, unsigned master,
+				  const conflict_trx *trx, int64_t now);
+void cf_before_forget(conflict_engine *e, struct cf_trx *t);
+void cf_before_free_all(conflict_engine *e);
+
+/* conflict_restart.c: a replay of a transaction settled before the checkpoint */
+bool cf_restart_settled(conflict_engine *e, unsigned master, const conflict_trx *trx, uint64_t id);
+RW_MUST_CHECK int cf_restart_replay(conflict_engine *e, unsigned master, const conflict_trx *trx,
+				    uint64_t id, int64_t now);
+
 /* conflict_image.c */
 RW_MUST_CHECK int cf_merge(const conflict_trx *trx, struct cf_merged **out, size_t *nout);
 uint64_t cf_key_hash(const conflict_row *row, const conflict_bytes *ukey);
@@ -181,6 +204,5 @@ void cf_open_settled(conflict_engine *e, const struct cf_trx *x, const struct cf
 		     int64_t now);
 void cf_open_free_all(conflict_engine *e);
 bool cf_open_diverged(const conflict_engine *e, uint64_t key);
-struct cf_write *cf_key_head(const conflict_engine *e, uint64_t key);
 
 #endif

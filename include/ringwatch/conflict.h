@@ -24,11 +24,15 @@
  * passes "now" with each feed, in any unit it likes; the engine only copies it).
  *
  * Memory: only unsettled transactions (not yet seen in every stream) are
- * tracked, in about 24 + 8 x masters bytes per transaction and 24 bytes per
- * written key, plus hash table slots; see conflict_engine_stats().  Their
- * identities, keys and row images live in a byte ring per origin master with
- * a fixed size; an image the ring has overwritten is reported as
- * CONFLICT_IMAGE_EVICTED, never read.
+ * tracked: 24 + 8 x masters bytes per transaction, 24 per row it writes,
+ * and two hash table slots of 8 bytes (load 1/2 to 3/4): about 90 bytes per
+ * unsettled one-row transaction with two masters, 98 with three (measured
+ * by the unit test through conflict_engine_stats()).  Their identities, keys
+ * and row images live in a byte ring per origin master with a fixed size;
+ * an image the ring has overwritten is reported as CONFLICT_IMAGE_EVICTED,
+ * never read.  Past max_writes the engine is blind: new transactions are
+ * only counted as they appear (dropped_writes), so their copies still
+ * settle, until the tracked writes fall under 3/4 of the bound.
  */
 #ifndef RINGWATCH_CONFLICT_H
 #define RINGWATCH_CONFLICT_H
@@ -197,7 +201,7 @@ typedef struct conflict_stats {
 	uint64_t before_images;   /* before-image records reported */
 	uint64_t suppressed;      /* records found but already known (callback "known") */
 	uint64_t resolved;        /* records resolved by a later write */
-	uint64_t skipped_replays; /* transactions skipped as settled before the restart */
+	uint64_t skipped_replays; /* replayed transactions that had settled before the checkpoint */
 	uint64_t duplicates;      /* transactions fed twice to one stream (ignored) */
 	uint64_t evicted;         /* images or keys asked for after the ring overwrote them */
 } conflict_stats;
@@ -235,12 +239,14 @@ RW_MUST_CHECK int conflict_engine_resolve(conflict_engine *e, const conflict_id 
  * the unsettled transactions (conflict_engine_unsettled()).  After a
  * restart, create the engine, call conflict_engine_restore_stream() for each
  * master with the checkpoint's "last" and conflict_engine_restore_unsettled()
- * for each hash, then resume each stream at its low_water (inclusive), or
- * after "last" when nothing was unsettled.  A replayed transaction (position
- * <= last) that was not unsettled was settled before the checkpoint: all its
- * pairs were decided then, and it cannot conflict with anything later, so it
- * is skipped.  Pairs decided again are reported unless callbacks.known says
- * they were already.  Positions must be the same as before the restart.
+ * for each hash (and conflict_engine_restore_open() for the ledger's open
+ * records), then resume each stream at its low_water (inclusive), or after
+ * "last" when nothing was unsettled.  A replayed transaction (position <=
+ * last) that was not unsettled had settled before the checkpoint: all its
+ * pairs were decided then and it cannot conflict with anything later, so it
+ * only counts for its master's final rows (skipped_replays).  Pairs decided
+ * again are reported unless callbacks.known says they were already.
+ * Positions must be the same as before the restart.
  */
 RW_MUST_CHECK int conflict_engine_mark(const conflict_engine *e, unsigned master,
 				       conflict_mark *out, rw_error *err);
