@@ -4,7 +4,8 @@
  * rows event rendered as JSON and as key bytes.  It must return errors,
  * never crash or read past its input.  The input is a binlog file (the
  * magic is added when missing) fed in two chunks split where its first
- * byte says.
+ * byte says; when that byte is odd and there is no magic, it is read as a
+ * replication stream instead.
  */
 #include "ringwatch/binlog_reader.h"
 #include "ringwatch/row_decode.h"
@@ -56,7 +57,9 @@ static void fuzz_events(binlog_reader *r, rw_value *a, rw_value *b, rw_buf *out)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint8_t magic[4] = { 0xfe, 0x62, 0x69, 0x6e };
-	binlog_reader *r = binlog_reader_new(BINLOG_READER_FILE);
+	/* odd first bytes read the input as a replication stream (no magic) */
+	int stream = size > 4 && (data[0] & 1) && memcmp(data, magic, 4) != 0;
+	binlog_reader *r = binlog_reader_new(stream ? BINLOG_READER_STREAM : BINLOG_READER_FILE);
 	rw_value *a = calloc(BINLOG_MAX_COLUMNS, sizeof(*a));
 	rw_value *b = calloc(BINLOG_MAX_COLUMNS, sizeof(*b));
 	rw_buf out = RW_BUF_INIT;
@@ -66,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r == NULL || a == NULL || b == NULL)
 		goto done;
 	binlog_reader_set_limit(r, 16u << 20);
-	if (size < 4 || memcmp(data, magic, 4) != 0)
+	if (!stream && (size < 4 || memcmp(data, magic, 4) != 0))
 		sink += binlog_reader_feed(r, magic, 4, &err);
 	if (binlog_reader_feed(r, data, split, &err) == 0)
 		fuzz_events(r, a, b, &out);
