@@ -108,8 +108,10 @@ static bool explained_by_conflict(const conflict_engine *e, const struct cf_trx 
 		return true;
 	for (z = cf_key_head(e, w->key); z != NULL; z = z->next) {
 		zt = cf_write_trx(z);
-		if (zt != t && cf_seen(zt, master) &&
-		    (last == NULL || cf_pos(zt)[master] > cf_pos(cf_write_trx(last))[master]))
+		if (zt == t || !cf_seen(zt, master) ||
+		    (cf_seen(t, master) && cf_pos(zt)[master] > cf_pos(t)[master]))
+			continue; /* the copy came earlier: only the writes before it count */
+		if (last == NULL || cf_pos(zt)[master] > cf_pos(cf_write_trx(last))[master])
 			last = z;
 	}
 	if (last == NULL)
@@ -166,7 +168,8 @@ static void check_early_copies(conflict_engine *e, struct cf_trx *t, const confl
 
 			if (merged_before(trx, &mw[i], &b) &&
 			    cf_record_entry(e, t, (uint32_t)i, &en) && en.has_before &&
-			    en.before_hash != cf_image_hash(&b))
+			    en.before_hash != cf_image_hash(&b) &&
+			    !explained_by_conflict(e, t, &t->w[i], h.img_master, en.before_hash))
 				cf_report_before(e, t, &t->w[i], h.img_master, &b, &en.before, now);
 		}
 	}
@@ -174,7 +177,8 @@ static void check_early_copies(conflict_engine *e, struct cf_trx *t, const confl
 	for (p = head; p != NULL; p = p->next) {
 		conflict_bytes b;
 
-		if (merged_before(trx, &mw[p->idx], &b) && p->before_hash != cf_image_hash(&b))
+		if (merged_before(trx, &mw[p->idx], &b) && p->before_hash != cf_image_hash(&b) &&
+		    !explained_by_conflict(e, t, &t->w[p->idx], p->master, p->before_hash))
 			cf_report_before(e, t, &t->w[p->idx], p->master, &b, NULL, now);
 	}
 	pend_free(e, head);

@@ -576,6 +576,8 @@ static int check_run(struct run *run, conflict_engine *e, struct tally *ty, uint
 			ok_inv &= !differ || pair_div || before_div || s->refused[k];
 		ty->diverged_keys += pair_div || before_div;
 		ty->refused += differ && !pair_div && !before_div;
+		if (getenv("SIMREF") && differ && !pair_div && !before_div)
+			printf("# refused-only seed %llu k%d\n", (unsigned long long)seed, k);
 	}
 	ty->pairs += np;
 	if (!ok_pairs || !ok_inv) {
