@@ -4,6 +4,7 @@
  */
 #include "build_config.h"
 
+#include "cli_analyze.h"
 #include "cli_conflicts.h"
 #include "cli_dump.h"
 #include "cli_gate.h"
@@ -32,7 +33,8 @@ static const struct command commands[] = {
 	{ "gate", "gate [--url URL] [--max-lag SECONDS] [--json]", cli_gate },
 	{ "check-ddl", "check-ddl [SQL | -f FILE]", NULL },
 	{ "dump", "dump FILE...", cli_dump },
-	{ "analyze", "analyze --master NAME=FILE[,FILE...] --master NAME=FILE[,FILE...]", NULL },
+	{ "analyze", "analyze --master NAME=FILE[,FILE...] --master NAME=FILE[,FILE...]",
+	  cli_analyze },
 	{ "repair", "repair ID [--prefer NAME]", NULL },
 	{ NULL, NULL, NULL },
 };

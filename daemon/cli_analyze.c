@@ -1,0 +1,316 @@
+/*
+ * cli_analyze.c - `ringwatch analyze --master NAME=FILE[,FILE...] ...`: the
+ * conflict engine, offline, on the binlog files of two or more masters.
+ *
+ * Each master's files are read in the order given and fed through the same
+ * conflict_feed the daemon uses.  A master's server_id is the one that wrote
+ * its binlog (the FORMAT_DESCRIPTION event's); transactions whose origin is
+ * none of the masters are not compared.  The streams are fed one after the
+ * other: the engine decides each pair as soon as both orders are known, so
+ * the order of feeding does not change the pairs found.
+ */
+#include "cli_analyze.h"
+
+#include "conflict_json.h"
+#include "ledger.h"
+
+#include "ringwatch/binlog_reader.h"
+#include "ringwatch/conflict.h"
+#include "ringwatch/conflict_feed.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct input {
+	char *name;
+	char **files;
+	size_t n_files;
+	uint32_t server_id;
+};
+
+struct analysis {
+	struct input in[CONFLICT_MAX_MASTERS];
+	const char *names[CONFLICT_MAX_MASTERS];
+	unsigned n;
+	json_t *found;  /* in detection order */
+	json_t *by_uid; /* uid -> index in found */
+	conflict_keys *keys;
+};
+
+static int origin_of(uint32_t server_id, void *arg)
+{
+	struct analysis *a = arg;
+
+	for (unsigned i = 0; i < a->n; i++) {
+		if (a->in[i].server_id == server_id)
+			return (int)i;
+	}
+	return -1;
+}
+
+static void on_conflict(const conflict_record *r, void *arg)
+{
+	struct analysis *a = arg;
+	json_t *c = conflict_record_json(r, a->names, a->keys);
+	char uid[CONFLICT_ID_TEXT], when[32];
+
+	conflict_uid(&r->id, uid);
+	ledger_time_text((double)r->decided_at / 1e6, when);
+	json_object_set_new(c, "id", json_integer((json_int_t)json_array_size(a->found) + 1));
+	json_object_set_new(c, "state", json_string("open"));
+	json_object_set_new(c, "detected_at", json_string(when));
+	json_object_set_new(c, "uid", json_string(uid));
+	json_object_set_new(a->by_uid, uid, json_integer((json_int_t)json_array_size(a->found)));
+	json_array_append_new(a->found, c);
+}
+
+static json_t *find(struct analysis *a, const conflict_id *id)
+{
+	char uid[CONFLICT_ID_TEXT];
+	json_t *i;
+
+	conflict_uid(id, uid);
+	i = json_object_get(a->by_uid, uid);
+	return i != NULL ? json_array_get(a->found, (size_t)json_integer_value(i)) : NULL;
+}
+
+static void on_updated(const conflict_update *u, void *arg)
+{
+	struct analysis *a = arg;
+	json_t *c = find(a, &u->id);
+	json_t *final;
+
+	if (c == NULL)
+		return;
+	final = json_object_get(c, "final");
+	for (unsigned m = 0; m < u->n_masters; m++) {
+		if (!(u->changed & (1u << m)))
+			continue;
+		json_t *one = conflict_finals_json(1, &u->final[m], &a->names[m]);
+		json_t *row = json_object_get(one, a->names[m]);
+		if (row != NULL)
+			json_object_set(final, a->names[m], row);
+		else
+			json_object_del(final, a->names[m]);
+		json_decref(one);
+	}
+	json_object_set_new(c, "diverged", json_boolean(u->diverged));
+}
+
+static void on_resolved(const conflict_id *id, int64_t now, void *arg)
+{
+	json_t *c = find(arg, id);
+	char when[32];
+
+	if (c == NULL)
+		return;
+	ledger_time_text((double)now / 1e6, when);
+	json_object_set_new(c, "state", json_string("resolved"));
+	json_object_set_new(c, "resolved_at", json_string(when));
+	json_object_set_new(c, "resolved_by", json_string("engine"));
+}
+
+/* NAME=FILE[,FILE...] */
+static int parse_master(struct analysis *a, char *arg)
+{
+	char *eq = strchr(arg, '=');
+	struct input *in;
+
+	if (a->n == CONFLICT_MAX_MASTERS) {
+		fprintf(stderr, "ringwatch analyze: at most %d masters\n", CONFLICT_MAX_MASTERS);
+		return -1;
+	}
+	if (eq == NULL || eq == arg || eq[1] == '\0') {
+		fprintf(stderr, "ringwatch analyze: --master takes NAME=FILE[,FILE...], not '%s'\n",
+			arg);
+		return -1;
+	}
+	in = &a->in[a->n];
+	*eq = '\0';
+	in->name = arg;
+	for (char *f = strtok(eq + 1, ","); f != NULL; f = strtok(NULL, ",")) {
+		char **grown = realloc(in->files, (in->n_files + 1) * sizeof(*grown));
+		if (grown == NULL)
+			return -1;
+		in->files = grown;
+		in->files[in->n_files++] = f;
+	}
+	a->names[a->n++] = in->name;
+	return 0;
+}
+
+/* The server_id that wrote a binlog file: its FORMAT_DESCRIPTION's. */
+static int writer_of(const char *path, uint32_t *server_id)
+{
+	binlog_reader *r = binlog_reader_new(BINLOG_READER_FILE);
+	uint8_t buf[4096];
+	binlog_event ev;
+	rw_error err;
+	size_t n;
+	FILE *fp = fopen(path, "rb");
+	int rc = -1;
+
+	if (fp == NULL || r == NULL) {
+		fprintf(stderr, "ringwatch analyze: %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	while (rc < 0 && (n = fread(buf, 1, sizeof(buf), fp)) > 0) {
+		if (binlog_reader_feed(r, buf, n, &err) != 0)
+			break;
+		if (binlog_reader_next(r, &ev, &err) == 1) {
+			*server_id = ev.hdr.server_id;
+			rc = 0;
+		}
+	}
+	if (rc < 0)
+		fprintf(stderr, "ringwatch analyze: %s: no binlog event to tell its server\n",
+			path);
+out:
+	if (fp != NULL)
+		fclose(fp);
+	binlog_reader_free(r);
+	return rc;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL ? slash + 1 : path;
+}
+
+/* Feed one file; 0, or -1 after saying what is wrong and where. */
+static int feed_file(conflict_feed *feed, const char *path)
+{
+	binlog_reader *r = binlog_reader_new(BINLOG_READER_FILE);
+	static uint8_t buf[1 << 16];
+	binlog_event ev;
+	rw_error err;
+	size_t n;
+	int rc = 0;
+	FILE *fp = fopen(path, "rb");
+
+	if (fp == NULL || r == NULL) {
+		fprintf(stderr, "ringwatch analyze: %s: %s\n", path, strerror(errno));
+		binlog_reader_free(r);
+		if (fp != NULL)
+			fclose(fp);
+		return -1;
+	}
+	conflict_feed_set_file(feed, base_name(path));
+	while (rc == 0 && (n = fread(buf, 1, sizeof(buf), fp)) > 0) {
+		rc = binlog_reader_feed(r, buf, n, &err);
+		while (rc == 0 && (rc = binlog_reader_next(r, &ev, &err)) == 1)
+			rc = conflict_feed_event(feed, &ev, (int64_t)ev.hdr.timestamp * 1000000,
+						 &err);
+		if (rc == 0 || rc == 1)
+			rc = 0;
+	}
+	if (rc == 0)
+		rc = binlog_reader_finish(r, &err);
+	if (rc < 0)
+		fprintf(stderr, "ringwatch analyze: %s: offset %lld: %s\n", path,
+			(long long)err.offset, err.text);
+	fclose(fp);
+	binlog_reader_free(r);
+	return rc < 0 ? -1 : 0;
+}
+
+static int run(struct analysis *a)
+{
+	conflict_config cfg;
+	conflict_engine *e = NULL;
+	rw_error err;
+	int rc = 0;
+
+	for (unsigned i = 0; i < a->n; i++) {
+		if (writer_of(a->in[i].files[0], &a->in[i].server_id) != 0)
+			return -1;
+		for (unsigned j = 0; j < i; j++) {
+			if (a->in[j].server_id == a->in[i].server_id) {
+				fprintf(stderr,
+					"ringwatch analyze: %s and %s were written by the same "
+					"server (server_id %u)\n",
+					a->in[j].name, a->in[i].name, a->in[i].server_id);
+				return -1;
+			}
+		}
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.n_masters = a->n;
+	cfg.cb.conflict = on_conflict;
+	cfg.cb.updated = on_updated;
+	cfg.cb.resolved = on_resolved;
+	cfg.cb.arg = a;
+	if (conflict_engine_new(&cfg, &e, &err) != 0) {
+		fprintf(stderr, "ringwatch analyze: %s\n", err.text);
+		return -1;
+	}
+	for (unsigned i = 0; i < a->n && rc == 0; i++) {
+		conflict_feed *feed = conflict_feed_new(e, i, origin_of, a, a->keys);
+		for (size_t k = 0; feed != NULL && k < a->in[i].n_files && rc == 0; k++)
+			rc = feed_file(feed, a->in[i].files[k]);
+		conflict_feed_free(feed);
+	}
+	conflict_engine_free(e);
+	return rc;
+}
+
+int cli_analyze(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "master", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct analysis a;
+	json_t *newest_first;
+	int c, rc = 0;
+	size_t i;
+
+	memset(&a, 0, sizeof(a));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "m:", opts, NULL)) != -1) {
+		if (c != 'm' || parse_master(&a, optarg) != 0) {
+			rc = 2;
+			goto out;
+		}
+	}
+	if (a.n < 2 || optind != argc) {
+		fprintf(stderr, "usage: ringwatch analyze --master NAME=FILE[,FILE...] --master "
+				"NAME=FILE[,FILE...] ...\n");
+		rc = 2;
+		goto out;
+	}
+	a.found = json_array();
+	a.by_uid = json_object();
+	a.keys = conflict_keys_new(1 << 16);
+	if (a.keys == NULL || run(&a) != 0) {
+		rc = 2;
+		goto out;
+	}
+	newest_first = json_array();
+	for (i = json_array_size(a.found); i-- > 0;) {
+		json_t *one = json_array_get(a.found, i);
+		json_array_append(newest_first, one);
+		if (json_is_true(json_object_get(one, "diverged")) &&
+		    strcmp(json_string_value(json_object_get(one, "state")), "open") == 0)
+			rc = 1;
+	}
+	{
+		json_t *answer = json_pack("{s:o}", "conflicts", newest_first);
+		json_dumpf(answer, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		printf("\n");
+		json_decref(answer);
+	}
+out:
+	json_decref(a.found);
+	json_decref(a.by_uid);
+	conflict_keys_free(a.keys);
+	for (unsigned k = 0; k < a.n; k++)
+		free(a.in[k].files);
+	return rc;
+}

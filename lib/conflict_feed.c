@@ -1,0 +1,351 @@
+/*
+ * conflict_feed.c - binlog events into conflict-engine transactions.
+ */
+#include "ringwatch/conflict_feed.h"
+
+#include "ringwatch/binlog_trx.h"
+#include "ringwatch/row_change.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+/* ---- the key cache ------------------------------------------------------------ */
+
+struct key_slot {
+	uint64_t hash;
+	char *json;
+};
+
+struct conflict_keys {
+	size_t n;
+	struct key_slot *slots;
+};
+
+conflict_keys *conflict_keys_new(size_t slots)
+{
+	conflict_keys *k = calloc(1, sizeof(*k));
+
+	if (k == NULL || slots == 0)
+		goto fail;
+	k->n = slots;
+	k->slots = calloc(slots, sizeof(*k->slots));
+	if (k->slots == NULL)
+		goto fail;
+	return k;
+fail:
+	free(k);
+	return NULL;
+}
+
+void conflict_keys_free(conflict_keys *k)
+{
+	if (k == NULL)
+		return;
+	for (size_t i = 0; i < k->n; i++)
+		free(k->slots[i].json);
+	free(k->slots);
+	free(k);
+}
+
+static void keys_put(conflict_keys *k, const uint8_t *key, size_t len, const char *json)
+{
+	uint64_t h = XXH3_64bits(key, len);
+	struct key_slot *s = &k->slots[h % k->n];
+
+	if (s->json != NULL && s->hash == h)
+		return;
+	free(s->json);
+	s->hash = h;
+	s->json = strdup(json);
+}
+
+const char *conflict_keys_json(const conflict_keys *k, const uint8_t *key, size_t len)
+{
+	uint64_t h = XXH3_64bits(key, len);
+	const struct key_slot *s = &k->slots[h % k->n];
+
+	return s->json != NULL && s->hash == h ? s->json : NULL;
+}
+
+/* ---- the feed --------------------------------------------------------------------- */
+
+/* A gathered row: offsets into the feed's arena. */
+struct gathered {
+	int op;
+	size_t schema, schema_len, table, table_len, key, key_len;
+	size_t before, before_len, after, after_len; /* before_len/after_len 0: none */
+	int has_before, has_after;
+};
+
+struct conflict_feed {
+	conflict_engine *e;
+	unsigned master;
+	conflict_origin_fn origin;
+	void *origin_arg;
+	conflict_keys *keys;
+
+	char file[256];
+	binlog_trx trx;
+	uint64_t begin_pos; /* where the open transaction started */
+	rw_buf arena;       /* bytes of the gathered rows */
+	struct gathered *rows;
+	size_t n_rows, cap_rows;
+	conflict_row *out; /* built at the end of a transaction */
+	size_t cap_out;
+	row_change change;
+	conflict_feed_stats stats;
+	int fed_any;
+	uint64_t last_pos; /* of the last transaction fed */
+};
+
+uint64_t conflict_feed_position(const char *file, uint64_t offset)
+{
+	const char *dot = strrchr(file, '.');
+	uint64_t seq = 0;
+
+	if (dot != NULL) {
+		for (const char *p = dot + 1; *p >= '0' && *p <= '9'; p++)
+			seq = seq * 10 + (uint64_t)(*p - '0');
+	}
+	return (seq & 0xffffff) << 40 | (offset & (((uint64_t)1 << 40) - 1));
+}
+
+conflict_feed *conflict_feed_new(conflict_engine *e, unsigned master, conflict_origin_fn origin,
+				 void *arg, conflict_keys *keys)
+{
+	conflict_feed *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return NULL;
+	f->e = e;
+	f->master = master;
+	f->origin = origin;
+	f->origin_arg = arg;
+	f->keys = keys;
+	binlog_trx_init(&f->trx);
+	row_change_init(&f->change);
+	return f;
+}
+
+void conflict_feed_free(conflict_feed *f)
+{
+	if (f == NULL)
+		return;
+	rw_buf_free(&f->arena);
+	free(f->rows);
+	free(f->out);
+	row_change_free(&f->change);
+	free(f);
+}
+
+void conflict_feed_set_file(conflict_feed *f, const char *file)
+{
+	snprintf(f->file, sizeof(f->file), "%s", file);
+}
+
+static void clear_rows(conflict_feed *f)
+{
+	rw_buf_reset(&f->arena);
+	f->n_rows = 0;
+}
+
+void conflict_feed_reset(conflict_feed *f)
+{
+	if (binlog_trx_open(&f->trx))
+		f->stats.cut++;
+	binlog_trx_init(&f->trx);
+	clear_rows(f);
+}
+
+void conflict_feed_stats_get(const conflict_feed *f, conflict_feed_stats *out)
+{
+	*out = f->stats;
+}
+
+/* Copy bytes into the arena; their offset. */
+static size_t keep(conflict_feed *f, const void *p, size_t len)
+{
+	size_t at = f->arena.len;
+
+	rw_buf_put(&f->arena, p, len);
+	return at;
+}
+
+static int gather_change(conflict_feed *f, const row_change *c)
+{
+	struct gathered *g;
+
+	if (f->n_rows == f->cap_rows) {
+		size_t cap = f->cap_rows ? f->cap_rows * 2 : 16;
+		struct gathered *grown = realloc(f->rows, cap * sizeof(*grown));
+		if (grown == NULL)
+			return RW_E_NOMEM;
+		f->rows = grown;
+		f->cap_rows = cap;
+	}
+	g = &f->rows[f->n_rows++];
+	g->op = c->op;
+	g->schema_len = strlen(c->schema);
+	g->schema = keep(f, c->schema, g->schema_len);
+	g->table_len = strlen(c->table);
+	g->table = keep(f, c->table, g->table_len);
+	g->key_len = c->key.len;
+	g->key = keep(f, c->key.p, c->key.len);
+	g->has_before = c->before.len > 0;
+	g->before_len = c->before.len;
+	g->before = keep(f, c->before.p, c->before.len);
+	g->has_after = c->after.len > 0;
+	g->after_len = c->after.len;
+	g->after = keep(f, c->after.p, c->after.len);
+	if (f->keys != NULL && c->key_json.len > 0)
+		keys_put(f->keys, (const uint8_t *)c->key.p, c->key.len, c->key_json.p);
+	return f->arena.failed ? RW_E_NOMEM : 0;
+}
+
+static void gather_rows(conflict_feed *f, const binlog_event *ev)
+{
+	row_change_iter it;
+	rw_error err;
+	int rc;
+
+	if (ev->u.rows.kind == BINLOG_ROWS_PARTIAL_UPDATE ||
+	    row_change_iter_init(&it, &ev->u.rows, NULL, &err) != 0) {
+		f->stats.undecodable++;
+		return;
+	}
+	while ((rc = row_change_next(&it, &f->change, &err)) == 1) {
+		if (gather_change(f, &f->change) != 0) {
+			rc = -1;
+			break;
+		}
+	}
+	if (rc < 0)
+		f->stats.undecodable++;
+	row_change_iter_free(&it);
+}
+
+static conflict_bytes bytes_at(const conflict_feed *f, size_t off, size_t len, int present)
+{
+	conflict_bytes b = { NULL, 0 };
+
+	if (present) {
+		b.p = (const uint8_t *)f->arena.p + off;
+		b.len = len;
+	}
+	return b;
+}
+
+/* The conflict rows of the gathered changes (pointers into the arena). */
+static int build_rows(conflict_feed *f)
+{
+	if (f->n_rows > f->cap_out) {
+		conflict_row *grown = realloc(f->out, f->n_rows * sizeof(*grown));
+		if (grown == NULL)
+			return RW_E_NOMEM;
+		f->out = grown;
+		f->cap_out = f->n_rows;
+	}
+	for (size_t i = 0; i < f->n_rows; i++) {
+		const struct gathered *g = &f->rows[i];
+		conflict_row *r = &f->out[i];
+		memset(r, 0, sizeof(*r));
+		r->schema = bytes_at(f, g->schema, g->schema_len, 1);
+		r->table = bytes_at(f, g->table, g->table_len, 1);
+		r->key = bytes_at(f, g->key, g->key_len, 1);
+		r->op = (enum conflict_op)g->op;
+		r->before = bytes_at(f, g->before, g->before_len, g->has_before);
+		r->after = bytes_at(f, g->after, g->after_len, g->has_after);
+	}
+	return 0;
+}
+
+/* Without a GTID: origin server_id, commit time and a hash of the rows. */
+static void fallback_identity(const conflict_feed *f, char *buf, size_t len)
+{
+	uint64_t h = XXH3_64bits(f->arena.p != NULL ? f->arena.p : "", f->arena.len);
+
+	snprintf(buf, len, "S%u:T%u:H%016llx", f->trx.origin_server_id, f->trx.timestamp,
+		 (unsigned long long)h);
+}
+
+static int finish(conflict_feed *f, int64_t now, rw_error *err)
+{
+	conflict_trx t;
+	char fallback[80];
+	int origin = f->origin(f->trx.origin_server_id, f->origin_arg);
+	int rc;
+
+	if (f->fed_any && f->begin_pos <= f->last_pos) {
+		f->stats.replayed++; /* read again after a reconnect: fed already */
+		clear_rows(f);
+		return 0;
+	}
+	if (origin < 0) {
+		f->stats.unknown_origin++;
+		clear_rows(f);
+		return 0;
+	}
+	if (f->arena.failed || build_rows(f) != 0) {
+		clear_rows(f);
+		return rw_error_set(err, RW_E_NOMEM, -1, "out of memory");
+	}
+	memset(&t, 0, sizeof(t));
+	if (f->trx.gtid[0] != '\0') {
+		t.identity.p = (const uint8_t *)f->trx.gtid;
+		t.identity.len = strlen(f->trx.gtid);
+	} else {
+		fallback_identity(f, fallback, sizeof(fallback));
+		t.identity.p = (const uint8_t *)fallback;
+		t.identity.len = strlen(fallback);
+	}
+	t.origin = (unsigned)origin;
+	t.commit_time = f->trx.commit_ts_us != 0 ? (int64_t)f->trx.commit_ts_us
+						 : (int64_t)f->trx.timestamp * 1000000;
+	t.pos = f->begin_pos;
+	t.rows = f->out;
+	t.n_rows = f->n_rows;
+	rc = conflict_engine_feed(f->e, f->master, &t, now, err);
+	if (rc == 0) {
+		f->stats.transactions++;
+		f->stats.rows += f->n_rows;
+		f->fed_any = 1;
+		f->last_pos = t.pos;
+	}
+	clear_rows(f);
+	return rc;
+}
+
+int conflict_feed_event(conflict_feed *f, const binlog_event *ev, int64_t now, rw_error *err)
+{
+	int mark;
+
+	if (ev->hdr.type == BINLOG_ROTATE && !ev->in_payload) {
+		snprintf(f->file, sizeof(f->file), "%.*s", (int)ev->u.rotate.file.len,
+			 ev->u.rotate.file.p);
+		return 0;
+	}
+	mark = binlog_trx_feed(&f->trx, ev);
+	switch (mark) {
+	case BINLOG_TRX_BEGIN:
+		if (f->trx.cut)
+			f->stats.cut++;
+		clear_rows(f);
+		f->begin_pos = conflict_feed_position(f->file, (uint64_t)ev->position);
+		break;
+	case BINLOG_TRX_SINGLE:
+		clear_rows(f);
+		f->begin_pos = conflict_feed_position(f->file, (uint64_t)ev->position);
+		return finish(f, now, err);
+	case BINLOG_TRX_INSIDE:
+		if (binlog_event_is_rows(ev->hdr.type))
+			gather_rows(f, ev);
+		break;
+	case BINLOG_TRX_END:
+		return finish(f, now, err);
+	default:
+		break;
+	}
+	return 0;
+}
