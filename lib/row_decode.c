@@ -352,73 +352,77 @@ static int dec_year(const binlog_column *col, const uint8_t *p, size_t len, int6
 	return 0;
 }
 
-int row_value_decode(const binlog_column *col, const uint8_t *p, size_t len, int64_t pos,
-		     rw_value *out, size_t *used, rw_error *err)
+/*
+ * Decode into *v directly (row images are decoded in place: copying a value
+ * assembled on the stack stalled on store forwarding).  *v is unspecified
+ * on failure; row_value_decode() keeps the library's contract.
+ */
+static int value_decode_into(const binlog_column *col, const uint8_t *p, size_t len, int64_t pos,
+			     rw_value *vp, size_t *used, rw_error *err)
 {
-	rw_value v;
 	size_t n = 0;
 	int rc;
 
 	/* only the fields every kind reads are cleared: this runs once per value */
-	v.type = col->real_type;
-	v.precision = v.scale = 0;
-	v.charset = 0;
-	v.names = NULL;
-	v.v.u = 0;
+	vp->type = col->real_type;
+	vp->precision = vp->scale = 0;
+	vp->charset = 0;
+	vp->names = NULL;
+	vp->v.u = 0;
 	switch (col->real_type) {
 	case BINLOG_TYPE_TINY:
-		rc = dec_int(col, p, len, pos, 1, &v, &n, err);
+		rc = dec_int(col, p, len, pos, 1, vp, &n, err);
 		break;
 	case BINLOG_TYPE_SHORT:
-		rc = dec_int(col, p, len, pos, 2, &v, &n, err);
+		rc = dec_int(col, p, len, pos, 2, vp, &n, err);
 		break;
 	case BINLOG_TYPE_INT24:
-		rc = dec_int(col, p, len, pos, 3, &v, &n, err);
+		rc = dec_int(col, p, len, pos, 3, vp, &n, err);
 		break;
 	case BINLOG_TYPE_LONG:
-		rc = dec_int(col, p, len, pos, 4, &v, &n, err);
+		rc = dec_int(col, p, len, pos, 4, vp, &n, err);
 		break;
 	case BINLOG_TYPE_LONGLONG:
-		rc = dec_int(col, p, len, pos, 8, &v, &n, err);
+		rc = dec_int(col, p, len, pos, 8, vp, &n, err);
 		break;
 	case BINLOG_TYPE_FLOAT:
 	case BINLOG_TYPE_DOUBLE:
-		rc = dec_float(col, p, len, pos, &v, &n, err);
+		rc = dec_float(col, p, len, pos, vp, &n, err);
 		break;
 	case BINLOG_TYPE_NEWDECIMAL:
-		rc = dec_decimal(col, p, len, pos, &v, &n, err);
+		rc = dec_decimal(col, p, len, pos, vp, &n, err);
 		break;
 	case BINLOG_TYPE_YEAR:
-		rc = dec_year(col, p, len, pos, &v, &n, err);
+		rc = dec_year(col, p, len, pos, vp, &n, err);
 		break;
 	case BINLOG_TYPE_DATE:
 	case BINLOG_TYPE_NEWDATE:
 	case BINLOG_TYPE_TIME:
 	case BINLOG_TYPE_DATETIME:
-		rc = dec_old_temporal(col, p, len, pos, &v, &n, err);
+		rc = dec_old_temporal(col, p, len, pos, vp, &n, err);
 		break;
 	case BINLOG_TYPE_TIME2:
-		rc = dec_time2(col, p, len, pos, &v, &n, err);
+		rc = dec_time2(col, p, len, pos, vp, &n, err);
 		break;
 	case BINLOG_TYPE_DATETIME2:
-		rc = dec_datetime2(col, p, len, pos, &v, &n, err);
+		rc = dec_datetime2(col, p, len, pos, vp, &n, err);
 		break;
 	case BINLOG_TYPE_TIMESTAMP:
 	case BINLOG_TYPE_TIMESTAMP2:
-		rc = dec_timestamp(col, p, len, pos, &v, &n, err);
+		rc = dec_timestamp(col, p, len, pos, vp, &n, err);
 		break;
 	case BINLOG_TYPE_VARCHAR:
 	case BINLOG_TYPE_VAR_STRING:
 	case BINLOG_TYPE_STRING:
 	case BINLOG_TYPE_VARCHAR_COMPRESSED:
-		rc = dec_string(col, p, len, pos, &v, &n, err);
+		rc = dec_string(col, p, len, pos, vp, &n, err);
 		break;
 	case BINLOG_TYPE_ENUM:
 	case BINLOG_TYPE_SET:
-		rc = dec_enum_set(col, p, len, pos, &v, &n, err);
+		rc = dec_enum_set(col, p, len, pos, vp, &n, err);
 		break;
 	case BINLOG_TYPE_BIT:
-		rc = dec_bit(col, p, len, pos, &v, &n, err);
+		rc = dec_bit(col, p, len, pos, vp, &n, err);
 		break;
 	case BINLOG_TYPE_BLOB:
 	case BINLOG_TYPE_TINY_BLOB:
@@ -428,16 +432,29 @@ int row_value_decode(const binlog_column *col, const uint8_t *p, size_t len, int
 	case BINLOG_TYPE_JSON:
 	case BINLOG_TYPE_VECTOR:
 	case BINLOG_TYPE_BLOB_COMPRESSED:
-		rc = dec_blob(col, p, len, pos, &v, &n, err);
+		rc = dec_blob(col, p, len, pos, vp, &n, err);
 		break;
 	case BINLOG_TYPE_NULL:
-		v.kind = RW_VALUE_NULL;
+		vp->kind = RW_VALUE_NULL;
 		rc = 0;
 		break;
 	default:
 		rc = rw_error_set(err, RW_E_UNSUPPORTED, pos, "column type %u is not supported",
 				  col->real_type);
 	}
+	if (rc < 0)
+		return rc;
+	*used = n;
+	return 0;
+}
+
+int row_value_decode(const binlog_column *col, const uint8_t *p, size_t len, int64_t pos,
+		     rw_value *out, size_t *used, rw_error *err)
+{
+	rw_value v;
+	size_t n = 0;
+	int rc = value_decode_into(col, p, len, pos, &v, &n, err);
+
 	if (rc < 0)
 		return rc;
 	*out = v;
@@ -513,8 +530,8 @@ static int iter_image(row_iter *it, const uint8_t *present, const uint8_t *parti
 			rc = iter_json_diff(it, col, &out[i], err);
 			k++;
 		} else {
-			rc = row_value_decode(col, it->p + it->pos, it->len - it->pos, iter_off(it),
-					      &out[i], &used, err);
+			rc = value_decode_into(col, it->p + it->pos, it->len - it->pos,
+					       iter_off(it), &out[i], &used, err);
 			it->pos += used;
 			k++;
 		}
