@@ -75,8 +75,8 @@ static int status_fixed(rw_cur *c, unsigned n, uint64_t *out, rw_error *err)
 	return rw_cur_uint(c, n, out, err);
 }
 
-/* One status variable; returns 1 when the code is unknown (the rest is skipped). */
-static int status_var(binlog_query *q, uint8_t code, rw_cur *c, rw_error *err)
+/* Status variables of MySQL 5.0 to 5.6; 1 when the code is not one of them. */
+static int status_var_early(binlog_query *q, uint8_t code, rw_cur *c, rw_error *err)
 {
 	uint64_t v = 0, v2 = 0;
 	int rc = 0;
@@ -138,6 +138,19 @@ static int status_var(binlog_query *q, uint8_t code, rw_cur *c, rw_error *err)
 	case Q_UPDATED_DB_NAMES:
 		rc = status_updated_dbs(c, err);
 		break;
+	default:
+		return 1;
+	}
+	return rc;
+}
+
+/* Status variables of MySQL 5.7+ and MariaDB; 1 when the code is unknown. */
+static int status_var_late(binlog_query *q, uint8_t code, rw_cur *c, rw_error *err)
+{
+	uint64_t v = 0;
+	int rc = 0;
+
+	switch (code) {
 	case Q_MICROSECONDS:
 		rc = status_fixed(c, 3, &v, err);
 		q->microseconds = (uint32_t)v;
@@ -176,6 +189,14 @@ static int status_var(binlog_query *q, uint8_t code, rw_cur *c, rw_error *err)
 		return 1;
 	}
 	return rc;
+}
+
+/* One status variable; returns 1 when the code is unknown (the rest is skipped). */
+static int status_var(binlog_query *q, uint8_t code, rw_cur *c, rw_error *err)
+{
+	int rc = status_var_early(q, code, c, err);
+
+	return rc == 1 ? status_var_late(q, code, c, err) : rc;
 }
 
 static int query_status_vars(binlog_query *q, const uint8_t *p, size_t n, int64_t pos,

@@ -352,100 +352,86 @@ static int dec_year(const binlog_column *col, const uint8_t *p, size_t len, int6
 	return 0;
 }
 
+static int dec_integer(const binlog_column *col, const uint8_t *p, size_t len, int64_t pos,
+		       rw_value *out, size_t *used, rw_error *err)
+{
+	static const uint8_t width[] = { [BINLOG_TYPE_TINY] = 1,
+					 [BINLOG_TYPE_SHORT] = 2,
+					 [BINLOG_TYPE_INT24] = 3,
+					 [BINLOG_TYPE_LONG] = 4,
+					 [BINLOG_TYPE_LONGLONG] = 8 };
+
+	return dec_int(col, p, len, pos, width[col->real_type], out, used, err);
+}
+
+static int dec_null(const binlog_column *col, const uint8_t *p, size_t len, int64_t pos,
+		    rw_value *out, size_t *used, rw_error *err)
+{
+	out->kind = RW_VALUE_NULL;
+	*used = 0;
+	return 0;
+}
+
+typedef int (*value_decoder)(const binlog_column *col, const uint8_t *p, size_t len, int64_t pos,
+			     rw_value *out, size_t *used, rw_error *err);
+
+/* One decoder per binlog column type (STRING already resolved to ENUM/SET). */
+static const value_decoder decoders[256] = {
+	[BINLOG_TYPE_TINY] = dec_integer,
+	[BINLOG_TYPE_SHORT] = dec_integer,
+	[BINLOG_TYPE_INT24] = dec_integer,
+	[BINLOG_TYPE_LONG] = dec_integer,
+	[BINLOG_TYPE_LONGLONG] = dec_integer,
+	[BINLOG_TYPE_FLOAT] = dec_float,
+	[BINLOG_TYPE_DOUBLE] = dec_float,
+	[BINLOG_TYPE_NEWDECIMAL] = dec_decimal,
+	[BINLOG_TYPE_YEAR] = dec_year,
+	[BINLOG_TYPE_DATE] = dec_old_temporal,
+	[BINLOG_TYPE_NEWDATE] = dec_old_temporal,
+	[BINLOG_TYPE_TIME] = dec_old_temporal,
+	[BINLOG_TYPE_DATETIME] = dec_old_temporal,
+	[BINLOG_TYPE_TIME2] = dec_time2,
+	[BINLOG_TYPE_DATETIME2] = dec_datetime2,
+	[BINLOG_TYPE_TIMESTAMP] = dec_timestamp,
+	[BINLOG_TYPE_TIMESTAMP2] = dec_timestamp,
+	[BINLOG_TYPE_VARCHAR] = dec_string,
+	[BINLOG_TYPE_VAR_STRING] = dec_string,
+	[BINLOG_TYPE_STRING] = dec_string,
+	[BINLOG_TYPE_VARCHAR_COMPRESSED] = dec_string,
+	[BINLOG_TYPE_ENUM] = dec_enum_set,
+	[BINLOG_TYPE_SET] = dec_enum_set,
+	[BINLOG_TYPE_BIT] = dec_bit,
+	[BINLOG_TYPE_BLOB] = dec_blob,
+	[BINLOG_TYPE_TINY_BLOB] = dec_blob,
+	[BINLOG_TYPE_MEDIUM_BLOB] = dec_blob,
+	[BINLOG_TYPE_LONG_BLOB] = dec_blob,
+	[BINLOG_TYPE_GEOMETRY] = dec_blob,
+	[BINLOG_TYPE_JSON] = dec_blob,
+	[BINLOG_TYPE_VECTOR] = dec_blob,
+	[BINLOG_TYPE_BLOB_COMPRESSED] = dec_blob,
+	[BINLOG_TYPE_NULL] = dec_null,
+};
+
 /*
- * Decode into *v directly (row images are decoded in place: copying a value
- * assembled on the stack stalled on store forwarding).  *v is unspecified
+ * Decode into *vp directly (row images are decoded in place: copying a value
+ * assembled on the stack stalled on store forwarding).  *vp is unspecified
  * on failure; row_value_decode() keeps the library's contract.
  */
 static int value_decode_into(const binlog_column *col, const uint8_t *p, size_t len, int64_t pos,
 			     rw_value *vp, size_t *used, rw_error *err)
 {
-	size_t n = 0;
-	int rc;
+	value_decoder d = decoders[col->real_type];
 
+	if (d == NULL)
+		return rw_error_set(err, RW_E_UNSUPPORTED, pos, "column type %u is not supported",
+				    col->real_type);
 	/* only the fields every kind reads are cleared: this runs once per value */
 	vp->type = col->real_type;
 	vp->precision = vp->scale = 0;
 	vp->charset = 0;
 	vp->names = NULL;
 	vp->v.u = 0;
-	switch (col->real_type) {
-	case BINLOG_TYPE_TINY:
-		rc = dec_int(col, p, len, pos, 1, vp, &n, err);
-		break;
-	case BINLOG_TYPE_SHORT:
-		rc = dec_int(col, p, len, pos, 2, vp, &n, err);
-		break;
-	case BINLOG_TYPE_INT24:
-		rc = dec_int(col, p, len, pos, 3, vp, &n, err);
-		break;
-	case BINLOG_TYPE_LONG:
-		rc = dec_int(col, p, len, pos, 4, vp, &n, err);
-		break;
-	case BINLOG_TYPE_LONGLONG:
-		rc = dec_int(col, p, len, pos, 8, vp, &n, err);
-		break;
-	case BINLOG_TYPE_FLOAT:
-	case BINLOG_TYPE_DOUBLE:
-		rc = dec_float(col, p, len, pos, vp, &n, err);
-		break;
-	case BINLOG_TYPE_NEWDECIMAL:
-		rc = dec_decimal(col, p, len, pos, vp, &n, err);
-		break;
-	case BINLOG_TYPE_YEAR:
-		rc = dec_year(col, p, len, pos, vp, &n, err);
-		break;
-	case BINLOG_TYPE_DATE:
-	case BINLOG_TYPE_NEWDATE:
-	case BINLOG_TYPE_TIME:
-	case BINLOG_TYPE_DATETIME:
-		rc = dec_old_temporal(col, p, len, pos, vp, &n, err);
-		break;
-	case BINLOG_TYPE_TIME2:
-		rc = dec_time2(col, p, len, pos, vp, &n, err);
-		break;
-	case BINLOG_TYPE_DATETIME2:
-		rc = dec_datetime2(col, p, len, pos, vp, &n, err);
-		break;
-	case BINLOG_TYPE_TIMESTAMP:
-	case BINLOG_TYPE_TIMESTAMP2:
-		rc = dec_timestamp(col, p, len, pos, vp, &n, err);
-		break;
-	case BINLOG_TYPE_VARCHAR:
-	case BINLOG_TYPE_VAR_STRING:
-	case BINLOG_TYPE_STRING:
-	case BINLOG_TYPE_VARCHAR_COMPRESSED:
-		rc = dec_string(col, p, len, pos, vp, &n, err);
-		break;
-	case BINLOG_TYPE_ENUM:
-	case BINLOG_TYPE_SET:
-		rc = dec_enum_set(col, p, len, pos, vp, &n, err);
-		break;
-	case BINLOG_TYPE_BIT:
-		rc = dec_bit(col, p, len, pos, vp, &n, err);
-		break;
-	case BINLOG_TYPE_BLOB:
-	case BINLOG_TYPE_TINY_BLOB:
-	case BINLOG_TYPE_MEDIUM_BLOB:
-	case BINLOG_TYPE_LONG_BLOB:
-	case BINLOG_TYPE_GEOMETRY:
-	case BINLOG_TYPE_JSON:
-	case BINLOG_TYPE_VECTOR:
-	case BINLOG_TYPE_BLOB_COMPRESSED:
-		rc = dec_blob(col, p, len, pos, vp, &n, err);
-		break;
-	case BINLOG_TYPE_NULL:
-		vp->kind = RW_VALUE_NULL;
-		rc = 0;
-		break;
-	default:
-		rc = rw_error_set(err, RW_E_UNSUPPORTED, pos, "column type %u is not supported",
-				  col->real_type);
-	}
-	if (rc < 0)
-		return rc;
-	*used = n;
-	return 0;
+	return d(col, p, len, pos, vp, used, err);
 }
 
 int row_value_decode(const binlog_column *col, const uint8_t *p, size_t len, int64_t pos,
