@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <zlib.h>
 
 static uint8_t *load(const char *rel, size_t *len)
 {
@@ -177,6 +178,99 @@ static void test_rotate_forgets_tables(const uint8_t *buf, size_t len)
 	binlog_reader_free(r);
 }
 
+/* An event made by the master itself (artificial ROTATE, HEARTBEAT), with a CRC32. */
+static size_t made_event(uint8_t *out, uint8_t type, uint16_t flags, uint32_t log_pos,
+			 const uint8_t *body, size_t n)
+{
+	size_t size = 19 + n + 4;
+	uLong crc;
+
+	memset(out, 0, 19);
+	out[4] = type;
+	out[5] = 1;
+	for (int i = 0; i < 4; i++) {
+		out[9 + i] = (uint8_t)(size >> (8 * i));
+		out[13 + i] = (uint8_t)(log_pos >> (8 * i));
+	}
+	out[17] = (uint8_t)flags;
+	memcpy(out + 19, body, n);
+	crc = crc32(crc32(0L, Z_NULL, 0), out, (uInt)(19 + n));
+	for (int i = 0; i < 4; i++)
+		out[19 + n + i] = (uint8_t)(crc >> (8 * i));
+	return size;
+}
+
+/*
+ * A dump that starts mid-file, as a MariaDB 11.8 master sends it: an
+ * artificial ROTATE to the start position, the FDE again (log_pos 0), then
+ * events whose log_pos is 0 inside transactions, and a heartbeat.
+ */
+static void test_stream_resume(void)
+{
+	size_t len = 0, off = 4, start = 0;
+	uint8_t *buf = load("mariadb-poc/domain_id_0_mariadb-repl-bin.000005", &len);
+	uint8_t ev_buf[256], rot[64] = { 0 };
+	binlog_reader *r = binlog_reader_new(BINLOG_READER_STREAM);
+	binlog_event ev;
+	rw_error err;
+	int good = 1, n = 0, zero_log_pos = 0;
+	size_t fde_size;
+
+	if (buf == NULL || r == NULL) {
+		ok(0, "mariadb-poc fixture");
+		return;
+	}
+	fde_size = buf[4 + 9] | buf[4 + 10] << 8;
+	start = 4 + fde_size; /* resume right after the FDE */
+	for (int i = 0; i < 8; i++)
+		rot[i] = (uint8_t)(start >> (8 * i));
+	memcpy(rot + 8, "bin.000005", 10);
+	good &=
+	    binlog_reader_feed(
+		r, ev_buf, made_event(ev_buf, BINLOG_ROTATE, BINLOG_FLAG_ARTIFICIAL, 0, rot, 18),
+		&err) == 0 &&
+	    binlog_reader_next(r, &ev, &err) == 1 && ev.hdr.type == BINLOG_ROTATE;
+	/* the FDE again, as the master resends it with log_pos 0 */
+	memcpy(ev_buf, buf + 4, fde_size);
+	memset(ev_buf + 13, 0, 4);
+	{
+		uLong crc = crc32(crc32(0L, Z_NULL, 0), ev_buf, (uInt)(fde_size - 4));
+		uint8_t flags[2] = { (uint8_t)(ev_buf[17] & ~1), ev_buf[18] };
+
+		crc = crc32(crc32(crc32(crc32(0L, Z_NULL, 0), ev_buf, 17), flags, 2), ev_buf + 19,
+			    (uInt)(fde_size - 4 - 19));
+		for (int i = 0; i < 4; i++)
+			ev_buf[fde_size - 4 + i] = (uint8_t)(crc >> (8 * i));
+	}
+	good &= binlog_reader_feed(r, ev_buf, fde_size, &err) == 0 &&
+		binlog_reader_next(r, &ev, &err) == 1 && ev.next_position == ev.position;
+	for (off = start; good && off + 19 <= len; n++) {
+		size_t size = buf[off + 9] | buf[off + 10] << 8 | (size_t)buf[off + 11] << 16;
+
+		zero_log_pos += buf[off + 13] == 0 && buf[off + 14] == 0 && buf[off + 15] == 0;
+		good &= binlog_reader_feed(r, buf + off, size, &err) == 0 &&
+			binlog_reader_next(r, &ev, &err) == 1 && ev.position == (int64_t)off &&
+			ev.next_position == (ev.hdr.type == BINLOG_ROTATE
+						 ? (int64_t)ev.u.rotate.position
+						 : (int64_t)(off + size));
+		off += size;
+		if (n == 2) { /* a heartbeat takes no room in the binlog */
+			good &= binlog_reader_feed(r, ev_buf,
+						   made_event(ev_buf, BINLOG_HEARTBEAT,
+							      BINLOG_FLAG_ARTIFICIAL, (uint32_t)off,
+							      (const uint8_t *)"bin.000005", 10),
+						   &err) == 0 &&
+				binlog_reader_next(r, &ev, &err) == 1 &&
+				ev.hdr.type == BINLOG_HEARTBEAT;
+		}
+	}
+	ok(good && n > 5, "STREAM resume: %d events at their file offsets", n);
+	ok(zero_log_pos > 0, "(%d of them with log_pos 0)", zero_log_pos);
+	is_int(binlog_reader_position(r), 4, "the final ROTATE points at the next file's start");
+	binlog_reader_free(r);
+	free(buf);
+}
+
 int main(void)
 {
 	size_t len = 0;
@@ -191,6 +285,7 @@ int main(void)
 	test_stream(buf, len);
 	test_rotate_forgets_tables(buf, len);
 	test_payload();
+	test_stream_resume();
 	free(buf);
 	return tap_done();
 }
