@@ -7,6 +7,7 @@
 #include "ledger.h"
 #include "status.h"
 #include "stream.h"
+#include "tracker.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -172,6 +173,8 @@ static void api_conflict_resolve(void *ctx, const struct http_request *req,
 			http_reply_json(resp, 200, c); /* resolved already: nothing to do */
 		return;
 	}
+	if (d->tracker != NULL)
+		tracker_resolved(d->tracker, (int64_t)req->id);
 	http_reply_json(resp, 200, ledger_get(d->state, (int64_t)req->id));
 }
 

@@ -16,6 +16,7 @@ struct probe;
 struct probe_result;
 struct state;
 struct stream;
+struct tracker;
 
 struct rwd {
 	struct event_base *base;
@@ -25,9 +26,12 @@ struct rwd {
 	struct state *state;     /* SQLite in state_dir */
 	struct stream **streams; /* one per master, in configuration order */
 	size_t n_streams;
-	lag_matcher *lag;                    /* delays measured between the streams */
-	struct mailbox *probe_mb;            /* results of the SQL probes */
-	struct probe **probes;               /* one per master, like streams */
+	lag_matcher *lag;
+	struct tracker *tracker; /* the conflict engine */
+	bool origins_known;
+	    /* every master's server_id, or waited long enough */ /* delays measured between the streams */
+	struct mailbox *probe_mb;                                 /* results of the SQL probes */
+	struct probe **probes;                                    /* one per master, like streams */
 	struct probe_result **probe_last;    /* the latest round of each master */
 	struct probe_result **probe_last_ok; /* the latest round that worked */
 	struct event *sig_term;

@@ -153,6 +153,40 @@ static void check_transactions(const struct status *st, double max_trx_age, stru
 		add(c, "oldest open transaction %.0f s", worst);
 }
 
+static void check_conflicts(const struct status *st, struct gate *g)
+{
+	struct gate_check *c = check(g, "conflicts");
+
+	if (st->conflicts_open < 0) {
+		fail(c);
+		add(c, "the conflict ledger cannot be read");
+	} else if (st->conflicts_open > (int64_t)st->max_open_conflicts) {
+		fail(c);
+		add(c, "%lld open (max_open_conflicts %u): see ringwatch conflicts",
+		    (long long)st->conflicts_open, st->max_open_conflicts);
+	} else {
+		add(c, "%lld open", (long long)st->conflicts_open);
+	}
+}
+
+static void check_tracking(const struct status *st, struct gate *g)
+{
+	struct gate_check *c = check(g, "tracking");
+
+	if (!st->has_tracker) {
+		fail(c);
+		add(c, "the conflict engine is not running");
+	} else if (st->tracker.blind) {
+		fail(c);
+		add(c,
+		    "blind: too many unsettled writes (a stalled stream?); %llu writes not "
+		    "compared",
+		    (unsigned long long)st->tracker.dropped_writes);
+	} else {
+		add(c, "%zu keys tracked", st->tracker.tracked_keys);
+	}
+}
+
 /* Checks whose subsystem this version does not have yet: never "ok". */
 static void check_missing(struct gate *g, const char *name, const char *what)
 {
@@ -168,11 +202,11 @@ void gate_evaluate(const struct status *st, double max_lag, double max_trx_age, 
 	check_streams(st, g);
 	check_replication(st, g);
 	check_lag(st, max_lag, g);
-	check_missing(g, "conflicts", "the conflict engine");
+	check_conflicts(st, g);
 	check_missing(g, "schema", "schema drift detection");
 	check_missing(g, "audit", "the configuration audit");
 	check_transactions(st, max_trx_age, g);
-	check_missing(g, "tracking", "the conflict engine");
+	check_tracking(st, g);
 	g->safe = true;
 	for (size_t i = 0; i < g->n; i++)
 		g->safe = g->safe && g->checks[i].ok;

@@ -111,6 +111,61 @@ int ledger_update_final(struct state *st, const char *uid, json_t *final, bool d
 	return rc == 0 && sqlite3_changes(db) == 0 ? 1 : rc;
 }
 
+static json_t *column_json(sqlite3_stmt *s, int col)
+{
+	const char *text = (const char *)sqlite3_column_text(s, col);
+	json_t *v = text != NULL ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+
+	return v != NULL ? v : json_null();
+}
+
+int ledger_merge_final(struct state *st, const char *uid, json_t *changes, json_t *unknown,
+		       bool diverged)
+{
+	sqlite3 *db = state_db(st);
+	sqlite3_stmt *s;
+	json_t *final = NULL, *v;
+	const char *master;
+	size_t i;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT final_json FROM conflict WHERE uid = ?", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(s, 1, uid, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		final = column_json(s, 0);
+	sqlite3_finalize(s);
+	if (final == NULL)
+		return 1;
+	if (!json_is_object(final)) {
+		json_decref(final);
+		final = json_object();
+	}
+	json_object_foreach(changes, master, v) json_object_set(final, master, v);
+	json_array_foreach(unknown, i, v) json_object_del(final, json_string_value(v));
+	rc = ledger_update_final(st, uid, final, diverged);
+	json_decref(final);
+	return rc;
+}
+
+int ledger_uid(struct state *st, int64_t id, char *buf, size_t len)
+{
+	sqlite3_stmt *s;
+	int rc = 1;
+
+	if (sqlite3_prepare_v2(state_db(st), "SELECT uid FROM conflict WHERE id = ?", -1, &s,
+			       NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(s, 0));
+		rc = 0;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
 int ledger_resolve(struct state *st, int64_t id, const char *uid, const char *by, double at)
 {
 	sqlite3 *db = state_db(st);
@@ -129,14 +184,6 @@ int ledger_resolve(struct state *st, int64_t id, const char *uid, const char *by
 	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
 	sqlite3_finalize(s);
 	return rc == 0 && sqlite3_changes(db) == 0 ? 1 : rc;
-}
-
-static json_t *column_json(sqlite3_stmt *s, int col)
-{
-	const char *text = (const char *)sqlite3_column_text(s, col);
-	json_t *v = text != NULL ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
-
-	return v != NULL ? v : json_null();
 }
 
 #define SELECT_CONFLICT                                                                            \

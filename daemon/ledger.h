@@ -43,6 +43,17 @@ bool ledger_known(struct state *st, const char *uid);
 int ledger_update_final(struct state *st, const char *uid, json_t *final, bool diverged);
 
 /*
+ * Change some masters' finals: changes maps a master to its row (or null:
+ * no row); each master in unknown is removed (its final is not known).
+ * 0, 1 when no such uid, -1 on error.
+ */
+int ledger_merge_final(struct state *st, const char *uid, json_t *changes, json_t *unknown,
+		       bool diverged);
+
+/* The uid of a ledger id into buf; 0, 1 when none, -1 on error. */
+int ledger_uid(struct state *st, int64_t id, char *buf, size_t len);
+
+/*
  * Mark it resolved (by "engine": a later write made the rows equal; by
  * "api": a person).  0, 1 when there is no such open conflict, -1 on error.
  */

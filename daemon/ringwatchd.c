@@ -17,6 +17,7 @@
 #include "probe.h"
 #include "state.h"
 #include "stream.h"
+#include "tracker.h"
 
 #include <mysql.h>
 #include <xxhash.h>
@@ -216,9 +217,49 @@ static void on_trx_end(void *ctx, size_t m, const binlog_trx *t)
 	lag_seen(d->lag, XXH3_64bits(t->gtid, strlen(t->gtid)), origin, m, rwd_now());
 }
 
+static void on_event(void *ctx, size_t m, const binlog_event *ev)
+{
+	struct rwd *d = ctx;
+
+	if (d->tracker != NULL)
+		tracker_event(d->tracker, m, ev);
+}
+
+/* Events wait until every master's server_id is known (checkpoints remember
+ * them), or for a few seconds at the very first start with a master down. */
+#define ORIGIN_WAIT 10.0
+
+static bool streams_ready(void *ctx)
+{
+	struct rwd *d = ctx;
+
+	if (d->origins_known)
+		return true;
+	for (size_t i = 0; i < d->n_streams; i++) {
+		if (stream_server_id(d->streams[i]) == 0) {
+			if (rwd_now() - d->started < ORIGIN_WAIT)
+				return false;
+			log_warn("master %s has not said its server_id yet: transactions it wrote "
+				 "are not compared until it does",
+				 d->cfg.masters[i].name);
+			break;
+		}
+	}
+	d->origins_known = true;
+	return true;
+}
+
+static void on_reset(void *ctx, size_t m)
+{
+	struct rwd *d = ctx;
+
+	if (d->tracker != NULL)
+		tracker_reset(d->tracker, m);
+}
+
 static int start_streams(struct rwd *d)
 {
-	struct stream_sink sink = { NULL, on_trx_end, d };
+	struct stream_sink sink = { on_event, streams_ready, on_reset, on_trx_end, d };
 
 	d->streams = calloc(d->cfg.n_masters, sizeof(*d->streams));
 	d->lag = lag_new(d->cfg.n_masters, LAG_CAPACITY);
@@ -231,6 +272,9 @@ static int start_streams(struct rwd *d)
 			return -1;
 		d->n_streams++;
 	}
+	d->tracker = tracker_new(d);
+	if (d->tracker == NULL)
+		return -1;
 	for (size_t i = 0; i < d->n_streams; i++)
 		stream_start(d->streams[i]);
 	return 0;
@@ -364,6 +408,8 @@ static void stop(struct rwd *d)
 	stop_probes(d);
 	for (size_t i = 0; i < d->n_streams; i++)
 		stream_free(d->streams[i]);
+	tracker_free(d->tracker);
+	d->tracker = NULL;
 	free(d->streams);
 	d->streams = NULL;
 	lag_free(d->lag);

@@ -105,6 +105,9 @@ int status_collect(struct rwd *d, struct status *st)
 	st->max_trx_age = d->cfg.gate_max_trx_age;
 	st->max_open_conflicts = d->cfg.gate_max_open_conflicts;
 	st->state = d->state;
+	st->has_tracker = d->tracker != NULL;
+	if (st->has_tracker)
+		tracker_view(d->tracker, &st->tracker);
 	if (d->state == NULL ||
 	    ledger_counts(d->state, &st->conflicts_open, &st->conflicts_total) != 0)
 		st->conflicts_open = st->conflicts_total = -1;
@@ -421,6 +424,41 @@ static void conflict_metrics(FILE *out, const struct status *st)
 		(long long)(st->conflicts_open < 0 ? 0 : st->conflicts_open));
 }
 
+static void tracker_metrics(FILE *out, const struct status *st)
+{
+	const struct tracker_view *v = &st->tracker;
+	uint64_t cum = 0;
+
+	if (!st->has_tracker)
+		return;
+	family(out, "ringwatch_tracked_keys", "gauge",
+	       "Row keys with writes the conflict engine still tracks (not yet settled).");
+	fprintf(out, "ringwatch_tracked_keys %zu\n", v->tracked_keys);
+	family(out, "ringwatch_tracking_blind", "gauge",
+	       "1 while the conflict engine is over its bound and does not compare writes.");
+	fprintf(out, "ringwatch_tracking_blind %d\n", v->blind ? 1 : 0);
+	family(out, "ringwatch_tracking_dropped_writes_total", "counter",
+	       "Writes never compared because the engine was blind.");
+	fprintf(out, "ringwatch_tracking_dropped_writes_total %llu\n",
+		(unsigned long long)v->dropped_writes);
+	family(out, "ringwatch_tracking_unknown_origin_total", "counter",
+	       "Transactions not compared: their server_id is none of the masters'.");
+	fprintf(out, "ringwatch_tracking_unknown_origin_total %llu\n",
+		(unsigned long long)v->unknown_origin);
+	family(out, "ringwatch_detection_delay_seconds", "histogram",
+	       "From the later write of a conflict appearing in a stream to the decision.");
+	for (int b = 0; b < TRACKER_BUCKETS; b++) {
+		cum = v->delay_buckets[b];
+		fprintf(out, "ringwatch_detection_delay_seconds_bucket{le=\"%g\"} %llu\n",
+			tracker_bucket_bounds[b], (unsigned long long)cum);
+	}
+	fprintf(out, "ringwatch_detection_delay_seconds_bucket{le=\"+Inf\"} %llu\n",
+		(unsigned long long)v->delay_count);
+	fprintf(out, "ringwatch_detection_delay_seconds_sum %.9g\n", v->delay_sum);
+	fprintf(out, "ringwatch_detection_delay_seconds_count %llu\n",
+		(unsigned long long)v->delay_count);
+}
+
 static void gate_metrics(FILE *out, const struct status *st)
 {
 	struct gate g;
@@ -479,6 +517,7 @@ char *status_metrics(const struct status *st, size_t *len)
 		 "The link's last error code (SQL error first), 0 when none.", l_error);
 	per_link(out, st, "ringwatch_link_ok", "1 while the link's state is ok.", l_ok);
 	conflict_metrics(out, st);
+	tracker_metrics(out, st);
 	gate_metrics(out, st);
 	if (fclose(out) != 0) {
 		free(buf);

@@ -7,6 +7,7 @@
 #define RINGWATCHD_STATUS_H
 
 #include "stream.h"
+#include "tracker.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -47,6 +48,8 @@ struct status {
 	int64_t conflicts_total;
 	unsigned max_open_conflicts; /* [gate] max_open_conflicts */
 	struct state *state;         /* for the per-table conflict totals of /metrics */
+	bool has_tracker;            /* the conflict engine runs */
+	struct tracker_view tracker;
 };
 
 /* Fill st from the daemon (on the loop thread); release with status_release(). */

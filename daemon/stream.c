@@ -24,6 +24,7 @@
 #define STABLE_AFTER     5.0 /* a connection this old resets the backoff */
 #define HEARTBEAT_PERIOD 1.0
 #define CHECKPOINT_EVERY 1.0
+#define HOLD_MAX         ((size_t)64 << 20) /* events held while the sink is not ready */
 
 struct stream {
 	struct event_base *base;
@@ -74,6 +75,10 @@ struct stream {
 
 	bool gap_open;
 	struct gap gap;
+
+	struct mail *held; /* events received before the sink was ready, in order */
+	struct mail *held_tail;
+	size_t held_bytes;
 };
 
 static const char *const state_names[] = {
@@ -253,6 +258,8 @@ static void on_connected(struct stream *s, const struct replica_hello *h)
 	binlog_reader_free(s->reader);
 	s->reader = binlog_reader_new(BINLOG_READER_STREAM);
 	binlog_trx_init(&s->trx);
+	if (s->sink.reset != NULL)
+		s->sink.reset(s->sink.ctx, s->index);
 	snprintf(why, sizeof(why), "server_id %u, %s, %s%s, from %s", h->server_id, h->version,
 		 h->tls_cipher[0] ? "TLS " : "no TLS", h->tls_cipher, s->resumed_from);
 	s->repeats = 0;
@@ -440,6 +447,50 @@ static void on_ended(struct stream *s, const struct replica_end *end)
 	schedule_retry(s);
 }
 
+static void drop_held(struct stream *s)
+{
+	while (s->held != NULL) {
+		struct mail *m = s->held;
+		s->held = m->next;
+		free(m);
+	}
+	s->held_tail = NULL;
+	s->held_bytes = 0;
+}
+
+/* Keep an event until the sink is ready; false when it must be processed now. */
+static bool hold(struct stream *s, struct replica_letter *l)
+{
+	if (s->sink.ready == NULL || s->sink.ready(s->sink.ctx))
+		return false;
+	if (s->held_bytes + l->hdr.size > HOLD_MAX) {
+		log_warn("master %s: held %zu bytes waiting for every master's server_id; going "
+			 "on without",
+			 s->m->name, s->held_bytes);
+		return false;
+	}
+	l->hdr.next = NULL;
+	if (s->held_tail != NULL)
+		s->held_tail->next = &l->hdr;
+	else
+		s->held = &l->hdr;
+	s->held_tail = &l->hdr;
+	s->held_bytes += l->hdr.size;
+	return true;
+}
+
+static void release_held(struct stream *s)
+{
+	while (s->held != NULL) {
+		struct replica_letter *l = (struct replica_letter *)s->held;
+		s->held = l->hdr.next;
+		on_event(s, l->body, l->len);
+		free(l);
+	}
+	s->held_tail = NULL;
+	s->held_bytes = 0;
+}
+
 static void on_letter(void *ctx, struct mail *m)
 {
 	struct stream *s = ctx;
@@ -454,9 +505,15 @@ static void on_letter(void *ctx, struct mail *m)
 		on_connected(s, (const struct replica_hello *)(const void *)l->body);
 		break;
 	case REPLICA_EVENT:
+		if (hold(s, l))
+			return;
+		release_held(s);
 		on_event(s, l->body, l->len);
 		break;
 	case REPLICA_ENDED:
+		/* what was held belongs to this connection's reader: the next one
+		 * reads it again from the checkpoint */
+		drop_held(s);
 		on_ended(s, (const struct replica_end *)(const void *)l->body);
 		break;
 	}
@@ -510,6 +567,7 @@ void stream_free(struct stream *s)
 		replica_join(s->replica);
 	}
 	save_checkpoint(s, true);
+	drop_held(s);
 	if (s->retry != NULL)
 		event_free(s->retry);
 	mailbox_free(s->mb);

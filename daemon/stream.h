@@ -37,6 +37,15 @@ struct stream_sink {
 	/* Each decoded event, with the stream's master index; ev is only valid
 	 * during the call. */
 	void (*event)(void *ctx, size_t master, const binlog_event *ev);
+	/*
+	 * Whether events may be processed yet (NULL: always).  Until it says
+	 * so, a stream holds what it receives (bounded): the daemon waits until
+	 * every master's server_id is known, so that the origin of every
+	 * transaction can be told.
+	 */
+	bool (*ready)(void *ctx);
+	/* A new connection: what a previous one left half-read is gone. */
+	void (*reset)(void *ctx, size_t master);
 	/* Each transaction as it completes in the stream. */
 	void (*trx_end)(void *ctx, size_t master, const binlog_trx *t);
 	void *ctx;

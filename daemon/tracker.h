@@ -1,0 +1,51 @@
+/*
+ * tracker.h - the conflict engine inside ringwatchd: every stream's events go
+ * through a conflict_feed into one engine, whose findings go to the ledger
+ * (ledger.h), the logs and the metrics.  Loop thread only.
+ */
+#ifndef RINGWATCHD_TRACKER_H
+#define RINGWATCHD_TRACKER_H
+
+#include "ringwatch/binlog_event.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct rwd;
+struct tracker;
+
+/* Detection delay histogram buckets (seconds), for ringwatch_detection_delay_seconds. */
+#define TRACKER_BUCKETS 12
+
+struct tracker_view {
+	size_t tracked_keys;
+	size_t tracked_writes;
+	bool blind;
+	uint64_t dropped_writes;
+	uint64_t unknown_origin; /* transactions from a server no stream has shown yet */
+	uint64_t undecodable;    /* rows events that could not be decoded */
+	uint64_t delay_buckets[TRACKER_BUCKETS]; /* cumulative counts per le bound */
+	uint64_t delay_count;
+	double delay_sum;
+};
+
+extern const double tracker_bucket_bounds[TRACKER_BUCKETS];
+
+/* An engine for the daemon's masters; NULL (logged) on failure. */
+struct tracker *tracker_new(struct rwd *d);
+void tracker_free(struct tracker *t);
+
+/* An event of master's stream (the stream sink). */
+void tracker_event(struct tracker *t, size_t master, const binlog_event *ev);
+
+/* Master's stream reconnected: what it was gathering is gone. */
+void tracker_reset(struct tracker *t, size_t master);
+
+/* A person resolved ledger conflict id: tell the engine too. */
+void tracker_resolved(struct tracker *t, int64_t id);
+
+void tracker_view(const struct tracker *t, struct tracker_view *v);
+
+#endif
