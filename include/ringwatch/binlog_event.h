@@ -202,11 +202,18 @@ typedef struct binlog_rows {
 
 typedef struct binlog_event {
 	binlog_header hdr;
-	int64_t position;      /* stream offset of the event's first byte */
-	int64_t next_position; /* stream offset after it (checksum included) */
-	uint8_t in_payload;    /* came out of a TRANSACTION_PAYLOAD */
-	uint8_t unknown;       /* ignorable event of a type ringwatch does not decode */
-	const uint8_t *raw;    /* the whole event, header included, checksum excluded */
+	/*
+	 * Stream offsets of the event's first byte and of the byte after it
+	 * (checksum included).  Events of a TRANSACTION_PAYLOAD carry the
+	 * payload event's.  From a replication stream (binlog_reader.h), master-made
+	 * events (heartbeats, the resent FDE) take no room: next_position ==
+	 * position, and a ROTATE's next_position is where it points.
+	 */
+	int64_t position;
+	int64_t next_position;
+	uint8_t in_payload; /* came out of a TRANSACTION_PAYLOAD */
+	uint8_t unknown;    /* ignorable event of a type ringwatch does not decode */
+	const uint8_t *raw; /* the whole event, header included, checksum excluded */
 	size_t raw_len;
 	union {
 		binlog_fde fde;
