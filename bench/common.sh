@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Shared by bench/streams.sh and bench/dump.sh (sourced, not run).
+#   bench_init            BENCH_TOP (source tree), BENCH_BUILD (build tree with
+#                         daemon/ringwatchd: $RW_BUILDDIR, else the current
+#                         folder when it holds one, else BENCH_TOP), BENCH_WORK
+#                         (a fresh temp folder, removed on exit unless
+#                         BENCH_KEEP=1)
+#   bench_backlog ROWS    start a 2-master ring (tests/harness/ring.sh) and run
+#                         bench/workload.sh on master 1, wait until master 2
+#                         has applied it; prints the binlog files and sizes
+#   bench_median          median of the numbers on stdin (one a line)
+#   bench_machine         the machine facts block
+
+BENCH_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+bench_log() { printf 'bench: %s\n' "$*" >&2; }
+
+bench_init() {
+	local b=${RW_BUILDDIR:-}
+	if [[ -z "$b" ]]; then
+		if [[ -x ./daemon/ringwatchd ]]; then b=$PWD; else b=$BENCH_TOP; fi
+	fi
+	BENCH_BUILD=$(cd "$b" && pwd) || return 1
+	if [[ ! -x "$BENCH_BUILD/daemon/ringwatchd" || ! -x "$BENCH_BUILD/daemon/ringwatch" ]]; then
+		bench_log "no daemon/ringwatchd in $BENCH_BUILD: build first (make), run from the build folder or set RW_BUILDDIR"
+		return 1
+	fi
+	BENCH_WORK=$(mktemp -d "${TMPDIR:-/tmp}/rw-bench.XXXXXX") || return 1
+	# shellcheck source=/dev/null
+	. "$BENCH_TOP/tests/harness/ring.sh"
+	# shellcheck source=/dev/null
+	. "$BENCH_TOP/bench/workload.sh"
+	ring_require_server
+	if [[ "${BENCH_KEEP:-0}" == 1 ]]; then
+		bench_log "work folder $BENCH_WORK is kept"
+	else
+		ring_on_exit "rm -rf '$BENCH_WORK'"
+	fi
+}
+
+bench_backlog() {
+	local rows=$1 t0 t1 i
+	# A larger buffer pool than the harness default keeps the 1M-row table in
+	# memory, so the workload takes seconds, not minutes.
+	ring_start -n 2 --extra "--innodb-buffer-pool-size=256M" || return 1
+	t0=$(date +%s.%N)
+	bench_workload 1 "$rows" >/dev/null || return 1
+	ring_sync 600 || return 1
+	t1=$(date +%s.%N)
+	bench_log "workload of $rows rows done and replicated in $(printf '%.1f' "$(echo "$t1 - $t0" | bc)") s"
+	for ((i = 1; i <= RING_N; i++)); do
+		ring_sql "$i" "SHOW BINARY LOGS" | awk -v m="${RING_NAMES[i]}" '{ print m, $1, $2 }'
+	done
+}
+
+bench_median() {
+	sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1;
+		if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+bench_machine() {
+	local cflags commit
+	cflags=$(sed -n 's/^CFLAGS = //p' "$BENCH_BUILD/Makefile" 2>/dev/null)
+	commit=$(git -C "$BENCH_TOP" describe --always --dirty 2>/dev/null || echo unknown)
+	echo "machine:"
+	echo "  cpus (nproc):   $(nproc)"
+	echo "  cpu:            $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+	echo "  ram:            $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+	echo "  kernel:         $(uname -sr)"
+	echo "  load average:   $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews wall times)"
+	echo "  mariadb:        $("${RING_MARIADBD:-mariadbd}" --version 2>/dev/null | sed 's/^.*Ver //')"
+	echo "  mariadb-binlog: $(mariadb-binlog --version 2>/dev/null | sed 's/^.*Ver //')"
+	echo "  ringwatch:      git $commit, CFLAGS ${cflags:-?}"
+}
