@@ -1,6 +1,6 @@
 /*
  * decode_only.c - the binlog reader and row decoder alone, no output: how
- * many row changes per second one core decodes (issue 3's benchmark).
+ * many row changes per second one core decodes.
  *
  *	bench/decode_only [-p PASSES] FILE...
  *

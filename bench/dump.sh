@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 3's benchmark: `ringwatch dump` against `mariadb-binlog -v
+# The parser's benchmark: `ringwatch dump` against `mariadb-binlog -v
 # --base64-output=decode-rows` on the same binlog files, and the decoder alone
 # (bench/decode_only: reader and row decoder, no output) on one core.
 #
@@ -93,7 +93,7 @@ cpu_ratio=$(echo "$mb_cpu / $rw_cpu" | bc -l)
 verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v >= t) ? "PASS" : "MISS" }'; }
 
 echo
-echo "== ringwatch dump benchmark (issue 3) =="
+echo "== ringwatch dump benchmark =="
 echo "input: ${#files[@]} binlog files, $bytes bytes ($(awk -v b="$bytes" 'BEGIN { printf "%.1f MiB", b / 1048576 }')), $events events, $changes row changes (workload: $rows rows)"
 printf 'ringwatch dump > /dev/null:                           median %.2f s wall, %.2f s cpu, max RSS %d KiB\n' "$rw_wall" "$rw_cpu" "$rw_rss"
 printf 'mariadb-binlog -v --base64-output=decode-rows > /dev/null: median %.2f s wall, %.2f s cpu\n' "$mb_wall" "$mb_cpu"

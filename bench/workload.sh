@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark workload of issues 3 and 4, on master I of a running ring.
+# The benchmark workload of the parser and the streams, on master I of a running ring.
 #
 # From bash, after `. tests/harness/ring.sh` and ring_start:
 #     . bench/workload.sh
