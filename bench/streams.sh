@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 4's benchmark: how fast ringwatchd's replica streams read a backlog,
+# The streams' benchmark: how fast ringwatchd's replica streams read a backlog,
 # against mariadb-binlog copying one master's binlogs over the same protocol.
 #
 #     bench/streams.sh [-r RUNS] [-n ROWS]
@@ -182,7 +182,7 @@ ratio=$(bench_median <"$BENCH_WORK/ratio")
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
 
 echo
-echo "== ringwatchd streams benchmark (issue 4) =="
+echo "== ringwatchd streams benchmark =="
 while read -r m f s; do
 	echo "backlog: $m $f $s bytes ($(mib "$s"))"
 done <"$BENCH_WORK/binlogs"
