@@ -92,8 +92,9 @@ int main(void)
 	is_int(json_array_size(list), 1, "limit");
 	json_decref(list);
 
-	is_int(ledger_update_final(st, "aaaa", json_pack("{s:n,s:n}", "west", "east"), false), 0,
-	       "finals updated");
+	c = json_pack("{s:n,s:n}", "west", "east");
+	is_int(ledger_update_final(st, "aaaa", c, false), 0, "finals updated");
+	json_decref(c);
 	is_int(ledger_update_final(st, "nope", json_null(), false), 1, "unknown uid");
 	is_int(ledger_resolve(st, id1, NULL, "api", 1795850040.0), 0, "resolved");
 	is_int(ledger_resolve(st, id1, NULL, "api", 1795850041.0), 1, "only once");
