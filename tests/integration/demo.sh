@@ -11,12 +11,17 @@ fi
 out=$(mktemp "${TMPDIR:-/tmp}/rw-demo.XXXXXX")
 trap 'rm -f "$out"' EXIT INT TERM
 
-RW_BUILD_DIR="$top_builddir" RW_DEMO_SECONDS=4 bash "$top_srcdir/scripts/demo.sh" >"$out" 2>&1 &
+RW_BUILD_DIR="$top_builddir" RW_DEMO_SECONDS=2 bash "$top_srcdir/scripts/demo.sh" >"$out" 2>&1 &
 pid=$!
 t_ok "the demo says it is running" wait_for 60 grep -q "ringwatch demo is running" "$out"
 url=$(sed -n 's|.*ringwatchd: *\(http://[^ ]*\)/healthz.*|\1|p' "$out")
 dir=$(sed -n 's|.*its config: *\(/.*\)/ringwatchd.conf.*|\1|p' "$out")
 t_is "the daemon answers where the demo says" "$(curl -s "$url/healthz")" ok
+t_ok "the demo provoked a real divergence: west 7, east 9" \
+    sh -c "grep -q 'west: apple = 7' '$out' && grep -q 'east: apple = 9' '$out'"
+t_ok "and shows ringwatch's report of it" grep -q 'update-update shop.stock {"item":"apple"}  open, DIVERGED' "$out"
+t_ok "with each master's row" sh -c "grep -q 'west *holds *{\"item\":\"apple\",\"qty\":7}' '$out'"
+t_ok "and the gate saying no" grep -q '^conflicts: 1 open' "$out"
 wait "$pid"; rc=$?
 t_is "the demo ends cleanly" "$rc" 0
 t_ok "its ring is gone" test ! -e "$dir"
