@@ -8,6 +8,7 @@
 #include "cli_conflicts.h"
 #include "cli_dump.h"
 #include "cli_gate.h"
+#include "cli_repair.h"
 #include "cli_status.h"
 
 #include <stdio.h>
@@ -35,7 +36,7 @@ static const struct command commands[] = {
 	{ "dump", "dump FILE...", cli_dump },
 	{ "analyze", "analyze --master NAME=FILE[,FILE...] --master NAME=FILE[,FILE...]",
 	  cli_analyze },
-	{ "repair", "repair ID [--prefer NAME]", NULL },
+	{ "repair", "repair ID [--prefer NAME] [--url URL]", cli_repair },
 	{ NULL, NULL, NULL },
 };
 

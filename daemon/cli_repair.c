@@ -1,0 +1,247 @@
+/*
+ * cli_repair.c - `ringwatch repair ID [--prefer NAME] [--url URL]`: the SQL
+ * that makes every master hold the same row again.
+ *
+ * The row to keep is the preferred master's (--prefer), or else the row the
+ * later of the two writes left.  Every master that holds something else gets
+ * its own statements, run there with sql_log_bin=0: they are not replicated,
+ * so they cannot race with anything and start no new conflict; each master
+ * is set to the same row directly.  Then the conflict is marked resolved.
+ */
+#include "cli_repair.h"
+
+#include "cli_client.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A backquoted identifier. */
+static void put_ident(FILE *out, const char *name)
+{
+	fputc('`', out);
+	for (; *name != '\0'; name++) {
+		if (*name == '`')
+			fputc('`', out);
+		fputc(*name, out);
+	}
+	fputc('`', out);
+}
+
+/* A JSON value as an SQL literal. */
+static void put_literal(FILE *out, json_t *v)
+{
+	const char *s;
+
+	if (json_is_null(v) || v == NULL) {
+		fputs("NULL", out);
+	} else if (json_is_true(v) || json_is_false(v)) {
+		fputs(json_is_true(v) ? "1" : "0", out);
+	} else if (json_is_integer(v)) {
+		fprintf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	} else if (json_is_real(v)) {
+		fprintf(out, "%.17g", json_real_value(v));
+	} else if (json_is_object(v) && json_is_string(json_object_get(v, "base64"))) {
+		fprintf(out, "FROM_BASE64('%s')", json_string_value(json_object_get(v, "base64")));
+	} else if (json_is_string(v)) {
+		fputc('\'', out);
+		for (s = json_string_value(v); *s != '\0'; s++) {
+			if (*s == '\'' || *s == '\\')
+				fputc(*s == '\'' ? '\'' : '\\', out);
+			fputc(*s, out);
+		}
+		fputc('\'', out);
+	} else { /* a JSON document: its text */
+		char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		json_t *as_string = json_string(text != NULL ? text : "null");
+		put_literal(out, as_string);
+		json_decref(as_string);
+		free(text);
+	}
+}
+
+static void put_table(FILE *out, json_t *c)
+{
+	put_ident(out, json_string_value(json_object_get(c, "schema")));
+	fputc('.', out);
+	put_ident(out, json_string_value(json_object_get(c, "table")));
+}
+
+/* WHERE k1 = v1 AND ... from the conflict's key. */
+static void put_where(FILE *out, json_t *key)
+{
+	const char *name;
+	json_t *v;
+	int first = 1;
+
+	json_object_foreach(key, name, v)
+	{
+		fputs(first ? " WHERE " : " AND ", out);
+		first = 0;
+		put_ident(out, name);
+		fputs(json_is_null(v) ? " IS " : " = ", out);
+		put_literal(out, v);
+	}
+}
+
+static void put_replace(FILE *out, json_t *c, json_t *row)
+{
+	const char *name;
+	json_t *v;
+	int first = 1;
+
+	fputs("REPLACE INTO ", out);
+	put_table(out, c);
+	fputs(" (", out);
+	json_object_foreach(row, name, v)
+	{
+		fputs(first ? "" : ", ", out);
+		first = 0;
+		put_ident(out, name);
+	}
+	fputs(") VALUES (", out);
+	first = 1;
+	json_object_foreach(row, name, v)
+	{
+		fputs(first ? "" : ", ", out);
+		first = 0;
+		put_literal(out, v);
+	}
+	fputs(");\n", out);
+}
+
+/* The row to keep and why; NULL after saying what is wrong. */
+static json_t *target_row(json_t *c, const char *prefer, const char **why, const char **from)
+{
+	json_t *final = json_object_get(c, "final");
+	json_t *writes = json_object_get(c, "writes");
+	json_t *w0 = json_array_get(writes, 0), *w1 = json_array_get(writes, 1), *later;
+	const char *t0, *t1;
+
+	if (prefer != NULL) {
+		json_t *row = json_object_get(final, prefer);
+		if (row == NULL) {
+			fprintf(stderr,
+				"ringwatch repair: master '%s' has no known row in this "
+				"conflict\n",
+				prefer);
+			return NULL;
+		}
+		*why = "the preferred master's row";
+		*from = prefer;
+		return row;
+	}
+	t0 = json_string_value(json_object_get(w0, "committed_at"));
+	t1 = json_string_value(json_object_get(w1, "committed_at"));
+	/* ties: the second write as the engine ordered them */
+	later = t0 != NULL && t1 != NULL && strcmp(t0, t1) > 0 ? w0 : w1;
+	*why = "the row the later commit left";
+	*from = json_string_value(json_object_get(later, "master"));
+	return json_object_get(later, "after");
+}
+
+static void print_repair(json_t *c, json_t *target, const char *why, const char *from)
+{
+	json_t *final = json_object_get(c, "final");
+	const char *master;
+	json_t *row;
+	int any = 0;
+
+	printf("-- conflict #%lld: %s on ", (long long)json_integer_value(json_object_get(c, "id")),
+	       json_string_value(json_object_get(c, "kind")));
+	put_table(stdout, c);
+	printf("\n-- keep %s (%s's write):", why, from != NULL ? from : "?");
+	if (json_is_null(target)) {
+		printf(" no row\n");
+	} else {
+		printf("\n--   ");
+		json_dumpf(target, stdout, JSON_COMPACT);
+		printf("\n");
+	}
+	json_object_foreach(final, master, row)
+	{
+		if (json_equal(row, target))
+			continue;
+		any = 1;
+		printf("\n-- on %s (it holds ", master);
+		json_dumpf(row, stdout, JSON_COMPACT | JSON_ENCODE_ANY);
+		printf("):\nSET SESSION sql_log_bin = 0;\n");
+		if (json_is_null(target)) {
+			fputs("DELETE FROM ", stdout);
+			put_table(stdout, c);
+			put_where(stdout, json_object_get(c, "key"));
+			fputs(";\n", stdout);
+		} else {
+			put_replace(stdout, c, target);
+		}
+		printf("SET SESSION sql_log_bin = 1;\n");
+	}
+	if (!any)
+		printf("\n-- every master already holds that row: nothing to run.\n");
+	printf(
+	    "\n-- A master whose SQL thread stopped on this row (error 1062 or 1032) still holds\n"
+	    "-- the event that failed; once the rows are equal, skip it there (CONN: the\n"
+	    "-- replication connection it stopped on):\n"
+	    "--   STOP SLAVE 'CONN'; SET @@default_master_connection = 'CONN';\n"
+	    "--   SET GLOBAL sql_slave_skip_counter = 1; START SLAVE 'CONN';\n");
+	printf("\n-- sql_log_bin = 0 keeps these statements out of the binlog: each master is set\n"
+	       "-- to the same row directly, nothing is replicated, so nothing can race with them\n"
+	       "-- and no new conflict can start.  Then mark the conflict resolved:\n"
+	       "--   curl -X POST .../v1/conflicts/%lld/resolve\n",
+	       (long long)json_integer_value(json_object_get(c, "id")));
+}
+
+int cli_repair(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "url", required_argument, NULL, 'u' },
+		{ "prefer", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *url = CLI_DEFAULT_URL, *prefer = NULL, *why = NULL, *from = NULL;
+	char path[64], *end;
+	json_t *c, *target;
+	long code, id;
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "u:p:", opts, NULL)) != -1) {
+		if (opt == 'u')
+			url = optarg;
+		else if (opt == 'p')
+			prefer = optarg;
+		else
+			return 2;
+	}
+	if (optind + 1 != argc || (id = strtol(argv[optind], &end, 10)) < 1 || *end != '\0') {
+		fprintf(stderr, "usage: ringwatch repair ID [--prefer NAME] [--url URL]\n");
+		return 2;
+	}
+	snprintf(path, sizeof(path), "/v1/conflicts/%ld", id);
+	code = cli_request(url, path, NULL, &c);
+	if (code < 0)
+		return 2;
+	if (code != 200) {
+		fprintf(stderr, "ringwatch repair: %s answered %ld: %s\n", url, code,
+			json_string_value(json_object_get(c, "error")));
+		json_decref(c);
+		return 2;
+	}
+	if (strcmp(json_string_value(json_object_get(c, "kind")), "before-image") == 0 &&
+	    prefer == NULL) {
+		fprintf(stderr, "ringwatch repair: a before-image finding has no later write to "
+				"prefer: say which master's row to keep with --prefer NAME\n");
+		json_decref(c);
+		return 2;
+	}
+	target = target_row(c, prefer, &why, &from);
+	if (target == NULL) {
+		json_decref(c);
+		return 2;
+	}
+	print_repair(c, target, why, from);
+	json_decref(c);
+	return 0;
+}
