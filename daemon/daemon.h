@@ -29,11 +29,11 @@ struct rwd {
 	lag_matcher *lag;
 	struct tracker *tracker; /* the conflict engine */
 	bool origins_known;
-	    /* every master's server_id, or waited long enough */ /* delays measured between the streams */
-	struct mailbox *probe_mb;                                 /* results of the SQL probes */
-	struct probe **probes;                                    /* one per master, like streams */
-	struct probe_result **probe_last;    /* the latest round of each master */
-	struct probe_result **probe_last_ok; /* the latest round that worked */
+	/* every master's server_id, or waited long enough */ /* delays measured between the streams */
+	struct mailbox *probe_mb;                             /* results of the SQL probes */
+	struct probe **probes;                                /* one per master, like streams */
+	struct probe_result **probe_last;                     /* the latest round of each master */
+	struct probe_result **probe_last_ok;                  /* the latest round that worked */
 	struct event *sig_term;
 	struct event *sig_int;
 	struct event *sig_hup;
