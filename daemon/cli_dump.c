@@ -36,6 +36,8 @@ typedef struct dump_state {
 	int in_begin; /* a BEGIN was seen since the GTID */
 	rw_value *before, *after;
 	rw_buf line;
+	rw_buf keys;       /* the current rows event's column keys: "name": */
+	uint32_t *key_off; /* where key i starts in keys (BINLOG_MAX_COLUMNS + 1) */
 } dump_state;
 
 static void put_key(rw_buf *b, const char *key)
@@ -187,9 +189,21 @@ static void dump_table_map(rw_buf *b, const binlog_table_map *tm)
 	rw_buf_putc(b, ']');
 }
 
-static int dump_image(rw_buf *b, const binlog_table_map *tm, const rw_value *v, uint32_t n,
-		      rw_error *err)
+/* Render every column's key once per rows event: its rows all share them. */
+static void dump_keys(dump_state *st, const binlog_table_map *tm, uint32_t n)
 {
+	rw_buf_reset(&st->keys);
+	for (uint32_t i = 0; i < n; i++) {
+		st->key_off[i] = (uint32_t)st->keys.len;
+		put_column_name(&st->keys, tm, i);
+		rw_buf_puts(&st->keys, ": ");
+	}
+	st->key_off[n] = (uint32_t)st->keys.len;
+}
+
+static int dump_image(dump_state *st, const rw_value *v, uint32_t n, rw_error *err)
+{
+	rw_buf *b = &st->line;
 	int first = 1;
 
 	rw_buf_putc(b, '{');
@@ -198,10 +212,10 @@ static int dump_image(rw_buf *b, const binlog_table_map *tm, const rw_value *v, 
 
 		if (v[i].kind == RW_VALUE_ABSENT)
 			continue;
-		rw_buf_puts(b, first ? "" : ", ");
+		if (!first)
+			rw_buf_put(b, ", ", 2);
 		first = 0;
-		put_column_name(b, tm, i);
-		rw_buf_puts(b, ": ");
+		rw_buf_put(b, st->keys.p + st->key_off[i], st->key_off[i + 1] - st->key_off[i]);
 		rc = value_to_json(&v[i], b, err);
 		if (rc < 0)
 			return rc;
@@ -226,18 +240,21 @@ static int dump_rows(dump_state *st, const binlog_event *ev, rw_error *err)
 	rc = row_iter_init(&it, r, err);
 	if (rc < 0)
 		return rc;
+	dump_keys(st, r->table, r->ncols);
+	if (rw_buf_failed(&st->keys))
+		return rw_error_set(err, RW_E_NOMEM, ev->position, "out of memory");
 	put_key(b, "rows");
 	rw_buf_putc(b, '[');
 	while ((rc = row_iter_next(&it, st->before, st->after, err)) == 1) {
 		rw_buf_puts(b, n++ ? ", {" : "{");
 		if (r->kind != BINLOG_ROWS_WRITE) {
 			rw_buf_puts(b, "\"before\": ");
-			rc = dump_image(b, r->table, st->before, r->ncols, err);
+			rc = dump_image(st, st->before, r->ncols, err);
 		}
 		if (rc >= 0 && r->kind != BINLOG_ROWS_DELETE) {
 			rw_buf_puts(b,
 				    r->kind == BINLOG_ROWS_WRITE ? "\"after\": " : ", \"after\": ");
-			rc = dump_image(b, r->table, st->after, r->ncols, err);
+			rc = dump_image(st, st->after, r->ncols, err);
 		}
 		if (rc < 0)
 			return rc;
@@ -480,7 +497,8 @@ int cli_dump(int argc, char **argv)
 	chunk = malloc(DUMP_CHUNK);
 	st.before = calloc(BINLOG_MAX_COLUMNS, sizeof(rw_value));
 	st.after = calloc(BINLOG_MAX_COLUMNS, sizeof(rw_value));
-	if (chunk == NULL || st.before == NULL || st.after == NULL) {
+	st.key_off = calloc(BINLOG_MAX_COLUMNS + 1, sizeof(uint32_t));
+	if (chunk == NULL || st.before == NULL || st.after == NULL || st.key_off == NULL) {
 		fprintf(stderr, "ringwatch dump: out of memory\n");
 		worst = DUMP_USAGE;
 	}
@@ -492,6 +510,8 @@ int cli_dump(int argc, char **argv)
 	}
 	fflush(stdout);
 	rw_buf_free(&st.line);
+	rw_buf_free(&st.keys);
+	free(st.key_off);
 	free(st.before);
 	free(st.after);
 	free(chunk);
