@@ -21,11 +21,12 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-mariadb-install-db --no-defaults --user="$(id -un)" --datadir="$tmp/data" \
+mkdir "$tmp/tmp" || exit 99 # the server's temporary files stay ours
+mariadb-install-db --no-defaults --user="$(id -un)" --datadir="$tmp/data" --tmpdir="$tmp/tmp" \
 	--auth-root-authentication-method=normal --skip-test-db >"$tmp/install.log" 2>&1 ||
 	{ cat "$tmp/install.log"; exit 99; }
 "$mariadbd" --no-defaults --user="$(id -un)" --datadir="$tmp/data" --socket="$tmp/sock" \
-	--skip-networking --log-bin="$tmp/bin" --binlog-format=ROW --server-id=7 \
+	--skip-networking --tmpdir="$tmp/tmp" --log-bin="$tmp/bin" --binlog-format=ROW --server-id=7 \
 	--binlog-row-metadata=FULL --log-bin-compress=ON --log-bin-compress-min-len=10 \
 	--innodb-buffer-pool-size=64M --log-error="$tmp/err.log" &
 pid=$!
