@@ -190,11 +190,11 @@ void cf_key_gc(conflict_engine *e, uint64_t key)
 	uint64_t maxpos[CONFLICT_MAX_MASTERS] = { 0 };
 	uint16_t any = 0;
 	struct cf_write *w, **pp;
-	bool live = false;
+	bool live = false, kept = false;
 	unsigned m;
 
-	if (slot == NULL)
-		return;
+	if (slot == NULL || !(((struct cf_write *)*slot)->flags & CFW_LIST_KEPT))
+		return; /* nothing settled on the key: nothing to drop */
 	for (w = *slot; w != NULL; w = w->next) {
 		const struct cf_trx *t = cf_write_trx(w);
 
@@ -216,6 +216,8 @@ void cf_key_gc(conflict_engine *e, uint64_t key)
 				drop &= !cf_seen(t, m) || cf_pos(t)[m] < maxpos[m];
 		}
 		if (!drop) {
+			kept |= (w->flags & CFW_SETTLED) != 0;
+			w->flags &= (uint8_t)~CFW_LIST_KEPT;
 			pp = &w->next;
 			continue;
 		}
@@ -224,6 +226,16 @@ void cf_key_gc(conflict_engine *e, uint64_t key)
 	}
 	if (*slot == NULL)
 		conflict_table_remove(&e->keys, slot);
+	else if (kept)
+		((struct cf_write *)*slot)->flags |= CFW_LIST_KEPT;
+}
+
+void cf_key_kept(conflict_engine *e, uint64_t key)
+{
+	void **slot = conflict_table_find(&e->keys, key);
+
+	if (slot != NULL)
+		((struct cf_write *)*slot)->flags |= CFW_LIST_KEPT;
 }
 
 void cf_link_write(conflict_engine *e, struct cf_write *w)
@@ -238,6 +250,10 @@ void cf_link_write(conflict_engine *e, struct cf_write *w)
 		return;
 	}
 	w->next = *slot;
+	if (w->next->flags & CFW_LIST_KEPT) {
+		w->next->flags &= (uint8_t)~CFW_LIST_KEPT;
+		w->flags |= CFW_LIST_KEPT;
+	}
 	*slot = w;
 }
 
@@ -362,6 +378,7 @@ static void trx_settle(conflict_engine *e, struct cf_trx *t, int64_t now)
 	t->nlinked++; /* held */
 	for (i = 0; i < t->nw; i++) {
 		t->w[i].flags |= CFW_SETTLED;
+		cf_key_kept(e, t->w[i].key);
 		e->live_writes--;
 		e->kept_writes++;
 	}

@@ -204,8 +204,11 @@ int cf_before_check(conflict_engine *e, struct cf_trx *t, unsigned master, const
 		check_copy(e, t, master, trx, mw, now);
 	} else if (!(t->flags & CFT_IMG_ORIGIN)) {
 		/* the origin's images replace the first copy's in the report */
+		struct cf_head h;
+		int64_t first = cf_record_head(e, t, &h) ? h.first_seen : now;
+
 		check_early_copies(e, t, trx, mw, now);
-		t->ref = cf_record_put(e, trx, mw, nw, master, now);
+		t->ref = cf_record_put(e, trx, mw, nw, master, first);
 		t->flags |= CFT_IMG_ORIGIN;
 	}
 	free(mw);

@@ -17,10 +17,11 @@
 #include <stdint.h>
 
 /* cf_write.flags */
-#define CFW_LINKED  0x01 /* on its key's list */
-#define CFW_UNIQUE  0x02 /* a UNIQUE key of an inserted row, not its primary key */
-#define CFW_SETTLED 0x04 /* its transaction was seen in every stream */
-#define CFW_NO_PK   UINT16_MAX
+#define CFW_LINKED    0x01 /* on its key's list */
+#define CFW_UNIQUE    0x02 /* a UNIQUE key of an inserted row, not its primary key */
+#define CFW_SETTLED   0x04 /* its transaction was seen in every stream */
+#define CFW_LIST_KEPT 0x08 /* on a list's head only: the list holds a settled write */
+#define CFW_NO_PK     UINT16_MAX
 
 /*
  * One transaction's change of one key (several changes of one key in one
@@ -169,6 +170,7 @@ struct cf_trx *cf_trx_alloc(conflict_engine *e, uint64_t id, unsigned origin, si
 void cf_trx_free(conflict_engine *e, struct cf_trx *t);
 void cf_link_write(conflict_engine *e, struct cf_write *w);
 void cf_key_gc(conflict_engine *e, uint64_t key);
+void cf_key_kept(conflict_engine *e, uint64_t key); /* a write on key settled */
 struct cf_write *cf_key_head(const conflict_engine *e, uint64_t key);
 
 /* conflict_before.c: before-image checks of an appearance of t that is not its first */

@@ -24,7 +24,8 @@
 #include <xxhash.h>
 
 /* The hash of "no row" among the finals. */
-#define FINAL_NONE 0x6e6f20726f770a00ULL
+#define CF_OPEN_PER_KEY 256 /* open records followed per key */
+#define FINAL_NONE      0x6e6f20726f770a00ULL
 
 struct finals {
 	conflict_image img[CONFLICT_MAX_MASTERS];
@@ -166,18 +167,41 @@ static void open_track(conflict_engine *e, struct cf_open *c, int i, const struc
 			open_after(c)[m] = cf_pos(t)[m];
 }
 
+static void open_remove(conflict_engine *e, struct cf_open *c)
+{
+	void **slot = conflict_table_find(&e->opens, c->key);
+	struct cf_open **pp;
+
+	for (pp = (struct cf_open **)slot; *pp != c; pp = &(*pp)->next)
+		;
+	*pp = c->next;
+	if (*slot == NULL)
+		conflict_table_remove(&e->opens, slot);
+	e->open_bytes -= sizeof(*c) + 2 * e->n * sizeof(uint64_t);
+	e->nopen--;
+	free(c);
+}
+
 static struct cf_open *open_add(conflict_engine *e, uint64_t key, const conflict_id *id,
 				const struct cf_trx *x, const struct cf_trx *y,
 				const struct finals *f)
 {
 	size_t size = sizeof(struct cf_open) + 2 * e->n * sizeof(uint64_t);
-	struct cf_open *c, *old;
+	struct cf_open *c, *old, *oldest = NULL;
+	size_t on_key = 0;
 	void **slot;
 	unsigned m;
 
-	for (old = open_head(e, key); old != NULL; old = old->next)
+	for (old = open_head(e, key); old != NULL; old = old->next, on_key++) {
 		if (conflict_id_equal(&old->id, id))
 			return old;
+		oldest = old;
+	}
+	if (on_key >= CF_OPEN_PER_KEY) {
+		/* a storm on one row: stop following its oldest record (said in the stats) */
+		open_remove(e, oldest);
+		e->st.released++;
+	}
 	if (conflict_table_reserve(&e->opens, 1) != 0 || (c = calloc(1, size)) == NULL)
 		return NULL; /* the record was reported; only its later updates are lost */
 	c->key = key;
@@ -199,21 +223,6 @@ static struct cf_open *open_add(conflict_engine *e, uint64_t key, const conflict
 	e->open_bytes += size;
 	e->nopen++;
 	return c;
-}
-
-static void open_remove(conflict_engine *e, struct cf_open *c)
-{
-	void **slot = conflict_table_find(&e->opens, c->key);
-	struct cf_open **pp;
-
-	for (pp = (struct cf_open **)slot; *pp != c; pp = &(*pp)->next)
-		;
-	*pp = c->next;
-	if (*slot == NULL)
-		conflict_table_remove(&e->opens, slot);
-	e->open_bytes -= sizeof(*c) + 2 * e->n * sizeof(uint64_t);
-	e->nopen--;
-	free(c);
 }
 
 void cf_open_free_all(conflict_engine *e)

@@ -141,6 +141,7 @@ int cf_restart_replay(conflict_engine *e, unsigned master, const conflict_trx *t
 					     .flags = CFW_SETTLED | (mw[i].unique ? CFW_UNIQUE : 0),
 					     .pk = mw[i].pk };
 		cf_link_write(e, &t->w[i]);
+		cf_key_kept(e, t->w[i].key);
 		e->kept_writes++;
 	}
 	free(mw);

@@ -204,6 +204,7 @@ typedef struct conflict_stats {
 	uint64_t skipped_replays; /* replayed transactions that had settled before the checkpoint */
 	uint64_t duplicates;      /* transactions fed twice to one stream (ignored) */
 	uint64_t evicted;         /* images or keys asked for after the ring overwrote them */
+	uint64_t released;        /* open records no longer followed: over 256 on one key */
 } conflict_stats;
 
 /* Where a master's stream may be resumed after a restart. */

@@ -355,6 +355,8 @@ static void test_ring_of_three(void)
 	ok(feed1(e, 0, "a1", 0, 10, "1", U, "v=0", "v=a") == 0, "A writes");
 	ok(feed1(e, 1, "b1", 1, 10, "1", U, "v=0", "v=b") == 0, "B writes");
 	is_int(c.n, 1, "decided without waiting for C");
+	is_int(c.r[0].appeared, 10, "the later write appeared at 10");
+	is_int(c.r[0].decided, 10, "and was decided then");
 	is_str(c.r[0].final[2], "?", "C has applied neither");
 	ok(!c.r[0].complete, "finals not complete");
 	/* C's own write reached A before A's? no: C writes after seeing b1 only */
@@ -372,6 +374,22 @@ static void test_ring_of_three(void)
 	is_int(c.n, 2, "no other conflict");
 	conflict_engine_stats(e, &st);
 	is_int(st.tracked_writes, 0, "all settled");
+	conflict_engine_free(e);
+}
+
+/* The later write shows in a third stream first: the record says when, and when decided. */
+static void test_detection_time(void)
+{
+	struct cap c;
+	conflict_engine *e = engine(3, 0, 1 << 16, &c);
+
+	ok(feed1(e, 0, "a1", 0, 5, "1", U, "v=0", "v=a") == 0, "A writes (time 5)");
+	ok(feed1(e, 2, "b1", 1, 7, "1", U, "v=0", "v=b") == 0, "C shows B's write (time 7)");
+	is_int(c.n, 0, "not certain yet: B's own stream has not shown it");
+	ok(feed1(e, 1, "b1", 1, 12, "1", U, "v=0", "v=b") == 0, "B's stream shows it (time 12)");
+	is_int(c.n, 1, "decided");
+	is_int(c.r[0].appeared, 7, "appeared at 7");
+	is_int(c.r[0].decided, 12, "decided at 12: a delay of 5");
 	conflict_engine_free(e);
 }
 
@@ -792,6 +810,7 @@ int main(void)
 	test_delete_delete();
 	test_causal();
 	test_ring_of_three();
+	test_detection_time();
 	test_keys_and_tables();
 	test_stalled_and_blind();
 	test_bad_input();
