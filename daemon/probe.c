@@ -394,7 +394,8 @@ struct probe {
 	char version[96];
 	uint64_t round;
 	unsigned connects;
-	double backoff; /* seconds before the next reconnect */
+	double backoff;            /* seconds before the next reconnect */
+	atomic_bool schema_wanted; /* send the tables (PROBE_SCHEMA) at the next chance */
 };
 
 static double now_mono(void)
@@ -594,6 +595,138 @@ static bool probe_round(struct probe *p, struct draft *d)
 	return p->h != NULL;
 }
 
+#define USER_SCHEMAS "NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')"
+
+/* Append the result rows of sql (first columns: schema, table, column) to *text. */
+static int read_columns(MYSQL *h, const char *sql, FILE *text)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	char prev[512] = "";
+
+	if (mysql_query(h, sql) != 0 || (res = mysql_store_result(h)) == NULL)
+		return -1;
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		char this[512];
+		if (row[0] == NULL || row[1] == NULL || row[2] == NULL)
+			continue;
+		snprintf(this, sizeof(this), "%s\t%s", row[0], row[1]);
+		if (strcmp(this, prev) != 0)
+			fprintf(text, "%s%s\t%s", prev[0] ? "\n" : "", this, row[2]);
+		else
+			fprintf(text, "\x1f%s", row[2]);
+		snprintf(prev, sizeof(prev), "%s", this);
+	}
+	if (prev[0])
+		fputc('\n', text);
+	mysql_free_result(res);
+	return 0;
+}
+
+/* Join the primary-key lines onto the column lines: "schema\ttable\tcols\tpk indexes". */
+static char *merge_keys(const char *cols, const char *keys)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *o = open_memstream(&out, &len);
+	const char *line = cols;
+
+	while (o != NULL && *line != '\0') {
+		const char *end = strchr(line, '\n');
+		const char *tab1 = strchr(line, '\t');
+		const char *tab2 = tab1 != NULL ? strchr(tab1 + 1, '\t') : NULL;
+		size_t head, n = end != NULL ? (size_t)(end - line) : strlen(line);
+		const char *k = keys;
+		if (tab2 == NULL || tab2 > line + n)
+			break;
+		head = (size_t)(tab2 - line) + 1; /* "schema\ttable\t" */
+		fprintf(o, "%.*s\t", (int)n, line);
+		while (*k != '\0') { /* the key line of this table, if any */
+			const char *kend = strchr(k, '\n');
+			size_t kn = kend != NULL ? (size_t)(kend - k) : strlen(k);
+			if (kn > head && strncmp(k, line, head) == 0) {
+				/* map each key column name to its index among the columns */
+				char *names = strndup(k + head, kn - head), *save = NULL;
+				int first = 1;
+				for (char *nm = strtok_r(names, "\x1f", &save); nm != NULL;
+				     nm = strtok_r(NULL, "\x1f", &save)) {
+					int idx = 0, found = -1;
+					const char *c = line + head;
+					while (c < line + n) {
+						const char *sep =
+						    memchr(c, 0x1f, (size_t)(line + n - c));
+						size_t cn = sep != NULL ? (size_t)(sep - c)
+									: (size_t)(line + n - c);
+						if (cn == strlen(nm) && strncmp(c, nm, cn) == 0)
+							found = idx;
+						idx++;
+						c += cn + 1;
+					}
+					if (found >= 0)
+						fprintf(o, "%s%d", first ? "" : "\x1f", found);
+					first = 0;
+				}
+				free(names);
+				break;
+			}
+			k += kn + (kend != NULL);
+		}
+		fputc('\n', o);
+		line += n + (end != NULL);
+	}
+	if (o != NULL)
+		fclose(o);
+	return out;
+}
+
+/* The tables of the master, as a PROBE_SCHEMA letter; NULL when out of memory. */
+static struct probe_schema *read_schema(struct probe *p)
+{
+	char *cols = NULL, *keys = NULL, *text = NULL;
+	size_t cols_len = 0, keys_len = 0, len;
+	FILE *c = open_memstream(&cols, &cols_len), *k = open_memstream(&keys, &keys_len);
+	struct probe_schema *s;
+	int rc = -1;
+
+	if (c != NULL && k != NULL && p->h != NULL &&
+	    read_columns(
+		p->h,
+		"SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS "
+		"WHERE TABLE_SCHEMA " USER_SCHEMAS " ORDER BY 1, 2, ORDINAL_POSITION",
+		c) == 0 &&
+	    read_columns(p->h,
+			 "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM "
+			 "information_schema.STATISTICS WHERE INDEX_NAME = 'PRIMARY' AND "
+			 "TABLE_SCHEMA " USER_SCHEMAS " ORDER BY 1, 2, SEQ_IN_INDEX",
+			 k) == 0)
+		rc = 0;
+	if (c != NULL)
+		fclose(c);
+	if (k != NULL)
+		fclose(k);
+	if (rc == 0)
+		text = merge_keys(cols != NULL ? cols : "", keys != NULL ? keys : "");
+	len = text != NULL ? strlen(text) : 0;
+	s = calloc(1, sizeof(*s) + len + 1);
+	if (s != NULL) {
+		s->hdr.kind = PROBE_SCHEMA;
+		s->hdr.size = sizeof(*s) + len + 1;
+		s->master_index = p->master_index;
+		s->generation = p->generation;
+		s->ok = rc == 0 && text != NULL;
+		if (!s->ok)
+			snprintf(s->error, sizeof(s->error), "reading information_schema: %s",
+				 p->h != NULL ? mysql_error(p->h) : "not connected");
+		s->len = len;
+		if (text != NULL)
+			memcpy(s->text, text, len + 1);
+	}
+	free(cols);
+	free(keys);
+	free(text);
+	return s;
+}
+
 /* Sleep until the monotonic time t, or until probe_stop(). */
 static void sleep_until(struct probe *p, double t)
 {
@@ -634,9 +767,18 @@ static void *probe_main(void *arg)
 		double next = next_round(p, &d, connected);
 		struct probe_result *r = atomic_load(&p->stop) ? NULL : draft_pack(&d);
 
+		bool worked = r != NULL && r->ok; /* r belongs to the loop once posted */
+
 		draft_clear(&d);
 		if (r != NULL && mailbox_post(p->mb, &r->hdr) != 0)
 			break; /* closed: the daemon is stopping */
+		if (connected && worked && atomic_exchange(&p->schema_wanted, false)) {
+			struct probe_schema *s = read_schema(p);
+			if (s != NULL && !s->ok)
+				atomic_store(&p->schema_wanted, true); /* try again next round */
+			if (s != NULL && mailbox_post(p->mb, &s->hdr) != 0)
+				break;
+		}
 		sleep_until(p, next);
 	}
 	disconnect(p);
@@ -694,6 +836,7 @@ struct probe *probe_start(const struct rw_master_config *m, size_t master_index,
 	p->generation = generation;
 	p->interval = interval > MIN_INTERVAL ? interval : MIN_INTERVAL;
 	p->backoff = BACKOFF_FIRST;
+	atomic_store(&p->schema_wanted, true);
 	rc = pthread_create(&p->thread, NULL, probe_main, p);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot start a thread: %s", strerror(rc));
@@ -711,6 +854,11 @@ void probe_stop(struct probe *p)
 		shutdown(p->fd, SHUT_RDWR);
 	pthread_cond_signal(&p->wake);
 	pthread_mutex_unlock(&p->lock);
+}
+
+void probe_refresh_schema(struct probe *p)
+{
+	atomic_store(&p->schema_wanted, true); /* read at the end of the next round */
 }
 
 void probe_join(struct probe *p)

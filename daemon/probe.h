@@ -28,6 +28,24 @@ struct rw_master_config;
 /* The struct mail kind of a probe letter; distinct from the replica
  * letters' kinds, so one mailbox may carry both. */
 #define PROBE_RESULT 0x50524f42 /* "PROB" */
+#define PROBE_SCHEMA 0x53434845 /* "SCHE" */
+
+/*
+ * The tables of a master, from information_schema, for rows whose table map
+ * lacks column names or the primary key (binlog_row_metadata below FULL).
+ * text holds one line per table: schema TAB table TAB column names TAB
+ * primary-key column indexes (0-based), the lists separated by 0x1f.
+ * Sent after the first round that works and after probe_refresh_schema().
+ */
+struct probe_schema {
+	struct mail hdr; /* kind PROBE_SCHEMA; one malloc'd block */
+	size_t master_index;
+	uint32_t generation;
+	bool ok;
+	char error[256];
+	size_t len;
+	char text[]; /* len bytes and a NUL */
+};
 
 /*
  * One replication link into the probed master: a row of SHOW ALL SLAVES
@@ -168,6 +186,10 @@ struct probe *probe_start(const struct rw_master_config *m, size_t master_index,
  * letters by their generation.
  */
 void probe_stop(struct probe *p);
+
+/* Ask for the master's tables again (after DDL), at the end of the next
+ * round; any thread. */
+void probe_refresh_schema(struct probe *p);
 
 /* Wait for the thread to end and free p.  Call after probe_stop(); if the
  * thread may be blocked posting, close the mailbox first. */

@@ -235,6 +235,12 @@ static bool streams_ready(void *ctx)
 
 	if (d->origins_known)
 		return true;
+	if (d->tracker != NULL && !tracker_schemas_loaded(d->tracker)) {
+		if (rwd_now() - d->started < ORIGIN_WAIT)
+			return false;
+		log_warn("not every master's tables could be read from information_schema: rows "
+			 "whose binlog lacks the primary key are keyed by their whole image");
+	}
 	for (size_t i = 0; i < d->n_streams; i++) {
 		if (stream_server_id(d->streams[i]) == 0) {
 			if (rwd_now() - d->started < ORIGIN_WAIT)
@@ -281,6 +287,18 @@ static int start_streams(struct rwd *d)
 }
 
 /* The latest probe round of a master; a failed one keeps the last good one too. */
+/* The tables of a master: to the tracker. */
+static void on_schema(struct rwd *d, struct probe_schema *s)
+{
+	if (s->master_index < d->n_streams && d->tracker != NULL) {
+		if (s->ok)
+			tracker_schema(d->tracker, s->master_index, s->text);
+		else
+			log_warn("master %s: %s", d->cfg.masters[s->master_index].name, s->error);
+	}
+	free(s);
+}
+
 static void on_probe(void *ctx, struct mail *m)
 {
 	struct rwd *d = ctx;
@@ -288,6 +306,15 @@ static void on_probe(void *ctx, struct mail *m)
 	struct probe_result *prev;
 	size_t i = r->master_index;
 	bool was_ok;
+
+	if (m->kind == PROBE_SCHEMA) {
+		on_schema(d, (struct probe_schema *)m);
+		return;
+	}
+	if (d->tracker != NULL && tracker_wants_schema(d->tracker)) {
+		for (size_t k = 0; k < d->n_streams; k++)
+			probe_refresh_schema(d->probes[k]);
+	}
 
 	if (i >= d->n_streams) {
 		probe_result_free(r);

@@ -15,9 +15,25 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define KEY_CACHE_SLOTS (1 << 18)
+#define TABLE_BUCKETS   1024
+
+struct table_entry {
+	struct table_entry *next;
+	char *schema, *table;
+	char **names;
+	uint16_t *pk;
+	row_table_info info;
+};
+
+/* One master's tables, from information_schema. */
+struct schema_cache {
+	struct table_entry *buckets[TABLE_BUCKETS];
+	bool loaded;
+};
 
 const double tracker_bucket_bounds[TRACKER_BUCKETS] = { 0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
 							0.25,  0.5,   1,    2.5,   5,    10 };
@@ -31,6 +47,9 @@ struct tracker {
 	const char *names[CONFLICT_MAX_MASTERS];
 	struct tracker_view v;
 	bool was_blind;
+	struct schema_cache *schemas; /* per master */
+	struct table_lookup *lookups; /* per master, the feeds' argument */
+	bool ddl_seen;                /* tables must be read again */
 };
 
 static int64_t now_us(void)
@@ -50,6 +69,163 @@ static int origin_of(uint32_t server_id, void *arg)
 			return (int)i;
 	}
 	return -1;
+}
+
+static unsigned table_hash(const char *schema, const char *table)
+{
+	unsigned h = 5381;
+
+	for (const char *p = schema; *p != '\0'; p++)
+		h = h * 33 + (unsigned char)*p;
+	h = h * 33 + '.';
+	for (const char *p = table; *p != '\0'; p++)
+		h = h * 33 + (unsigned char)*p;
+	return h % TABLE_BUCKETS;
+}
+
+static void free_entry(struct table_entry *e)
+{
+	for (uint32_t i = 0; i < e->info.n_names; i++)
+		free(e->names[i]);
+	free(e->names);
+	free(e->pk);
+	free(e->schema);
+	free(e->table);
+	free(e);
+}
+
+static void clear_cache(struct schema_cache *c)
+{
+	for (size_t b = 0; b < TABLE_BUCKETS; b++) {
+		while (c->buckets[b] != NULL) {
+			struct table_entry *e = c->buckets[b];
+			c->buckets[b] = e->next;
+			free_entry(e);
+		}
+	}
+}
+
+/* Split s at sep into a NULL-terminated array of copies; *n gets the count. */
+static char **split(const char *s, size_t len, char sep, uint32_t *n)
+{
+	char **out = calloc(len + 2, sizeof(*out));
+	uint32_t k = 0;
+	const char *p = s, *end = s + len;
+
+	if (out == NULL)
+		return NULL;
+	while (len > 0 && p <= end) {
+		const char *q = memchr(p, sep, (size_t)(end - p));
+		if (q == NULL)
+			q = end;
+		out[k++] = strndup(p, (size_t)(q - p));
+		p = q + 1;
+	}
+	*n = k;
+	return out;
+}
+
+/* One line: schema TAB table TAB names (0x1f) TAB key indexes (0x1f). */
+static struct table_entry *parse_table(const char *line, size_t len)
+{
+	const char *f[4];
+	size_t flen[4];
+	struct table_entry *e;
+	const char *p = line, *end = line + len;
+	uint32_t n_pk = 0;
+	char **pk;
+
+	for (int i = 0; i < 4; i++) {
+		const char *tab = i < 3 ? memchr(p, '\t', (size_t)(end - p)) : end;
+		if (tab == NULL)
+			return NULL;
+		f[i] = p;
+		flen[i] = (size_t)(tab - p);
+		p = tab + 1;
+	}
+	e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return NULL;
+	e->schema = strndup(f[0], flen[0]);
+	e->table = strndup(f[1], flen[1]);
+	e->names = split(f[2], flen[2], 0x1f, &e->info.n_names);
+	pk = split(f[3], flen[3], 0x1f, &n_pk);
+	e->pk = calloc(n_pk + 1, sizeof(*e->pk));
+	for (uint32_t i = 0; pk != NULL && e->pk != NULL && i < n_pk; i++) {
+		e->pk[i] = (uint16_t)atoi(pk[i]);
+		free(pk[i]);
+	}
+	free(pk);
+	e->info.names = (const char *const *)e->names;
+	e->info.pk = e->pk;
+	e->info.n_pk = n_pk;
+	if (e->schema == NULL || e->table == NULL || e->names == NULL || e->pk == NULL) {
+		free_entry(e);
+		return NULL;
+	}
+	return e;
+}
+
+void tracker_schema(struct tracker *t, size_t master, const char *text)
+{
+	struct schema_cache *c;
+	size_t tables = 0;
+
+	if (master >= t->n)
+		return;
+	c = &t->schemas[master];
+	clear_cache(c);
+	for (const char *line = text; *line != '\0';) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - line) : strlen(line);
+		struct table_entry *e = parse_table(line, len);
+		if (e != NULL) {
+			unsigned b = table_hash(e->schema, e->table);
+			e->next = c->buckets[b];
+			c->buckets[b] = e;
+			tables++;
+		}
+		line += len + (nl != NULL);
+	}
+	if (!c->loaded)
+		log_info("master %s: %zu tables read from information_schema", t->names[master],
+			 tables);
+	c->loaded = true;
+}
+
+bool tracker_schemas_loaded(const struct tracker *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		if (!t->schemas[i].loaded)
+			return false;
+	}
+	return true;
+}
+
+bool tracker_wants_schema(struct tracker *t)
+{
+	bool want = t->ddl_seen;
+
+	t->ddl_seen = false;
+	return want;
+}
+
+struct table_lookup {
+	struct tracker *t;
+	size_t master;
+};
+
+static const row_table_info *lookup_table(const char *schema, const char *table, void *arg)
+{
+	const struct table_lookup *l = arg;
+	const struct table_entry *e;
+
+	for (e = l->t->schemas[l->master].buckets[table_hash(schema, table)]; e != NULL;
+	     e = e->next) {
+		if (strcmp(e->schema, schema) == 0 && strcmp(e->table, table) == 0)
+			return &e->info;
+	}
+	return NULL;
 }
 
 static void observe_delay(struct tracker *t, double delay)
@@ -169,7 +345,9 @@ struct tracker *tracker_new(struct rwd *d)
 	}
 	t->keys = conflict_keys_new(KEY_CACHE_SLOTS);
 	t->feeds = calloc(t->n, sizeof(*t->feeds));
-	if (t->keys == NULL || t->feeds == NULL) {
+	t->schemas = calloc(t->n, sizeof(*t->schemas));
+	t->lookups = calloc(t->n, sizeof(*t->lookups));
+	if (t->keys == NULL || t->feeds == NULL || t->schemas == NULL || t->lookups == NULL) {
 		tracker_free(t);
 		return NULL;
 	}
@@ -179,6 +357,8 @@ struct tracker *tracker_new(struct rwd *d)
 			tracker_free(t);
 			return NULL;
 		}
+		t->lookups[i] = (struct table_lookup){ t, i };
+		conflict_feed_set_tables(t->feeds[i], lookup_table, &t->lookups[i]);
 	}
 	return t;
 }
@@ -190,6 +370,10 @@ void tracker_free(struct tracker *t)
 	for (size_t i = 0; t->feeds != NULL && i < t->n; i++)
 		conflict_feed_free(t->feeds[i]);
 	free(t->feeds);
+	for (size_t i = 0; t->schemas != NULL && i < t->n; i++)
+		clear_cache(&t->schemas[i]);
+	free(t->schemas);
+	free(t->lookups);
 	conflict_keys_free(t->keys);
 	conflict_engine_free(t->e);
 	free(t);
@@ -208,6 +392,22 @@ static void check_blind(struct tracker *t)
 	t->was_blind = blind;
 }
 
+/* CREATE, ALTER, DROP, RENAME, TRUNCATE: the tables may have changed. */
+static bool is_ddl(const binlog_str *sql)
+{
+	static const char *const verbs[] = { "CREATE", "ALTER", "DROP", "RENAME", "TRUNCATE" };
+	size_t i = 0;
+
+	while (i < sql->len && (sql->p[i] == ' ' || sql->p[i] == '\n' || sql->p[i] == '\t'))
+		i++;
+	for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++) {
+		size_t n = strlen(verbs[v]);
+		if (sql->len - i >= n && strncasecmp(sql->p + i, verbs[v], n) == 0)
+			return true;
+	}
+	return false;
+}
+
 void tracker_event(struct tracker *t, size_t master, const binlog_event *ev)
 {
 	conflict_feed_stats before, after;
@@ -215,6 +415,8 @@ void tracker_event(struct tracker *t, size_t master, const binlog_event *ev)
 
 	if (master >= t->n)
 		return;
+	if (ev->hdr.type == BINLOG_QUERY && ev->u.query.sql.len > 0 && is_ddl(&ev->u.query.sql))
+		t->ddl_seen = true;
 	conflict_feed_stats_get(t->feeds[master], &before);
 	if (conflict_feed_event(t->feeds[master], ev, now_us(), &err) != 0)
 		log_error("master %s: conflict engine: %s", t->names[master], err.text);

@@ -43,6 +43,18 @@ void tracker_event(struct tracker *t, size_t master, const binlog_event *ev);
 /* Master's stream reconnected: what it was gathering is gone. */
 void tracker_reset(struct tracker *t, size_t master);
 
+/*
+ * Master's tables from information_schema (a PROBE_SCHEMA letter's text):
+ * column names and primary keys for rows whose table map lacks them.
+ */
+void tracker_schema(struct tracker *t, size_t master, const char *text);
+
+/* Whether every master's tables have been read once. */
+bool tracker_schemas_loaded(const struct tracker *t);
+
+/* A DDL statement went by: the tables are read again. */
+bool tracker_wants_schema(struct tracker *t);
+
 /* A person resolved ledger conflict id: tell the engine too. */
 void tracker_resolved(struct tracker *t, int64_t id);
 

@@ -84,6 +84,8 @@ struct conflict_feed {
 	unsigned master;
 	conflict_origin_fn origin;
 	void *origin_arg;
+	conflict_table_fn tables;
+	void *tables_arg;
 	conflict_keys *keys;
 
 	char file[256];
@@ -138,6 +140,12 @@ void conflict_feed_free(conflict_feed *f)
 	free(f->out);
 	row_change_free(&f->change);
 	free(f);
+}
+
+void conflict_feed_set_tables(conflict_feed *f, conflict_table_fn fn, void *arg)
+{
+	f->tables = fn;
+	f->tables_arg = arg;
 }
 
 void conflict_feed_set_file(conflict_feed *f, const char *file)
@@ -206,12 +214,16 @@ static int gather_change(conflict_feed *f, const row_change *c)
 
 static void gather_rows(conflict_feed *f, const binlog_event *ev)
 {
+	const binlog_table_map *tm = ev->u.rows.table;
+	const row_table_info *info = NULL;
 	row_change_iter it;
 	rw_error err;
 	int rc;
 
+	if (f->tables != NULL && tm != NULL && (!tm->has_pk || !tm->has_names))
+		info = f->tables(tm->schema, tm->table, f->tables_arg);
 	if (ev->u.rows.kind == BINLOG_ROWS_PARTIAL_UPDATE ||
-	    row_change_iter_init(&it, &ev->u.rows, NULL, &err) != 0) {
+	    row_change_iter_init(&it, &ev->u.rows, info, &err) != 0) {
 		f->stats.undecodable++;
 		return;
 	}

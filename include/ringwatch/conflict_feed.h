@@ -19,6 +19,7 @@
 
 #include "ringwatch/binlog_event.h"
 #include "ringwatch/conflict.h"
+#include "ringwatch/row_change.h"
 #include "ringwatch/rw_error.h"
 
 #include <stddef.h>
@@ -50,6 +51,15 @@ const char *conflict_keys_json(const conflict_keys *k, const uint8_t *key, size_
 conflict_feed *conflict_feed_new(conflict_engine *e, unsigned master, conflict_origin_fn origin,
 				 void *arg, conflict_keys *keys);
 void conflict_feed_free(conflict_feed *f);
+
+/*
+ * What the caller knows of a table beyond its table map (column names and
+ * primary key, from the master's information_schema), or NULL.
+ */
+typedef const row_table_info *(*conflict_table_fn)(const char *schema, const char *table,
+						   void *arg);
+
+void conflict_feed_set_tables(conflict_feed *f, conflict_table_fn fn, void *arg);
 
 /* The binlog file the next events belong to (a ROTATE event also sets it). */
 void conflict_feed_set_file(conflict_feed *f, const char *file);

@@ -57,6 +57,7 @@ t_is "a MySQL-only variable is absent" "$(val west var.gtid_mode)" ""
 t_is "trx age known (PROCESS granted)" "$(val west trx_known)" 1
 t_is "no open transaction: age 0" "$(val west trx_age)" 0
 t_is "one connection so far" "$(val west connects)" 1
+t_ok "the tables were read once (PROBE_SCHEMA letter)" wait_for 10 test -f "$work/out/west.schema"
 
 # --- a paused link ---------------------------------------------------------
 ring_pause_link 1 2

@@ -70,14 +70,34 @@ static void write_result(FILE *f, const struct probe_result *r)
 		write_link(f, &r->links[i]);
 }
 
+/* The tables a probe read: NAME.schema holds the letter's text. */
+static void deliver_schema(struct watcher *w, struct probe_schema *s)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.schema", w->outdir,
+		 w->cfg.masters[s->master_index].name);
+	if ((f = fopen(path, "w")) != NULL) {
+		fprintf(f, "%s", s->ok ? s->text : s->error);
+		fclose(f);
+	}
+	free(s);
+}
+
 static void deliver(void *ctx, struct mail *m)
 {
 	struct watcher *w = ctx;
 	struct probe_result *r = (struct probe_result *)m;
-	const char *name = w->cfg.masters[r->master_index].name;
+	const char *name;
 	char path[4096], tmp[4200];
 	FILE *f;
 
+	if (m->kind == PROBE_SCHEMA) {
+		deliver_schema(w, (struct probe_schema *)m);
+		return;
+	}
+	name = w->cfg.masters[r->master_index].name;
 	w->letters++;
 	snprintf(path, sizeof(path), "%s/%s.txt", w->outdir, name);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
