@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# More shapes of conflicts, found live: a three-master ring (the pair is
+# judged on its two origins' binlogs), a composite primary key, a table
+# without a primary key (keyed by the row), and update-delete.
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/harness/ring.sh"
+ring_require_server
+t_need curl jq
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/rw-conflicts3.XXXXXX")
+RWD_PID=
+ring_on_exit 'if [ -n "$RWD_PID" ]; then kill -9 "$RWD_PID" 2>/dev/null; fi; rm -rf "$work"'
+connected() { [ "$(curl -s "$RWD_URL/v1/status" | jq -r '[.masters[] | select(.connected)] | length')" = 3 ]; }
+# one KIND TABLE: the conflicts of that kind on that table, as compact JSON lines
+one() { curl -s "$RWD_URL/v1/conflicts?state=all" | jq -c ".conflicts[] | select(.kind == \"$1\" and .table == \"$2\")"; }
+has() { [ -n "$(one "$1" "$2")" ]; }
+pause_all() { ring_pause_link 1 2; ring_pause_link 2 3; ring_pause_link 3 1; }
+resume_all() { ring_resume_link 1 2; ring_resume_link 2 3; ring_resume_link 3 1; }
+
+ring_start -n 3 || exit 99
+ring_sql 1 "CREATE DATABASE app;
+    CREATE TABLE app.t (id INT PRIMARY KEY, v VARCHAR(20));
+    CREATE TABLE app.pair (a INT, b VARCHAR(8), v INT, PRIMARY KEY (a, b));
+    CREATE TABLE app.nopk (x INT, y VARCHAR(8));
+    INSERT INTO app.t VALUES (1, 'init'), (2, 'init');
+    INSERT INTO app.pair VALUES (1, 'x', 0), (1, 'y', 0);
+    INSERT INTO app.nopk VALUES (1, 'same'), (2, 'other')"
+ring_sync || exit 99
+ring_write_config "$work/rw.conf" 127.0.0.1:0 "$work/state" >/dev/null
+t_ok "ringwatchd starts on three masters" rwd_start "$work/rw.conf" "$work/log"
+t_ok "all three connected" wait_for 10 connected
+
+pause_all
+ring_sql 1 "UPDATE app.t SET v = 'west' WHERE id = 1"          # west vs north
+ring_sql 3 "UPDATE app.t SET v = 'north' WHERE id = 1"
+ring_sql 1 "UPDATE app.pair SET v = 1 WHERE a = 1 AND b = 'y'" # composite key
+ring_sql 2 "UPDATE app.pair SET v = 2 WHERE a = 1 AND b = 'y'"
+ring_sql 2 "UPDATE app.nopk SET y = 'east' WHERE x = 1"         # no primary key
+ring_sql 3 "UPDATE app.nopk SET y = 'north' WHERE x = 1"
+ring_sql 1 "UPDATE app.t SET v = 'upd' WHERE id = 2"            # update-delete
+ring_sql 2 "DELETE FROM app.t WHERE id = 2"
+resume_all
+
+t_ok "west vs north on a three-master ring" wait_for 15 has update-update t
+c=$(one update-update t | jq -c 'select(.key.id == 1)')
+t_is "its writes come from west and north" "$(echo "$c" | jq -r '[.writes[].master] | sort | join(",")')" "north,west"
+t_ok "a composite primary key" wait_for 15 has update-update pair
+t_is "keyed by both columns" "$(one update-update pair | jq -c .key)" '{"a":1,"b":"y"}'
+t_ok "a table without a primary key, keyed by the row" wait_for 15 has update-update nopk
+t_ok "its key is the row's hash" sh -c "curl -s '$RWD_URL/v1/conflicts?state=all' | jq -e '.conflicts[] | select(.table == \"nopk\") | .key | has(\"#\")' >/dev/null"
+t_ok "update-delete" wait_for 15 has delete-update t
+t_ok "nothing skipped for an unknown origin" sh -c "! grep -q 'is not compared' '$work/log'"
+kill -TERM "$RWD_PID"; wait "$RWD_PID"; rc=$?; RWD_PID=
+t_is "a clean stop" "$rc" 0
+t_done
