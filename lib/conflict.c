@@ -31,6 +31,13 @@
  * stream, up to max_writes, past which new transactions are kept as stubs
  * (appearances only, no writes: "blind", counted in dropped_writes), so a
  * dropped transaction's later copies are still recognised and settle.
+ *
+ * Cost.  An appearance costs a hash lookup, and for each key it writes a
+ * walk of that key's list (its unsettled writes and kept ones) at its
+ * origin appearance and when something on the key settled.  Lists are
+ * short while the streams keep up (write rate on the row x replication
+ * delay); one hot row with a stalled stream makes them long, up to
+ * max_writes, which is the knob for that case.
  */
 #include "conflict_int.h"
 

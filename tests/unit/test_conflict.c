@@ -427,6 +427,56 @@ static void test_keys_and_tables(void)
 	conflict_engine_free(e);
 }
 
+/* A transaction of 300 rows, one key twice, against a one-row write on one of them. */
+static void test_big_transaction(void)
+{
+	static conflict_row rows[300];
+	static char keys[300][16];
+	struct cap c;
+	conflict_engine *e = engine(2, 0, 1 << 20, &c);
+	conflict_stats st;
+	int i;
+
+	for (i = 0; i < 300; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "%d", i < 299 ? i : 7);
+		rows[i] = row3("big", keys[i], U, "v=0", i < 299 ? "v=1" : "v=2");
+	}
+	ok(feedn(e, 0, "w1", 0, 10, rows, 300) == 0, "west updates 300 rows, row 7 twice");
+	conflict_engine_stats(e, &st);
+	is_int(st.tracked_writes, 299, "299 writes: row 7's two changes are one");
+	rows[0] = row3("big", "7", D, "v=0", NULL);
+	ok(feedn(e, 1, "e1", 1, 10, rows, 1) == 0, "east deletes row 7");
+	is_int(c.n, 1, "one conflict");
+	is_str(c.r[0].key, "app.big:7", "on row 7");
+	is_str(c.r[0].final[0], "v=2", "west's last change of it");
+	conflict_engine_free(e);
+}
+
+/* Twenty writes on each side of one row before any copy: 400 pairs. */
+static void test_storm(void)
+{
+	struct cap c;
+	conflict_engine *e = engine(2, 0, 1 << 20, &c);
+	conflict_stats st;
+	char gtid[16];
+	int i, fails = 0;
+
+	for (i = 0; i < 20; i++) {
+		snprintf(gtid, sizeof(gtid), "w%d", i);
+		fails += feed1(e, 0, gtid, 0, 10 + (uint64_t)i, "1", U, "v=0", "v=w") != 0;
+	}
+	for (i = 0; i < 20; i++) {
+		snprintf(gtid, sizeof(gtid), "e%d", i);
+		fails += feed1(e, 1, gtid, 1, 10 + (uint64_t)i, "1", U, "v=0", "v=e") != 0;
+	}
+	is_int(fails, 0, "fed");
+	conflict_engine_stats(e, &st);
+	is_int(st.conflicts, 400, "every crossing pair, once");
+	is_int(st.open, 256, "at most 256 open records followed on one key");
+	is_int(st.released, 144, "the others released, and said so");
+	conflict_engine_free(e);
+}
+
 static void test_stalled_and_blind(void)
 {
 	struct cap c;
@@ -812,6 +862,8 @@ int main(void)
 	test_ring_of_three();
 	test_detection_time();
 	test_keys_and_tables();
+	test_big_transaction();
+	test_storm();
 	test_stalled_and_blind();
 	test_bad_input();
 	test_restart();
