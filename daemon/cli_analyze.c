@@ -82,23 +82,17 @@ static void on_updated(const conflict_update *u, void *arg)
 {
 	struct analysis *a = arg;
 	json_t *c = find(a, &u->id);
-	json_t *final;
+	json_t *changes, *unknown;
 
 	if (c == NULL)
 		return;
-	final = json_object_get(c, "final");
-	for (unsigned m = 0; m < u->n_masters; m++) {
-		if (!(u->changed & (1u << m)))
-			continue;
-		json_t *one = conflict_finals_json(1, &u->final[m], &a->names[m]);
-		json_t *row = json_object_get(one, a->names[m]);
-		if (row != NULL)
-			json_object_set(final, a->names[m], row);
-		else
-			json_object_del(final, a->names[m]);
-		json_decref(one);
-	}
+	changes = json_object();
+	unknown = json_array();
+	conflict_update_json(u, a->names, changes, unknown);
+	conflict_final_apply(json_object_get(c, "final"), changes, unknown);
 	json_object_set_new(c, "diverged", json_boolean(u->diverged));
+	json_decref(changes);
+	json_decref(unknown);
 }
 
 static void on_resolved(const conflict_id *id, int64_t now, void *arg)

@@ -91,6 +91,30 @@ json_t *conflict_record_json(const conflict_record *r, const char *const *names,
 	return o;
 }
 
+void conflict_update_json(const conflict_update *u, const char *const *names, json_t *changes,
+			  json_t *unknown)
+{
+	for (unsigned m = 0; m < u->n_masters; m++) {
+		const conflict_image *f = &u->final[m];
+		if (!(u->changed & (1u << m)))
+			continue;
+		if (f->state == CONFLICT_IMAGE_ROW || f->state == CONFLICT_IMAGE_NONE)
+			json_object_set_new(changes, names[m], image_json(f));
+		else
+			json_array_append_new(unknown, json_string(names[m]));
+	}
+}
+
+void conflict_final_apply(json_t *final, json_t *changes, json_t *unknown)
+{
+	const char *master;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach(changes, master, v) json_object_set(final, master, v);
+	json_array_foreach(unknown, i, v) json_object_del(final, json_string_value(v));
+}
+
 void conflict_uid(const conflict_id *id, char buf[CONFLICT_ID_TEXT])
 {
 	conflict_id_format(id, buf);

@@ -23,6 +23,16 @@ json_t *conflict_record_json(const conflict_record *r, const char *const *names,
  * left out (a master that applied neither write yet, an evicted image). */
 json_t *conflict_finals_json(unsigned n, const conflict_image *final, const char *const *names);
 
+/*
+ * The finals an update changed: changes gets master -> row (or null: no
+ * row), unknown the names of masters whose final is not known any more.
+ */
+void conflict_update_json(const conflict_update *u, const char *const *names, json_t *changes,
+			  json_t *unknown);
+
+/* Apply changes and unknown (as above) to a "final" object. */
+void conflict_final_apply(json_t *final, json_t *changes, json_t *unknown);
+
 /* A uid for the ledger: the record id as 32 hex digits. */
 void conflict_uid(const conflict_id *id, char buf[CONFLICT_ID_TEXT]);
 

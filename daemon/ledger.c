@@ -3,6 +3,7 @@
  */
 #include "ledger.h"
 
+#include "conflict_json.h"
 #include "state.h"
 
 #include <math.h>
@@ -124,9 +125,7 @@ int ledger_merge_final(struct state *st, const char *uid, json_t *changes, json_
 {
 	sqlite3 *db = state_db(st);
 	sqlite3_stmt *s;
-	json_t *final = NULL, *v;
-	const char *master;
-	size_t i;
+	json_t *final = NULL;
 	int rc;
 
 	if (sqlite3_prepare_v2(db, "SELECT final_json FROM conflict WHERE uid = ?", -1, &s, NULL) !=
@@ -142,8 +141,7 @@ int ledger_merge_final(struct state *st, const char *uid, json_t *changes, json_
 		json_decref(final);
 		final = json_object();
 	}
-	json_object_foreach(changes, master, v) json_object_set(final, master, v);
-	json_array_foreach(unknown, i, v) json_object_del(final, json_string_value(v));
+	conflict_final_apply(final, changes, unknown);
 	rc = ledger_update_final(st, uid, final, diverged);
 	json_decref(final);
 	return rc;

@@ -282,17 +282,7 @@ static void on_updated(const conflict_update *u, void *arg)
 	char uid[CONFLICT_ID_TEXT];
 
 	conflict_uid(&u->id, uid);
-	for (unsigned m = 0; m < u->n_masters; m++) {
-		if (!(u->changed & (1u << m)))
-			continue;
-		json_t *one = conflict_finals_json(1, &u->final[m], &t->names[m]);
-		json_t *row = json_object_get(one, t->names[m]);
-		if (row != NULL)
-			json_object_set(changes, t->names[m], row);
-		else
-			json_array_append_new(unknown, json_string(t->names[m]));
-		json_decref(one);
-	}
+	conflict_update_json(u, t->names, changes, unknown);
 	if (ledger_merge_final(t->d->state, uid, changes, unknown, u->diverged) < 0)
 		log_error("conflict ledger: cannot update %s: %s", uid, state_error(t->d->state));
 	json_decref(changes);
