@@ -3,10 +3,11 @@
  * simulated rings.
  *
  * Each run (deterministic seed): N masters (2 to 4) write randomly to a few
- * hot keys, one or two rows per transaction, and apply each other's
- * transactions in origin order after random delays, either each from each
- * or as a circular ring (each from its predecessor's binlog, copies
- * included), logging the images a server would.  That builds each
+ * hot keys (inserts sometimes with a UNIQUE value), one or two rows per
+ * transaction, and apply each other's transactions in origin order after
+ * random delays, either each from each or as a circular ring (each from
+ * its predecessor's binlog, copies included), logging the images a server
+ * would.  That builds each
  * master's complete binlog.  The binlogs are then fed to the engine
  * interleaved in random order and random chunks.  Checked: the pairs
  * reported are exactly the pairs "posA(w) < posA(v) and posB(v) < posB(w)"
@@ -35,7 +36,10 @@
 struct srow {
 	int key, op, after; /* after: ABSENT for a delete */
 	int before;         /* the origin's before image */
+	int uk;             /* an insert's UNIQUE value 0..2 ("u0"), or -1 */
 };
+
+#define UKEY 100 /* unique key u<n> is key UKEY + n in the checks */
 
 struct strx {
 	int origin, seq, nrows;
@@ -137,6 +141,8 @@ static void sim_write(struct sim *s, int m)
 		r->after = r->op == CONFLICT_OP_DELETE ? ABSENT
 			   : rnd_int(s, 3) == 0        ? 1 + rnd_int(s, 2)
 						       : 100 + s->ntrx;
+		r->uk = i == 0 && r->op == CONFLICT_OP_INSERT && rnd_int(s, 2) == 0 ? rnd_int(s, 3)
+										    : -1;
 	}
 	s->own[m][s->nown[m]++] = s->ntrx;
 	sim_log(s, m, s->ntrx++);
@@ -243,6 +249,25 @@ static int writes_key(const struct strx *t, int key)
 	return 0;
 }
 
+/*
+ * Two inserts with one UNIQUE value: a pair on that unique key, unless they
+ * insert the same primary key too (reported there).
+ */
+static int truth_unique(const struct sim *s, int x, int y, int *pair)
+{
+	const struct srow *rx = &s->trx[x].rows[0], *ry = &s->trx[y].rows[0];
+	int a = s->trx[x].origin, b = s->trx[y].origin;
+
+	if (rx->uk < 0 || rx->uk != ry->uk || rx->key == ry->key)
+		return 0;
+	if (log_index(s, a, x) > log_index(s, a, y) || log_index(s, b, y) > log_index(s, b, x))
+		return 0;
+	pair[0] = x;
+	pair[1] = y;
+	pair[2] = UKEY + rx->uk;
+	return 1;
+}
+
 /* Every pair of writes on one key: posA(w) < posA(v) and posB(v) < posB(w). */
 static int truth(const struct sim *s, int (*pairs)[3])
 {
@@ -265,6 +290,7 @@ static int truth(const struct sim *s, int (*pairs)[3])
 					n++;
 				}
 			}
+			n += truth_unique(s, x, y, pairs[n]);
 		}
 	return n;
 }
@@ -319,7 +345,11 @@ static void on_conflict(const conflict_record *r, void *arg)
 		run->bad++;
 		return;
 	}
-	if (a < 0 || b < 0 || sscanf(kb, "k%d", &key) != 1) {
+	if (sscanf(kb, "u%d", &key) == 1)
+		key += UKEY;
+	else if (sscanf(kb, "k%d", &key) != 1)
+		a = -1;
+	if (a < 0 || b < 0) {
 		/* the ring overwrote the identities: allowed only when it is tiny */
 		run->bad += run->ring == 0;
 		a = b = key = -1;
@@ -407,7 +437,8 @@ static int feed_entry(conflict_engine *e, const struct sim *s, int m, int i, int
 {
 	const struct sentry *en = &s->log[m][i];
 	const struct strx *t = &s->trx[en->trx];
-	char id[16], bf[2][16], af[2][16], key[2][8];
+	char id[16], bf[2][16], af[2][16], key[2][8], uk[2][16];
+	conflict_bytes ukb[2];
 	conflict_row rows[2];
 	conflict_trx trx;
 	rw_error err;
@@ -429,6 +460,12 @@ static int feed_entry(conflict_engine *e, const struct sim *s, int m, int i, int
 			rows[r].before = (conflict_bytes){ (const uint8_t *)bf[r], strlen(bf[r]) };
 		if (sr->after != ABSENT)
 			rows[r].after = (conflict_bytes){ (const uint8_t *)af[r], strlen(af[r]) };
+		if (sr->uk >= 0) {
+			snprintf(uk[r], sizeof(uk[r]), "u%d", sr->uk);
+			ukb[r] = (conflict_bytes){ (const uint8_t *)uk[r], strlen(uk[r]) };
+			rows[r].unique_keys = &ukb[r];
+			rows[r].n_unique_keys = 1;
+		}
 	}
 	trx = (conflict_trx){ { (const uint8_t *)id, strlen(id) },
 			      (unsigned)t->origin,
@@ -481,13 +518,20 @@ static conflict_engine *restart(struct run *run, conflict_engine *e, int *cur)
 	for (i = 0; i < ids.n; i++)
 		fails |= conflict_engine_restore_unsettled(e2, ids.h[i], &err);
 	for (i = 0; i < run->nf; i++) {
-		char key[8], img[MAXM][16];
+		char key[16], img[MAXM][16];
 		conflict_bytes sc = { (const uint8_t *)"s", 1 }, tb = { (const uint8_t *)"t", 1 };
 		conflict_bytes k;
 		conflict_image fin[MAXM];
 
 		if (!run->f[i].open)
 			continue;
+		if (run->f[i].key >= UKEY) {
+			snprintf(key, sizeof(key), "u%d", run->f[i].key - UKEY);
+			k = (conflict_bytes){ (const uint8_t *)key, strlen(key) };
+			fails |= conflict_engine_restore_open(e2, &run->f[i].id, &sc, &tb, &k, true,
+							      NULL, &err);
+			continue;
+		}
 		snprintf(key, sizeof(key), "k%d", run->f[i].key);
 		k = (conflict_bytes){ (const uint8_t *)key, strlen(key) };
 		for (m = 0; m < (int)s->n; m++) {
@@ -551,7 +595,7 @@ static int rows_differ(const struct sim *s, int key)
 
 struct tally {
 	int runs, pairs, restarts, failed, diverged_keys, resolved, before_images, refused;
-	int degraded, dropped, evicted, rings;
+	int degraded, dropped, evicted, rings, unique;
 	int by_n[MAXM + 1];
 };
 
@@ -612,6 +656,8 @@ static int check_run(struct run *run, conflict_engine *e, struct tally *ty, uint
 			printf("# refused-only seed %llu k%d\n", (unsigned long long)seed, k);
 	}
 	ty->pairs += np;
+	for (j = 0; j < np; j++)
+		ty->unique += pairs[j][2] >= UKEY;
 	if (!ok_pairs || !ok_inv) {
 		if (ty->failed++ < 5)
 			tap_diag("seed %llu: %u masters, %d pairs expected, %d reported, %d dup, "
@@ -749,11 +795,11 @@ int main(int argc, char **argv)
 	for (seed = first; seed < first + runs / 5; seed++, ty.degraded++)
 		degraded_run(seed, &ty);
 	tap_diag("%d runs (%d/%d/%d with 2/3/4 masters, %d of them circular rings), %d restarted "
-		 "midway: %d conflicts, "
+		 "midway: %d conflicts (%d on unique keys), "
 		 "%d resolved, %d keys left diverged, %d before-image findings, %d keys diverged "
 		 "only through a change a server refuses",
 		 ty.runs, ty.by_n[2], ty.by_n[3], ty.by_n[4], ty.rings, ty.restarts, ty.pairs,
-		 ty.resolved, ty.diverged_keys, ty.before_images, ty.refused);
+		 ty.unique, ty.resolved, ty.diverged_keys, ty.before_images, ty.refused);
 	tap_diag("%d degraded runs: %d writes dropped while blind, %d images asked for after "
 		 "being overwritten",
 		 ty.degraded, ty.dropped, ty.evicted);
@@ -761,6 +807,7 @@ int main(int argc, char **argv)
 	ok(ty.dropped > 100 && ty.evicted > 100, "degraded runs were blind or lost images");
 	ok(ty.pairs > 1000, "the runs hold conflicts (%d)", ty.pairs);
 	ok(ty.restarts > 100, "and restarts (%d)", ty.restarts);
+	ok(ty.unique > 20, "and unique-key pairs (%d)", ty.unique);
 	ok(ty.resolved > 10, "and resolutions (%d)", ty.resolved);
 	return tap_done();
 }
