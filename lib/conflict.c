@@ -306,7 +306,10 @@ static int trx_new(conflict_engine *e, unsigned master, const conflict_trx *trx,
 
 	if (cf_merge(trx, &mw, &nw) != 0)
 		return RW_E_NOMEM;
-	stub = nw > CF_MAX_TRX_WRITES || trx_too_many(e, nw);
+	if (nw > CF_MAX_TRX_WRITES)
+		e->blind = stub = true; /* one transaction larger than the engine follows */
+	else
+		stub = trx_too_many(e, nw);
 	t = cf_trx_alloc(e, id, trx->origin, stub ? 0 : nw);
 	if (t == NULL || conflict_table_reserve(&e->trx, 1) != 0 ||
 	    conflict_table_reserve(&e->keys, stub ? 0 : nw) != 0) {

@@ -23,6 +23,14 @@
  * Everything is in memory and pure: no I/O, no threads, no clock (the caller
  * passes "now" with each feed, in any unit it likes; the engine only copies it).
  *
+ * Terms.  A write is one transaction's change of one key: several changes
+ * of a row in one transaction are one write (first before image, last after
+ * image; insert..delete counts as a delete, delete..insert as an update).
+ * Transactions and keys are matched by 64-bit xxHash of the identity and of
+ * schema, table and key (key bytes are compared again before a report).
+ * UNIQUE keys are registered by inserts only.  Two writes of one origin are
+ * never a conflict: every master applies one origin's transactions in order.
+ *
  * Memory: only unsettled transactions (not yet seen in every stream) are
  * tracked: 24 + 8 x masters bytes per transaction, 24 per row it writes,
  * and two hash table slots of 8 bytes (load 1/2 to 3/4): about 90 bytes per
@@ -220,7 +228,8 @@ RW_MUST_CHECK int conflict_engine_new(const conflict_config *cfg, conflict_engin
 void conflict_engine_free(conflict_engine *e);
 
 /*
- * Feed one transaction of master's binlog; callbacks run from inside.
+ * Feed one transaction of master's binlog; callbacks run from inside (they
+ * must not call the engine).
  * RW_E_INVALID: bad master/origin/op, or pos not above the stream's last one.
  * A transaction without rows only advances the stream.  Feeding a
  * transaction twice to one stream is ignored (counted in duplicates).
