@@ -359,6 +359,8 @@ static void origin_pairs(conflict_engine *e, struct cf_trx *x, int64_t now)
 	unsigned a = x->origin;
 	uint32_t i;
 
+	if (e->cand[a] == 0)
+		return;
 	for (i = 0; i < x->nw; i++) {
 		struct cf_write *xw = &x->w[i], *yw, *next;
 
@@ -405,12 +407,33 @@ static void trx_settle(conflict_engine *e, struct cf_trx *t, int64_t now)
 		e->blind = false;
 }
 
+/*
+ * e->cand[a]: the live writes that an origin appearance in a's stream has
+ * to look at, those shown by their own origin's stream and not yet by a's.
+ * When there is none (say while the reader of another master is stalled),
+ * an appearance of a's own writes decides nothing and walks no list.
+ * Called before master joins t->seen.
+ */
+static void cand_update(conflict_engine *e, const struct cf_trx *t, unsigned master)
+{
+	unsigned o = t->origin, m;
+
+	if (master == o) {
+		for (m = 0; m < e->n; m++)
+			if (m != o && !cf_seen(t, m))
+				e->cand[m] += t->nw;
+	} else if (cf_seen(t, o)) {
+		e->cand[master] -= t->nw;
+	}
+}
+
 /* t appeared in master's stream at pos. */
 static void trx_seen(conflict_engine *e, struct cf_trx *t, unsigned master, uint64_t pos,
 		     int64_t now)
 {
 	uint32_t i;
 
+	cand_update(e, t, master);
 	t->seen |= (uint16_t)(1u << master);
 	cf_pos(t)[master] = pos;
 	if (e->opens.n > 0)

@@ -118,7 +118,8 @@ struct conflict_engine {
 	bool restored_sorted;
 	bool blind;
 	size_t live_writes, kept_writes, trx_bytes, open_bytes, nopen;
-	conflict_stats st; /* counters */
+	size_t cand[CONFLICT_MAX_MASTERS]; /* see cand_update() in conflict.c */
+	conflict_stats st;                 /* counters */
 };
 
 /* Helpers across the engine's files. */
