@@ -34,10 +34,11 @@
  *
  * Cost.  An appearance costs a hash lookup, and for each key it writes a
  * walk of that key's list (its unsettled writes and kept ones) at its
- * origin appearance and when something on the key settled.  Lists are
- * short while the streams keep up (write rate on the row x replication
- * delay); one hot row with a stalled stream makes them long, up to
- * max_writes, which is the knob for that case.
+ * origin appearance, unless no write anywhere can pair with it
+ * (cand_update()), and when something on the key settled.  Lists are short
+ * while the streams keep up (write rate on the row x replication delay).
+ * When a replication link stalls, the writes it holds back are real
+ * candidates and a hot row's walks grow with them, up to max_writes.
  */
 #include "conflict_int.h"
 
