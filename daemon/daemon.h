@@ -29,6 +29,7 @@ struct rwd {
 	lag_matcher *lag;
 	struct tracker *tracker; /* the conflict engine */
 	bool origins_known;
+	struct event *checkpoint; /* the conflict engine's checkpoint, every second */
 	/* every master's server_id, or waited long enough */ /* delays measured between the streams */
 	struct mailbox *probe_mb;                             /* results of the SQL probes */
 	struct probe **probes;                                /* one per master, like streams */

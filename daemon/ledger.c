@@ -85,6 +85,8 @@ int64_t ledger_add(struct state *st, const struct ledger_entry *e, bool *created
 		sqlite3_bind_null(s, 8);
 	bind_json(s, 9, e->writes);
 	bind_json(s, 10, e->final);
+	sqlite3_bind_text(s, 11, e->key_hex != NULL ? e->key_hex : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 12, e->unique_key);
 	if (sqlite3_step(s) == SQLITE_DONE) {
 		id = sqlite3_last_insert_rowid(db);
 		*created = true;
@@ -251,6 +253,31 @@ json_t *ledger_list(struct state *st, bool open_only, int limit)
 		json_array_append_new(list, row_json(s));
 	sqlite3_finalize(s);
 	return list;
+}
+
+int ledger_each_open(struct state *st, void (*fn)(const struct ledger_open *o, void *arg),
+		     void *arg)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(
+		state_db(st),
+		"SELECT uid, schema_name, table_name, key_hex, unique_key FROM conflict "
+		"WHERE state = 'open' AND key_hex != '' ORDER BY id",
+		-1, &s, NULL) != SQLITE_OK)
+		return -1;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct ledger_open o = {
+			(const char *)sqlite3_column_text(s, 0),
+			(const char *)sqlite3_column_text(s, 1),
+			(const char *)sqlite3_column_text(s, 2),
+			(const char *)sqlite3_column_text(s, 3),
+			sqlite3_column_int(s, 4) != 0,
+		};
+		fn(&o, arg);
+	}
+	sqlite3_finalize(s);
+	return 0;
 }
 
 int ledger_counts(struct state *st, int64_t *open, int64_t *total)

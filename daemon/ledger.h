@@ -28,6 +28,17 @@ struct ledger_entry {
 	    detection_delay; /* seconds from the later write's appearance to the decision, <0 unknown */
 	json_t *writes; /* [{"master", "gtid", "op", "committed_at", "before", "after"}, ...] */
 	json_t *final;  /* {"west": {...} | null, ...} */
+	const char *key_hex; /* the engine's canonical key bytes in hex, "" if not known */
+	bool unique_key;     /* the key is a UNIQUE key, not the primary key */
+};
+
+/* What the engine needs of an open conflict after a restart. */
+struct ledger_open {
+	const char *uid;
+	const char *schema;
+	const char *table;
+	const char *key_hex;
+	bool unique_key;
 };
 
 /*
@@ -64,6 +75,10 @@ json_t *ledger_get(struct state *st, int64_t id);
 
 /* Newest first; open_only or all; at most limit. */
 json_t *ledger_list(struct state *st, bool open_only, int limit);
+
+/* Calls fn for every open conflict. */
+int ledger_each_open(struct state *st, void (*fn)(const struct ledger_open *o, void *arg),
+		     void *arg);
 
 /* Counts for /v1/status and the metrics. */
 int ledger_counts(struct state *st, int64_t *open, int64_t *total);

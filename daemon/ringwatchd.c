@@ -263,6 +263,16 @@ static void on_reset(void *ctx, size_t m)
 		tracker_reset(d->tracker, m);
 }
 
+static void on_checkpoint(evutil_socket_t fd, short what, void *arg)
+{
+	struct rwd *d = arg;
+
+	(void)fd;
+	(void)what;
+	if (d->tracker != NULL)
+		tracker_checkpoint(d->tracker);
+}
+
 static int start_streams(struct rwd *d)
 {
 	struct stream_sink sink = { on_event, streams_ready, on_reset, on_trx_end, d };
@@ -281,8 +291,19 @@ static int start_streams(struct rwd *d)
 	d->tracker = tracker_new(d);
 	if (d->tracker == NULL)
 		return -1;
-	for (size_t i = 0; i < d->n_streams; i++)
-		stream_start(d->streams[i]);
+	tracker_restore(d->tracker);
+	for (size_t i = 0; i < d->n_streams; i++) {
+		char file[256];
+		uint64_t offset;
+		if (tracker_resume(d->tracker, i, file, sizeof(file), &offset))
+			stream_start_from(d->streams[i], file, offset);
+		else
+			stream_start(d->streams[i]);
+	}
+	d->checkpoint = event_new(d->base, -1, EV_PERSIST, on_checkpoint, d);
+	if (d->checkpoint == NULL ||
+	    event_add(d->checkpoint, &(struct timeval){ .tv_sec = 1 }) != 0)
+		return -1;
 	return 0;
 }
 
@@ -433,6 +454,10 @@ static int start(struct rwd *d)
 static void stop(struct rwd *d)
 {
 	stop_probes(d);
+	if (d->checkpoint != NULL)
+		event_free(d->checkpoint);
+	if (d->tracker != NULL)
+		tracker_checkpoint(d->tracker);
 	for (size_t i = 0; i < d->n_streams; i++)
 		stream_free(d->streams[i]);
 	tracker_free(d->tracker);

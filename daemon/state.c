@@ -46,6 +46,18 @@ static const char *const migrations[] = {
 	"  resolved_at REAL,"
 	"  resolved_by TEXT);"
 	"CREATE INDEX conflict_state ON conflict (state, id);",
+	/* 3: the conflict engine's checkpoint (tracker.c), and the key bytes of
+	 * conflicts, to hand open ones back to the engine after a restart */
+	"ALTER TABLE conflict ADD COLUMN key_hex TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE conflict ADD COLUMN unique_key INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE engine_mark ("
+	"  master TEXT PRIMARY KEY,"
+	"  fed INTEGER NOT NULL,"
+	"  last INTEGER NOT NULL,"
+	"  unsettled INTEGER NOT NULL,"
+	"  low_water INTEGER NOT NULL,"
+	"  file TEXT NOT NULL);"
+	"CREATE TABLE engine_unsettled (hash INTEGER NOT NULL);",
 };
 
 static int exec(sqlite3 *db, const char *sql)
@@ -125,6 +137,97 @@ void state_close(struct state *st)
 	free(st);
 }
 
+static void copy_text(char *dst, size_t len, sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+
+	snprintf(dst, len, "%s", t != NULL ? (const char *)t : "");
+}
+
+int state_engine_save(struct state *st, const struct engine_mark *marks, size_t n,
+		      const uint64_t *hashes, size_t n_hashes)
+{
+	sqlite3_stmt *m = NULL, *h = NULL;
+	int rc = -1;
+
+	if (exec(st->db, "BEGIN") != 0)
+		return -1;
+	if (exec(st->db, "DELETE FROM engine_unsettled") != 0 ||
+	    sqlite3_prepare_v2(st->db,
+			       "INSERT OR REPLACE INTO engine_mark (master, fed, last, unsettled, "
+			       "low_water, file) VALUES (?, ?, ?, ?, ?, ?)",
+			       -1, &m, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db, "INSERT INTO engine_unsettled (hash) VALUES (?)", -1, &h,
+			       NULL) != SQLITE_OK)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_reset(m);
+		sqlite3_bind_text(m, 1, marks[i].master, -1, SQLITE_STATIC);
+		sqlite3_bind_int(m, 2, marks[i].fed);
+		sqlite3_bind_int64(m, 3, (sqlite3_int64)marks[i].last);
+		sqlite3_bind_int(m, 4, marks[i].unsettled);
+		sqlite3_bind_int64(m, 5, (sqlite3_int64)marks[i].low_water);
+		sqlite3_bind_text(m, 6, marks[i].file, -1, SQLITE_STATIC);
+		if (sqlite3_step(m) != SQLITE_DONE)
+			goto out;
+	}
+	for (size_t i = 0; i < n_hashes; i++) {
+		sqlite3_reset(h);
+		sqlite3_bind_int64(h, 1, (sqlite3_int64)hashes[i]);
+		if (sqlite3_step(h) != SQLITE_DONE)
+			goto out;
+	}
+	rc = exec(st->db, "COMMIT");
+out:
+	sqlite3_finalize(m);
+	sqlite3_finalize(h);
+	if (rc != 0)
+		exec(st->db, "ROLLBACK");
+	return rc;
+}
+
+int state_engine_mark(struct state *st, const char *master, struct engine_mark *out)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(
+		st->db,
+		"SELECT fed, last, unsettled, low_water, file FROM engine_mark WHERE "
+		"master = ?",
+		-1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(s, 1, master, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		memset(out, 0, sizeof(*out));
+		snprintf(out->master, sizeof(out->master), "%s", master);
+		out->fed = sqlite3_column_int(s, 0);
+		out->last = (uint64_t)sqlite3_column_int64(s, 1);
+		out->unsettled = sqlite3_column_int(s, 2);
+		out->low_water = (uint64_t)sqlite3_column_int64(s, 3);
+		copy_text(out->file, sizeof(out->file), s, 4);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? 1 : -1;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int state_engine_unsettled(struct state *st, void (*fn)(uint64_t hash, void *arg), void *arg)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT hash FROM engine_unsettled", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	while (sqlite3_step(s) == SQLITE_ROW)
+		fn((uint64_t)sqlite3_column_int64(s, 0), arg);
+	sqlite3_finalize(s);
+	return 0;
+}
+
 sqlite3 *state_db(struct state *st)
 {
 	return st->db;
@@ -133,13 +236,6 @@ sqlite3 *state_db(struct state *st)
 const char *state_error(const struct state *st)
 {
 	return sqlite3_errmsg(st->db);
-}
-
-static void copy_text(char *dst, size_t len, sqlite3_stmt *s, int col)
-{
-	const unsigned char *t = sqlite3_column_text(s, col);
-
-	snprintf(dst, len, "%s", t != NULL ? (const char *)t : "");
 }
 
 int state_checkpoint_load(struct state *st, const char *master, struct checkpoint *out)

@@ -53,6 +53,27 @@ int state_gap_open(struct state *st, const char *master, struct gap *out);
 /* Acknowledge a gap: 0, 1 when no such open gap, -1 on error. */
 int state_gap_ack(struct state *st, int64_t id);
 
+/* The conflict engine's checkpoint for one master (DESIGN.md "Durability"). */
+struct engine_mark {
+	char master[64];
+	int fed;
+	uint64_t last; /* position of the last transaction fed */
+	int unsettled;
+	uint64_t low_water; /* position of the oldest unsettled one */
+	char file[256];     /* a binlog file name of the stream, for the name pattern */
+};
+
+/* Replace the engine's checkpoint: marks of n masters and the identity
+ * hashes of the unsettled transactions, in one SQLite transaction. */
+int state_engine_save(struct state *st, const struct engine_mark *marks, size_t n,
+		      const uint64_t *hashes, size_t n_hashes);
+
+/* Load it: the mark of master (0, 1 when none, -1 error). */
+int state_engine_mark(struct state *st, const char *master, struct engine_mark *out);
+
+/* Calls fn for each saved unsettled hash. */
+int state_engine_unsettled(struct state *st, void (*fn)(uint64_t hash, void *arg), void *arg);
+
 /* The database itself, for the modules that keep their own tables in it. */
 struct sqlite3 *state_db(struct state *st);
 

@@ -63,6 +63,7 @@ struct stream {
 	bool dirty;
 	double last_save;
 	bool resumed; /* the current connection resumed from a saved position */
+	bool by_file; /* the next connection starts at commit_file/commit_offset */
 	char resumed_from[512];
 
 	uint64_t events, bytes, transactions, reconnects;
@@ -195,7 +196,14 @@ static void connect_now(struct stream *s)
 	args.replica_server_id = s->replica_server_id;
 	args.heartbeat_period = HEARTBEAT_PERIOD;
 	s->resumed = s->have_commit;
-	if (s->have_commit && s->commit_gtid.n > 0) {
+	if (s->by_file) {
+		s->by_file = false;
+		args.file = s->commit_file;
+		args.offset = s->commit_offset;
+		snprintf(s->resumed_from, sizeof(s->resumed_from),
+			 "%s:%llu (the conflict engine's mark)", s->commit_file,
+			 (unsigned long long)s->commit_offset);
+	} else if (s->have_commit && s->commit_gtid.n > 0) {
 		/* GTID positions survive binlog rotation and purging of older files */
 		args.gtid_state = s->commit_gtid_text;
 		args.file = "";
@@ -552,6 +560,17 @@ void stream_start(struct stream *s)
 {
 	load_checkpoint(s);
 	load_gap(s);
+	connect_now(s);
+}
+
+void stream_start_from(struct stream *s, const char *file, uint64_t offset)
+{
+	load_checkpoint(s);
+	load_gap(s);
+	snprintf(s->commit_file, sizeof(s->commit_file), "%s", file);
+	s->commit_offset = offset;
+	s->have_commit = true;
+	s->by_file = true;
 	connect_now(s);
 }
 

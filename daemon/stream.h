@@ -90,6 +90,10 @@ struct stream *stream_new(struct event_base *base, size_t index, const struct rw
 /* Start reading: from the saved checkpoint, or from the oldest binlog. */
 void stream_start(struct stream *s);
 
+/* Start reading at file and offset (the conflict engine's low-water mark);
+ * the stream's own checkpoint is loaded for everything else. */
+void stream_start_from(struct stream *s, const char *file, uint64_t offset);
+
 /* Stop the replica thread, save the checkpoint, free everything. */
 void stream_free(struct stream *s);
 

@@ -48,6 +48,7 @@ struct tracker {
 	struct tracker_view v;
 	bool was_blind;
 	struct schema_cache *schemas; /* per master */
+	struct engine_mark *restored; /* per master, what tracker_restore() found */
 	struct table_lookup *lookups; /* per master, the feeds' argument */
 	bool ddl_seen;                /* tables must be read again */
 };
@@ -238,12 +239,67 @@ static void observe_delay(struct tracker *t, double delay)
 	t->v.delay_sum += delay;
 }
 
+/* Bytes as lowercase hex (malloc'd), and back. */
+static char *hex_of(const uint8_t *p, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	char *out = malloc(len * 2 + 1);
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[len * 2] = '\0';
+	return out;
+}
+
+static int nibble(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static uint8_t *bytes_of(const char *hex, size_t *len)
+{
+	size_t n = strlen(hex) / 2;
+	uint8_t *out = malloc(n > 0 ? n : 1);
+
+	for (size_t i = 0; out != NULL && i < n; i++) {
+		int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0) {
+			free(out);
+			return NULL;
+		}
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	*len = n;
+	return out;
+}
+
+static int id_of(const char *uid, conflict_id *id)
+{
+	size_t n;
+	uint8_t *b = strlen(uid) == 32 ? bytes_of(uid, &n) : NULL;
+
+	if (b == NULL)
+		return -1;
+	id->hi = id->lo = 0;
+	for (int i = 0; i < 8; i++) {
+		id->hi = id->hi << 8 | b[i];
+		id->lo = id->lo << 8 | b[8 + i];
+	}
+	free(b);
+	return 0;
+}
+
 static void on_conflict(const conflict_record *r, void *arg)
 {
 	struct tracker *t = arg;
 	json_t *c = conflict_record_json(r, t->names, t->keys);
 	struct ledger_entry e;
 	char uid[CONFLICT_ID_TEXT];
+	char *key_hex;
 	bool created;
 	int64_t id;
 
@@ -259,6 +315,8 @@ static void on_conflict(const conflict_record *r, void *arg)
 	e.detection_delay = (double)(r->decided_at - r->appeared_at) / 1e6;
 	e.writes = json_object_get(c, "writes");
 	e.final = json_object_get(c, "final");
+	e.key_hex = key_hex = hex_of(r->key.p, r->key.len);
+	e.unique_key = r->unique_key;
 	id = ledger_add(t->d->state, &e, &created);
 	if (id < 0) {
 		log_error("conflict ledger: cannot record %s on %s.%s: %s", e.kind, e.schema,
@@ -272,6 +330,7 @@ static void on_conflict(const conflict_record *r, void *arg)
 			t->names[r->writes[1].master], r->diverged ? ", rows DIVERGED" : "");
 		free(key);
 	}
+	free(key_hex);
 	json_decref(c);
 }
 
@@ -364,6 +423,7 @@ void tracker_free(struct tracker *t)
 		clear_cache(&t->schemas[i]);
 	free(t->schemas);
 	free(t->lookups);
+	free(t->restored);
 	conflict_keys_free(t->keys);
 	conflict_engine_free(t->e);
 	free(t);
@@ -431,16 +491,126 @@ void tracker_resolved(struct tracker *t, int64_t id)
 	conflict_id cid;
 	rw_error err;
 
-	if (ledger_uid(t->d->state, id, uid, sizeof(uid)) != 0 || strlen(uid) != 32)
+	if (ledger_uid(t->d->state, id, uid, sizeof(uid)) != 0 || id_of(uid, &cid) != 0)
 		return;
-	char hi[17];
-
-	memcpy(hi, uid, 16);
-	hi[16] = '\0';
-	cid.hi = strtoull(hi, NULL, 16);
-	cid.lo = strtoull(uid + 16, NULL, 16);
 	/* not open in the engine (settled, or from before a restart): nothing to forget */
 	(void)!conflict_engine_resolve(t->e, &cid, &err);
+}
+
+static int collect_hash(uint64_t hash, void *arg)
+{
+	struct {
+		uint64_t *v;
+		size_t n, cap;
+	} *h = arg;
+
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 256;
+		uint64_t *grown = realloc(h->v, cap * sizeof(*grown));
+		if (grown == NULL)
+			return 1;
+		h->v = grown;
+		h->cap = cap;
+	}
+	h->v[h->n++] = hash;
+	return 0;
+}
+
+void tracker_checkpoint(struct tracker *t)
+{
+	struct engine_mark marks[CONFLICT_MAX_MASTERS];
+	struct {
+		uint64_t *v;
+		size_t n, cap;
+	} h = { NULL, 0, 0 };
+	rw_error err;
+
+	memset(marks, 0, sizeof(marks));
+	for (size_t i = 0; i < t->n; i++) {
+		conflict_mark m;
+		if (conflict_engine_mark(t->e, (unsigned)i, &m, &err) != 0)
+			return;
+		snprintf(marks[i].master, sizeof(marks[i].master), "%s", t->names[i]);
+		marks[i].fed = m.fed;
+		marks[i].last = m.last;
+		marks[i].unsettled = m.unsettled;
+		marks[i].low_water = m.low_water;
+		snprintf(marks[i].file, sizeof(marks[i].file), "%s",
+			 conflict_feed_file(t->feeds[i]));
+		if (marks[i].file[0] == '\0' && t->restored != NULL) /* nothing read yet */
+			snprintf(marks[i].file, sizeof(marks[i].file), "%s", t->restored[i].file);
+	}
+	if (conflict_engine_unsettled(t->e, collect_hash, &h) != 0 ||
+	    state_engine_save(t->d->state, marks, t->n, h.v, h.n) != 0)
+		log_error("conflict engine: saving its checkpoint: %s", state_error(t->d->state));
+	free(h.v);
+}
+
+static void restore_hash(uint64_t hash, void *arg)
+{
+	struct tracker *t = arg;
+	rw_error err;
+
+	if (conflict_engine_restore_unsettled(t->e, hash, &err) != 0)
+		log_error("conflict engine: restoring a transaction: %s", err.text);
+}
+
+static void restore_open(const struct ledger_open *o, void *arg)
+{
+	struct tracker *t = arg;
+	conflict_bytes schema = { (const uint8_t *)o->schema, strlen(o->schema) };
+	conflict_bytes table = { (const uint8_t *)o->table, strlen(o->table) };
+	conflict_bytes key;
+	conflict_id id;
+	rw_error err;
+	uint8_t *bytes;
+	size_t len;
+
+	if (id_of(o->uid, &id) != 0 || (bytes = bytes_of(o->key_hex, &len)) == NULL)
+		return;
+	key.p = bytes;
+	key.len = len;
+	if (conflict_engine_restore_open(t->e, &id, &schema, &table, &key, o->unique_key, NULL,
+					 &err) != 0)
+		log_error("conflict engine: restoring open conflict %s: %s", o->uid, err.text);
+	free(bytes);
+}
+
+void tracker_restore(struct tracker *t)
+{
+	rw_error err;
+	size_t fed = 0;
+
+	t->restored = calloc(t->n, sizeof(*t->restored));
+	if (t->restored == NULL)
+		return;
+	for (size_t i = 0; i < t->n; i++) {
+		if (state_engine_mark(t->d->state, t->names[i], &t->restored[i]) != 0 ||
+		    !t->restored[i].fed)
+			continue;
+		if (conflict_engine_restore_stream(t->e, (unsigned)i, t->restored[i].last, &err) !=
+		    0)
+			log_error("conflict engine: restoring %s: %s", t->names[i], err.text);
+		fed++;
+	}
+	if (fed == 0)
+		return;
+	state_engine_unsettled(t->d->state, restore_hash, t);
+	ledger_each_open(t->d->state, restore_open, t);
+}
+
+bool tracker_resume(struct tracker *t, size_t master, char *file, size_t len, uint64_t *offset)
+{
+	const struct engine_mark *m;
+
+	if (t->restored == NULL || master >= t->n)
+		return false;
+	m = &t->restored[master];
+	if (!m->fed || m->file[0] == '\0')
+		return false;
+	/* the oldest unsettled transaction, or the last one fed (it replays) */
+	return conflict_feed_file_of(m->unsettled ? m->low_water : m->last, m->file, file, len,
+				     offset) == 0;
 }
 
 void tracker_view(const struct tracker *t, struct tracker_view *v)

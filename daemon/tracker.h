@@ -55,6 +55,18 @@ bool tracker_schemas_loaded(const struct tracker *t);
 /* A DDL statement went by: the tables are read again. */
 bool tracker_wants_schema(struct tracker *t);
 
+/*
+ * Durability (DESIGN.md): tracker_checkpoint() saves the engine's marks and
+ * unsettled transactions (at most once a second, and at a clean stop);
+ * tracker_restore() hands them, and the ledger's open conflicts, back to a
+ * new engine; tracker_resume() says where master's stream must start so
+ * that nothing unsettled is missed: true with file and offset, false when
+ * the stream's own checkpoint will do.
+ */
+void tracker_checkpoint(struct tracker *t);
+void tracker_restore(struct tracker *t);
+bool tracker_resume(struct tracker *t, size_t master, char *file, size_t len, uint64_t *offset);
+
 /* A person resolved ledger conflict id: tell the engine too. */
 void tracker_resolved(struct tracker *t, int64_t id);
 

@@ -114,6 +114,29 @@ uint64_t conflict_feed_position(const char *file, uint64_t offset)
 	return (seq & 0xffffff) << 40 | (offset & (((uint64_t)1 << 40) - 1));
 }
 
+int conflict_feed_file_of(uint64_t pos, const char *pattern, char *file, size_t len,
+			  uint64_t *offset)
+{
+	const char *dot = strrchr(pattern, '.');
+	size_t width;
+	int n;
+
+	if (dot == NULL || dot[1] < '0' || dot[1] > '9')
+		return -1;
+	width = strspn(dot + 1, "0123456789");
+	n = snprintf(file, len, "%.*s%0*llu", (int)(dot + 1 - pattern), pattern, (int)width,
+		     (unsigned long long)(pos >> 40));
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	*offset = pos & (((uint64_t)1 << 40) - 1);
+	return 0;
+}
+
+const char *conflict_feed_file(const conflict_feed *f)
+{
+	return f->file;
+}
+
 conflict_feed *conflict_feed_new(conflict_engine *e, unsigned master, conflict_origin_fn origin,
 				 void *arg, conflict_keys *keys)
 {

@@ -73,6 +73,18 @@ void conflict_feed_set_file(conflict_feed *f, const char *file);
 RW_MUST_CHECK int conflict_feed_event(conflict_feed *f, const binlog_event *ev, int64_t now,
 				      rw_error *err);
 
+/* The binlog file the feed is in ("" before any). */
+const char *conflict_feed_file(const conflict_feed *f);
+
+/*
+ * The file and offset of position pos (conflict_feed_position's inverse),
+ * given a file name of the same binlog for its pattern: the digits after its
+ * last '.' replaced by pos's sequence number, zero-padded to the same width.
+ * -1 when pattern has no such digits.
+ */
+int conflict_feed_file_of(uint64_t pos, const char *pattern, char *file, size_t len,
+			  uint64_t *offset);
+
 /* The connection dropped: forget the transaction being gathered. */
 void conflict_feed_reset(conflict_feed *f);
 

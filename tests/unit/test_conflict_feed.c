@@ -59,6 +59,17 @@ int main(void)
 	   "positions grow across files");
 	ok(conflict_feed_position("mariadb-bin.000123", 77) == ((uint64_t)123 << 40 | 77),
 	   "file sequence in the top bits");
+	{
+		char file[64];
+		uint64_t off = 0;
+		ok(conflict_feed_file_of(conflict_feed_position("binlog.000123", 4567),
+					 "binlog.000009", file, sizeof(file), &off) == 0 &&
+		       strcmp(file, "binlog.000123") == 0 && off == 4567,
+		   "a position back to its file and offset (%s:%llu)", file,
+		   (unsigned long long)off);
+		ok(conflict_feed_file_of(1, "nodigits", file, sizeof(file), &off) < 0,
+		   "a pattern without digits");
+	}
 	cfg.n_masters = 2;
 	ok(conflict_engine_new(&cfg, &e, &err) == 0, "engine");
 	f = conflict_feed_new(e, 0, origin_one, NULL, keys);
