@@ -9,11 +9,14 @@
  * its predecessor's binlog, copies included), logging the images a server
  * would.  That builds each
  * master's complete binlog.  The binlogs are then fed to the engine
- * interleaved in random order and random chunks.  Checked: the pairs
+ * interleaved in random order and random chunks (in a quarter of the runs
+ * one stream stalls until the others are done).  Checked: the pairs
  * reported are exactly the pairs "posA(w) < posA(v) and posB(v) < posB(w)"
- * found by comparing every pair in the complete binlogs, each once;
- * everything settles; and once settled, what "open and diverged" says
- * about each key against the rows the masters hold (check_run).  A third
+ * found by comparing every pair in the complete binlogs, each once, each
+ * decided at the feed of the later of its two origin appearances (no
+ * sooner is certain, no later is needed); everything settles; and once
+ * settled, what "open and diverged" says about each key against the rows
+ * the masters hold (check_run).  A third
  * of the runs restart the engine midway from a checkpoint and replay the
  * streams from their low-water marks.  Degraded runs (a tiny image ring, a
  * tiny bound) must stay right where they answer and never invent a pair.
@@ -72,6 +75,7 @@ struct found {
 	int diverged, open, before_image;
 	conflict_id id;
 	int final[MAXM]; /* values as the record and its updates said; -2 unknown */
+	int64_t appeared, decided;
 };
 
 struct run {
@@ -82,6 +86,8 @@ struct run {
 	conflict_id known[MAXREP];
 	int nknown;
 	size_t ring, max_writes; /* 0: the defaults (images never evicted, no bound) */
+	int restarted;
+	int64_t fed_at[MAXM][MAXT]; /* the "now" each binlog entry was fed at */
 };
 
 static uint64_t rnd(struct sim *s)
@@ -362,11 +368,17 @@ static void on_conflict(const conflict_record *r, void *arg)
 	for (i = 0; i < run->nf; i++)
 		if (conflict_id_equal(&run->f[i].id, &r->id))
 			run->dup++;
-	run->f[run->nf] =
-	    (struct found){ a,     b,    key, r->diverged, 1, r->kind == CONFLICT_BEFORE_IMAGE,
-			    r->id, { 0 } };
+	run->f[run->nf] = (struct found){ .a = a,
+					  .b = b,
+					  .key = key,
+					  .diverged = r->diverged,
+					  .open = 1,
+					  .before_image = r->kind == CONFLICT_BEFORE_IMAGE,
+					  .id = r->id };
 	for (i = 0; i < (int)r->n_masters; i++)
 		run->f[run->nf].final[i] = final_value(&r->final[i]);
+	run->f[run->nf].appeared = r->appeared_at;
+	run->f[run->nf].decided = r->decided_at;
 	run->nf++;
 	run->known[run->nknown++] = r->id;
 }
@@ -556,25 +568,34 @@ static conflict_engine *restart(struct run *run, conflict_engine *e, int *cur)
 /* Feed every stream, interleaved in random chunks; maybe restart once. */
 static conflict_engine *feed_all(struct run *run, struct sim *s, conflict_engine *e, int restart_at)
 {
-	int cur[MAXM] = { 0 }, fed = 0, m, k, left;
+	int cur[MAXM] = { 0 }, fed = 0, m, k, left, others;
+	/* in a quarter of the runs one stream stalls until the others are done */
+	int stalled = rnd_int(s, 4) == 0 ? rnd_int(s, (int)s->n) : -1;
 	int64_t now = 0;
 
 	for (;;) {
-		left = 0;
-		for (m = 0; m < (int)s->n; m++)
+		left = others = 0;
+		for (m = 0; m < (int)s->n; m++) {
 			left += s->nlog[m] - cur[m];
+			others += m != stalled ? s->nlog[m] - cur[m] : 0;
+		}
 		if (left == 0 || e == NULL)
 			return e;
-		m = rnd_int(s, (int)s->n);
+		do
+			m = rnd_int(s, (int)s->n);
+		while (m == stalled && others > 0);
 		for (k = 1 + rnd_int(s, 5); k > 0 && cur[m] < s->nlog[m]; k--) {
 			if (verbose)
 				printf("# feed %d: master %d entry %d (trx %d-%d)\n", fed + 1, m,
 				       cur[m], s->trx[s->log[m][cur[m]].trx].origin,
 				       s->trx[s->log[m][cur[m]].trx].seq);
-			if (feed_entry(e, s, m, cur[m]++, ++now) != 0)
+			run->fed_at[m][cur[m]] = ++now;
+			if (feed_entry(e, s, m, cur[m]++, now) != 0)
 				run->bad++;
-			if (++fed == restart_at)
+			if (++fed == restart_at) {
 				e = restart(run, e, cur);
+				run->restarted = 1;
+			}
 			if (e == NULL)
 				return NULL;
 		}
@@ -599,6 +620,37 @@ struct tally {
 	int by_n[MAXM + 1];
 };
 
+/* When transaction t was first fed, on any stream. */
+static int64_t first_fed(const struct run *run, int t)
+{
+	const struct sim *s = run->s;
+	int64_t first = INT64_MAX;
+	int m;
+
+	for (m = 0; m < (int)s->n; m++) {
+		int i = log_index(s, m, t);
+
+		if (i < s->nlog[m] && run->fed_at[m][i] < first)
+			first = run->fed_at[m][i];
+	}
+	return first;
+}
+
+/*
+ * Decided as soon as certain: at the later of the two origin appearances,
+ * and the record says when the later of the two writes first showed.
+ */
+static int on_time(const struct run *run, const struct found *f)
+{
+	const struct sim *s = run->s;
+	int a = s->trx[f->a].origin, b = s->trx[f->b].origin;
+	int64_t ta = run->fed_at[a][log_index(s, a, f->a)];
+	int64_t tb = run->fed_at[b][log_index(s, b, f->b)];
+	int64_t fa = first_fed(run, f->a), fb = first_fed(run, f->b);
+
+	return f->decided == (ta > tb ? ta : tb) && f->appeared == (fa > fb ? fa : fb);
+}
+
 static int check_run(struct run *run, conflict_engine *e, struct tally *ty, uint64_t seed)
 {
 	const struct sim *s = run->s;
@@ -617,7 +669,7 @@ static int check_run(struct run *run, conflict_engine *e, struct tally *ty, uint
 		for (j = 0; j < np; j++)
 			match |= pairs[j][0] == run->f[i].a && pairs[j][1] == run->f[i].b &&
 				 pairs[j][2] == run->f[i].key;
-		ok_pairs &= match;
+		ok_pairs &= match && (run->restarted || on_time(run, &run->f[i]));
 		ty->resolved += !run->f[i].open;
 	}
 	ok_pairs &= got == np && run->dup == 0 && run->bad == 0;
