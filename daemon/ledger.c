@@ -188,7 +188,8 @@ int ledger_resolve(struct state *st, int64_t id, const char *uid, const char *by
 
 #define SELECT_CONFLICT                                                                            \
 	"SELECT id, kind, schema_name, table_name, key_json, state, diverged, detected_at, "       \
-	"detection_delay, writes_json, final_json, resolved_at, resolved_by, uid FROM conflict "
+	"detection_delay, writes_json, final_json, resolved_at, resolved_by, uid, unique_key "     \
+	"FROM conflict "
 
 /* One row of SELECT_CONFLICT as a CONFLICT object. */
 static json_t *row_json(sqlite3_stmt *s)
@@ -218,6 +219,8 @@ static json_t *row_json(sqlite3_stmt *s)
 				    json_string((const char *)sqlite3_column_text(s, 12)));
 	}
 	json_object_set_new(o, "uid", json_string((const char *)sqlite3_column_text(s, 13)));
+	if (sqlite3_column_int(s, 14))
+		json_object_set_new(o, "unique_key", json_true());
 	return o;
 }
 

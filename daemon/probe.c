@@ -597,82 +597,138 @@ static bool probe_round(struct probe *p, struct draft *d)
 
 #define USER_SCHEMAS "NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')"
 
-/* Append the result rows of sql (first columns: schema, table, column) to *text. */
-static int read_columns(MYSQL *h, const char *sql, FILE *text)
+/* One table as information_schema describes it. */
+struct schema_table {
+	char schema[65], table[65];
+	char **cols;
+	size_t n_cols, cap_cols;
+	char *pk, *uniq;
+	size_t pk_len, uniq_len;
+	FILE *pk_f, *uniq_f;
+	char last_index[65];
+};
+
+struct schema_draft {
+	struct schema_table *t;
+	size_t n, cap;
+};
+
+static struct schema_table *table_of(struct schema_draft *d, const char *schema, const char *table,
+				     bool create)
+{
+	for (size_t i = d->n; i-- > 0;) {
+		if (strcmp(d->t[i].schema, schema) == 0 && strcmp(d->t[i].table, table) == 0)
+			return &d->t[i];
+	}
+	if (!create)
+		return NULL;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+		struct schema_table *grown = realloc(d->t, cap * sizeof(*grown));
+		if (grown == NULL)
+			return NULL;
+		d->t = grown;
+		d->cap = cap;
+	}
+	memset(&d->t[d->n], 0, sizeof(d->t[0]));
+	snprintf(d->t[d->n].schema, sizeof(d->t[0].schema), "%s", schema);
+	snprintf(d->t[d->n].table, sizeof(d->t[0].table), "%s", table);
+	d->t[d->n].pk_f = open_memstream(&d->t[d->n].pk, &d->t[d->n].pk_len);
+	d->t[d->n].uniq_f = open_memstream(&d->t[d->n].uniq, &d->t[d->n].uniq_len);
+	if (d->t[d->n].pk_f == NULL || d->t[d->n].uniq_f == NULL)
+		return NULL;
+	return &d->t[d->n++];
+}
+
+static int column_index(const struct schema_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->n_cols; i++) {
+		if (strcmp(t->cols[i], name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static void schema_draft_free(struct schema_draft *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		for (size_t c = 0; c < d->t[i].n_cols; c++)
+			free(d->t[i].cols[c]);
+		free(d->t[i].cols);
+		if (d->t[i].pk_f != NULL)
+			fclose(d->t[i].pk_f);
+		if (d->t[i].uniq_f != NULL)
+			fclose(d->t[i].uniq_f);
+		free(d->t[i].pk);
+		free(d->t[i].uniq);
+	}
+	free(d->t);
+}
+
+/* Rows of (schema, table, column[, index]) into the draft: kind 'c' columns,
+ * 'p' primary key, 'u' unique keys. */
+static int read_schema_rows(MYSQL *h, const char *sql, int kind, struct schema_draft *d)
 {
 	MYSQL_RES *res;
 	MYSQL_ROW row;
-	char prev[512] = "";
 
 	if (mysql_query(h, sql) != 0 || (res = mysql_store_result(h)) == NULL)
 		return -1;
 	while ((row = mysql_fetch_row(res)) != NULL) {
-		char this[512];
+		struct schema_table *t;
+		int idx;
 		if (row[0] == NULL || row[1] == NULL || row[2] == NULL)
 			continue;
-		snprintf(this, sizeof(this), "%s\t%s", row[0], row[1]);
-		if (strcmp(this, prev) != 0)
-			fprintf(text, "%s%s\t%s", prev[0] ? "\n" : "", this, row[2]);
-		else
-			fprintf(text, "\x1f%s", row[2]);
-		snprintf(prev, sizeof(prev), "%s", this);
+		t = table_of(d, row[0], row[1], kind == 'c');
+		if (t == NULL)
+			continue;
+		if (kind == 'c') {
+			char **grown = t->n_cols < t->cap_cols
+					   ? t->cols
+					   : realloc(t->cols, (t->cap_cols = t->cap_cols * 2 + 8) *
+								  sizeof(*grown));
+			if (grown == NULL)
+				break;
+			t->cols = grown;
+			t->cols[t->n_cols++] = strdup(row[2]);
+			continue;
+		}
+		idx = column_index(t, row[2]);
+		if (idx < 0)
+			continue;
+		if (kind == 'p') {
+			fprintf(t->pk_f, "%s%d", ftell(t->pk_f) > 0 ? "\x1f" : "", idx);
+		} else if (row[3] != NULL) {
+			/* a new unique index starts a new key (0x1e), its columns 0x1f apart */
+			bool same = strcmp(t->last_index, row[3]) == 0;
+			fprintf(t->uniq_f, "%s%d",
+				!same && ftell(t->uniq_f) > 0 ? "\x1e"
+				: same                        ? "\x1f"
+							      : "",
+				idx);
+			snprintf(t->last_index, sizeof(t->last_index), "%s", row[3]);
+		}
 	}
-	if (prev[0])
-		fputc('\n', text);
 	mysql_free_result(res);
 	return 0;
 }
 
-/* Join the primary-key lines onto the column lines: "schema\ttable\tcols\tpk indexes". */
-static char *merge_keys(const char *cols, const char *keys)
+/* The draft as text: schema TAB table TAB names TAB pk TAB unique keys. */
+static char *schema_text(struct schema_draft *d)
 {
 	char *out = NULL;
 	size_t len = 0;
 	FILE *o = open_memstream(&out, &len);
-	const char *line = cols;
 
-	while (o != NULL && *line != '\0') {
-		const char *end = strchr(line, '\n');
-		const char *tab1 = strchr(line, '\t');
-		const char *tab2 = tab1 != NULL ? strchr(tab1 + 1, '\t') : NULL;
-		size_t head, n = end != NULL ? (size_t)(end - line) : strlen(line);
-		const char *k = keys;
-		if (tab2 == NULL || tab2 > line + n)
-			break;
-		head = (size_t)(tab2 - line) + 1; /* "schema\ttable\t" */
-		fprintf(o, "%.*s\t", (int)n, line);
-		while (*k != '\0') { /* the key line of this table, if any */
-			const char *kend = strchr(k, '\n');
-			size_t kn = kend != NULL ? (size_t)(kend - k) : strlen(k);
-			if (kn > head && strncmp(k, line, head) == 0) {
-				/* map each key column name to its index among the columns */
-				char *names = strndup(k + head, kn - head), *save = NULL;
-				int first = 1;
-				for (char *nm = strtok_r(names, "\x1f", &save); nm != NULL;
-				     nm = strtok_r(NULL, "\x1f", &save)) {
-					int idx = 0, found = -1;
-					const char *c = line + head;
-					while (c < line + n) {
-						const char *sep =
-						    memchr(c, 0x1f, (size_t)(line + n - c));
-						size_t cn = sep != NULL ? (size_t)(sep - c)
-									: (size_t)(line + n - c);
-						if (cn == strlen(nm) && strncmp(c, nm, cn) == 0)
-							found = idx;
-						idx++;
-						c += cn + 1;
-					}
-					if (found >= 0)
-						fprintf(o, "%s%d", first ? "" : "\x1f", found);
-					first = 0;
-				}
-				free(names);
-				break;
-			}
-			k += kn + (kend != NULL);
-		}
-		fputc('\n', o);
-		line += n + (end != NULL);
+	for (size_t i = 0; o != NULL && i < d->n; i++) {
+		struct schema_table *t = &d->t[i];
+		fflush(t->pk_f);
+		fflush(t->uniq_f);
+		fprintf(o, "%s\t%s\t", t->schema, t->table);
+		for (size_t c = 0; c < t->n_cols; c++)
+			fprintf(o, "%s%s", c ? "\x1f" : "", t->cols[c] != NULL ? t->cols[c] : "");
+		fprintf(o, "\t%s\t%s\n", t->pk != NULL ? t->pk : "",
+			t->uniq != NULL ? t->uniq : "");
 	}
 	if (o != NULL)
 		fclose(o);
@@ -682,30 +738,33 @@ static char *merge_keys(const char *cols, const char *keys)
 /* The tables of the master, as a PROBE_SCHEMA letter; NULL when out of memory. */
 static struct probe_schema *read_schema(struct probe *p)
 {
-	char *cols = NULL, *keys = NULL, *text = NULL;
-	size_t cols_len = 0, keys_len = 0, len;
-	FILE *c = open_memstream(&cols, &cols_len), *k = open_memstream(&keys, &keys_len);
+	struct schema_draft d = { NULL, 0, 0 };
 	struct probe_schema *s;
+	char *text = NULL;
+	size_t len;
 	int rc = -1;
 
-	if (c != NULL && k != NULL && p->h != NULL &&
-	    read_columns(
-		p->h,
-		"SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS "
-		"WHERE TABLE_SCHEMA " USER_SCHEMAS " ORDER BY 1, 2, ORDINAL_POSITION",
-		c) == 0 &&
-	    read_columns(p->h,
-			 "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM "
-			 "information_schema.STATISTICS WHERE INDEX_NAME = 'PRIMARY' AND "
-			 "TABLE_SCHEMA " USER_SCHEMAS " ORDER BY 1, 2, SEQ_IN_INDEX",
-			 k) == 0)
+	if (p->h != NULL &&
+	    read_schema_rows(p->h,
+			     "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM "
+			     "information_schema.COLUMNS WHERE TABLE_SCHEMA " USER_SCHEMAS
+			     " ORDER BY 1, 2, ORDINAL_POSITION",
+			     'c', &d) == 0 &&
+	    read_schema_rows(p->h,
+			     "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM "
+			     "information_schema.STATISTICS WHERE INDEX_NAME = 'PRIMARY' AND "
+			     "TABLE_SCHEMA " USER_SCHEMAS " ORDER BY 1, 2, SEQ_IN_INDEX",
+			     'p', &d) == 0 &&
+	    read_schema_rows(p->h,
+			     "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, INDEX_NAME FROM "
+			     "information_schema.STATISTICS WHERE NON_UNIQUE = 0 AND INDEX_NAME <> "
+			     "'PRIMARY' AND TABLE_SCHEMA " USER_SCHEMAS
+			     " ORDER BY 1, 2, INDEX_NAME, SEQ_IN_INDEX",
+			     'u', &d) == 0)
 		rc = 0;
-	if (c != NULL)
-		fclose(c);
-	if (k != NULL)
-		fclose(k);
 	if (rc == 0)
-		text = merge_keys(cols != NULL ? cols : "", keys != NULL ? keys : "");
+		text = schema_text(&d);
+	schema_draft_free(&d);
 	len = text != NULL ? strlen(text) : 0;
 	s = calloc(1, sizeof(*s) + len + 1);
 	if (s != NULL) {
@@ -721,8 +780,6 @@ static struct probe_schema *read_schema(struct probe *p)
 		if (text != NULL)
 			memcpy(s->text, text, len + 1);
 	}
-	free(cols);
-	free(keys);
 	free(text);
 	return s;
 }

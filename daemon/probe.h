@@ -34,7 +34,8 @@ struct rw_master_config;
  * The tables of a master, from information_schema, for rows whose table map
  * lacks column names or the primary key (binlog_row_metadata below FULL).
  * text holds one line per table: schema TAB table TAB column names TAB
- * primary-key column indexes (0-based), the lists separated by 0x1f.
+ * primary-key column indexes (0-based) TAB unique keys; the lists separated
+ * by 0x1f, the unique keys (each a list of column indexes) by 0x1e.
  * Sent after the first round that works and after probe_refresh_schema().
  */
 struct probe_schema {

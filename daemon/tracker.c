@@ -26,6 +26,8 @@ struct table_entry {
 	char *schema, *table;
 	char **names;
 	uint16_t *pk;
+	uint16_t **unique; /* n_unique keys of column indexes */
+	uint32_t *unique_len;
 	row_table_info info;
 };
 
@@ -86,6 +88,10 @@ static unsigned table_hash(const char *schema, const char *table)
 
 static void free_entry(struct table_entry *e)
 {
+	for (uint32_t k = 0; e->unique != NULL && k < e->info.n_unique; k++)
+		free(e->unique[k]);
+	free(e->unique);
+	free(e->unique_len);
 	for (uint32_t i = 0; i < e->info.n_names; i++)
 		free(e->names[i]);
 	free(e->names);
@@ -126,24 +132,62 @@ static char **split(const char *s, size_t len, char sep, uint32_t *n)
 	return out;
 }
 
-/* One line: schema TAB table TAB names (0x1f) TAB key indexes (0x1f). */
+/* "1\x1f3" into n indexes (malloc'd). */
+static uint16_t *indexes(const char *s, size_t len, uint32_t *n)
+{
+	char **parts = split(s, len, 0x1f, n);
+	uint16_t *out = calloc(*n + 1, sizeof(*out));
+
+	for (uint32_t i = 0; parts != NULL && i < *n; i++) {
+		if (out != NULL)
+			out[i] = (uint16_t)atoi(parts[i]);
+		free(parts[i]);
+	}
+	free(parts);
+	return out;
+}
+
+/* The fifth field: unique keys separated by 0x1e. */
+static void parse_unique(struct table_entry *e, const char *s, size_t len)
+{
+	char **keys = split(s, len, 0x1e, &e->info.n_unique);
+
+	e->unique = calloc(e->info.n_unique + 1, sizeof(*e->unique));
+	e->unique_len = calloc(e->info.n_unique + 1, sizeof(*e->unique_len));
+	for (uint32_t k = 0; keys != NULL && k < e->info.n_unique; k++) {
+		if (e->unique != NULL && e->unique_len != NULL)
+			e->unique[k] = indexes(keys[k], strlen(keys[k]), &e->unique_len[k]);
+		free(keys[k]);
+	}
+	free(keys);
+	if (e->unique == NULL || e->unique_len == NULL)
+		e->info.n_unique = 0;
+	e->info.unique = (const uint16_t *const *)e->unique;
+	e->info.unique_len = e->unique_len;
+}
+
+/* One line: schema TAB table TAB names (0x1f) TAB key indexes (0x1f) [TAB unique keys]. */
 static struct table_entry *parse_table(const char *line, size_t len)
 {
-	const char *f[4];
-	size_t flen[4];
+	const char *f[5];
+	size_t flen[5] = { 0 };
 	struct table_entry *e;
 	const char *p = line, *end = line + len;
 	uint32_t n_pk = 0;
 	char **pk;
+	int fields = 0;
 
-	for (int i = 0; i < 4; i++) {
-		const char *tab = i < 3 ? memchr(p, '\t', (size_t)(end - p)) : end;
+	for (int i = 0; i < 5 && p <= end; i++) {
+		const char *tab = memchr(p, '\t', (size_t)(end - p));
 		if (tab == NULL)
-			return NULL;
+			tab = end;
 		f[i] = p;
 		flen[i] = (size_t)(tab - p);
 		p = tab + 1;
+		fields++;
 	}
+	if (fields < 4)
+		return NULL;
 	e = calloc(1, sizeof(*e));
 	if (e == NULL)
 		return NULL;
@@ -160,6 +204,8 @@ static struct table_entry *parse_table(const char *line, size_t len)
 	e->info.names = (const char *const *)e->names;
 	e->info.pk = e->pk;
 	e->info.n_pk = n_pk;
+	if (fields == 5)
+		parse_unique(e, f[4], flen[4]);
 	if (e->schema == NULL || e->table == NULL || e->names == NULL || e->pk == NULL) {
 		free_entry(e);
 		return NULL;

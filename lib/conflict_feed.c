@@ -77,6 +77,8 @@ struct gathered {
 	size_t schema, schema_len, table, table_len, key, key_len;
 	size_t before, before_len, after, after_len; /* before_len/after_len 0: none */
 	int has_before, has_after;
+	size_t unique[ROW_CHANGE_MAX_UNIQUE], unique_len[ROW_CHANGE_MAX_UNIQUE];
+	uint32_t n_unique;
 };
 
 struct conflict_feed {
@@ -96,6 +98,7 @@ struct conflict_feed {
 	size_t n_rows, cap_rows;
 	conflict_row *out; /* built at the end of a transaction */
 	size_t cap_out;
+	conflict_bytes *uniques; /* the rows' unique keys, ROW_CHANGE_MAX_UNIQUE a row */
 	row_change change;
 	conflict_feed_stats stats;
 	int fed_any;
@@ -161,6 +164,7 @@ void conflict_feed_free(conflict_feed *f)
 	rw_buf_free(&f->arena);
 	free(f->rows);
 	free(f->out);
+	free(f->uniques);
 	row_change_free(&f->change);
 	free(f);
 }
@@ -230,6 +234,14 @@ static int gather_change(conflict_feed *f, const row_change *c)
 	g->has_after = c->after.len > 0;
 	g->after_len = c->after.len;
 	g->after = keep(f, c->after.p, c->after.len);
+	g->n_unique = c->n_unique;
+	for (uint32_t k = 0; k < c->n_unique; k++) {
+		g->unique_len[k] = c->unique[k].len;
+		g->unique[k] = keep(f, c->unique[k].p, c->unique[k].len);
+		if (f->keys != NULL && c->unique_json[k].len > 0)
+			keys_put(f->keys, (const uint8_t *)c->unique[k].p, c->unique[k].len,
+				 c->unique_json[k].p);
+	}
 	if (f->keys != NULL && c->key_json.len > 0)
 		keys_put(f->keys, (const uint8_t *)c->key.p, c->key.len, c->key_json.p);
 	return f->arena.failed ? RW_E_NOMEM : 0;
@@ -277,9 +289,14 @@ static int build_rows(conflict_feed *f)
 {
 	if (f->n_rows > f->cap_out) {
 		conflict_row *grown = realloc(f->out, f->n_rows * sizeof(*grown));
+		conflict_bytes *u;
 		if (grown == NULL)
 			return RW_E_NOMEM;
 		f->out = grown;
+		u = realloc(f->uniques, f->n_rows * ROW_CHANGE_MAX_UNIQUE * sizeof(*u));
+		if (u == NULL)
+			return RW_E_NOMEM;
+		f->uniques = u;
 		f->cap_out = f->n_rows;
 	}
 	for (size_t i = 0; i < f->n_rows; i++) {
@@ -292,6 +309,11 @@ static int build_rows(conflict_feed *f)
 		r->op = (enum conflict_op)g->op;
 		r->before = bytes_at(f, g->before, g->before_len, g->has_before);
 		r->after = bytes_at(f, g->after, g->after_len, g->has_after);
+		for (uint32_t k = 0; k < g->n_unique; k++)
+			f->uniques[i * ROW_CHANGE_MAX_UNIQUE + k] =
+			    bytes_at(f, g->unique[k], g->unique_len[k], 1);
+		r->unique_keys = g->n_unique > 0 ? &f->uniques[i * ROW_CHANGE_MAX_UNIQUE] : NULL;
+		r->n_unique_keys = g->n_unique;
 	}
 	return 0;
 }

@@ -19,6 +19,10 @@ void row_change_free(row_change *c)
 	rw_buf_free(&c->key_json);
 	rw_buf_free(&c->before);
 	rw_buf_free(&c->after);
+	for (uint32_t k = 0; k < ROW_CHANGE_MAX_UNIQUE; k++) {
+		rw_buf_free(&c->unique[k]);
+		rw_buf_free(&c->unique_json[k]);
+	}
 }
 
 int row_change_iter_init(row_change_iter *it, const binlog_rows *rows, const row_table_info *info,
@@ -215,6 +219,55 @@ static int make_key(const row_change_iter *it, const rw_value *vals, row_change 
 	return c->key.failed ? rw_error_set(err, RW_E_NOMEM, -1, "out of memory") : 0;
 }
 
+/* The inserted row's UNIQUE keys (from the caller's table info). */
+static int unique_keys(const row_change_iter *it, row_change *c, rw_error *err)
+{
+	const row_table_info *info = it->info;
+
+	c->n_unique = 0;
+	for (uint32_t k = 0;
+	     info != NULL && k < info->n_unique && c->n_unique < ROW_CHANGE_MAX_UNIQUE; k++) {
+		rw_buf *b = &c->unique[c->n_unique];
+		char tag[16];
+		int usable = info->unique_len[k] > 0, rc;
+
+		for (uint32_t i = 0; i < info->unique_len[k]; i++) {
+			uint16_t col = info->unique[k][i];
+			if (col >= it->rows.rows->ncols || it->after[col].kind == RW_VALUE_ABSENT ||
+			    it->after[col].kind == RW_VALUE_NULL)
+				usable = 0;
+		}
+		if (!usable)
+			continue;
+		rw_buf_reset(b);
+		rw_buf_put(b, it->tm->schema, strlen(it->tm->schema) + 1);
+		rw_buf_put(b, it->tm->table, strlen(it->tm->table) + 1);
+		snprintf(tag, sizeof(tag), "U%u", k);
+		rw_buf_put(b, tag, strlen(tag) + 1);
+		rw_buf_reset(&c->unique_json[c->n_unique]);
+		rw_buf_put(&c->unique_json[c->n_unique], "{", 1);
+		for (uint32_t i = 0; i < info->unique_len[k]; i++) {
+			rw_buf *j = &c->unique_json[c->n_unique];
+			char name[16];
+			rc = value_key_encode(&it->after[info->unique[k][i]], b, err);
+			if (rc < 0)
+				return rc;
+			if (i > 0)
+				rw_buf_put(j, ",", 1);
+			put_json_string(j, column_name(it, info->unique[k][i], name, sizeof(name)));
+			rw_buf_put(j, ":", 1);
+			rc = value_to_json(&it->after[info->unique[k][i]], j, err);
+			if (rc < 0)
+				return rc;
+		}
+		rw_buf_put(&c->unique_json[c->n_unique], "}", 1);
+		if (b->failed)
+			return rw_error_set(err, RW_E_NOMEM, -1, "out of memory");
+		c->n_unique++;
+	}
+	return 0;
+}
+
 static int emit(row_change_iter *it, int op, const rw_value *key_from, row_change *c, rw_error *err)
 {
 	int rc;
@@ -230,6 +283,9 @@ static int emit(row_change_iter *it, int op, const rw_value *key_from, row_chang
 	if (op != ROW_CHANGE_INSERT && (rc = image_json(it, it->before, &c->before, err)) < 0)
 		return rc;
 	if (op != ROW_CHANGE_DELETE && (rc = image_json(it, it->after, &c->after, err)) < 0)
+		return rc;
+	c->n_unique = 0;
+	if (op == ROW_CHANGE_INSERT && (rc = unique_keys(it, c, err)) < 0)
 		return rc;
 	return 1;
 }

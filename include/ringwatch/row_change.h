@@ -38,7 +38,14 @@ typedef struct row_table_info {
 	uint32_t n_names;
 	const uint16_t *pk; /* primary-key column indexes, in key order */
 	uint32_t n_pk;
+	/* UNIQUE keys: n_unique keys, key k's column indexes unique[k], unique_len[k] of them */
+	const uint16_t *const *unique;
+	const uint32_t *unique_len;
+	uint32_t n_unique;
 } row_table_info;
+
+/* Most UNIQUE keys of a table that are compared for insert-insert. */
+#define ROW_CHANGE_MAX_UNIQUE 8
 
 typedef struct row_change {
 	int op; /* enum row_change_op */
@@ -49,6 +56,11 @@ typedef struct row_change {
 	rw_buf before;     /* JSON object, "" when the change has no before image */
 	rw_buf after;      /* JSON object, "" when it has no after image */
 	int key_from_hash; /* the table has no primary key */
+	/* inserts: the row's UNIQUE keys, each "schema NUL table NUL U<k> NUL" and the
+	 * canonical values (a key with a NULL value is left out: NULLs never collide) */
+	rw_buf unique[ROW_CHANGE_MAX_UNIQUE];
+	rw_buf unique_json[ROW_CHANGE_MAX_UNIQUE]; /* each for people: {"email": "..."} */
+	uint32_t n_unique;
 } row_change;
 
 /* Iterates the row changes of one rows event. */

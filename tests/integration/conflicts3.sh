@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # More shapes of conflicts, found live: a three-master ring (the pair is
 # judged on its two origins' binlogs), a composite primary key, a table
-# without a primary key (keyed by the row), and update-delete.
+# without a primary key (keyed by the row), update-delete, and two inserts
+# that collide on a UNIQUE key with different primary keys.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top_srcdir/tests/integration/lib.sh"
@@ -24,6 +25,7 @@ ring_sql 1 "CREATE DATABASE app;
     CREATE TABLE app.t (id INT PRIMARY KEY, v VARCHAR(20));
     CREATE TABLE app.pair (a INT, b VARCHAR(8), v INT, PRIMARY KEY (a, b));
     CREATE TABLE app.nopk (x INT, y VARCHAR(8));
+    CREATE TABLE app.users (id INT AUTO_INCREMENT PRIMARY KEY, email VARCHAR(64) UNIQUE);
     INSERT INTO app.t VALUES (1, 'init'), (2, 'init');
     INSERT INTO app.pair VALUES (1, 'x', 0), (1, 'y', 0);
     INSERT INTO app.nopk VALUES (1, 'same'), (2, 'other')"
@@ -41,6 +43,8 @@ ring_sql 2 "UPDATE app.nopk SET y = 'east' WHERE x = 1"         # no primary key
 ring_sql 3 "UPDATE app.nopk SET y = 'north' WHERE x = 1"
 ring_sql 1 "UPDATE app.t SET v = 'upd' WHERE id = 2"            # update-delete
 ring_sql 2 "DELETE FROM app.t WHERE id = 2"
+ring_sql 1 "INSERT INTO app.users (email) VALUES ('ann@example.org')" # a UNIQUE key
+ring_sql 3 "INSERT INTO app.users (email) VALUES ('ann@example.org')"
 resume_all
 
 t_ok "west vs north on a three-master ring" wait_for 15 has update-update t
@@ -51,6 +55,9 @@ t_is "keyed by both columns" "$(one update-update pair | jq -c .key)" '{"a":1,"b
 t_ok "a table without a primary key, keyed by the row" wait_for 15 has update-update nopk
 t_ok "its key is the row's hash" sh -c "curl -s '$RWD_URL/v1/conflicts?state=all' | jq -e '.conflicts[] | select(.table == \"nopk\") | .key | has(\"#\")' >/dev/null"
 t_ok "update-delete" wait_for 15 has delete-update t
+t_ok "insert-insert on a UNIQUE key (the primary keys differ)" wait_for 15 has insert-insert users
+t_is "keyed by the UNIQUE column" "$(one insert-insert users | jq -c .key)" '{"email":"ann@example.org"}'
+t_is "its writes have different primary keys" "$(one insert-insert users | jq -r '[.writes[].after.id] | unique | length')" 2
 t_ok "nothing skipped for an unknown origin" sh -c "! grep -q 'is not compared' '$work/log'"
 kill -TERM "$RWD_PID"; wait "$RWD_PID"; rc=$?; RWD_PID=
 t_is "a clean stop" "$rc" 0
