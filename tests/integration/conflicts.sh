@@ -81,6 +81,18 @@ skip_failed 2 west
 t_ok "the ring runs again" ring_sync 20
 t_is "and both hold east's row" "$(ring_sql 1 "SELECT v FROM app.t WHERE id = 2"),$(ring_sql 2 "SELECT v FROM app.t WHERE id = 2")" "east,east"
 "$RINGWATCH" repair --url "$RWD_URL" 999 2>/dev/null; t_is "repair of an unknown conflict: exit 2" "$?" 2
+
+# drift from behind replication's back: east's row changed with sql_log_bin=0,
+# then west updates it; east's copy logs a before image other than west's
+ring_sql 1 "INSERT INTO app.t VALUES (5, 'init')"
+ring_sync
+ring_sql 2 "SET sql_log_bin = 0; UPDATE app.t SET v = 'drifted' WHERE id = 5"
+ring_sql 1 "UPDATE app.t SET v = 'west' WHERE id = 5"
+ring_sync
+bi() { [ -n "$(conflicts '.conflicts[] | select(.kind == "before-image" and .key.id == 5) | .id')" ]; }
+t_ok "the silent drift shows as a before-image finding" wait_for 10 bi
+t_is "east's copy logged the drifted row as its before image" \
+    "$(conflicts '[.conflicts[] | select(.kind == "before-image" and .key.id == 5)][0].writes | map(select(.master == "east"))[0].before.v')" drifted
 "$RINGWATCH" repair --url "$RWD_URL" --prefer north "$id" 2>/dev/null; t_is "preferring an unknown master: exit 2" "$?" 2
 t_is "resolved by a person" "$(curl -s -X POST "$RWD_URL/v1/conflicts/$id/resolve" | jq -r .state)" resolved
 total=$(conflicts '.conflicts | length')
