@@ -77,6 +77,11 @@ enum conflict_kind {
 	 * a before image other than its origin's (writes[0]).  That master's row
 	 * had already diverged: an earlier conflict, a write made with
 	 * sql_log_bin=0, a manual fix, or anything from before ringwatch watched.
+	 * writes[1] repeats writes[0] but for master and before (EVICTED when
+	 * that copy came before its origin and only its hash was kept).  Not
+	 * reported when a conflict of the write with the copier's previous write
+	 * on the row (decided or still possible) explains the difference, nor on
+	 * a key with an open diverged record.  Only rows with both images.
 	 */
 	CONFLICT_BEFORE_IMAGE,
 };
