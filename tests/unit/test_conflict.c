@@ -393,6 +393,32 @@ static void test_detection_time(void)
 	conflict_engine_free(e);
 }
 
+/* The widest ring: 16 masters, a race between the first and the last. */
+static void test_sixteen_masters(void)
+{
+	struct cap c;
+	conflict_engine *e = engine(16, 0, 1 << 16, &c);
+	conflict_stats st;
+	unsigned m;
+	int fails = 0;
+
+	ok(feed1(e, 0, "a", 0, 10, "1", U, "v=0", "v=a") == 0 &&
+	       feed1(e, 15, "p", 15, 10, "1", U, "v=0", "v=p") == 0,
+	   "masters 0 and 15 write row 1");
+	is_int(c.n, 1, "conflict");
+	ok(c.r[0].m0 == 0 && c.r[0].m1 == 15, "between 0 and 15");
+	for (m = 1; m < 16; m++)
+		fails += feed1(e, m, "a", 0, m == 15 ? 20 : 10, "1", U, "v=0", "v=a") != 0;
+	for (m = 0; m < 15; m++)
+		fails += feed1(e, m, "p", 15, m == 0 ? 20 : 30, "1", U, "v=a", "v=p") != 0;
+	is_int(fails, 0, "copied everywhere");
+	conflict_engine_stats(e, &st);
+	ok(st.tracked_trx == 0 && st.tracked_keys == 0, "settled on all 16 streams");
+	is_str(c.upd_final[15], "v=a", "master 15 ends with 0's row");
+	is_str(c.upd_final[7], "v=p", "the others with 15's");
+	conflict_engine_free(e);
+}
+
 static void test_keys_and_tables(void)
 {
 	struct cap c;
@@ -861,6 +887,7 @@ int main(void)
 	test_causal();
 	test_ring_of_three();
 	test_detection_time();
+	test_sixteen_masters();
 	test_keys_and_tables();
 	test_big_transaction();
 	test_storm();
