@@ -426,15 +426,17 @@ static int start(struct rwd *d)
 		log_error("cannot create the event loop");
 		return -1;
 	}
+	/* before anything that takes time: a SIGHUP or SIGTERM during start-up is
+	 * handled, not fatal */
+	if (add_signal(d, &d->sig_term, SIGTERM) != 0 || add_signal(d, &d->sig_int, SIGINT) != 0 ||
+	    add_signal(d, &d->sig_hup, SIGHUP) != 0) {
+		log_error("cannot install signal handlers");
+		return -1;
+	}
 	d->http = http_server_start(d->base, d->cfg.listen_host, d->cfg.listen_port, api_routes, d,
 				    err, sizeof(err));
 	if (d->http == NULL) {
 		log_error("http: %s", err);
-		return -1;
-	}
-	if (add_signal(d, &d->sig_term, SIGTERM) != 0 || add_signal(d, &d->sig_int, SIGINT) != 0 ||
-	    add_signal(d, &d->sig_hup, SIGHUP) != 0) {
-		log_error("cannot install signal handlers");
 		return -1;
 	}
 	log_info("listening on http://%s%s%s:%u/", strchr(d->cfg.listen_host, ':') ? "[" : "",

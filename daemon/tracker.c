@@ -47,6 +47,7 @@ struct tracker {
 	size_t n;
 	conflict_keys *keys;
 	const char *names[CONFLICT_MAX_MASTERS];
+	char name_buf[CONFLICT_MAX_MASTERS][64];
 	struct tracker_view v;
 	bool was_blind;
 	struct schema_cache *schemas; /* per master */
@@ -423,8 +424,11 @@ struct tracker *tracker_new(struct rwd *d)
 		return NULL;
 	t->d = d;
 	t->n = d->n_streams;
-	for (size_t i = 0; i < t->n && i < CONFLICT_MAX_MASTERS; i++)
-		t->names[i] = d->cfg.masters[i].name;
+	/* copies: a reload replaces the configuration the names come from */
+	for (size_t i = 0; i < t->n && i < CONFLICT_MAX_MASTERS; i++) {
+		snprintf(t->name_buf[i], sizeof(t->name_buf[i]), "%s", d->cfg.masters[i].name);
+		t->names[i] = t->name_buf[i];
+	}
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.n_masters = (unsigned)t->n;
 	cfg.cb.conflict = on_conflict;
