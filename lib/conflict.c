@@ -114,6 +114,7 @@ void conflict_engine_free(conflict_engine *e)
 	cf_before_free_all(e);
 	conflict_table_free(&e->pend);
 	free(e->restored);
+	free(e->restored_used);
 	free(e);
 }
 
@@ -338,6 +339,8 @@ static int trx_new(conflict_engine *e, unsigned master, const conflict_trx *trx,
 	}
 	free(mw);
 	conflict_table_add(&e->trx, t);
+	if (e->nrestored > 0)
+		cf_restart_consume(e, id);
 	*out = t;
 	return 0;
 }
@@ -509,7 +512,7 @@ void conflict_engine_stats(const conflict_engine *e, conflict_stats *out)
 	out->bytes_used = e->trx_bytes + e->open_bytes +
 			  (e->trx.cap + e->keys.cap + e->opens.cap) * sizeof(void *) +
 			  e->pend.cap * sizeof(void *) + e->npend * sizeof(struct cf_pend) +
-			  e->caprestored * sizeof(uint64_t);
+			  e->caprestored * (sizeof(uint64_t) + 1);
 	out->ring_bytes = 0;
 	for (m = 0; m < e->n; m++)
 		out->ring_bytes += e->ring[m].cap;

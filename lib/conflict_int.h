@@ -96,9 +96,11 @@ struct cf_open {
 
 struct cf_stream {
 	bool fed;
-	bool replay;
+	bool replay;             /* restored: positions up to replay_end replay */
+	bool restored_unsettled; /* the checkpoint had unsettled ones from restored_low on */
 	uint64_t last;
 	uint64_t replay_end;
+	uint64_t restored_low;
 };
 
 struct conflict_engine {
@@ -113,8 +115,9 @@ struct conflict_engine {
 	struct cf_stream stream[CONFLICT_MAX_MASTERS];
 	conflict_table pend; /* transaction identity hash -> its waiting copies */
 	size_t npend;
-	uint64_t *restored;
-	size_t nrestored, caprestored;
+	uint64_t *restored;     /* the checkpoint's unsettled identity hashes, sorted once fed */
+	uint8_t *restored_used; /* tracked again since (NULL until sorted) */
+	size_t nrestored, caprestored, restored_left;
 	bool restored_sorted;
 	bool blind;
 	size_t live_writes, kept_writes, trx_bytes, open_bytes, nopen;
@@ -182,6 +185,7 @@ void cf_before_free_all(conflict_engine *e);
 
 /* conflict_restart.c: a replay of a transaction settled before the checkpoint */
 bool cf_restart_settled(conflict_engine *e, unsigned master, const conflict_trx *trx, uint64_t id);
+void cf_restart_consume(conflict_engine *e, uint64_t id); /* a restored one is tracked again */
 RW_MUST_CHECK int cf_restart_replay(conflict_engine *e, unsigned master, const conflict_trx *trx,
 				    uint64_t id, int64_t now);
 

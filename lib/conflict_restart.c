@@ -27,13 +27,44 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Sort the restored hashes at the first feed (restores come before it). */
+static bool restored_sort(conflict_engine *e)
+{
+	if (e->restored_sorted)
+		return true;
+	if (e->nrestored > 0 && (e->restored_used = calloc(e->nrestored, 1)) == NULL)
+		return false;
+	if (e->nrestored > 0)
+		qsort(e->restored, e->nrestored, sizeof(uint64_t), cmp_u64);
+	e->restored_sorted = true;
+	e->restored_left = e->nrestored;
+	return true;
+}
+
+static const uint64_t *restored_find(conflict_engine *e, uint64_t id)
+{
+	if (!restored_sort(e) || e->nrestored == 0)
+		return NULL;
+	return bsearch(&id, e->restored, e->nrestored, sizeof(uint64_t), cmp_u64);
+}
+
 static bool restored_has(conflict_engine *e, uint64_t id)
 {
-	if (!e->restored_sorted) {
-		qsort(e->restored, e->nrestored, sizeof(uint64_t), cmp_u64);
-		e->restored_sorted = true;
+	return restored_find(e, id) != NULL;
+}
+
+void cf_restart_consume(conflict_engine *e, uint64_t id)
+{
+	const uint64_t *at = restored_find(e, id);
+	size_t i;
+
+	if (at == NULL)
+		return;
+	i = (size_t)(at - e->restored);
+	if (!e->restored_used[i]) {
+		e->restored_used[i] = 1;
+		e->restored_left--;
 	}
-	return bsearch(&id, e->restored, e->nrestored, sizeof(uint64_t), cmp_u64) != NULL;
 }
 
 bool cf_restart_settled(conflict_engine *e, unsigned master, const conflict_trx *trx, uint64_t id)
@@ -43,20 +74,38 @@ bool cf_restart_settled(conflict_engine *e, unsigned master, const conflict_trx 
 	return s->replay && trx->pos <= s->replay_end && !restored_has(e, id);
 }
 
-int conflict_engine_restore_stream(conflict_engine *e, unsigned master, uint64_t last,
-				   rw_error *err)
+int conflict_engine_restore_mark(conflict_engine *e, unsigned master, const conflict_mark *mk,
+				 rw_error *err)
 {
-	if (master >= e->n || e->stream[master].fed)
+	struct cf_stream *s;
+
+	if (master >= e->n || e->stream[master].fed || e->restored_sorted)
 		return rw_error_set(err, RW_E_INVALID, -1,
 				    "conflict engine: restore master %u: unknown or already fed",
 				    master);
-	e->stream[master].replay = true;
-	e->stream[master].replay_end = last;
+	if (!mk->fed)
+		return 0;
+	s = &e->stream[master];
+	s->replay = true;
+	s->replay_end = mk->last;
+	s->restored_unsettled = mk->unsettled;
+	s->restored_low = mk->low_water;
 	return 0;
+}
+
+int conflict_engine_restore_stream(conflict_engine *e, unsigned master, uint64_t last,
+				   rw_error *err)
+{
+	conflict_mark mk = { .fed = true, .last = last };
+
+	return conflict_engine_restore_mark(e, master, &mk, err);
 }
 
 int conflict_engine_restore_unsettled(conflict_engine *e, uint64_t id_hash, rw_error *err)
 {
+	if (e->restored_sorted)
+		return rw_error_set(err, RW_E_INVALID, -1,
+				    "conflict engine: restore before the first feed");
 	if (e->nrestored == e->caprestored) {
 		size_t cap = e->caprestored ? 2 * e->caprestored : 64;
 		uint64_t *r = realloc(e->restored, cap * sizeof(*r));
@@ -71,16 +120,30 @@ int conflict_engine_restore_unsettled(conflict_engine *e, uint64_t id_hash, rw_e
 	return 0;
 }
 
+/*
+ * The stream may still replay a restored unsettled transaction: the
+ * checkpoint had one in it and the stream has not fed again everything up
+ * to its checkpoint position.  (Such a transaction may be tracked again
+ * already, from another stream, without this one having shown it.)
+ */
+static bool replay_pending(const struct cf_stream *s)
+{
+	return s->replay && s->restored_unsettled && !(s->fed && s->last >= s->replay_end);
+}
+
 int conflict_engine_mark(const conflict_engine *e, unsigned master, conflict_mark *out,
 			 rw_error *err)
 {
+	const struct cf_stream *s = &e->stream[master < e->n ? master : 0];
 	conflict_mark mk = { 0 };
 	size_t i;
 
 	if (master >= e->n)
 		return rw_error_set(err, RW_E_INVALID, -1, "conflict engine: master %u", master);
-	mk.fed = e->stream[master].fed;
-	mk.last = e->stream[master].last;
+	mk.fed = s->fed || s->replay;
+	mk.last = s->fed ? s->last : 0;
+	if (s->replay && s->replay_end > mk.last)
+		mk.last = s->replay_end;
 	for (i = 0; i < e->trx.cap; i++) {
 		const struct cf_trx *t = e->trx.slot[i];
 
@@ -88,6 +151,14 @@ int conflict_engine_mark(const conflict_engine *e, unsigned master, conflict_mar
 			continue;
 		if (!mk.unsettled || cf_pos(t)[master] < mk.low_water)
 			mk.low_water = cf_pos(t)[master];
+		mk.unsettled = true;
+	}
+	if (replay_pending(s)) {
+		/* restored ones not replayed yet lie after what this stream fed again */
+		uint64_t from = s->fed ? s->last : s->restored_low;
+
+		if (!mk.unsettled || from < mk.low_water)
+			mk.low_water = from;
 		mk.unsettled = true;
 	}
 	*out = mk;
@@ -106,6 +177,11 @@ int conflict_engine_unsettled(const conflict_engine *e, int (*fn)(uint64_t id_ha
 		if (t != NULL && (rc = fn(t->id, arg)) != 0)
 			return rc;
 	}
+	/* restored ones not tracked again yet are still unsettled */
+	for (i = 0; i < e->nrestored; i++)
+		if ((!e->restored_sorted || !e->restored_used[i]) &&
+		    (rc = fn(e->restored[i], arg)) != 0)
+			return rc;
 	return 0;
 }
 

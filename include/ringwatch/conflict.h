@@ -252,22 +252,32 @@ RW_MUST_CHECK int conflict_engine_resolve(conflict_engine *e, const conflict_id 
  * Restart support (DESIGN.md "Durability").  A checkpoint is, taken at one
  * moment: conflict_engine_mark() of every master and the identity hashes of
  * the unsettled transactions (conflict_engine_unsettled()).  After a
- * restart, create the engine, call conflict_engine_restore_stream() for each
- * master with the checkpoint's "last" and conflict_engine_restore_unsettled()
- * for each hash (and conflict_engine_restore_open() for the ledger's open
- * records), then resume each stream at its low_water (inclusive), or after
- * "last" when nothing was unsettled.  A replayed transaction (position <=
- * last) that was not unsettled had settled before the checkpoint: all its
- * pairs were decided then and it cannot conflict with anything later, so it
- * only counts for its master's final rows (skipped_replays).  Pairs decided
- * again are reported unless callbacks.known says they were already.
- * Positions must be the same as before the restart.
+ * restart, create the engine, call conflict_engine_restore_mark() for each
+ * master and conflict_engine_restore_unsettled() for each hash (and
+ * conflict_engine_restore_open() for the ledger's open records), all before
+ * the first feed, then resume each stream at its low_water (inclusive), or
+ * after "last" when nothing was unsettled.  A checkpoint may be taken again
+ * at any time, during the replay too (restarts can follow each other).
+ * A replayed transaction (position <= last) that was not unsettled had
+ * settled before the checkpoint: all its pairs were decided then and it
+ * cannot conflict with anything later, so it only counts for its master's
+ * final rows (skipped_replays).  Pairs decided again are reported unless
+ * callbacks.known says they were already.  Positions must be the same as
+ * before the restart.
  */
 RW_MUST_CHECK int conflict_engine_mark(const conflict_engine *e, unsigned master,
 				       conflict_mark *out, rw_error *err);
 /* Calls fn for each unsettled transaction's identity hash; stops at fn's nonzero return. */
 int conflict_engine_unsettled(const conflict_engine *e, int (*fn)(uint64_t id_hash, void *arg),
 			      void *arg);
+/* Restore master's stream from its mark in the checkpoint (nothing if !fed). */
+RW_MUST_CHECK int conflict_engine_restore_mark(conflict_engine *e, unsigned master,
+					       const conflict_mark *mk, rw_error *err);
+/*
+ * The same knowing only "last": enough for one restart, but a checkpoint
+ * taken before this stream has replayed up to "last" again cannot name
+ * where its restored unsettled transactions start; prefer restore_mark.
+ */
 RW_MUST_CHECK int conflict_engine_restore_stream(conflict_engine *e, unsigned master, uint64_t last,
 						 rw_error *err);
 RW_MUST_CHECK int conflict_engine_restore_unsettled(conflict_engine *e, uint64_t id_hash,
@@ -276,7 +286,7 @@ RW_MUST_CHECK int conflict_engine_restore_unsettled(conflict_engine *e, uint64_t
 /*
  * A record still open in the caller's ledger, so that after a restart a
  * later write can resolve it and before-image findings on its key are not
- * reported again.  Call after conflict_engine_restore_stream() for every
+ * reported again.  Call after conflict_engine_restore_mark() for every
  * master.  final: the n_masters finals the ledger holds (from the record and
  * its updates), or NULL; PENDING or EVICTED ones are unknown until the key's
  * writes settle again.

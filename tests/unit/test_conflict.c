@@ -621,8 +621,8 @@ static void test_restart(void)
 	e2 = engine(2, 0, 1 << 16, &c2);
 	for (i = 0; i < c.n; i++)
 		c2.known[c2.nknown++] = c.r[i].id;
-	ok(conflict_engine_restore_stream(e2, 0, mk[0].last, &err) == 0 &&
-	       conflict_engine_restore_stream(e2, 1, mk[1].last, &err) == 0,
+	ok(conflict_engine_restore_mark(e2, 0, &mk[0], &err) == 0 &&
+	       conflict_engine_restore_mark(e2, 1, &mk[1], &err) == 0,
 	   "restore streams");
 	for (i = 0; i < ids.n; i++)
 		ok(conflict_engine_restore_unsettled(e2, ids.h[i], &err) == 0, "restore id %d", i);

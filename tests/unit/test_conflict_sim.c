@@ -85,8 +85,8 @@ struct run {
 	int dup, bad;
 	conflict_id known[MAXREP];
 	int nknown;
-	size_t ring, max_writes; /* 0: the defaults (images never evicted, no bound) */
-	int restarted;
+	size_t ring, max_writes;    /* 0: the defaults (images never evicted, no bound) */
+	int restarted;              /* how many times */
 	int64_t fed_at[MAXM][MAXT]; /* the "now" each binlog entry was fed at */
 };
 
@@ -517,10 +517,18 @@ static conflict_engine *restart(struct run *run, conflict_engine *e, int *cur)
 	for (m = 0; m < (int)s->n; m++)
 		fails |= conflict_engine_mark(e, (unsigned)m, &mk[m], &err);
 	conflict_engine_unsettled(e, keep_id, &ids);
+	if (verbose) {
+		for (m = 0; m < (int)s->n; m++)
+			printf("# restart: master %d fed %d last %llu unsettled %d low %llu (cur "
+			       "%d)\n",
+			       m, mk[m].fed, (unsigned long long)mk[m].last, mk[m].unsettled,
+			       (unsigned long long)mk[m].low_water, cur[m]);
+		printf("# restart: %d unsettled ids\n", ids.n);
+	}
 	conflict_engine_free(e);
 	e2 = sim_engine(run);
 	for (m = 0; m < (int)s->n; m++) {
-		fails |= conflict_engine_restore_stream(e2, (unsigned)m, mk[m].last, &err);
+		fails |= conflict_engine_restore_mark(e2, (unsigned)m, &mk[m], &err);
 		if (!mk[m].unsettled)
 			continue;
 		for (i = 0; i < cur[m] && s->log[m][i].pos < mk[m].low_water; i++)
@@ -594,7 +602,10 @@ static conflict_engine *feed_all(struct run *run, struct sim *s, conflict_engine
 				run->bad++;
 			if (++fed == restart_at) {
 				e = restart(run, e, cur);
-				run->restarted = 1;
+				run->restarted++;
+				/* sometimes again, later */
+				if (rnd_int(s, 2) == 0)
+					restart_at += 1 + rnd_int(s, 20);
 			}
 			if (e == NULL)
 				return NULL;
@@ -616,6 +627,7 @@ static int rows_differ(const struct sim *s, int key)
 
 struct tally {
 	int runs, pairs, restarts, failed, diverged_keys, resolved, before_images, refused;
+	int multi; /* runs restarted more than once */
 	int degraded, dropped, evicted, rings, unique;
 	int by_n[MAXM + 1];
 };
@@ -778,6 +790,21 @@ static int one_run(uint64_t seed, struct tally *ty)
 		return 0;
 	}
 	good = check_run(&run, e, ty, seed);
+	ty->multi += run.restarted > 1;
+	if (verbose) {
+		struct restart_ids left = { .n = 0 };
+
+		conflict_engine_unsettled(e, keep_id, &left);
+		for (int i = 0; i < left.n; i++)
+			for (int t = 0; t < s.ntrx; t++) {
+				char id[16];
+
+				snprintf(id, sizeof(id), "%d-%d", s.trx[t].origin, s.trx[t].seq);
+				if (conflict_identity_hash((const uint8_t *)id, strlen(id)) ==
+				    left.h[i])
+					printf("# left unsettled: %s\n", id);
+			}
+	}
 	if (verbose)
 		dump(&run, restart_at);
 	conflict_engine_free(e);
@@ -859,6 +886,7 @@ int main(int argc, char **argv)
 	ok(ty.dropped > 100 && ty.evicted > 100, "degraded runs were blind or lost images");
 	ok(ty.pairs > 1000, "the runs hold conflicts (%d)", ty.pairs);
 	ok(ty.restarts > 100, "and restarts (%d)", ty.restarts);
+	ok(ty.multi > 100, "some of them several times (%d)", ty.multi);
 	ok(ty.unique > 20, "and unique-key pairs (%d)", ty.unique);
 	ok(ty.resolved > 10, "and resolutions (%d)", ty.resolved);
 	return tap_done();
