@@ -1,9 +1,10 @@
 /*
  * fuzz_conflict.c - the conflict engine driven by arbitrary bytes: streams
  * fed out of order, duplicate and unknown transactions, bad positions and
- * ops, tiny image rings and bounds, checkpoints and manual resolution.  It
- * must return results or errors that say why, and never crash, leak or read
- * out of bounds.
+ * ops, tiny image rings and bounds, manual resolution, checkpoints and
+ * restarts from them (resumed where they say, or anywhere).  It must
+ * return results or errors that say why, and never crash, leak or read out
+ * of bounds.
  */
 #include "ringwatch/conflict.h"
 
@@ -92,11 +93,56 @@ static void feed_one(conflict_engine *e, struct input *in, unsigned n, uint64_t 
 		abort(); /* every failure must say why */
 }
 
-static int count_ids(uint64_t h, void *arg)
+struct ids {
+	uint64_t h[64];
+	size_t n;
+};
+
+static int keep_ids(uint64_t h, void *arg)
 {
-	(void)h;
-	++*(size_t *)arg;
+	struct ids *ids = arg;
+
+	if (ids->n == 64)
+		return 1;
+	ids->h[ids->n++] = h;
 	return 0;
+}
+
+/*
+ * Checkpoint, then a new engine restored from it; the streams go on from
+ * their low-water marks (or wherever the input says: a careless caller).
+ */
+static conflict_engine *restart(conflict_engine *e, const conflict_config *cfg, unsigned n,
+				uint64_t *pos, struct input *in)
+{
+	conflict_mark mk[CONFLICT_MAX_MASTERS];
+	struct ids ids = { .n = 0 };
+	conflict_engine *e2;
+	conflict_id any = { 1, 2 };
+	conflict_bytes s = { (const uint8_t *)"s", 1 }, k = { (const uint8_t *)"1", 1 };
+	rw_error err;
+	unsigned m;
+	size_t i;
+
+	for (m = 0; m < n; m++)
+		if (conflict_engine_mark(e, m, &mk[m], &err) != 0)
+			abort();
+	(void)conflict_engine_unsettled(e, keep_ids, &ids);
+	conflict_engine_free(e);
+	if (conflict_engine_new(cfg, &e2, &err) != 0)
+		abort();
+	for (m = 0; m < n; m++) {
+		if (conflict_engine_restore_mark(e2, m, &mk[m], &err) != 0)
+			abort();
+		if (next(in) % 2 == 0 && mk[m].unsettled)
+			pos[m] = mk[m].low_water;
+	}
+	for (i = 0; i < ids.n; i++)
+		if (conflict_engine_restore_unsettled(e2, ids.h[i], &err) != 0)
+			abort();
+	if (conflict_engine_restore_open(e2, &any, &s, &s, &k, next(in) & 1, NULL, &err) != 0)
+		abort();
+	return e2;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -110,7 +156,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	conflict_stats st;
 	conflict_mark mk;
 	rw_error err;
-	size_t ids = 0;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.n_masters = n;
@@ -131,7 +176,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			 err.text[0] == '\0')
 			abort();
 		else if (op == 15)
-			conflict_engine_unsettled(e, count_ids, &ids);
+			e = restart(e, &cfg, n, pos, &in);
 	}
 	conflict_engine_stats(e, &st);
 	if (st.blind && st.dropped_writes == 0)
