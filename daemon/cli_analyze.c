@@ -39,6 +39,7 @@ struct analysis {
 	json_t *found;  /* in detection order */
 	json_t *by_uid; /* uid -> index in found */
 	conflict_keys *keys;
+	int incomplete; /* images or writes were lost: not a clean answer */
 };
 
 static int origin_of(uint32_t server_id, void *arg)
@@ -177,41 +178,110 @@ static const char *base_name(const char *path)
 	return slash != NULL ? slash + 1 : path;
 }
 
-/* Feed one file; 0, or -1 after saying what is wrong and where. */
-static int feed_file(conflict_feed *feed, const char *path)
+/* One master's files, read event by event. */
+struct source {
+	conflict_feed *feed;
+	char **files;
+	size_t n_files, next_file;
+	const char *path;
+	FILE *fp;
+	binlog_reader *r;
+	binlog_event ev; /* valid while has_ev, until the next read of this source */
+	int has_ev;
+	uint8_t buf[1 << 16];
+};
+
+static void source_close(struct source *s)
 {
-	binlog_reader *r = binlog_reader_new(BINLOG_READER_FILE);
-	static uint8_t buf[1 << 16];
-	binlog_event ev;
+	if (s->fp != NULL)
+		fclose(s->fp);
+	binlog_reader_free(s->r);
+	s->fp = NULL;
+	s->r = NULL;
+}
+
+/* The next event of s into s->ev (has_ev 0 at the end); -1 after saying what is
+ * wrong and where. */
+static int source_next(struct source *s)
+{
 	rw_error err;
 	size_t n;
-	int rc = 0;
-	FILE *fp = fopen(path, "rb");
+	int rc;
 
-	if (fp == NULL || r == NULL) {
-		fprintf(stderr, "ringwatch analyze: %s: %s\n", path, strerror(errno));
-		binlog_reader_free(r);
-		if (fp != NULL)
-			fclose(fp);
-		return -1;
+	s->has_ev = 0;
+	for (;;) {
+		if (s->r != NULL) {
+			rc = binlog_reader_next(s->r, &s->ev, &err);
+			if (rc == 1) {
+				s->has_ev = 1;
+				return 0;
+			}
+			if (rc < 0)
+				goto fail;
+			n = fread(s->buf, 1, sizeof(s->buf), s->fp);
+			if (n > 0) {
+				if (binlog_reader_feed(s->r, s->buf, n, &err) != 0)
+					goto fail;
+				continue;
+			}
+			if (binlog_reader_finish(s->r, &err) != 0)
+				goto fail;
+			source_close(s);
+		}
+		if (s->next_file == s->n_files)
+			return 0;
+		s->path = s->files[s->next_file++];
+		s->fp = fopen(s->path, "rb");
+		s->r = binlog_reader_new(BINLOG_READER_FILE);
+		if (s->fp == NULL || s->r == NULL) {
+			fprintf(stderr, "ringwatch analyze: %s: %s\n", s->path, strerror(errno));
+			source_close(s);
+			return -1;
+		}
+		conflict_feed_set_file(s->feed, base_name(s->path));
 	}
-	conflict_feed_set_file(feed, base_name(path));
-	while (rc == 0 && (n = fread(buf, 1, sizeof(buf), fp)) > 0) {
-		rc = binlog_reader_feed(r, buf, n, &err);
-		while (rc == 0 && (rc = binlog_reader_next(r, &ev, &err)) == 1)
-			rc = conflict_feed_event(feed, &ev, (int64_t)ev.hdr.timestamp * 1000000,
-						 &err);
-		if (rc == 0 || rc == 1)
-			rc = 0;
+fail:
+	fprintf(stderr, "ringwatch analyze: %s: offset %lld: %s\n", s->path, (long long)err.offset,
+		err.text);
+	source_close(s);
+	return -1;
+}
+
+/* Events carry their server's second; 0 (made up by the server) goes first. */
+static int64_t order_of(const struct source *s)
+{
+	return s->ev.hdr.timestamp == 0 ? -1 : (int64_t)s->ev.hdr.timestamp;
+}
+
+/*
+ * Feed every master's events, always the earliest next one (by timestamp):
+ * the streams advance together, as the daemon reads them live, so the
+ * engine only ever holds the writes of the last moments, not a whole binlog.
+ */
+static int feed_all(struct source *src, unsigned n)
+{
+	rw_error err;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (source_next(&src[i]) != 0)
+			return -1;
 	}
-	if (rc == 0)
-		rc = binlog_reader_finish(r, &err);
-	if (rc < 0)
-		fprintf(stderr, "ringwatch analyze: %s: offset %lld: %s\n", path,
-			(long long)err.offset, err.text);
-	fclose(fp);
-	binlog_reader_free(r);
-	return rc < 0 ? -1 : 0;
+	for (;;) {
+		struct source *best = NULL;
+		for (unsigned i = 0; i < n; i++) {
+			if (src[i].has_ev && (best == NULL || order_of(&src[i]) < order_of(best)))
+				best = &src[i];
+		}
+		if (best == NULL)
+			return 0;
+		if (conflict_feed_event(best->feed, &best->ev,
+					(int64_t)best->ev.hdr.timestamp * 1000000, &err) != 0) {
+			fprintf(stderr, "ringwatch analyze: %s: %s\n", best->path, err.text);
+			return -1;
+		}
+		if (source_next(best) != 0)
+			return -1;
+	}
 }
 
 static int run(struct analysis *a)
@@ -244,12 +314,34 @@ static int run(struct analysis *a)
 		fprintf(stderr, "ringwatch analyze: %s\n", err.text);
 		return -1;
 	}
-	for (unsigned i = 0; i < a->n && rc == 0; i++) {
-		conflict_feed *feed = conflict_feed_new(e, i, origin_of, a, a->keys);
-		for (size_t k = 0; feed != NULL && k < a->in[i].n_files && rc == 0; k++)
-			rc = feed_file(feed, a->in[i].files[k]);
-		conflict_feed_free(feed);
+	struct source *src = calloc(a->n, sizeof(*src));
+	for (unsigned i = 0; src != NULL && i < a->n; i++) {
+		src[i].feed = conflict_feed_new(e, i, origin_of, a, a->keys);
+		src[i].files = a->in[i].files;
+		src[i].n_files = a->in[i].n_files;
+		if (src[i].feed == NULL)
+			rc = -1;
 	}
+	if (src == NULL || rc != 0 || feed_all(src, a->n) != 0)
+		rc = -1;
+	if (rc == 0) {
+		conflict_stats st;
+		conflict_engine_stats(e, &st);
+		if (st.evicted > 0 || st.dropped_writes > 0) {
+			fprintf(
+			    stderr,
+			    "ringwatch analyze: the binlogs are far apart in time: %llu row images "
+			    "and %llu writes were no longer held when needed; the report is "
+			    "incomplete\n",
+			    (unsigned long long)st.evicted, (unsigned long long)st.dropped_writes);
+			a->incomplete = 1;
+		}
+	}
+	for (unsigned i = 0; src != NULL && i < a->n; i++) {
+		source_close(&src[i]);
+		conflict_feed_free(src[i].feed);
+	}
+	free(src);
 	conflict_engine_free(e);
 	return rc;
 }
@@ -286,6 +378,8 @@ int cli_analyze(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
+	if (a.incomplete)
+		rc = 1;
 	newest_first = json_array();
 	for (i = json_array_size(a.found); i-- > 0;) {
 		json_t *one = json_array_get(a.found, i);

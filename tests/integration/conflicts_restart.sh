@@ -13,7 +13,7 @@ t_need curl jq
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rw-restart.XXXXXX")
 RWD_PID=
-ring_on_exit 'if [ -n "$RWD_PID" ]; then kill -9 "$RWD_PID" 2>/dev/null; fi; rm -rf "$work"'
+ring_on_exit 'if [ -n "$RWD_PID" ]; then kill -9 "$RWD_PID" 2>/dev/null; fi; [ -n "${RW_KEEP_WORK:-}" ] || rm -rf "$work"'
 connected() { [ "$(curl -s "$RWD_URL/v1/status" | jq -r '[.masters[].connected] | all')" = true ]; }
 norm() { tr ',' '\n' | sort | paste -sd, -; }
 west_seen() {

@@ -66,6 +66,11 @@ found=$(jq '[.conflicts[] | select(.kind != "before-image")] | length' "$work/da
 t_ok "conflicts were found ($found)" test "$found" -gt 0
 open_diverged=$(jq -r '[.conflicts[] | select(.kind != "before-image" and .state == "open" and .diverged) | .key.id] | unique | sort | map(tostring) | join(",")' "$work/daemon.json")
 t_is "open diverged conflicts = rows that differ between the masters" "$open_diverged" "$differ"
+[ "$open_diverged" = "$differ" ] ||
+    for k in $(comm -3 <(echo "$open_diverged" | tr ',' '\n' | sort) <(echo "$differ" | tr ',' '\n' | sort)); do
+        t_diag "row $k: west $(ring_sql 1 "SELECT v FROM app.hot WHERE id = $k"), east $(ring_sql 2 "SELECT v FROM app.hot WHERE id = $k")"
+        jq -c ".conflicts[] | select(.key.id == $k and .state == \"open\") | [.id, .kind, .diverged, .final, [.writes[] | [.master, .gtid, .after.v]]]" "$work/daemon.json" | tail -n 3 | sed 's/^/#   /'
+    done
 t_ok "rows 1-3 at least differ ($differ)" sh -c "echo ',$differ,' | grep -q ',1,2,3,'"
 
 files() { ls "$RING_DIR/$1"/binlog.[0-9]* | paste -sd, -; }
