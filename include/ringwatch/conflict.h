@@ -222,7 +222,7 @@ typedef struct conflict_stats {
 
 /* Where a master's stream may be resumed after a restart. */
 typedef struct conflict_mark {
-	bool fed;           /* some transaction was fed on this stream */
+	bool fed;           /* the stream has a position: fed, or restored from a checkpoint */
 	uint64_t last;      /* the position of the last one fed */
 	bool unsettled;     /* some transaction of this stream is not yet settled */
 	uint64_t low_water; /* if so: the position of the oldest one (resume there, inclusive) */
