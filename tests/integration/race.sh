@@ -11,7 +11,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 ring_require_server
 t_need curl jq
 
-ROWS=${RACE_ROWS:-30}
+ROWS=${RACE_ROWS:-40}
 UPDATES=${RACE_UPDATES:-2000}
 work=$(mktemp -d "${TMPDIR:-/tmp}/rw-race.XXXXXX")
 RWD_PID=
