@@ -39,7 +39,8 @@ struct analysis {
 	json_t *found;  /* in detection order */
 	json_t *by_uid; /* uid -> index in found */
 	conflict_keys *keys;
-	int incomplete; /* images or writes were lost: not a clean answer */
+	int incomplete;     /* images or writes were lost: not a clean answer */
+	unsigned long lost; /* reported conflicts missing an evicted image */
 };
 
 static int origin_of(uint32_t server_id, void *arg)
@@ -51,6 +52,23 @@ static int origin_of(uint32_t server_id, void *arg)
 			return (int)i;
 	}
 	return -1;
+}
+
+/* Whether a record lacks something the image rings no longer held. */
+static bool lost_images(const conflict_record *r)
+{
+	if (r->key_evicted)
+		return true;
+	for (int i = 0; i < 2; i++) {
+		if (r->writes[i].before.state == CONFLICT_IMAGE_EVICTED ||
+		    r->writes[i].after.state == CONFLICT_IMAGE_EVICTED)
+			return true;
+	}
+	for (unsigned m = 0; m < r->n_masters; m++) {
+		if (r->final[m].state == CONFLICT_IMAGE_EVICTED)
+			return true;
+	}
+	return false;
 }
 
 static void on_conflict(const conflict_record *r, void *arg)
@@ -67,6 +85,7 @@ static void on_conflict(const conflict_record *r, void *arg)
 	json_object_set_new(c, "uid", json_string(uid));
 	json_object_set_new(a->by_uid, uid, json_integer((json_int_t)json_array_size(a->found)));
 	json_array_append_new(a->found, c);
+	a->lost += lost_images(r);
 }
 
 static json_t *find(struct analysis *a, const conflict_id *id)

@@ -638,8 +638,11 @@ void tracker_restore(struct tracker *t)
 		if (state_engine_mark(t->d->state, t->names[i], &t->restored[i]) != 0 ||
 		    !t->restored[i].fed)
 			continue;
-		if (conflict_engine_restore_stream(t->e, (unsigned)i, t->restored[i].last, &err) !=
-		    0)
+		conflict_mark mark = { .fed = true,
+				       .last = t->restored[i].last,
+				       .unsettled = t->restored[i].unsettled != 0,
+				       .low_water = t->restored[i].low_water };
+		if (conflict_engine_restore_mark(t->e, (unsigned)i, &mark, &err) != 0)
 			log_error("conflict engine: restoring %s: %s", t->names[i], err.text);
 		fed++;
 	}
