@@ -346,13 +346,13 @@ static int run(struct analysis *a)
 	if (rc == 0) {
 		conflict_stats st;
 		conflict_engine_stats(e, &st);
-		if (st.evicted > 0 || st.dropped_writes > 0) {
+		if (a->lost > 0 || st.dropped_writes > 0) {
 			fprintf(
 			    stderr,
-			    "ringwatch analyze: the binlogs are far apart in time: %llu row images "
-			    "and %llu writes were no longer held when needed; the report is "
-			    "incomplete\n",
-			    (unsigned long long)st.evicted, (unsigned long long)st.dropped_writes);
+			    "ringwatch analyze: the binlogs are far apart in time: %lu conflicts "
+			    "lack row images no longer held, %llu writes were not compared; the "
+			    "report is incomplete\n",
+			    a->lost, (unsigned long long)st.dropped_writes);
 			a->incomplete = 1;
 		}
 	}
