@@ -66,6 +66,7 @@ static const struct key_def key_table[] = {
 	{ SEC_DAEMON, "auth_token_file", T_OPTPATH, CFG(auth_token_file), NULL },
 	{ SEC_DAEMON, "log_level", T_LOG_LEVEL, CFG(log_level), "info" },
 	{ SEC_DAEMON, "probe_interval", T_SECONDS, CFG(probe_interval), "2" },
+	{ SEC_DAEMON, "max_tracked_writes", T_COUNT, CFG(max_tracked_writes), "1000000" },
 
 	{ SEC_MASTER, "host", T_STRING, MST(host), NULL },
 	{ SEC_MASTER, "port", T_PORT, MST(port), "3306" },

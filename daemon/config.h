@@ -42,15 +42,16 @@ struct rw_config {
 	char *path; /* the file it came from */
 
 	/* [ringwatchd] */
-	char *listen;          /* as written: "127.0.0.1:9477", "[::1]:9477" */
-	char *listen_host;     /* "127.0.0.1", "::1" */
-	unsigned listen_port;  /* 0 picks a free port (tests) */
-	char *state_dir;       /* absolute path */
-	uint32_t server_id;    /* replica server_id registered on the masters */
-	char *auth_token_file; /* absolute path, or NULL */
-	char *auth_token;      /* secret read from auth_token_file, or NULL */
-	int log_level;         /* LOG_ERR..LOG_DEBUG (syslog numbers) */
-	double probe_interval; /* seconds between SQL probes of each master */
+	char *listen;                /* as written: "127.0.0.1:9477", "[::1]:9477" */
+	char *listen_host;           /* "127.0.0.1", "::1" */
+	unsigned listen_port;        /* 0 picks a free port (tests) */
+	char *state_dir;             /* absolute path */
+	uint32_t server_id;          /* replica server_id registered on the masters */
+	char *auth_token_file;       /* absolute path, or NULL */
+	char *auth_token;            /* secret read from auth_token_file, or NULL */
+	int log_level;               /* LOG_ERR..LOG_DEBUG (syslog numbers) */
+	double probe_interval;       /* seconds between SQL probes of each master */
+	unsigned max_tracked_writes; /* the conflict engine's bound on unsettled writes */
 
 	/* [master.NAME], in file order */
 	struct rw_master_config *masters;

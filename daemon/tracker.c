@@ -431,6 +431,7 @@ struct tracker *tracker_new(struct rwd *d)
 	}
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.n_masters = (unsigned)t->n;
+	cfg.max_writes = d->cfg.max_tracked_writes;
 	cfg.cb.conflict = on_conflict;
 	cfg.cb.updated = on_updated;
 	cfg.cb.resolved = on_resolved;
