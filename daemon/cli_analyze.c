@@ -38,6 +38,7 @@ struct analysis {
 	unsigned n;
 	json_t *found;  /* in detection order */
 	json_t *by_uid; /* uid -> index in found */
+	json_t *by_row; /* schema, table and key bytes (hex) -> [indexes in found] */
 	conflict_keys *keys;
 	int incomplete;     /* images or writes were lost: not a clean answer */
 	unsigned long lost; /* reported conflicts missing an evicted image */
@@ -71,11 +72,26 @@ static bool lost_images(const conflict_record *r)
 	return false;
 }
 
+/* Which row a record is on, as text: schema, table and the key bytes in hex. */
+static void row_of(const conflict_record *r, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n =
+	    (size_t)snprintf(buf, len, "%.*s.%.*s.", (int)r->schema.len, (const char *)r->schema.p,
+			     (int)r->table.len, (const char *)r->table.p);
+
+	for (size_t i = 0; i < r->key.len && n + 3 < len; i++) {
+		buf[n++] = hex[r->key.p[i] >> 4];
+		buf[n++] = hex[r->key.p[i] & 15];
+	}
+	buf[n < len ? n : len - 1] = '\0';
+}
+
 static void on_conflict(const conflict_record *r, void *arg)
 {
 	struct analysis *a = arg;
 	json_t *c = conflict_record_json(r, a->names, a->keys);
-	char uid[CONFLICT_ID_TEXT], when[32];
+	char uid[CONFLICT_ID_TEXT], when[32], row[1024];
 
 	conflict_uid(&r->id, uid);
 	ledger_time_text((double)r->decided_at / 1e6, when);
@@ -84,6 +100,12 @@ static void on_conflict(const conflict_record *r, void *arg)
 	json_object_set_new(c, "detected_at", json_string(when));
 	json_object_set_new(c, "uid", json_string(uid));
 	json_object_set_new(a->by_uid, uid, json_integer((json_int_t)json_array_size(a->found)));
+	row_of(r, row, sizeof(row));
+	if (json_object_get(a->by_row, row) == NULL)
+		json_object_set_new(a->by_row, row, json_array());
+	json_array_append_new(json_object_get(a->by_row, row),
+			      json_integer((json_int_t)json_array_size(a->found)));
+	json_object_set_new(c, "_row", json_string(row));
 	json_array_append_new(a->found, c);
 	a->lost += lost_images(r);
 }
@@ -111,6 +133,24 @@ static void on_updated(const conflict_update *u, void *arg)
 	conflict_update_json(u, a->names, changes, unknown);
 	conflict_final_apply(json_object_get(c, "final"), changes, unknown);
 	json_object_set_new(c, "diverged", json_boolean(u->diverged));
+	/* the finals are the rows on that key: the same for every open record on it
+	 * (the engine follows only so many records on one row) */
+	{
+		json_t *same =
+		    json_object_get(a->by_row, json_string_value(json_object_get(c, "_row")));
+		json_t *i;
+		size_t k;
+		json_array_foreach(same, k, i)
+		{
+			json_t *o = json_array_get(a->found, (size_t)json_integer_value(i));
+			if (o == c ||
+			    strcmp(json_string_value(json_object_get(o, "state")), "open") != 0)
+				continue;
+			json_object_set_new(o, "final",
+					    json_deep_copy(json_object_get(c, "final")));
+			json_object_set_new(o, "diverged", json_boolean(u->diverged));
+		}
+	}
 	json_decref(changes);
 	json_decref(unknown);
 }
@@ -392,6 +432,7 @@ int cli_analyze(int argc, char **argv)
 	}
 	a.found = json_array();
 	a.by_uid = json_object();
+	a.by_row = json_object();
 	a.keys = conflict_keys_new(1 << 16);
 	if (a.keys == NULL || run(&a) != 0) {
 		rc = 2;
@@ -402,6 +443,7 @@ int cli_analyze(int argc, char **argv)
 	newest_first = json_array();
 	for (i = json_array_size(a.found); i-- > 0;) {
 		json_t *one = json_array_get(a.found, i);
+		json_object_del(one, "_row");
 		json_array_append(newest_first, one);
 		if (json_is_true(json_object_get(one, "diverged")) &&
 		    strcmp(json_string_value(json_object_get(one, "state")), "open") == 0)
@@ -416,6 +458,7 @@ int cli_analyze(int argc, char **argv)
 out:
 	json_decref(a.found);
 	json_decref(a.by_uid);
+	json_decref(a.by_row);
 	conflict_keys_free(a.keys);
 	for (unsigned k = 0; k < a.n; k++)
 		free(a.in[k].files);

@@ -78,6 +78,8 @@ files() { ls "$RING_DIR/$1"/binlog.[0-9]* | paste -sd, -; }
 t_ok "analyze ran (exit 0 or 1)" test $? -le 1
 pairs() { jq -r '[.conflicts[] | select(.kind != "before-image") | .uid] | sort | join(",")' "$1"; }
 t_is "ringwatch analyze reports the same pairs as the daemon" "$(pairs "$work/analyze.json")" "$(pairs "$work/daemon.json")"
+t_is "and the same open diverged rows" \
+    "$(jq -r '[.conflicts[] | select(.kind != "before-image" and .state == "open" and .diverged) | .key.id] | unique | sort | map(tostring) | join(",")' "$work/analyze.json")" "$differ"
 t_ok "no transaction skipped for an unknown origin" sh -c "! grep -q 'is not compared' '$work/log'"
 kill -TERM "$RWD_PID"; wait "$RWD_PID"; rc=$?; RWD_PID=
 t_is "a clean stop" "$rc" 0
