@@ -68,8 +68,8 @@ int64_t ledger_add(struct state *st, const struct ledger_entry *e, bool *created
 	if (sqlite3_prepare_v2(
 		db,
 		"INSERT INTO conflict (uid, kind, schema_name, table_name, key_json, "
-		"diverged, detected_at, detection_delay, writes_json, final_json) "
-		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		"diverged, detected_at, detection_delay, writes_json, final_json, key_hex, "
+		"unique_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		-1, &s, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(s, 1, e->uid, -1, SQLITE_STATIC);

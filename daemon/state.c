@@ -58,6 +58,8 @@ static const char *const migrations[] = {
 	"  low_water INTEGER NOT NULL,"
 	"  file TEXT NOT NULL);"
 	"CREATE TABLE engine_unsettled (hash INTEGER NOT NULL);",
+	/* 4: the open conflicts on one row, found by its key (ledger.c) */
+	"CREATE INDEX conflict_row ON conflict (schema_name, table_name, key_hex, state);",
 };
 
 static int exec(sqlite3 *db, const char *sql)

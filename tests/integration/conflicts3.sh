@@ -12,7 +12,7 @@ t_need curl jq
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rw-conflicts3.XXXXXX")
 RWD_PID=
-ring_on_exit 'if [ -n "$RWD_PID" ]; then kill -9 "$RWD_PID" 2>/dev/null; fi; rm -rf "$work"'
+ring_on_exit 'if [ -n "$RWD_PID" ]; then kill -9 "$RWD_PID" 2>/dev/null; fi; [ -n "${RW_KEEP_WORK:-}" ] || rm -rf "$work"'
 connected() { [ "$(curl -s "$RWD_URL/v1/status" | jq -r '[.masters[] | select(.connected)] | length')" = 3 ]; }
 # one KIND TABLE: the conflicts of that kind on that table, as compact JSON lines
 one() { curl -s "$RWD_URL/v1/conflicts?state=all" | jq -c ".conflicts[] | select(.kind == \"$1\" and .table == \"$2\")"; }
@@ -57,6 +57,7 @@ t_ok "its key is the row's hash" sh -c "curl -s '$RWD_URL/v1/conflicts?state=all
 t_ok "update-delete" wait_for 15 has delete-update t
 t_ok "insert-insert on a UNIQUE key (the primary keys differ)" wait_for 15 has insert-insert users
 t_is "keyed by the UNIQUE column" "$(one insert-insert users | jq -c .key)" '{"email":"ann@example.org"}'
+t_is "flagged as a UNIQUE-key conflict" "$(one insert-insert users | jq -r .unique_key)" true
 t_is "its writes have different primary keys" "$(one insert-insert users | jq -r '[.writes[].after.id] | unique | length')" 2
 t_ok "nothing skipped for an unknown origin" sh -c "! grep -q 'is not compared' '$work/log'"
 kill -TERM "$RWD_PID"; wait "$RWD_PID"; rc=$?; RWD_PID=

@@ -26,6 +26,8 @@ static struct ledger_entry entry(const char *uid, const char *kind, int id)
 			     "op", "update", "master", "east", "gtid", "2-2-1", "op", "update");
 	e.final = json_pack("{s:{s:i,s:s},s:{s:i,s:s}}", "west", "id", id, "v", "east", "east",
 			    "id", id, "v", "west");
+	e.key_hex = id == 1 ? "0a0b" : "0c0d";
+	e.unique_key = id == 2;
 	return e;
 }
 
@@ -36,7 +38,14 @@ static void drop(struct ledger_entry *e)
 	json_decref(e->final);
 }
 
-static int n_totals;
+static int n_totals, n_open;
+
+static void count_open(const struct ledger_open *o, void *arg)
+{
+	(void)arg;
+	n_open +=
+	    strcmp(o->key_hex, "0a0b") == 0 || (strcmp(o->key_hex, "0c0d") == 0 && o->unique_key);
+}
 
 static void count_total(const char *schema, const char *table, const char *kind, int64_t n,
 			void *arg)
@@ -82,6 +91,12 @@ int main(void)
 	is_int(json_array_size(json_object_get(c, "writes")), 2, "two writes");
 	json_decref(c);
 	ok(ledger_get(st, 999) == NULL, "no such id");
+	c = ledger_get(st, id2);
+	ok(json_is_true(json_object_get(c, "unique_key")), "a unique-key conflict says so");
+	json_decref(c);
+	n_open = 0;
+	ok(ledger_each_open(st, count_open, NULL) == 0 && n_open == 2,
+	   "both open ones handed back with their key bytes");
 
 	list = ledger_list(st, true, 10);
 	is_int(json_array_size(list), 2, "two open");
