@@ -87,6 +87,29 @@ static void row_of(const conflict_record *r, char *buf, size_t len)
 	buf[n < len ? n : len - 1] = '\0';
 }
 
+/*
+ * The final rows are the rows each master holds on that row: one object
+ * shared by every record on it (the engine follows only so many records on
+ * one row), updated once.  The newest record's finals are the freshest.
+ */
+static void share_final(struct analysis *a, const char *row, json_t *c)
+{
+	json_t *entry = json_object_get(a->by_row, row);
+	json_t *final = json_object_get(c, "final");
+
+	if (entry == NULL) {
+		entry = json_pack("{s:O,s:[]}", "final", final, "idx");
+		json_object_set_new(a->by_row, row, entry);
+	} else {
+		json_t *shared = json_object_get(entry, "final");
+		json_object_clear(shared);
+		json_object_update(shared, final);
+		json_object_set(c, "final", shared);
+	}
+	json_array_append_new(json_object_get(entry, "idx"),
+			      json_integer((json_int_t)json_array_size(a->found)));
+}
+
 static void on_conflict(const conflict_record *r, void *arg)
 {
 	struct analysis *a = arg;
@@ -101,10 +124,7 @@ static void on_conflict(const conflict_record *r, void *arg)
 	json_object_set_new(c, "uid", json_string(uid));
 	json_object_set_new(a->by_uid, uid, json_integer((json_int_t)json_array_size(a->found)));
 	row_of(r, row, sizeof(row));
-	if (json_object_get(a->by_row, row) == NULL)
-		json_object_set_new(a->by_row, row, json_array());
-	json_array_append_new(json_object_get(a->by_row, row),
-			      json_integer((json_int_t)json_array_size(a->found)));
+	share_final(a, row, c);
 	json_object_set_new(c, "_row", json_string(row));
 	json_array_append_new(a->found, c);
 	a->lost += lost_images(r);
@@ -131,24 +151,19 @@ static void on_updated(const conflict_update *u, void *arg)
 	changes = json_object();
 	unknown = json_array();
 	conflict_update_json(u, a->names, changes, unknown);
+	/* the shared finals of the row; every open record on it diverges or not */
 	conflict_final_apply(json_object_get(c, "final"), changes, unknown);
 	json_object_set_new(c, "diverged", json_boolean(u->diverged));
-	/* the finals are the rows on that key: the same for every open record on it
-	 * (the engine follows only so many records on one row) */
 	{
-		json_t *same =
+		json_t *entry =
 		    json_object_get(a->by_row, json_string_value(json_object_get(c, "_row")));
 		json_t *i;
 		size_t k;
-		json_array_foreach(same, k, i)
+		json_array_foreach(json_object_get(entry, "idx"), k, i)
 		{
 			json_t *o = json_array_get(a->found, (size_t)json_integer_value(i));
-			if (o == c ||
-			    strcmp(json_string_value(json_object_get(o, "state")), "open") != 0)
-				continue;
-			json_object_set_new(o, "final",
-					    json_deep_copy(json_object_get(c, "final")));
-			json_object_set_new(o, "diverged", json_boolean(u->diverged));
+			if (strcmp(json_string_value(json_object_get(o, "state")), "open") == 0)
+				json_object_set_new(o, "diverged", json_boolean(u->diverged));
 		}
 	}
 	json_decref(changes);

@@ -122,31 +122,6 @@ static json_t *column_json(sqlite3_stmt *s, int col)
 	return v != NULL ? v : json_null();
 }
 
-/*
- * The finals are the rows each master holds on that key, the same for every
- * open conflict on it: give the others the new ones too (the engine follows
- * only so many records on one row).
- */
-static int same_row_finals(sqlite3 *db, const char *uid, const json_t *final, bool diverged)
-{
-	sqlite3_stmt *s;
-	int rc;
-
-	if (sqlite3_prepare_v2(
-		db,
-		"UPDATE conflict SET final_json = ?1, diverged = ?2 WHERE state = 'open' "
-		"AND uid != ?3 AND key_hex != '' AND (schema_name, table_name, key_hex) = "
-		"(SELECT schema_name, table_name, key_hex FROM conflict WHERE uid = ?3)",
-		-1, &s, NULL) != SQLITE_OK)
-		return -1;
-	bind_json(s, 1, final);
-	sqlite3_bind_int(s, 2, diverged);
-	sqlite3_bind_text(s, 3, uid, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(s);
-	return rc;
-}
-
 int ledger_merge_final(struct state *st, const char *uid, json_t *changes, json_t *unknown,
 		       bool diverged)
 {
@@ -170,8 +145,6 @@ int ledger_merge_final(struct state *st, const char *uid, json_t *changes, json_
 	}
 	conflict_final_apply(final, changes, unknown);
 	rc = ledger_update_final(st, uid, final, diverged);
-	if (rc == 0)
-		rc = same_row_finals(db, uid, final, diverged);
 	json_decref(final);
 	return rc;
 }
