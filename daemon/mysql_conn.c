@@ -4,6 +4,7 @@
  */
 #include "mysql_conn.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,6 +96,23 @@ const char *mysql_conn_tls_refusal(MYSQL *h, enum rw_ssl_mode mode)
 	if (mode < RW_SSL_REQUIRED || mysql_get_ssl_cipher(h) != NULL)
 		return NULL;
 	return "ssl_mode requires TLS, but the server offered none (is have_ssl YES on it?)";
+}
+
+int mysql_conn_value(MYSQL *h, const char *sql, char *out, size_t outlen)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int rc = -1;
+
+	if (mysql_query(h, sql) != 0 || (res = mysql_store_result(h)) == NULL)
+		return -1;
+	row = mysql_fetch_row(res);
+	if (row != NULL && row[0] != NULL) {
+		snprintf(out, outlen, "%s", row[0]);
+		rc = 0;
+	}
+	mysql_free_result(res);
+	return rc;
 }
 
 bool mysql_conn_error_is_fatal(unsigned err_code)

@@ -68,6 +68,10 @@ const char *mysql_conn_tls_refusal(MYSQL *h, enum rw_ssl_mode mode);
 /* CR_SSL_CONNECTION_ERROR, the code reported with a refusal. */
 #define MYSQL_CONN_TLS_ERROR 2026
 
+/* The first column of the first row of a query, into out: 0, or -1 (no
+ * row, a NULL, or an error: mysql_errno()/mysql_error() on h say which). */
+int mysql_conn_value(MYSQL *h, const char *sql, char *out, size_t outlen);
+
 /* Whether an error code means the connection itself is gone or unusable (a
  * client CR_ code), so the handle must be closed and a new one opened. */
 bool mysql_conn_error_is_fatal(unsigned err_code);

@@ -432,23 +432,6 @@ static void drop_if_dead(struct probe *p)
 		disconnect(p);
 }
 
-static int query_value(MYSQL *h, const char *sql, char *out, size_t outlen)
-{
-	MYSQL_RES *res;
-	MYSQL_ROW row;
-	int rc = -1;
-
-	if (mysql_query(h, sql) != 0 || (res = mysql_store_result(h)) == NULL)
-		return -1;
-	row = mysql_fetch_row(res);
-	if (row != NULL && row[0] != NULL) {
-		snprintf(out, outlen, "%s", row[0]);
-		rc = 0;
-	}
-	mysql_free_result(res);
-	return rc;
-}
-
 static int probe_connect(struct probe *p, struct draft *d)
 {
 	unsigned read_timeout = READ_TIMEOUT_BASE + (unsigned)p->interval;
@@ -476,7 +459,7 @@ static int probe_connect(struct probe *p, struct draft *d)
 	pthread_mutex_lock(&p->lock);
 	p->fd = (int)mysql_get_socket(p->h);
 	pthread_mutex_unlock(&p->lock);
-	if (query_value(p->h, "SELECT @@version", p->version, sizeof(p->version)) != 0) {
+	if (mysql_conn_value(p->h, "SELECT @@version", p->version, sizeof(p->version)) != 0) {
 		fail(p, d, "reading @@version");
 		disconnect(p);
 		return -1;
@@ -555,7 +538,7 @@ static void read_trx_age(struct probe *p, struct draft *d)
 	char value[32];
 	char *end;
 
-	if (query_value(p->h, trx_query, value, sizeof(value)) != 0) {
+	if (mysql_conn_value(p->h, trx_query, value, sizeof(value)) != 0) {
 		snprintf(d->r.trx_error, sizeof(d->r.trx_error),
 			 "information_schema.INNODB_TRX: %s (does the user have PROCESS?)",
 			 mysql_errno(p->h) != 0 ? mysql_error(p->h) : "no answer");

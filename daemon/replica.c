@@ -32,9 +32,7 @@ struct replica {
 	int fd;
 
 	struct replica_args args;
-	char *name, *host, *socket, *user, *password, *ssl_ca, *ssl_cert, *ssl_key;
-	unsigned port;
-	enum rw_ssl_mode ssl_mode;
+	struct mysql_conn_target target; /* the thread's own copy of the settings */
 };
 
 static int post(struct replica *r, enum replica_letter_kind kind, const void *body, size_t len)
@@ -53,37 +51,13 @@ static int post(struct replica *r, enum replica_letter_kind kind, const void *bo
 
 static void set_options(struct replica *r, MYSQL *m)
 {
-	unsigned connect_timeout = CONNECT_TIMEOUT;
 	/* three heartbeats missed: the connection is dead even without a RST */
 	unsigned read_timeout = (unsigned)(r->args.heartbeat_period * 3 + 2);
-	unsigned write_timeout = 10;
 	unsigned long max_packet = 1024UL * 1024 * 1024;
 
-	mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
-	mysql_optionsv(m, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
-	mysql_optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &write_timeout);
+	mysql_conn_set_options(m, &r->target, CONNECT_TIMEOUT, read_timeout, 10);
 	mysql_optionsv(m, MYSQL_OPT_MAX_ALLOWED_PACKET, &max_packet);
-	mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_optionsv(m, MARIADB_OPT_RPL_REGISTER_REPLICA, "ringwatch", 0);
-	mysql_conn_set_tls(m, r->ssl_mode, r->ssl_ca, r->ssl_cert, r->ssl_key);
-}
-
-/* The first column of the first row of a query, into out; 0 or -1. */
-static int query_value(MYSQL *m, const char *sql, char *out, size_t outlen)
-{
-	MYSQL_RES *res;
-	MYSQL_ROW row;
-	int rc = -1;
-
-	if (mysql_query(m, sql) != 0 || (res = mysql_store_result(m)) == NULL)
-		return -1;
-	row = mysql_fetch_row(res);
-	if (row != NULL && row[0] != NULL) {
-		snprintf(out, outlen, "%s", row[0]);
-		rc = 0;
-	}
-	mysql_free_result(res);
-	return rc;
 }
 
 static int hello(struct replica *r, MYSQL *m, struct replica_end *end)
@@ -92,10 +66,10 @@ static int hello(struct replica *r, MYSQL *m, struct replica_end *end)
 	char id[32];
 
 	memset(&h, 0, sizeof(h));
-	if (query_value(m, "SELECT @@server_id", id, sizeof(id)) != 0 ||
-	    query_value(m, "SELECT @@version", h.version, sizeof(h.version)) != 0 ||
-	    query_value(m, "SELECT @@global.binlog_checksum", h.binlog_checksum,
-			sizeof(h.binlog_checksum)) != 0) {
+	if (mysql_conn_value(m, "SELECT @@server_id", id, sizeof(id)) != 0 ||
+	    mysql_conn_value(m, "SELECT @@version", h.version, sizeof(h.version)) != 0 ||
+	    mysql_conn_value(m, "SELECT @@global.binlog_checksum", h.binlog_checksum,
+			     sizeof(h.binlog_checksum)) != 0) {
 		end->err_code = mysql_errno(m);
 		snprintf(end->message, sizeof(end->message), "reading server variables: %s",
 			 mysql_error(m));
@@ -105,7 +79,8 @@ static int hello(struct replica *r, MYSQL *m, struct replica_end *end)
 	snprintf(h.tls_cipher, sizeof(h.tls_cipher), "%s",
 		 mysql_get_ssl_cipher(m) != NULL ? mysql_get_ssl_cipher(m) : "");
 	h.is_mariadb = strstr(h.version, "MariaDB") != NULL;
-	if (query_value(m, "SHOW BINARY LOGS", h.oldest_binlog, sizeof(h.oldest_binlog)) != 0) {
+	if (mysql_conn_value(m, "SHOW BINARY LOGS", h.oldest_binlog, sizeof(h.oldest_binlog)) !=
+	    0) {
 		end->err_code = mysql_errno(m);
 		snprintf(end->message, sizeof(end->message),
 			 "SHOW BINARY LOGS: %s (is log_bin on, and does the user have "
@@ -221,16 +196,15 @@ static void *replica_main(void *arg)
 		goto out;
 	}
 	set_options(r, m);
-	if (mysql_real_connect(m, r->host, r->user, r->password, NULL, r->port, r->socket, 0) ==
-	    NULL) {
+	if (!mysql_conn_connect(m, &r->target)) {
 		end.err_code = mysql_errno(m);
 		snprintf(end.message, sizeof(end.message), "connecting: %s", mysql_error(m));
 		goto out;
 	}
-	if (mysql_conn_tls_refusal(m, r->ssl_mode) != NULL) {
+	if (mysql_conn_tls_refusal(m, r->target.ssl_mode) != NULL) {
 		end.err_code = MYSQL_CONN_TLS_ERROR;
 		snprintf(end.message, sizeof(end.message), "connecting: %s",
-			 mysql_conn_tls_refusal(m, r->ssl_mode));
+			 mysql_conn_tls_refusal(m, r->target.ssl_mode));
 		goto out;
 	}
 	pthread_mutex_lock(&r->fd_lock);
@@ -267,17 +241,7 @@ static void replica_free(struct replica *r)
 {
 	free(r->args.gtid_state);
 	free(r->args.file);
-	free(r->name);
-	free(r->host);
-	free(r->socket);
-	free(r->user);
-	if (r->password != NULL) {
-		explicit_bzero(r->password, strlen(r->password));
-		free(r->password);
-	}
-	free(r->ssl_ca);
-	free(r->ssl_cert);
-	free(r->ssl_key);
+	mysql_conn_target_clear(&r->target);
 	pthread_mutex_destroy(&r->fd_lock);
 	free(r);
 }
@@ -298,16 +262,11 @@ struct replica *replica_start(const struct rw_master_config *m, const struct rep
 	r->args = *args;
 	r->args.gtid_state = dup_or_null(args->gtid_state);
 	r->args.file = strdup(args->file != NULL ? args->file : "");
-	r->name = strdup(m->name);
-	r->host = dup_or_null(m->host);
-	r->socket = dup_or_null(m->socket);
-	r->user = dup_or_null(m->user);
-	r->password = dup_or_null(m->password);
-	r->ssl_ca = dup_or_null(m->ssl_ca);
-	r->ssl_cert = dup_or_null(m->ssl_cert);
-	r->ssl_key = dup_or_null(m->ssl_key);
-	r->port = m->port;
-	r->ssl_mode = m->ssl_mode;
+	if (mysql_conn_target_copy(&r->target, m) != 0 || r->args.file == NULL) {
+		snprintf(err, errlen, "out of memory");
+		replica_free(r);
+		return NULL;
+	}
 	rc = pthread_create(&r->thread, NULL, replica_main, r);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot start a thread: %s", strerror(rc));
