@@ -3,6 +3,8 @@
  */
 #include "ringwatch/rw_buf.h"
 
+#include "rw_fmt.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,44 +77,107 @@ void rw_buf_printf(rw_buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
+const char rw_fmt_pairs[200] = "00010203040506070809"
+			       "10111213141516171819"
+			       "20212223242526272829"
+			       "30313233343536373839"
+			       "40414243444546474849"
+			       "50515253545556575859"
+			       "60616263646566676869"
+			       "70717273747576777879"
+			       "80818283848586878889"
+			       "90919293949596979899";
+
 void rw_buf_put_u64(rw_buf *b, uint64_t v)
 {
-	char tmp[24];
-	size_t i = sizeof(tmp);
-
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	rw_buf_put(b, tmp + i, sizeof(tmp) - i);
+	if (rw_buf_reserve(b, 24) < 0)
+		return;
+	rw_buf_commit(b, rw_fmt_u64(rw_buf_end(b), v));
 }
 
 void rw_buf_put_i64(rw_buf *b, int64_t v)
 {
-	if (v < 0) {
-		rw_buf_putc(b, '-');
-		rw_buf_put_u64(b, (uint64_t) - (v + 1) + 1);
-	} else {
-		rw_buf_put_u64(b, (uint64_t)v);
-	}
+	if (rw_buf_reserve(b, 24) < 0)
+		return;
+	rw_buf_commit(b, rw_fmt_i64(rw_buf_end(b), v));
 }
 
 void rw_buf_put_digits(rw_buf *b, uint64_t v, unsigned width)
 {
-	char tmp[24];
-
-	if (width > sizeof(tmp))
-		width = sizeof(tmp);
-	for (unsigned i = width; i-- > 0;) {
-		tmp[i] = (char)('0' + v % 10);
-		v /= 10;
-	}
-	rw_buf_put(b, tmp, width);
+	if (width > 20)
+		width = 20;
+	if (rw_buf_reserve(b, width) < 0)
+		return;
+	rw_buf_commit(b, rw_fmt_digits(rw_buf_end(b), v, width));
 }
 
-void rw_buf_json_str(rw_buf *b, const char *s, size_t n)
+#define RW_ONES  (~(uint64_t)0 / 255)
+#define RW_HIGHS (RW_ONES * 0x80)
+
+/* A byte of x is zero (no false positives when none is). */
+static inline uint64_t swar_zero(uint64_t x)
+{
+	return (x - RW_ONES) & ~x & RW_HIGHS;
+}
+
+/*
+ * Can the 8 bytes at s go into a JSON string as they are: none below 0x20,
+ * none '"' or '\\', and (ascii) none from 0x80?
+ */
+static inline int swar_plain(const char *s, int ascii)
+{
+	uint64_t x, bad;
+
+	memcpy(&x, s, 8);
+	bad = ((x - RW_ONES * 0x20) & ~x) | swar_zero(x ^ (RW_ONES * '"')) |
+	      swar_zero(x ^ (RW_ONES * '\\'));
+	if (ascii)
+		bad |= x;
+	return (bad & RW_HIGHS) == 0;
+}
+
+/* One byte that needs care: an escape, or (latin1) two bytes of UTF-8. */
+static char *json_byte(char *o, unsigned char c, int latin1)
 {
 	static const char hex[] = "0123456789abcdef";
+
+	if (c >= 0x80 && latin1) {
+		*o++ = (char)(0xc0 | (c >> 6));
+		*o++ = (char)(0x80 | (c & 0x3f));
+		return o;
+	}
+	if (c >= 0x20 && c != '"' && c != '\\') {
+		*o++ = (char)c;
+		return o;
+	}
+	*o++ = '\\';
+	switch (c) {
+	case '"':
+	case '\\':
+		*o++ = (char)c;
+		break;
+	case '\n':
+		*o++ = 'n';
+		break;
+	case '\t':
+		*o++ = 't';
+		break;
+	case '\r':
+		*o++ = 'r';
+		break;
+	default:
+		*o++ = 'u';
+		*o++ = '0';
+		*o++ = '0';
+		*o++ = hex[c >> 4];
+		*o++ = hex[c & 15];
+	}
+	return o;
+}
+
+/* s as a quoted JSON string; latin1: bytes from 0x80 become UTF-8. */
+static void json_str(rw_buf *b, const char *s, size_t n, int latin1)
+{
 	size_t i = 0;
 	char *o;
 
@@ -121,41 +186,35 @@ void rw_buf_json_str(rw_buf *b, const char *s, size_t n)
 		b->failed = 1;
 		return;
 	}
-	o = b->p + b->len;
+	o = rw_buf_end(b);
 	*o++ = '"';
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+	for (;;) {
+		while (i + 8 <= n && swar_plain(s + i, latin1)) {
+			memcpy(o, s + i, 8);
+			o += 8;
+			i += 8;
+		}
+		if (i == n)
+			break;
+		unsigned char c = (unsigned char)s[i++];
 
-		if (c >= 0x20 && c != '"' && c != '\\') {
+		if (c >= 0x20 && c != '"' && c != '\\' && (c < 0x80 || !latin1))
 			*o++ = (char)c;
-			continue;
-		}
-		*o++ = '\\';
-		switch (c) {
-		case '"':
-		case '\\':
-			*o++ = (char)c;
-			break;
-		case '\n':
-			*o++ = 'n';
-			break;
-		case '\t':
-			*o++ = 't';
-			break;
-		case '\r':
-			*o++ = 'r';
-			break;
-		default:
-			*o++ = 'u';
-			*o++ = '0';
-			*o++ = '0';
-			*o++ = hex[c >> 4];
-			*o++ = hex[c & 15];
-		}
+		else
+			o = json_byte(o, c, latin1);
 	}
 	*o++ = '"';
-	*o = '\0';
-	b->len = (size_t)(o - b->p);
+	rw_buf_commit(b, o);
+}
+
+void rw_buf_json_str(rw_buf *b, const char *s, size_t n)
+{
+	json_str(b, s, n, 0);
+}
+
+void rw_buf_json_latin1(rw_buf *b, const uint8_t *p, size_t n)
+{
+	json_str(b, (const char *)p, n, 1);
 }
 
 void rw_buf_json_base64(rw_buf *b, const uint8_t *p, size_t n)
@@ -197,10 +256,16 @@ int rw_utf8_valid(const uint8_t *p, size_t n)
 	size_t i = 0;
 
 	while (i < n) {
-		uint8_t c = p[i];
+		uint8_t c;
 		size_t k;
 		uint32_t cp;
+		uint64_t x;
 
+		while (i + 8 <= n && (memcpy(&x, p + i, 8), (x & RW_HIGHS) == 0))
+			i += 8;
+		if (i == n)
+			break;
+		c = p[i];
 		if (c < 0x80) {
 			i++;
 			continue;

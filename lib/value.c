@@ -7,6 +7,7 @@
 #include "ringwatch/binlog_table_map.h"
 #include "ringwatch/json_binary.h"
 #include "rw_bytes.h"
+#include "rw_fmt.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -28,70 +29,73 @@ size_t value_decimal_size(unsigned precision, unsigned scale)
 	return (intg / 9) * 4 + dig2bytes[intg % 9] + (scale / 9) * 4 + dig2bytes[scale % 9];
 }
 
-/* Append `digits` decimal digits of the group at b[*at] (nbytes big-endian). */
-static int dec_group(const uint8_t *b, size_t *at, unsigned digits, char *out, size_t *n,
-		     int64_t pos, rw_error *err)
+/* The next group of `digits` decimal digits (nbytes big-endian) at b[*at]. */
+static int dec_group(const uint8_t *b, size_t *at, unsigned digits, uint32_t *v, rw_error *err)
 {
 	unsigned nbytes = digits == 9 ? 4 : dig2bytes[digits];
-	uint32_t v = (uint32_t)rw_be(b + *at, nbytes);
 
-	if (v >= pow10_tab[digits])
-		return rw_error_set(err, RW_E_INVALID, pos, "DECIMAL: group %u has %u digits", v,
-				    digits);
-	for (unsigned i = digits; i-- > 0;) {
-		out[*n + i] = (char)('0' + v % 10);
-		v /= 10;
-	}
-	*n += digits;
+	*v = (uint32_t)rw_be(b + *at, nbytes);
 	*at += nbytes;
+	if (*v >= pow10_tab[digits])
+		return rw_error_set(err, RW_E_INVALID, -1, "DECIMAL: group %u has %u digits", *v,
+				    digits);
 	return 0;
 }
+
+/* Longest text of a DECIMAL: 65 digits, a sign, a point and a leading 0. */
+#define DECIMAL_TEXT_MAX 72
 
 int value_decimal_text(const uint8_t *p, size_t len, unsigned precision, unsigned scale,
 		       rw_buf *out, rw_error *err)
 {
-	size_t size = value_decimal_size(precision, scale), at = 0, ni = 0, nf = 0;
-	unsigned intg = precision - scale;
+	size_t size = value_decimal_size(precision, scale), at = 0;
+	unsigned intg = precision - scale, ngroups, digits;
 	uint8_t b[40];
-	char ip[80], fp[80];
-	int neg, rc = 0, nonzero = 0;
+	uint32_t v, nonzero = 0;
+	char *o, *start, *ip;
+	int neg;
 
 	if (size == 0 || size > sizeof(b))
 		return rw_error_set(err, RW_E_INVALID, -1, "DECIMAL(%u,%u)", precision, scale);
 	if (len < size)
 		return rw_error_set(err, RW_E_TRUNCATED, -1, "DECIMAL: %zu of %zu bytes", len,
 				    size);
+	if (rw_buf_reserve(out, DECIMAL_TEXT_MAX) < 0)
+		return 0; /* out is failed; the caller checks it */
 	memcpy(b, p, size);
 	neg = !(b[0] & 0x80);
 	b[0] ^= 0x80;
 	for (size_t i = 0; neg && i < size; i++)
 		b[i] ^= 0xff;
-	if (intg % 9)
-		rc = dec_group(b, &at, intg % 9, ip, &ni, -1, err);
-	for (unsigned i = 0; rc == 0 && i < intg / 9; i++)
-		rc = dec_group(b, &at, 9, ip, &ni, -1, err);
-	for (unsigned i = 0; rc == 0 && i < scale / 9; i++)
-		rc = dec_group(b, &at, 9, fp, &nf, -1, err);
-	if (rc == 0 && scale % 9)
-		rc = dec_group(b, &at, scale % 9, fp, &nf, -1, err);
-	if (rc < 0)
-		return rc;
-	for (size_t i = 0; i < ni; i++)
-		nonzero |= ip[i] != '0';
-	for (size_t i = 0; i < nf; i++)
-		nonzero |= fp[i] != '0';
-	if (neg && nonzero)
-		rw_buf_putc(out, '-');
-	at = 0;
-	while (at + 1 < ni && ip[at] == '0')
-		at++;
-	if (ni == 0)
-		rw_buf_putc(out, '0');
-	rw_buf_put(out, ip + at, ni - at);
-	if (nf > 0) {
-		rw_buf_putc(out, '.');
-		rw_buf_put(out, fp, nf);
+	o = start = rw_buf_end(out);
+	if (neg)
+		*o++ = '-';
+	ip = o;
+	/* the integer part without leading zeroes: a partial group, then groups of 9 */
+	ngroups = intg / 9 + (intg % 9 != 0);
+	digits = intg % 9 ? intg % 9 : 9;
+	for (unsigned g = 0; g < ngroups; g++, digits = 9) {
+		if (dec_group(b, &at, digits, &v, err) < 0)
+			return err->code;
+		nonzero |= v;
+		o = o == ip ? (v ? rw_fmt_u64(o, v) : o) : rw_fmt_digits(o, v, digits);
 	}
+	if (o == ip)
+		*o++ = '0';
+	if (scale > 0)
+		*o++ = '.';
+	for (unsigned f = 0; f < scale; f += digits) {
+		digits = scale - f < 9 ? scale - f : 9;
+		if (dec_group(b, &at, digits, &v, err) < 0)
+			return err->code;
+		nonzero |= v;
+		o = rw_fmt_digits(o, v, digits);
+	}
+	if (neg && !nonzero) { /* -0.00 is 0.00 */
+		memmove(start, start + 1, (size_t)(o - start - 1));
+		o--;
+	}
+	rw_buf_commit(out, o);
 	return 0;
 }
 
@@ -111,52 +115,46 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 	*y = yoe + era * 400 + (*m <= 2);
 }
 
-static void put_frac(rw_buf *out, const rw_temporal *t)
-{
-	if (t->fsp > 0 && t->fsp <= 6) {
-		rw_buf_putc(out, '.');
-		rw_buf_put_digits(out, t->usec / pow10_tab[6 - t->fsp], t->fsp);
-	}
-}
-
 /* "YYYY-MM-DD" (years past 9999 keep their digits). */
-static void put_date(rw_buf *out, uint64_t y, unsigned m, unsigned d)
+static char *fmt_date(char *o, uint64_t y, unsigned m, unsigned d)
 {
-	rw_buf_put_digits(out, y, y > 9999 ? 5 : 4);
-	rw_buf_putc(out, '-');
-	rw_buf_put_digits(out, m % 100, 2);
-	rw_buf_putc(out, '-');
-	rw_buf_put_digits(out, d % 100, 2);
+	o = rw_fmt_digits(o, y, y > 9999 ? 5 : 4);
+	*o++ = '-';
+	o = rw_fmt_2(o, m % 100);
+	*o++ = '-';
+	return rw_fmt_2(o, d % 100);
 }
 
 /* "HH:MM:SS"; TIME hours may have 3 digits. */
-static void put_clock(rw_buf *out, uint64_t h, unsigned m, unsigned s)
+static char *fmt_clock(char *o, uint64_t h, unsigned m, unsigned s)
 {
-	rw_buf_put_digits(out, h, h > 99 ? (h > 999 ? 4 : 3) : 2);
-	rw_buf_putc(out, ':');
-	rw_buf_put_digits(out, m % 100, 2);
-	rw_buf_putc(out, ':');
-	rw_buf_put_digits(out, s % 100, 2);
+	o = rw_fmt_digits(o, h, h > 99 ? (h > 999 ? 4 : 3) : 2);
+	*o++ = ':';
+	o = rw_fmt_2(o, m % 100);
+	*o++ = ':';
+	return rw_fmt_2(o, s % 100);
 }
 
-/* The text of a temporal value, without quotes. */
-static void temporal_text(const rw_value *v, rw_buf *out)
+/* Longest temporal text: "-1234:59:59.123456" or "12345-12-31 23:59:59.123456". */
+#define TEMPORAL_TEXT_MAX 40
+
+/* The text of a temporal value, without quotes, into reserved room. */
+static char *temporal_fmt(const rw_value *v, char *o)
 {
 	const rw_temporal *t = &v->v.t;
 
 	switch (v->kind) {
 	case RW_VALUE_DATE:
-		put_date(out, t->year, t->month, t->day);
-		return;
+		return fmt_date(o, t->year, t->month, t->day);
 	case RW_VALUE_TIME:
 		if (t->neg)
-			rw_buf_putc(out, '-');
-		put_clock(out, t->hour, t->minute, t->second);
+			*o++ = '-';
+		o = fmt_clock(o, t->hour, t->minute, t->second);
 		break;
 	case RW_VALUE_DATETIME:
-		put_date(out, t->year, t->month, t->day);
-		rw_buf_putc(out, ' ');
-		put_clock(out, t->hour, t->minute, t->second);
+		o = fmt_date(o, t->year, t->month, t->day);
+		*o++ = ' ';
+		o = fmt_clock(o, t->hour, t->minute, t->second);
 		break;
 	default: { /* TIMESTAMP: UTC; 0 is MySQL's zero timestamp */
 		int64_t y = 0, s = t->epoch % 86400;
@@ -166,12 +164,25 @@ static void temporal_text(const rw_value *v, rw_buf *out)
 			civil_from_days(t->epoch / 86400, &y, &m, &d);
 		else
 			s = 0;
-		put_date(out, (uint64_t)y, m, d);
-		rw_buf_putc(out, ' ');
-		put_clock(out, (uint64_t)(s / 3600), (unsigned)(s / 60 % 60), (unsigned)(s % 60));
+		o = fmt_date(o, (uint64_t)y, m, d);
+		*o++ = ' ';
+		o = fmt_clock(o, (uint64_t)(s / 3600), (unsigned)(s / 60 % 60), (unsigned)(s % 60));
 	}
 	}
-	put_frac(out, t);
+	if (t->fsp > 0 && t->fsp <= 6) {
+		/* the first fsp of six digits: usec / 10^(6 - fsp) in fsp digits */
+		*o++ = '.';
+		rw_fmt_digits(o, t->usec % 1000000, 6);
+		o += t->fsp;
+	}
+	return o;
+}
+
+static void temporal_text(const rw_value *v, rw_buf *out)
+{
+	if (rw_buf_reserve(out, TEMPORAL_TEXT_MAX) < 0)
+		return;
+	rw_buf_commit(out, temporal_fmt(v, rw_buf_end(out)));
 }
 
 /* The shortest text that reads back as the same float (is_float) or double. */
@@ -197,32 +208,13 @@ static int charset_is_latin1(unsigned cs)
 	       cs == 94;
 }
 
-static void put_latin1(rw_buf *out, const uint8_t *p, size_t n)
-{
-	rw_buf tmp = RW_BUF_INIT;
-
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] < 0x80) {
-			rw_buf_putc(&tmp, (char)p[i]);
-		} else {
-			rw_buf_putc(&tmp, (char)(0xc0 | (p[i] >> 6)));
-			rw_buf_putc(&tmp, (char)(0x80 | (p[i] & 0x3f)));
-		}
-	}
-	if (rw_buf_failed(&tmp))
-		out->failed = 1;
-	else
-		rw_buf_json_str(out, tmp.p ? tmp.p : "", tmp.len);
-	rw_buf_free(&tmp);
-}
-
 static void put_string(rw_buf *out, const rw_value *v)
 {
 	const uint8_t *p = v->v.b.p;
 	size_t n = v->v.b.len;
 
 	if (v->kind == RW_VALUE_STRING && charset_is_latin1(v->charset))
-		put_latin1(out, p, n);
+		rw_buf_json_latin1(out, p, n);
 	else if (v->kind == RW_VALUE_STRING && rw_utf8_valid(p, n))
 		rw_buf_json_str(out, (const char *)p, n);
 	else
@@ -339,9 +331,14 @@ int value_to_json(const rw_value *v, rw_buf *out, rw_error *err)
 		put_enum_set(out, v);
 		return 0;
 	}
-	rw_buf_putc(out, '"');
-	temporal_text(v, out);
-	rw_buf_putc(out, '"');
+	if (rw_buf_reserve(out, TEMPORAL_TEXT_MAX + 2) == 0) {
+		char *o = rw_buf_end(out);
+
+		*o++ = '"';
+		o = temporal_fmt(v, o);
+		*o++ = '"';
+		rw_buf_commit(out, o);
+	}
 	return 0;
 }
 

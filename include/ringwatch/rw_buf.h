@@ -71,6 +71,9 @@ void rw_buf_put_digits(rw_buf *b, uint64_t v, unsigned width);
 /* Append s (n bytes, UTF-8) as a quoted JSON string. */
 void rw_buf_json_str(rw_buf *b, const char *s, size_t n);
 
+/* Append n bytes of latin1 (ISO-8859-1) as a quoted JSON string, in UTF-8. */
+void rw_buf_json_latin1(rw_buf *b, const uint8_t *p, size_t n);
+
 /* Append {"base64": "..."} for n bytes. */
 void rw_buf_json_base64(rw_buf *b, const uint8_t *p, size_t n);
 
