@@ -9,7 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 /* Table maps kept at most; older ones are dropped (a transaction needs few). */
 #define READER_MAX_TABLES 1024
@@ -17,9 +17,12 @@
 struct binlog_reader {
 	int mode;
 	size_t limit;
-	uint8_t *buf; /* input not consumed yet is buf[start, len) */
+	const uint8_t *in; /* input not consumed yet is in[start, len): buf, or the caller's */
+	uint8_t *buf;      /* the reader's own copy of input */
 	size_t start, len, cap;
-	int64_t pos; /* stream offset of buf[start] */
+	uint8_t borrowed; /* in is the caller's (binlog_reader_feed_ref) */
+	uint8_t skim;     /* no checksums, compressed rows left as they are */
+	int64_t pos;      /* stream offset of buf[start] */
 	uint8_t magic_done;
 	uint8_t have_fde;
 	binlog_fde fde;
@@ -81,6 +84,47 @@ int64_t binlog_reader_position(const binlog_reader *r)
 	return r->pos;
 }
 
+void binlog_reader_set_skim(binlog_reader *r, int skim)
+{
+	r->skim = skim != 0;
+}
+
+int binlog_reader_peek_type(const binlog_reader *r)
+{
+	if (r->failed || r->in_payload || !r->magic_done || r->len - r->start < BINLOG_HEADER_LEN)
+		return -1;
+	return r->in[r->start + 4];
+}
+
+binlog_reader *binlog_reader_fork(const binlog_reader *r, rw_error *err)
+{
+	binlog_reader *f;
+
+	if (r->failed || r->in_payload) {
+		rw_error_set(err, RW_E_INVALID, r->pos, "a reader %s cannot be forked",
+			     r->failed ? "that failed" : "inside a TRANSACTION_PAYLOAD");
+		return NULL;
+	}
+	f = binlog_reader_new(r->mode);
+	if (f == NULL) {
+		rw_error_set(err, RW_E_NOMEM, r->pos, "out of memory");
+		return NULL;
+	}
+	f->limit = r->limit;
+	f->pos = r->pos;
+	f->magic_done = r->magic_done;
+	f->have_fde = r->have_fde;
+	f->fde = r->fde;
+	for (size_t i = 0; i < r->ntables; i++) {
+		if (binlog_table_map_dup(r->tables[i], &f->tables[i], err) < 0) {
+			binlog_reader_free(f);
+			return NULL;
+		}
+		f->ntables++;
+	}
+	return f;
+}
+
 const binlog_fde *binlog_reader_fde(const binlog_reader *r)
 {
 	return &r->fde;
@@ -117,8 +161,37 @@ static void reader_keep_table(binlog_reader *r, binlog_table_map *tm)
 	r->tables[r->ntables++] = tm;
 }
 
+/* Take what is left of borrowed input into the reader's own buffer. */
+static int reader_own_input(binlog_reader *r, rw_error *err)
+{
+	const uint8_t *left = r->in + r->start;
+	size_t n = r->len - r->start;
+
+	r->borrowed = 0;
+	r->in = r->buf;
+	r->start = r->len = 0;
+	return n > 0 ? binlog_reader_feed(r, left, n, err) : 0;
+}
+
+int binlog_reader_feed_ref(binlog_reader *r, const uint8_t *buf, size_t len, rw_error *err)
+{
+	if (r->len > r->start)
+		return binlog_reader_feed(r, buf, len, err);
+	r->borrowed = 1;
+	r->in = buf;
+	r->start = 0;
+	r->len = len;
+	return 0;
+}
+
 int binlog_reader_feed(binlog_reader *r, const uint8_t *buf, size_t len, rw_error *err)
 {
+	if (r->borrowed) {
+		int rc = reader_own_input(r, err);
+
+		if (rc < 0)
+			return rc;
+	}
 	if (r->start > 0 && (r->start >= r->len || r->start > r->cap / 2)) {
 		memmove(r->buf, r->buf + r->start, r->len - r->start);
 		r->len -= r->start;
@@ -139,6 +212,7 @@ int binlog_reader_feed(binlog_reader *r, const uint8_t *buf, size_t len, rw_erro
 	}
 	if (len > 0)
 		memcpy(r->buf + r->len, buf, len);
+	r->in = r->buf;
 	r->len += len;
 	return 0;
 }
@@ -156,19 +230,19 @@ static int reader_fail(binlog_reader *r, int rc, const rw_error *e, rw_error *er
 static int reader_crc_ok(const uint8_t *ev, size_t size)
 {
 	uint32_t want = (uint32_t)rw_le(ev + size - BINLOG_CHECKSUM_LEN, 4);
-	uLong c = crc32(0L, Z_NULL, 0);
+	uint32_t c;
 
 	if (ev[4] == BINLOG_FORMAT_DESCRIPTION) {
 		uint8_t flags[2] = { (uint8_t)(ev[17] & ~BINLOG_FLAG_IN_USE), ev[18] };
 
-		c = crc32(c, ev, 17);
-		c = crc32(c, flags, 2);
-		c = crc32(c, ev + BINLOG_HEADER_LEN,
-			  (uInt)(size - BINLOG_CHECKSUM_LEN - BINLOG_HEADER_LEN));
+		c = libdeflate_crc32(0, ev, 17);
+		c = libdeflate_crc32(c, flags, 2);
+		c = libdeflate_crc32(c, ev + BINLOG_HEADER_LEN,
+				     size - BINLOG_CHECKSUM_LEN - BINLOG_HEADER_LEN);
 	} else {
-		c = crc32(c, ev, (uInt)(size - BINLOG_CHECKSUM_LEN));
+		c = libdeflate_crc32(0, ev, size - BINLOG_CHECKSUM_LEN);
 	}
-	return (uint32_t)c == want;
+	return c == want;
 }
 
 /* Does this event end with a CRC32?  Before any FDE (a dump's first ROTATE): if it matches. */
@@ -289,7 +363,7 @@ static int reader_apply(binlog_reader *r, binlog_event *ev, rw_error *err)
 	if (!binlog_event_is_rows(type))
 		return 0;
 	ev->u.rows.table = binlog_reader_table(r, ev->u.rows.table_id);
-	return ev->u.rows.compressed ? reader_inflate_rows(r, ev, err) : 0;
+	return ev->u.rows.compressed && !r->skim ? reader_inflate_rows(r, ev, err) : 0;
 }
 
 /* The next event inside the current TRANSACTION_PAYLOAD (no checksums there). */
@@ -330,7 +404,7 @@ static int reader_magic(binlog_reader *r, rw_error *err)
 
 	if (r->len - r->start < 4)
 		return 0;
-	if (memcmp(r->buf + r->start, magic, 4) != 0)
+	if (memcmp(r->in + r->start, magic, 4) != 0)
 		return rw_error_set(err, RW_E_INVALID, r->pos,
 				    "not a binlog file (no fe 62 69 6e magic)");
 	r->start += 4;
@@ -378,7 +452,7 @@ static int reader_next_outer(binlog_reader *r, binlog_event *ev, rw_error *err)
 
 	if (avail < BINLOG_HEADER_LEN)
 		return 0;
-	p = r->buf + r->start;
+	p = r->in + r->start;
 	rc = binlog_header_decode(p, avail, r->pos, &h, err);
 	if (rc < 0)
 		return rc;
@@ -388,9 +462,17 @@ static int reader_next_outer(binlog_reader *r, binlog_event *ev, rw_error *err)
 		    "impossible event size %u (type %u)", h.event_size, h.type);
 	if (avail < h.event_size)
 		return 0;
-	rc = reader_event_has_crc(r, p, h.event_size, r->pos, err, &has_crc);
-	if (rc < 0)
-		return rc;
+	if (r->skim && r->have_fde && h.type != BINLOG_FORMAT_DESCRIPTION) {
+		has_crc = r->fde.checksum_alg == BINLOG_CHECKSUM_CRC32;
+		if (has_crc && h.event_size < BINLOG_HEADER_LEN + BINLOG_CHECKSUM_LEN)
+			return rw_error_set(err, RW_E_INVALID, r->pos,
+					    "event of %u bytes has no room for a checksum",
+					    h.event_size);
+	} else {
+		rc = reader_event_has_crc(r, p, h.event_size, r->pos, err, &has_crc);
+		if (rc < 0)
+			return rc;
+	}
 	body = h.event_size - (has_crc && h.type != BINLOG_FORMAT_DESCRIPTION ? 4 : 0);
 	rc = binlog_event_decode(&r->fde, p, body, r->pos, ev, err);
 	if (rc < 0)

@@ -414,7 +414,7 @@ static int tm_optional(binlog_table_map *tm, rw_cur *cur, tm_arena *a, rw_error 
 static binlog_table_map *tm_alloc(uint32_t ncols, size_t body_len, tm_arena *a)
 {
 	size_t sz = sizeof(binlog_table_map) + ncols * sizeof(binlog_column) +
-		    ncols * sizeof(uint16_t) + (body_len + 1) * sizeof(char *) + 2 * body_len + 16;
+		    ncols * sizeof(uint16_t) + (body_len + 1) * sizeof(char *) + 3 * body_len + 16;
 	binlog_table_map *tm = calloc(1, sz);
 	uint8_t *p = (uint8_t *)tm;
 
@@ -432,6 +432,8 @@ static binlog_table_map *tm_alloc(uint32_t ncols, size_t body_len, tm_arena *a)
 	a->chars = (char *)p;
 	a->chars_cap = 2 * body_len + 16;
 	a->chars_len = 0;
+	p += a->chars_cap;
+	tm->body = p; /* the event body, for binlog_table_map_dup() */
 	tm->ncols = ncols;
 	return tm;
 }
@@ -526,6 +528,10 @@ int binlog_table_map_decode(const uint8_t *body, size_t len, unsigned post_heade
 	tm = tm_alloc((uint32_t)h.ncols, len, &a);
 	if (tm == NULL)
 		return rw_error_set(err, RW_E_NOMEM, pos, "TABLE_MAP: out of memory");
+	memcpy((uint8_t *)tm->body, body, len);
+	tm->body_len = len;
+	tm->body_pos = pos;
+	tm->post_header_len = (uint8_t)post_header_len;
 	tm->table_id = h.table_id;
 	tm->flags = h.flags;
 	tm->schema = arena_str(&a, h.schema, h.schema_len);
@@ -544,6 +550,12 @@ int binlog_table_map_decode(const uint8_t *body, size_t len, unsigned post_heade
 void binlog_table_map_free(binlog_table_map *tm)
 {
 	free(tm);
+}
+
+int binlog_table_map_dup(const binlog_table_map *tm, binlog_table_map **out, rw_error *err)
+{
+	return binlog_table_map_decode(tm->body, tm->body_len, tm->post_header_len, tm->body_pos,
+				       out, err);
 }
 
 const char *binlog_column_type_name(unsigned type)

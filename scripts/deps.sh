@@ -6,7 +6,7 @@ set -eu
 
 build_pkgs="build-essential autoconf automake autoconf-archive pkgconf
     libmariadb-dev libevent-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev
-    zlib1g-dev libzstd-dev libinih-dev libxxhash-dev libsystemd-dev libcurl4-openssl-dev"
+    zlib1g-dev libdeflate-dev libzstd-dev libinih-dev libxxhash-dev libsystemd-dev libcurl4-openssl-dev"
 server_pkgs="mariadb-server mariadb-client curl"
 test_pkgs="clang clang-format libclang-rt-14-dev groff mandoc man-db systemd python3
     prometheus prometheus-alertmanager jq sqlite3"

@@ -59,6 +59,36 @@ RW_MUST_CHECK int binlog_reader_feed(binlog_reader *r, const uint8_t *buf, size_
 				     rw_error *err);
 
 /*
+ * Read buf[0, len) in place, without copying it: the caller keeps it as it is
+ * until the reader has handed back every event in it (or until the next
+ * feed, which copies what is left).  With input still pending it copies.
+ */
+RW_MUST_CHECK int binlog_reader_feed_ref(binlog_reader *r, const uint8_t *buf, size_t len,
+					 rw_error *err);
+
+/*
+ * Skimming: no CRC32 checks and MariaDB's compressed rows events are not
+ * inflated (their data stays compressed).  For a first pass that only needs
+ * the reader's state at event boundaries (binlog_reader_fork); the pass that
+ * decodes the rows checks everything.
+ */
+void binlog_reader_set_skim(binlog_reader *r, int skim);
+
+/*
+ * The type code of the next event when its header is buffered (outside a
+ * TRANSACTION_PAYLOAD), else -1.  Nothing is consumed.
+ */
+int binlog_reader_peek_type(const binlog_reader *r);
+
+/*
+ * A new reader in r's state at its position: its FORMAT_DESCRIPTION, copies
+ * of its table maps, its position, no input.  Fed the bytes from that
+ * position on, it hands back what r would.  NULL (err set) when r failed, is
+ * inside a TRANSACTION_PAYLOAD, or memory ran out.  Not skimming.
+ */
+binlog_reader *binlog_reader_fork(const binlog_reader *r, rw_error *err);
+
+/*
  * The next event: 1 with *ev filled, 0 when more input is needed, or a
  * negative RW_E_* (err names the offset).  ev and everything it points to
  * (raw bytes, the table map of a TABLE_MAP or rows event) stay valid until

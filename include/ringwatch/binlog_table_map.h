@@ -85,6 +85,10 @@ typedef struct binlog_table_map {
 	uint32_t n_pk;
 	uint16_t *pk; /* primary key column indexes, in key order */
 	uint8_t has_names, has_signedness, has_charsets, has_pk;
+	uint8_t post_header_len; /* what it was decoded with */
+	const uint8_t *body;     /* a copy of the event body it was decoded from */
+	size_t body_len;
+	int64_t body_pos;
 } binlog_table_map;
 
 /* Most columns a table can have (MySQL and MariaDB both stop at 4096). */
@@ -105,6 +109,10 @@ RW_MUST_CHECK int binlog_table_map_decode(const uint8_t *body, size_t len, unsig
 					  int64_t pos, binlog_table_map **out, rw_error *err);
 
 void binlog_table_map_free(binlog_table_map *tm);
+
+/* A copy of tm that lives on its own (decoded again from tm's body). */
+RW_MUST_CHECK int binlog_table_map_dup(const binlog_table_map *tm, binlog_table_map **out,
+				       rw_error *err);
 
 /* "LONG", "VARCHAR", "NEWDECIMAL", ...; NULL for a code that is not a type. */
 const char *binlog_column_type_name(unsigned type);

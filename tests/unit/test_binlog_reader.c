@@ -178,6 +178,133 @@ static void test_rotate_forgets_tables(const uint8_t *buf, size_t len)
 	binlog_reader_free(r);
 }
 
+/* Walk what is left of buf for a reader (fed in place); count as run() does. */
+static walk rest(binlog_reader *r, const uint8_t *buf, size_t len)
+{
+	rw_value *a = calloc(BINLOG_MAX_COLUMNS, sizeof(*a)),
+		 *b = calloc(BINLOG_MAX_COLUMNS, sizeof(*b));
+	binlog_event ev;
+	walk w;
+
+	memset(&w, 0, sizeof(w));
+	w.rc = binlog_reader_feed_ref(r, buf, len, &w.err);
+	while (w.rc >= 0 && (w.rc = binlog_reader_next(r, &ev, &w.err)) == 1) {
+		row_iter it;
+
+		w.events++;
+		w.pos_sum += ev.position;
+		if (binlog_event_is_rows(ev.hdr.type) &&
+		    row_iter_init(&it, &ev.u.rows, &w.err) == 0)
+			while (row_iter_next(&it, a, b, &w.err) == 1)
+				w.rows++;
+	}
+	if (w.rc >= 0)
+		w.rc = binlog_reader_finish(r, &w.err);
+	free(a);
+	free(b);
+	return w;
+}
+
+/*
+ * Forking: at every event boundary of a skimming pass, a fork fed the rest
+ * of the file in place hands back exactly the events (and rows) a plain
+ * reader has from there on; skimming skips checksums; no fork inside a
+ * TRANSACTION_PAYLOAD.
+ */
+static void test_fork(const uint8_t *buf, size_t len)
+{
+	walk whole = run(buf, len, len, BINLOG_READER_FILE), w;
+	binlog_reader *r = binlog_reader_new(BINLOG_READER_FILE), *f;
+	binlog_event ev;
+	rw_error err;
+	int64_t pos_left = whole.pos_sum;
+	int i = 0, forks = 0, same = 0, rows_seen = 0, rc;
+	uint8_t *copy = malloc(len);
+	rw_value *va = calloc(BINLOG_MAX_COLUMNS, sizeof(*va)),
+		 *vb = calloc(BINLOG_MAX_COLUMNS, sizeof(*vb));
+	row_iter it;
+	size_t at;
+
+	w = rest(r, buf, len);
+	ok(w.rc == 0 && w.events == whole.events && w.pos_sum == whole.pos_sum &&
+	       w.rows == whole.rows,
+	   "input fed in place gives the same events and rows");
+	binlog_reader_free(r);
+
+	r = binlog_reader_new(BINLOG_READER_FILE);
+	binlog_reader_set_skim(r, 1);
+	rc = binlog_reader_feed_ref(r, buf, len, &err);
+	while (rc == 0) {
+		int64_t at_pos = binlog_reader_position(r);
+
+		if (binlog_reader_peek_type(r) >= 0 && (f = binlog_reader_fork(r, &err)) != NULL) {
+			w = rest(f, buf + at_pos, len - (size_t)at_pos);
+			forks++;
+			same += w.rc == 0 && w.events == whole.events - i &&
+				w.pos_sum == pos_left && w.rows == whole.rows - rows_seen;
+			binlog_reader_free(f);
+		}
+		if ((rc = binlog_reader_next(r, &ev, &err)) != 1)
+			break;
+		pos_left -= ev.position;
+		i++;
+		rc = 0;
+		if (binlog_event_is_rows(ev.hdr.type) && row_iter_init(&it, &ev.u.rows, &err) == 0)
+			while (row_iter_next(&it, va, vb, &err) == 1)
+				rows_seen++;
+	}
+	is_int(i, whole.events, "skimming hands back every event");
+	ok(forks > 100 && same == forks, "%d of %d forks go on exactly as the reader did", same,
+	   forks);
+	binlog_reader_free(r);
+
+	/* damage the checksum of the event after the FORMAT_DESCRIPTION */
+	memcpy(copy, buf, len);
+	at = 4 + (size_t)(buf[4 + 9] | buf[4 + 10] << 8);
+	at += (size_t)(buf[at + 9] | buf[at + 10] << 8) - 1;
+	copy[at] ^= 0x01;
+	w = run(copy, len, len, BINLOG_READER_FILE);
+	is_int(w.rc, RW_E_CHECKSUM, "a damaged checksum is an error when reading");
+	r = binlog_reader_new(BINLOG_READER_FILE);
+	binlog_reader_set_skim(r, 1);
+	w = rest(r, copy, len);
+	ok(w.rc == 0 && w.events == whole.events, "and passes when skimming");
+	binlog_reader_free(r);
+	free(copy);
+	free(va);
+	free(vb);
+}
+
+static void test_fork_payload(void)
+{
+	size_t len = 0;
+	uint8_t *buf = load("rust_mysql_common/transaction_compression.000001", &len);
+	binlog_reader *r = binlog_reader_new(BINLOG_READER_FILE), *f;
+	binlog_event ev;
+	rw_error err;
+	int inner = 0, refused = 0, peeked = 0;
+
+	if (buf == NULL) {
+		ok(0, "transaction_compression fixture");
+		binlog_reader_free(r);
+		return;
+	}
+	if (binlog_reader_feed_ref(r, buf, len, &err) == 0)
+		while (binlog_reader_next(r, &ev, &err) == 1) {
+			if (!ev.in_payload || ev.hdr.type == BINLOG_XID)
+				continue;
+			inner++;
+			peeked += binlog_reader_peek_type(r) == -1;
+			f = binlog_reader_fork(r, &err);
+			refused += f == NULL && err.code == RW_E_INVALID;
+			binlog_reader_free(f);
+		}
+	ok(inner > 0 && refused == inner && peeked == inner,
+	   "inside a TRANSACTION_PAYLOAD nothing is peeked and no fork is made (%d)", inner);
+	binlog_reader_free(r);
+	free(buf);
+}
+
 /* An event made by the master itself (artificial ROTATE, HEARTBEAT), with a CRC32. */
 static size_t made_event(uint8_t *out, uint8_t type, uint16_t flags, uint32_t log_pos,
 			 const uint8_t *body, size_t n)
@@ -285,6 +412,8 @@ int main(void)
 	test_stream(buf, len);
 	test_rotate_forgets_tables(buf, len);
 	test_payload();
+	test_fork(buf, len);
+	test_fork_payload();
 	test_stream_resume();
 	free(buf);
 	return tap_done();
