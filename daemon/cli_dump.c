@@ -17,9 +17,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum {
@@ -28,15 +31,20 @@ enum {
 	DUMP_USAGE = 2
 };
 
-#define DUMP_CHUNK (4u << 20)
+/* Standard output could not be written (an rw_error code of dump's own). */
+#define DUMP_E_WRITE (-100)
 
-/* What the dump remembers across events: the current transaction's GTID. */
+/*
+ * One renderer of events (the main thread's, or a worker's): what it
+ * remembers across events, the current transaction's GTID, and where its
+ * JSON lines go.
+ */
 typedef struct dump_state {
 	char gtid[80];
 	int in_begin; /* a BEGIN was seen since the GTID */
 	rw_value *before, *after;
-	rw_buf line;
-	rw_buf keys;       /* the current rows event's column keys: "name": */
+	rw_buf *line;      /* the lines rendered so far; each event goes in whole */
+	rw_buf keys;       /* the current rows event's column keys: , "name": */
 	uint32_t *key_off; /* where key i starts in keys (BINLOG_MAX_COLUMNS + 1) */
 } dump_state;
 
@@ -189,22 +197,26 @@ static void dump_table_map(rw_buf *b, const binlog_table_map *tm)
 	rw_buf_putc(b, ']');
 }
 
-/* Render every column's key once per rows event: its rows all share them. */
+/*
+ * Render every column's key once per rows event (its rows all share them),
+ * each as `, "name": `; an image's first key goes without the comma.
+ */
 static void dump_keys(dump_state *st, const binlog_table_map *tm, uint32_t n)
 {
 	rw_buf_reset(&st->keys);
 	for (uint32_t i = 0; i < n; i++) {
 		st->key_off[i] = (uint32_t)st->keys.len;
+		rw_buf_put(&st->keys, ", ", 2);
 		put_column_name(&st->keys, tm, i);
-		rw_buf_puts(&st->keys, ": ");
+		rw_buf_put(&st->keys, ": ", 2);
 	}
 	st->key_off[n] = (uint32_t)st->keys.len;
 }
 
 static int dump_image(dump_state *st, const rw_value *v, uint32_t n, rw_error *err)
 {
-	rw_buf *b = &st->line;
-	int first = 1;
+	rw_buf *b = st->line;
+	uint32_t comma = 2; /* bytes of ", " to leave out: the first key's */
 
 	rw_buf_putc(b, '{');
 	for (uint32_t i = 0; i < n; i++) {
@@ -212,10 +224,9 @@ static int dump_image(dump_state *st, const rw_value *v, uint32_t n, rw_error *e
 
 		if (v[i].kind == RW_VALUE_ABSENT)
 			continue;
-		if (!first)
-			rw_buf_put(b, ", ", 2);
-		first = 0;
-		rw_buf_put(b, st->keys.p + st->key_off[i], st->key_off[i + 1] - st->key_off[i]);
+		rw_buf_put(b, st->keys.p + st->key_off[i] + comma,
+			   st->key_off[i + 1] - st->key_off[i] - comma);
+		comma = 0;
 		rc = value_to_json(&v[i], b, err);
 		if (rc < 0)
 			return rc;
@@ -227,7 +238,7 @@ static int dump_image(dump_state *st, const rw_value *v, uint32_t n, rw_error *e
 static int dump_rows(dump_state *st, const binlog_event *ev, rw_error *err)
 {
 	const binlog_rows *r = &ev->u.rows;
-	rw_buf *b = &st->line;
+	rw_buf *b = st->line;
 	row_iter it;
 	int rc, n = 0;
 
@@ -364,11 +375,11 @@ static void dump_end_trx(dump_state *st, const binlog_event *ev)
 
 static int dump_event(dump_state *st, const binlog_event *ev, rw_error *err)
 {
-	rw_buf *b = &st->line;
+	rw_buf *b = st->line;
 	const char *name = binlog_event_type_name(ev->hdr.type);
+	size_t start = b->len;
 	int rc = 0;
 
-	rw_buf_reset(b);
 	dump_track_gtid(st, ev);
 	rw_buf_puts(b, "{\"type\": \"");
 	if (ev->unknown) {
@@ -405,62 +416,364 @@ static int dump_event(dump_state *st, const binlog_event *ev, rw_error *err)
 		rc = dump_rows(st, ev, err);
 	else
 		rc = dump_misc(b, ev, err);
-	if (rc < 0)
-		return rc;
-	dump_end_trx(st, ev);
-	rw_buf_puts(b, "}\n");
-	if (rw_buf_failed(b))
-		return rw_error_set(err, RW_E_NOMEM, ev->position, "out of memory");
-	fwrite(b->p, 1, b->len, stdout);
-	return 0;
-}
-
-/* Read events until the reader wants more input; rc < 0 on damage. */
-static int dump_drain(dump_state *st, binlog_reader *r, rw_error *err)
-{
-	binlog_event ev;
-	int rc;
-
-	while ((rc = binlog_reader_next(r, &ev, err)) == 1) {
-		rc = dump_event(st, &ev, err);
-		if (rc < 0)
-			return rc;
+	if (rc == 0) {
+		dump_end_trx(st, ev);
+		rw_buf_puts(b, "}\n");
+		if (rw_buf_failed(b))
+			rc = rw_error_set(err, RW_E_NOMEM, ev->position, "out of memory");
+	}
+	if (rc < 0 && !rw_buf_failed(b)) { /* nothing of a damaged event is printed */
+		b->len = start;
+		b->p[start] = '\0';
 	}
 	return rc;
 }
 
-static int dump_fd(dump_state *st, int fd, uint8_t *chunk, rw_error *err)
-{
-	binlog_reader *r = binlog_reader_new(BINLOG_READER_FILE);
-	int rc = 0;
+/*
+ * Reading a file.  A regular file is mapped and read in place.  When it is
+ * large and there is more than one cpu, it is cut into pieces at transaction
+ * starts (GTID events) by a skimming reader, which hands each piece a fork
+ * of its state (format description, table maps); worker threads render the
+ * pieces and the main thread writes them out in order.  What a piece prints
+ * is what one reader over the whole file prints for those events: the
+ * per-transaction GTID is set again by the GTID event each piece starts with.
+ * A damaged piece is written up to its damage, then the error, then nothing
+ * after it.  Other inputs (pipes) are read in chunks by one reader.
+ */
 
-	if (r == NULL)
-		return rw_error_set(err, RW_E_NOMEM, 0, "out of memory");
-	for (;;) {
-		ssize_t n = read(fd, chunk, DUMP_CHUNK);
+#define DUMP_FLUSH       (1u << 20) /* write the main thread's lines out from this size */
+#define DUMP_SEGMENT     (1u << 20) /* default input bytes a piece */
+#define DUMP_MAX_THREADS 64
+
+typedef struct dump_opts {
+	int threads;     /* renderers; 1: the main thread alone */
+	size_t seg_size; /* input bytes a piece at least */
+} dump_opts;
+
+typedef struct dump_seg {
+	int64_t start, end; /* file offsets */
+	binlog_reader *r;   /* in the state at start */
+	rw_buf out;
+	int rc;
+	rw_error err;
+	int done;
+	struct dump_seg *next; /* in the order of the file */
+} dump_seg;
+
+typedef struct dump_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	const uint8_t *map;
+	dump_seg *todo; /* the next piece for a worker, in the list of pieces */
+	int stop;
+} dump_pool;
+
+static int dump_state_init(dump_state *st, rw_buf *line)
+{
+	memset(st, 0, sizeof(*st));
+	st->line = line;
+	st->before = calloc(BINLOG_MAX_COLUMNS, sizeof(rw_value));
+	st->after = calloc(BINLOG_MAX_COLUMNS, sizeof(rw_value));
+	st->key_off = calloc(BINLOG_MAX_COLUMNS + 1, sizeof(uint32_t));
+	return st->before != NULL && st->after != NULL && st->key_off != NULL ? 0 : -1;
+}
+
+static void dump_state_free(dump_state *st)
+{
+	rw_buf_free(&st->keys);
+	free(st->key_off);
+	free(st->before);
+	free(st->after);
+}
+
+/* Write all of b to standard output; -1 (errno set) on a write error. */
+static int dump_write(rw_buf *b)
+{
+	size_t off = 0;
+
+	while (off < b->len) {
+		ssize_t n = write(STDOUT_FILENO, b->p + off, b->len - off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			rc = rw_error_set(err, RW_E_TRUNCATED, binlog_reader_position(r),
-					  "read error: %s", strerror(errno));
-			break;
-		}
-		if (n == 0) {
-			rc = binlog_reader_finish(r, err);
-			break;
-		}
-		rc = binlog_reader_feed(r, chunk, (size_t)n, err);
-		if (rc == 0)
-			rc = dump_drain(st, r, err);
-		if (rc < 0)
-			break;
+		if (n < 0)
+			return -1;
+		off += (size_t)n;
 	}
-	binlog_reader_free(r);
+	rw_buf_reset(b);
+	return 0;
+}
+
+/*
+ * Render every event r hands back from in[0, len) into st->line; flush: write
+ * the lines out as they pile up (else they stay for the caller).  last: the
+ * input ends here, so an event cut short is an error.
+ */
+static int dump_run(dump_state *st, binlog_reader *r, const uint8_t *in, size_t len, int last,
+		    int flush, rw_error *err)
+{
+	binlog_event ev;
+	int rc = binlog_reader_feed_ref(r, in, len, err);
+
+	while (rc == 0 && (rc = binlog_reader_next(r, &ev, err)) == 1) {
+		rc = dump_event(st, &ev, err);
+		if (rc == 0 && flush && st->line->len >= DUMP_FLUSH && dump_write(st->line) < 0)
+			rc = rw_error_set(err, DUMP_E_WRITE, ev.next_position, "write error: %s",
+					  strerror(errno));
+	}
+	if (rc == 0 && last)
+		rc = binlog_reader_finish(r, err);
 	return rc;
 }
 
-static int dump_file(dump_state *st, const char *path, uint8_t *chunk)
+static void *dump_worker(void *arg)
+{
+	dump_pool *pool = arg;
+	dump_state st;
+	rw_buf none = RW_BUF_INIT;
+	int ok = dump_state_init(&st, &none) == 0;
+
+	pthread_mutex_lock(&pool->mu);
+	for (;;) {
+		dump_seg *s;
+
+		while (!pool->stop && pool->todo == NULL)
+			pthread_cond_wait(&pool->work, &pool->mu);
+		if (pool->stop)
+			break;
+		s = pool->todo;
+		pool->todo = s->next;
+		pthread_mutex_unlock(&pool->mu);
+
+		rw_error_clear(&s->err);
+		st.line = &s->out;
+		st.gtid[0] = '\0';
+		st.in_begin = 0;
+		if (!ok)
+			s->rc = rw_error_set(&s->err, RW_E_NOMEM, s->start, "out of memory");
+		else
+			s->rc = dump_run(&st, s->r, pool->map + s->start,
+					 (size_t)(s->end - s->start), s->next == NULL, 0, &s->err);
+		binlog_reader_free(s->r);
+		s->r = NULL;
+
+		pthread_mutex_lock(&pool->mu);
+		s->done = 1;
+		pthread_cond_broadcast(&pool->done);
+	}
+	pthread_mutex_unlock(&pool->mu);
+	dump_state_free(&st);
+	return NULL;
+}
+
+static void dump_seg_free_list(dump_seg *s)
+{
+	while (s != NULL) {
+		dump_seg *next = s->next;
+
+		binlog_reader_free(s->r);
+		rw_buf_free(&s->out);
+		free(s);
+		s = next;
+	}
+}
+
+static int is_trx_start(int type)
+{
+	return type == BINLOG_GTID || type == BINLOG_ANONYMOUS_GTID || type == BINLOG_GTID_TAGGED ||
+	       type == BINLOG_MARIADB_GTID;
+}
+
+/*
+ * The next piece from the skimming reader: from *start to the first
+ * transaction start at least seg_size bytes on (or to the end of the file);
+ * *r is the reader for it, and becomes the one for the piece after.
+ */
+static dump_seg *dump_cut(binlog_reader *skim, binlog_reader **r, int64_t *start, int64_t size,
+			  size_t seg_size, dump_seg **spare)
+{
+	dump_seg *s = *spare;
+	binlog_event ev;
+	rw_error err;
+
+	if (s != NULL) { /* a piece written already: its buffer is kept */
+		rw_buf out = s->out;
+
+		*spare = s->next;
+		memset(s, 0, sizeof(*s));
+		s->out = out;
+		rw_buf_reset(&s->out);
+	} else if ((s = calloc(1, sizeof(*s))) == NULL) {
+		return NULL;
+	}
+	s->start = *start;
+	s->r = *r;
+	s->end = size;
+	*r = NULL;
+	for (;;) {
+		int64_t at = binlog_reader_position(skim);
+
+		if (at - s->start >= (int64_t)seg_size &&
+		    is_trx_start(binlog_reader_peek_type(skim)) &&
+		    (*r = binlog_reader_fork(skim, &err)) != NULL) {
+			s->end = at;
+			break;
+		}
+		/* the end, or damage: the rest is one piece, whose reader finds it */
+		if (binlog_reader_next(skim, &ev, &err) != 1)
+			break;
+	}
+	*start = s->end;
+	return s;
+}
+
+/* The pieces of a mapped file, rendered by workers, written in order. */
+static int dump_parallel(const uint8_t *map, int64_t size, const dump_opts *o, rw_error *err)
+{
+	dump_pool pool = { .map = map };
+	pthread_t tid[DUMP_MAX_THREADS];
+	binlog_reader *skim = binlog_reader_new(BINLOG_READER_FILE);
+	binlog_reader *r = binlog_reader_new(BINLOG_READER_FILE);
+	dump_seg *head = NULL, *tail = NULL, *spare = NULL;
+	int64_t start = 0;
+	int nthreads = 0, inflight = 0, max_inflight = 2 * o->threads + 2, rc = 0;
+
+	pthread_mutex_init(&pool.mu, NULL);
+	pthread_cond_init(&pool.work, NULL);
+	pthread_cond_init(&pool.done, NULL);
+	if (skim == NULL || r == NULL || binlog_reader_feed_ref(skim, map, (size_t)size, err) < 0)
+		rc = rw_error_set(err, RW_E_NOMEM, 0, "out of memory");
+	else
+		binlog_reader_set_skim(skim, 1);
+	for (; rc == 0 && nthreads < o->threads; nthreads++)
+		if (pthread_create(&tid[nthreads], NULL, dump_worker, &pool) != 0)
+			break;
+	if (rc == 0 && nthreads == 0)
+		rc = rw_error_set(err, RW_E_NOMEM, 0, "no thread could be started");
+
+	while (rc == 0) {
+		dump_seg *s;
+
+		/* cut pieces ahead, as many as may wait in memory */
+		while (inflight < max_inflight && r != NULL) {
+			s = dump_cut(skim, &r, &start, size, o->seg_size, &spare);
+			if (s == NULL) {
+				rc = rw_error_set(err, RW_E_NOMEM, start, "out of memory");
+				break;
+			}
+			pthread_mutex_lock(&pool.mu);
+			if (tail != NULL)
+				tail->next = s;
+			else
+				head = s;
+			tail = s;
+			if (pool.todo == NULL)
+				pool.todo = s;
+			inflight++;
+			pthread_cond_signal(&pool.work);
+			pthread_mutex_unlock(&pool.mu);
+		}
+		if (rc < 0 || head == NULL)
+			break;
+		/* write the oldest piece when it is done */
+		pthread_mutex_lock(&pool.mu);
+		while (!head->done)
+			pthread_cond_wait(&pool.done, &pool.mu);
+		s = head;
+		head = s->next;
+		if (head == NULL)
+			tail = NULL;
+		pthread_mutex_unlock(&pool.mu);
+		inflight--;
+		if (dump_write(&s->out) < 0)
+			rc = rw_error_set(err, DUMP_E_WRITE, s->start, "write error: %s",
+					  strerror(errno));
+		else if (s->rc < 0) {
+			rc = s->rc;
+			*err = s->err;
+		}
+		/* what is written is not needed again: let the kernel drop its pages */
+		madvise((void *)((uintptr_t)(map + s->start) & ~(uintptr_t)4095),
+			(size_t)(s->end - s->start), MADV_DONTNEED);
+		s->next = spare; /* its output buffer serves a later piece */
+		spare = s;
+	}
+
+	pthread_mutex_lock(&pool.mu);
+	pool.stop = 1;
+	pthread_cond_broadcast(&pool.work);
+	pthread_mutex_unlock(&pool.mu);
+	for (int i = 0; i < nthreads; i++)
+		pthread_join(tid[i], NULL);
+	dump_seg_free_list(head); /* pieces after an error: rendered or not, dropped */
+	dump_seg_free_list(spare);
+	binlog_reader_free(r);
+	binlog_reader_free(skim);
+	pthread_cond_destroy(&pool.done);
+	pthread_cond_destroy(&pool.work);
+	pthread_mutex_destroy(&pool.mu);
+	return rc;
+}
+
+/* A file that cannot be mapped (a pipe): read in chunks by one reader. */
+static int dump_stream(dump_state *st, int fd, rw_error *err)
+{
+	binlog_reader *r = binlog_reader_new(BINLOG_READER_FILE);
+	uint8_t *chunk = malloc(DUMP_SEGMENT);
+	int rc = 0;
+
+	if (r == NULL || chunk == NULL)
+		rc = rw_error_set(err, RW_E_NOMEM, 0, "out of memory");
+	while (rc == 0) {
+		ssize_t n = read(fd, chunk, DUMP_SEGMENT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = rw_error_set(err, RW_E_TRUNCATED, binlog_reader_position(r),
+					  "read error: %s", strerror(errno));
+		else if (n == 0)
+			rc = binlog_reader_finish(r, err);
+		else
+			rc = binlog_reader_feed(r, chunk, (size_t)n, err);
+		if (rc < 0 || n == 0)
+			break;
+		rc = dump_run(st, r, NULL, 0, 0, 1, err);
+	}
+	binlog_reader_free(r);
+	free(chunk);
+	return rc;
+}
+
+static int dump_fd(dump_state *st, int fd, const dump_opts *o, rw_error *err)
+{
+	struct stat sb;
+	uint8_t *map;
+	int rc;
+
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size == 0)
+		return dump_stream(st, fd, err);
+	map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		return dump_stream(st, fd, err);
+	madvise(map, (size_t)sb.st_size, MADV_SEQUENTIAL);
+	if (o->threads > 1 && (uint64_t)sb.st_size >= 2 * (uint64_t)o->seg_size) {
+		rc = dump_parallel(map, sb.st_size, o, err);
+	} else {
+		binlog_reader *r = binlog_reader_new(BINLOG_READER_FILE);
+
+		rc = r == NULL ? rw_error_set(err, RW_E_NOMEM, 0, "out of memory")
+			       : dump_run(st, r, map, (size_t)sb.st_size, 1, 1, err);
+		binlog_reader_free(r);
+	}
+	/* the events rendered before any damage are printed */
+	if (dump_write(st->line) < 0 && rc == 0)
+		rc = rw_error_set(err, DUMP_E_WRITE, 0, "write error: %s", strerror(errno));
+	munmap(map, (size_t)sb.st_size);
+	return rc;
+}
+
+static int dump_file(dump_state *st, const char *path, const dump_opts *o)
 {
 	rw_error err;
 	int fd = open(path, O_RDONLY);
@@ -472,48 +785,89 @@ static int dump_file(dump_state *st, const char *path, uint8_t *chunk)
 	}
 	rw_error_clear(&err);
 	st->gtid[0] = '\0';
-	rc = dump_fd(st, fd, chunk, &err);
+	st->in_begin = 0;
+	rc = dump_fd(st, fd, o, &err);
+	if (rc < 0 && dump_write(st->line) < 0 && rc != DUMP_E_WRITE)
+		rc = rw_error_set(&err, DUMP_E_WRITE, 0, "write error: %s", strerror(errno));
 	close(fd);
 	if (rc == 0)
 		return DUMP_OK;
-	fflush(stdout);
+	if (rc == DUMP_E_WRITE) {
+		fprintf(stderr, "ringwatch dump: %s: %s\n", path, err.text);
+		return DUMP_USAGE;
+	}
 	fprintf(stderr, "ringwatch dump: %s: %s at offset %" PRId64 ": %s\n", path,
 		rw_error_name(rc), err.offset, err.text);
 	return DUMP_DAMAGED;
 }
 
+static int dump_usage(FILE *f, int rc)
+{
+	fprintf(f, "usage: ringwatch dump [--threads N] [--segment-size BYTES] FILE...\n");
+	return rc;
+}
+
+/* A count option's value: 1 to max. */
+static int dump_count(const char *opt, const char *v, unsigned long long max,
+		      unsigned long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = v != NULL ? strtoull(v, &end, 10) : 0;
+	if (v == NULL || errno != 0 || *end != '\0' || v[0] == '-' || *out < 1 || *out > max) {
+		fprintf(stderr, "ringwatch dump: %s needs a number from 1 to %llu\n", opt, max);
+		return -1;
+	}
+	return 0;
+}
+
 int cli_dump(int argc, char **argv)
 {
-	static char outbuf[1 << 20];
 	dump_state st;
-	uint8_t *chunk;
-	int worst = DUMP_OK;
+	rw_buf line = RW_BUF_INIT;
+	dump_opts o;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int worst = DUMP_OK, i;
 
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fprintf(argc < 2 ? stderr : stdout, "usage: ringwatch dump FILE...\n");
-		return argc < 2 ? DUMP_USAGE : DUMP_OK;
+	o.threads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu;
+	o.seg_size = DUMP_SEGMENT;
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		unsigned long long v;
+
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return dump_usage(stdout, DUMP_OK);
+		if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		}
+		if (strcmp(argv[i], "--threads") == 0) {
+			if (dump_count("--threads", argv[i + 1], DUMP_MAX_THREADS, &v) < 0)
+				return DUMP_USAGE;
+			o.threads = (int)v;
+		} else if (strcmp(argv[i], "--segment-size") == 0) {
+			if (dump_count("--segment-size", argv[i + 1], 1ULL << 40, &v) < 0)
+				return DUMP_USAGE;
+			o.seg_size = (size_t)v;
+		} else {
+			fprintf(stderr, "ringwatch dump: unknown option %s\n", argv[i]);
+			return dump_usage(stderr, DUMP_USAGE);
+		}
+		i++;
 	}
-	memset(&st, 0, sizeof(st));
-	chunk = malloc(DUMP_CHUNK);
-	st.before = calloc(BINLOG_MAX_COLUMNS, sizeof(rw_value));
-	st.after = calloc(BINLOG_MAX_COLUMNS, sizeof(rw_value));
-	st.key_off = calloc(BINLOG_MAX_COLUMNS + 1, sizeof(uint32_t));
-	if (chunk == NULL || st.before == NULL || st.after == NULL || st.key_off == NULL) {
+	if (i >= argc)
+		return dump_usage(stderr, DUMP_USAGE);
+	if (dump_state_init(&st, &line) < 0) {
 		fprintf(stderr, "ringwatch dump: out of memory\n");
-		worst = DUMP_USAGE;
+		dump_state_free(&st);
+		return DUMP_USAGE;
 	}
-	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
-	for (int i = 1; worst != DUMP_USAGE && i < argc; i++) {
-		int rc = dump_file(&st, argv[i], chunk);
+	for (; i < argc; i++) {
+		int rc = dump_file(&st, argv[i], &o);
 
 		worst = rc > worst ? rc : worst;
 	}
-	fflush(stdout);
-	rw_buf_free(&st.line);
-	rw_buf_free(&st.keys);
-	free(st.key_off);
-	free(st.before);
-	free(st.after);
-	free(chunk);
+	rw_buf_free(&line);
+	dump_state_free(&st);
 	return worst;
 }

@@ -33,7 +33,7 @@ static const struct command commands[] = {
 	{ "conflicts", "conflicts [--url URL] [--json] [--all] [--limit N] [ID]", cli_conflicts },
 	{ "gate", "gate [--url URL] [--max-lag SECONDS] [--json]", cli_gate },
 	{ "check-ddl", "check-ddl [SQL | -f FILE]", NULL },
-	{ "dump", "dump FILE...", cli_dump },
+	{ "dump", "dump [--threads N] [--segment-size BYTES] FILE...", cli_dump },
 	{ "analyze", "analyze --master NAME=FILE[,FILE...] --master NAME=FILE[,FILE...]",
 	  cli_analyze },
 	{ "repair", "repair ID [--prefer NAME] [--url URL]", cli_repair },

@@ -58,4 +58,40 @@ check() { # binlog, select output, what must be in the dump
 check first.bin select.tsv WRITE_ROWS_COMPRESSED_V1
 check first.bin select.tsv QUERY_COMPRESSED
 check second.bin select3.tsv WRITE_ROWS_V1
+
+# Read in pieces by worker threads (every transaction a piece, each with the
+# table maps and format description in force where it starts), whole and
+# damaged in the middle: the lines, the error and the exit code of one reader.
+pieces() { # file: compare one reader with pieces
+	local f=$1 rc1 rc2 opts
+	"$builddir/daemon/ringwatch" dump --threads 1 "$f" >"$tmp/one.jsonl" 2>"$tmp/one.err"
+	rc1=$?
+	for opts in "--threads 3 --segment-size 1" "--threads 2 --segment-size 2000"; do
+		# shellcheck disable=SC2086
+		"$builddir/daemon/ringwatch" dump $opts "$f" >"$tmp/pieces.jsonl" 2>"$tmp/pieces.err"
+		rc2=$?
+		if [ "$rc1" != "$rc2" ] || ! cmp -s "$tmp/one.jsonl" "$tmp/pieces.jsonl" ||
+			! cmp -s "$tmp/one.err" "$tmp/pieces.err"; then
+			echo "FAIL: $f with $opts: exit $rc2 (one reader: $rc1)"
+			diff "$tmp/one.err" "$tmp/pieces.err"
+			cmp "$tmp/one.jsonl" "$tmp/pieces.jsonl"
+			fail=1
+			return
+		fi
+	done
+	echo "ok: $(basename "$f") in pieces: $(wc -l <"$tmp/one.jsonl") events, exit $rc1 $(cat "$tmp/one.err")"
+}
+for b in first.bin second.bin; do
+	gtids=$(grep -c '"type": "MARIADB_GTID"' <("$builddir/daemon/ringwatch" dump "$tmp/$b"))
+	[ "$gtids" -ge 10 ] || { echo "FAIL: $b has $gtids transactions, too few for pieces"; fail=1; }
+	pieces "$tmp/$b"
+	size=$(wc -c <"$tmp/$b")
+	head -c $((size / 2)) "$tmp/$b" >"$tmp/cut.bin"
+	pieces "$tmp/cut.bin"
+	grep -q "truncated at offset" "$tmp/one.err" || { echo "FAIL: cut $b is not truncated"; fail=1; }
+	cp "$tmp/$b" "$tmp/flip.bin"
+	printf '\377' | dd of="$tmp/flip.bin" bs=1 seek=$((size * 2 / 3)) conv=notrunc 2>/dev/null
+	pieces "$tmp/flip.bin"
+	[ -s "$tmp/one.err" ] || { echo "FAIL: a flipped byte in $b is not found"; fail=1; }
+done
 exit $fail
