@@ -352,86 +352,77 @@ static int dec_year(const binlog_column *col, const uint8_t *p, size_t len, int6
 	return 0;
 }
 
-static int dec_integer(const binlog_column *col, const uint8_t *p, size_t len, int64_t pos,
-		       rw_value *out, size_t *used, rw_error *err)
-{
-	static const uint8_t width[] = { [BINLOG_TYPE_TINY] = 1,
-					 [BINLOG_TYPE_SHORT] = 2,
-					 [BINLOG_TYPE_INT24] = 3,
-					 [BINLOG_TYPE_LONG] = 4,
-					 [BINLOG_TYPE_LONGLONG] = 8 };
-
-	return dec_int(col, p, len, pos, width[col->real_type], out, used, err);
-}
-
-static int dec_null(const binlog_column *col, const uint8_t *p, size_t len, int64_t pos,
-		    rw_value *out, size_t *used, rw_error *err)
-{
-	out->kind = RW_VALUE_NULL;
-	*used = 0;
-	return 0;
-}
-
-typedef int (*value_decoder)(const binlog_column *col, const uint8_t *p, size_t len, int64_t pos,
-			     rw_value *out, size_t *used, rw_error *err);
-
-/* One decoder per binlog column type (STRING already resolved to ENUM/SET). */
-static const value_decoder decoders[256] = {
-	[BINLOG_TYPE_TINY] = dec_integer,
-	[BINLOG_TYPE_SHORT] = dec_integer,
-	[BINLOG_TYPE_INT24] = dec_integer,
-	[BINLOG_TYPE_LONG] = dec_integer,
-	[BINLOG_TYPE_LONGLONG] = dec_integer,
-	[BINLOG_TYPE_FLOAT] = dec_float,
-	[BINLOG_TYPE_DOUBLE] = dec_float,
-	[BINLOG_TYPE_NEWDECIMAL] = dec_decimal,
-	[BINLOG_TYPE_YEAR] = dec_year,
-	[BINLOG_TYPE_DATE] = dec_old_temporal,
-	[BINLOG_TYPE_NEWDATE] = dec_old_temporal,
-	[BINLOG_TYPE_TIME] = dec_old_temporal,
-	[BINLOG_TYPE_DATETIME] = dec_old_temporal,
-	[BINLOG_TYPE_TIME2] = dec_time2,
-	[BINLOG_TYPE_DATETIME2] = dec_datetime2,
-	[BINLOG_TYPE_TIMESTAMP] = dec_timestamp,
-	[BINLOG_TYPE_TIMESTAMP2] = dec_timestamp,
-	[BINLOG_TYPE_VARCHAR] = dec_string,
-	[BINLOG_TYPE_VAR_STRING] = dec_string,
-	[BINLOG_TYPE_STRING] = dec_string,
-	[BINLOG_TYPE_VARCHAR_COMPRESSED] = dec_string,
-	[BINLOG_TYPE_ENUM] = dec_enum_set,
-	[BINLOG_TYPE_SET] = dec_enum_set,
-	[BINLOG_TYPE_BIT] = dec_bit,
-	[BINLOG_TYPE_BLOB] = dec_blob,
-	[BINLOG_TYPE_TINY_BLOB] = dec_blob,
-	[BINLOG_TYPE_MEDIUM_BLOB] = dec_blob,
-	[BINLOG_TYPE_LONG_BLOB] = dec_blob,
-	[BINLOG_TYPE_GEOMETRY] = dec_blob,
-	[BINLOG_TYPE_JSON] = dec_blob,
-	[BINLOG_TYPE_VECTOR] = dec_blob,
-	[BINLOG_TYPE_BLOB_COMPRESSED] = dec_blob,
-	[BINLOG_TYPE_NULL] = dec_null,
-};
-
 /*
  * Decode into *vp directly (row images are decoded in place: copying a value
  * assembled on the stack stalled on store forwarding).  *vp is unspecified
- * on failure; row_value_decode() keeps the library's contract.
+ * on failure; row_value_decode() keeps the library's contract.  A switch,
+ * not a table of functions, so the common decoders inline.
  */
 static int value_decode_into(const binlog_column *col, const uint8_t *p, size_t len, int64_t pos,
 			     rw_value *vp, size_t *used, rw_error *err)
 {
-	value_decoder d = decoders[col->real_type];
-
-	if (d == NULL)
-		return rw_error_set(err, RW_E_UNSUPPORTED, pos, "column type %u is not supported",
-				    col->real_type);
 	/* only the fields every kind reads are cleared: this runs once per value */
 	vp->type = col->real_type;
 	vp->precision = vp->scale = 0;
 	vp->charset = 0;
 	vp->names = NULL;
 	vp->v.u = 0;
-	return d(col, p, len, pos, vp, used, err);
+	switch (col->real_type) {
+	case BINLOG_TYPE_TINY:
+		return dec_int(col, p, len, pos, 1, vp, used, err);
+	case BINLOG_TYPE_SHORT:
+		return dec_int(col, p, len, pos, 2, vp, used, err);
+	case BINLOG_TYPE_INT24:
+		return dec_int(col, p, len, pos, 3, vp, used, err);
+	case BINLOG_TYPE_LONG:
+		return dec_int(col, p, len, pos, 4, vp, used, err);
+	case BINLOG_TYPE_LONGLONG:
+		return dec_int(col, p, len, pos, 8, vp, used, err);
+	case BINLOG_TYPE_FLOAT:
+	case BINLOG_TYPE_DOUBLE:
+		return dec_float(col, p, len, pos, vp, used, err);
+	case BINLOG_TYPE_NEWDECIMAL:
+		return dec_decimal(col, p, len, pos, vp, used, err);
+	case BINLOG_TYPE_YEAR:
+		return dec_year(col, p, len, pos, vp, used, err);
+	case BINLOG_TYPE_DATE:
+	case BINLOG_TYPE_NEWDATE:
+	case BINLOG_TYPE_TIME:
+	case BINLOG_TYPE_DATETIME:
+		return dec_old_temporal(col, p, len, pos, vp, used, err);
+	case BINLOG_TYPE_TIME2:
+		return dec_time2(col, p, len, pos, vp, used, err);
+	case BINLOG_TYPE_DATETIME2:
+		return dec_datetime2(col, p, len, pos, vp, used, err);
+	case BINLOG_TYPE_TIMESTAMP:
+	case BINLOG_TYPE_TIMESTAMP2:
+		return dec_timestamp(col, p, len, pos, vp, used, err);
+	case BINLOG_TYPE_VARCHAR:
+	case BINLOG_TYPE_VAR_STRING:
+	case BINLOG_TYPE_STRING:
+	case BINLOG_TYPE_VARCHAR_COMPRESSED:
+		return dec_string(col, p, len, pos, vp, used, err);
+	case BINLOG_TYPE_ENUM:
+	case BINLOG_TYPE_SET:
+		return dec_enum_set(col, p, len, pos, vp, used, err);
+	case BINLOG_TYPE_BIT:
+		return dec_bit(col, p, len, pos, vp, used, err);
+	case BINLOG_TYPE_BLOB:
+	case BINLOG_TYPE_TINY_BLOB:
+	case BINLOG_TYPE_MEDIUM_BLOB:
+	case BINLOG_TYPE_LONG_BLOB:
+	case BINLOG_TYPE_GEOMETRY:
+	case BINLOG_TYPE_JSON:
+	case BINLOG_TYPE_VECTOR:
+	case BINLOG_TYPE_BLOB_COMPRESSED:
+		return dec_blob(col, p, len, pos, vp, used, err);
+	case BINLOG_TYPE_NULL:
+		vp->kind = RW_VALUE_NULL;
+		*used = 0;
+		return 0;
+	}
+	return rw_error_set(err, RW_E_UNSUPPORTED, pos, "column type %u is not supported",
+			    col->real_type);
 }
 
 int row_value_decode(const binlog_column *col, const uint8_t *p, size_t len, int64_t pos,

@@ -6,6 +6,9 @@
 #include "rw_fmt.h"
 
 #include <stdarg.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +178,23 @@ static char *json_byte(char *o, unsigned char c, int latin1)
 	return o;
 }
 
+#if defined(__SSE2__)
+/* Which of the 16 bytes at s need care, as a bit mask (bit k: s[k]). */
+static inline unsigned block_bad(const char *s, int ascii)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+	__m128i bad = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+				   _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
+
+	if (ascii) /* signed: below 0x20, or from 0x80 */
+		bad = _mm_or_si128(bad, _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
+	else /* unsigned: below 0x20 */
+		bad = _mm_or_si128(
+		    bad, _mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f)));
+	return (unsigned)_mm_movemask_epi8(bad);
+}
+#endif
+
 /* s as a quoted JSON string; latin1: bytes from 0x80 become UTF-8. */
 static void json_str(rw_buf *b, const char *s, size_t n, int latin1)
 {
@@ -188,6 +208,38 @@ static void json_str(rw_buf *b, const char *s, size_t n, int latin1)
 	}
 	o = rw_buf_end(b);
 	*o++ = '"';
+#if defined(__SSE2__)
+	/*
+	 * 16 bytes a step, stored whole (the room for escapes covers it) and
+	 * kept up to the first byte that needs care; the last step looks at the
+	 * string's last 16 bytes, of which only those from i on count.
+	 */
+	while (n >= 16 && i < n) {
+		unsigned m;
+
+		if (i + 16 <= n) {
+			m = block_bad(s + i, latin1);
+			memcpy(o, s + i, 16);
+			if (m == 0) {
+				o += 16;
+				i += 16;
+				continue;
+			}
+		} else {
+			m = block_bad(s + n - 16, latin1) >> (i - (n - 16));
+			if (m == 0) {
+				memcpy(o, s + i, n - i);
+				o += n - i;
+				i = n;
+				break;
+			}
+			memcpy(o, s + i, n - i);
+		}
+		o += __builtin_ctz(m);
+		i += __builtin_ctz(m);
+		o = json_byte(o, (unsigned char)s[i++], latin1);
+	}
+#endif
 	for (;;) {
 		while (i + 8 <= n && swar_plain(s + i, latin1)) {
 			memcpy(o, s + i, 8);

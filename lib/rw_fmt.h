@@ -59,10 +59,17 @@ static inline char *rw_fmt_digits(char *o, uint64_t v, unsigned width)
 {
 	char *end = o + width, *p = end;
 
-	while (p - o >= 2) {
+	/* 64-bit division by 100 costs more than 32-bit: use it only while needed */
+	while (v > UINT32_MAX && p - o >= 2) {
 		p -= 2;
 		memcpy(p, rw_fmt_pairs + 2 * (v % 100), 2);
 		v /= 100;
+	}
+	for (uint32_t w = (uint32_t)v; p - o >= 2;) {
+		p -= 2;
+		memcpy(p, rw_fmt_pairs + 2 * (w % 100), 2);
+		w /= 100;
+		v = w;
 	}
 	if (p > o)
 		*o = (char)('0' + v % 10);

@@ -29,15 +29,38 @@ size_t value_decimal_size(unsigned precision, unsigned scale)
 	return (intg / 9) * 4 + dig2bytes[intg % 9] + (scale / 9) * 4 + dig2bytes[scale % 9];
 }
 
-/* The next group of `digits` decimal digits (nbytes big-endian) at b[*at]. */
-static int dec_group(const uint8_t *b, size_t *at, unsigned digits, uint32_t *v, rw_error *err)
+/*
+ * The next group of `digits` decimal digits at p[*at]: nbytes big-endian,
+ * every bit flipped when the number is negative (mask), and the sign bit of
+ * the number's first byte flipped (first).
+ */
+static inline int dec_group(const uint8_t *p, size_t *at, unsigned digits, uint32_t mask, int first,
+			    uint32_t *v, rw_error *err)
 {
 	unsigned nbytes = digits == 9 ? 4 : dig2bytes[digits];
+	const uint8_t *q = p + *at;
+	uint32_t x;
 
-	*v = (uint32_t)rw_be(b + *at, nbytes);
+	switch (nbytes) {
+	case 4:
+		x = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
+		break;
+	case 3:
+		x = (uint32_t)q[0] << 16 | (uint32_t)q[1] << 8 | q[2];
+		break;
+	case 2:
+		x = (uint32_t)q[0] << 8 | q[1];
+		break;
+	default:
+		x = q[0];
+	}
+	if (first)
+		x ^= 0x80u << (8 * (nbytes - 1));
+	x ^= mask >> (8 * (4 - nbytes));
+	*v = x;
 	*at += nbytes;
-	if (*v >= pow10_tab[digits])
-		return rw_error_set(err, RW_E_INVALID, -1, "DECIMAL: group %u has %u digits", *v,
+	if (x >= pow10_tab[digits])
+		return rw_error_set(err, RW_E_INVALID, -1, "DECIMAL: group %u has %u digits", x,
 				    digits);
 	return 0;
 }
@@ -50,32 +73,54 @@ int value_decimal_text(const uint8_t *p, size_t len, unsigned precision, unsigne
 {
 	size_t size = value_decimal_size(precision, scale), at = 0;
 	unsigned intg = precision - scale, ngroups, digits;
-	uint8_t b[40];
-	uint32_t v, nonzero = 0;
+	uint32_t v, nonzero = 0, mask;
 	char *o, *start, *ip;
-	int neg;
+	int neg, first = 1;
 
-	if (size == 0 || size > sizeof(b))
+	if (size == 0)
 		return rw_error_set(err, RW_E_INVALID, -1, "DECIMAL(%u,%u)", precision, scale);
 	if (len < size)
 		return rw_error_set(err, RW_E_TRUNCATED, -1, "DECIMAL: %zu of %zu bytes", len,
 				    size);
 	if (rw_buf_reserve(out, DECIMAL_TEXT_MAX) < 0)
 		return 0; /* out is failed; the caller checks it */
-	memcpy(b, p, size);
-	neg = !(b[0] & 0x80);
-	b[0] ^= 0x80;
-	for (size_t i = 0; neg && i < size; i++)
-		b[i] ^= 0xff;
+	neg = !(p[0] & 0x80);
+	mask = neg ? 0xffffffffu : 0;
 	o = start = rw_buf_end(out);
 	if (neg)
 		*o++ = '-';
 	ip = o;
+	if (intg <= 18 && scale <= 18) { /* each part fits a uint64_t: print it whole */
+		uint64_t iv = 0, fv = 0;
+
+		ngroups = intg / 9 + (intg % 9 != 0);
+		digits = intg % 9 ? intg % 9 : 9;
+		for (unsigned g = 0; g < ngroups; g++, digits = 9, first = 0) {
+			if (dec_group(p, &at, digits, mask, first, &v, err) < 0)
+				return err->code;
+			iv = iv * pow10_tab[digits] + v;
+		}
+		for (unsigned f = 0; f < scale; f += digits, first = 0) {
+			digits = scale - f < 9 ? scale - f : 9;
+			if (dec_group(p, &at, digits, mask, first, &v, err) < 0)
+				return err->code;
+			fv = fv * pow10_tab[digits] + v;
+		}
+		if (neg && iv == 0 && fv == 0)
+			o = start; /* -0.00 is 0.00 */
+		o = rw_fmt_u64(o, iv);
+		if (scale > 0) {
+			*o++ = '.';
+			o = rw_fmt_digits(o, fv, scale);
+		}
+		rw_buf_commit(out, o);
+		return 0;
+	}
 	/* the integer part without leading zeroes: a partial group, then groups of 9 */
 	ngroups = intg / 9 + (intg % 9 != 0);
 	digits = intg % 9 ? intg % 9 : 9;
-	for (unsigned g = 0; g < ngroups; g++, digits = 9) {
-		if (dec_group(b, &at, digits, &v, err) < 0)
+	for (unsigned g = 0; g < ngroups; g++, digits = 9, first = 0) {
+		if (dec_group(p, &at, digits, mask, first, &v, err) < 0)
 			return err->code;
 		nonzero |= v;
 		o = o == ip ? (v ? rw_fmt_u64(o, v) : o) : rw_fmt_digits(o, v, digits);
@@ -84,9 +129,9 @@ int value_decimal_text(const uint8_t *p, size_t len, unsigned precision, unsigne
 		*o++ = '0';
 	if (scale > 0)
 		*o++ = '.';
-	for (unsigned f = 0; f < scale; f += digits) {
+	for (unsigned f = 0; f < scale; f += digits, first = 0) {
 		digits = scale - f < 9 ? scale - f : 9;
-		if (dec_group(b, &at, digits, &v, err) < 0)
+		if (dec_group(p, &at, digits, mask, first, &v, err) < 0)
 			return err->code;
 		nonzero |= v;
 		o = rw_fmt_digits(o, v, digits);
@@ -116,9 +161,14 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 }
 
 /* "YYYY-MM-DD" (years past 9999 keep their digits). */
-static char *fmt_date(char *o, uint64_t y, unsigned m, unsigned d)
+static inline char *fmt_date(char *o, uint64_t y, unsigned m, unsigned d)
 {
-	o = rw_fmt_digits(o, y, y > 9999 ? 5 : 4);
+	if (y <= 9999) {
+		o = rw_fmt_2(o, (unsigned)y / 100);
+		o = rw_fmt_2(o, (unsigned)y % 100);
+	} else {
+		o = rw_fmt_digits(o, y, 5);
+	}
 	*o++ = '-';
 	o = rw_fmt_2(o, m % 100);
 	*o++ = '-';
@@ -126,9 +176,12 @@ static char *fmt_date(char *o, uint64_t y, unsigned m, unsigned d)
 }
 
 /* "HH:MM:SS"; TIME hours may have 3 digits. */
-static char *fmt_clock(char *o, uint64_t h, unsigned m, unsigned s)
+static inline char *fmt_clock(char *o, uint64_t h, unsigned m, unsigned s)
 {
-	o = rw_fmt_digits(o, h, h > 99 ? (h > 999 ? 4 : 3) : 2);
+	if (h <= 99)
+		o = rw_fmt_2(o, (unsigned)h);
+	else
+		o = rw_fmt_digits(o, h, h > 999 ? 4 : 3);
 	*o++ = ':';
 	o = rw_fmt_2(o, m % 100);
 	*o++ = ':';
@@ -297,23 +350,28 @@ int value_to_json(const rw_value *v, rw_buf *out, rw_error *err)
 		rw_buf_puts(out, "null");
 		return 0;
 	case RW_VALUE_INT:
-		rw_buf_put_i64(out, v->v.i);
+		if (rw_buf_reserve(out, 24) == 0)
+			rw_buf_commit(out, rw_fmt_i64(rw_buf_end(out), v->v.i));
 		return 0;
 	case RW_VALUE_UINT:
 	case RW_VALUE_BIT:
 	case RW_VALUE_YEAR:
-		rw_buf_put_u64(out, v->v.u);
+		if (rw_buf_reserve(out, 24) == 0)
+			rw_buf_commit(out, rw_fmt_u64(rw_buf_end(out), v->v.u));
 		return 0;
 	case RW_VALUE_FLOAT:
 	case RW_VALUE_DOUBLE:
 		put_double(out, v->v.d, v->kind == RW_VALUE_FLOAT);
 		return 0;
 	case RW_VALUE_DECIMAL: {
+		size_t start = out->len;
 		int rc;
 
 		rw_buf_putc(out, '"');
 		rc = value_decimal_text(v->v.b.p, v->v.b.len, v->precision, v->scale, out, err);
 		rw_buf_putc(out, '"');
+		if (rc < 0 && !rw_buf_failed(out)) /* nothing of a damaged value */
+			rw_buf_commit(out, out->p + start);
 		return rc;
 	}
 	case RW_VALUE_STRING:
