@@ -39,9 +39,14 @@ enum {
  * remembers across events, the current transaction's GTID, and where its
  * JSON lines go.
  */
+/* Which transaction an event belongs to, as far as the events so far say. */
+typedef struct dump_trx {
+	char gtid[80]; /* "" outside a transaction with a GTID */
+	int in_begin;  /* a BEGIN was seen since the GTID */
+} dump_trx;
+
 typedef struct dump_state {
-	char gtid[80];
-	int in_begin; /* a BEGIN was seen since the GTID */
+	dump_trx trx;
 	rw_value *before, *after;
 	rw_buf *line;      /* the lines rendered so far; each event goes in whole */
 	rw_buf keys;       /* the current rows event's column keys: , "name": */
@@ -333,7 +338,7 @@ static int dump_misc(rw_buf *b, const binlog_event *ev, rw_error *err)
 }
 
 /* Which transaction an event belongs to: set by a GTID, ended by its commit. */
-static void dump_track_gtid(dump_state *st, const binlog_event *ev)
+static void dump_track_gtid(dump_trx *st, const binlog_event *ev)
 {
 	const binlog_query *q = &ev->u.query;
 
@@ -358,7 +363,7 @@ static void dump_track_gtid(dump_state *st, const binlog_event *ev)
 	}
 }
 
-static void dump_end_trx(dump_state *st, const binlog_event *ev)
+static void dump_end_trx(dump_trx *st, const binlog_event *ev)
 {
 	const binlog_query *q = &ev->u.query;
 	unsigned t = ev->hdr.type;
@@ -380,7 +385,7 @@ static int dump_event(dump_state *st, const binlog_event *ev, rw_error *err)
 	size_t start = b->len;
 	int rc = 0;
 
-	dump_track_gtid(st, ev);
+	dump_track_gtid(&st->trx, ev);
 	rw_buf_puts(b, "{\"type\": \"");
 	if (ev->unknown) {
 		rw_buf_puts(b, "UNKNOWN_");
@@ -402,8 +407,8 @@ static int dump_event(dump_state *st, const binlog_event *ev, rw_error *err)
 		dump_gtid(b, ev);
 	else if (ev->hdr.type == BINLOG_MARIADB_GTID)
 		dump_mariadb_gtid(b, &ev->u.mgtid);
-	else if (st->gtid[0] != '\0')
-		put_str_field(b, "gtid", st->gtid, strlen(st->gtid));
+	else if (st->trx.gtid[0] != '\0')
+		put_str_field(b, "gtid", st->trx.gtid, strlen(st->trx.gtid));
 	if (ev->unknown)
 		; /* nothing more is known */
 	else if (ev->hdr.type == BINLOG_QUERY || ev->hdr.type == BINLOG_QUERY_COMPRESSED)
@@ -417,7 +422,7 @@ static int dump_event(dump_state *st, const binlog_event *ev, rw_error *err)
 	else
 		rc = dump_misc(b, ev, err);
 	if (rc == 0) {
-		dump_end_trx(st, ev);
+		dump_end_trx(&st->trx, ev);
 		rw_buf_puts(b, "}\n");
 		if (rw_buf_failed(b))
 			rc = rw_error_set(err, RW_E_NOMEM, ev->position, "out of memory");
@@ -431,12 +436,12 @@ static int dump_event(dump_state *st, const binlog_event *ev, rw_error *err)
 
 /*
  * Reading a file.  A regular file is mapped and read in place.  When it is
- * large and there is more than one cpu, it is cut into pieces at transaction
- * starts (GTID events) by a skimming reader, which hands each piece a fork
- * of its state (format description, table maps); worker threads render the
- * pieces and the main thread writes them out in order.  What a piece prints
- * is what one reader over the whole file prints for those events: the
- * per-transaction GTID is set again by the GTID event each piece starts with.
+ * large and there is more than one cpu, it is cut into pieces at event
+ * boundaries by a skimming reader, which hands each piece a fork of its
+ * state (format description, table maps) and the transaction (GTID) it is
+ * in; worker threads render the pieces and the main thread writes them out
+ * in order.  What a piece prints is what one reader over the whole file
+ * prints for those events.
  * A damaged piece is written up to its damage, then the error, then nothing
  * after it.  Other inputs (pipes) are read in chunks by one reader.
  */
@@ -453,6 +458,7 @@ typedef struct dump_opts {
 typedef struct dump_seg {
 	int64_t start, end; /* file offsets */
 	binlog_reader *r;   /* in the state at start */
+	dump_trx trx;       /* the transaction at start */
 	rw_buf out;
 	int rc;
 	rw_error err;
@@ -547,8 +553,7 @@ static void *dump_worker(void *arg)
 
 		rw_error_clear(&s->err);
 		st.line = &s->out;
-		st.gtid[0] = '\0';
-		st.in_begin = 0;
+		st.trx = s->trx;
 		if (!ok)
 			s->rc = rw_error_set(&s->err, RW_E_NOMEM, s->start, "out of memory");
 		else
@@ -578,19 +583,14 @@ static void dump_seg_free_list(dump_seg *s)
 	}
 }
 
-static int is_trx_start(int type)
-{
-	return type == BINLOG_GTID || type == BINLOG_ANONYMOUS_GTID || type == BINLOG_GTID_TAGGED ||
-	       type == BINLOG_MARIADB_GTID;
-}
-
 /*
- * The next piece from the skimming reader: from *start to the first
- * transaction start at least seg_size bytes on (or to the end of the file);
- * *r is the reader for it, and becomes the one for the piece after.
+ * The next piece from the skimming reader: from *start to the first event
+ * boundary at least seg_size bytes on (or to the end of the file); *r is the
+ * reader for it and becomes the one for the piece after; *trx follows the
+ * transactions the skimming reader passes.
  */
-static dump_seg *dump_cut(binlog_reader *skim, binlog_reader **r, int64_t *start, int64_t size,
-			  size_t seg_size, dump_seg **spare)
+static dump_seg *dump_cut(binlog_reader *skim, binlog_reader **r, dump_trx *trx, int64_t *start,
+			  int64_t size, size_t seg_size, dump_seg **spare)
 {
 	dump_seg *s = *spare;
 	binlog_event ev;
@@ -608,13 +608,14 @@ static dump_seg *dump_cut(binlog_reader *skim, binlog_reader **r, int64_t *start
 	}
 	s->start = *start;
 	s->r = *r;
+	s->trx = *trx;
 	s->end = size;
 	*r = NULL;
 	for (;;) {
 		int64_t at = binlog_reader_position(skim);
 
-		if (at - s->start >= (int64_t)seg_size &&
-		    is_trx_start(binlog_reader_peek_type(skim)) &&
+		/* not inside a TRANSACTION_PAYLOAD: peek says -1 there */
+		if (at - s->start >= (int64_t)seg_size && binlog_reader_peek_type(skim) >= 0 &&
 		    (*r = binlog_reader_fork(skim, &err)) != NULL) {
 			s->end = at;
 			break;
@@ -622,6 +623,8 @@ static dump_seg *dump_cut(binlog_reader *skim, binlog_reader **r, int64_t *start
 		/* the end, or damage: the rest is one piece, whose reader finds it */
 		if (binlog_reader_next(skim, &ev, &err) != 1)
 			break;
+		dump_track_gtid(trx, &ev);
+		dump_end_trx(trx, &ev);
 	}
 	*start = s->end;
 	return s;
@@ -635,6 +638,7 @@ static int dump_parallel(const uint8_t *map, int64_t size, const dump_opts *o, r
 	binlog_reader *skim = binlog_reader_new(BINLOG_READER_FILE);
 	binlog_reader *r = binlog_reader_new(BINLOG_READER_FILE);
 	dump_seg *head = NULL, *tail = NULL, *spare = NULL;
+	dump_trx trx = { "", 0 };
 	int64_t start = 0;
 	int nthreads = 0, inflight = 0, max_inflight = 2 * o->threads + 2, rc = 0;
 
@@ -656,7 +660,7 @@ static int dump_parallel(const uint8_t *map, int64_t size, const dump_opts *o, r
 
 		/* cut pieces ahead, as many as may wait in memory */
 		while (inflight < max_inflight && r != NULL) {
-			s = dump_cut(skim, &r, &start, size, o->seg_size, &spare);
+			s = dump_cut(skim, &r, &trx, &start, size, o->seg_size, &spare);
 			if (s == NULL) {
 				rc = rw_error_set(err, RW_E_NOMEM, start, "out of memory");
 				break;
@@ -784,8 +788,7 @@ static int dump_file(dump_state *st, const char *path, const dump_opts *o)
 		return DUMP_USAGE;
 	}
 	rw_error_clear(&err);
-	st->gtid[0] = '\0';
-	st->in_begin = 0;
+	memset(&st->trx, 0, sizeof(st->trx));
 	rc = dump_fd(st, fd, o, &err);
 	if (rc < 0 && dump_write(st->line) < 0 && rc != DUMP_E_WRITE)
 		rc = rw_error_set(&err, DUMP_E_WRITE, 0, "write error: %s", strerror(errno));
