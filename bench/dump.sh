@@ -9,7 +9,8 @@
 # default 1,000,000) on master 1, then master 1's binlog files are copied
 # after FLUSH BINARY LOGS and the ring is stopped before any timing.  Then
 # RUNS times (default 7), alternating which goes first, both tools read the
-# files to /dev/null; the medians and the median of the per-run ratios are
+# files to /dev/null (ringwatch dump with its default threads, and again
+# with --threads 1); the medians and the median of the per-run ratios are
 # printed.  Run from the build folder (or set RW_BUILDDIR).
 set -u
 # shellcheck source=bench/common.sh
@@ -65,13 +66,16 @@ for ((r = 1; r <= runs; r++)); do
 	if ((r % 2)); then
 		a=$(timed rw "$RW" dump "${files[@]}") || exit 1
 		b=$(timed mb mariadb-binlog -v --base64-output=decode-rows "${files[@]}") || exit 1
+		c=$(timed rw1 "$RW" dump --threads 1 "${files[@]}") || exit 1
 	else
+		c=$(timed rw1 "$RW" dump --threads 1 "${files[@]}") || exit 1
 		b=$(timed mb mariadb-binlog -v --base64-output=decode-rows "${files[@]}") || exit 1
 		a=$(timed rw "$RW" dump "${files[@]}") || exit 1
 	fi
 	echo "$b / $a" | bc -l >>"$BENCH_WORK/ratio"
-	printf 'run %d: ringwatch dump %.2f s, mariadb-binlog %.2f s, ratio %.2f\n' \
-		"$r" "$a" "$b" "$(tail -1 "$BENCH_WORK/ratio")"
+	echo "$b / $c" | bc -l >>"$BENCH_WORK/ratio1"
+	printf 'run %d: ringwatch dump %.2f s, mariadb-binlog %.2f s, ratio %.2f (dump --threads 1: %.2f s, ratio %.2f)\n' \
+		"$r" "$a" "$b" "$(tail -1 "$BENCH_WORK/ratio")" "$c" "$(tail -1 "$BENCH_WORK/ratio1")"
 done
 
 # The decoder alone: one thread, best of 3 passes over the files held in memory.
@@ -84,7 +88,11 @@ mb_wall=$(awk '{ print $1 }' "$BENCH_WORK/mb.times" | bench_median)
 rw_cpu=$(awk '{ print $2 }' "$BENCH_WORK/rw.times" | bench_median)
 mb_cpu=$(awk '{ print $2 }' "$BENCH_WORK/mb.times" | bench_median)
 rw_rss=$(awk '{ print $3 }' "$BENCH_WORK/rw.times" | sort -n | tail -1)
+rw1_wall=$(awk '{ print $1 }' "$BENCH_WORK/rw1.times" | bench_median)
+rw1_cpu=$(awk '{ print $2 }' "$BENCH_WORK/rw1.times" | bench_median)
+rw1_rss=$(awk '{ print $3 }' "$BENCH_WORK/rw1.times" | sort -n | tail -1)
 ratio=$(bench_median <"$BENCH_WORK/ratio")
+ratio1=$(bench_median <"$BENCH_WORK/ratio1")
 changes=$(sed -n 's/.*row_changes=\([0-9]*\) .*/\1/p' "$BENCH_WORK/decode" | head -1)
 rate=$(sed -n 's/.*row_changes_per_s=\([0-9]*\) .*/\1/p' "$BENCH_WORK/decode" | bench_median)
 dsec=$(sed -n 's/.* seconds=\([0-9.]*\) cpu.*/\1/p' "$BENCH_WORK/decode" | bench_median)
@@ -100,6 +108,8 @@ printf 'mariadb-binlog -v --base64-output=decode-rows > /dev/null: median %.2f s
 printf 'ratio mariadb-binlog / ringwatch dump: median %.2f over %d alternating runs (target >= 5): %s\n' \
 	"$ratio" "$runs" "$(verdict "$ratio" 5)"
 printf 'ratio of the median cpu times (user+sys): %.2f\n' "$cpu_ratio"
+printf 'ringwatch dump --threads 1 > /dev/null (one thread):  median %.2f s wall, %.2f s cpu, max RSS %d KiB\n' "$rw1_wall" "$rw1_cpu" "$rw1_rss"
+printf 'ratio mariadb-binlog / ringwatch dump --threads 1: median %.2f\n' "$ratio1"
 printf 'decoder alone (bench/decode_only, one cpu): median %.0f row changes/s (%.3f s wall, %.3f s cpu for the files; target >= 10000000): %s\n' \
 	"$rate" "$dsec" "$dcpu" "$(verdict "$rate" 10000000)"
 printf '  by cpu time: %.0f row changes/s\n' "$(echo "$changes / $dcpu" | bc -l)"

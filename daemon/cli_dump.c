@@ -459,6 +459,7 @@ typedef struct dump_seg {
 	int64_t start, end; /* file offsets */
 	binlog_reader *r;   /* in the state at start */
 	dump_trx trx;       /* the transaction at start */
+	int last;           /* the file ends with it: an event cut short is damage */
 	rw_buf out;
 	int rc;
 	rw_error err;
@@ -532,6 +533,21 @@ static int dump_run(dump_state *st, binlog_reader *r, const uint8_t *in, size_t 
 	return rc;
 }
 
+/* Render piece s of the file at map into s->out with renderer st. */
+static void dump_render(dump_state *st, const uint8_t *map, dump_seg *s)
+{
+	rw_buf *line = st->line;
+
+	rw_error_clear(&s->err);
+	st->line = &s->out;
+	st->trx = s->trx;
+	s->rc =
+	    dump_run(st, s->r, map + s->start, (size_t)(s->end - s->start), s->last, 0, &s->err);
+	st->line = line;
+	binlog_reader_free(s->r);
+	s->r = NULL;
+}
+
 static void *dump_worker(void *arg)
 {
 	dump_pool *pool = arg;
@@ -551,16 +567,10 @@ static void *dump_worker(void *arg)
 		pool->todo = s->next;
 		pthread_mutex_unlock(&pool->mu);
 
-		rw_error_clear(&s->err);
-		st.line = &s->out;
-		st.trx = s->trx;
-		if (!ok)
-			s->rc = rw_error_set(&s->err, RW_E_NOMEM, s->start, "out of memory");
+		if (ok)
+			dump_render(&st, pool->map, s);
 		else
-			s->rc = dump_run(&st, s->r, pool->map + s->start,
-					 (size_t)(s->end - s->start), s->next == NULL, 0, &s->err);
-		binlog_reader_free(s->r);
-		s->r = NULL;
+			s->rc = rw_error_set(&s->err, RW_E_NOMEM, s->start, "out of memory");
 
 		pthread_mutex_lock(&pool->mu);
 		s->done = 1;
@@ -621,8 +631,10 @@ static dump_seg *dump_cut(binlog_reader *skim, binlog_reader **r, dump_trx *trx,
 			break;
 		}
 		/* the end, or damage: the rest is one piece, whose reader finds it */
-		if (binlog_reader_next(skim, &ev, &err) != 1)
+		if (binlog_reader_next(skim, &ev, &err) != 1) {
+			s->last = 1;
 			break;
+		}
 		dump_track_gtid(trx, &ev);
 		dump_end_trx(trx, &ev);
 	}
@@ -630,8 +642,12 @@ static dump_seg *dump_cut(binlog_reader *skim, binlog_reader **r, dump_trx *trx,
 	return s;
 }
 
-/* The pieces of a mapped file, rendered by workers, written in order. */
-static int dump_parallel(const uint8_t *map, int64_t size, const dump_opts *o, rw_error *err)
+/*
+ * The pieces of a mapped file, rendered by `threads` workers (or by st in
+ * this thread when threads is 1), written in order.
+ */
+static int dump_pieces(dump_state *st, const uint8_t *map, int64_t size, int threads,
+		       size_t seg_size, rw_error *err)
 {
 	dump_pool pool = { .map = map };
 	pthread_t tid[DUMP_MAX_THREADS];
@@ -640,7 +656,7 @@ static int dump_parallel(const uint8_t *map, int64_t size, const dump_opts *o, r
 	dump_seg *head = NULL, *tail = NULL, *spare = NULL;
 	dump_trx trx = { "", 0 };
 	int64_t start = 0;
-	int nthreads = 0, inflight = 0, max_inflight = 2 * o->threads + 2, rc = 0;
+	int nthreads = 0, inflight = 0, max_inflight = threads > 1 ? 2 * threads + 2 : 1, rc = 0;
 
 	pthread_mutex_init(&pool.mu, NULL);
 	pthread_cond_init(&pool.work, NULL);
@@ -649,21 +665,23 @@ static int dump_parallel(const uint8_t *map, int64_t size, const dump_opts *o, r
 		rc = rw_error_set(err, RW_E_NOMEM, 0, "out of memory");
 	else
 		binlog_reader_set_skim(skim, 1);
-	for (; rc == 0 && nthreads < o->threads; nthreads++)
+	for (; rc == 0 && threads > 1 && nthreads < threads; nthreads++)
 		if (pthread_create(&tid[nthreads], NULL, dump_worker, &pool) != 0)
 			break;
-	if (rc == 0 && nthreads == 0)
-		rc = rw_error_set(err, RW_E_NOMEM, 0, "no thread could be started");
 
 	while (rc == 0) {
 		dump_seg *s;
 
 		/* cut pieces ahead, as many as may wait in memory */
 		while (inflight < max_inflight && r != NULL) {
-			s = dump_cut(skim, &r, &trx, &start, size, o->seg_size, &spare);
+			s = dump_cut(skim, &r, &trx, &start, size, seg_size, &spare);
 			if (s == NULL) {
 				rc = rw_error_set(err, RW_E_NOMEM, start, "out of memory");
 				break;
+			}
+			if (nthreads == 0) { /* no workers: render it here */
+				dump_render(st, map, s);
+				s->done = 1;
 			}
 			pthread_mutex_lock(&pool.mu);
 			if (tail != NULL)
@@ -761,15 +779,9 @@ static int dump_fd(dump_state *st, int fd, const dump_opts *o, rw_error *err)
 	if (map == MAP_FAILED)
 		return dump_stream(st, fd, err);
 	madvise(map, (size_t)sb.st_size, MADV_SEQUENTIAL);
-	if (o->threads > 1 && (uint64_t)sb.st_size >= 2 * (uint64_t)o->seg_size) {
-		rc = dump_parallel(map, sb.st_size, o, err);
-	} else {
-		binlog_reader *r = binlog_reader_new(BINLOG_READER_FILE);
-
-		rc = r == NULL ? rw_error_set(err, RW_E_NOMEM, 0, "out of memory")
-			       : dump_run(st, r, map, (size_t)sb.st_size, 1, 1, err);
-		binlog_reader_free(r);
-	}
+	rc = dump_pieces(st, map, sb.st_size,
+			 (uint64_t)sb.st_size >= 2 * (uint64_t)o->seg_size ? o->threads : 1,
+			 o->seg_size, err);
 	/* the events rendered before any damage are printed */
 	if (dump_write(st->line) < 0 && rc == 0)
 		rc = rw_error_set(err, DUMP_E_WRITE, 0, "write error: %s", strerror(errno));

@@ -138,6 +138,20 @@ for rel in mysql-binlog-connector-java/mysql-bin.sakila.gz \
 		done
 	done
 done
+# Bad options: a usage error (exit 2) with a reason, and nothing printed.
+for bad in "--threads 0" "--threads 65" "--threads x" "--threads" "--segment-size 0" \
+	"--segment-size -5" "--bogus"; do
+	n=$((n + 1))
+	# shellcheck disable=SC2086
+	"$dump" dump $bad "$file" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" != 2 ] || [ -s "$tmp/out" ] || [ ! -s "$tmp/err" ]; then
+		echo "FAIL dump $bad: exit $rc, want 2 with a reason"
+		fail=1
+	else
+		echo "ok dump $bad: $(head -1 "$tmp/err")"
+	fi
+done
 echo "$n golden cases"
 [ "$n" -gt 0 ] || exit 99
 exit $fail
