@@ -26,6 +26,7 @@ enum {
 
 /* Owned storage a table map's strings are copied into. */
 typedef struct tm_arena {
+	uint8_t *body; /* room for a copy of the event body */
 	char *chars;
 	size_t chars_len, chars_cap;
 	const char **ptrs;
@@ -433,7 +434,7 @@ static binlog_table_map *tm_alloc(uint32_t ncols, size_t body_len, tm_arena *a)
 	a->chars_cap = 2 * body_len + 16;
 	a->chars_len = 0;
 	p += a->chars_cap;
-	tm->body = p; /* the event body, for binlog_table_map_dup() */
+	a->body = p; /* the event body, for binlog_table_map_dup() */
 	tm->ncols = ncols;
 	return tm;
 }
@@ -528,7 +529,8 @@ int binlog_table_map_decode(const uint8_t *body, size_t len, unsigned post_heade
 	tm = tm_alloc((uint32_t)h.ncols, len, &a);
 	if (tm == NULL)
 		return rw_error_set(err, RW_E_NOMEM, pos, "TABLE_MAP: out of memory");
-	memcpy((uint8_t *)tm->body, body, len);
+	memcpy(a.body, body, len);
+	tm->body = a.body;
 	tm->body_len = len;
 	tm->body_pos = pos;
 	tm->post_header_len = (uint8_t)post_header_len;

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Replay the binlog fuzz targets' corpora without libFuzzer: the reader
 # target over every fixture file plus tests/fuzz/corpus/binlog_reader, the
-# rows target over seeds cut from the fixtures plus tests/fuzz/corpus/binlog_rows.
+# rows target over seeds cut from the fixtures plus tests/fuzz/corpus/binlog_rows,
+# the fork target (pieces against the whole) over every fixture file plus
+# tests/fuzz/corpus/binlog_fork.
 set -u
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 builddir=${top_builddir:-.}
@@ -16,4 +18,6 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 "$builddir/tests/fuzz/replay_binlog_rows" "$tmp" "$srcdir/tests/fuzz/corpus/binlog_rows" || exit 1
 "$builddir/tests/fuzz/replay_binlog_reader" "$RW_FIXTURES"/*/ \
 	"$srcdir/tests/fuzz/corpus/binlog_reader" || exit 1
+"$builddir/tests/fuzz/replay_binlog_fork" "$RW_FIXTURES"/*/ \
+	"$srcdir/tests/fuzz/corpus/binlog_fork" || exit 1
 exit 0
