@@ -216,6 +216,19 @@ static void dump_keys(dump_state *st, const binlog_table_map *tm, uint32_t n)
 		rw_buf_put(&st->keys, ": ", 2);
 	}
 	st->key_off[n] = (uint32_t)st->keys.len;
+	rw_buf_reserve(&st->keys, 16); /* put_key16() may read 16 bytes of the last key */
+}
+
+/* Append a column key (usually short) from st->keys: 16 bytes copied at once. */
+static inline void put_key16(rw_buf *b, const char *p, size_t n)
+{
+	if (n > 16 || rw_buf_reserve(b, 16) < 0) {
+		rw_buf_put(b, p, n);
+		return;
+	}
+	memcpy(b->p + b->len, p, 16);
+	b->len += n;
+	b->p[b->len] = '\0';
 }
 
 static int dump_image(dump_state *st, const rw_value *v, uint32_t n, rw_error *err)
@@ -229,8 +242,8 @@ static int dump_image(dump_state *st, const rw_value *v, uint32_t n, rw_error *e
 
 		if (v[i].kind == RW_VALUE_ABSENT)
 			continue;
-		rw_buf_put(b, st->keys.p + st->key_off[i] + comma,
-			   st->key_off[i + 1] - st->key_off[i] - comma);
+		put_key16(b, st->keys.p + st->key_off[i] + comma,
+			  st->key_off[i + 1] - st->key_off[i] - comma);
 		comma = 0;
 		rc = value_to_json(&v[i], b, err);
 		if (rc < 0)
