@@ -13,9 +13,13 @@
 
 /* ---- the key cache ------------------------------------------------------------ */
 
+/* A key's JSON is kept in its slot when short (most are), else on the heap. */
+#define KEY_SLOT_INLINE 48
+
 struct key_slot {
 	uint64_t hash;
-	char *json;
+	char *json; /* small, or a heap copy; NULL: empty */
+	char small[KEY_SLOT_INLINE];
 };
 
 struct conflict_keys {
@@ -44,7 +48,8 @@ void conflict_keys_free(conflict_keys *k)
 	if (k == NULL)
 		return;
 	for (size_t i = 0; i < k->n; i++)
-		free(k->slots[i].json);
+		if (k->slots[i].json != k->slots[i].small)
+			free(k->slots[i].json);
 	free(k->slots);
 	free(k);
 }
@@ -54,11 +59,20 @@ static void keys_put(conflict_keys *k, const uint8_t *key, size_t len, const cha
 	uint64_t h = XXH3_64bits(key, len);
 	struct key_slot *s = &k->slots[h % k->n];
 
+	size_t n;
+
 	if (s->json != NULL && s->hash == h)
 		return;
-	free(s->json);
+	if (s->json != s->small)
+		free(s->json);
 	s->hash = h;
-	s->json = strdup(json);
+	n = strlen(json);
+	if (n < KEY_SLOT_INLINE) { /* no allocation, nothing to free later */
+		memcpy(s->small, json, n + 1);
+		s->json = s->small;
+	} else {
+		s->json = strdup(json);
+	}
 }
 
 const char *conflict_keys_json(const conflict_keys *k, const uint8_t *key, size_t len)

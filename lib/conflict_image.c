@@ -5,7 +5,8 @@
  *
  * Record: u16 identity length, u8 master whose stream the images came from,
  * u8 0, u32 writes, i64 commit time, i64 "now" when first fed, the identity;
- * then per write: u16 schema length, u16 table length, u32 key length,
+ * u32 per write: where its entry starts in the record (so any entry is read
+ * without walking those before it); then per write: u16 schema length, u16 table length, u32 key length,
  * u32 before length, u32 after length (CF_ABSENT: no image), u64 before
  * hash, u64 after hash, and the bytes of schema, table, key, before, after.
  * Native byte order: the ring never leaves the process.
@@ -199,11 +200,14 @@ uint64_t cf_record_put(conflict_engine *e, const conflict_trx *trx, const struct
 	size_t len = HEAD_SIZE + trx->identity.len, i;
 	uint16_t il = (uint16_t)trx->identity.len;
 	uint32_t nw32 = (uint32_t)nw;
-	uint8_t *p, im = (uint8_t)img_master, zero = 0;
+	uint8_t *p, *start, *offs, im = (uint8_t)img_master, zero = 0;
 	uint64_t ref;
 
+	len += 4 * nw; /* the entries' offsets */
 	for (i = 0; i < nw; i++)
 		len += entry_size(trx, &mw[i]);
+	if (len > UINT32_MAX)
+		return CONFLICT_RING_NONE;
 	ref = conflict_ring_put(&e->ring[trx->origin], len, &p);
 	if (ref == CONFLICT_RING_NONE)
 		return ref;
@@ -213,9 +217,16 @@ uint64_t cf_record_put(conflict_engine *e, const conflict_trx *trx, const struct
 	memcpy(p + 4, &nw32, 4);
 	memcpy(p + 8, &trx->commit_time, 8);
 	memcpy(p + 16, &now, 8);
+	start = p;
 	p = put_bytes(p + HEAD_SIZE, &trx->identity);
-	for (i = 0; i < nw; i++)
+	offs = p;
+	p += 4 * nw;
+	for (i = 0; i < nw; i++) {
+		uint32_t off = (uint32_t)(p - start);
+
+		memcpy(offs + 4 * i, &off, 4);
 		p = put_entry(p, trx, &mw[i]);
+	}
 	return ref;
 }
 
@@ -271,13 +282,16 @@ bool cf_record_entry(const conflict_engine *e, const struct cf_trx *t, uint32_t 
 	size_t len;
 	const uint8_t *p = conflict_ring_get(&e->ring[t->origin], t->ref, &len);
 	uint16_t il;
-	uint32_t i;
+	uint32_t nw, off;
 
 	if (p == NULL)
 		return false;
 	memcpy(&il, p, 2);
-	p += HEAD_SIZE + il;
-	for (i = 0; i <= idx; i++)
-		p = read_entry(p, out);
+	memcpy(&nw, p + 4, 4);
+	if (idx >= nw)
+		return false;
+	/* the record starts with every entry's offset: no walk over the ones before */
+	memcpy(&off, p + HEAD_SIZE + il + 4 * (size_t)idx, 4);
+	read_entry(p + off, out);
 	return true;
 }
