@@ -33,8 +33,10 @@ conflict_keys *conflict_keys_new(size_t slots)
 
 	if (k == NULL || slots == 0)
 		goto fail;
-	k->n = slots;
-	k->slots = calloc(slots, sizeof(*k->slots));
+	k->n = 1; /* a power of two, so a slot is a mask away, not a division */
+	while (k->n < slots && k->n < ((size_t)1 << 40))
+		k->n *= 2;
+	k->slots = calloc(k->n, sizeof(*k->slots));
 	if (k->slots == NULL)
 		goto fail;
 	return k;
@@ -54,11 +56,14 @@ void conflict_keys_free(conflict_keys *k)
 	free(k);
 }
 
-static void keys_put(conflict_keys *k, const uint8_t *key, size_t len, const char *json)
+static struct key_slot *keys_slot(conflict_keys *k, uint64_t h)
 {
-	uint64_t h = XXH3_64bits(key, len);
-	struct key_slot *s = &k->slots[h % k->n];
+	return &k->slots[h & (k->n - 1)];
+}
 
+static void keys_store(conflict_keys *k, uint64_t h, const char *json)
+{
+	struct key_slot *s = keys_slot(k, h);
 	size_t n;
 
 	if (s->json != NULL && s->hash == h)
@@ -78,7 +83,7 @@ static void keys_put(conflict_keys *k, const uint8_t *key, size_t len, const cha
 const char *conflict_keys_json(const conflict_keys *k, const uint8_t *key, size_t len)
 {
 	uint64_t h = XXH3_64bits(key, len);
-	const struct key_slot *s = &k->slots[h % k->n];
+	const struct key_slot *s = &k->slots[h & (k->n - 1)];
 
 	return s->json != NULL && s->hash == h ? s->json : NULL;
 }
@@ -103,6 +108,17 @@ struct conflict_feed {
 	conflict_table_fn tables;
 	void *tables_arg;
 	conflict_keys *keys;
+	/*
+	 * The keys of a rows event, stored in the key cache at its end: the
+	 * cache's slots are fetched from memory together first (one by one,
+	 * each row waited for its own).
+	 */
+	struct pending_key {
+		uint64_t hash;
+		size_t json; /* offset in key_json */
+	} * pend;
+	size_t n_pend, cap_pend;
+	rw_buf key_json;
 
 	char file[256];
 	binlog_trx trx;
@@ -176,6 +192,8 @@ void conflict_feed_free(conflict_feed *f)
 	if (f == NULL)
 		return;
 	rw_buf_free(&f->arena);
+	rw_buf_free(&f->key_json);
+	free(f->pend);
 	free(f->rows);
 	free(f->out);
 	free(f->uniques);
@@ -222,6 +240,38 @@ static size_t keep(conflict_feed *f, const void *p, size_t len)
 	return at;
 }
 
+/* Note a key's JSON for the key cache (stored by keys_flush()). */
+static void keys_later(conflict_feed *f, const uint8_t *key, size_t len, const char *json)
+{
+	if (f->n_pend == f->cap_pend) {
+		size_t cap = f->cap_pend ? 2 * f->cap_pend : 64;
+		struct pending_key *p = realloc(f->pend, cap * sizeof(*p));
+
+		if (p == NULL)
+			return; /* the cache is best effort */
+		f->pend = p;
+		f->cap_pend = cap;
+	}
+	f->pend[f->n_pend].hash = XXH3_64bits(key, len);
+	f->pend[f->n_pend].json = f->key_json.len;
+	rw_buf_put(&f->key_json, json, strlen(json) + 1);
+	if (rw_buf_failed(&f->key_json)) {
+		rw_buf_reset(&f->key_json);
+		f->n_pend = 0;
+		return;
+	}
+	__builtin_prefetch(keys_slot(f->keys, f->pend[f->n_pend].hash), 1);
+	f->n_pend++;
+}
+
+static void keys_flush(conflict_feed *f)
+{
+	for (size_t i = 0; i < f->n_pend; i++)
+		keys_store(f->keys, f->pend[i].hash, f->key_json.p + f->pend[i].json);
+	f->n_pend = 0;
+	rw_buf_reset(&f->key_json);
+}
+
 static int gather_change(conflict_feed *f, const row_change *c)
 {
 	struct gathered *g;
@@ -253,11 +303,11 @@ static int gather_change(conflict_feed *f, const row_change *c)
 		g->unique_len[k] = c->unique[k].len;
 		g->unique[k] = keep(f, c->unique[k].p, c->unique[k].len);
 		if (f->keys != NULL && c->unique_json[k].len > 0)
-			keys_put(f->keys, (const uint8_t *)c->unique[k].p, c->unique[k].len,
-				 c->unique_json[k].p);
+			keys_later(f, (const uint8_t *)c->unique[k].p, c->unique[k].len,
+				   c->unique_json[k].p);
 	}
 	if (f->keys != NULL && c->key_json.len > 0)
-		keys_put(f->keys, (const uint8_t *)c->key.p, c->key.len, c->key_json.p);
+		keys_later(f, (const uint8_t *)c->key.p, c->key.len, c->key_json.p);
 	return f->arena.failed ? RW_E_NOMEM : 0;
 }
 
@@ -285,6 +335,8 @@ static void gather_rows(conflict_feed *f, const binlog_event *ev)
 	if (rc < 0)
 		f->stats.undecodable++;
 	row_change_iter_free(&it);
+	if (f->keys != NULL)
+		keys_flush(f);
 }
 
 static conflict_bytes bytes_at(const conflict_feed *f, size_t off, size_t len, int present)
