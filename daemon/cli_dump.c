@@ -860,7 +860,8 @@ int cli_dump(int argc, char **argv)
 
 	o.threads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu;
 	o.seg_size = DUMP_SEGMENT;
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+	/* options, each with its value in the next argument */
+	for (i = 1; i < argc && argv[i][0] == '-'; i += 2) {
 		unsigned long long v;
 
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
@@ -881,7 +882,6 @@ int cli_dump(int argc, char **argv)
 			fprintf(stderr, "ringwatch dump: unknown option %s\n", argv[i]);
 			return dump_usage(stderr, DUMP_USAGE);
 		}
-		i++;
 	}
 	if (i >= argc)
 		return dump_usage(stderr, DUMP_USAGE);
