@@ -46,6 +46,20 @@ typedef struct walk {
 	rw_error err;
 } walk;
 
+/* Count an event and decode every row of it. */
+static void count_event(walk *w, const binlog_event *ev, rw_value *a, rw_value *b)
+{
+	row_iter it;
+
+	w->events++;
+	w->inner += ev->in_payload;
+	w->last_pos = ev->position;
+	w->pos_sum += ev->position;
+	if (binlog_event_is_rows(ev->hdr.type) && row_iter_init(&it, &ev->u.rows, &w->err) == 0)
+		while (row_iter_next(&it, a, b, &w->err) == 1)
+			w->rows++;
+}
+
 /* Feed buf in chunks of `chunk` bytes; count events, decode every row. */
 static walk run(const uint8_t *buf, size_t len, size_t chunk, int mode)
 {
@@ -60,18 +74,8 @@ static walk run(const uint8_t *buf, size_t len, size_t chunk, int mode)
 		size_t n = len - off < chunk ? len - off : chunk;
 
 		w.rc = binlog_reader_feed(r, buf + off, n, &w.err);
-		while (w.rc >= 0 && (w.rc = binlog_reader_next(r, &ev, &w.err)) == 1) {
-			row_iter it;
-
-			w.events++;
-			w.inner += ev.in_payload;
-			w.last_pos = ev.position;
-			w.pos_sum += ev.position;
-			if (binlog_event_is_rows(ev.hdr.type) &&
-			    row_iter_init(&it, &ev.u.rows, &w.err) == 0)
-				while (row_iter_next(&it, a, b, &w.err) == 1)
-					w.rows++;
-		}
+		while (w.rc >= 0 && (w.rc = binlog_reader_next(r, &ev, &w.err)) == 1)
+			count_event(&w, &ev, a, b);
 	}
 	if (w.rc >= 0)
 		w.rc = binlog_reader_finish(r, &w.err);
@@ -188,16 +192,8 @@ static walk rest(binlog_reader *r, const uint8_t *buf, size_t len)
 
 	memset(&w, 0, sizeof(w));
 	w.rc = binlog_reader_feed_ref(r, buf, len, &w.err);
-	while (w.rc >= 0 && (w.rc = binlog_reader_next(r, &ev, &w.err)) == 1) {
-		row_iter it;
-
-		w.events++;
-		w.pos_sum += ev.position;
-		if (binlog_event_is_rows(ev.hdr.type) &&
-		    row_iter_init(&it, &ev.u.rows, &w.err) == 0)
-			while (row_iter_next(&it, a, b, &w.err) == 1)
-				w.rows++;
-	}
+	while (w.rc >= 0 && (w.rc = binlog_reader_next(r, &ev, &w.err)) == 1)
+		count_event(&w, &ev, a, b);
 	if (w.rc >= 0)
 		w.rc = binlog_reader_finish(r, &w.err);
 	free(a);
