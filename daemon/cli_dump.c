@@ -31,8 +31,8 @@ enum {
 	DUMP_USAGE = 2
 };
 
-/* Standard output could not be written (an rw_error code of dump's own). */
-#define DUMP_E_WRITE (-100)
+/* A file could not be read or standard output written (dump's own rw_error code). */
+#define DUMP_E_IO (-100)
 
 /*
  * One renderer of events (the main thread's, or a worker's): what it
@@ -440,9 +440,11 @@ static int dump_event(dump_state *st, const binlog_event *ev, rw_error *err)
 		if (rw_buf_failed(b))
 			rc = rw_error_set(err, RW_E_NOMEM, ev->position, "out of memory");
 	}
-	if (rc < 0 && !rw_buf_failed(b)) { /* nothing of a damaged event is printed */
+	if (rc < 0) { /* nothing of a damaged event (or one out of memory) is printed */
+		b->failed = 0;
 		b->len = start;
-		b->p[start] = '\0';
+		if (b->p != NULL)
+			b->p[start] = '\0';
 	}
 	return rc;
 }
@@ -525,20 +527,19 @@ static int dump_write(rw_buf *b)
 }
 
 /*
- * Render every event r hands back from in[0, len) into st->line; flush: write
- * the lines out as they pile up (else they stay for the caller).  last: the
- * input ends here, so an event cut short is an error.
+ * Render every event r hands back from what it was fed into st->line; flush:
+ * write the lines out as they pile up (else they stay for the caller).
+ * last: the input ends here, so an event cut short is an error.
  */
-static int dump_run(dump_state *st, binlog_reader *r, const uint8_t *in, size_t len, int last,
-		    int flush, rw_error *err)
+static int dump_run(dump_state *st, binlog_reader *r, int last, int flush, rw_error *err)
 {
 	binlog_event ev;
-	int rc = binlog_reader_feed_ref(r, in, len, err);
+	int rc = 0;
 
 	while (rc == 0 && (rc = binlog_reader_next(r, &ev, err)) == 1) {
 		rc = dump_event(st, &ev, err);
 		if (rc == 0 && flush && st->line->len >= DUMP_FLUSH && dump_write(st->line) < 0)
-			rc = rw_error_set(err, DUMP_E_WRITE, ev.next_position, "write error: %s",
+			rc = rw_error_set(err, DUMP_E_IO, ev.next_position, "write error: %s",
 					  strerror(errno));
 	}
 	if (rc == 0 && last)
@@ -554,8 +555,9 @@ static void dump_render(dump_state *st, const uint8_t *map, dump_seg *s)
 	rw_error_clear(&s->err);
 	st->line = &s->out;
 	st->trx = s->trx;
-	s->rc =
-	    dump_run(st, s->r, map + s->start, (size_t)(s->end - s->start), s->last, 0, &s->err);
+	s->rc = binlog_reader_feed_ref(s->r, map + s->start, (size_t)(s->end - s->start), &s->err);
+	if (s->rc == 0)
+		s->rc = dump_run(st, s->r, s->last, 0, &s->err);
 	st->line = line;
 	binlog_reader_free(s->r);
 	s->r = NULL;
@@ -668,8 +670,12 @@ static int dump_pieces(dump_state *st, const uint8_t *map, int64_t size, int thr
 	binlog_reader *r = binlog_reader_new(BINLOG_READER_FILE);
 	dump_seg *head = NULL, *tail = NULL, *spare = NULL;
 	dump_trx trx = { "", 0 };
+	rw_error cut_err;
 	int64_t start = 0;
+	int cut_rc = 0;
 	int nthreads = 0, inflight = 0, max_inflight = threads > 1 ? 2 * threads + 2 : 1, rc = 0;
+	long pagesize = sysconf(_SC_PAGESIZE);
+	uintptr_t page = pagesize > 0 ? (uintptr_t)pagesize : 4096;
 
 	pthread_mutex_init(&pool.mu, NULL);
 	pthread_cond_init(&pool.work, NULL);
@@ -688,8 +694,10 @@ static int dump_pieces(dump_state *st, const uint8_t *map, int64_t size, int thr
 		/* cut pieces ahead, as many as may wait in memory */
 		while (inflight < max_inflight && r != NULL) {
 			s = dump_cut(skim, &r, &trx, &start, size, seg_size, &spare);
-			if (s == NULL) {
-				rc = rw_error_set(err, RW_E_NOMEM, start, "out of memory");
+			if (s == NULL) { /* the pieces cut so far are written first */
+				cut_rc = rw_error_set(&cut_err, RW_E_NOMEM, start, "out of memory");
+				binlog_reader_free(r);
+				r = NULL;
 				break;
 			}
 			if (nthreads == 0) { /* no workers: render it here */
@@ -708,8 +716,13 @@ static int dump_pieces(dump_state *st, const uint8_t *map, int64_t size, int thr
 			pthread_cond_signal(&pool.work);
 			pthread_mutex_unlock(&pool.mu);
 		}
-		if (rc < 0 || head == NULL)
+		if (head == NULL) {
+			if (cut_rc < 0) {
+				rc = cut_rc;
+				*err = cut_err;
+			}
 			break;
+		}
 		/* write the oldest piece when it is done */
 		pthread_mutex_lock(&pool.mu);
 		while (!head->done)
@@ -721,14 +734,14 @@ static int dump_pieces(dump_state *st, const uint8_t *map, int64_t size, int thr
 		pthread_mutex_unlock(&pool.mu);
 		inflight--;
 		if (dump_write(&s->out) < 0)
-			rc = rw_error_set(err, DUMP_E_WRITE, s->start, "write error: %s",
+			rc = rw_error_set(err, DUMP_E_IO, s->start, "write error: %s",
 					  strerror(errno));
 		else if (s->rc < 0) {
 			rc = s->rc;
 			*err = s->err;
 		}
 		/* what is written is not needed again: let the kernel drop its pages */
-		madvise((void *)((uintptr_t)(map + s->start) & ~(uintptr_t)4095),
+		madvise((void *)((uintptr_t)(map + s->start) & ~(page - 1)),
 			(size_t)(s->end - s->start), MADV_DONTNEED);
 		s->next = spare; /* its output buffer serves a later piece */
 		spare = s;
@@ -765,7 +778,7 @@ static int dump_stream(dump_state *st, int fd, rw_error *err)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			rc = rw_error_set(err, RW_E_TRUNCATED, binlog_reader_position(r),
+			rc = rw_error_set(err, DUMP_E_IO, binlog_reader_position(r),
 					  "read error: %s", strerror(errno));
 		else if (n == 0)
 			rc = binlog_reader_finish(r, err);
@@ -773,7 +786,7 @@ static int dump_stream(dump_state *st, int fd, rw_error *err)
 			rc = binlog_reader_feed(r, chunk, (size_t)n, err);
 		if (rc < 0 || n == 0)
 			break;
-		rc = dump_run(st, r, NULL, 0, 0, 1, err);
+		rc = dump_run(st, r, 0, 1, err);
 	}
 	binlog_reader_free(r);
 	free(chunk);
@@ -786,18 +799,18 @@ static int dump_fd(dump_state *st, int fd, const dump_opts *o, rw_error *err)
 	uint8_t *map;
 	int rc;
 
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size == 0)
-		return dump_stream(st, fd, err);
-	map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (map == MAP_FAILED)
-		return dump_stream(st, fd, err);
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size == 0 ||
+	    (map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
+		rc = dump_stream(st, fd, err);
+		/* the lines not written yet, those before any damage included */
+		if (dump_write(st->line) < 0 && rc == 0)
+			rc = rw_error_set(err, DUMP_E_IO, 0, "write error: %s", strerror(errno));
+		return rc;
+	}
 	madvise(map, (size_t)sb.st_size, MADV_SEQUENTIAL);
 	rc = dump_pieces(st, map, sb.st_size,
 			 (uint64_t)sb.st_size >= 2 * (uint64_t)o->seg_size ? o->threads : 1,
 			 o->seg_size, err);
-	/* the events rendered before any damage are printed */
-	if (dump_write(st->line) < 0 && rc == 0)
-		rc = rw_error_set(err, DUMP_E_WRITE, 0, "write error: %s", strerror(errno));
 	munmap(map, (size_t)sb.st_size);
 	return rc;
 }
@@ -815,12 +828,10 @@ static int dump_file(dump_state *st, const char *path, const dump_opts *o)
 	rw_error_clear(&err);
 	memset(&st->trx, 0, sizeof(st->trx));
 	rc = dump_fd(st, fd, o, &err);
-	if (rc < 0 && dump_write(st->line) < 0 && rc != DUMP_E_WRITE)
-		rc = rw_error_set(&err, DUMP_E_WRITE, 0, "write error: %s", strerror(errno));
 	close(fd);
 	if (rc == 0)
 		return DUMP_OK;
-	if (rc == DUMP_E_WRITE) {
+	if (rc == DUMP_E_IO) {
 		fprintf(stderr, "ringwatch dump: %s: %s\n", path, err.text);
 		return DUMP_USAGE;
 	}

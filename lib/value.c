@@ -65,6 +65,13 @@ static inline int dec_group(const uint8_t *p, size_t *at, unsigned digits, uint3
 	return 0;
 }
 
+/* A damaged DECIMAL: out keeps what it had (and its NUL); the error. */
+static int dec_fail(rw_buf *out, const rw_error *err)
+{
+	*rw_buf_end(out) = '\0';
+	return err->code;
+}
+
 /* Longest text of a DECIMAL: 65 digits, a sign, a point and a leading 0. */
 #define DECIMAL_TEXT_MAX 72
 
@@ -97,13 +104,13 @@ int value_decimal_text(const uint8_t *p, size_t len, unsigned precision, unsigne
 		digits = intg % 9 ? intg % 9 : 9;
 		for (unsigned g = 0; g < ngroups; g++, digits = 9, first = 0) {
 			if (dec_group(p, &at, digits, mask, first, &v, err) < 0)
-				return err->code;
+				return dec_fail(out, err);
 			iv = iv * pow10_tab[digits] + v;
 		}
 		for (unsigned f = 0; f < scale; f += digits, first = 0) {
 			digits = scale - f < 9 ? scale - f : 9;
 			if (dec_group(p, &at, digits, mask, first, &v, err) < 0)
-				return err->code;
+				return dec_fail(out, err);
 			fv = fv * pow10_tab[digits] + v;
 		}
 		if (neg && iv == 0 && fv == 0)
@@ -121,7 +128,7 @@ int value_decimal_text(const uint8_t *p, size_t len, unsigned precision, unsigne
 	digits = intg % 9 ? intg % 9 : 9;
 	for (unsigned g = 0; g < ngroups; g++, digits = 9, first = 0) {
 		if (dec_group(p, &at, digits, mask, first, &v, err) < 0)
-			return err->code;
+			return dec_fail(out, err);
 		nonzero |= v;
 		o = o == ip ? (v ? rw_fmt_u64(o, v) : o) : rw_fmt_digits(o, v, digits);
 	}
@@ -132,7 +139,7 @@ int value_decimal_text(const uint8_t *p, size_t len, unsigned precision, unsigne
 	for (unsigned f = 0; f < scale; f += digits, first = 0) {
 		digits = scale - f < 9 ? scale - f : 9;
 		if (dec_group(p, &at, digits, mask, first, &v, err) < 0)
-			return err->code;
+			return dec_fail(out, err);
 		nonzero |= v;
 		o = rw_fmt_digits(o, v, digits);
 	}

@@ -59,9 +59,11 @@ RW_MUST_CHECK int binlog_reader_feed(binlog_reader *r, const uint8_t *buf, size_
 				     rw_error *err);
 
 /*
- * Read buf[0, len) in place, without copying it: the caller keeps it as it is
- * until the reader has handed back every event in it (or until the next
- * feed, which copies what is left).  With input still pending it copies.
+ * Read buf[0, len) in place, without copying it.  The caller keeps buf as it
+ * is until the next binlog_reader_feed(), binlog_reader_feed_ref() or
+ * binlog_reader_free() (a feed copies what is left of it: an event cut short
+ * at its end), and while it uses the last event handed back.  With input
+ * still pending it copies, like binlog_reader_feed().
  */
 RW_MUST_CHECK int binlog_reader_feed_ref(binlog_reader *r, const uint8_t *buf, size_t len,
 					 rw_error *err);
@@ -92,8 +94,9 @@ binlog_reader *binlog_reader_fork(const binlog_reader *r, rw_error *err);
  * The next event: 1 with *ev filled, 0 when more input is needed, or a
  * negative RW_E_* (err names the offset).  ev and everything it points to
  * (raw bytes, the table map of a TABLE_MAP or rows event) stay valid until
- * the next call of binlog_reader_next(), binlog_reader_feed() or
- * binlog_reader_free(); the caller must not free or clean ev up.
+ * the next call of binlog_reader_next(), binlog_reader_feed(),
+ * binlog_reader_feed_ref() or binlog_reader_free(); the caller must not free
+ * or clean ev up.
  */
 RW_MUST_CHECK int binlog_reader_next(binlog_reader *r, binlog_event *ev, rw_error *err);
 

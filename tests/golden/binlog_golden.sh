@@ -93,7 +93,8 @@ for dir in "$cases"/*/; do
 		fail=1
 		continue
 	fi
-	"$dump" dump /dev/stdin <"$file" >"$tmp/out3" 2>"$tmp/err3"
+	# shellcheck disable=SC2002
+	cat "$file" | "$dump" dump /dev/stdin >"$tmp/out3" 2>"$tmp/err3"
 	rc3=$?
 	sed -i "s|/dev/stdin|$file|g" "$tmp/err3"
 	if [ "$rc3" != "$rc" ] || ! cmp -s "$tmp/out" "$tmp/out3" || ! cmp -s "$tmp/err" "$tmp/err3"; then
@@ -138,6 +139,51 @@ for rel in mysql-binlog-connector-java/mysql-bin.sakila.gz \
 		done
 	done
 done
+# A pipe, then a mapped file: every line of each, in the order of the files.
+a="$RW_FIXTURES/mysql-binlog-connector-java/mysql-bin.checksum-crc32"
+b="$RW_FIXTURES/mariadb-poc/domain_id_0_mariadb-repl-bin.000004"
+n=$((n + 1))
+"$dump" dump "$a" "$b" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+# shellcheck disable=SC2002
+cat "$a" | "$dump" dump --segment-size 4096 /dev/stdin "$b" >"$tmp/out2" 2>"$tmp/err2"
+rc2=$?
+if [ "$rc" != 0 ] || [ "$rc2" != 0 ] || ! cmp -s "$tmp/out" "$tmp/out2" || [ ! -s "$tmp/out" ]; then
+	echo "FAIL a pipe and a file: not the lines of both files in order"
+	fail=1
+else
+	echo "ok a pipe and a file: $(wc -l <"$tmp/out2") lines in order"
+fi
+
+# What cannot be read or written: exit 2 with the reason.
+n=$((n + 1))
+"$dump" dump "$tmp" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ "$rc" != 2 ] || ! grep -q "read error" "$tmp/err"; then
+	echo "FAIL dump of a folder: exit $rc, want 2 with a read error: $(cat "$tmp/err")"
+	fail=1
+else
+	echo "ok dump of a folder: $(cat "$tmp/err")"
+fi
+if [ -w /dev/full ]; then
+	for how in file pipe; do
+		n=$((n + 1))
+		if [ $how = file ]; then
+			"$dump" dump "$b" >/dev/full 2>"$tmp/err"
+		else
+			# shellcheck disable=SC2002
+			cat "$b" | "$dump" dump /dev/stdin >/dev/full 2>"$tmp/err"
+		fi
+		rc=$?
+		if [ "$rc" != 2 ] || ! grep -q "write error" "$tmp/err"; then
+			echo "FAIL dump of a $how to a full disk: exit $rc, want 2 with a write error"
+			fail=1
+		else
+			echo "ok dump of a $how to a full disk: $(cat "$tmp/err")"
+		fi
+	done
+fi
+
 # Bad options: a usage error (exit 2) with a reason, and nothing printed.
 for bad in "--threads 0" "--threads 65" "--threads x" "--threads" "--segment-size 0" \
 	"--segment-size -5" "--bogus"; do
