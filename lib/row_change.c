@@ -25,6 +25,8 @@ void row_change_free(row_change *c)
 	}
 }
 
+static int render_names(row_change_iter *it, uint32_t ncols);
+
 int row_change_iter_init(row_change_iter *it, const binlog_rows *rows, const row_table_info *info,
 			 rw_error *err)
 {
@@ -42,9 +44,10 @@ int row_change_iter_init(row_change_iter *it, const binlog_rows *rows, const row
 	tmp.info = info;
 	tmp.before = calloc(rows->ncols > 0 ? rows->ncols : 1, sizeof(rw_value));
 	tmp.after = calloc(rows->ncols > 0 ? rows->ncols : 1, sizeof(rw_value));
-	if (tmp.before == NULL || tmp.after == NULL) {
-		free(tmp.before);
-		free(tmp.after);
+	tmp.name_off = calloc((size_t)rows->ncols + 1, sizeof(uint32_t));
+	if (tmp.before == NULL || tmp.after == NULL || tmp.name_off == NULL ||
+	    render_names(&tmp, rows->ncols) < 0) {
+		row_change_iter_free(&tmp);
 		return rw_error_set(err, RW_E_NOMEM, -1, "out of memory");
 	}
 	*it = tmp;
@@ -55,7 +58,16 @@ void row_change_iter_free(row_change_iter *it)
 {
 	free(it->before);
 	free(it->after);
+	free(it->name_off);
+	rw_buf_free(&it->names);
 	it->before = it->after = NULL;
+	it->name_off = NULL;
+}
+
+/* Column i's "name": as rendered by render_names(). */
+static void put_name(const row_change_iter *it, rw_buf *out, uint32_t i)
+{
+	rw_buf_put(out, it->names.p + it->name_off[i], it->name_off[i + 1] - it->name_off[i]);
 }
 
 /* A JSON string literal of s. */
@@ -90,10 +102,23 @@ static const char *column_name(const row_change_iter *it, uint32_t i, char *buf,
 	return buf;
 }
 
+/* Every column's "name": once per rows event: the rows share them. */
+static int render_names(row_change_iter *it, uint32_t ncols)
+{
+	char name[16];
+
+	for (uint32_t i = 0; i < ncols; i++) {
+		it->name_off[i] = (uint32_t)it->names.len;
+		put_json_string(&it->names, column_name(it, i, name, sizeof(name)));
+		rw_buf_put(&it->names, ":", 1);
+	}
+	it->name_off[ncols] = (uint32_t)it->names.len;
+	return rw_buf_failed(&it->names) || it->names.p == NULL ? -1 : 0;
+}
+
 static int image_json(const row_change_iter *it, const rw_value *vals, rw_buf *out, rw_error *err)
 {
 	int first = 1;
-	char name[16];
 
 	rw_buf_reset(out);
 	rw_buf_put(out, "{", 1);
@@ -104,8 +129,7 @@ static int image_json(const row_change_iter *it, const rw_value *vals, rw_buf *o
 		if (!first)
 			rw_buf_put(out, ",", 1);
 		first = 0;
-		put_json_string(out, column_name(it, i, name, sizeof(name)));
-		rw_buf_put(out, ":", 1);
+		put_name(it, out, i);
 		rc = value_to_json(&vals[i], out, err);
 		if (rc < 0)
 			return rc;
@@ -147,7 +171,6 @@ static int key_json(const row_change_iter *it, const rw_value *vals, row_change 
 {
 	const uint16_t *pk;
 	uint32_t n = primary_key(it, &pk);
-	char name[16];
 	int rc;
 
 	rw_buf_reset(&c->key_json);
@@ -165,8 +188,7 @@ static int key_json(const row_change_iter *it, const rw_value *vals, row_change 
 	for (uint32_t k = 0; k < n; k++) {
 		if (k > 0)
 			rw_buf_put(&c->key_json, ",", 1);
-		put_json_string(&c->key_json, column_name(it, pk[k], name, sizeof(name)));
-		rw_buf_put(&c->key_json, ":", 1);
+		put_name(it, &c->key_json, pk[k]);
 		rc = value_to_json(&vals[pk[k]], &c->key_json, err);
 		if (rc < 0)
 			return rc;
@@ -248,14 +270,12 @@ static int unique_keys(const row_change_iter *it, row_change *c, rw_error *err)
 		rw_buf_put(&c->unique_json[c->n_unique], "{", 1);
 		for (uint32_t i = 0; i < info->unique_len[k]; i++) {
 			rw_buf *j = &c->unique_json[c->n_unique];
-			char name[16];
 			rc = value_key_encode(&it->after[info->unique[k][i]], b, err);
 			if (rc < 0)
 				return rc;
 			if (i > 0)
 				rw_buf_put(j, ",", 1);
-			put_json_string(j, column_name(it, info->unique[k][i], name, sizeof(name)));
-			rw_buf_put(j, ":", 1);
+			put_name(it, j, info->unique[k][i]);
 			rc = value_to_json(&it->after[info->unique[k][i]], j, err);
 			if (rc < 0)
 				return rc;
