@@ -83,6 +83,11 @@ bench_log "both workloads done and replicated in $(printf '%.1f' "$(echo "$(date
 same=$(ring_sql 1 "SELECT COUNT(*), SUM(CRC32(CONCAT_WS(',', id, n, s, d, m))) FROM bench.t")
 [[ "$same" == "$(ring_sql 2 "SELECT COUNT(*), SUM(CRC32(CONCAT_WS(',', id, n, s, d, m))) FROM bench.t")" ]] &&
 	agree="the masters hold the same rows" || agree="the masters' rows DIFFER"
+# each master's rows, to tell which differ (compared with what analyze says)
+for i in 1 2; do
+	ring_sql "$i" "SELECT id, CRC32(CONCAT_WS(',', id, n, s, d, m)) FROM bench.t" \
+		>"$BENCH_WORK/rows.$i" || exit 1
+done
 
 declare -A files
 west=${RING_NAMES[1]} east=${RING_NAMES[2]}
@@ -126,7 +131,20 @@ d = sum(1 for x in c if x.get("diverged") and x.get("state") == "open")
 s = sum(1 for x in c if any(w.get("gtid") is None for w in x["writes"]))
 print(len(c), "conflicts (" + ", ".join("%s %d" % kv for kv in sorted(k.items())) + "),", d,
       "open diverged;", s, "with a write known only by its appearances (no gtid, no images)")
-' "$BENCH_WORK/analyze.json")
+rows = [dict(l.split()[:2] for l in open(f) if len(l.split()) == 2) for f in sys.argv[2:4]]
+differ = {int(i) for i in set(rows[0]) | set(rows[1]) if rows[0].get(i) != rows[1].get(i)}
+def key_id(k):
+    # {"id": N}, or the canonical key bytes in hex when analyze no longer had
+    # the key as JSON: "I" (0x49) and the id as 8 bytes, its sign bit flipped
+    if "id" in k:
+        return k["id"]
+    h = k.get("#", "")
+    return int(h[2:], 16) ^ (1 << 63) if len(h) == 18 and h[:2] == "49" else h
+said = {key_id(x["key"]) for x in c
+        if x["kind"] != "before-image" and x.get("state") == "open" and x.get("diverged")}
+print("rows that differ between the masters: %d; analyze\x27s open diverged rows: %d; %s" %
+      (len(differ), len(said), "the same rows" if differ == said else "NOT THE SAME ROWS"))
+' "$BENCH_WORK/analyze.json" "$BENCH_WORK/rows.1" "$BENCH_WORK/rows.2")
 
 # timed LABEL CMD...: "WALL CPU MAXRSS_KIB" appended to $BENCH_WORK/LABEL.times
 timed() {
@@ -167,7 +185,9 @@ printf 'binlogs: %s %d files %d bytes (%.1f MiB), %d row changes; %s %d files %d
 	"$west" "${#wf[@]}" "$wbytes" "$(echo "$wbytes / 1048576" | bc -l)" "$wrows" \
 	"$east" "${#ef[@]}" "$ebytes" "$(echo "$ebytes / 1048576" | bc -l)" "$erows"
 echo "workload: $west $(cat "$BENCH_WORK/west.out"); $east updated $(cat "$BENCH_WORK/east.out") rows at the same time; $agree"
-echo "found: $kinds (exit $rc)"
+echo "found: $(head -1 <<<"$kinds") (exit $rc)"
+echo "$(tail -1 <<<"$kinds")"
+[[ -s "$BENCH_WORK/analyze.err" ]] && echo "analyze said: $(cat "$BENCH_WORK/analyze.err")"
 [[ -s "$BENCH_WORK/analyze.err" ]] && echo "stderr: $(head -3 "$BENCH_WORK/analyze.err")"
 printf 'ringwatch analyze, %d row changes: median %.2f s wall, %.2f s cpu: %.2f million row changes/s by wall, %.2f by cpu\n' \
 	"$total" "$e" "$c" "$(echo "$total / $e / 1000000" | bc -l)" "$(echo "$total / $c / 1000000" | bc -l)"

@@ -331,10 +331,14 @@ static int64_t order_of(const struct source *s)
  * Feed every master's events, always the earliest next one (by timestamp):
  * the streams advance together, as the daemon reads them live, so the
  * engine only ever holds the writes of the last moments, not a whole binlog.
+ * Timestamps are whole seconds: among events of the same second the masters
+ * take turns, one event each, or a busy second of one master would all go
+ * before the other's copies of it and overflow the image rings.
  */
 static int feed_all(struct source *src, unsigned n)
 {
 	rw_error err;
+	unsigned last = n - 1;
 
 	for (unsigned i = 0; i < n; i++) {
 		if (source_next(&src[i]) != 0)
@@ -342,12 +346,17 @@ static int feed_all(struct source *src, unsigned n)
 	}
 	for (;;) {
 		struct source *best = NULL;
-		for (unsigned i = 0; i < n; i++) {
-			if (src[i].has_ev && (best == NULL || order_of(&src[i]) < order_of(best)))
-				best = &src[i];
+
+		/* from the master after the one fed last, so that ties take turns */
+		for (unsigned k = 1; k <= n; k++) {
+			struct source *c = &src[(last + k) % n];
+
+			if (c->has_ev && (best == NULL || order_of(c) < order_of(best)))
+				best = c;
 		}
 		if (best == NULL)
 			return 0;
+		last = (unsigned)(best - src);
 		if (conflict_feed_event(best->feed, &best->ev,
 					(int64_t)best->ev.hdr.timestamp * 1000000, &err) != 0) {
 			fprintf(stderr, "ringwatch analyze: %s: %s\n", best->path, err.text);
