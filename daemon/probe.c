@@ -11,6 +11,8 @@
 #include "config.h"
 #include "mysql_conn.h"
 
+#include "ringwatch/rw_buf.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <mysql.h>
@@ -292,14 +294,8 @@ static void draft_clear(struct draft *d)
 /* Room for one more link; NULL when out of memory. */
 static struct probe_link *draft_new_link(struct draft *d)
 {
-	if (d->n_links == d->cap_links) {
-		size_t cap = d->cap_links ? d->cap_links * 2 : 4;
-		struct probe_link *n = realloc(d->links, cap * sizeof(*n));
-		if (n == NULL)
-			return NULL;
-		d->links = n;
-		d->cap_links = cap;
-	}
+	if (rw_array_grow(&d->links, &d->cap_links, d->n_links, sizeof(*d->links), 4) < 0)
+		return NULL;
 	return &d->links[d->n_links];
 }
 
@@ -307,14 +303,8 @@ static int draft_add_var(struct draft *d, const char *name, const char *value)
 {
 	char *n, *v;
 
-	if (d->n_vars == d->cap_vars) {
-		size_t cap = d->cap_vars ? d->cap_vars * 2 : 32;
-		struct draft_var *grown = realloc(d->vars, cap * sizeof(*grown));
-		if (grown == NULL)
-			return -1;
-		d->vars = grown;
-		d->cap_vars = cap;
-	}
+	if (rw_array_grow(&d->vars, &d->cap_vars, d->n_vars, sizeof(*d->vars), 32) < 0)
+		return -1;
 	n = strdup(name);
 	v = strdup(value != NULL ? value : "");
 	if (n == NULL || v == NULL) {
@@ -605,14 +595,8 @@ static struct schema_table *table_of(struct schema_draft *d, const char *schema,
 	}
 	if (!create)
 		return NULL;
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 64;
-		struct schema_table *grown = realloc(d->t, cap * sizeof(*grown));
-		if (grown == NULL)
-			return NULL;
-		d->t = grown;
-		d->cap = cap;
-	}
+	if (rw_array_grow(&d->t, &d->cap, d->n, sizeof(*d->t), 64) < 0)
+		return NULL;
 	memset(&d->t[d->n], 0, sizeof(d->t[0]));
 	snprintf(d->t[d->n].schema, sizeof(d->t[0].schema), "%s", schema);
 	snprintf(d->t[d->n].table, sizeof(d->t[0].table), "%s", table);

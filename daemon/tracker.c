@@ -12,6 +12,7 @@
 
 #include "ringwatch/conflict.h"
 #include "ringwatch/conflict_feed.h"
+#include "ringwatch/rw_buf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -555,14 +556,8 @@ static int collect_hash(uint64_t hash, void *arg)
 		size_t n, cap;
 	} *h = arg;
 
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 256;
-		uint64_t *grown = realloc(h->v, cap * sizeof(*grown));
-		if (grown == NULL)
-			return 1;
-		h->v = grown;
-		h->cap = cap;
-	}
+	if (rw_array_grow(&h->v, &h->cap, h->n, sizeof(*h->v), 256) < 0)
+		return 1;
 	h->v[h->n++] = hash;
 	return 0;
 }

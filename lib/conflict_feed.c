@@ -243,15 +243,8 @@ static size_t keep(conflict_feed *f, const void *p, size_t len)
 /* Note a key's JSON for the key cache (stored by keys_flush()). */
 static void keys_later(conflict_feed *f, const uint8_t *key, size_t len, const char *json)
 {
-	if (f->n_pend == f->cap_pend) {
-		size_t cap = f->cap_pend ? 2 * f->cap_pend : 64;
-		struct pending_key *p = realloc(f->pend, cap * sizeof(*p));
-
-		if (p == NULL)
-			return; /* the cache is best effort */
-		f->pend = p;
-		f->cap_pend = cap;
-	}
+	if (rw_array_grow(&f->pend, &f->cap_pend, f->n_pend, sizeof(*f->pend), 64) < 0)
+		return; /* the cache is best effort */
 	f->pend[f->n_pend].hash = XXH3_64bits(key, len);
 	f->pend[f->n_pend].json = f->key_json.len;
 	rw_buf_put(&f->key_json, json, strlen(json) + 1);
@@ -276,14 +269,8 @@ static int gather_change(conflict_feed *f, const row_change *c)
 {
 	struct gathered *g;
 
-	if (f->n_rows == f->cap_rows) {
-		size_t cap = f->cap_rows ? f->cap_rows * 2 : 16;
-		struct gathered *grown = realloc(f->rows, cap * sizeof(*grown));
-		if (grown == NULL)
-			return RW_E_NOMEM;
-		f->rows = grown;
-		f->cap_rows = cap;
-	}
+	if (rw_array_grow(&f->rows, &f->cap_rows, f->n_rows, sizeof(*f->rows), 16) < 0)
+		return RW_E_NOMEM;
 	g = &f->rows[f->n_rows++];
 	g->op = c->op;
 	g->schema_len = strlen(c->schema);

@@ -18,6 +18,8 @@
  */
 #include "conflict_int.h"
 
+#include "ringwatch/rw_buf.h"
+
 #include <stdlib.h>
 
 static int cmp_u64(const void *a, const void *b)
@@ -106,15 +108,9 @@ int conflict_engine_restore_unsettled(conflict_engine *e, uint64_t id_hash, rw_e
 	if (e->restored_sorted)
 		return rw_error_set(err, RW_E_INVALID, -1,
 				    "conflict engine: restore before the first feed");
-	if (e->nrestored == e->caprestored) {
-		size_t cap = e->caprestored ? 2 * e->caprestored : 64;
-		uint64_t *r = realloc(e->restored, cap * sizeof(*r));
-
-		if (r == NULL)
-			return rw_error_set(err, RW_E_NOMEM, -1, "conflict engine: out of memory");
-		e->restored = r;
-		e->caprestored = cap;
-	}
+	if (rw_array_grow(&e->restored, &e->caprestored, e->nrestored, sizeof(*e->restored), 64) <
+	    0)
+		return rw_error_set(err, RW_E_NOMEM, -1, "conflict engine: out of memory");
 	e->restored[e->nrestored++] = id_hash;
 	e->restored_sorted = false;
 	return 0;

@@ -56,6 +56,24 @@ int rw_buf_grow(rw_buf *b, size_t n)
 	return 0;
 }
 
+int rw_array_grow(void *items, size_t *cap, size_t n, size_t size, size_t first)
+{
+	size_t c = *cap ? *cap * 2 : first;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	if (c == 0 || c > SIZE_MAX / size)
+		return -1;
+	memcpy(&p, items, sizeof(p)); /* items is a T **: the pointer's bytes */
+	p = realloc(p, c * size);
+	if (p == NULL)
+		return -1;
+	memcpy(items, &p, sizeof(p));
+	*cap = c;
+	return 0;
+}
+
 void rw_buf_printf(rw_buf *b, const char *fmt, ...)
 {
 	va_list ap;

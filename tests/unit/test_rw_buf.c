@@ -344,8 +344,34 @@ static void test_temporal(void)
 	       "\"2026-01-01 00:00:00.55\"", "a fraction of 255 hundredths");
 }
 
+static void test_array_grow(void)
+{
+	uint32_t *v = NULL;
+	size_t n, cap = 0, caps = 0;
+	int bad = 0;
+
+	for (n = 0; n < 1000; n++) {
+		size_t before = cap;
+
+		if (rw_array_grow(&v, &cap, n, sizeof(*v), 8) < 0)
+			break;
+		caps += cap != before;
+		bad += cap <= n || (cap != before && cap != (before ? 2 * before : 8));
+		v[n] = (uint32_t)n * 7;
+	}
+	for (size_t i = 0; i < n; i++)
+		bad += v[i] != (uint32_t)i * 7;
+	ok(n == 1000 && bad == 0, "an array grows to 1000 elements, keeping them (%d bad)", bad);
+	is_int(cap, 1024, "doubling from 8");
+	is_int(caps, 8, "in 8 reallocations");
+	is_int(rw_array_grow(&v, &cap, 5, sizeof(*v), 8), 0, "no growth while there is room");
+	is_int(cap, 1024, "the capacity stays");
+	free(v);
+}
+
 int main(void)
 {
+	test_array_grow();
 	test_integers();
 	test_strings();
 	test_decimals();
