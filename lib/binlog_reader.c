@@ -22,7 +22,7 @@ struct binlog_reader {
 	size_t start, len, cap;
 	uint8_t borrowed; /* in is the caller's (binlog_reader_feed_ref) */
 	uint8_t skim;     /* no checksums, compressed rows left as they are */
-	int64_t pos;      /* stream offset of buf[start] */
+	int64_t pos;      /* stream offset of in[start] */
 	uint8_t magic_done;
 	uint8_t have_fde;
 	binlog_fde fde;
@@ -245,7 +245,10 @@ static int reader_crc_ok(const uint8_t *ev, size_t size)
 	return c == want;
 }
 
-/* Does this event end with a CRC32?  Before any FDE (a dump's first ROTATE): if it matches. */
+/*
+ * Does this event end with a CRC32?  Before any FDE (a dump's first ROTATE): if it
+ * matches.  When skimming, a CRC32 is not checked.
+ */
 static int reader_event_has_crc(binlog_reader *r, const uint8_t *ev, size_t size, int64_t pos,
 				rw_error *err, int *has)
 {
@@ -266,7 +269,7 @@ static int reader_event_has_crc(binlog_reader *r, const uint8_t *ev, size_t size
 	if (*has && size < BINLOG_HEADER_LEN + BINLOG_CHECKSUM_LEN)
 		return rw_error_set(err, RW_E_INVALID, pos,
 				    "event of %zu bytes has no room for a checksum", size);
-	if (*has && !reader_crc_ok(ev, size))
+	if (*has && !r->skim && !reader_crc_ok(ev, size))
 		return rw_error_set(err, RW_E_CHECKSUM, pos, "%s: CRC32 checksum mismatch",
 				    binlog_event_type_name(ev[4]) ? binlog_event_type_name(ev[4])
 								  : "event");
@@ -462,17 +465,9 @@ static int reader_next_outer(binlog_reader *r, binlog_event *ev, rw_error *err)
 		    "impossible event size %u (type %u)", h.event_size, h.type);
 	if (avail < h.event_size)
 		return 0;
-	if (r->skim && r->have_fde && h.type != BINLOG_FORMAT_DESCRIPTION) {
-		has_crc = r->fde.checksum_alg == BINLOG_CHECKSUM_CRC32;
-		if (has_crc && h.event_size < BINLOG_HEADER_LEN + BINLOG_CHECKSUM_LEN)
-			return rw_error_set(err, RW_E_INVALID, r->pos,
-					    "event of %u bytes has no room for a checksum",
-					    h.event_size);
-	} else {
-		rc = reader_event_has_crc(r, p, h.event_size, r->pos, err, &has_crc);
-		if (rc < 0)
-			return rc;
-	}
+	rc = reader_event_has_crc(r, p, h.event_size, r->pos, err, &has_crc);
+	if (rc < 0)
+		return rc;
 	body = h.event_size - (has_crc && h.type != BINLOG_FORMAT_DESCRIPTION ? 4 : 0);
 	rc = binlog_event_decode(&r->fde, p, body, r->pos, ev, err);
 	if (rc < 0)

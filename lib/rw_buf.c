@@ -123,15 +123,6 @@ void rw_buf_put_i64(rw_buf *b, int64_t v)
 	rw_buf_commit(b, rw_fmt_i64(rw_buf_end(b), v));
 }
 
-void rw_buf_put_digits(rw_buf *b, uint64_t v, unsigned width)
-{
-	if (width > 20)
-		width = 20;
-	if (rw_buf_reserve(b, width) < 0)
-		return;
-	rw_buf_commit(b, rw_fmt_digits(rw_buf_end(b), v, width));
-}
-
 #define RW_ONES  (~(uint64_t)0 / 255)
 #define RW_HIGHS (RW_ONES * 0x80)
 

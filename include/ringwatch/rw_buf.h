@@ -65,9 +65,6 @@ void rw_buf_printf(rw_buf *b, const char *fmt, ...) __attribute__((format(printf
 void rw_buf_put_u64(rw_buf *b, uint64_t v);
 void rw_buf_put_i64(rw_buf *b, int64_t v);
 
-/* v in exactly `width` digits, zero-padded (v must fit). */
-void rw_buf_put_digits(rw_buf *b, uint64_t v, unsigned width);
-
 /* Append s (n bytes, UTF-8) as a quoted JSON string. */
 void rw_buf_json_str(rw_buf *b, const char *s, size_t n);
 

@@ -7,6 +7,7 @@
 #include "ringwatch/rw_buf.h"
 #include "ringwatch/value.h"
 
+#include "../../lib/rw_fmt.h"
 #include "../tap.h"
 
 #include <stdio.h>
@@ -73,7 +74,8 @@ static void test_integers(void)
 			for (unsigned k = 0; k < w && k < 19; k++)
 				m *= 10;
 			rw_buf_reset(&b);
-			rw_buf_put_digits(&b, v, w);
+			if (rw_buf_reserve(&b, 24) == 0)
+				rw_buf_commit(&b, rw_fmt_digits(rw_buf_end(&b), v, w));
 			if (w < 20)
 				snprintf(want, sizeof(want), "%0*" PRIu64, (int)w, v % m);
 			else
