@@ -36,14 +36,7 @@ set -u
 # shellcheck source=bench/common.sh
 . "$(dirname "$0")/common.sh"
 
-runs=7 rows=700000
-while getopts r:n: o; do
-	case $o in
-	r) runs=$OPTARG ;;
-	n) rows=$OPTARG ;;
-	*) echo "usage: $0 [-r RUNS] [-n ROWS]" >&2; exit 2 ;;
-	esac
-done
+bench_options 700000 -- "$@"
 
 bench_init || exit 1
 RW=$BENCH_BUILD/daemon/ringwatch
@@ -186,7 +179,7 @@ printf 'binlogs: %s %d files %d bytes (%.1f MiB), %d row changes; %s %d files %d
 	"$east" "${#ef[@]}" "$ebytes" "$(echo "$ebytes / 1048576" | bc -l)" "$erows"
 echo "workload: $west $(cat "$BENCH_WORK/west.out"); $east updated $(cat "$BENCH_WORK/east.out") rows at the same time; $agree"
 echo "found: $(head -1 <<<"$kinds") (exit $rc)"
-echo "$(tail -1 <<<"$kinds")"
+tail -1 <<<"$kinds"
 [[ -s "$BENCH_WORK/analyze.err" ]] && echo "analyze said: $(cat "$BENCH_WORK/analyze.err")"
 [[ -s "$BENCH_WORK/analyze.err" ]] && echo "stderr: $(head -3 "$BENCH_WORK/analyze.err")"
 printf 'ringwatch analyze, %d row changes: median %.2f s wall, %.2f s cpu: %.2f million row changes/s by wall, %.2f by cpu\n' \

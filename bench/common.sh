@@ -8,6 +8,11 @@
 #   bench_backlog ROWS    start a 2-master ring (tests/harness/ring.sh) and run
 #                         bench/workload.sh on master 1, wait until master 2
 #                         has applied it; prints the binlog files and sizes
+#   bench_options ROWS [FILE...] -- ARGS...
+#                         -r RUNS (runs, default 7) and -n ROWS (rows, default
+#                         ROWS) from ARGS; the operands left in BENCH_ARGS;
+#                         a usage line naming [FILE...] when given, exit 2 on
+#                         a bad option
 #   bench_median          median of the numbers on stdin (one a line)
 #   bench_machine         the machine facts block
 
@@ -51,6 +56,28 @@ bench_backlog() {
 	for ((i = 1; i <= RING_N; i++)); do
 		ring_sql "$i" "SHOW BINARY LOGS" | awk -v m="${RING_NAMES[i]}" '{ print m, $1, $2 }'
 	done
+}
+
+# shellcheck disable=SC2034 # runs, rows and BENCH_ARGS are the caller's
+bench_options() {
+	local usage="usage: $0 [-r RUNS] [-n ROWS]" o OPTIND=1
+	rows=$1
+	shift
+	if [[ "$1" != -- ]]; then
+		usage+=" $1"
+		shift
+	fi
+	shift # --
+	runs=7
+	while getopts r:n: o; do
+		case $o in
+		r) runs=$OPTARG ;;
+		n) rows=$OPTARG ;;
+		*) echo "$usage" >&2; exit 2 ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	BENCH_ARGS=("$@")
 }
 
 bench_median() {

@@ -16,22 +16,14 @@ set -u
 # shellcheck source=bench/common.sh
 . "$(dirname "$0")/common.sh"
 
-runs=7 rows=1000000
-while getopts r:n: o; do
-	case $o in
-	r) runs=$OPTARG ;;
-	n) rows=$OPTARG ;;
-	*) echo "usage: $0 [-r RUNS] [-n ROWS] [FILE...]" >&2; exit 2 ;;
-	esac
-done
-shift $((OPTIND - 1))
+bench_options 1000000 "[FILE...]" -- "$@"
 
 bench_init || exit 1
 RW=$BENCH_BUILD/daemon/ringwatch
 DECODE=$BENCH_BUILD/bench/decode_only
 [[ -x "$DECODE" ]] || { bench_log "no $DECODE: run make first"; exit 1; }
 
-files=("$@")
+files=("${BENCH_ARGS[@]}")
 if ((${#files[@]} == 0)); then
 	bench_backlog "$rows" >/dev/null || exit 1
 	ring_sql 1 "FLUSH BINARY LOGS" || exit 1

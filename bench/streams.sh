@@ -24,14 +24,7 @@ set -u
 # shellcheck source=bench/common.sh
 . "$(dirname "$0")/common.sh"
 
-runs=7 rows=1000000
-while getopts r:n: o; do
-	case $o in
-	r) runs=$OPTARG ;;
-	n) rows=$OPTARG ;;
-	*) echo "usage: $0 [-r RUNS] [-n ROWS]" >&2; exit 2 ;;
-	esac
-done
+bench_options 1000000 -- "$@"
 
 bench_init || exit 1
 RWD=$BENCH_BUILD/daemon/ringwatchd
