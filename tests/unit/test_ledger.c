@@ -6,6 +6,7 @@
 #include "../../daemon/state.h"
 
 #include "../tap.h"
+#include "state_dir.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -131,13 +132,6 @@ int main(void)
 
 	drop(&a);
 	drop(&b);
-	for (const char *const *f = (const char *const[]){ "ringwatch.db", "ringwatch.db-wal",
-							   "ringwatch.db-shm", NULL };
-	     *f != NULL; f++) {
-		char path[256];
-		snprintf(path, sizeof(path), "%s/%s", dir, *f);
-		unlink(path);
-	}
-	ok(rmdir(dir) == 0, "temp dir removed");
+	ok(state_dir_remove(dir) == 0, "temp dir removed");
 	return tap_done();
 }
