@@ -56,13 +56,11 @@ int rw_buf_grow(rw_buf *b, size_t n)
 	return 0;
 }
 
-int rw_array_grow(void *items, size_t *cap, size_t n, size_t size, size_t first)
+int rw_array_realloc(void *items, size_t *cap, size_t size, size_t first)
 {
 	size_t c = *cap ? *cap * 2 : first;
 	void *p;
 
-	if (n < *cap)
-		return 0;
 	if (c == 0 || c > SIZE_MAX / size)
 		return -1;
 	memcpy(&p, items, sizeof(p)); /* items is a T **: the pointer's bytes */

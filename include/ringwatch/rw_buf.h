@@ -68,12 +68,18 @@ void rw_buf_put_i64(rw_buf *b, int64_t v);
 /* Append s (n bytes, UTF-8) as a quoted JSON string. */
 void rw_buf_json_str(rw_buf *b, const char *s, size_t n);
 
+/* The slow path of rw_array_grow(): realloc the array. */
+int rw_array_realloc(void *items, size_t *cap, size_t size, size_t first);
+
 /*
  * Room for element n of the array at *(T **)items, of *cap elements of size
  * bytes: when n == *cap the capacity doubles (first when it was 0).  0, or -1
  * when out of memory, with the array as it was.
  */
-int rw_array_grow(void *items, size_t *cap, size_t n, size_t size, size_t first);
+static inline int rw_array_grow(void *items, size_t *cap, size_t n, size_t size, size_t first)
+{
+	return n < *cap ? 0 : rw_array_realloc(items, cap, size, first);
+}
 
 /* Append n bytes of latin1 (ISO-8859-1) as a quoted JSON string, in UTF-8. */
 void rw_buf_json_latin1(rw_buf *b, const uint8_t *p, size_t n);
