@@ -17,6 +17,8 @@
 #include "ringwatch/binlog_reader.h"
 #include "ringwatch/conflict.h"
 #include "ringwatch/conflict_feed.h"
+#include "ringwatch/rw_buf.h"
+#include "ringwatch/schema_history.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -24,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct input {
 	char *name;
@@ -42,6 +45,22 @@ struct analysis {
 	conflict_keys *keys;
 	int incomplete;     /* images or writes were lost: not a clean answer */
 	unsigned long lost; /* reported conflicts missing an evicted image */
+	struct schema_file {
+		const char *path;
+		int master; /* -1: every master */
+	} schemas[2 * CONFLICT_MAX_MASTERS];
+	unsigned n_schemas;
+	struct unseen {
+		unsigned master;
+		char *schema, *table, *why;
+		uint64_t rows;
+	} * unseen; /* tables whose rows were not compared */
+	size_t n_unseen, cap_unseen;
+	uint64_t unseen_rows;
+	struct hook_arg {
+		struct analysis *a;
+		unsigned master;
+	} hooks[CONFLICT_MAX_MASTERS];
 };
 
 static int origin_of(uint32_t server_id, void *arg)
@@ -367,6 +386,133 @@ static int feed_all(struct source *src, unsigned n)
 	}
 }
 
+/* Rows of a table whose shape is not known: remembered per master and table. */
+static void on_unknown(void *arg, const char *schema, const char *table, const char *why,
+		       uint64_t rows)
+{
+	struct hook_arg *h = arg;
+	struct analysis *a = h->a;
+	struct unseen *u = NULL;
+
+	a->unseen_rows += rows;
+	for (size_t i = 0; i < a->n_unseen; i++) {
+		if (a->unseen[i].master == h->master && strcmp(a->unseen[i].schema, schema) == 0 &&
+		    strcmp(a->unseen[i].table, table) == 0)
+			u = &a->unseen[i];
+	}
+	if (u == NULL) {
+		if (rw_array_grow(&a->unseen, &a->cap_unseen, a->n_unseen, sizeof(*a->unseen), 8) <
+		    0)
+			return;
+		u = &a->unseen[a->n_unseen++];
+		memset(u, 0, sizeof(*u));
+		u->master = h->master;
+		u->schema = strdup(schema);
+		u->table = strdup(table);
+		u->why = strdup(why);
+	}
+	u->rows += rows;
+}
+
+static void on_ddl(void *arg, uint64_t pos, int kind, const char *sql, size_t len,
+		   const char *error)
+{
+	struct hook_arg *h = arg;
+
+	(void)pos;
+	if (kind == DDL_UNPARSED)
+		fprintf(stderr,
+			"ringwatch analyze: %s: a DDL statement ringwatch cannot read (%s): %.*s\n",
+			h->a->names[h->master], error != NULL ? error : "?",
+			(int)(len > 200 ? 200 : len), sql);
+}
+
+/* The database a mysqldump names in its header ("-- Host: h    Database: app"). */
+static void dump_database(const char *text, size_t len, char *db, size_t dlen)
+{
+	const char *end = text + (len > 4096 ? 4096 : len);
+	const char *p = text;
+
+	db[0] = '\0';
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+		const char *d = n > 3 && strncmp(p, "-- ", 3) == 0 ? strstr(p, "Database: ") : NULL;
+		if (d != NULL && d < p + n) {
+			d += strlen("Database: ");
+			snprintf(db, dlen, "%.*s", (int)(p + n - d), d);
+			db[strcspn(db, " \t\r")] = '\0';
+			return;
+		}
+		p += n + 1;
+	}
+}
+
+/* --schema FILE into the history of master m (all when -1). */
+static int load_schema(struct analysis *a, struct source *src, const struct schema_file *sf)
+{
+	static const ddl_options opt = { false, 0 };
+	FILE *fp = fopen(sf->path, "r");
+	rw_buf text = RW_BUF_INIT;
+	char buf[65536], db[SCHEMA_NAME_MAX];
+	size_t n, unread = 0;
+	rw_error err;
+
+	if (fp == NULL) {
+		fprintf(stderr, "ringwatch analyze: --schema %s: %s\n", sf->path, strerror(errno));
+		return -1;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+		rw_buf_put(&text, buf, n);
+	fclose(fp);
+	if (text.failed) {
+		fprintf(stderr, "ringwatch analyze: --schema %s: out of memory\n", sf->path);
+		rw_buf_free(&text);
+		return -1;
+	}
+	dump_database(text.p != NULL ? text.p : "", text.len, db, sizeof(db));
+	for (unsigned i = 0; i < a->n; i++) {
+		if (sf->master >= 0 && (unsigned)sf->master != i)
+			continue;
+		if (schema_apply_script(conflict_feed_schema(src[i].feed),
+					text.p != NULL ? text.p : "", text.len,
+					db[0] != '\0' ? db : NULL, &opt, &unread, &err) != 0) {
+			fprintf(stderr, "ringwatch analyze: --schema %s: %s\n", sf->path, err.text);
+			rw_buf_free(&text);
+			return -1;
+		}
+	}
+	if (unread > 0)
+		fprintf(stderr,
+			"ringwatch analyze: --schema %s: %zu table statements could not be read; "
+			"those tables stay unknown\n",
+			sf->path, unread);
+	rw_buf_free(&text);
+	return 0;
+}
+
+/* Name each table whose rows were not compared, with the way to fix it. */
+static void report_unseen(struct analysis *a)
+{
+	for (size_t i = 0; i < a->n_unseen; i++) {
+		const struct unseen *u = &a->unseen[i];
+		fprintf(
+		    stderr,
+		    "ringwatch analyze: %s: %llu row changes of %s.%s not compared: %s; give its "
+		    "shape with --schema FILE (mysqldump --no-data or SHOW CREATE TABLE output) "
+		    "or write binlogs with binlog_row_metadata=FULL\n",
+		    a->names[u->master], (unsigned long long)u->rows, u->schema, u->table,
+		    u->why != NULL ? u->why : "?");
+	}
+	if (a->unseen_rows > 0) {
+		fprintf(stderr,
+			"ringwatch analyze: %llu row changes were not compared; the report is "
+			"incomplete\n",
+			(unsigned long long)a->unseen_rows);
+		a->incomplete = 1;
+	}
+}
+
 static int run(struct analysis *a)
 {
 	conflict_config cfg;
@@ -402,11 +548,21 @@ static int run(struct analysis *a)
 		src[i].feed = conflict_feed_new(e, i, origin_of, a, a->keys);
 		src[i].files = a->in[i].files;
 		src[i].n_files = a->in[i].n_files;
-		if (src[i].feed == NULL)
+		if (src[i].feed == NULL) {
 			rc = -1;
+			continue;
+		}
+		a->hooks[i] = (struct hook_arg){ a, i };
+		conflict_feed_set_schema_hooks(
+		    src[i].feed,
+		    &(conflict_schema_hooks){ NULL, on_unknown, on_ddl, &a->hooks[i] });
 	}
+	for (unsigned k = 0; src != NULL && rc == 0 && k < a->n_schemas; k++)
+		rc = load_schema(a, src, &a->schemas[k]);
 	if (src == NULL || rc != 0 || feed_all(src, a->n) != 0)
 		rc = -1;
+	if (rc == 0)
+		report_unseen(a);
 	if (rc == 0) {
 		conflict_stats st;
 		conflict_engine_stats(e, &st);
@@ -433,8 +589,11 @@ int cli_analyze(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "master", required_argument, NULL, 'm' },
+		{ "schema", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *schema_args[2 * CONFLICT_MAX_MASTERS];
+	unsigned n_schema_args = 0;
 	struct analysis a;
 	json_t *newest_first;
 	int c, rc = 0;
@@ -442,7 +601,11 @@ int cli_analyze(int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "m:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:s:", opts, NULL)) != -1) {
+		if (c == 's' && n_schema_args < sizeof(schema_args) / sizeof(schema_args[0])) {
+			schema_args[n_schema_args++] = optarg;
+			continue;
+		}
 		if (c != 'm' || parse_master(&a, optarg) != 0) {
 			rc = 2;
 			goto out;
@@ -450,9 +613,29 @@ int cli_analyze(int argc, char **argv)
 	}
 	if (a.n < 2 || optind != argc) {
 		fprintf(stderr, "usage: ringwatch analyze --master NAME=FILE[,FILE...] --master "
-				"NAME=FILE[,FILE...] ...\n");
+				"NAME=FILE[,FILE...] ... [--schema [NAME=]FILE ...]\n");
 		rc = 2;
 		goto out;
+	}
+	for (unsigned k = 0; k < n_schema_args; k++) {
+		const char *eq = strchr(schema_args[k], '=');
+		struct schema_file *sf = &a.schemas[a.n_schemas++];
+		sf->path = schema_args[k];
+		sf->master = -1;
+		for (unsigned m = 0; eq != NULL && m < a.n; m++) {
+			if (strlen(a.names[m]) == (size_t)(eq - schema_args[k]) &&
+			    strncmp(a.names[m], schema_args[k], (size_t)(eq - schema_args[k])) ==
+				0) {
+				sf->master = (int)m;
+				sf->path = eq + 1;
+			}
+		}
+		if (eq != NULL && sf->master < 0 && access(schema_args[k], R_OK) != 0) {
+			fprintf(stderr, "ringwatch analyze: --schema %s: no master of that name\n",
+				schema_args[k]);
+			rc = 2;
+			goto out;
+		}
 	}
 	a.found = json_array();
 	a.by_uid = json_object();
@@ -486,5 +669,11 @@ out:
 	conflict_keys_free(a.keys);
 	for (unsigned k = 0; k < a.n; k++)
 		free(a.in[k].files);
+	for (size_t k = 0; k < a.n_unseen; k++) {
+		free(a.unseen[k].schema);
+		free(a.unseen[k].table);
+		free(a.unseen[k].why);
+	}
+	free(a.unseen);
 	return rc;
 }

@@ -182,6 +182,14 @@ static void check_tracking(const struct status *st, struct gate *g)
 		    "blind: too many unsettled writes (a stalled stream?); %llu writes not "
 		    "compared",
 		    (unsigned long long)st->tracker.dropped_writes);
+	} else if (st->n_unknown > 0) {
+		fail(c);
+		for (size_t i = 0; i < st->n_unknown && i < 5; i++)
+			add(c, "rows of %s.%s on %s not compared (%s)", st->unknown[i].schema,
+			    st->unknown[i].table, st->unknown[i].master, st->unknown[i].reason);
+		if (st->n_unknown > 5)
+			add(c, "and %zu more tables (/v1/status unknown_tables)",
+			    st->n_unknown - 5);
 	} else {
 		add(c, "%zu keys tracked", st->tracker.tracked_keys);
 	}

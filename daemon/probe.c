@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "mysql_conn.h"
+#include "schema_snapshot.h"
 
 #include "ringwatch/rw_buf.h"
 
@@ -242,6 +243,25 @@ const char *probe_status_query(const char *version)
 	    (major > 8 || (major == 8 && (minor > 0 || patch >= 22))))
 		return "SHOW REPLICA STATUS";
 	return "SHOW SLAVE STATUS";
+}
+
+uint32_t probe_version_number(const char *version)
+{
+	unsigned major = 0, minor = 0, patch = 0;
+
+	if (version == NULL)
+		return 0;
+	if (strncmp(version, "5.5.5-", 6) == 0 && probe_is_mariadb(version))
+		version += 6; /* the replication-era prefix of old MariaDB servers */
+	if (sscanf(version, "%u.%u.%u", &major, &minor, &patch) < 2 || major > 99 || minor > 99)
+		return 0;
+	return (uint32_t)(major * 10000 + minor * 100 + (patch > 99 ? 99 : patch));
+}
+
+const char *probe_binlog_status_query(bool is_mariadb, uint32_t version)
+{
+	/* MySQL 8.2 renamed it; 8.4 dropped the old name.  MariaDB keeps it. */
+	return !is_mariadb && version >= 80200 ? "SHOW BINARY LOG STATUS" : "SHOW MASTER STATUS";
 }
 
 const char *probe_variables_query(void)
@@ -568,186 +588,240 @@ static bool probe_round(struct probe *p, struct draft *d)
 	return p->h != NULL;
 }
 
-#define USER_SCHEMAS "NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')"
+/* ---------------------------------------------------------- the tables ---- */
 
-/* One table as information_schema describes it. */
-struct schema_table {
-	char schema[65], table[65];
-	char **cols;
-	size_t n_cols, cap_cols;
-	char *pk, *uniq;
-	size_t pk_len, uniq_len;
-	FILE *pk_f, *uniq_f;
-	char last_index[65];
+/* What read_schema() gathers before it becomes a letter. */
+struct schema_read {
+	bool ok;
+	char error[256];
+	char *text; /* the statements (malloc'd), when ok */
+	size_t len, n_tables;
+	bool has_positions;
+	char positions_error[256];
+	char p1_file[256], p2_file[256];
+	uint64_t p1_offset, p2_offset;
+	char *gtid_pos; /* malloc'd; NULL when unknown */
 };
 
-struct schema_draft {
-	struct schema_table *t;
-	size_t n, cap;
-};
-
-static struct schema_table *table_of(struct schema_draft *d, const char *schema, const char *table,
-				     bool create)
+/* A copy of s without the newlines MySQL puts in a GTID set; NULL when out of memory. */
+static char *gtid_copy(const char *s)
 {
-	for (size_t i = d->n; i-- > 0;) {
-		if (strcmp(d->t[i].schema, schema) == 0 && strcmp(d->t[i].table, table) == 0)
-			return &d->t[i];
+	char *out = strdup(s != NULL ? s : ""), *o = out;
+
+	for (const char *c = out; out != NULL && *c != '\0'; c++) {
+		if (*c != '\n' && *c != '\r')
+			*o++ = *c;
 	}
-	if (!create)
-		return NULL;
-	if (rw_array_grow(&d->t, &d->cap, d->n, sizeof(*d->t), 64) < 0)
-		return NULL;
-	memset(&d->t[d->n], 0, sizeof(d->t[0]));
-	snprintf(d->t[d->n].schema, sizeof(d->t[0].schema), "%s", schema);
-	snprintf(d->t[d->n].table, sizeof(d->t[0].table), "%s", table);
-	d->t[d->n].pk_f = open_memstream(&d->t[d->n].pk, &d->t[d->n].pk_len);
-	d->t[d->n].uniq_f = open_memstream(&d->t[d->n].uniq, &d->t[d->n].uniq_len);
-	if (d->t[d->n].pk_f == NULL || d->t[d->n].uniq_f == NULL)
-		return NULL;
-	return &d->t[d->n++];
+	if (out != NULL)
+		*o = '\0';
+	return out;
 }
 
-static int column_index(const struct schema_table *t, const char *name)
+/* One row of SHOW MASTER STATUS, by column name, into file and *offset (and
+ * MySQL's Executed_Gtid_Set into *gtid when gtid is not NULL). */
+static int binlog_pos_from_row(MYSQL_RES *res, MYSQL_ROW row, char *file, size_t filelen,
+			       uint64_t *offset, char **gtid)
 {
-	for (size_t i = 0; i < t->n_cols; i++) {
-		if (strcmp(t->cols[i], name) == 0)
-			return (int)i;
+	MYSQL_FIELD *fields = mysql_fetch_fields(res);
+	unsigned n = mysql_num_fields(res);
+	bool have_file = false, have_offset = false;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (strcasecmp(fields[i].name, "File") == 0 && row[i] != NULL &&
+		    row[i][0] != '\0') {
+			snprintf(file, filelen, "%s", row[i]);
+			have_file = true;
+		} else if (strcasecmp(fields[i].name, "Position") == 0) {
+			have_offset = parse_u64(row[i], offset);
+		} else if (gtid != NULL && strcasecmp(fields[i].name, "Executed_Gtid_Set") == 0) {
+			free(*gtid);
+			*gtid = gtid_copy(row[i]);
+		}
 	}
-	return -1;
+	return have_file && have_offset ? 0 : -1;
 }
 
-static void schema_draft_free(struct schema_draft *d)
+/* The binlog position now (P1 or P2); -1 with the reason in r->positions_error. */
+static int read_binlog_pos(struct probe *p, struct schema_read *r, char *file, size_t filelen,
+			   uint64_t *offset, char **gtid)
 {
-	for (size_t i = 0; i < d->n; i++) {
-		for (size_t c = 0; c < d->t[i].n_cols; c++)
-			free(d->t[i].cols[c]);
-		free(d->t[i].cols);
-		if (d->t[i].pk_f != NULL)
-			fclose(d->t[i].pk_f);
-		if (d->t[i].uniq_f != NULL)
-			fclose(d->t[i].uniq_f);
-		free(d->t[i].pk);
-		free(d->t[i].uniq);
+	const char *sql =
+	    probe_binlog_status_query(p->is_mariadb, probe_version_number(p->version));
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int rc = -1;
+
+	if (mysql_query(p->h, sql) != 0 || (res = mysql_store_result(p->h)) == NULL) {
+		snprintf(r->positions_error, sizeof(r->positions_error),
+			 "%s: %s (does the user have %s?)", sql, mysql_error(p->h),
+			 p->is_mariadb ? "BINLOG MONITOR" : "REPLICATION CLIENT");
+		return -1;
 	}
-	free(d->t);
+	if ((row = mysql_fetch_row(res)) == NULL)
+		snprintf(r->positions_error, sizeof(r->positions_error),
+			 "%s: no row (binary logging is off)", sql);
+	else if ((rc = binlog_pos_from_row(res, row, file, filelen, offset, gtid)) != 0)
+		snprintf(r->positions_error, sizeof(r->positions_error), "%s: unexpected answer",
+			 sql);
+	mysql_free_result(res);
+	return rc;
 }
 
-/* Rows of (schema, table, column[, index]) into the draft: kind 'c' columns,
- * 'p' primary key, 'u' unique keys. */
-static int read_schema_rows(MYSQL *h, const char *sql, int kind, struct schema_draft *d)
+/* One information_schema query, every row handed to add; -1 with r->error. */
+static int snapshot_rows(MYSQL *h, const char *sql, unsigned n_cols, struct schema_snapshot *ss,
+			 int (*add)(struct schema_snapshot *, const char *const *),
+			 struct schema_read *r)
 {
 	MYSQL_RES *res;
 	MYSQL_ROW row;
+	int rc = 0;
 
-	if (mysql_query(h, sql) != 0 || (res = mysql_store_result(h)) == NULL)
+	/* streamed: a large schema is never held twice */
+	if (mysql_query(h, sql) != 0 || (res = mysql_use_result(h)) == NULL) {
+		snprintf(r->error, sizeof(r->error), "reading information_schema: %s",
+			 mysql_error(h));
 		return -1;
-	while ((row = mysql_fetch_row(res)) != NULL) {
-		struct schema_table *t;
-		int idx;
-		if (row[0] == NULL || row[1] == NULL || row[2] == NULL)
-			continue;
-		t = table_of(d, row[0], row[1], kind == 'c');
-		if (t == NULL)
-			continue;
-		if (kind == 'c') {
-			char **grown = t->n_cols < t->cap_cols
-					   ? t->cols
-					   : realloc(t->cols, (t->cap_cols = t->cap_cols * 2 + 8) *
-								  sizeof(*grown));
-			if (grown == NULL)
-				break;
-			t->cols = grown;
-			t->cols[t->n_cols++] = strdup(row[2]);
-			continue;
-		}
-		idx = column_index(t, row[2]);
-		if (idx < 0)
-			continue;
-		if (kind == 'p') {
-			fprintf(t->pk_f, "%s%d", ftell(t->pk_f) > 0 ? "\x1f" : "", idx);
-		} else if (row[3] != NULL) {
-			/* a new unique index starts a new key (0x1e), its columns 0x1f apart */
-			bool same = strcmp(t->last_index, row[3]) == 0;
-			fprintf(t->uniq_f, "%s%d",
-				!same && ftell(t->uniq_f) > 0 ? "\x1e"
-				: same                        ? "\x1f"
-							      : "",
-				idx);
-			snprintf(t->last_index, sizeof(t->last_index), "%s", row[3]);
+	}
+	if (mysql_num_fields(res) < n_cols) {
+		snprintf(r->error, sizeof(r->error),
+			 "reading information_schema: unexpected answer");
+		rc = -1;
+	}
+	while (rc == 0 && (row = mysql_fetch_row(res)) != NULL) {
+		if (add(ss, (const char *const *)row) != 0) {
+			snprintf(r->error, sizeof(r->error),
+				 "reading information_schema: out of memory");
+			rc = -1;
 		}
 	}
-	mysql_free_result(res);
-	return 0;
+	if (rc == 0 && mysql_errno(h) != 0) {
+		snprintf(r->error, sizeof(r->error), "reading information_schema: %s",
+			 mysql_error(h));
+		rc = -1;
+	}
+	mysql_free_result(res); /* reads what is left of the rows */
+	return rc;
 }
 
-/* The draft as text: schema TAB table TAB names TAB pk TAB unique keys. */
-static char *schema_text(struct schema_draft *d)
+/* The tables, columns and keys as statements into r->text; -1 with r->error. */
+static int read_tables(struct probe *p, struct schema_read *r)
 {
-	char *out = NULL;
-	size_t len = 0;
-	FILE *o = open_memstream(&out, &len);
+	uint32_t version = probe_version_number(p->version);
+	struct schema_snapshot *ss = schema_snapshot_new(p->is_mariadb, version);
+	int rc = -1;
 
-	for (size_t i = 0; o != NULL && i < d->n; i++) {
-		struct schema_table *t = &d->t[i];
-		fflush(t->pk_f);
-		fflush(t->uniq_f);
-		fprintf(o, "%s\t%s\t", t->schema, t->table);
-		for (size_t c = 0; c < t->n_cols; c++)
-			fprintf(o, "%s%s", c ? "\x1f" : "", t->cols[c] != NULL ? t->cols[c] : "");
-		fprintf(o, "\t%s\t%s\n", t->pk != NULL ? t->pk : "",
-			t->uniq != NULL ? t->uniq : "");
+	if (ss == NULL)
+		snprintf(r->error, sizeof(r->error), "reading information_schema: out of memory");
+	else if (snapshot_rows(p->h, schema_snapshot_tables_query(), SNAP_T_N, ss,
+			       schema_snapshot_add_table, r) == 0 &&
+		 snapshot_rows(p->h, schema_snapshot_columns_query(p->is_mariadb, version),
+			       SNAP_C_N, ss, schema_snapshot_add_column, r) == 0 &&
+		 snapshot_rows(p->h, schema_snapshot_index_query(p->is_mariadb, version), SNAP_I_N,
+			       ss, schema_snapshot_add_index_part, r) == 0) {
+		r->text = schema_snapshot_sql(ss, &r->len, &r->n_tables);
+		if (r->text != NULL)
+			rc = 0;
+		else
+			snprintf(r->error, sizeof(r->error),
+				 "reading information_schema: out of memory");
 	}
-	if (o != NULL)
-		fclose(o);
-	return out;
+	schema_snapshot_free(ss);
+	return rc;
+}
+
+/* MariaDB's @@gtid_binlog_pos (malloc'd), or NULL when it could not be read. */
+static char *read_gtid_binlog_pos(struct probe *p)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	char *gtid = NULL;
+
+	if (mysql_query(p->h, "SELECT @@GLOBAL.gtid_binlog_pos") != 0 ||
+	    (res = mysql_store_result(p->h)) == NULL)
+		return NULL;
+	if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL)
+		gtid = gtid_copy(row[0]);
+	mysql_free_result(res);
+	return gtid;
+}
+
+/* P1, the tables, MariaDB's @@gtid_binlog_pos, P2 (see struct probe_schema). */
+static void read_schema_into(struct probe *p, struct schema_read *r)
+{
+	bool p1 = read_binlog_pos(p, r, r->p1_file, sizeof(r->p1_file), &r->p1_offset, NULL) == 0;
+
+	drop_if_dead(p);
+	if (p->h == NULL) {
+		snprintf(r->error, sizeof(r->error), "reading information_schema: %s",
+			 "the connection was lost");
+		return;
+	}
+	if (read_tables(p, r) != 0) {
+		drop_if_dead(p);
+		return;
+	}
+	r->ok = true;
+	if (!p1)
+		return; /* no positions: r->positions_error says why */
+	if (p->is_mariadb)
+		r->gtid_pos = read_gtid_binlog_pos(p);
+	r->has_positions = read_binlog_pos(p, r, r->p2_file, sizeof(r->p2_file), &r->p2_offset,
+					   p->is_mariadb ? NULL : &r->gtid_pos) == 0;
+	drop_if_dead(p);
+}
+
+/* The findings as one malloc'd PROBE_SCHEMA letter; NULL when out of memory. */
+static struct probe_schema *schema_letter(const struct probe *p, const struct schema_read *r)
+{
+	const char *gtid = r->has_positions && r->gtid_pos != NULL ? r->gtid_pos : "";
+	size_t len = r->ok ? r->len : 0;
+	size_t size = sizeof(struct probe_schema) + len + 1 + strlen(gtid) + 1;
+	struct probe_schema *s = calloc(1, size);
+
+	if (s == NULL)
+		return NULL;
+	s->hdr.kind = PROBE_SCHEMA;
+	s->hdr.size = size;
+	s->master_index = p->master_index;
+	s->generation = p->generation;
+	s->ok = r->ok;
+	snprintf(s->error, sizeof(s->error), "%s", r->ok ? "" : r->error);
+	s->is_mariadb = p->is_mariadb;
+	s->version = probe_version_number(p->version);
+	s->has_positions = r->ok && r->has_positions;
+	if (s->has_positions) {
+		snprintf(s->p1_file, sizeof(s->p1_file), "%s", r->p1_file);
+		s->p1_offset = r->p1_offset;
+		snprintf(s->p2_file, sizeof(s->p2_file), "%s", r->p2_file);
+		s->p2_offset = r->p2_offset;
+	} else {
+		snprintf(s->positions_error, sizeof(s->positions_error), "%s",
+			 r->ok ? r->positions_error : "information_schema was not read");
+	}
+	s->n_tables = r->ok ? r->n_tables : 0;
+	s->len = len;
+	if (len > 0)
+		memcpy(s->text, r->text, len);
+	s->text[len] = '\0';
+	s->gtid_pos = s->text + len + 1;
+	memcpy(s->text + len + 1, gtid, strlen(gtid) + 1);
+	return s;
 }
 
 /* The tables of the master, as a PROBE_SCHEMA letter; NULL when out of memory. */
 static struct probe_schema *read_schema(struct probe *p)
 {
-	struct schema_draft d = { NULL, 0, 0 };
+	struct schema_read r;
 	struct probe_schema *s;
-	char *text = NULL;
-	size_t len;
-	int rc = -1;
 
-	if (p->h != NULL &&
-	    read_schema_rows(p->h,
-			     "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM "
-			     "information_schema.COLUMNS WHERE TABLE_SCHEMA " USER_SCHEMAS
-			     " ORDER BY 1, 2, ORDINAL_POSITION",
-			     'c', &d) == 0 &&
-	    read_schema_rows(p->h,
-			     "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM "
-			     "information_schema.STATISTICS WHERE INDEX_NAME = 'PRIMARY' AND "
-			     "TABLE_SCHEMA " USER_SCHEMAS " ORDER BY 1, 2, SEQ_IN_INDEX",
-			     'p', &d) == 0 &&
-	    read_schema_rows(p->h,
-			     "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, INDEX_NAME FROM "
-			     "information_schema.STATISTICS WHERE NON_UNIQUE = 0 AND INDEX_NAME <> "
-			     "'PRIMARY' AND TABLE_SCHEMA " USER_SCHEMAS
-			     " ORDER BY 1, 2, INDEX_NAME, SEQ_IN_INDEX",
-			     'u', &d) == 0)
-		rc = 0;
-	if (rc == 0)
-		text = schema_text(&d);
-	schema_draft_free(&d);
-	len = text != NULL ? strlen(text) : 0;
-	s = calloc(1, sizeof(*s) + len + 1);
-	if (s != NULL) {
-		s->hdr.kind = PROBE_SCHEMA;
-		s->hdr.size = sizeof(*s) + len + 1;
-		s->master_index = p->master_index;
-		s->generation = p->generation;
-		s->ok = rc == 0 && text != NULL;
-		if (!s->ok)
-			snprintf(s->error, sizeof(s->error), "reading information_schema: %s",
-				 p->h != NULL ? mysql_error(p->h) : "not connected");
-		s->len = len;
-		if (text != NULL)
-			memcpy(s->text, text, len + 1);
-	}
-	free(text);
+	memset(&r, 0, sizeof(r));
+	if (p->h != NULL)
+		read_schema_into(p, &r);
+	else
+		snprintf(r.error, sizeof(r.error), "reading information_schema: not connected");
+	s = schema_letter(p, &r);
+	free(r.text);
+	free(r.gtid_pos);
 	return s;
 }
 
@@ -798,7 +872,7 @@ static void *probe_main(void *arg)
 			break; /* closed: the daemon is stopping */
 		if (connected && worked && atomic_exchange(&p->schema_wanted, false)) {
 			struct probe_schema *s = read_schema(p);
-			if (s != NULL && !s->ok)
+			if (s == NULL || !s->ok)
 				atomic_store(&p->schema_wanted, true); /* try again next round */
 			if (s != NULL && mailbox_post(p->mb, &s->hdr) != 0)
 				break;

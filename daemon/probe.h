@@ -7,12 +7,15 @@
  * replica status query of the server's flavour, one SHOW GLOBAL VARIABLES
  * and an information_schema.INNODB_TRX query.  Each round ends in exactly
  * one letter, a struct probe_result, posted to the mailbox: the event loop
- * never blocks on a server.  The thread shares nothing with the loop but the
- * mailbox and its stop flag.
+ * never blocks on a server.  When asked (at the start, and through
+ * probe_refresh_schema()), a round that worked is followed by a second
+ * letter, a struct probe_schema with the master's tables as SQL.  The
+ * thread shares nothing with the loop but the mailbox and its flags.
  *
  * The parsing is separate from the I/O: probe_link_from_row() and
- * probe_link_state() take plain arrays and structs, so they are unit-tested
- * without a server.
+ * probe_link_state() take plain arrays and structs, and schema_snapshot.h
+ * turns information_schema rows into SQL, so they are unit-tested without
+ * a server.
  */
 #ifndef RINGWATCHD_PROBE_H
 #define RINGWATCHD_PROBE_H
@@ -31,21 +34,46 @@ struct rw_master_config;
 #define PROBE_SCHEMA 0x53434845 /* "SCHE" */
 
 /*
- * The tables of a master, from information_schema, for rows whose table map
- * lacks column names or the primary key (binlog_row_metadata below FULL).
- * text holds one line per table: schema TAB table TAB column names TAB
- * primary-key column indexes (0-based) TAB unique keys; the lists separated
- * by 0x1f, the unique keys (each a list of column indexes) by 0x1e.
- * Sent after the first round that works and after probe_refresh_schema().
+ * The tables of a master, as SQL: sent after the first round that works and
+ * after probe_refresh_schema(), once that round is over.
+ *
+ * text holds one "CREATE TABLE `schema`.`table` (...);" statement per base
+ * table outside the system schemas (MariaDB's system-versioned tables
+ * included; views, sequences and temporary tables not), built from
+ * information_schema by schema_snapshot.h, which says what the statements
+ * hold.  Read it with schema_apply_script(), giving it
+ * ddl_options { is_mariadb, version }.
+ *
+ * The positions say when the tables were read: P1 is the master's binlog
+ * position (SHOW MASTER STATUS, or SHOW BINARY LOG STATUS on MySQL 8.2+)
+ * just before information_schema was read, P2 just after.  A table change
+ * in the binlog before P1 is in text, one from P2 on is not, one between
+ * may or may not be.  gtid_pos is, on MariaDB, @@gtid_binlog_pos read after
+ * information_schema and before P2; on MySQL the Executed_Gtid_Set of P2's
+ * statement: no transaction outside it is reflected in text.
+ *
+ * One malloc'd block: text and gtid_pos point inside it, free() releases it.
  */
 struct probe_schema {
-	struct mail hdr; /* kind PROBE_SCHEMA; one malloc'd block */
+	struct mail hdr; /* kind PROBE_SCHEMA */
 	size_t master_index;
 	uint32_t generation;
-	bool ok;
-	char error[256];
-	size_t len;
-	char text[]; /* len bytes and a NUL */
+	bool ok;          /* information_schema was read; else error says why */
+	char error[256];  /* "" when ok */
+	bool is_mariadb;  /* the server's flavour and version, for ddl_options */
+	uint32_t version; /* as 100611 or 80036 (probe_version_number()); 0 unknown */
+
+	bool has_positions;        /* P1 and P2 were read (binary logging on, privilege held) */
+	char positions_error[256]; /* when !has_positions: why */
+	char p1_file[256];         /* P1: binlog file and offset, before the read */
+	uint64_t p1_offset;
+	char p2_file[256]; /* P2: after it */
+	uint64_t p2_offset;
+	const char *gtid_pos; /* inside the block; "" when unknown or !has_positions */
+
+	size_t n_tables; /* statements in text */
+	size_t len;      /* of text; 0 when !ok */
+	char text[];     /* len bytes and a NUL */
 };
 
 /*
@@ -131,6 +159,17 @@ bool probe_is_mariadb(const char *version);
  */
 const char *probe_status_query(const char *version);
 
+/*
+ * A server version as one number, major * 10000 + minor * 100 + patch:
+ * 100611 for "10.6.11-MariaDB-log", 80036 for "8.0.36"; 0 when version does
+ * not start with one.  The form ddl_options.version takes.
+ */
+uint32_t probe_version_number(const char *version);
+
+/* The statement giving the binlog position: "SHOW BINARY LOG STATUS" on
+ * MySQL 8.2 and later, "SHOW MASTER STATUS" elsewhere. */
+const char *probe_binlog_status_query(bool is_mariadb, uint32_t version);
+
 /* The SHOW GLOBAL VARIABLES statement listing every variable a probe
  * collects (a static string). */
 const char *probe_variables_query(void);
@@ -188,8 +227,8 @@ struct probe *probe_start(const struct rw_master_config *m, size_t master_index,
  */
 void probe_stop(struct probe *p);
 
-/* Ask for the master's tables again (after DDL), at the end of the next
- * round; any thread. */
+/* Ask for the master's tables again (after DDL): a PROBE_SCHEMA letter
+ * follows the next round that works; any thread. */
 void probe_refresh_schema(struct probe *p);
 
 /* Wait for the thread to end and free p.  Call after probe_stop(); if the

@@ -17,6 +17,7 @@
 #include "probe.h"
 #include "state.h"
 #include "stream.h"
+#include "schemas.h"
 #include "tracker.h"
 
 #include <mysql.h>
@@ -235,12 +236,6 @@ static bool streams_ready(void *ctx)
 
 	if (d->origins_known)
 		return true;
-	if (d->tracker != NULL && !tracker_schemas_loaded(d->tracker)) {
-		if (rwd_now() - d->started < ORIGIN_WAIT)
-			return false;
-		log_warn("not every master's tables could be read from information_schema: rows "
-			 "whose binlog lacks the primary key are keyed by their whole image");
-	}
 	for (size_t i = 0; i < d->n_streams; i++) {
 		if (stream_server_id(d->streams[i]) == 0) {
 			if (rwd_now() - d->started < ORIGIN_WAIT)
@@ -312,10 +307,19 @@ static int start_streams(struct rwd *d)
 static void on_schema(struct rwd *d, struct probe_schema *s)
 {
 	if (s->master_index < d->n_streams && d->tracker != NULL) {
-		if (s->ok)
-			tracker_schema(d->tracker, s->master_index, s->text);
-		else
+		if (s->ok) {
+			struct schemas_snapshot snap = {
+				.text = s->text,
+				.len = s->len,
+				.opt = { s->is_mariadb, s->version },
+				.has_positions = s->has_positions,
+				.p1 = conflict_feed_position(s->p1_file, s->p1_offset),
+				.p2 = conflict_feed_position(s->p2_file, s->p2_offset),
+			};
+			tracker_schema(d->tracker, s->master_index, &snap);
+		} else {
 			log_warn("master %s: %s", d->cfg.masters[s->master_index].name, s->error);
+		}
 	}
 	free(s);
 }
@@ -332,8 +336,8 @@ static void on_probe(void *ctx, struct mail *m)
 		on_schema(d, (struct probe_schema *)m);
 		return;
 	}
-	if (d->tracker != NULL && tracker_wants_schema(d->tracker)) {
-		for (size_t k = 0; k < d->n_streams; k++)
+	for (size_t k = 0; d->tracker != NULL && k < d->n_streams; k++) {
+		if (tracker_wants_schema(d->tracker, k, rwd_now()))
 			probe_refresh_schema(d->probes[k]);
 	}
 

@@ -60,6 +60,16 @@ static const char *const migrations[] = {
 	"CREATE TABLE engine_unsettled (hash INTEGER NOT NULL);",
 	/* 4: the open conflicts on one row, found by its key (ledger.c) */
 	"CREATE INDEX conflict_row ON conflict (schema_name, table_name, key_hex, state);",
+	/* 5: each master's schema history (tracker.c): a table's shape from pos on;
+	 * sql and why both NULL: the table is gone */
+	"CREATE TABLE schema_journal ("
+	"  master TEXT NOT NULL,"
+	"  pos INTEGER NOT NULL,"
+	"  schema_name TEXT NOT NULL,"
+	"  table_name TEXT NOT NULL,"
+	"  sql TEXT,"
+	"  why TEXT,"
+	"  PRIMARY KEY (master, schema_name, table_name, pos));",
 };
 
 static int exec(sqlite3 *db, const char *sql)
@@ -354,5 +364,87 @@ int state_gap_ack(struct state *st, int64_t id)
 	sqlite3_finalize(s);
 	if (rc == 0 && sqlite3_changes(st->db) == 0)
 		rc = 1;
+	return rc;
+}
+
+int state_schema_put(struct state *st, const char *master, uint64_t pos, const char *schema,
+		     const char *table, const char *sql, const char *why)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT OR REPLACE INTO schema_journal (master, pos, schema_name, "
+			       "table_name, sql, why) VALUES (?, ?, ?, ?, ?, ?)",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(s, 1, master, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)pos);
+	sqlite3_bind_text(s, 3, schema, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, table, -1, SQLITE_STATIC);
+	if (sql != NULL)
+		sqlite3_bind_text(s, 5, sql, -1, SQLITE_STATIC);
+	if (why != NULL)
+		sqlite3_bind_text(s, 6, why, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_DONE)
+		rc = 0;
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int state_schema_load(struct state *st, const char *master, uint64_t before,
+		      void (*fn)(const char *schema, const char *table, const char *sql,
+				 const char *why, void *arg),
+		      void *arg, uint64_t *last)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*last = 0;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT j.schema_name, j.table_name, j.sql, j.why, j.pos FROM "
+			       "schema_journal j WHERE j.master = ?1 AND j.pos = (SELECT MAX(pos) "
+			       "FROM schema_journal k WHERE k.master = ?1 AND k.schema_name = "
+			       "j.schema_name AND k.table_name = j.table_name AND k.pos < ?2)",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(s, 1, master, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)before);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		uint64_t pos = (uint64_t)sqlite3_column_int64(s, 4);
+		if (pos > *last)
+			*last = pos;
+		if (sqlite3_column_type(s, 2) == SQLITE_NULL &&
+		    sqlite3_column_type(s, 3) == SQLITE_NULL)
+			continue; /* gone */
+		fn((const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1),
+		   (const char *)sqlite3_column_text(s, 2), (const char *)sqlite3_column_text(s, 3),
+		   arg);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int state_schema_forget(struct state *st, const char *master, uint64_t from, uint64_t upto)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = -1;
+
+	/* entries at or after from: the stream reads them again; entries that a
+	 * later one of the same table before upto replaces: no restart needs them */
+	if (sqlite3_prepare_v2(
+		st->db,
+		"DELETE FROM schema_journal WHERE master = ?1 AND (pos >= ?2 OR pos < "
+		"(SELECT MAX(pos) FROM schema_journal k WHERE k.master = ?1 AND "
+		"k.schema_name = schema_journal.schema_name AND k.table_name = "
+		"schema_journal.table_name AND k.pos < ?3))",
+		-1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(s, 1, master, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)from);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)upto);
+	if (sqlite3_step(s) == SQLITE_DONE)
+		rc = 0;
+	sqlite3_finalize(s);
 	return rc;
 }

@@ -77,6 +77,29 @@ int state_engine_unsettled(struct state *st, void (*fn)(uint64_t hash, void *arg
 /* The database itself, for the modules that keep their own tables in it. */
 struct sqlite3 *state_db(struct state *st);
 
+/*
+ * The schema history's journal: master's table schema.table has shape sql
+ * (a CREATE TABLE statement), or is unknown because why, from stream
+ * position pos on; both NULL: it is gone from pos on.  0 or -1.
+ */
+int state_schema_put(struct state *st, const char *master, uint64_t pos, const char *schema,
+		     const char *table, const char *sql, const char *why);
+
+/*
+ * Each table as the journal has it just before position before (gone ones
+ * left out), through fn; *last is the latest position among them (0: none).
+ */
+int state_schema_load(struct state *st, const char *master, uint64_t before,
+		      void (*fn)(const char *schema, const char *table, const char *sql,
+				 const char *why, void *arg),
+		      void *arg, uint64_t *last);
+
+/*
+ * Drop master's entries at or after from (INT64_MAX for none), and
+ * those replaced by a later entry of the same table before upto.
+ */
+int state_schema_forget(struct state *st, const char *master, uint64_t from, uint64_t upto);
+
 /* The last SQLite error text, for logs. */
 const char *state_error(const struct state *st);
 

@@ -106,8 +106,14 @@ int status_collect(struct rwd *d, struct status *st)
 	st->max_open_conflicts = d->cfg.gate_max_open_conflicts;
 	st->state = d->state;
 	st->has_tracker = d->tracker != NULL;
-	if (st->has_tracker)
+	if (st->has_tracker) {
 		tracker_view(d->tracker, &st->tracker);
+		st->n_unknown = tracker_unknown_tables(d->tracker, NULL, 0);
+		st->unknown = calloc(st->n_unknown > 0 ? st->n_unknown : 1, sizeof(*st->unknown));
+		if (st->unknown == NULL)
+			return -1;
+		st->n_unknown = tracker_unknown_tables(d->tracker, st->unknown, st->n_unknown);
+	}
 	if (d->state == NULL ||
 	    ledger_counts(d->state, &st->conflicts_open, &st->conflicts_total) != 0)
 		st->conflicts_open = st->conflicts_total = -1;
@@ -126,6 +132,7 @@ int status_collect(struct rwd *d, struct status *st)
 
 void status_release(struct status *st)
 {
+	free(st->unknown);
 	free(st->masters);
 	free(st->links);
 	free(st->probe_ok);
@@ -219,6 +226,21 @@ json_t *status_gate_json(const struct status *st, double max_lag)
 	return gate_json(&g);
 }
 
+/* Tables whose rows were not compared, each with the reason. */
+static json_t *unknown_json(const struct status *st)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < st->n_unknown; i++) {
+		const struct schemas_unknown *u = &st->unknown[i];
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s,s:I}", "master", u->master,
+						   "schema", u->schema, "table", u->table, "reason",
+						   u->reason, "rows_not_compared",
+						   (json_int_t)u->rows));
+	}
+	return a;
+}
+
 json_t *status_json(const struct status *st)
 {
 	json_t *o = json_object();
@@ -244,6 +266,7 @@ json_t *status_json(const struct status *st)
 				? json_null()
 				: json_pack("{s:I,s:I}", "open", (json_int_t)st->conflicts_open,
 					    "total", (json_int_t)st->conflicts_total));
+	json_object_set_new(o, "unknown_tables", unknown_json(st));
 	json_object_set_new(o, "gate", status_gate_json(st, st->max_lag));
 	return o;
 }
@@ -431,6 +454,14 @@ static void tracker_metrics(FILE *out, const struct status *st)
 
 	if (!st->has_tracker)
 		return;
+	family(out, "ringwatch_schema_unknown_tables", "gauge",
+	       "Tables whose shape ringwatch does not know at its stream position: their rows "
+	       "are not compared (see unknown_tables in /v1/status).");
+	fprintf(out, "ringwatch_schema_unknown_tables %zu\n", st->n_unknown);
+	family(out, "ringwatch_schema_unknown_rows_total", "counter",
+	       "Row changes not compared because their table's shape was not known.");
+	fprintf(out, "ringwatch_schema_unknown_rows_total %llu\n",
+		(unsigned long long)v->unknown_rows);
 	family(out, "ringwatch_tracked_keys", "gauge",
 	       "Row keys with writes the conflict engine still tracks (not yet settled).");
 	fprintf(out, "ringwatch_tracked_keys %zu\n", v->tracked_keys);

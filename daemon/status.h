@@ -7,6 +7,7 @@
 #define RINGWATCHD_STATUS_H
 
 #include "stream.h"
+#include "schemas.h"
 #include "tracker.h"
 
 #include <jansson.h>
@@ -50,6 +51,8 @@ struct status {
 	struct state *state;         /* for the per-table conflict totals of /metrics */
 	bool has_tracker;            /* the conflict engine runs */
 	struct tracker_view tracker;
+	struct schemas_unknown *unknown; /* tables whose rows were not compared */
+	size_t n_unknown;
 };
 
 /* Fill st from the daemon (on the loop thread); release with status_release(). */

@@ -8,6 +8,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "state.h"
+#include "schemas.h"
 #include "stream.h"
 
 #include "ringwatch/conflict.h"
@@ -20,23 +21,8 @@
 #include <time.h>
 
 #define KEY_CACHE_SLOTS (1 << 18)
-#define TABLE_BUCKETS   1024
-
-struct table_entry {
-	struct table_entry *next;
-	char *schema, *table;
-	char **names;
-	uint16_t *pk;
-	uint16_t **unique; /* n_unique keys of column indexes */
-	uint32_t *unique_len;
-	row_table_info info;
-};
-
-/* One master's tables, from information_schema. */
-struct schema_cache {
-	struct table_entry *buckets[TABLE_BUCKETS];
-	bool loaded;
-};
+/* Seconds between compactions of the schema journal. */
+#define SCHEMA_COMPACT_EVERY 60.0
 
 const double tracker_bucket_bounds[TRACKER_BUCKETS] = { 0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
 							0.25,  0.5,   1,    2.5,   5,    10 };
@@ -51,10 +37,9 @@ struct tracker {
 	char name_buf[CONFLICT_MAX_MASTERS][64];
 	struct tracker_view v;
 	bool was_blind;
-	struct schema_cache *schemas; /* per master */
+	struct schemas *schemas;      /* every master's schema history */
 	struct engine_mark *restored; /* per master, what tracker_restore() found */
-	struct table_lookup *lookups; /* per master, the feeds' argument */
-	bool ddl_seen;                /* tables must be read again */
+	double compacted;             /* when the schema journal was last compacted */
 };
 
 static int64_t now_us(void)
@@ -76,205 +61,20 @@ static int origin_of(uint32_t server_id, void *arg)
 	return -1;
 }
 
-static unsigned table_hash(const char *schema, const char *table)
+void tracker_schema(struct tracker *t, size_t master, const struct schemas_snapshot *snap)
 {
-	unsigned h = 5381;
-
-	for (const char *p = schema; *p != '\0'; p++)
-		h = h * 33 + (unsigned char)*p;
-	h = h * 33 + '.';
-	for (const char *p = table; *p != '\0'; p++)
-		h = h * 33 + (unsigned char)*p;
-	return h % TABLE_BUCKETS;
+	if (master < t->n)
+		schemas_snapshot(t->schemas, master, snap);
 }
 
-static void free_entry(struct table_entry *e)
+bool tracker_wants_schema(struct tracker *t, size_t master, double now)
 {
-	for (uint32_t k = 0; e->unique != NULL && k < e->info.n_unique; k++)
-		free(e->unique[k]);
-	free(e->unique);
-	free(e->unique_len);
-	for (uint32_t i = 0; i < e->info.n_names; i++)
-		free(e->names[i]);
-	free(e->names);
-	free(e->pk);
-	free(e->schema);
-	free(e->table);
-	free(e);
+	return master < t->n && schemas_want_snapshot(t->schemas, master, now);
 }
 
-static void clear_cache(struct schema_cache *c)
+size_t tracker_unknown_tables(const struct tracker *t, struct schemas_unknown *out, size_t max)
 {
-	for (size_t b = 0; b < TABLE_BUCKETS; b++) {
-		while (c->buckets[b] != NULL) {
-			struct table_entry *e = c->buckets[b];
-			c->buckets[b] = e->next;
-			free_entry(e);
-		}
-	}
-}
-
-/* Split s at sep into a NULL-terminated array of copies; *n gets the count. */
-static char **split(const char *s, size_t len, char sep, uint32_t *n)
-{
-	char **out = calloc(len + 2, sizeof(*out));
-	uint32_t k = 0;
-	const char *p = s, *end = s + len;
-
-	if (out == NULL)
-		return NULL;
-	while (len > 0 && p <= end) {
-		const char *q = memchr(p, sep, (size_t)(end - p));
-		if (q == NULL)
-			q = end;
-		out[k++] = strndup(p, (size_t)(q - p));
-		p = q + 1;
-	}
-	*n = k;
-	return out;
-}
-
-/* "1\x1f3" into n indexes (malloc'd). */
-static uint16_t *indexes(const char *s, size_t len, uint32_t *n)
-{
-	char **parts = split(s, len, 0x1f, n);
-	uint16_t *out = calloc(*n + 1, sizeof(*out));
-
-	for (uint32_t i = 0; parts != NULL && i < *n; i++) {
-		if (out != NULL)
-			out[i] = (uint16_t)atoi(parts[i]);
-		free(parts[i]);
-	}
-	free(parts);
-	return out;
-}
-
-/* The fifth field: unique keys separated by 0x1e. */
-static void parse_unique(struct table_entry *e, const char *s, size_t len)
-{
-	char **keys = split(s, len, 0x1e, &e->info.n_unique);
-
-	e->unique = calloc(e->info.n_unique + 1, sizeof(*e->unique));
-	e->unique_len = calloc(e->info.n_unique + 1, sizeof(*e->unique_len));
-	for (uint32_t k = 0; keys != NULL && k < e->info.n_unique; k++) {
-		if (e->unique != NULL && e->unique_len != NULL)
-			e->unique[k] = indexes(keys[k], strlen(keys[k]), &e->unique_len[k]);
-		free(keys[k]);
-	}
-	free(keys);
-	if (e->unique == NULL || e->unique_len == NULL)
-		e->info.n_unique = 0;
-	e->info.unique = (const uint16_t *const *)e->unique;
-	e->info.unique_len = e->unique_len;
-}
-
-/* One line: schema TAB table TAB names (0x1f) TAB key indexes (0x1f) [TAB unique keys]. */
-static struct table_entry *parse_table(const char *line, size_t len)
-{
-	const char *f[5];
-	size_t flen[5] = { 0 };
-	struct table_entry *e;
-	const char *p = line, *end = line + len;
-	uint32_t n_pk = 0;
-	char **pk;
-	int fields = 0;
-
-	for (int i = 0; i < 5 && p <= end; i++) {
-		const char *tab = memchr(p, '\t', (size_t)(end - p));
-		if (tab == NULL)
-			tab = end;
-		f[i] = p;
-		flen[i] = (size_t)(tab - p);
-		p = tab + 1;
-		fields++;
-	}
-	if (fields < 4)
-		return NULL;
-	e = calloc(1, sizeof(*e));
-	if (e == NULL)
-		return NULL;
-	e->schema = strndup(f[0], flen[0]);
-	e->table = strndup(f[1], flen[1]);
-	e->names = split(f[2], flen[2], 0x1f, &e->info.n_names);
-	pk = split(f[3], flen[3], 0x1f, &n_pk);
-	e->pk = calloc(n_pk + 1, sizeof(*e->pk));
-	for (uint32_t i = 0; pk != NULL && e->pk != NULL && i < n_pk; i++) {
-		e->pk[i] = (uint16_t)atoi(pk[i]);
-		free(pk[i]);
-	}
-	free(pk);
-	e->info.names = (const char *const *)e->names;
-	e->info.pk = e->pk;
-	e->info.n_pk = n_pk;
-	if (fields == 5)
-		parse_unique(e, f[4], flen[4]);
-	if (e->schema == NULL || e->table == NULL || e->names == NULL || e->pk == NULL) {
-		free_entry(e);
-		return NULL;
-	}
-	return e;
-}
-
-void tracker_schema(struct tracker *t, size_t master, const char *text)
-{
-	struct schema_cache *c;
-	size_t tables = 0;
-
-	if (master >= t->n)
-		return;
-	c = &t->schemas[master];
-	clear_cache(c);
-	for (const char *line = text; *line != '\0';) {
-		const char *nl = strchr(line, '\n');
-		size_t len = nl != NULL ? (size_t)(nl - line) : strlen(line);
-		struct table_entry *e = parse_table(line, len);
-		if (e != NULL) {
-			unsigned b = table_hash(e->schema, e->table);
-			e->next = c->buckets[b];
-			c->buckets[b] = e;
-			tables++;
-		}
-		line += len + (nl != NULL);
-	}
-	if (!c->loaded)
-		log_info("master %s: %zu tables read from information_schema", t->names[master],
-			 tables);
-	c->loaded = true;
-}
-
-bool tracker_schemas_loaded(const struct tracker *t)
-{
-	for (size_t i = 0; i < t->n; i++) {
-		if (!t->schemas[i].loaded)
-			return false;
-	}
-	return true;
-}
-
-bool tracker_wants_schema(struct tracker *t)
-{
-	bool want = t->ddl_seen;
-
-	t->ddl_seen = false;
-	return want;
-}
-
-struct table_lookup {
-	struct tracker *t;
-	size_t master;
-};
-
-static const row_table_info *lookup_table(const char *schema, const char *table, void *arg)
-{
-	const struct table_lookup *l = arg;
-	const struct table_entry *e;
-
-	for (e = l->t->schemas[l->master].buckets[table_hash(schema, table)]; e != NULL;
-	     e = e->next) {
-		if (strcmp(e->schema, schema) == 0 && strcmp(e->table, table) == 0)
-			return &e->info;
-	}
-	return NULL;
+	return schemas_unknown(t->schemas, out, max);
 }
 
 static void observe_delay(struct tracker *t, double delay)
@@ -446,9 +246,8 @@ struct tracker *tracker_new(struct rwd *d)
 	}
 	t->keys = conflict_keys_new(KEY_CACHE_SLOTS);
 	t->feeds = calloc(t->n, sizeof(*t->feeds));
-	t->schemas = calloc(t->n, sizeof(*t->schemas));
-	t->lookups = calloc(t->n, sizeof(*t->lookups));
-	if (t->keys == NULL || t->feeds == NULL || t->schemas == NULL || t->lookups == NULL) {
+	t->schemas = schemas_new(t->n, t->names, d->state);
+	if (t->keys == NULL || t->feeds == NULL || t->schemas == NULL) {
 		tracker_free(t);
 		return NULL;
 	}
@@ -458,8 +257,7 @@ struct tracker *tracker_new(struct rwd *d)
 			tracker_free(t);
 			return NULL;
 		}
-		t->lookups[i] = (struct table_lookup){ t, i };
-		conflict_feed_set_tables(t->feeds[i], lookup_table, &t->lookups[i]);
+		schemas_attach(t->schemas, i, t->feeds[i]);
 	}
 	return t;
 }
@@ -471,10 +269,7 @@ void tracker_free(struct tracker *t)
 	for (size_t i = 0; t->feeds != NULL && i < t->n; i++)
 		conflict_feed_free(t->feeds[i]);
 	free(t->feeds);
-	for (size_t i = 0; t->schemas != NULL && i < t->n; i++)
-		clear_cache(&t->schemas[i]);
-	free(t->schemas);
-	free(t->lookups);
+	schemas_free(t->schemas);
 	free(t->restored);
 	conflict_keys_free(t->keys);
 	conflict_engine_free(t->e);
@@ -494,22 +289,6 @@ static void check_blind(struct tracker *t)
 	t->was_blind = blind;
 }
 
-/* CREATE, ALTER, DROP, RENAME, TRUNCATE: the tables may have changed. */
-static bool is_ddl(const binlog_str *sql)
-{
-	static const char *const verbs[] = { "CREATE", "ALTER", "DROP", "RENAME", "TRUNCATE" };
-	size_t i = 0;
-
-	while (i < sql->len && (sql->p[i] == ' ' || sql->p[i] == '\n' || sql->p[i] == '\t'))
-		i++;
-	for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++) {
-		size_t n = strlen(verbs[v]);
-		if (sql->len - i >= n && strncasecmp(sql->p + i, verbs[v], n) == 0)
-			return true;
-	}
-	return false;
-}
-
 void tracker_event(struct tracker *t, size_t master, const binlog_event *ev)
 {
 	conflict_feed_stats before, after;
@@ -517,8 +296,6 @@ void tracker_event(struct tracker *t, size_t master, const binlog_event *ev)
 
 	if (master >= t->n)
 		return;
-	if (ev->hdr.type == BINLOG_QUERY && ev->u.query.sql.len > 0 && is_ddl(&ev->u.query.sql))
-		t->ddl_seen = true;
 	conflict_feed_stats_get(t->feeds[master], &before);
 	if (conflict_feed_event(t->feeds[master], ev, now_us(), &err) != 0)
 		log_error("master %s: conflict engine: %s", t->names[master], err.text);
@@ -528,6 +305,8 @@ void tracker_event(struct tracker *t, size_t master, const binlog_event *ev)
 			 "masters' (or not connected yet), is not compared",
 			 t->names[master], ev->hdr.server_id);
 	t->v.undecodable += after.undecodable - before.undecodable;
+	t->v.unknown_rows += after.unknown_rows - before.unknown_rows;
+	schemas_after_event(t->schemas, master);
 	check_blind(t);
 }
 
@@ -590,6 +369,15 @@ void tracker_checkpoint(struct tracker *t)
 	    state_engine_save(t->d->state, marks, t->n, h.v, h.n) != 0)
 		log_error("conflict engine: saving its checkpoint: %s", state_error(t->d->state));
 	free(h.v);
+	if (rwd_now() - t->compacted >= SCHEMA_COMPACT_EVERY) {
+		t->compacted = rwd_now();
+		for (size_t i = 0; i < t->n; i++) {
+			if (marks[i].fed)
+				schemas_compact(t->schemas, i,
+						marks[i].unsettled ? marks[i].low_water
+								   : marks[i].last);
+		}
+	}
 }
 
 static void restore_hash(uint64_t hash, void *arg)
@@ -640,6 +428,8 @@ void tracker_restore(struct tracker *t)
 				       .low_water = t->restored[i].low_water };
 		if (conflict_engine_restore_mark(t->e, (unsigned)i, &mark, &err) != 0)
 			log_error("conflict engine: restoring %s: %s", t->names[i], err.text);
+		/* the shapes as of where the stream resumes (tracker_resume) */
+		schemas_restore(t->schemas, i, mark.unsettled ? mark.low_water : mark.last);
 		fed++;
 	}
 	if (fed == 0)

@@ -15,6 +15,8 @@
 
 struct rwd;
 struct tracker;
+struct schemas_snapshot;
+struct schemas_unknown;
 
 /* Detection delay histogram buckets (seconds), for ringwatch_detection_delay_seconds. */
 #define TRACKER_BUCKETS 12
@@ -26,6 +28,7 @@ struct tracker_view {
 	uint64_t dropped_writes;
 	uint64_t unknown_origin; /* transactions from a server no stream has shown yet */
 	uint64_t undecodable;    /* rows events that could not be decoded */
+	uint64_t unknown_rows;   /* row changes of tables whose shape is not known */
 	uint64_t delay_buckets[TRACKER_BUCKETS]; /* cumulative counts per le bound */
 	uint64_t delay_count;
 	double delay_sum;
@@ -43,17 +46,14 @@ void tracker_event(struct tracker *t, size_t master, const binlog_event *ev);
 /* Master's stream reconnected: what it was gathering is gone. */
 void tracker_reset(struct tracker *t, size_t master);
 
-/*
- * Master's tables from information_schema (a PROBE_SCHEMA letter's text):
- * column names and primary keys for rows whose table map lacks them.
- */
-void tracker_schema(struct tracker *t, size_t master, const char *text);
+/* A snapshot of master's tables from information_schema (schemas.h). */
+void tracker_schema(struct tracker *t, size_t master, const struct schemas_snapshot *snap);
 
-/* Whether every master's tables have been read once. */
-bool tracker_schemas_loaded(const struct tracker *t);
+/* Whether master's tables should be read from information_schema again now. */
+bool tracker_wants_schema(struct tracker *t, size_t master, double now);
 
-/* A DDL statement went by: the tables are read again. */
-bool tracker_wants_schema(struct tracker *t);
+/* The tables whose rows were not compared (schemas.h); how many there are. */
+size_t tracker_unknown_tables(const struct tracker *t, struct schemas_unknown *out, size_t max);
 
 /*
  * Durability (DESIGN.md): tracker_checkpoint() saves the engine's marks and

@@ -3,6 +3,9 @@
  */
 #include "ringwatch/conflict_feed.h"
 
+#include "ringwatch/ddl.h"
+#include "ringwatch/schema_history.h"
+
 #include "ringwatch/binlog_trx.h"
 #include "ringwatch/row_change.h"
 
@@ -105,8 +108,12 @@ struct conflict_feed {
 	unsigned master;
 	conflict_origin_fn origin;
 	void *origin_arg;
-	conflict_table_fn tables;
-	void *tables_arg;
+	schema_db *schema;   /* the shapes as of pos (schema_history.h) */
+	uint64_t schema_pos; /* DDL at or before it is in schema already */
+	uint64_t pos;        /* the end of the last event read */
+	ddl_options ddl;     /* from the FORMAT_DESCRIPTION */
+	conflict_schema_hooks hooks;
+	char why[400];
 	conflict_keys *keys;
 	/*
 	 * The keys of a rows event, stored in the key cache at its end: the
@@ -182,6 +189,11 @@ conflict_feed *conflict_feed_new(conflict_engine *e, unsigned master, conflict_o
 	f->origin = origin;
 	f->origin_arg = arg;
 	f->keys = keys;
+	f->schema = schema_db_new();
+	if (f->schema == NULL) {
+		free(f);
+		return NULL;
+	}
 	binlog_trx_init(&f->trx);
 	row_change_init(&f->change);
 	return f;
@@ -198,13 +210,35 @@ void conflict_feed_free(conflict_feed *f)
 	free(f->out);
 	free(f->uniques);
 	row_change_free(&f->change);
+	schema_db_free(f->schema);
 	free(f);
 }
 
-void conflict_feed_set_tables(conflict_feed *f, conflict_table_fn fn, void *arg)
+schema_db *conflict_feed_schema(conflict_feed *f)
 {
-	f->tables = fn;
-	f->tables_arg = arg;
+	return f->schema;
+}
+
+void conflict_feed_schema_replace(conflict_feed *f, schema_db *db, uint64_t pos)
+{
+	schema_db_free(f->schema);
+	f->schema = db;
+	f->schema_pos = pos;
+}
+
+uint64_t conflict_feed_schema_pos(const conflict_feed *f)
+{
+	return f->schema_pos;
+}
+
+uint64_t conflict_feed_pos(const conflict_feed *f)
+{
+	return f->pos;
+}
+
+void conflict_feed_set_schema_hooks(conflict_feed *f, const conflict_schema_hooks *h)
+{
+	f->hooks = *h;
 }
 
 void conflict_feed_set_file(conflict_feed *f, const char *file)
@@ -298,6 +332,65 @@ static int gather_change(conflict_feed *f, const row_change *c)
 	return f->arena.failed ? RW_E_NOMEM : 0;
 }
 
+static void touched(conflict_feed *f, const char *schema, const char *table)
+{
+	if (f->hooks.touched != NULL)
+		f->hooks.touched(f->hooks.arg, schema, table, f->pos);
+}
+
+/*
+ * What keys tm's rows: *info a shape from the history that fits (NULL with
+ * 1: the table map's own FULL metadata), or 0 with f->why when the shape is
+ * not known.  A known shape that does not fit becomes unknown.
+ */
+static int key_source(conflict_feed *f, const binlog_table_map *tm, const row_table_info **info)
+{
+	const schema_table *t;
+	const char *why;
+	char misfit[240];
+	int state = schema_db_get(f->schema, tm->schema, tm->table, &t, &why);
+
+	*info = NULL;
+	if (state == SCHEMA_KNOWN) {
+		if (schema_table_check_map(t, tm, misfit, sizeof(misfit)) == 0) {
+			*info = schema_table_info(t);
+			return 1;
+		}
+		snprintf(f->why, sizeof(f->why),
+			 "the binlog's table map does not fit the shape "
+			 "ringwatch knows: %s",
+			 misfit);
+		if (schema_db_set_unknown(f->schema, tm->schema, tm->table, f->why) == 0)
+			touched(f, tm->schema, tm->table);
+	} else if (state == SCHEMA_UNKNOWN) {
+		snprintf(f->why, sizeof(f->why), "%s", why);
+	} else {
+		snprintf(f->why, sizeof(f->why),
+			 "no CREATE TABLE or snapshot of it seen: its shape is not known");
+	}
+	/* binlog_row_metadata=FULL: names and the primary key (or that there is
+	 * none) come with the table map itself */
+	return tm->has_names ? 1 : 0;
+}
+
+/* Rows of a table whose key is not known: counted, not compared. */
+static void unknown_rows(conflict_feed *f, const binlog_event *ev)
+{
+	const binlog_table_map *tm = ev->u.rows.table;
+	row_change_iter it;
+	rw_error err;
+	uint64_t n = 0;
+
+	if (row_change_iter_init(&it, &ev->u.rows, NULL, &err) == 0) {
+		while (row_change_next(&it, &f->change, &err) == 1)
+			n++;
+		row_change_iter_free(&it);
+	}
+	f->stats.unknown_rows += n;
+	if (f->hooks.unknown != NULL)
+		f->hooks.unknown(f->hooks.arg, tm->schema, tm->table, f->why, n);
+}
+
 static void gather_rows(conflict_feed *f, const binlog_event *ev)
 {
 	const binlog_table_map *tm = ev->u.rows.table;
@@ -306,10 +399,15 @@ static void gather_rows(conflict_feed *f, const binlog_event *ev)
 	rw_error err;
 	int rc;
 
-	if (f->tables != NULL && tm != NULL && (!tm->has_pk || !tm->has_names))
-		info = f->tables(tm->schema, tm->table, f->tables_arg);
-	if (ev->u.rows.kind == BINLOG_ROWS_PARTIAL_UPDATE ||
-	    row_change_iter_init(&it, &ev->u.rows, info, &err) != 0) {
+	if (tm == NULL || ev->u.rows.kind == BINLOG_ROWS_PARTIAL_UPDATE) {
+		f->stats.undecodable++;
+		return;
+	}
+	if (!key_source(f, tm, &info)) {
+		unknown_rows(f, ev);
+		return;
+	}
+	if (row_change_iter_init(&it, &ev->u.rows, info, &err) != 0) {
 		f->stats.undecodable++;
 		return;
 	}
@@ -324,6 +422,44 @@ static void gather_rows(conflict_feed *f, const binlog_event *ev)
 	row_change_iter_free(&it);
 	if (f->keys != NULL)
 		keys_flush(f);
+}
+
+static void ddl_touched(const char *schema, const char *table, void *arg)
+{
+	touched(arg, schema, table);
+}
+
+/* A QUERY event: a table statement is applied to the history, once. */
+static int schema_query(conflict_feed *f, const binlog_event *ev, rw_error *err)
+{
+	const binlog_query *q = &ev->u.query;
+	char db[SCHEMA_NAME_MAX];
+	uint64_t at = conflict_feed_position(f->file, (uint64_t)ev->position);
+	ddl_stmt s;
+	int rc;
+
+	if (q->sql.len == 0 || !ddl_may_change_tables(q->sql.p, q->sql.len))
+		return 0;
+	if (at <= f->schema_pos && f->schema_pos != 0)
+		return 0; /* read again: in the history already */
+	rc = ddl_parse(q->sql.p, q->sql.len, &f->ddl, &s, err);
+	if (rc != 0)
+		return rc;
+	if (s.kind == DDL_NONE) {
+		ddl_stmt_free(&s);
+		return 0;
+	}
+	snprintf(db, sizeof(db), "%.*s", (int)q->schema.len, q->schema.p);
+	rc = schema_apply(f->schema, &s, db, ddl_touched, f, err);
+	f->schema_pos = at;
+	f->stats.ddl++;
+	if (s.kind == DDL_UNPARSED)
+		f->stats.ddl_unreadable++;
+	if (rc == 0 && f->hooks.ddl != NULL)
+		f->hooks.ddl(f->hooks.arg, at, s.kind, q->sql.p, q->sql.len,
+			     s.kind == DDL_UNPARSED ? s.error : NULL);
+	ddl_stmt_free(&s);
+	return rc;
 }
 
 static conflict_bytes bytes_at(const conflict_feed *f, size_t off, size_t len, int present)
@@ -436,6 +572,27 @@ int conflict_feed_event(conflict_feed *f, const binlog_event *ev, int64_t now, r
 			 ev->u.rotate.file.p);
 		return 0;
 	}
+	if (ev->hdr.type == BINLOG_HEARTBEAT || ev->hdr.type == BINLOG_HEARTBEAT_V2) {
+		/* the master is idle and the stream caught up: where its binlog ends */
+		uint64_t at =
+		    ev->u.heartbeat.position != 0 ? ev->u.heartbeat.position : ev->hdr.log_pos;
+		char file[256];
+		snprintf(file, sizeof(file), "%.*s", (int)ev->u.heartbeat.file.len,
+			 ev->u.heartbeat.file.p);
+		if (at > 0 && file[0] != '\0' && conflict_feed_position(file, at) > f->pos)
+			f->pos = conflict_feed_position(file, at);
+		return 0;
+	}
+	if (ev->next_position > ev->position && !ev->in_payload)
+		f->pos = conflict_feed_position(f->file, (uint64_t)ev->next_position);
+	if (ev->hdr.type == BINLOG_FORMAT_DESCRIPTION) {
+		const binlog_fde *d = &ev->u.fde;
+		f->ddl.mariadb = d->is_mariadb != 0;
+		f->ddl.version =
+		    (uint32_t)d->version[0] * 10000 + (uint32_t)d->version[1] * 100 + d->version[2];
+	}
+	if (ev->hdr.type == BINLOG_QUERY && schema_query(f, ev, err) != 0)
+		return RW_E_NOMEM;
 	mark = binlog_trx_feed(&f->trx, ev);
 	switch (mark) {
 	case BINLOG_TRX_BEGIN:

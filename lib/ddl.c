@@ -596,6 +596,7 @@ static void generated(struct parser *p, schema_column *c, struct column_extra *x
 {
 	if (accept_kw(p, "ROW")) {
 		x->row_period = accept_kw(p, "START") ? 1 : (expect_kw(p, "END"), 2);
+		c->nullable = false; /* the server makes period columns NOT NULL */
 		return;
 	}
 	skip_parens(p);
@@ -615,6 +616,10 @@ static int column_attribute(struct parser *p, schema_column *c, struct column_ex
 	} else if (accept_kw(p, "DEFAULT")) {
 		free(c->def);
 		c->def = expression(p);
+		if (c->def != NULL && strcasecmp(c->def, "NULL") == 0) {
+			free(c->def); /* DEFAULT NULL: what no DEFAULT means */
+			c->def = NULL;
+		}
 	} else if (accept_kw(p, "AUTO_INCREMENT")) {
 		c->auto_increment = true;
 	} else if (accept_kw(p, "PRIMARY") || is_kw(p, 0, "KEY")) {
@@ -1736,6 +1741,26 @@ int ddl_parse(const char *sql, size_t len, const ddl_options *opt, ddl_stmt *out
 	}
 	if (p.failed)
 		unparsed(out);
+	return 0;
+}
+
+int ddl_may_change_tables(const char *sql, size_t len)
+{
+	static const char *const verbs[] = {
+		"CREATE", "ALTER", "DROP", "RENAME", "TRUNCATE", "SET"
+	};
+	size_t i = 0, n;
+
+	while (i < len && isspace((unsigned char)sql[i]))
+		i++;
+	if (i < len && (sql[i] == '/' || sql[i] == '-' || sql[i] == '#' || sql[i] == '('))
+		return 1; /* a comment may hold the statement */
+	for (n = 0; i + n < len && isalpha((unsigned char)sql[i + n]); n++)
+		;
+	for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++) {
+		if (n == strlen(verbs[v]) && strncasecmp(sql + i, verbs[v], n) == 0)
+			return 1;
+	}
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 #include "ringwatch/conflict.h"
 #include "ringwatch/row_change.h"
 #include "ringwatch/rw_error.h"
+#include "ringwatch/schema.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -38,6 +39,9 @@ typedef struct conflict_feed_stats {
 	uint64_t undecodable;    /* rows events that could not be decoded (no table map, ...) */
 	uint64_t cut;            /* transactions cut short by a reset or a new GTID */
 	uint64_t replayed;       /* transactions at or before the last one fed (re-read), skipped */
+	uint64_t unknown_rows;   /* row changes of tables whose shape is not known (not compared) */
+	uint64_t ddl;            /* table statements applied to the schema history */
+	uint64_t ddl_unreadable; /* of them, statements the parser could not read */
 } conflict_feed_stats;
 
 /* A cache of up to slots keys (a power of two is best). */
@@ -53,13 +57,42 @@ conflict_feed *conflict_feed_new(conflict_engine *e, unsigned master, conflict_o
 void conflict_feed_free(conflict_feed *f);
 
 /*
- * What the caller knows of a table beyond its table map (column names and
- * primary key, from the master's information_schema), or NULL.
+ * The feed's schema history (schema_history.h): the shapes of the master's
+ * tables as of the feed's position.  The feed applies every DDL statement
+ * of its stream to it, in order, and checks each rows event's table map
+ * against it: a row is keyed only by a shape that fits (or by the table
+ * map's own FULL metadata).  Rows of a table whose shape is not known are
+ * not compared; the hooks hear of them.  The db is the feed's own.
  */
-typedef const row_table_info *(*conflict_table_fn)(const char *schema, const char *table,
-						   void *arg);
+schema_db *conflict_feed_schema(conflict_feed *f);
 
-void conflict_feed_set_tables(conflict_feed *f, conflict_table_fn fn, void *arg);
+/*
+ * Replace the history by db (taken) as of stream position pos: DDL
+ * statements at or before pos are taken as in db already (a stream read
+ * again after a reconnect or a restart) and not applied twice.
+ */
+void conflict_feed_schema_replace(conflict_feed *f, schema_db *db, uint64_t pos);
+
+/* The position of the last DDL applied (or of the history's replacement). */
+uint64_t conflict_feed_schema_pos(const conflict_feed *f);
+
+/* Where the feed is: the end of the last event read (conflict_feed_position). */
+uint64_t conflict_feed_pos(const conflict_feed *f);
+
+typedef struct conflict_schema_hooks {
+	/* table's entry changed at stream position pos (a DDL, a table map that did not fit) */
+	void (*touched)(void *arg, const char *schema, const char *table, uint64_t pos);
+	/* rows row changes of a table whose shape is not known (why) were not compared */
+	void (*unknown)(void *arg, const char *schema, const char *table, const char *why,
+			uint64_t rows);
+	/* a DDL statement (enum ddl_kind; DDL_UNPARSED included) was applied at pos */
+	void (*ddl)(void *arg, uint64_t pos, int kind, const char *sql, size_t len,
+		    const char *error);
+	void *arg;
+} conflict_schema_hooks;
+
+/* Hooks for the schema history's events (any may be NULL); h is copied. */
+void conflict_feed_set_schema_hooks(conflict_feed *f, const conflict_schema_hooks *h);
 
 /* The binlog file the next events belong to (a ROTATE event also sets it). */
 void conflict_feed_set_file(conflict_feed *f, const char *file);

@@ -112,6 +112,12 @@ RW_MUST_CHECK int ddl_parse(const char *sql, size_t len, const ddl_options *opt,
 			    rw_error *err);
 void ddl_stmt_free(ddl_stmt *s);
 
+/*
+ * A quick look at the first word: 0 when sql cannot be a table statement
+ * (BEGIN, COMMIT, INSERT ...), 1 when it may be (then parse it).
+ */
+int ddl_may_change_tables(const char *sql, size_t len);
+
 /* "CREATE TABLE", "ALTER TABLE", ... */
 const char *ddl_kind_name(int kind);
 

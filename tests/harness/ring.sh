@@ -14,7 +14,7 @@
 #   ring_have_server            0 if mariadbd and mariadb-install-db exist
 #   ring_require_server         else exit 99 if RW_REQUIRE_SERVERS=1, else 77
 #   ring_start [-n N(2..#RING_NAMES, default 2)] [--row-image FULL|MINIMAL|NOBLOB]
-#              [--row-metadata MINIMAL|FULL] [--compress] [--tls] [--extra "opts"]
+#              [--row-metadata NO_LOG|MINIMAL|FULL] [--compress] [--tls] [--extra "opts"]
 #                               --tls: a throwaway CA ($RING_TLS_CA) and a server
 #                               certificate for 127.0.0.1/localhost on every master
 #                               start the ring; sets RING_DIR RING_N RING_NAMES

@@ -8,12 +8,22 @@
  * aside, then renamed: a reader never sees half a file) with "key=value"
  * lines: the round, ok and error, the variables as var.NAME, the oldest
  * transaction's age, and per link link.CONNECTION.FIELD.  Every letter also
- * adds one summary line to OUTDIR/rounds.log.  SIGTERM or SIGINT stops the
- * probes the way ringwatchd does (stop, close the mailbox, join) and exits 0.
+ * adds one summary line to OUTDIR/rounds.log.
+ *
+ * A PROBE_SCHEMA letter replaces NAME.schema (its SQL, or its error),
+ * NAME.shapes (each table as schema_apply_script() reads the SQL back, one
+ * "schema.table: shape" line each, see write_shape()) and, last,
+ * NAME.schema.info ("key=value": seq, the positions, the version ...).
+ * SIGUSR1 asks every probe for the tables again (probe_refresh_schema()).
+ *
+ * SIGTERM or SIGINT stops the probes the way ringwatchd does (stop, close
+ * the mailbox, join) and exits 0.
  */
 #include "../../daemon/config.h"
 #include "../../daemon/mailbox.h"
 #include "../../daemon/probe.h"
+
+#include "ringwatch/schema_history.h"
 
 #include <event2/event.h>
 #include <inttypes.h>
@@ -30,7 +40,22 @@ struct watcher {
 	struct mailbox *mb;
 	struct probe **probes;
 	unsigned long letters;
+	unsigned long *schemas; /* PROBE_SCHEMA letters per master */
 };
+
+/* Write path through a temporary file and a rename, with fn filling it. */
+static void write_file(const char *path, void (*fn)(FILE *, const void *), const void *arg)
+{
+	char tmp[4200];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((f = fopen(tmp, "w")) == NULL)
+		return;
+	fn(f, arg);
+	if (fclose(f) == 0)
+		rename(tmp, path);
+}
 
 static void write_link(FILE *f, const struct probe_link *l)
 {
@@ -70,18 +95,96 @@ static void write_result(FILE *f, const struct probe_result *r)
 		write_link(f, &r->links[i]);
 }
 
-/* The tables a probe read: NAME.schema holds the letter's text. */
+/*
+ * A table as "a!,b~,c* | key a | unique b;c,d | versioned": its columns
+ * (! NOT NULL, ~ invisible, * generated), the key's columns, the other
+ * unique keys; or "unknown: why".
+ */
+static void write_shape(const char *schema, const char *table, const schema_table *t,
+			const char *why, void *arg)
+{
+	FILE *f = arg;
+
+	fprintf(f, "%s.%s: ", schema, table);
+	if (t == NULL) {
+		fprintf(f, "unknown: %s\n", why);
+		return;
+	}
+	for (uint32_t i = 0; i < t->ncols; i++)
+		fprintf(f, "%s%s%s%s%s", i ? "," : "", t->cols[i].name,
+			t->cols[i].nullable ? "" : "!", t->cols[i].invisible ? "~" : "",
+			t->cols[i].generated ? "*" : "");
+	fprintf(f, " | key ");
+	for (uint32_t k = 0; k < t->n_key; k++)
+		fprintf(f, "%s%s", k ? "," : "", t->cols[t->key[k]].name);
+	fprintf(f, " | unique ");
+	for (uint32_t u = 0; u < t->n_unique; u++)
+		for (uint32_t k = 0; k < t->unique_len[u]; k++)
+			fprintf(f, "%s%s", k ? "," : u ? ";" : "", t->cols[t->unique[u][k]].name);
+	fprintf(f, "%s\n", t->versioned ? " | versioned" : "");
+}
+
+struct schema_out {
+	const struct probe_schema *s;
+	unsigned long seq;
+	schema_db *db;
+	size_t unreadable;
+};
+
+static void put_sql(FILE *f, const void *arg)
+{
+	const struct probe_schema *s = ((const struct schema_out *)arg)->s;
+
+	fputs(s->ok ? s->text : s->error, f);
+}
+
+static void put_shapes(FILE *f, const void *arg)
+{
+	const struct schema_out *o = arg;
+
+	if (o->db != NULL)
+		schema_db_each(o->db, write_shape, f);
+}
+
+static void put_info(FILE *f, const void *arg)
+{
+	const struct schema_out *o = arg;
+	const struct probe_schema *s = o->s;
+	int c = strcmp(s->p1_file, s->p2_file);
+
+	fprintf(f, "seq=%lu\nok=%d\nerror=%s\n", o->seq, s->ok, s->error);
+	fprintf(f, "mariadb=%d\nversion=%" PRIu32 "\n", s->is_mariadb, s->version);
+	fprintf(f, "tables=%zu\nparsed=%d\nunreadable=%zu\n", s->n_tables, o->db != NULL,
+		o->unreadable);
+	fprintf(f, "has_positions=%d\npositions_error=%s\n", s->has_positions, s->positions_error);
+	fprintf(f, "p1=%s:%" PRIu64 "\np2=%s:%" PRIu64 "\n", s->p1_file, s->p1_offset, s->p2_file,
+		s->p2_offset);
+	fprintf(f, "positions_ordered=%d\n",
+		s->has_positions && (c < 0 || (c == 0 && s->p1_offset <= s->p2_offset)));
+	fprintf(f, "gtid_pos=%s\n", s->gtid_pos);
+}
+
+/* The tables a probe read, and how the DDL parser reads them back. */
 static void deliver_schema(struct watcher *w, struct probe_schema *s)
 {
+	const char *name = w->cfg.masters[s->master_index].name;
+	struct schema_out o = { s, ++w->schemas[s->master_index], NULL, 0 };
+	ddl_options opt = { s->is_mariadb, s->version };
 	char path[4096];
-	FILE *f;
+	rw_error err;
 
-	snprintf(path, sizeof(path), "%s/%s.schema", w->outdir,
-		 w->cfg.masters[s->master_index].name);
-	if ((f = fopen(path, "w")) != NULL) {
-		fprintf(f, "%s", s->ok ? s->text : s->error);
-		fclose(f);
+	if (s->ok && (o.db = schema_db_new()) != NULL &&
+	    schema_apply_script(o.db, s->text, s->len, NULL, &opt, &o.unreadable, &err) != 0) {
+		schema_db_free(o.db);
+		o.db = NULL;
 	}
+	snprintf(path, sizeof(path), "%s/%s.schema", w->outdir, name);
+	write_file(path, put_sql, &o);
+	snprintf(path, sizeof(path), "%s/%s.shapes", w->outdir, name);
+	write_file(path, put_shapes, &o);
+	snprintf(path, sizeof(path), "%s/%s.schema.info", w->outdir, name);
+	write_file(path, put_info, &o);
+	schema_db_free(o.db);
 	free(s);
 }
 
@@ -119,20 +222,28 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct watcher *w = arg;
 
-	(void)sig;
 	(void)what;
-	event_base_loopbreak(w->base);
+	if (sig != SIGUSR1) {
+		event_base_loopbreak(w->base);
+		return;
+	}
+	for (size_t i = 0; i < w->cfg.n_masters; i++) {
+		if (w->probes[i] != NULL)
+			probe_refresh_schema(w->probes[i]);
+	}
 }
 
 static int run(struct watcher *w, double interval)
 {
 	struct event *term = evsignal_new(w->base, SIGTERM, on_signal, w);
 	struct event *intr = evsignal_new(w->base, SIGINT, on_signal, w);
+	struct event *usr1 = evsignal_new(w->base, SIGUSR1, on_signal, w);
 	char err[256];
 	int rc = 0;
 
 	event_add(term, NULL);
 	event_add(intr, NULL);
+	event_add(usr1, NULL);
 	for (size_t i = 0; i < w->cfg.n_masters; i++) {
 		w->probes[i] =
 		    probe_start(&w->cfg.masters[i], i, interval, w->mb, 1, err, sizeof(err));
@@ -155,6 +266,7 @@ static int run(struct watcher *w, double interval)
 	}
 	event_free(term);
 	event_free(intr);
+	event_free(usr1);
 	return rc;
 }
 
@@ -178,13 +290,15 @@ int main(int argc, char **argv)
 	w.base = event_base_new();
 	w.mb = mailbox_new(w.base, 1 << 20, deliver, &w);
 	w.probes = calloc(w.cfg.n_masters, sizeof(*w.probes));
-	if (w.base == NULL || w.mb == NULL || w.probes == NULL)
+	w.schemas = calloc(w.cfg.n_masters, sizeof(*w.schemas));
+	if (w.base == NULL || w.mb == NULL || w.probes == NULL || w.schemas == NULL)
 		return 1;
 	rc = run(&w, argc == 4 ? strtod(argv[3], NULL) : w.cfg.probe_interval);
 	fprintf(stderr, "probe_ring: stopped after %lu letters\n", w.letters);
 	mailbox_free(w.mb);
 	event_base_free(w.base);
 	free(w.probes);
+	free(w.schemas);
 	config_free(&w.cfg);
 	mysql_library_end();
 	return rc;

@@ -1,7 +1,8 @@
 /*
  * test_probe_parse.c - replica status rows are read by column name (MariaDB,
  * MySQL's new and old names), NULLs and odd values are handled, and the link
- * state and last-error rules of SPEC hold.  No server: synthetic rows.
+ * state and last-error rules of SPEC hold, server versions read as numbers.
+ * No server: synthetic rows.
  */
 #include "../../daemon/probe.h"
 
@@ -252,6 +253,25 @@ static void test_flavour(void)
 	   "the variables query lists the global variables only");
 }
 
+/* The version as the DDL parser's options take it, and the binlog position statement. */
+static void test_version(void)
+{
+	is_int(probe_version_number("10.11.6-MariaDB-0+deb12u1-log"), 101106, "MariaDB 10.11.6");
+	is_int(probe_version_number("10.6.11-MariaDB-log"), 100611, "MariaDB 10.6.11");
+	is_int(probe_version_number("5.5.5-10.6.12-MariaDB"), 100612, "the 5.5.5 prefix skipped");
+	is_int(probe_version_number("11.4.2-MariaDB"), 110402, "MariaDB 11.4.2");
+	is_int(probe_version_number("8.0.36-0ubuntu0.22.04.1"), 80036, "MySQL 8.0.36");
+	is_int(probe_version_number("5.7.44-log"), 50744, "MySQL 5.7.44");
+	is_int(probe_version_number("9.1"), 90100, "no patch level");
+	is_int(probe_version_number("garbage"), 0, "unknown: 0");
+	is_int(probe_version_number(NULL), 0, "no version: 0");
+	is_str(probe_binlog_status_query(true, 101106), "SHOW MASTER STATUS", "MariaDB");
+	is_str(probe_binlog_status_query(false, 80036), "SHOW MASTER STATUS", "MySQL 8.0");
+	is_str(probe_binlog_status_query(false, 80200), "SHOW BINARY LOG STATUS", "MySQL 8.2");
+	is_str(probe_binlog_status_query(false, 80400), "SHOW BINARY LOG STATUS", "MySQL 8.4");
+	is_str(probe_binlog_status_query(true, 110402), "SHOW MASTER STATUS", "MariaDB 11.4");
+}
+
 static void test_result_var(void)
 {
 	struct probe_var vars[] = { { "server_id", "2" }, { "auto_increment_offset", "2" } };
@@ -272,6 +292,7 @@ int main(void)
 	test_nulls_and_junk();
 	test_state_rules();
 	test_flavour();
+	test_version();
 	test_result_var();
 	return tap_done();
 }

@@ -1,0 +1,456 @@
+/*
+ * schemas.c - every master's schema history in ringwatchd (see schemas.h).
+ */
+#include "schemas.h"
+
+#include "log.h"
+#include "state.h"
+
+#include "ringwatch/rw_buf.h"
+#include "ringwatch/schema_history.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+/* DDL touches remembered per master, to know which tables a snapshot may not set. */
+#define RECENT 1024
+/* Seconds between snapshots asked for the same master: doubled while tables stay unknown. */
+#define ASK_FIRST 2.0
+#define ASK_MAX   60.0
+
+struct unknown_table {
+	char *schema, *table, *why;
+	uint64_t rows;
+};
+
+struct master {
+	struct schemas *s;
+	size_t index;
+	conflict_feed *f;
+	schema_db *pending; /* a snapshot waiting for the stream to pass p2 */
+	uint64_t p1, p2;
+	struct {
+		uint64_t hash, pos;
+	} recent[RECENT]; /* a ring of DDL touches */
+	size_t next;
+	uint64_t lost; /* the latest position of a touch the ring no longer holds */
+	bool want;
+	double asked, interval;
+	struct unknown_table *unk;
+	size_t n_unk, cap_unk;
+};
+
+struct schemas {
+	size_t n;
+	struct state *st;
+	char (*names)[64];
+	struct master *ms;
+};
+
+static uint64_t table_hash(const char *schema, const char *table)
+{
+	char buf[2 * SCHEMA_NAME_MAX + 2];
+	int n = snprintf(buf, sizeof(buf), "%s%c%s", schema, 0, table);
+
+	return XXH3_64bits(buf, n > 0 && (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+static const char *name_of(const struct master *ms)
+{
+	return ms->s->names[ms->index];
+}
+
+/* ---- the tables whose rows were not compared ------------------------------------- */
+
+static struct unknown_table *find_unknown(struct master *ms, const char *schema, const char *table)
+{
+	for (size_t i = 0; i < ms->n_unk; i++) {
+		if (strcmp(ms->unk[i].schema, schema) == 0 && strcmp(ms->unk[i].table, table) == 0)
+			return &ms->unk[i];
+	}
+	return NULL;
+}
+
+static void forget_unknown(struct master *ms, const char *schema, const char *table)
+{
+	struct unknown_table *u = find_unknown(ms, schema, table);
+
+	if (u == NULL)
+		return;
+	log_info("master %s: %s.%s has a known shape again; its rows are compared from here "
+		 "(%llu row changes were not)",
+		 name_of(ms), schema, table, (unsigned long long)u->rows);
+	free(u->schema);
+	free(u->table);
+	free(u->why);
+	*u = ms->unk[--ms->n_unk];
+}
+
+static void on_unknown(void *arg, const char *schema, const char *table, const char *why,
+		       uint64_t rows)
+{
+	struct master *ms = arg;
+	struct unknown_table *u = find_unknown(ms, schema, table);
+
+	ms->want = true;
+	if (u == NULL) {
+		if (rw_array_grow(&ms->unk, &ms->cap_unk, ms->n_unk, sizeof(*ms->unk), 8) < 0)
+			return;
+		u = &ms->unk[ms->n_unk];
+		memset(u, 0, sizeof(*u));
+		u->schema = strdup(schema);
+		u->table = strdup(table);
+		if (u->schema == NULL || u->table == NULL) {
+			free(u->schema);
+			free(u->table);
+			return;
+		}
+		ms->n_unk++;
+		log_warn("master %s: rows of %s.%s are not compared: %s", name_of(ms), schema,
+			 table, why);
+	}
+	if (u->why == NULL || strcmp(u->why, why) != 0) {
+		char *w = strdup(why);
+		if (w != NULL) {
+			free(u->why);
+			u->why = w;
+		}
+	}
+	u->rows += rows;
+}
+
+/* ---- the journal -------------------------------------------------------------------- */
+
+/* Table schema.table as the history has it now, into the journal at pos. */
+static void journal(struct master *ms, const char *schema, const char *table, uint64_t pos)
+{
+	const schema_table *t;
+	const char *why;
+	rw_buf sql = RW_BUF_INIT;
+	int state, rc = 0;
+
+	if (ms->s->st == NULL)
+		return;
+	state = schema_db_get(conflict_feed_schema(ms->f), schema, table, &t, &why);
+	if (state == SCHEMA_KNOWN) {
+		schema_table_sql(t, &sql);
+		rc = sql.failed ? -1
+				: state_schema_put(ms->s->st, name_of(ms), pos, schema, table,
+						   sql.p, NULL);
+	} else {
+		rc = state_schema_put(ms->s->st, name_of(ms), pos, schema, table, NULL,
+				      state == SCHEMA_UNKNOWN ? why : NULL);
+	}
+	if (rc != 0)
+		log_error("master %s: cannot write the schema history of %s.%s: %s", name_of(ms),
+			  schema, table, state_error(ms->s->st));
+	rw_buf_free(&sql);
+}
+
+static void on_touched(void *arg, const char *schema, const char *table, uint64_t pos)
+{
+	struct master *ms = arg;
+	const schema_table *t;
+	const char *why;
+	size_t slot = ms->next++ % RECENT;
+
+	if (ms->next > RECENT && ms->recent[slot].pos > ms->lost)
+		ms->lost = ms->recent[slot].pos;
+	ms->recent[slot].hash = table_hash(schema, table);
+	ms->recent[slot].pos = pos;
+	journal(ms, schema, table, pos);
+	switch (schema_db_get(conflict_feed_schema(ms->f), schema, table, &t, &why)) {
+	case SCHEMA_KNOWN:
+		forget_unknown(ms, schema, table);
+		break;
+	case SCHEMA_UNKNOWN:
+		log_warn("master %s: %s.%s: shape not known from here: %s", name_of(ms), schema,
+			 table, why);
+		ms->want = true;
+		ms->interval = ASK_FIRST;
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_ddl(void *arg, uint64_t pos, int kind, const char *sql, size_t len,
+		   const char *error)
+{
+	struct master *ms = arg;
+	int show = len > 300 ? 300 : (int)len;
+
+	(void)pos;
+	if (kind == DDL_UNPARSED)
+		log_warn("master %s: a DDL statement ringwatch cannot read (%s): %.*s%s",
+			 name_of(ms), error != NULL ? error : "?", show, sql,
+			 (size_t)show < len ? "..." : "");
+	else
+		log_info("master %s: %s: %.*s%s", name_of(ms), ddl_kind_name(kind), show, sql,
+			 (size_t)show < len ? "..." : "");
+}
+
+/* ---- the public face ------------------------------------------------------------------ */
+
+struct schemas *schemas_new(size_t n, const char *const *names, struct state *st)
+{
+	struct schemas *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->n = n;
+	s->st = st;
+	s->names = calloc(n > 0 ? n : 1, sizeof(*s->names));
+	s->ms = calloc(n > 0 ? n : 1, sizeof(*s->ms));
+	if (s->names == NULL || s->ms == NULL) {
+		schemas_free(s);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		snprintf(s->names[i], sizeof(s->names[i]), "%s", names[i]);
+		s->ms[i].s = s;
+		s->ms[i].index = i;
+		s->ms[i].interval = ASK_FIRST;
+	}
+	return s;
+}
+
+void schemas_free(struct schemas *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; s->ms != NULL && i < s->n; i++) {
+		struct master *ms = &s->ms[i];
+		schema_db_free(ms->pending);
+		for (size_t k = 0; k < ms->n_unk; k++) {
+			free(ms->unk[k].schema);
+			free(ms->unk[k].table);
+			free(ms->unk[k].why);
+		}
+		free(ms->unk);
+	}
+	free(s->ms);
+	free(s->names);
+	free(s);
+}
+
+void schemas_attach(struct schemas *s, size_t m, conflict_feed *f)
+{
+	struct master *ms = &s->ms[m];
+	conflict_schema_hooks h = { on_touched, on_unknown, on_ddl, ms };
+
+	ms->f = f;
+	conflict_feed_set_schema_hooks(f, &h);
+}
+
+struct loading {
+	schema_db *db;
+	size_t tables, failed;
+};
+
+static void load_one(const char *schema, const char *table, const char *sql, const char *why,
+		     void *arg)
+{
+	static const ddl_options opt = { false, 0 }; /* the history's own dialect */
+	struct loading *l = arg;
+	const schema_table *t;
+	const char *w;
+	rw_error err;
+
+	l->tables++;
+	if (sql != NULL &&
+	    schema_apply_sql(l->db, sql, strlen(sql), schema, &opt, NULL, NULL, NULL, &err) == 0 &&
+	    schema_db_get(l->db, schema, table, &t, &w) == SCHEMA_KNOWN)
+		return;
+	if (sql != NULL)
+		l->failed++;
+	if (schema_db_set_unknown(l->db, schema, table,
+				  why != NULL ? why : "its stored shape cannot be read") != 0)
+		l->failed++;
+}
+
+void schemas_restore(struct schemas *s, size_t m, uint64_t before)
+{
+	struct master *ms = &s->ms[m];
+	struct loading l = { schema_db_new(), 0, 0 };
+	uint64_t last = 0;
+
+	if (s->st == NULL || ms->f == NULL || l.db == NULL) {
+		schema_db_free(l.db);
+		return;
+	}
+	if (state_schema_load(s->st, name_of(ms), before, load_one, &l, &last) != 0) {
+		log_error("master %s: cannot read the schema history: %s", name_of(ms),
+			  state_error(s->st));
+		schema_db_free(l.db);
+		return;
+	}
+	/* what lies at or after before is read again, and written again */
+	if (state_schema_forget(s->st, name_of(ms), before, 0) != 0)
+		log_error("master %s: schema history: %s", name_of(ms), state_error(s->st));
+	conflict_feed_schema_replace(ms->f, l.db, last);
+	log_info("master %s: %zu table shapes as of the checkpoint%s", name_of(ms), l.tables,
+		 l.failed > 0 ? " (some could not be read: unknown)" : "");
+}
+
+/* Did DDL touch the table at or after pos (or may it have: the ring forgot)? */
+static bool touched_since(const struct master *ms, uint64_t hash, uint64_t pos)
+{
+	size_t n = ms->next < RECENT ? ms->next : RECENT;
+
+	if (ms->lost >= pos)
+		return true;
+	for (size_t i = 0; i < n; i++) {
+		if (ms->recent[i].hash == hash && ms->recent[i].pos >= pos)
+			return true;
+	}
+	return false;
+}
+
+struct install {
+	struct master *ms;
+	uint64_t at;
+	size_t added, replaced, skipped;
+};
+
+static void install_one(const char *schema, const char *table, const schema_table *snap,
+			const char *why, void *arg)
+{
+	struct install *in = arg;
+	struct master *ms = in->ms;
+	schema_db *db = conflict_feed_schema(ms->f);
+	const schema_table *cur;
+	const char *w;
+	int state;
+	schema_table *copy;
+
+	(void)why;
+	if (snap == NULL)
+		return; /* the snapshot itself could not read it */
+	if (touched_since(ms, table_hash(schema, table), ms->p1)) {
+		in->skipped++; /* the stream's own DDL is newer, or the snapshot ambiguous */
+		return;
+	}
+	state = schema_db_get(db, schema, table, &cur, &w);
+	if (state == SCHEMA_KNOWN &&
+	    schema_table_fingerprint_hash(cur) == schema_table_fingerprint_hash(snap))
+		return;
+	if (state == SCHEMA_KNOWN) {
+		rw_buf diff = RW_BUF_INIT;
+		schema_table_diff(cur, "the history", snap, "information_schema", &diff);
+		log_warn("master %s: %s.%s: the history and information_schema differ (%s); taking "
+			 "information_schema's",
+			 name_of(ms), schema, table, diff.p != NULL ? diff.p : "?");
+		rw_buf_free(&diff);
+		in->replaced++;
+	} else {
+		in->added++;
+	}
+	copy = schema_table_copy(snap, NULL, NULL);
+	if (copy == NULL || schema_db_put(db, copy) != 0) {
+		log_error("master %s: out of memory installing %s.%s", name_of(ms), schema, table);
+		return;
+	}
+	journal(ms, schema, table, in->at);
+	forget_unknown(ms, schema, table);
+}
+
+static void install(struct master *ms)
+{
+	struct install in = { ms, conflict_feed_pos(ms->f), 0, 0, 0 };
+
+	schema_db_each(ms->pending, install_one, &in);
+	log_info("master %s: %zu tables read from information_schema: %zu shapes taken, %zu "
+		 "corrected, %zu left to the stream's newer DDL",
+		 name_of(ms), schema_db_count(ms->pending), in.added, in.replaced, in.skipped);
+	schema_db_free(ms->pending);
+	ms->pending = NULL;
+	if (ms->n_unk > 0)
+		ms->want = true;
+	else
+		ms->interval = ASK_FIRST;
+}
+
+void schemas_snapshot(struct schemas *s, size_t m, const struct schemas_snapshot *snap)
+{
+	struct master *ms = &s->ms[m];
+	schema_db *db;
+	size_t unread = 0;
+	rw_error err;
+
+	if (ms->f == NULL)
+		return;
+	if (!snap->has_positions) {
+		log_error("master %s: information_schema read without binlog positions (does the "
+			  "user have BINLOG MONITOR or REPLICATION CLIENT?): not used, tables the "
+			  "binlog has not created stay unknown",
+			  name_of(ms));
+		return;
+	}
+	db = schema_db_new();
+	if (db == NULL ||
+	    schema_apply_script(db, snap->text, snap->len, NULL, &snap->opt, &unread, &err) != 0) {
+		log_error("master %s: reading the tables of information_schema: out of memory",
+			  name_of(ms));
+		schema_db_free(db);
+		return;
+	}
+	if (unread > 0)
+		log_warn("master %s: %zu tables of information_schema could not be read; they stay "
+			 "unknown",
+			 name_of(ms), unread);
+	schema_db_free(ms->pending); /* a newer one replaces it */
+	ms->pending = db;
+	ms->p1 = snap->p1;
+	ms->p2 = snap->p2;
+	schemas_after_event(s, m);
+}
+
+void schemas_after_event(struct schemas *s, size_t m)
+{
+	struct master *ms = &s->ms[m];
+
+	if (ms->pending != NULL && conflict_feed_pos(ms->f) >= ms->p2)
+		install(ms);
+}
+
+bool schemas_want_snapshot(struct schemas *s, size_t m, double now)
+{
+	struct master *ms = &s->ms[m];
+
+	if (!ms->want || ms->pending != NULL || now - ms->asked < ms->interval)
+		return false;
+	ms->want = false;
+	ms->asked = now;
+	ms->interval = ms->interval * 2 < ASK_MAX ? ms->interval * 2 : ASK_MAX;
+	return true;
+}
+
+void schemas_compact(struct schemas *s, size_t m, uint64_t low_water)
+{
+	if (s->st != NULL &&
+	    state_schema_forget(s->st, s->names[m], (uint64_t)INT64_MAX, low_water) != 0)
+		log_error("master %s: schema history: %s", s->names[m], state_error(s->st));
+}
+
+size_t schemas_unknown(const struct schemas *s, struct schemas_unknown *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct master *ms = &s->ms[i];
+		for (size_t k = 0; k < ms->n_unk; k++, n++) {
+			if (n >= max)
+				continue;
+			out[n].master = s->names[i];
+			out[n].schema = ms->unk[k].schema;
+			out[n].table = ms->unk[k].table;
+			out[n].reason = ms->unk[k].why != NULL ? ms->unk[k].why : "?";
+			out[n].rows = ms->unk[k].rows;
+		}
+	}
+	return n;
+}

@@ -1,0 +1,70 @@
+/*
+ * schemas.h - every master's schema history inside ringwatchd: the shapes
+ * the conflict feeds key rows by (conflict_feed.h), where they come from,
+ * and the tables whose shape is not known.  Loop thread only.
+ *
+ * Each master's history starts from the journal in the state (the shapes
+ * as of the position its stream resumes at) or empty; the feed applies the
+ * DDL of the stream to it.  A snapshot of information_schema, read between
+ * binlog positions p1 and p2, is installed when the stream has passed p2,
+ * for each table no DDL touched since p1 (for those the stream's own DDL
+ * is newer, or the snapshot is ambiguous).  So a table's shape is always as
+ * of the stream's position; before p2, a table neither a snapshot nor the
+ * stream's DDL has shown is unknown and its rows are not compared.
+ *
+ * Every change is written to the journal at its stream position, so a
+ * restart resumes with the shapes as of its checkpoint.
+ */
+#ifndef RINGWATCHD_SCHEMAS_H
+#define RINGWATCHD_SCHEMAS_H
+
+#include "ringwatch/conflict_feed.h"
+#include "ringwatch/ddl.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct state;
+struct schemas;
+
+/* For n masters named names (copied); st (may be NULL) holds the journal. */
+struct schemas *schemas_new(size_t n, const char *const *names, struct state *st);
+void schemas_free(struct schemas *s);
+
+/* Master m's feed: its schema hooks report here. */
+void schemas_attach(struct schemas *s, size_t m, conflict_feed *f);
+
+/* Master m's shapes from the journal as of stream position before (where it resumes). */
+void schemas_restore(struct schemas *s, size_t m, uint64_t before);
+
+/* A snapshot of master m's tables: a script of CREATE TABLE statements read between p1 and p2. */
+struct schemas_snapshot {
+	const char *text;
+	size_t len;
+	ddl_options opt;
+	bool has_positions; /* false: binary log positions unknown, installed at once */
+	uint64_t p1, p2;    /* conflict_feed_position()s */
+};
+void schemas_snapshot(struct schemas *s, size_t m, const struct schemas_snapshot *snap);
+
+/* After each of master m's events: a snapshot the stream has passed goes in. */
+void schemas_after_event(struct schemas *s, size_t m);
+
+/* Whether master m needs a snapshot (a table is not known); at most every few seconds. */
+bool schemas_want_snapshot(struct schemas *s, size_t m, double now);
+
+/* Journal entries no restart needs any more (the stream resumes at low_water or later). */
+void schemas_compact(struct schemas *s, size_t m, uint64_t low_water);
+
+/* A table whose rows were not compared. */
+struct schemas_unknown {
+	const char *master;
+	const char *schema, *table, *reason;
+	uint64_t rows; /* row changes not compared */
+};
+
+/* Up to max of them into out (valid until the next call into s); how many there are. */
+size_t schemas_unknown(const struct schemas *s, struct schemas_unknown *out, size_t max);
+
+#endif

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Table shapes by binlog position, on a real ring, with each binlog_row_metadata
+# (NO_LOG, MariaDB's default; MINIMAL; FULL): tables created and altered while
+# ringwatchd runs get the right keys and column names at once; a table whose
+# shape is not known is named and its rows are not compared, never guessed; a
+# backlog across an ADD COLUMN FIRST is read after a restart with each row's
+# own shape.
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/harness/ring.sh"
+ring_require_server
+t_need curl jq
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/rw-schema.XXXXXX")
+RWD_PID=
+ring_on_exit 'if [ -n "$RWD_PID" ]; then kill -9 "$RWD_PID" 2>/dev/null; fi; [ -n "${RW_KEEP_WORK:-}" ] || rm -rf "$work"'
+conflicts() { curl -s "$RWD_URL/v1/conflicts?state=all" | jq -r "$1"; }
+connected() { [ "$(curl -s "$RWD_URL/v1/status" | jq -r '[.masters[].connected] | all')" = true ]; }
+# the newest non-before-image conflict on TABLE: "kind key before-west-image"
+newest() {
+    conflicts "[.conflicts[] | select(.table == \"$1\" and .kind != \"before-image\")][0] |
+        if . == null then \"none\" else
+        \"\(.kind) \(.key | tostring) \(.writes | map(select(.master == \"west\"))[0] | (.after // .before) | tostring)\" end"
+}
+n_on() { conflicts "[.conflicts[] | select(.table == \"$1\" and .kind != \"before-image\")] | length"; }
+# both SQL_WEST SQL_EAST: the two writes with the links paused, then synced
+both() {
+    ring_pause_link 1 2; ring_pause_link 2 1
+    ring_sql 1 "$1"
+    ring_sql 2 "$2"
+    ring_resume_link 1 2; ring_resume_link 2 1
+    # applied everywhere before the next DDL (a DDL overtaking a row event
+    # in flight breaks the ring: that is what the gate is for); an
+    # insert-insert stops both links, unstick() then skips the events
+    ring_sync 20 2>/dev/null || true
+}
+# unstick: skip the events each link stopped on (1062/1032 after a conflict)
+stopped() { [ "$(ring_slave_field "$1" "$2" Last_SQL_Errno)" != 0 ]; }
+unstick() {
+    for i in 1 2; do
+        src=$((3 - i))
+        wait_for 10 stopped "$i" "$src"
+        case "$(ring_slave_field "$i" "$src" Last_SQL_Errno)" in 1062 | 1032)
+            ring_sql "$i" "STOP SLAVE '${RING_NAMES[$src]}'; SET @@default_master_connection = '${RING_NAMES[$src]}';
+                SET GLOBAL sql_slave_skip_counter = 1; START SLAVE '${RING_NAMES[$src]}'" ;;
+        esac
+    done
+}
+# expect_newest DESC TABLE WANT: wait until the newest conflict on TABLE is WANT
+expect_newest() {
+    is_newest() { [ "$(newest "$2")" = "$3" ]; }
+    if wait_for 15 is_newest x "$2" "$3"; then
+        t_is "$1" "$3" "$3"
+    else
+        t_is "$1" "$(newest "$2")" "$3"
+    fi
+}
+
+for meta in ${RW_SCHEMA_META:-NO_LOG MINIMAL FULL}; do
+    t_diag "binlog_row_metadata=$meta"
+    ring_start -n 2 --row-metadata "$meta" || exit 99
+    ring_sql 1 "CREATE DATABASE app"
+    ring_sync || exit 99
+    ring_write_config "$work/rw.conf" 127.0.0.1:0 "$work/state-$meta" >/dev/null
+    t_ok "$meta: ringwatchd starts" rwd_start "$work/rw.conf" "$work/log-$meta"
+    t_ok "$meta: both streams connected" wait_for 10 connected
+    t_ok "$meta: information_schema read" wait_for 10 grep -q "tables read from information_schema" "$work/log-$meta"
+
+    # created while ringwatchd runs, written at once: update-update
+    ring_sql 1 "CREATE TABLE app.t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO app.t VALUES (1, 'init')"
+    ring_sync
+    both "UPDATE app.t SET v = 'west' WHERE id = 1" "UPDATE app.t SET v = 'east' WHERE id = 1"
+    expect_newest "$meta: CREATE TABLE then update-update: key and names" t \
+        'update-update {"id":1} {"id":1,"v":"west"}'
+
+    # insert-insert on a table created a moment before
+    ring_sql 2 "CREATE TABLE app.u (code VARCHAR(8) NOT NULL, n INT, UNIQUE KEY (code))"
+    ring_sync
+    both "INSERT INTO app.u VALUES ('k7', 1)" "INSERT INTO app.u VALUES ('k7', 2)"
+    expect_newest "$meta: insert-insert keyed by the NOT NULL unique key" u \
+        'insert-insert {"code":"k7"} {"code":"k7","n":1}'
+    unstick; ring_sync 20
+
+    # ADD COLUMN FIRST, then writes at once
+    ring_sql 1 "ALTER TABLE app.t ADD COLUMN z INT NOT NULL DEFAULT 5 FIRST"
+    ring_sync
+    both "UPDATE app.t SET v = 'w2' WHERE id = 1" "UPDATE app.t SET v = 'e2' WHERE id = 1"
+    expect_newest "$meta: ADD COLUMN FIRST: still keyed by id" t \
+        'update-update {"id":1} {"z":5,"id":1,"v":"w2"}'
+
+    # AFTER, CHANGE (a rename), DROP in one statement
+    ring_sql 2 "ALTER TABLE app.t ADD COLUMN w INT AFTER id, CHANGE COLUMN v vv VARCHAR(30), DROP COLUMN z"
+    ring_sql 2 "ALTER TABLE app.t ADD COLUMN e INT"
+    ring_sync
+    both "UPDATE app.t SET vv = 'w3' WHERE id = 1" "UPDATE app.t SET vv = 'e3' WHERE id = 1"
+    expect_newest "$meta: AFTER, CHANGE, DROP and ADD at the end" t \
+        'update-update {"id":1} {"id":1,"w":null,"vv":"w3","e":null}'
+
+    # another primary key
+    ring_sql 1 "CREATE TABLE app.p (a INT NOT NULL, b INT NOT NULL, v INT, PRIMARY KEY (a)); INSERT INTO app.p VALUES (1, 10, 0)"
+    ring_sql 1 "ALTER TABLE app.p DROP PRIMARY KEY, ADD PRIMARY KEY (b, a)"
+    ring_sync
+    both "UPDATE app.p SET v = 1 WHERE a = 1" "UPDATE app.p SET v = 2 WHERE a = 1"
+    expect_newest "$meta: DROP/ADD PRIMARY KEY: the new key" p \
+        'update-update {"b":10,"a":1} {"a":1,"b":10,"v":1}'
+
+    # RENAME and a new table under the old name with another key; LIKE; an executable comment
+    ring_sql 1 "RENAME TABLE app.t TO app.t_old; CREATE TABLE app.t (code VARCHAR(10) PRIMARY KEY, q INT);
+        INSERT INTO app.t VALUES ('c', 0); CREATE TABLE app.l LIKE app.p; INSERT INTO app.l VALUES (2, 20, 0)"
+    ring_sql 1 "/*!50100 ALTER TABLE app.l ADD COLUMN x INT FIRST */"
+    ring_sync
+    both "UPDATE app.t SET q = 1 WHERE code = 'c'" "UPDATE app.t SET q = 2 WHERE code = 'c'"
+    expect_newest "$meta: a new table under a renamed one's name" t \
+        'update-update {"code":"c"} {"code":"c","q":1}'
+    both "UPDATE app.l SET v = 1 WHERE a = 2" "UPDATE app.l SET v = 2 WHERE a = 2"
+    expect_newest "$meta: CREATE TABLE LIKE, then an executable comment's ALTER" l \
+        'update-update {"b":20,"a":2} {"x":null,"a":2,"b":20,"v":1}'
+    both "UPDATE app.t_old SET vv = 'w4' WHERE id = 1" "UPDATE app.t_old SET vv = 'e4' WHERE id = 1"
+    expect_newest "$meta: the renamed table keeps its shape" t_old \
+        'update-update {"id":1} {"id":1,"w":null,"vv":"w4","e":null}'
+
+    # a shape the history gives up on: named, not compared, then read again
+    ring_sql 1 "CREATE TABLE app.v (id INT PRIMARY KEY, n INT); INSERT INTO app.v VALUES (1, 0)"
+    ring_sql 1 "ALTER TABLE app.v ADD SYSTEM VERSIONING"
+    ring_sql 1 "UPDATE app.v SET n = 1 WHERE id = 1"
+    ring_sync
+    unknown_v() { curl -s "$RWD_URL/v1/status" | jq -e '.unknown_tables[] | select(.table == "v" and .rows_not_compared > 0)' >/dev/null; }
+    known_again() { grep -q "app.v has a known shape again" "$work/log-$meta"; }
+    reads() { [ "$(grep -c 'tables read from information_schema' "$work/log-$meta")" -ge 2 ]; }
+    if [ "$meta" = FULL ]; then
+        # the table maps name the columns and the key: nothing is unknown
+        t_ok "$meta: the table map's own metadata keys its rows" sh -c "! curl -s '$RWD_URL/v1/status' | jq -e '.unknown_tables[] | select(.table == \"v\")' >/dev/null"
+        t_ok "$meta: the history reads information_schema again" wait_for 20 reads
+    else
+        t_ok "$meta: rows of a table whose shape is not known are named in /v1/status" wait_for 10 unknown_v
+        t_ok "$meta: and the gate's tracking check says so" sh -c "curl -s '$RWD_URL/v1/gate' | jq -e '.checks[] | select(.name == \"tracking\" and .ok == false) | .detail | test(\"app.v on\")' >/dev/null"
+        t_ok "$meta: the table is read again from information_schema" wait_for 20 known_again
+        gate_tracking() { curl -s "$RWD_URL/v1/gate" | jq -e '.checks[] | select(.name == "tracking" and .ok == true)' >/dev/null; }
+        t_ok "$meta: then the gate's tracking check passes" wait_for 5 gate_tracking
+    fi
+    t_ok "$meta: nothing guessed: no conflict on app.v" sh -c "[ \"\$(curl -s '$RWD_URL/v1/conflicts?state=all' | jq '[.conflicts[] | select(.table == \"v\")] | length')\" = 0 ]"
+
+    # a backlog across ADD COLUMN FIRST, read after a restart
+    ring_sql 1 "CREATE TABLE app.b (id INT PRIMARY KEY, v INT); INSERT INTO app.b VALUES (1, 0), (2, 0)"
+    ring_sync
+    sleep 1.5 # a checkpoint after the CREATE
+    kill -TERM "$RWD_PID"; wait "$RWD_PID"; RWD_PID=
+    both "UPDATE app.b SET v = 1 WHERE id = 1" "UPDATE app.b SET v = 2 WHERE id = 1"
+    ring_sql 1 "ALTER TABLE app.b ADD COLUMN z INT NOT NULL DEFAULT 9 FIRST"
+    ring_sync
+    both "UPDATE app.b SET v = 1 WHERE id = 2" "UPDATE app.b SET v = 2 WHERE id = 2"
+    t_ok "$meta: ringwatchd starts again" rwd_start "$work/rw.conf" "$work/log2-$meta"
+    t_ok "$meta: connected" wait_for 10 connected
+    two_b() { [ "$(n_on b)" = 2 ]; }
+    t_ok "$meta: both conflicts of the backlog found" wait_for 15 two_b
+    t_is "$meta: before the ALTER: the old shape" \
+        "$(conflicts '[.conflicts[] | select(.table == "b" and .key.id == 1)][0] | [(.key | tostring), (.writes[] | select(.master == "west") | .after | tostring)] | join(" ")')" \
+        '{"id":1} {"id":1,"v":1}'
+    t_is "$meta: after the ALTER: the new shape" \
+        "$(conflicts '[.conflicts[] | select(.table == "b" and .key.id == 2)][0] | [(.key | tostring), (.writes[] | select(.master == "west") | .after | tostring)] | join(" ")')" \
+        '{"id":2} {"z":9,"id":2,"v":1}'
+    t_ok "$meta: no key anywhere is a row hash" sh -c "[ \"\$(curl -s '$RWD_URL/v1/conflicts?state=all' | jq '[.conflicts[] | select(.key | has(\"#\"))] | length')\" = 0 ]"
+    t_ok "$meta: no column is unnamed" sh -c "! curl -s '$RWD_URL/v1/conflicts?state=all' | grep -q '\"@[0-9]'"
+    kill -TERM "$RWD_PID"; wait "$RWD_PID"; rc=$?; RWD_PID=
+    t_is "$meta: a clean stop" "$rc" 0
+    ring_stop
+done
+t_done
