@@ -392,7 +392,7 @@ int state_schema_put(struct state *st, const char *master, uint64_t pos, const c
 	return rc;
 }
 
-int state_schema_load(struct state *st, const char *master, uint64_t before,
+int state_schema_load(struct state *st, const char *master, uint64_t at,
 		      void (*fn)(const char *schema, const char *table, const char *sql,
 				 const char *why, void *arg),
 		      void *arg, uint64_t *last)
@@ -405,11 +405,11 @@ int state_schema_load(struct state *st, const char *master, uint64_t before,
 			       "SELECT j.schema_name, j.table_name, j.sql, j.why, j.pos FROM "
 			       "schema_journal j WHERE j.master = ?1 AND j.pos = (SELECT MAX(pos) "
 			       "FROM schema_journal k WHERE k.master = ?1 AND k.schema_name = "
-			       "j.schema_name AND k.table_name = j.table_name AND k.pos < ?2)",
+			       "j.schema_name AND k.table_name = j.table_name AND k.pos <= ?2)",
 			       -1, &s, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(s, 1, master, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)before);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)at);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		uint64_t pos = (uint64_t)sqlite3_column_int64(s, 4);
 		if (pos > *last)
@@ -430,14 +430,14 @@ int state_schema_forget(struct state *st, const char *master, uint64_t from, uin
 	sqlite3_stmt *s = NULL;
 	int rc = -1;
 
-	/* entries at or after from: the stream reads them again; entries that a
-	 * later one of the same table before upto replaces: no restart needs them */
+	/* entries after from: the stream reads them again; entries that a later
+	 * one of the same table at or before upto replaces: no restart needs them */
 	if (sqlite3_prepare_v2(
 		st->db,
-		"DELETE FROM schema_journal WHERE master = ?1 AND (pos >= ?2 OR pos < "
+		"DELETE FROM schema_journal WHERE master = ?1 AND (pos > ?2 OR pos < "
 		"(SELECT MAX(pos) FROM schema_journal k WHERE k.master = ?1 AND "
 		"k.schema_name = schema_journal.schema_name AND k.table_name = "
-		"schema_journal.table_name AND k.pos < ?3))",
+		"schema_journal.table_name AND k.pos <= ?3))",
 		-1, &s, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(s, 1, master, -1, SQLITE_STATIC);

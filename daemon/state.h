@@ -79,24 +79,26 @@ struct sqlite3 *state_db(struct state *st);
 
 /*
  * The schema history's journal: master's table schema.table has shape sql
- * (a CREATE TABLE statement), or is unknown because why, from stream
- * position pos on; both NULL: it is gone from pos on.  0 or -1.
+ * (a CREATE TABLE statement), or is unknown because why, for the events that
+ * start at stream position pos or later; both NULL: it is gone from pos on.
+ * 0 or -1.
  */
 int state_schema_put(struct state *st, const char *master, uint64_t pos, const char *schema,
 		     const char *table, const char *sql, const char *why);
 
 /*
- * Each table as the journal has it just before position before (gone ones
- * left out), through fn; *last is the latest position among them (0: none).
+ * Each table as the journal has it for an event starting at position at
+ * (its latest entry at or before at; gone ones left out), through fn; *last
+ * is the latest position among them (0: none).
  */
-int state_schema_load(struct state *st, const char *master, uint64_t before,
+int state_schema_load(struct state *st, const char *master, uint64_t at,
 		      void (*fn)(const char *schema, const char *table, const char *sql,
 				 const char *why, void *arg),
 		      void *arg, uint64_t *last);
 
 /*
- * Drop master's entries at or after from (INT64_MAX for none), and
- * those replaced by a later entry of the same table before upto.
+ * Drop master's entries after from (INT64_MAX for none), and those that a
+ * later entry of the same table at or before upto replaces.
  */
 int state_schema_forget(struct state *st, const char *master, uint64_t from, uint64_t upto);
 

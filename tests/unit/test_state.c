@@ -6,8 +6,65 @@
 #include "../tap.h"
 #include "state_dir.h"
 
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+
+struct loaded {
+	char text[512];
+};
+
+static void collect(const char *schema, const char *table, const char *sql, const char *why,
+		    void *arg)
+{
+	struct loaded *l = arg;
+	size_t n = strlen(l->text);
+
+	snprintf(l->text + n, sizeof(l->text) - n, "%s%s.%s=%s", n > 0 ? " " : "", schema, table,
+		 sql != NULL   ? sql
+		 : why != NULL ? why
+			       : "?");
+}
+
+/* The schema journal: each table's latest entry at or before a position. */
+static void test_schema_journal(struct state *st)
+{
+	struct loaded l;
+	uint64_t last;
+
+	ok(state_schema_put(st, "west", 100, "app", "t", "v1", NULL) == 0 &&
+	       state_schema_put(st, "west", 200, "app", "u", NULL, "unreadable") == 0 &&
+	       state_schema_put(st, "west", 300, "app", "t", "v2", NULL) == 0 &&
+	       state_schema_put(st, "west", 400, "app", "u", NULL, NULL) == 0 &&
+	       state_schema_put(st, "east", 150, "app", "t", "e1", NULL) == 0,
+	   "journal entries written");
+	memset(&l, 0, sizeof(l));
+	ok(state_schema_load(st, "west", 99, collect, &l, &last) == 0 && l.text[0] == '\0' &&
+	       last == 0,
+	   "nothing before the first entry");
+	memset(&l, 0, sizeof(l));
+	ok(state_schema_load(st, "west", 300, collect, &l, &last) == 0, "load at 300");
+	is_str(l.text, "app.t=v2 app.u=unreadable", "each table's latest entry at or before it");
+	is_int(last, 300, "the latest position");
+	memset(&l, 0, sizeof(l));
+	ok(state_schema_load(st, "west", 1000, collect, &l, &last) == 0, "load at the end");
+	is_str(l.text, "app.t=v2", "a table gone is left out");
+	is_int(last, 400, "its going counts as the latest position");
+	ok(state_schema_forget(st, "west", 250, 0) == 0, "forget what lies after 250");
+	memset(&l, 0, sizeof(l));
+	ok(state_schema_load(st, "west", 1000, collect, &l, &last) == 0, "load again");
+	is_str(l.text, "app.t=v1 app.u=unreadable", "as it was at 250");
+	ok(state_schema_put(st, "west", 300, "app", "t", "v2", NULL) == 0 &&
+	       state_schema_forget(st, "west", INT64_MAX, 300) == 0,
+	   "compact up to 300");
+	memset(&l, 0, sizeof(l));
+	ok(state_schema_load(st, "west", 250, collect, &l, &last) == 0, "load at 250");
+	is_str(l.text, "app.u=unreadable", "the replaced entry of app.t is gone");
+	memset(&l, 0, sizeof(l));
+	ok(state_schema_load(st, "east", 1000, collect, &l, &last) == 0, "east");
+	is_str(l.text, "app.t=e1", "masters apart");
+}
 
 int main(void)
 {
@@ -58,6 +115,7 @@ int main(void)
 	is_int(state_gap_ack(st, id), 0, "acknowledged");
 	is_int(state_gap_ack(st, id), 1, "only once");
 	is_int(state_gap_open(st, "east", &open_gap), 1, "no open gap after acknowledgement");
+	test_schema_journal(st);
 	state_close(st);
 
 	ok(state_dir_remove(dir) == 0, "temp dir removed");
