@@ -195,10 +195,44 @@ static void api_gap_ack(void *ctx, const struct http_request *req, struct http_r
 	http_reply_error(resp, 404, "no open gap %llu", (unsigned long long)req->id);
 }
 
+static void open_total(const char *schema, const char *table, int64_t n, void *arg)
+{
+	json_t *tables = arg;
+
+	for (size_t i = 0; i < json_array_size(tables); i++) {
+		json_t *t = json_array_get(tables, i);
+		if (strcmp(json_string_value(json_object_get(t, "schema")), schema) == 0 &&
+		    strcmp(json_string_value(json_object_get(t, "table")), table) == 0)
+			json_object_set_new(t, "open_conflicts", json_integer(n));
+	}
+}
+
+/* Every table seen: per master its fingerprint, key source and writes; open conflicts. */
+static void api_tables(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct rwd *d = ctx;
+	json_t *tables;
+
+	(void)req;
+	if (d->tracker == NULL || (tables = tracker_tables_json(d->tracker)) == NULL) {
+		http_reply_error(resp, 503, "the schema history is not running");
+		return;
+	}
+	for (size_t i = 0; i < json_array_size(tables); i++)
+		json_object_set_new(json_array_get(tables, i), "open_conflicts", json_integer(0));
+	if (d->state != NULL && ledger_open_totals(d->state, open_total, tables) != 0) {
+		json_decref(tables);
+		http_reply_error(resp, 503, "the conflict ledger cannot be read");
+		return;
+	}
+	http_reply_json(resp, 200, json_pack("{s:o}", "tables", tables));
+}
+
 const struct http_route api_routes[] = {
 	{ "GET", "/healthz", api_healthz },
 	{ "GET", "/metrics", api_metrics },
 	{ "GET", "/v1/status", api_status },
+	{ "GET", "/v1/tables", api_tables },
 	{ "GET", "/v1/gate", api_gate },
 	{ "GET", "/v1/conflicts", api_conflicts },
 	{ "GET", "/v1/conflicts/{id}", api_conflict },

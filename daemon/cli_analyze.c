@@ -415,11 +415,12 @@ static void on_unknown(void *arg, const char *schema, const char *table, const c
 }
 
 static void on_ddl(void *arg, uint64_t pos, int kind, const char *sql, size_t len,
-		   const char *error)
+		   const char *error, const char *trx)
 {
 	struct hook_arg *h = arg;
 
 	(void)pos;
+	(void)trx;
 	if (kind == DDL_UNPARSED)
 		fprintf(stderr,
 			"ringwatch analyze: %s: a DDL statement ringwatch cannot read (%s): %.*s\n",
@@ -555,7 +556,7 @@ static int run(struct analysis *a)
 		a->hooks[i] = (struct hook_arg){ a, i };
 		conflict_feed_set_schema_hooks(
 		    src[i].feed,
-		    &(conflict_schema_hooks){ NULL, on_unknown, on_ddl, &a->hooks[i] });
+		    &(conflict_schema_hooks){ NULL, on_unknown, on_ddl, NULL, &a->hooks[i] });
 	}
 	for (unsigned k = 0; src != NULL && rc == 0 && k < a->n_schemas; k++)
 		rc = load_schema(a, src, &a->schemas[k]);

@@ -82,6 +82,7 @@ static const struct key_def key_table[] = {
 	{ SEC_GATE, "max_lag", T_SECONDS, CFG(gate_max_lag), "5" },
 	{ SEC_GATE, "max_trx_age", T_SECONDS, CFG(gate_max_trx_age), "60" },
 	{ SEC_GATE, "max_open_conflicts", T_COUNT, CFG(gate_max_open_conflicts), "0" },
+	{ SEC_GATE, "ddl_replication_timeout", T_SECONDS, CFG(gate_ddl_replication_timeout), "30" },
 
 	{ SEC_ALERTS, "alertmanager_url", T_URL, CFG(alertmanager_url), NULL },
 	{ SEC_ALERTS, "webhook_url", T_URL, CFG(webhook_url), NULL },

@@ -61,6 +61,8 @@ struct rw_config {
 	double gate_max_lag;
 	double gate_max_trx_age;
 	unsigned gate_max_open_conflicts;
+	double
+	    gate_ddl_replication_timeout; /* seconds: a DDL not on every master by then is drift */
 
 	/* [alerts] */
 	char *alertmanager_url;

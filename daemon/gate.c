@@ -195,6 +195,31 @@ static void check_tracking(const struct status *st, struct gate *g)
 	}
 }
 
+static void check_schema(const struct status *st, struct gate *g)
+{
+	struct gate_check *c = check(g, "schema");
+
+	if (!st->has_tracker) {
+		fail(c);
+		add(c, "the schema history is not running");
+		return;
+	}
+	if (st->n_drift == 0) {
+		add(c, "no drift between the masters");
+		return;
+	}
+	fail(c);
+	for (size_t i = 0; i < st->n_drift && i < 5; i++) {
+		if (st->drift[i].table[0] != '\0')
+			add(c, "%s.%s: %s", st->drift[i].schema, st->drift[i].table,
+			    st->drift[i].detail);
+		else
+			add(c, "%s", st->drift[i].detail);
+	}
+	if (st->n_drift > 5)
+		add(c, "and %zu more (/v1/status schema_drift)", st->n_drift - 5);
+}
+
 /* Checks whose subsystem this version does not have yet: never "ok". */
 static void check_missing(struct gate *g, const char *name, const char *what)
 {
@@ -211,7 +236,7 @@ void gate_evaluate(const struct status *st, double max_lag, double max_trx_age, 
 	check_replication(st, g);
 	check_lag(st, max_lag, g);
 	check_conflicts(st, g);
-	check_missing(g, "schema", "schema drift detection");
+	check_schema(st, g);
 	check_missing(g, "audit", "the configuration audit");
 	check_transactions(st, max_trx_age, g);
 	check_tracking(st, g);

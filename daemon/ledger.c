@@ -320,3 +320,21 @@ int ledger_totals(struct state *st,
 	sqlite3_finalize(s);
 	return 0;
 }
+
+int ledger_open_totals(struct state *st,
+		       void (*fn)(const char *schema, const char *table, int64_t n, void *arg),
+		       void *arg)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(state_db(st),
+			       "SELECT schema_name, table_name, COUNT(*) FROM conflict WHERE state "
+			       "= 'open' GROUP BY schema_name, table_name",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	while (sqlite3_step(s) == SQLITE_ROW)
+		fn((const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1),
+		   sqlite3_column_int64(s, 2), arg);
+	sqlite3_finalize(s);
+	return 0;
+}

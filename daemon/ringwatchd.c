@@ -226,6 +226,9 @@ static void on_event(void *ctx, size_t m, const binlog_event *ev)
 		tracker_event(d->tracker, m, ev);
 }
 
+/* Probe rounds between two reads of a master's information_schema. */
+#define SCHEMA_CHECK_ROUNDS 5
+
 /* Events wait until every master's server_id is known (checkpoints remember
  * them), or for a few seconds at the very first start with a master down. */
 #define ORIGIN_WAIT 10.0
@@ -337,7 +340,9 @@ static void on_probe(void *ctx, struct mail *m)
 		return;
 	}
 	for (size_t k = 0; d->tracker != NULL && k < d->n_streams; k++) {
-		if (tracker_wants_schema(d->tracker, k, rwd_now()))
+		/* and every few rounds: a change made with sql_log_bin=0 shows there only */
+		if (tracker_wants_schema(d->tracker, k, rwd_now(),
+					 SCHEMA_CHECK_ROUNDS * d->cfg.probe_interval))
 			probe_refresh_schema(d->probes[k]);
 	}
 

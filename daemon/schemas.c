@@ -3,6 +3,7 @@
  */
 #include "schemas.h"
 
+#include "drift.h"
 #include "log.h"
 #include "state.h"
 
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 #include <xxhash.h>
 
 /* DDL touches remembered per master, to know which tables a snapshot may not set. */
@@ -25,6 +27,19 @@ struct unknown_table {
 	char *schema, *table, *why;
 	uint64_t rows;
 };
+
+/* Row changes a master originated in a table, per minute for the last WRITE_MINUTES. */
+#define WRITE_MINUTES 10
+struct table_writes {
+	char *schema, *table;
+	uint64_t hash;
+	uint64_t count[WRITE_MINUTES];
+	int64_t minute[WRITE_MINUTES]; /* which minute each count is of */
+	bool full;                     /* keyed by the table maps' FULL metadata */
+};
+
+/* Tables a DDL statement touched, handed to the drift with it. */
+#define BATCH 8
 
 struct master {
 	struct schemas *s;
@@ -41,13 +56,24 @@ struct master {
 	double asked, interval;
 	struct unknown_table *unk;
 	size_t n_unk, cap_unk;
+	struct table_writes *w; /* open addressing by hash, cap_w a power of two */
+	size_t n_w, cap_w;
+	struct {
+		char schema[SCHEMA_NAME_MAX], table[SCHEMA_NAME_MAX];
+	} batch[BATCH];
+	size_t n_batch;
+	double snapshot_at; /* when the last snapshot was installed */
+	bool installed;     /* one has been */
 };
 
 struct schemas {
 	size_t n;
 	struct state *st;
 	char (*names)[64];
+	const char **name_ptrs;
 	struct master *ms;
+	struct drift *drift;
+	double now;
 };
 
 static uint64_t table_hash(const char *schema, const char *table)
@@ -139,10 +165,10 @@ static void journal(struct master *ms, const char *schema, const char *table, ui
 		schema_table_sql(t, &sql);
 		rc = sql.failed ? -1
 				: state_schema_put(ms->s->st, name_of(ms), pos, schema, table,
-						   sql.p, NULL);
+						   sql.p, NULL, t->source);
 	} else {
 		rc = state_schema_put(ms->s->st, name_of(ms), pos, schema, table, NULL,
-				      state == SCHEMA_UNKNOWN ? why : NULL);
+				      state == SCHEMA_UNKNOWN ? why : NULL, 0);
 	}
 	if (rc != 0)
 		log_error("master %s: cannot write the schema history of %s.%s: %s", name_of(ms),
@@ -161,6 +187,11 @@ static void on_touched(void *arg, const char *schema, const char *table, uint64_
 		ms->lost = ms->recent[slot].pos;
 	ms->recent[slot].hash = table_hash(schema, table);
 	ms->recent[slot].pos = pos;
+	if (ms->n_batch < BATCH) {
+		snprintf(ms->batch[ms->n_batch].schema, SCHEMA_NAME_MAX, "%s", schema);
+		snprintf(ms->batch[ms->n_batch].table, SCHEMA_NAME_MAX, "%s", table);
+		ms->n_batch++;
+	}
 	journal(ms, schema, table, pos);
 	switch (schema_db_get(conflict_feed_schema(ms->f), schema, table, &t, &why)) {
 	case SCHEMA_KNOWN:
@@ -178,7 +209,7 @@ static void on_touched(void *arg, const char *schema, const char *table, uint64_
 }
 
 static void on_ddl(void *arg, uint64_t pos, int kind, const char *sql, size_t len,
-		   const char *error)
+		   const char *error, const char *trx)
 {
 	struct master *ms = arg;
 	int show = len > 300 ? 300 : (int)len;
@@ -189,8 +220,86 @@ static void on_ddl(void *arg, uint64_t pos, int kind, const char *sql, size_t le
 			 name_of(ms), error != NULL ? error : "?", show, sql,
 			 (size_t)show < len ? "..." : "");
 	else
-		log_info("master %s: %s: %.*s%s", name_of(ms), ddl_kind_name(kind), show, sql,
-			 (size_t)show < len ? "..." : "");
+		log_info("master %s: %s (%s): %.*s%s", name_of(ms), ddl_kind_name(kind), trx, show,
+			 sql, (size_t)show < len ? "..." : "");
+	drift_ddl(ms->s->drift, ms->index, trx, sql, len, ms->s->now);
+	for (size_t i = 0; i < ms->n_batch; i++)
+		drift_ddl_table(ms->s->drift, ms->index, ms->batch[i].schema, ms->batch[i].table);
+	ms->n_batch = 0;
+}
+
+/* The counters of a table (created), or NULL when out of memory. */
+static struct table_writes *writes_of(struct master *ms, const char *schema, const char *table)
+{
+	uint64_t h = table_hash(schema, table);
+	size_t i;
+
+	if (ms->n_w * 2 >= ms->cap_w) { /* grow: rehash into twice the room */
+		size_t cap = ms->cap_w > 0 ? ms->cap_w * 2 : 64;
+		struct table_writes *w = calloc(cap, sizeof(*w));
+		if (w == NULL)
+			return NULL;
+		for (size_t k = 0; k < ms->cap_w; k++) {
+			if (ms->w[k].schema == NULL)
+				continue;
+			for (i = ms->w[k].hash & (cap - 1); w[i].schema != NULL;
+			     i = (i + 1) & (cap - 1))
+				;
+			w[i] = ms->w[k];
+		}
+		free(ms->w);
+		ms->w = w;
+		ms->cap_w = cap;
+	}
+	for (i = h & (ms->cap_w - 1); ms->w[i].schema != NULL; i = (i + 1) & (ms->cap_w - 1)) {
+		if (ms->w[i].hash == h && strcmp(ms->w[i].schema, schema) == 0 &&
+		    strcmp(ms->w[i].table, table) == 0)
+			return &ms->w[i];
+	}
+	ms->w[i].schema = strdup(schema);
+	ms->w[i].table = strdup(table);
+	if (ms->w[i].schema == NULL || ms->w[i].table == NULL) {
+		free(ms->w[i].schema);
+		free(ms->w[i].table);
+		ms->w[i].schema = ms->w[i].table = NULL;
+		return NULL;
+	}
+	ms->w[i].hash = h;
+	ms->n_w++;
+	return &ms->w[i];
+}
+
+static void on_written(void *arg, int origin, const char *schema, const char *table, uint64_t rows,
+		       int full)
+{
+	struct master *ms = arg;
+	struct table_writes *w;
+	int64_t minute = (int64_t)(ms->s->now / 60);
+	size_t b = (size_t)(minute % WRITE_MINUTES);
+
+	if (origin < 0 || (size_t)origin != ms->index)
+		return; /* counted in its origin's own stream, once */
+	w = writes_of(ms, schema, table);
+	if (w == NULL)
+		return;
+	if (w->minute[b] != minute) {
+		w->minute[b] = minute;
+		w->count[b] = 0;
+	}
+	w->count[b] += rows;
+	w->full = full != 0;
+}
+
+static uint64_t recent_writes(const struct table_writes *w, double now)
+{
+	int64_t minute = (int64_t)(now / 60);
+	uint64_t n = 0;
+
+	for (size_t b = 0; w != NULL && b < WRITE_MINUTES; b++) {
+		if (w->minute[b] > minute - WRITE_MINUTES)
+			n += w->count[b];
+	}
+	return n;
 }
 
 /* ---- the public face ------------------------------------------------------------------ */
@@ -204,13 +313,16 @@ struct schemas *schemas_new(size_t n, const char *const *names, struct state *st
 	s->n = n;
 	s->st = st;
 	s->names = calloc(n > 0 ? n : 1, sizeof(*s->names));
+	s->name_ptrs = calloc(n > 0 ? n : 1, sizeof(*s->name_ptrs));
 	s->ms = calloc(n > 0 ? n : 1, sizeof(*s->ms));
-	if (s->names == NULL || s->ms == NULL) {
+	if (s->names == NULL || s->name_ptrs == NULL || s->ms == NULL ||
+	    (s->drift = drift_new(n, s->name_ptrs)) == NULL) {
 		schemas_free(s);
 		return NULL;
 	}
 	for (size_t i = 0; i < n; i++) {
 		snprintf(s->names[i], sizeof(s->names[i]), "%s", names[i]);
+		s->name_ptrs[i] = s->names[i];
 		s->ms[i].s = s;
 		s->ms[i].index = i;
 		s->ms[i].interval = ASK_FIRST;
@@ -231,16 +343,23 @@ void schemas_free(struct schemas *s)
 			free(ms->unk[k].why);
 		}
 		free(ms->unk);
+		for (size_t k = 0; k < ms->cap_w; k++) {
+			free(ms->w[k].schema);
+			free(ms->w[k].table);
+		}
+		free(ms->w);
 	}
+	drift_free(s->drift);
 	free(s->ms);
 	free(s->names);
+	free(s->name_ptrs);
 	free(s);
 }
 
 void schemas_attach(struct schemas *s, size_t m, conflict_feed *f)
 {
 	struct master *ms = &s->ms[m];
-	conflict_schema_hooks h = { on_touched, on_unknown, on_ddl, ms };
+	conflict_schema_hooks h = { on_touched, on_unknown, on_ddl, on_written, ms };
 
 	ms->f = f;
 	conflict_feed_set_schema_hooks(f, &h);
@@ -252,19 +371,20 @@ struct loading {
 };
 
 static void load_one(const char *schema, const char *table, const char *sql, const char *why,
-		     void *arg)
+		     int source, void *arg)
 {
 	static const ddl_options opt = { false, 0 }; /* the history's own dialect */
 	struct loading *l = arg;
-	const schema_table *t;
-	const char *w;
+	schema_table *t;
 	rw_error err;
 
 	l->tables++;
 	if (sql != NULL &&
 	    schema_apply_sql(l->db, sql, strlen(sql), schema, &opt, NULL, NULL, NULL, &err) == 0 &&
-	    schema_db_get(l->db, schema, table, &t, &w) == SCHEMA_KNOWN)
+	    (t = schema_db_find(l->db, schema, table)) != NULL) {
+		t->source = (uint8_t)source;
 		return;
+	}
 	if (sql != NULL)
 		l->failed++;
 	if (schema_db_set_unknown(l->db, schema, table,
@@ -350,6 +470,8 @@ static void install_one(const char *schema, const char *table, const schema_tabl
 		in->added++;
 	}
 	copy = schema_table_copy(snap, NULL, NULL);
+	if (copy != NULL)
+		copy->source = SCHEMA_SOURCE_SNAPSHOT;
 	if (copy == NULL || schema_db_put(db, copy) != 0) {
 		log_error("master %s: out of memory installing %s.%s", name_of(ms), schema, table);
 		return;
@@ -363,11 +485,15 @@ static void install(struct master *ms)
 	struct install in = { ms, conflict_feed_pos(ms->f), 0, 0, 0 };
 
 	schema_db_each(ms->pending, install_one, &in);
-	log_info("master %s: %zu tables read from information_schema: %zu shapes taken, %zu "
-		 "corrected, %zu left to the stream's newer DDL",
-		 name_of(ms), schema_db_count(ms->pending), in.added, in.replaced, in.skipped);
+	if (!ms->installed || in.added + in.replaced + in.skipped > 0)
+		log_info(
+		    "master %s: %zu tables read from information_schema: %zu shapes taken, %zu "
+		    "corrected, %zu left to the stream's newer DDL",
+		    name_of(ms), schema_db_count(ms->pending), in.added, in.replaced, in.skipped);
 	schema_db_free(ms->pending);
 	ms->pending = NULL;
+	ms->installed = true;
+	ms->snapshot_at = ms->s->now;
 	if (ms->n_unk > 0)
 		ms->want = true;
 	else
@@ -417,11 +543,17 @@ void schemas_after_event(struct schemas *s, size_t m)
 		install(ms);
 }
 
-bool schemas_want_snapshot(struct schemas *s, size_t m, double now)
+bool schemas_want_snapshot(struct schemas *s, size_t m, double now, double every)
 {
 	struct master *ms = &s->ms[m];
 
-	if (!ms->want || ms->pending != NULL || now - ms->asked < ms->interval)
+	if (ms->pending != NULL)
+		return false;
+	if (!ms->want && every > 0 && ms->installed && now - ms->snapshot_at >= every) {
+		ms->snapshot_at = now; /* a routine look: a change made with sql_log_bin=0 */
+		return true;
+	}
+	if (!ms->want || now - ms->asked < ms->interval)
 		return false;
 	ms->want = false;
 	ms->asked = now;
@@ -453,4 +585,127 @@ size_t schemas_unknown(const struct schemas *s, struct schemas_unknown *out, siz
 		}
 	}
 	return n;
+}
+
+void schemas_set_time(struct schemas *s, double now)
+{
+	s->now = now;
+}
+
+size_t schemas_drift(struct schemas *s, bool all_current, double timeout, struct drift_entry *out,
+		     size_t max)
+{
+	const schema_db *dbs[64];
+
+	if (s->n > 64)
+		return 0;
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->ms[i].f == NULL)
+			return 0;
+		dbs[i] = conflict_feed_schema(s->ms[i].f);
+	}
+	return drift_find(s->drift, dbs, all_current, timeout, s->now, out, max);
+}
+
+/* ---- GET /v1/tables ------------------------------------------------------------------- */
+
+struct listing {
+	const struct schemas *s;
+	json_t *by_name; /* "schema\0table" hex -> table object */
+	json_t *tables;
+};
+
+static json_t *table_entry(struct listing *l, const char *schema, const char *table)
+{
+	char key[2 * SCHEMA_NAME_MAX + 2];
+	json_t *t;
+
+	snprintf(key, sizeof(key), "%s.%s", schema, table);
+	t = json_object_get(l->by_name, key);
+	if (t != NULL)
+		return t;
+	t = json_pack("{s:s,s:s,s:{}}", "schema", schema, "table", table, "masters");
+	json_object_set(l->by_name, key, t);
+	json_array_append_new(l->tables, t);
+	return t;
+}
+
+static void master_entry(struct listing *l, size_t m, const char *schema, const char *table)
+{
+	const struct master *ms = &l->s->ms[m];
+	json_t *t = table_entry(l, schema, table);
+	json_t *masters = json_object_get(t, "masters");
+	const schema_table *shape;
+	const char *why, *source;
+	char fp[17];
+	struct table_writes *w = NULL;
+	int state;
+
+	if (json_object_get(masters, l->s->names[m]) != NULL)
+		return;
+	state = schema_db_get(conflict_feed_schema(ms->f), schema, table, &shape, &why);
+	for (size_t i = 0; i < ms->cap_w && w == NULL; i++) {
+		if (ms->w[i].schema != NULL && strcmp(ms->w[i].schema, schema) == 0 &&
+		    strcmp(ms->w[i].table, table) == 0)
+			w = &ms->w[i];
+	}
+	source = w != NULL && w->full                      ? "binlog"
+		 : state == SCHEMA_UNKNOWN                 ? "unknown"
+		 : state == SCHEMA_ABSENT                  ? "unknown"
+		 : shape->source == SCHEMA_SOURCE_SNAPSHOT ? "information_schema"
+							   : "ddl";
+	if (state == SCHEMA_KNOWN)
+		snprintf(fp, sizeof(fp), "%016llx",
+			 (unsigned long long)schema_table_fingerprint_hash(shape));
+	json_object_set_new(masters, l->s->names[m],
+			    json_pack("{s:o,s:s,s:o,s:I}", "fingerprint",
+				      state == SCHEMA_KNOWN ? json_string(fp) : json_null(),
+				      "key_source", source, "reason",
+				      state == SCHEMA_UNKNOWN ? json_string(why)
+				      : state == SCHEMA_ABSENT && strcmp(source, "binlog") != 0
+					  ? json_string("not in this master's history")
+					  : json_null(),
+				      "writes_10m", (json_int_t)recent_writes(w, l->s->now)));
+}
+
+struct walk {
+	struct listing *l;
+	size_t m;
+};
+
+static void list_one(const char *schema, const char *table, const schema_table *t, const char *why,
+		     void *arg)
+{
+	struct walk *w = arg;
+
+	(void)t;
+	(void)why;
+	master_entry(w->l, w->m, schema, table);
+}
+
+json_t *schemas_tables_json(const struct schemas *s)
+{
+	struct listing l = { s, json_object(), json_array() };
+
+	for (size_t m = 0; m < s->n; m++) {
+		struct walk w = { &l, m };
+		if (s->ms[m].f == NULL)
+			continue;
+		schema_db_each(conflict_feed_schema(s->ms[m].f), list_one, &w);
+		for (size_t i = 0; i < s->ms[m].cap_w; i++) {
+			if (s->ms[m].w[i].schema != NULL)
+				master_entry(&l, m, s->ms[m].w[i].schema, s->ms[m].w[i].table);
+		}
+	}
+	/* every master has its say on every table */
+	for (size_t i = 0; i < json_array_size(l.tables); i++) {
+		json_t *t = json_array_get(l.tables, i);
+		for (size_t m = 0; m < s->n; m++) {
+			if (s->ms[m].f != NULL)
+				master_entry(&l, m, json_string_value(json_object_get(t, "schema")),
+					     json_string_value(json_object_get(t, "table")));
+		}
+	}
+	json_decref(l.by_name);
+	return l.tables;
 }

@@ -21,6 +21,10 @@
 #include "ringwatch/conflict_feed.h"
 #include "ringwatch/ddl.h"
 
+#include "drift.h"
+
+#include <jansson.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,8 +55,28 @@ void schemas_snapshot(struct schemas *s, size_t m, const struct schemas_snapshot
 /* After each of master m's events: a snapshot the stream has passed goes in. */
 void schemas_after_event(struct schemas *s, size_t m);
 
-/* Whether master m needs a snapshot (a table is not known); at most every few seconds. */
-bool schemas_want_snapshot(struct schemas *s, size_t m, double now);
+/*
+ * Whether master m needs a snapshot now: a table is not known (at most every
+ * few seconds), or every seconds have passed since the last one (0: never).
+ */
+bool schemas_want_snapshot(struct schemas *s, size_t m, double now, double every);
+
+/* The time (monotonic seconds) for what the next events do: call before each. */
+void schemas_set_time(struct schemas *s, double now);
+
+/*
+ * Schema drift (drift.h): DDL not shown by every master within timeout
+ * seconds, and, when all_current, tables whose shapes differ.
+ */
+size_t schemas_drift(struct schemas *s, bool all_current, double timeout, struct drift_entry *out,
+		     size_t max);
+
+/*
+ * Every table of every master's history or writes, for GET /v1/tables:
+ * [{"schema", "table", "masters": {NAME: {"fingerprint", "key_source",
+ * "reason", "writes_10m"}}}] (new reference).
+ */
+json_t *schemas_tables_json(const struct schemas *s);
 
 /* Journal entries no restart needs any more (the stream resumes at low_water or later). */
 void schemas_compact(struct schemas *s, size_t m, uint64_t low_water);

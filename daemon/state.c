@@ -69,6 +69,7 @@ static const char *const migrations[] = {
 	"  table_name TEXT NOT NULL,"
 	"  sql TEXT,"
 	"  why TEXT,"
+	"  source INTEGER NOT NULL DEFAULT 0,"
 	"  PRIMARY KEY (master, schema_name, table_name, pos));",
 };
 
@@ -368,14 +369,14 @@ int state_gap_ack(struct state *st, int64_t id)
 }
 
 int state_schema_put(struct state *st, const char *master, uint64_t pos, const char *schema,
-		     const char *table, const char *sql, const char *why)
+		     const char *table, const char *sql, const char *why, int source)
 {
 	sqlite3_stmt *s = NULL;
 	int rc = -1;
 
 	if (sqlite3_prepare_v2(st->db,
 			       "INSERT OR REPLACE INTO schema_journal (master, pos, schema_name, "
-			       "table_name, sql, why) VALUES (?, ?, ?, ?, ?, ?)",
+			       "table_name, sql, why, source) VALUES (?, ?, ?, ?, ?, ?, ?)",
 			       -1, &s, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(s, 1, master, -1, SQLITE_STATIC);
@@ -386,6 +387,7 @@ int state_schema_put(struct state *st, const char *master, uint64_t pos, const c
 		sqlite3_bind_text(s, 5, sql, -1, SQLITE_STATIC);
 	if (why != NULL)
 		sqlite3_bind_text(s, 6, why, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 7, source);
 	if (sqlite3_step(s) == SQLITE_DONE)
 		rc = 0;
 	sqlite3_finalize(s);
@@ -394,19 +396,20 @@ int state_schema_put(struct state *st, const char *master, uint64_t pos, const c
 
 int state_schema_load(struct state *st, const char *master, uint64_t at,
 		      void (*fn)(const char *schema, const char *table, const char *sql,
-				 const char *why, void *arg),
+				 const char *why, int source, void *arg),
 		      void *arg, uint64_t *last)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
 
 	*last = 0;
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT j.schema_name, j.table_name, j.sql, j.why, j.pos FROM "
-			       "schema_journal j WHERE j.master = ?1 AND j.pos = (SELECT MAX(pos) "
-			       "FROM schema_journal k WHERE k.master = ?1 AND k.schema_name = "
-			       "j.schema_name AND k.table_name = j.table_name AND k.pos <= ?2)",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		st->db,
+		"SELECT j.schema_name, j.table_name, j.sql, j.why, j.pos, j.source FROM "
+		"schema_journal j WHERE j.master = ?1 AND j.pos = (SELECT MAX(pos) "
+		"FROM schema_journal k WHERE k.master = ?1 AND k.schema_name = "
+		"j.schema_name AND k.table_name = j.table_name AND k.pos <= ?2)",
+		-1, &s, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(s, 1, master, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)at);
@@ -419,7 +422,7 @@ int state_schema_load(struct state *st, const char *master, uint64_t at,
 			continue; /* gone */
 		fn((const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1),
 		   (const char *)sqlite3_column_text(s, 2), (const char *)sqlite3_column_text(s, 3),
-		   arg);
+		   sqlite3_column_int(s, 5), arg);
 	}
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : -1;

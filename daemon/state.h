@@ -81,10 +81,11 @@ struct sqlite3 *state_db(struct state *st);
  * The schema history's journal: master's table schema.table has shape sql
  * (a CREATE TABLE statement), or is unknown because why, for the events that
  * start at stream position pos or later; both NULL: it is gone from pos on.
+ * source is the shape's enum schema_source.
  * 0 or -1.
  */
 int state_schema_put(struct state *st, const char *master, uint64_t pos, const char *schema,
-		     const char *table, const char *sql, const char *why);
+		     const char *table, const char *sql, const char *why, int source);
 
 /*
  * Each table as the journal has it for an event starting at position at
@@ -93,7 +94,7 @@ int state_schema_put(struct state *st, const char *master, uint64_t pos, const c
  */
 int state_schema_load(struct state *st, const char *master, uint64_t at,
 		      void (*fn)(const char *schema, const char *table, const char *sql,
-				 const char *why, void *arg),
+				 const char *why, int source, void *arg),
 		      void *arg, uint64_t *last);
 
 /*

@@ -95,6 +95,22 @@ static int collect_links(struct rwd *d, struct status *st)
 	return 0;
 }
 
+/* Schema drift, compared only while every stream is current. */
+static int collect_drift(struct rwd *d, struct status *st)
+{
+	bool all_current = true;
+
+	for (size_t i = 0; i < st->n_masters; i++)
+		all_current = all_current && status_master_current(st, &st->masters[i]);
+	st->n_drift = tracker_drift(d->tracker, all_current, st->ddl_replication_timeout, NULL, 0);
+	st->drift = calloc(st->n_drift > 0 ? st->n_drift : 1, sizeof(*st->drift));
+	if (st->drift == NULL)
+		return -1;
+	st->n_drift = tracker_drift(d->tracker, all_current, st->ddl_replication_timeout, st->drift,
+				    st->n_drift);
+	return 0;
+}
+
 int status_collect(struct rwd *d, struct status *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -123,6 +139,11 @@ int status_collect(struct rwd *d, struct status *st)
 		return -1;
 	for (size_t i = 0; i < d->n_streams; i++)
 		stream_view(d->streams[i], &st->masters[i]);
+	st->ddl_replication_timeout = d->cfg.gate_ddl_replication_timeout;
+	if (st->has_tracker && collect_drift(d, st) != 0) {
+		status_release(st);
+		return -1;
+	}
 	if (collect_links(d, st) != 0) {
 		status_release(st);
 		return -1;
@@ -133,6 +154,7 @@ int status_collect(struct rwd *d, struct status *st)
 void status_release(struct status *st)
 {
 	free(st->unknown);
+	free(st->drift);
 	free(st->masters);
 	free(st->links);
 	free(st->probe_ok);
@@ -226,6 +248,18 @@ json_t *status_gate_json(const struct status *st, double max_lag)
 	return gate_json(&g);
 }
 
+/* Tables whose shapes differ between masters, and DDL not replicated. */
+static json_t *drift_json(const struct status *st)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < st->n_drift; i++)
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "schema", st->drift[i].schema,
+						   "table", st->drift[i].table, "detail",
+						   st->drift[i].detail));
+	return a;
+}
+
 /* Tables whose rows were not compared, each with the reason. */
 static json_t *unknown_json(const struct status *st)
 {
@@ -266,6 +300,7 @@ json_t *status_json(const struct status *st)
 				? json_null()
 				: json_pack("{s:I,s:I}", "open", (json_int_t)st->conflicts_open,
 					    "total", (json_int_t)st->conflicts_total));
+	json_object_set_new(o, "schema_drift", drift_json(st));
 	json_object_set_new(o, "unknown_tables", unknown_json(st));
 	json_object_set_new(o, "gate", status_gate_json(st, st->max_lag));
 	return o;
@@ -454,6 +489,10 @@ static void tracker_metrics(FILE *out, const struct status *st)
 
 	if (!st->has_tracker)
 		return;
+	family(out, "ringwatch_schema_drift_tables", "gauge",
+	       "Schema drift findings: tables whose shapes differ between the masters, and DDL "
+	       "not replicated to every master in time (see schema_drift in /v1/status).");
+	fprintf(out, "ringwatch_schema_drift_tables %zu\n", st->n_drift);
 	family(out, "ringwatch_schema_unknown_tables", "gauge",
 	       "Tables whose shape ringwatch does not know at its stream position: their rows "
 	       "are not compared (see unknown_tables in /v1/status).");

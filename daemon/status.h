@@ -7,6 +7,7 @@
 #define RINGWATCHD_STATUS_H
 
 #include "stream.h"
+#include "drift.h"
 #include "schemas.h"
 #include "tracker.h"
 
@@ -53,6 +54,9 @@ struct status {
 	struct tracker_view tracker;
 	struct schemas_unknown *unknown; /* tables whose rows were not compared */
 	size_t n_unknown;
+	struct drift_entry *drift; /* schema drift between the masters */
+	size_t n_drift;
+	double ddl_replication_timeout; /* [gate] ddl_replication_timeout */
 };
 
 /* Fill st from the daemon (on the loop thread); release with status_release(). */

@@ -67,9 +67,21 @@ void tracker_schema(struct tracker *t, size_t master, const struct schemas_snaps
 		schemas_snapshot(t->schemas, master, snap);
 }
 
-bool tracker_wants_schema(struct tracker *t, size_t master, double now)
+bool tracker_wants_schema(struct tracker *t, size_t master, double now, double every)
 {
-	return master < t->n && schemas_want_snapshot(t->schemas, master, now);
+	return master < t->n && schemas_want_snapshot(t->schemas, master, now, every);
+}
+
+size_t tracker_drift(struct tracker *t, bool all_current, double timeout, struct drift_entry *out,
+		     size_t max)
+{
+	schemas_set_time(t->schemas, rwd_now());
+	return schemas_drift(t->schemas, all_current, timeout, out, max);
+}
+
+json_t *tracker_tables_json(const struct tracker *t)
+{
+	return schemas_tables_json(t->schemas);
 }
 
 size_t tracker_unknown_tables(const struct tracker *t, struct schemas_unknown *out, size_t max)
@@ -297,6 +309,7 @@ void tracker_event(struct tracker *t, size_t master, const binlog_event *ev)
 	if (master >= t->n)
 		return;
 	conflict_feed_stats_get(t->feeds[master], &before);
+	schemas_set_time(t->schemas, rwd_now());
 	if (conflict_feed_event(t->feeds[master], ev, now_us(), &err) != 0)
 		log_error("master %s: conflict engine: %s", t->names[master], err.text);
 	conflict_feed_stats_get(t->feeds[master], &after);

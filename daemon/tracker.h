@@ -13,10 +13,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 struct rwd;
 struct tracker;
 struct schemas_snapshot;
 struct schemas_unknown;
+struct drift_entry;
 
 /* Detection delay histogram buckets (seconds), for ringwatch_detection_delay_seconds. */
 #define TRACKER_BUCKETS 12
@@ -49,8 +52,16 @@ void tracker_reset(struct tracker *t, size_t master);
 /* A snapshot of master's tables from information_schema (schemas.h). */
 void tracker_schema(struct tracker *t, size_t master, const struct schemas_snapshot *snap);
 
-/* Whether master's tables should be read from information_schema again now. */
-bool tracker_wants_schema(struct tracker *t, size_t master, double now);
+/* Whether master's tables should be read from information_schema again now
+ * (a table is unknown, or every seconds passed; 0: only when unknown). */
+bool tracker_wants_schema(struct tracker *t, size_t master, double now, double every);
+
+/* Schema drift between the masters (drift.h); how many findings there are. */
+size_t tracker_drift(struct tracker *t, bool all_current, double timeout, struct drift_entry *out,
+		     size_t max);
+
+/* GET /v1/tables without the open conflicts (schemas.h); a new reference. */
+json_t *tracker_tables_json(const struct tracker *t);
 
 /* The tables whose rows were not compared (schemas.h); how many there are. */
 size_t tracker_unknown_tables(const struct tracker *t, struct schemas_unknown *out, size_t max);

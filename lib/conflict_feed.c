@@ -397,6 +397,7 @@ static void gather_rows(conflict_feed *f, const binlog_event *ev)
 	const row_table_info *info = NULL;
 	row_change_iter it;
 	rw_error err;
+	uint64_t n = 0;
 	int rc;
 
 	if (tm == NULL || ev->u.rows.kind == BINLOG_ROWS_PARTIAL_UPDATE) {
@@ -416,7 +417,11 @@ static void gather_rows(conflict_feed *f, const binlog_event *ev)
 			rc = -1;
 			break;
 		}
+		n++;
 	}
+	if (f->hooks.written != NULL && n > 0)
+		f->hooks.written(f->hooks.arg, f->origin(f->trx.origin_server_id, f->origin_arg),
+				 tm->schema, tm->table, n, tm->has_names);
 	if (rc < 0)
 		f->stats.undecodable++;
 	row_change_iter_free(&it);
@@ -455,9 +460,17 @@ static int schema_query(conflict_feed *f, const binlog_event *ev, rw_error *err)
 	f->stats.ddl++;
 	if (s.kind == DDL_UNPARSED)
 		f->stats.ddl_unreadable++;
-	if (rc == 0 && f->hooks.ddl != NULL)
+	if (rc == 0 && f->hooks.ddl != NULL) {
+		char trx[96];
+		if (f->trx.gtid[0] != '\0')
+			snprintf(trx, sizeof(trx), "%s", f->trx.gtid);
+		else
+			snprintf(trx, sizeof(trx), "S%u:T%u:Q%016llx", ev->hdr.server_id,
+				 ev->hdr.timestamp,
+				 (unsigned long long)XXH3_64bits(q->sql.p, q->sql.len));
 		f->hooks.ddl(f->hooks.arg, at, s.kind, q->sql.p, q->sql.len,
-			     s.kind == DDL_UNPARSED ? s.error : NULL);
+			     s.kind == DDL_UNPARSED ? s.error : NULL, trx);
+	}
 	ddl_stmt_free(&s);
 	return rc;
 }

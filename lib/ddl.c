@@ -291,8 +291,8 @@ struct type_def {
 static const struct type_def type_defs[] = {
 	{ "tinyint", "tinyint", 1, 0, K_INT },
 	{ "int1", "tinyint", 1, 0, K_INT },
-	{ "bool", "tinyint(1)", 1, 0, K_PLAIN },
-	{ "boolean", "tinyint(1)", 1, 0, K_PLAIN },
+	{ "bool", "tinyint", 1, 0, K_PLAIN }, /* as TINYINT(1): display widths are dropped */
+	{ "boolean", "tinyint", 1, 0, K_PLAIN },
 	{ "smallint", "smallint", 2, 0, K_INT },
 	{ "int2", "smallint", 2, 0, K_INT },
 	{ "mediumint", "mediumint", 9, 0, K_INT },

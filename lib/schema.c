@@ -270,6 +270,7 @@ schema_table *schema_table_copy(const schema_table *t, const char *schema, const
 	}
 	if (ok) {
 		c->versioned = t->versioned;
+		c->source = t->source;
 		ok = derived_copy(c, t) == 0;
 	}
 	if (!ok) {
@@ -1116,6 +1117,13 @@ int schema_db_get(const schema_db *db, const char *schema, const char *table,
 	if (e == NULL)
 		return SCHEMA_ABSENT;
 	return e->t != NULL ? SCHEMA_KNOWN : SCHEMA_UNKNOWN;
+}
+
+schema_table *schema_db_find(schema_db *db, const char *schema, const char *table)
+{
+	struct entry *e = *find(db, schema, table);
+
+	return e != NULL ? e->t : NULL;
 }
 
 int schema_db_put(schema_db *db, schema_table *t)

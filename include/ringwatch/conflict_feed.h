@@ -85,9 +85,20 @@ typedef struct conflict_schema_hooks {
 	/* rows row changes of a table whose shape is not known (why) were not compared */
 	void (*unknown)(void *arg, const char *schema, const char *table, const char *why,
 			uint64_t rows);
-	/* a DDL statement (enum ddl_kind; DDL_UNPARSED included) was applied at pos */
+	/*
+	 * a DDL statement (enum ddl_kind; DDL_UNPARSED included) was applied at
+	 * pos; trx is its transaction's identity across binlogs (the GTID, or
+	 * origin server_id, time and a hash of the statement without one)
+	 */
 	void (*ddl)(void *arg, uint64_t pos, int kind, const char *sql, size_t len,
-		    const char *error);
+		    const char *error, const char *trx);
+	/*
+	 * rows row changes of schema.table were keyed, in a transaction of
+	 * master origin (-1: none of the ring's); full: the table map carries
+	 * FULL metadata (names and primary key), checked against the shape
+	 */
+	void (*written)(void *arg, int origin, const char *schema, const char *table, uint64_t rows,
+			int full);
 	void *arg;
 } conflict_schema_hooks;
 

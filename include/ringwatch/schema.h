@@ -58,6 +58,12 @@ typedef struct schema_index {
 	uint32_t *prefix; /* a part's prefix length, 0 = the whole column */
 } schema_index;
 
+/* Where a shape came from. */
+enum schema_source {
+	SCHEMA_SOURCE_DDL = 0,      /* a statement the parser read (the binlog, a file) */
+	SCHEMA_SOURCE_SNAPSHOT = 1, /* the master's information_schema */
+};
+
 typedef struct schema_table {
 	char *schema;
 	char *name;
@@ -66,6 +72,7 @@ typedef struct schema_table {
 	uint32_t nidx;
 	schema_index *idx;
 	bool versioned; /* WITH SYSTEM VERSIONING */
+	uint8_t source; /* enum schema_source: where the shape came from (not in the fingerprint) */
 	/* derived by schema_table_finish(): */
 	const char **names; /* the column names, for row_table_info */
 	uint16_t *key;      /* the primary key's column indexes (see above) */
@@ -162,6 +169,9 @@ enum schema_state {
 };
 int schema_db_get(const schema_db *db, const char *schema, const char *table,
 		  const schema_table **t, const char **why);
+
+/* The db's own shape of a known table, to change in place (then finish it), or NULL. */
+schema_table *schema_db_find(schema_db *db, const char *schema, const char *table);
 
 /* Put a shape (the db takes t, replacing what it held); 0 or RW_E_NOMEM (t freed). */
 RW_MUST_CHECK int schema_db_put(schema_db *db, schema_table *t);

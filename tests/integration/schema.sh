@@ -63,6 +63,9 @@ for meta in ${RW_SCHEMA_META:-NO_LOG MINIMAL FULL}; do
     ring_sql 1 "CREATE DATABASE app"
     ring_sync || exit 99
     ring_write_config "$work/rw.conf" 127.0.0.1:0 "$work/state-$meta" >/dev/null
+    # information_schema every 5 probe rounds: 5 s; a DDL not everywhere in 3 s is drift
+    sed -i 's/^server_id = .*/&\nprobe_interval = 1/' "$work/rw.conf"
+    printf '\n[gate]\nddl_replication_timeout = 3\n' >>"$work/rw.conf"
     t_ok "$meta: ringwatchd starts" rwd_start "$work/rw.conf" "$work/log-$meta"
     t_ok "$meta: both streams connected" wait_for 10 connected
     t_ok "$meta: information_schema read" wait_for 10 grep -q "tables read from information_schema" "$work/log-$meta"
@@ -140,6 +143,39 @@ for meta in ${RW_SCHEMA_META:-NO_LOG MINIMAL FULL}; do
         t_ok "$meta: then the gate's tracking check passes" wait_for 5 gate_tracking
     fi
     t_ok "$meta: nothing guessed: no conflict on app.v" sh -c "[ \"\$(curl -s '$RWD_URL/v1/conflicts?state=all' | jq '[.conflicts[] | select(.table == \"v\")] | length')\" = 0 ]"
+
+    # GET /v1/tables: where each master's key comes from, who writes what
+    tables() { curl -s "$RWD_URL/v1/tables" | jq -r "$1"; }
+    want_source=ddl; [ "$meta" = FULL ] && want_source=binlog
+    t_is "$meta: /v1/tables: app.t's key source on each master" \
+        "$(tables '.tables[] | select(.schema == "app" and .table == "t") | [.masters.west.key_source, .masters.east.key_source] | join(",")')" \
+        "$want_source,$want_source"
+    t_ok "$meta: /v1/tables: both masters wrote app.t lately" sh -c "curl -s '$RWD_URL/v1/tables' | jq -e '.tables[] | select(.table == \"t\") | .masters.west.writes_10m > 0 and .masters.east.writes_10m > 0' >/dev/null"
+    t_ok "$meta: /v1/tables: open conflicts per table" sh -c "curl -s '$RWD_URL/v1/tables' | jq -e '.tables[] | select(.table == \"t\") | .open_conflicts >= 2' >/dev/null"
+    t_ok "$meta: /v1/tables: a fingerprint per master, equal" sh -c "curl -s '$RWD_URL/v1/tables' | jq -e '.tables[] | select(.table == \"p\") | .masters.west.fingerprint == .masters.east.fingerprint and (.masters.west.fingerprint | length) == 16' >/dev/null"
+
+    if [ "$meta" = NO_LOG ]; then
+        drift() { curl -s "$RWD_URL/v1/status" | jq -r '[.schema_drift[] | "\(.schema).\(.table): \(.detail)"] | join("; ")'; }
+        no_drift() { [ -z "$(drift)" ]; }
+        t_ok "$meta: no schema drift so far" wait_for 10 no_drift
+        t_ok "$meta: the gate's schema check passes" sh -c "curl -s '$RWD_URL/v1/gate' | jq -e '.checks[] | select(.name == \"schema\" and .ok == true)' >/dev/null"
+        # an ALTER made with sql_log_bin=0 on east: only information_schema shows it
+        ring_sql 2 "SET sql_log_bin = 0; ALTER TABLE app.p ADD COLUMN note INT"
+        note_drift() { drift | grep -q 'app.p: column note only on east'; }
+        t_ok "$meta: drift from an ALTER under sql_log_bin=0" wait_for 20 note_drift || t_diag "drift: $(drift)"
+        t_ok "$meta: the gate's schema check names it" sh -c "curl -s '$RWD_URL/v1/gate' | jq -e '.checks[] | select(.name == \"schema\" and .ok == false) | .detail | test(\"column note only on east\")' >/dev/null"
+        t_ok "$meta: ringwatch_schema_drift_tables" sh -c "curl -s '$RWD_URL/metrics' | grep -q '^ringwatch_schema_drift_tables [1-9]'"
+        ring_sql 1 "SET sql_log_bin = 0; ALTER TABLE app.p ADD COLUMN note INT"
+        t_ok "$meta: the same ALTER on west: the drift is gone" wait_for 20 no_drift || t_diag "drift: $(drift)"
+        # a DDL that does not replicate: east's link from west is stopped
+        ring_pause_link 1 2
+        ring_sql 1 "ALTER TABLE app.p ADD COLUMN late INT"
+        late() { drift | grep -q 'DDL not replicated to east: ALTER TABLE app.p ADD COLUMN late INT'; }
+        t_ok "$meta: a DDL not replicated in time is drift" wait_for 15 late || t_diag "drift: $(drift)"
+        ring_resume_link 1 2
+        ring_sync
+        t_ok "$meta: once replicated, no drift" wait_for 15 no_drift || t_diag "drift: $(drift)"
+    fi
 
     # a backlog across ADD COLUMN FIRST, read after a restart
     ring_sql 1 "CREATE TABLE app.b (id INT PRIMARY KEY, v INT); INSERT INTO app.b VALUES (1, 0), (2, 0)"

@@ -64,11 +64,12 @@ static void seen_unknown(void *arg, const char *schema, const char *table, const
 }
 
 static void seen_ddl(void *arg, uint64_t pos, int kind, const char *sql, size_t len,
-		     const char *error)
+		     const char *error, const char *trx)
 {
 	struct seen *s = arg;
 
 	(void)pos;
+	(void)trx;
 	s->ddl++;
 	if (kind == DDL_UNPARSED) {
 		s->unreadable++;
@@ -103,7 +104,7 @@ static void test_history(void)
 		conflict_engine *e = NULL;
 		conflict_feed *f;
 		struct seen s;
-		conflict_schema_hooks h = { NULL, seen_unknown, seen_ddl, &s };
+		conflict_schema_hooks h = { NULL, seen_unknown, seen_ddl, NULL, &s };
 		conflict_feed_stats st;
 		rw_error err;
 		int gtids = 0;

@@ -98,7 +98,7 @@ static void test_create(void)
 		"h double precision, i bool, j char, k national char varying(3), l long)",
 		&maria,
 		"id bigint unsigned!, d decimal(10,0), e decimal(5,0), f decimal(10,2), g double, "
-		"h double, i tinyint(1), j char(1), k varchar(3), l mediumtext | key (id) | unique "
+		"h double, i tinyint, j char(1), k varchar(3), l mediumtext | key (id) | unique "
 		"id(id)");
 	created("CREATE TABLE t (a TIMESTAMP(0) NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE "
 		"CURRENT_TIMESTAMP, b datetime(6) DEFAULT now(6), c time, d year(4), e json, "

@@ -16,15 +16,16 @@ struct loaded {
 };
 
 static void collect(const char *schema, const char *table, const char *sql, const char *why,
-		    void *arg)
+		    int source, void *arg)
 {
 	struct loaded *l = arg;
 	size_t n = strlen(l->text);
 
-	snprintf(l->text + n, sizeof(l->text) - n, "%s%s.%s=%s", n > 0 ? " " : "", schema, table,
+	snprintf(l->text + n, sizeof(l->text) - n, "%s%s.%s=%s%s", n > 0 ? " " : "", schema, table,
 		 sql != NULL   ? sql
 		 : why != NULL ? why
-			       : "?");
+			       : "?",
+		 source ? "*" : "");
 }
 
 /* The schema journal: each table's latest entry at or before a position. */
@@ -33,11 +34,11 @@ static void test_schema_journal(struct state *st)
 	struct loaded l;
 	uint64_t last;
 
-	ok(state_schema_put(st, "west", 100, "app", "t", "v1", NULL) == 0 &&
-	       state_schema_put(st, "west", 200, "app", "u", NULL, "unreadable") == 0 &&
-	       state_schema_put(st, "west", 300, "app", "t", "v2", NULL) == 0 &&
-	       state_schema_put(st, "west", 400, "app", "u", NULL, NULL) == 0 &&
-	       state_schema_put(st, "east", 150, "app", "t", "e1", NULL) == 0,
+	ok(state_schema_put(st, "west", 100, "app", "t", "v1", NULL, 0) == 0 &&
+	       state_schema_put(st, "west", 200, "app", "u", NULL, "unreadable", 0) == 0 &&
+	       state_schema_put(st, "west", 300, "app", "t", "v2", NULL, 1) == 0 &&
+	       state_schema_put(st, "west", 400, "app", "u", NULL, NULL, 0) == 0 &&
+	       state_schema_put(st, "east", 150, "app", "t", "e1", NULL, 0) == 0,
 	   "journal entries written");
 	memset(&l, 0, sizeof(l));
 	ok(state_schema_load(st, "west", 99, collect, &l, &last) == 0 && l.text[0] == '\0' &&
@@ -45,17 +46,17 @@ static void test_schema_journal(struct state *st)
 	   "nothing before the first entry");
 	memset(&l, 0, sizeof(l));
 	ok(state_schema_load(st, "west", 300, collect, &l, &last) == 0, "load at 300");
-	is_str(l.text, "app.t=v2 app.u=unreadable", "each table's latest entry at or before it");
+	is_str(l.text, "app.t=v2* app.u=unreadable", "each table's latest entry at or before it");
 	is_int(last, 300, "the latest position");
 	memset(&l, 0, sizeof(l));
 	ok(state_schema_load(st, "west", 1000, collect, &l, &last) == 0, "load at the end");
-	is_str(l.text, "app.t=v2", "a table gone is left out");
+	is_str(l.text, "app.t=v2*", "a table gone is left out (* from information_schema)");
 	is_int(last, 400, "its going counts as the latest position");
 	ok(state_schema_forget(st, "west", 250, 0) == 0, "forget what lies after 250");
 	memset(&l, 0, sizeof(l));
 	ok(state_schema_load(st, "west", 1000, collect, &l, &last) == 0, "load again");
 	is_str(l.text, "app.t=v1 app.u=unreadable", "as it was at 250");
-	ok(state_schema_put(st, "west", 300, "app", "t", "v2", NULL) == 0 &&
+	ok(state_schema_put(st, "west", 300, "app", "t", "v2", NULL, 1) == 0 &&
 	       state_schema_forget(st, "west", INT64_MAX, 300) == 0,
 	   "compact up to 300");
 	memset(&l, 0, sizeof(l));

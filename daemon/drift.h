@@ -1,0 +1,50 @@
+/*
+ * drift.h - schema drift between the masters: tables whose shapes differ
+ * from one master's history to another's, and DDL statements one master
+ * wrote that another has not shown within a timeout.
+ *
+ * A DDL statement is followed by its transaction's identity (the GTID)
+ * from the first stream that shows it until every stream has; the tables it
+ * touched are not compared meanwhile (the masters are expected to differ
+ * while it replicates).  Shapes are compared only when every stream is
+ * current, so a stream behind is not taken for drift.  No I/O, no clock:
+ * the caller passes the time.
+ */
+#ifndef RINGWATCHD_DRIFT_H
+#define RINGWATCHD_DRIFT_H
+
+#include "ringwatch/schema.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct drift;
+
+/* One finding: the table (schema and table "" for none) and a sentence. */
+struct drift_entry {
+	char schema[SCHEMA_NAME_MAX];
+	char table[SCHEMA_NAME_MAX];
+	char detail[512];
+};
+
+/* For n masters named names (not copied: they must outlive d). */
+struct drift *drift_new(size_t n, const char *const *names);
+void drift_free(struct drift *d);
+
+/* Master m's stream showed DDL transaction trx (sql, its text) at time now. */
+void drift_ddl(struct drift *d, size_t m, const char *trx, const char *sql, size_t len, double now);
+
+/* A table the DDL master m showed last touched (call after drift_ddl). */
+void drift_ddl_table(struct drift *d, size_t m, const char *schema, const char *table);
+
+/*
+ * The findings as of now: DDL not shown by every master within timeout
+ * seconds, and (when all_current) the tables whose shapes differ between
+ * dbs[0..n-1] (one per master; a table unknown anywhere is not compared).
+ * Up to max entries into out; returns how many there are.
+ */
+size_t drift_find(struct drift *d, const schema_db *const *dbs, bool all_current, double timeout,
+		  double now, struct drift_entry *out, size_t max);
+
+#endif
