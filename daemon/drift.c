@@ -237,9 +237,9 @@ size_t drift_find(struct drift *d, const schema_db *const *dbs, bool all_current
 {
 	struct finder f = { d, dbs, 0, out, max, 0 };
 
-	pending_findings(&f, timeout, now);
 	if (!all_current)
-		return f.n;
+		return 0; /* a stream behind has not shown what it will show */
+	pending_findings(&f, timeout, now);
 	for (f.master = 0; f.master < d->n; f.master++)
 		schema_db_each(dbs[f.master], compare_one, &f);
 	return f.n;

@@ -6,7 +6,7 @@
  * A DDL statement is followed by its transaction's identity (the GTID)
  * from the first stream that shows it until every stream has; the tables it
  * touched are not compared meanwhile (the masters are expected to differ
- * while it replicates).  Shapes are compared only when every stream is
+ * while it replicates).  Nothing is reported unless every stream is
  * current, so a stream behind is not taken for drift.  No I/O, no clock:
  * the caller passes the time.
  */
@@ -39,8 +39,8 @@ void drift_ddl(struct drift *d, size_t m, const char *trx, const char *sql, size
 void drift_ddl_table(struct drift *d, size_t m, const char *schema, const char *table);
 
 /*
- * The findings as of now: DDL not shown by every master within timeout
- * seconds, and (when all_current) the tables whose shapes differ between
+ * The findings as of now, when all_current (else none): DDL not shown by
+ * every master within timeout seconds, and the tables whose shapes differ between
  * dbs[0..n-1] (one per master; a table unknown anywhere is not compared).
  * Up to max entries into out; returns how many there are.
  */
