@@ -115,11 +115,23 @@ static void forget_unknown(struct master *ms, const char *schema, const char *ta
 	*u = ms->unk[--ms->n_unk];
 }
 
+/* The server's own schemas: their rows are not the applications' and not compared. */
+static bool system_schema(const char *schema)
+{
+	return strcmp(schema, "mysql") == 0 || strcmp(schema, "sys") == 0 ||
+	       strcmp(schema, "performance_schema") == 0 ||
+	       strcmp(schema, "information_schema") == 0;
+}
+
 static void on_unknown(void *arg, const char *schema, const char *table, const char *why,
 		       uint64_t rows)
 {
 	struct master *ms = arg;
-	struct unknown_table *u = find_unknown(ms, schema, table);
+	struct unknown_table *u;
+
+	if (system_schema(schema))
+		return;
+	u = find_unknown(ms, schema, table);
 
 	ms->want = true;
 	if (u == NULL) {
