@@ -392,6 +392,8 @@ static const struct type_def *type_words(struct parser *p)
 			(void)accept_kw(p, "VARCHAR");
 		return type_named("long"); /* MEDIUMTEXT */
 	}
+	if (peek(p, 0)->kind == TOK_WORD && is_punct(p, 1, '.') && peek(p, 2)->kind == TOK_WORD)
+		p->i += 2; /* mariadb_schema.TIMESTAMP: the type of another sql_mode */
 	d = type_lookup(peek(p, 0));
 	if (d == NULL) {
 		fail(p, "unknown column type");
@@ -750,6 +752,11 @@ static void key_parts(struct parser *p, schema_index *ix)
 			free(col);
 			return;
 		}
+		if (accept_kw(p, "WITHOUT")) { /* an application-time period: no column */
+			expect_kw(p, "OVERLAPS");
+			free(col);
+			col = NULL;
+		}
 		index_part(p, ix, col, prefix);
 		if (!accept_kw(p, "ASC"))
 			(void)accept_kw(p, "DESC");
@@ -765,10 +772,11 @@ static int starts_index(const struct parser *p)
 }
 
 /*
- * PRIMARY KEY | UNIQUE [KEY] | KEY | FULLTEXT [KEY] ... [name] [USING t] (parts) options,
- * into *ix (cleared first); name is the CONSTRAINT's (taken), NULL if none.
+ * PRIMARY KEY | UNIQUE [KEY] | KEY | FULLTEXT [KEY] ... [IF NOT EXISTS] [name] [USING t]
+ * (parts) options, into *ix (cleared first); name is the CONSTRAINT's (taken), NULL if
+ * none; *if_not_exists set when the statement says so.
  */
-static void index_def(struct parser *p, schema_index *ix, char *name)
+static void index_def(struct parser *p, schema_index *ix, char *name, bool *if_not_exists)
 {
 	memset(ix, 0, sizeof(*ix));
 	if (accept_kw(p, "PRIMARY")) {
@@ -778,6 +786,13 @@ static void index_def(struct parser *p, schema_index *ix, char *name)
 		name = strdup("PRIMARY");
 		if (name == NULL)
 			p->nomem = 1;
+		if (accept_kw(p, "IF")) {
+			expect_kw(p, "NOT");
+			expect_kw(p, "EXISTS");
+			*if_not_exists = true;
+		}
+		if (!is_punct(p, 0, '(') && !is_kw(p, 0, "USING") && !p->failed)
+			free(ident(p)); /* a name: the primary key is PRIMARY all the same */
 	} else {
 		ix->kind = accept_kw(p, "UNIQUE")     ? SCHEMA_INDEX_UNIQUE
 			   : accept_kw(p, "FULLTEXT") ? SCHEMA_INDEX_FULLTEXT
@@ -789,6 +804,7 @@ static void index_def(struct parser *p, schema_index *ix, char *name)
 		if (accept_kw(p, "IF")) {
 			expect_kw(p, "NOT");
 			expect_kw(p, "EXISTS");
+			*if_not_exists = true;
 		}
 		if (!is_punct(p, 0, '(') && !is_kw(p, 0, "USING")) {
 			free(name);
@@ -937,14 +953,15 @@ static void create_element(struct parser *p, schema_table *t, struct create_ctx 
 			constraint = ident(p);
 	}
 	if (starts_index(p)) {
-		index_def(p, &ix, constraint);
+		bool ine = false;
+		index_def(p, &ix, constraint, &ine);
 		if (p->failed)
 			schema_index_clear(&ix);
 		else
 			add_index(p, t, &ix);
 	} else if (accept_kw(p, "FOREIGN")) {
 		foreign_key(p, t, constraint);
-	} else if (accept_kw(p, "CHECK") || accept_kw(p, "PERIOD")) {
+	} else if (accept_kw(p, "CHECK") || (is_kw(p, 1, "FOR") && accept_kw(p, "PERIOD"))) {
 		free(constraint);
 		skip_to_separator(p);
 	} else {
@@ -1141,13 +1158,14 @@ static void alter_add(struct parser *p)
 	if (starts_index(p)) {
 		a = new_alter(p, DDL_ALTER_ADD_INDEX);
 		if (a != NULL)
-			index_def(p, &a->index, constraint);
+			index_def(p, &a->index, constraint, &a->if_not_exists);
 		else
 			free(constraint);
 		return;
 	}
 	free(constraint);
-	if (accept_kw(p, "FOREIGN") || accept_kw(p, "CHECK") || accept_kw(p, "PERIOD") ||
+	if (accept_kw(p, "FOREIGN") || accept_kw(p, "CHECK") ||
+	    ((is_kw(p, 1, "FOR") || is_kw(p, 1, "IF")) && accept_kw(p, "PERIOD")) ||
 	    accept_kw(p, "PARTITION")) {
 		/* a foreign key's own index is left to the next snapshot's fingerprint */
 		(void)new_alter(p, DDL_ALTER_OPTION);
@@ -1167,7 +1185,7 @@ static void alter_add(struct parser *p)
 				return;
 			if (starts_index(p)) {
 				a->op = DDL_ALTER_ADD_INDEX;
-				index_def(p, &a->index, NULL);
+				index_def(p, &a->index, NULL, &a->if_not_exists);
 			} else {
 				alter_column_def(p, a);
 			}
@@ -1186,7 +1204,8 @@ static void alter_drop(struct parser *p)
 {
 	ddl_alter *a;
 
-	if (accept_kw(p, "PRIMARY")) {
+	if (accept_kw(p, "PRIMARY") ||
+	    (is_kw(p, 0, "CONSTRAINT") && is_kw(p, 1, "PRIMARY") && (p->i += 2, 1))) {
 		expect_kw(p, "KEY");
 		(void)new_alter(p, DDL_ALTER_DROP_PRIMARY);
 		return;
@@ -1196,7 +1215,8 @@ static void alter_drop(struct parser *p)
 		(void)new_alter(p, DDL_ALTER_DROP_VERSIONING);
 		return;
 	}
-	if (accept_kw(p, "PARTITION") || accept_kw(p, "PERIOD") || accept_kw(p, "CHECK") ||
+	if (accept_kw(p, "PARTITION") || accept_kw(p, "CHECK") ||
+	    ((is_kw(p, 1, "FOR") || is_kw(p, 1, "IF")) && accept_kw(p, "PERIOD")) ||
 	    (accept_kw(p, "FOREIGN") && (expect_kw(p, "KEY"), 1))) {
 		/* the foreign key's index stays (InnoDB keeps it) */
 		(void)new_alter(p, DDL_ALTER_OPTION);
@@ -1368,13 +1388,13 @@ static int other_clause(struct parser *p)
 		expect_kw(p, "KEYS");
 		return 1;
 	}
-	if (accept_kw(p, "ORDER")) {
+	if (accept_kw(p, "ORDER")) { /* ORDER BY a, b DESC: the last clause */
 		expect_kw(p, "BY");
-		skip_to_separator(p);
+		p->i = p->n;
 		return 1;
 	}
-	if (accept_kw(p, "WITH") || accept_kw(p, "WITHOUT")) {
-		expect_kw(p, "VALIDATION");
+	if ((is_kw(p, 0, "WITH") || is_kw(p, 0, "WITHOUT")) && is_kw(p, 1, "VALIDATION")) {
+		p->i += 2;
 		return 1;
 	}
 	return 0;
@@ -1415,6 +1435,11 @@ static void alter_clause(struct parser *p)
 			a->to = ident_or_string(p);
 		if (accept_kw(p, "COLLATE"))
 			option_value(p);
+	} else if ((is_kw(p, 0, "WITH") || is_kw(p, 0, "WITHOUT")) && is_kw(p, 1, "SYSTEM")) {
+		int op = is_kw(p, 0, "WITH") ? DDL_ALTER_ADD_VERSIONING : DDL_ALTER_DROP_VERSIONING;
+		p->i += 2;
+		expect_kw(p, "VERSIONING");
+		(void)new_alter(p, op);
 	} else if (other_clause(p) || table_option(p)) {
 		(void)new_alter(p, DDL_ALTER_OPTION);
 	} else {

@@ -270,7 +270,9 @@ static int rename_column(schema_table *t, const ddl_alter *c, char *why, size_t 
 	int i = schema_table_column(t, c->name);
 	char *to;
 
-	if (i < 0 || schema_table_column(t, c->to) >= 0) {
+	if (i < 0 && c->if_exists)
+		return 0;
+	if (i < 0 || (schema_table_column(t, c->to) >= 0 && strcasecmp(c->name, c->to) != 0)) {
 		snprintf(why, len, i < 0 ? "no column %s to rename" : "column %s exists already",
 			 i < 0 ? c->name : c->to);
 		return -1;
@@ -291,6 +293,8 @@ static int rename_index(schema_table *t, const ddl_alter *c, char *why, size_t l
 	int i = schema_table_index(t, c->name);
 	char *to;
 
+	if (i < 0 && c->if_exists)
+		return 0;
 	if (i < 0) {
 		snprintf(why, len, "no index %s to rename", c->name);
 		return -1;
@@ -310,6 +314,8 @@ static int column_default(schema_table *t, const ddl_alter *c, char *why, size_t
 	int i = schema_table_column(t, c->name);
 	char *def = NULL;
 
+	if (i < 0 && c->if_exists)
+		return 0;
 	if (i < 0) {
 		snprintf(why, len, "no column %s", c->name);
 		return -1;
@@ -370,7 +376,9 @@ static int alter_clause(schema_table *t, const ddl_alter *c, char *why, size_t l
 		return drop_index(t, c->name, c->if_exists, c->op == DDL_ALTER_DROP_CONSTRAINT, why,
 				  len);
 	case DDL_ALTER_DROP_PRIMARY:
-		return drop_index(t, "PRIMARY", 0, 0, why, len);
+		/* none left: an earlier clause dropped its last column (the server
+		 * checks the clauses against the table as it was) */
+		return drop_index(t, "PRIMARY", 1, 0, why, len);
 	case DDL_ALTER_RENAME_INDEX:
 		return rename_index(t, c, why, len);
 	case DDL_ALTER_ADD_VERSIONING:

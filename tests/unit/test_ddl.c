@@ -131,6 +131,8 @@ static void test_create(void)
 	created("CREATE TABLE t (a int COMPRESSED, b varchar(10) COMPRESSED=zlib, c inet6, "
 		"d uuid)",
 		&maria, "a int, b varchar(10), c inet6, d uuid | key ()");
+	created("CREATE TABLE t (period int, b int)", &maria,
+		"period int, b int | key ()"); /* PERIOD is not reserved */
 	created("CREATE TEMPORARY TABLE t (a int)", &maria, "a int | key ()");
 	created("CREATE TABLE t LIKE s", &maria, "CREATE TABLE ... LIKE");
 	created("CREATE TABLE t (LIKE s)", &maria, "CREATE TABLE ... LIKE");
@@ -140,6 +142,12 @@ static void test_create(void)
 		"CREATE TABLE");
 	created("CREATE TABLE t (a int) IGNORE SELECT 1", &maria, "CREATE TABLE");
 	created("CREATE TABLE t (a int) START TRANSACTION", &mysql, "a int | key ()");
+	created("CREATE TABLE t (a int, b int, PRIMARY KEY pk USING BTREE (a))", &maria,
+		"a int!, b int | key (a)");
+	created("CREATE TABLE t (id int, s date, e date, period for p(s,e), unique(id, p without "
+		"overlaps))",
+		&maria, "id int, s date, e date | key () | unique id(id,(expr))");
+	created("CREATE TABLE t (a mariadb_schema.TIMESTAMP)", &maria, "a timestamp | key ()");
 	created("CREATE TABLE t (a strangetype)", &maria, "UNPARSED");
 	created("CREATE TABLE t (a int,", &maria, "UNPARSED");
 	created("CREATE TABLE t", &maria, "UNPARSED");
@@ -233,8 +241,17 @@ static void test_alter(void)
 	altered("ALTER ONLINE IGNORE TABLE IF EXISTS t WAIT 5 ADD c int", "add:c(int)");
 	altered("ALTER TABLE t ADD FOREIGN KEY (a) REFERENCES p(id), DROP FOREIGN KEY fk_1",
 		"opt: opt:");
+	altered("ALTER TABLE t ADD period int, DROP period, ADD PERIOD IF NOT EXISTS FOR p(s, e), "
+		"DROP PERIOD FOR p",
+		"add:period(int) drop:period opt: opt:");
 	altered("ALTER TABLE t PARTITION BY HASH(a) PARTITIONS 3", "opt:");
 	altered("ALTER TABLE t COALESCE PARTITION 2", "opt:");
+	altered("ALTER TABLE t ADD PRIMARY KEY IF NOT EXISTS pk (a), ADD KEY IF NOT EXISTS k (b)",
+		"addix:PRIMARY addix:k");
+	altered("ALTER TABLE t add column c int, order by a, b DESC", "add:c(int) opt:");
+	altered("ALTER TABLE t WITH SYSTEM VERSIONING", "+ver:");
+	altered("ALTER TABLE t WITHOUT SYSTEM VERSIONING, WITH VALIDATION", "-ver: opt:");
+	altered("ALTER TABLE t DROP CONSTRAINT PRIMARY KEY", "droppk:");
 	altered("ALTER TABLE t FROBNICATE", "UNPARSED");
 	altered("ALTER TABLE t ADD COLUMN", "UNPARSED");
 	altered("ALTER TABLE t ADD a int b int", "UNPARSED");
