@@ -90,6 +90,33 @@ static void print_links(json_t *links)
 	}
 }
 
+/* Schema drift and the tables whose rows are not compared, when there are any. */
+static void print_schema(json_t *st)
+{
+	size_t i;
+	json_t *e;
+
+	if (json_array_size(json_object_get(st, "schema_drift")) > 0)
+		printf("\nschema drift:\n");
+	json_array_foreach(json_object_get(st, "schema_drift"), i, e)
+	{
+		if (str(e, "table", "")[0] != '\0')
+			printf("  %s.%s: %s\n", str(e, "schema", "?"), str(e, "table", "?"),
+			       str(e, "detail", ""));
+		else
+			printf("  %s\n", str(e, "detail", ""));
+	}
+	if (json_array_size(json_object_get(st, "unknown_tables")) > 0)
+		printf("\nrows not compared (table shape not known):\n");
+	json_array_foreach(json_object_get(st, "unknown_tables"), i, e)
+	{
+		printf("  %s.%s on %s: %lld row changes: %s\n", str(e, "schema", "?"),
+		       str(e, "table", "?"), str(e, "master", "?"),
+		       (long long)json_integer_value(json_object_get(e, "rows_not_compared")),
+		       str(e, "reason", ""));
+	}
+}
+
 static void print_gate(json_t *gate)
 {
 	size_t i;
@@ -149,6 +176,7 @@ int cli_status(int argc, char **argv)
 		printf("ringwatchd %s at %s, up %s\n\n", str(st, "version", "?"), url, up);
 		print_masters(json_object_get(st, "masters"));
 		print_links(json_object_get(st, "links"));
+		print_schema(st);
 		print_gate(json_object_get(st, "gate"));
 	}
 	json_decref(st);

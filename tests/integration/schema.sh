@@ -137,6 +137,7 @@ for meta in ${RW_SCHEMA_META:-NO_LOG MINIMAL FULL}; do
         t_ok "$meta: the history reads information_schema again" wait_for 20 reads
     else
         t_ok "$meta: rows of a table whose shape is not known are named in /v1/status" wait_for 10 unknown_v
+        t_ok "$meta: ringwatch status names them" sh -c "'$RINGWATCH' status --url '$RWD_URL' | grep -q '^  app.v on west: [0-9]* row changes: '"
         t_ok "$meta: and the gate's tracking check says so" sh -c "curl -s '$RWD_URL/v1/gate' | jq -e '.checks[] | select(.name == \"tracking\" and .ok == false) | .detail | test(\"app.v on\")' >/dev/null"
         t_ok "$meta: the table is read again from information_schema" wait_for 20 known_again
         gate_tracking() { curl -s "$RWD_URL/v1/gate" | jq -e '.checks[] | select(.name == "tracking" and .ok == true)' >/dev/null; }
@@ -184,6 +185,7 @@ for meta in ${RW_SCHEMA_META:-NO_LOG MINIMAL FULL}; do
         t_ok "$meta: drift from an ALTER under sql_log_bin=0" wait_for 20 note_drift || t_diag "drift: $(drift)"
         t_ok "$meta: the gate's schema check names it" sh -c "curl -s '$RWD_URL/v1/gate' | jq -e '.checks[] | select(.name == \"schema\" and .ok == false) | .detail | test(\"column note only on east\")' >/dev/null"
         t_ok "$meta: ringwatch_schema_drift_tables" sh -c "curl -s '$RWD_URL/metrics' | grep -q '^ringwatch_schema_drift_tables [1-9]'"
+        t_ok "$meta: ringwatch status shows it" sh -c "'$RINGWATCH' status --url '$RWD_URL' | grep -q '^  app.p: column note only on east'"
         ring_sql 1 "SET sql_log_bin = 0; ALTER TABLE app.p ADD COLUMN note INT"
         t_ok "$meta: the same ALTER on west: the drift is gone" wait_for 20 no_drift || t_diag "drift: $(drift)"
         # a DDL that does not replicate: east's link from west is stopped
