@@ -8,8 +8,10 @@ build_pkgs="build-essential autoconf automake autoconf-archive pkgconf
     libmariadb-dev libevent-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev
     zlib1g-dev libdeflate-dev libzstd-dev libinih-dev libxxhash-dev libsystemd-dev libcurl4-openssl-dev"
 server_pkgs="mariadb-server mariadb-client curl"
+# mariadb-test: MariaDB's regression suite (its mariadb-test-data), the
+# statements tests/ddl/differential.sh runs against the DDL parser
 test_pkgs="clang clang-format libclang-rt-14-dev groff mandoc man-db systemd python3
-    prometheus prometheus-alertmanager jq sqlite3"
+    prometheus prometheus-alertmanager jq sqlite3 mariadb-test"
 
 case "${1:-test}" in
     build) want="$build_pkgs" ;;
