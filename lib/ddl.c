@@ -700,7 +700,7 @@ static void column_def(struct parser *p, schema_column *c, struct column_extra *
 	column_type(p, c);
 	while (!p->failed && !p->nomem && column_attribute(p, c, x))
 		;
-	if (x->primary)
+	if (x->primary || c->auto_increment) /* the server makes both NOT NULL */
 		c->nullable = false;
 }
 
@@ -941,6 +941,23 @@ static void create_column(struct parser *p, schema_table *t, struct create_ctx *
 	free(name);
 }
 
+/* PERIOD FOR name (start, end): the server makes both columns NOT NULL. */
+static void period(struct parser *p, schema_table *t)
+{
+	free(ident(p)); /* SYSTEM_TIME or the period's name */
+	expect_punct(p, '(');
+	for (int k = 0; k < 2 && !p->failed; k++) {
+		char *col = ident(p);
+		int i = col != NULL ? schema_table_column(t, col) : -1;
+		if (i >= 0)
+			t->cols[i].nullable = false;
+		free(col);
+		if (k == 0)
+			expect_punct(p, ',');
+	}
+	expect_punct(p, ')');
+}
+
 /* One element of a CREATE TABLE's list: a column, an index, a constraint, a period. */
 static void create_element(struct parser *p, schema_table *t, struct create_ctx *ctx)
 {
@@ -961,7 +978,11 @@ static void create_element(struct parser *p, schema_table *t, struct create_ctx 
 			add_index(p, t, &ix);
 	} else if (accept_kw(p, "FOREIGN")) {
 		foreign_key(p, t, constraint);
-	} else if (accept_kw(p, "CHECK") || (is_kw(p, 1, "FOR") && accept_kw(p, "PERIOD"))) {
+	} else if (is_kw(p, 0, "PERIOD") && is_kw(p, 1, "FOR")) {
+		free(constraint);
+		p->i += 2;
+		period(p, t);
+	} else if (accept_kw(p, "CHECK")) {
 		free(constraint);
 		skip_to_separator(p);
 	} else {

@@ -573,13 +573,20 @@ static void index_statement(struct apply *a, const ddl_stmt *s, const char *sche
 	ddl_stmt alter = *s;
 	ddl_alter one;
 
+	ddl_alter two[2];
+
 	if (s->kind == DDL_CREATE_INDEX) {
+		memset(two, 0, sizeof(two));
+		two[0].op = DDL_ALTER_DROP_INDEX; /* CREATE OR REPLACE INDEX */
+		two[0].name = s->index.name;
+		two[0].if_exists = true;
 		memset(&one, 0, sizeof(one));
 		one.op = DDL_ALTER_ADD_INDEX;
 		one.index = s->index;
 		one.if_not_exists = s->if_not_exists;
-		alter.alters = &one;
-		alter.n_alters = 1;
+		two[1] = one;
+		alter.alters = s->or_replace && s->index.name != NULL ? two : &two[1];
+		alter.n_alters = s->or_replace && s->index.name != NULL ? 2 : 1;
 	}
 	alter.if_exists = false;
 	alter_table(a, &alter, schema, s->table.table);

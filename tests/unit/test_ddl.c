@@ -146,7 +146,9 @@ static void test_create(void)
 		"a int!, b int | key (a)");
 	created("CREATE TABLE t (id int, s date, e date, period for p(s,e), unique(id, p without "
 		"overlaps))",
-		&maria, "id int, s date, e date | key () | unique id(id,(expr))");
+		&maria, "id int, s date!, e date! | key () | unique id(id,(expr))");
+	created("CREATE TABLE t (a INT AUTO_INCREMENT, b int, KEY (a))", &maria,
+		"a int!, b int | key () | index a(a)");
 	created("CREATE TABLE t (a mariadb_schema.TIMESTAMP)", &maria, "a timestamp | key ()");
 	created("CREATE TABLE t (a strangetype)", &maria, "UNPARSED");
 	created("CREATE TABLE t (a int,", &maria, "UNPARSED");
