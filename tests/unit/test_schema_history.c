@@ -81,7 +81,9 @@ static void test_create_alter(void)
 	expect(db, "app", "t", "vv,e,id,ww key(3,2) u1");
 	run(db, "app", "CREATE UNIQUE INDEX ue ON t (e)");
 	expect(db, "app", "t", "vv,e,id,ww key(3,2) u2");
-	run(db, "app", "CREATE OR REPLACE UNIQUE INDEX ue ON t (e, id)");
+	run(db, "app", "CREATE OR REPLACE INDEX ue ON t (e, id)");
+	expect(db, "app", "t", "vv,e,id,ww key(3,2) u1");
+	run(db, "app", "CREATE OR REPLACE UNIQUE INDEX ue ON t (e)");
 	expect(db, "app", "t", "vv,e,id,ww key(3,2) u2");
 	run(db, "app", "DROP INDEX u ON t");
 	expect(db, "app", "t", "vv,e,id,ww key(3,2) u1");
