@@ -214,6 +214,18 @@ static void skip_operand(struct parser *p)
 		skip_parens(p);
 		return;
 	}
+	if (t->kind == TOK_PUNCT && t->c == '@') { /* @@sql_mode, @@session.x, @v */
+		p->i += is_punct(p, 1, '@') ? 2 : 1;
+		t = peek(p, 0);
+		if (t->kind != TOK_WORD && t->kind != TOK_QIDENT) {
+			fail(p, "expected a variable name");
+			return;
+		}
+		p->i++;
+		if (accept_punct(p, '.') && !at_end(p))
+			p->i++;
+		return;
+	}
 	if (t->kind == TOK_END || t->kind == TOK_PUNCT) {
 		fail(p, "expected a value");
 		return;
@@ -1475,6 +1487,9 @@ static void alter_table(struct parser *p)
 		alter_clause(p);
 		while (!at_end(p) && !is_punct(p, 0, ',') && table_option(p))
 			; /* table options need no commas between them */
+		if ((is_kw(p, 0, "REMOVE") && is_kw(p, 1, "PARTITIONING")) ||
+		    (is_kw(p, 0, "PARTITION") && is_kw(p, 1, "BY")))
+			p->i = p->n; /* partitioning ends the statement, no comma before it */
 		if (!accept_punct(p, ',') && !at_end(p) && !is_kw(p, 0, "PARTITION"))
 			fail(p, "expected ',' between ALTER TABLE clauses");
 	}

@@ -150,6 +150,8 @@ static void test_create(void)
 	created("CREATE TABLE t (a INT AUTO_INCREMENT, b int, KEY (a))", &maria,
 		"a int!, b int | key () | index a(a)");
 	created("CREATE TABLE t (a mariadb_schema.TIMESTAMP)", &maria, "a timestamp | key ()");
+	created("CREATE TABLE t (a varchar(100) default @@sql_mode, b int default @x)", &maria,
+		"a varchar(100)=@@sql_mode, b int=@x | key ()");
 	created("CREATE TABLE t (a strangetype)", &maria, "UNPARSED");
 	created("CREATE TABLE t (a int,", &maria, "UNPARSED");
 	created("CREATE TABLE t", &maria, "UNPARSED");
@@ -254,6 +256,9 @@ static void test_alter(void)
 	altered("ALTER TABLE t WITH SYSTEM VERSIONING", "+ver:");
 	altered("ALTER TABLE t WITHOUT SYSTEM VERSIONING, WITH VALIDATION", "-ver: opt:");
 	altered("ALTER TABLE t DROP CONSTRAINT PRIMARY KEY", "droppk:");
+	altered("ALTER TABLE t add column b int remove partitioning", "add:b(int)");
+	altered("ALTER TABLE t engine=myisam, add column c int partition by key(c) partitions 2",
+		"opt: add:c(int)");
 	altered("ALTER TABLE t FROBNICATE", "UNPARSED");
 	altered("ALTER TABLE t ADD COLUMN", "UNPARSED");
 	altered("ALTER TABLE t ADD a int b int", "UNPARSED");
