@@ -424,15 +424,33 @@ static const struct type_def *type_words(struct parser *p)
 /* The arguments of a type, "(...)" as written, or NULL. */
 static char *type_args(struct parser *p)
 {
-	size_t from;
+	rw_buf b = RW_BUF_INIT;
+	int depth = 0;
 
 	if (!is_punct(p, 0, '('))
 		return NULL;
-	from = peek(p, 0)->off;
-	skip_parens(p);
-	if (p->failed)
+	/* rebuilt from the tokens: "( 20 /* n * /)" is "(20)", as information_schema says */
+	do {
+		const ddl_tok *t = peek(p, 0);
+		if (t->kind == TOK_END) {
+			fail(p, "unbalanced parentheses");
+			break;
+		}
+		depth += t->kind == TOK_PUNCT && t->c == '(';
+		depth -= t->kind == TOK_PUNCT && t->c == ')';
+		if (b.len > 0 && t->kind != TOK_PUNCT && b.p[b.len - 1] != '(' &&
+		    b.p[b.len - 1] != ',')
+			rw_buf_putc(&b, ' ');
+		rw_buf_put(&b, t->p, t->len);
+		p->i++;
+	} while (depth > 0);
+	if (p->failed || b.failed || memchr(b.p, '\0', b.len) != NULL) {
+		if (!p->failed)
+			fail(p, b.failed ? "out of memory" : "a NUL byte in a type");
+		rw_buf_free(&b);
 		return NULL;
-	return dup_span(p, from, p->t[p->i - 1].off + 1);
+	}
+	return b.p;
 }
 
 static void lower(char *s)
@@ -445,7 +463,7 @@ static void lower(char *s)
 static char *type_text(struct parser *p, const struct type_def *d, const char *args,
 		       schema_column *c)
 {
-	char buf[512];
+	rw_buf buf = RW_BUF_INIT;
 	const char *canon = d->canon;
 	char *a = NULL;
 
@@ -472,44 +490,46 @@ static char *type_text(struct parser *p, const struct type_def *d, const char *a
 	case K_INT:
 	case K_PLAIN:
 	case K_SERIAL:
-		snprintf(buf, sizeof(buf), "%s", canon);
+		rw_buf_printf(&buf, "%s", canon);
 		break;
 	case K_FLOAT:
 		if (a != NULL && strchr(a, ',') == NULL && atoi(a + 1) > 24) {
-			snprintf(buf, sizeof(buf), "double");
+			rw_buf_printf(&buf, "double");
 			c->binlog_type = 5;
 		} else if (a != NULL && strchr(a, ',') == NULL) {
-			snprintf(buf, sizeof(buf), "float");
+			rw_buf_printf(&buf, "float");
 		} else {
-			snprintf(buf, sizeof(buf), "%s%s", canon, a != NULL ? a : "");
+			rw_buf_printf(&buf, "%s%s", canon, a != NULL ? a : "");
 		}
 		break;
 	case K_DECIMAL:
 		if (a == NULL)
-			snprintf(buf, sizeof(buf), "%s(10,0)", canon);
+			rw_buf_printf(&buf, "%s(10,0)", canon);
 		else if (strchr(a, ',') == NULL)
-			snprintf(buf, sizeof(buf), "%s(%d,0)", canon, atoi(a + 1));
+			rw_buf_printf(&buf, "%s(%d,0)", canon, atoi(a + 1));
 		else
-			snprintf(buf, sizeof(buf), "%s%s", canon, a);
+			rw_buf_printf(&buf, "%s%s", canon, a);
 		break;
 	case K_LENGTH:
-		snprintf(buf, sizeof(buf), "%s%s", canon, a != NULL ? a : "(1)");
+		rw_buf_printf(&buf, "%s%s", canon, a != NULL ? a : "(1)");
 		break;
 	case K_TEMPORAL:
 		if (a != NULL && atoi(a + 1) == 0)
-			snprintf(buf, sizeof(buf), "%s", canon);
+			rw_buf_printf(&buf, "%s", canon);
 		else
-			snprintf(buf, sizeof(buf), "%s%s", canon, a != NULL ? a : "");
+			rw_buf_printf(&buf, "%s%s", canon, a != NULL ? a : "");
 		break;
 	default:
-		snprintf(buf, sizeof(buf), "%s%s", canon, a != NULL ? a : "");
+		rw_buf_printf(&buf, "%s%s", canon, a != NULL ? a : "");
 		break;
 	}
 	free(a);
-	a = strdup(buf);
-	if (a == NULL)
+	if (buf.failed || buf.p == NULL) {
 		p->nomem = 1;
-	return a;
+		rw_buf_free(&buf);
+		return NULL;
+	}
+	return buf.p;
 }
 
 /* Type words, arguments and modifiers into c. */
@@ -517,7 +537,7 @@ static void column_type(struct parser *p, schema_column *c)
 {
 	const struct type_def *d = type_words(p);
 	char *args, *text;
-	char full[600];
+	rw_buf full = RW_BUF_INIT;
 	int zerofill = 0;
 
 	if (d == NULL)
@@ -551,13 +571,16 @@ static void column_type(struct parser *p, schema_column *c)
 		else if (!accept_kw(p, "SIGNED"))
 			break;
 	}
-	snprintf(full, sizeof(full), "%s%s%s", text,
-		 c->is_unsigned && d->kind != K_SERIAL ? " unsigned" : "",
-		 zerofill ? " zerofill" : "");
+	rw_buf_printf(&full, "%s%s%s", text,
+		      c->is_unsigned && d->kind != K_SERIAL ? " unsigned" : "",
+		      zerofill ? " zerofill" : "");
 	free(text);
-	c->type = strdup(full);
-	if (c->type == NULL)
+	if (full.failed || full.p == NULL) {
+		rw_buf_free(&full);
 		p->nomem = 1;
+		return;
+	}
+	c->type = full.p;
 }
 
 /* ---- columns -------------------------------------------------------------------- */
@@ -565,6 +588,7 @@ static void column_type(struct parser *p, schema_column *c)
 /* What a column definition says beyond its schema_column. */
 struct column_extra {
 	bool primary, unique;
+	bool said_null; /* NULL written on the column */
 	int row_period; /* 1: GENERATED ALWAYS AS ROW START, 2: ... ROW END */
 };
 
@@ -574,6 +598,10 @@ static void charset_clause(struct parser *p, schema_column *c)
 
 	if (cs == NULL)
 		return;
+	if (cs[0] == '\0') { /* CHARSET '': the server's default, as if not said */
+		free(cs);
+		return;
+	}
 	lower(cs);
 	free(c->charset);
 	c->charset = cs;
@@ -627,6 +655,7 @@ static int column_attribute(struct parser *p, schema_column *c, struct column_ex
 		c->nullable = false;
 	} else if (accept_kw(p, "NULL")) {
 		c->nullable = true;
+		x->said_null = true;
 	} else if (accept_kw(p, "DEFAULT")) {
 		free(c->def);
 		c->def = expression(p);
@@ -712,7 +741,7 @@ static void column_def(struct parser *p, schema_column *c, struct column_extra *
 	column_type(p, c);
 	while (!p->failed && !p->nomem && column_attribute(p, c, x))
 		;
-	if (x->primary || c->auto_increment) /* the server makes both NOT NULL */
+	if (x->primary || (c->auto_increment && !x->said_null)) /* as the server does */
 		c->nullable = false;
 }
 
@@ -1027,7 +1056,13 @@ static int create_tail(struct parser *p, schema_table *t)
 			if (starts_select(p))
 				return 1;
 		} else if (is_kw(p, 0, "PARTITION")) {
-			p->i = p->n; /* partitioning changes no column */
+			/* partitioning changes no column, but a query may follow it */
+			while (!at_end(p) && !starts_select(p)) {
+				if (is_punct(p, 0, '('))
+					skip_parens(p);
+				else
+					p->i++;
+			}
 		} else if (is_punct(p, 0, '(')) {
 			skip_parens(p);
 		} else {

@@ -6,6 +6,7 @@
 #include "ringwatch/rw_buf.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -286,36 +287,36 @@ static size_t delimiter_line(const char *s, size_t len, size_t i, char *delim, s
 	b = a;
 	while (b < end && !isspace((unsigned char)s[b]))
 		b++;
-	if (b > a && b - a < dlen) {
-		memcpy(delim, s + a, b - a);
+	if (b > a && b - a < dlen && memchr(s + a, '\0', b - a) == NULL) {
+		memcpy(delim, s + a, b - a); /* an empty one would never end a statement */
 		delim[b - a] = '\0';
 	}
 	return nl != NULL ? end + 1 : len;
 }
 
-int ddl_script_next(const char *s, size_t len, size_t *pos, const char **stmt, size_t *stmt_len)
+void ddl_script_init(ddl_script *sc, const char *text, size_t len)
 {
-	/* the delimiter lives in the caller's position: a script changes it with
-	 * DELIMITER lines, which this reader re-reads from the start each call */
-	char delim[16] = ";";
-	size_t i = 0, start;
+	sc->text = text;
+	sc->len = len;
+	sc->pos = 0;
+	snprintf(sc->delim, sizeof(sc->delim), ";");
+}
 
-	/* replay DELIMITER lines before *pos: cheap, they are rare */
-	for (size_t j = 0; j < *pos && j < len; j++) {
-		if ((j == 0 || s[j - 1] == '\n') && starts_word(s, len, j, "DELIMITER"))
-			delimiter_line(s, len, j, delim, sizeof(delim));
-	}
-	i = *pos;
+int ddl_script_next(ddl_script *sc, const char **stmt, size_t *stmt_len)
+{
+	const char *s = sc->text;
+	size_t len = sc->len, i = sc->pos, start, next;
+
 	for (;;) {
-		size_t dl = strlen(delim), next;
+		size_t dl = strlen(sc->delim);
 		while (i < len && isspace((unsigned char)s[i]))
 			i++;
 		if (i >= len) {
-			*pos = len;
+			sc->pos = len;
 			return 0;
 		}
 		if ((i == 0 || s[i - 1] == '\n') && starts_word(s, len, i, "DELIMITER")) {
-			i = delimiter_line(s, len, i, delim, sizeof(delim));
+			i = delimiter_line(s, len, i, sc->delim, sizeof(sc->delim));
 			continue;
 		}
 		next = comment_end(s, len, i);
@@ -325,7 +326,7 @@ int ddl_script_next(const char *s, size_t len, size_t *pos, const char **stmt, s
 			continue;
 		}
 		start = i;
-		while (i < len && !(i + dl <= len && memcmp(s + i, delim, dl) == 0)) {
+		while (i < len && !(i + dl <= len && memcmp(s + i, sc->delim, dl) == 0)) {
 			if (s[i] == '\'' || s[i] == '"' || s[i] == '`') {
 				i = quoted_end(s, len, i);
 			} else {
@@ -335,7 +336,8 @@ int ddl_script_next(const char *s, size_t len, size_t *pos, const char **stmt, s
 		}
 		*stmt = s + start;
 		*stmt_len = i - start;
-		*pos = i < len ? i + dl : len;
+		i = i < len ? i + dl : len; /* past the delimiter, an empty statement too */
+		sc->pos = i;
 		if (*stmt_len > 0)
 			return 1;
 	}

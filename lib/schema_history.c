@@ -681,11 +681,14 @@ int schema_apply_script(schema_db *sdb, const char *text, size_t len, const char
 {
 	char current[SCHEMA_NAME_MAX];
 	const char *stmt;
-	size_t pos = 0, stmt_len;
+	size_t stmt_len;
 
 	snprintf(current, sizeof(current), "%s", db != NULL ? db : "");
 	*unreadable_count = 0;
-	while (ddl_script_next(text, len, &pos, &stmt, &stmt_len) == 1) {
+	ddl_script sc;
+
+	ddl_script_init(&sc, text, len);
+	while (ddl_script_next(&sc, &stmt, &stmt_len) == 1) {
 		int kind, rc;
 		if (use_statement(stmt, stmt_len, opt, current, sizeof(current)))
 			continue;

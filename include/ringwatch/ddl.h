@@ -122,11 +122,19 @@ int ddl_may_change_tables(const char *sql, size_t len);
 const char *ddl_kind_name(int kind);
 
 /*
- * Statements of a script (mysqldump output, a deploy's .sql file): the next
- * one after *pos, without its terminator, in *stmt and *stmt_len.  Knows
- * DELIMITER lines and never splits inside a string, identifier or comment.
- * 1 with a statement, 0 at the end.
+ * Statements of a script (mysqldump output, a deploy's .sql file): each
+ * ddl_script_next() gives the next one, without its terminator, in *stmt
+ * and *stmt_len (pointing into text).  Knows DELIMITER lines and never
+ * splits inside a string, identifier or comment; empty statements are
+ * skipped.  1 with a statement, 0 at the end.
  */
-int ddl_script_next(const char *text, size_t len, size_t *pos, const char **stmt, size_t *stmt_len);
+typedef struct ddl_script {
+	const char *text;
+	size_t len, pos;
+	char delim[16];
+} ddl_script;
+
+void ddl_script_init(ddl_script *sc, const char *text, size_t len);
+int ddl_script_next(ddl_script *sc, const char **stmt, size_t *stmt_len);
 
 #endif

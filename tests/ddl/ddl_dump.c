@@ -240,10 +240,13 @@ static int by_statement(schema_db *sdb, const char *text, size_t len, const char
 {
 	struct touched w = { NULL, NULL, 0, 0, 0 };
 	const char *stmt;
-	size_t pos = 0, stmt_len, n = 0;
+	size_t stmt_len, n = 0;
 	int rc = 0;
 
-	while (rc == 0 && ddl_script_next(text, len, &pos, &stmt, &stmt_len) == 1)
+	ddl_script sc;
+
+	ddl_script_init(&sc, text, len);
+	while (rc == 0 && ddl_script_next(&sc, &stmt, &stmt_len) == 1)
 		rc = one_statement(sdb, stmt, stmt_len, ++n, (size_t)(stmt - text), db, opt, &w);
 	touched_clear(&w);
 	free(w.schema);

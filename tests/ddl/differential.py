@@ -4,9 +4,13 @@
 Every CREATE TABLE and ALTER TABLE statement of MariaDB's own regression
 suite (the .test files of mariadb-test-data) runs, file by file, in a fresh
 database on a real server; the statements the server accepts go, in the same
-order, through the parser (tests/ddl/ddl_dump -s).  After each statement the
-tables it touched (on either side) are compared: columns (names in order),
-the PRIMARY index and the UNIQUE indexes (as a set of column lists).
+order, through the parser (tests/ddl/ddl_dump -s).  The file's DROP TABLE,
+RENAME TABLE and CREATE/DROP INDEX statements run too (counted apart), so
+that its sequence stays runnable.  After each statement the tables it
+touched (on either side) are compared with information_schema: columns
+(names in order), the PRIMARY index and the UNIQUE indexes (as a set of
+column lists).  Left out: TEMPORARY tables, tables of other databases,
+statements with mysqltest $variables, text that is not UTF-8.
 
 A statement is
   matched    parsed, and every table it touched is the same on both sides
@@ -30,7 +34,6 @@ import queue
 import re
 import subprocess
 import sys
-import tempfile
 import time
 
 DB = "test"
@@ -331,7 +334,8 @@ def run_parser(dump, version, stmts, timeout):
     p = subprocess.run([dump, "-s", "-d", DB, "-V", str(version)], input=data,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
     if p.returncode != 0:
-        raise RuntimeError("ddl_dump exited %d: %s" % (p.returncode, p.stderr[-300:]))
+        raise ParserCrash("ddl_dump exited %d: %s" % (
+            p.returncode, p.stderr.decode("utf-8", "replace")[-300:]))
     results = [None] * len(stmts)
     cur = shape = None
     for line in p.stdout.decode("utf-8", "surrogateescape").split("\n"):
@@ -490,6 +494,10 @@ class ServerGone(RuntimeError):
     pass
 
 
+class ParserCrash(RuntimeError):
+    pass
+
+
 class ClientTrouble(RuntimeError):
     """The client did not run the whole file (a comment it reads otherwise
     than the server, as /*/ ... /*/)."""
@@ -560,9 +568,9 @@ def one_file(name, stmts, client, args, tally):
     try:
         results = run_parser(args.dump, args.version, [stmts[k][1] for k in accepted],
                              args.parser_timeout)
-    except subprocess.TimeoutExpired:
-        tally.add("parser hang", "ddl_dump did not finish in %gs" % args.parser_timeout,
-                  name, "\n;\n".join(stmts[k][1] for k in accepted)[:2000], [])
+    except (subprocess.TimeoutExpired, ParserCrash) as e:
+        tally.add("parser hang", "ddl_dump hung or crashed", name,
+                  "\n;\n".join(stmts[k][1] for k in accepted)[:2000], [str(e)])
         return
     state = {}  # the parser's tables of DB
     for k, (kind, error, touched) in zip(accepted, results):
@@ -643,7 +651,8 @@ def report(tally, files, left_out, seconds, out):
         c["accepted"], sum(n for n, _ in rejected),
         ", ".join("%s: %d" % (k, n) for n, k in rejected[:6])))
     w("parsed by ringwatch: %d (%.2f%%)\n" % (c["parsed"], pct(c["parsed"], c["accepted"])))
-    w("matched information_schema: %d (%.2f%%)\n" % (c["matched"], pct(c["matched"], c["accepted"])))
+    w("matched information_schema: %d (%.2f%%)\n" % (
+        c["matched"], pct(c["matched"], c["accepted"])))
     w("misses: %d unparsed, %d own misses, %d cascades (a table already wrong)\n" % (
         c["unparsed"], c["miss"], c["cascade"]))
     select = sum(len(v) for (o, cat), v in tally.groups.items()
@@ -660,16 +669,16 @@ def report(tally, files, left_out, seconds, out):
     if c["server crashed"]:
         w("left out because the server crashed on their file: %d\n" % c["server crashed"])
     if c["parser hang"]:
-        w("files on which the parser hung: %d\n" % c["parser hang"])
+        w("files on which ddl_dump hung or crashed: %d\n" % c["parser hang"])
     w("tables at the end of their file: %d, equal %d\n" % (c["tables"], c["tables equal"]))
     w("seconds: %.1f\n" % seconds)
     return pct(c["matched"], c["accepted"])
 
 
 def report_groups(tally, out):
-    for outcome in ("server crash", "client trouble", "parser hang", "unparsed", "miss", "cascade", "extra", "other unparsed",
-                    "other miss",
-                    "other cascade", "other extra"):
+    for outcome in ("server crash", "client trouble", "parser hang", "unparsed", "miss",
+                    "cascade", "extra", "other unparsed", "other miss", "other cascade",
+                    "other extra"):
         groups = sorted(((len(v), cat, v) for (o, cat), v in tally.groups.items()
                          if o == outcome), key=lambda x: (-x[0], x[1]))
         if not groups:
@@ -737,7 +746,7 @@ def main():
     with open(args.log) as f:
         sys.stdout.write(f.read().split("\n\n")[0] + "\n")
     if total.c["parser hang"]:
-        sys.stdout.write("FAIL: ddl_dump hung on %d files\n" % total.c["parser hang"])
+        sys.stdout.write("FAIL: ddl_dump hung or crashed on %d files\n" % total.c["parser hang"])
         return 1
     if rate < args.min_rate:
         sys.stdout.write("FAIL: match rate %.2f%% is below %.2f%%\n" % (rate, args.min_rate))

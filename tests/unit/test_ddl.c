@@ -152,6 +152,13 @@ static void test_create(void)
 	created("CREATE TABLE t (a mariadb_schema.TIMESTAMP)", &maria, "a timestamp | key ()");
 	created("CREATE TABLE t (a varchar(100) default @@sql_mode, b int default @x)", &maria,
 		"a varchar(100)=@@sql_mode, b int=@x | key ()");
+	created("CREATE TABLE t (c INT AUTO_INCREMENT NULL UNIQUE)", &maria,
+		"c int | key () | unique c(c)");
+	created("create table t1 (f1 int) partition by hash (f1) as select 1", &maria,
+		"CREATE TABLE");
+	created("CREATE TABLE t (a varchar( 20 /* n */), b decimal( 10 , 2 ), c enum('x', 'y'), "
+		"d char(3) CHARSET '')",
+		&maria, "a varchar(20), b decimal(10,2), c enum('x','y'), d char(3) | key ()");
 	created("CREATE TABLE t (a strangetype)", &maria, "UNPARSED");
 	created("CREATE TABLE t (a int,", &maria, "UNPARSED");
 	created("CREATE TABLE t", &maria, "UNPARSED");
@@ -333,10 +340,13 @@ static void test_script(void)
 			   "INSERT ON a FOR EACH ROW BEGIN SET @x = 1; END ;;\nDELIMITER ;\nCREATE "
 			   "TABLE `b;` (z int) ;";
 	const char *stmt;
-	size_t pos = 0, len, n = 0;
+	size_t len, n = 0;
 	char got[4][128];
 
-	while (ddl_script_next(text, strlen(text), &pos, &stmt, &len) == 1 && n < 4) {
+	ddl_script sc;
+
+	ddl_script_init(&sc, text, strlen(text));
+	while (ddl_script_next(&sc, &stmt, &len) == 1 && n < 4) {
 		snprintf(got[n], sizeof(got[n]), "%.*s", (int)len, stmt);
 		n++;
 	}
@@ -348,6 +358,57 @@ static void test_script(void)
 	is_str(got[3], "CREATE TABLE `b;` (z int) ", "a ';' in a name");
 }
 
+/* Scripts that once made the reader loop for ever: every call must move on. */
+static void test_script_ends(void)
+{
+	static const struct {
+		const char *text;
+		size_t len;
+		int statements;
+	} cases[] = {
+		{ ";", 0, 0 },
+		{ ";;\n;create table t1 (a int);\n;\n", 0, 1 },
+		{ "DELIMITER \0\nA", 13, 1 }, /* a NUL delimiter is no delimiter */
+		{ "DELIMITER \n;x;", 0, 1 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ddl_script sc;
+		const char *stmt;
+		size_t len;
+		int n = 0, calls = 0;
+		ddl_script_init(&sc, cases[i].text,
+				cases[i].len > 0 ? cases[i].len : strlen(cases[i].text));
+		while (calls++ < 100 && ddl_script_next(&sc, &stmt, &len) == 1)
+			n++;
+		ok(calls < 100 && n == cases[i].statements, "script %zu ends, %d statements", i, n);
+	}
+}
+
+/* A long ENUM keeps every member, and reads back the same. */
+static void test_long_enum(void)
+{
+	char sql[4096];
+	size_t o = (size_t)snprintf(sql, sizeof(sql), "CREATE TABLE t (c SET(");
+	ddl_stmt s, back;
+	rw_buf out = RW_BUF_INIT;
+
+	for (int i = 0; i < 100; i++)
+		o += (size_t)snprintf(sql + o, sizeof(sql) - o, "%s'v%03d'", i ? "," : "", i);
+	snprintf(sql + o, sizeof(sql) - o, "))");
+	ok(parse(sql, &maria, &s) == 0 && s.kind == DDL_CREATE_TABLE &&
+	       strstr(s.def->cols[0].type, "'v099')") != NULL,
+	   "100 members kept");
+	if (s.kind == DDL_CREATE_TABLE) {
+		schema_table_sql(s.def, &out);
+		ok(parse(out.p, &maria, &back) == 0 && back.kind == DDL_CREATE_TABLE &&
+		       strcmp(back.def->cols[0].type, s.def->cols[0].type) == 0,
+		   "and read back the same");
+		ddl_stmt_free(&back);
+	}
+	rw_buf_free(&out);
+	ddl_stmt_free(&s);
+}
+
 int main(void)
 {
 	test_create();
@@ -355,5 +416,7 @@ int main(void)
 	test_alter();
 	test_others();
 	test_script();
+	test_script_ends();
+	test_long_enum();
 	return tap_done();
 }
