@@ -429,7 +429,7 @@ static char *type_args(struct parser *p)
 
 	if (!is_punct(p, 0, '('))
 		return NULL;
-	/* rebuilt from the tokens: "( 20 /* n * /)" is "(20)", as information_schema says */
+	/* rebuilt from the tokens: "( 20 )" is "(20)", as information_schema has it */
 	do {
 		const ddl_tok *t = peek(p, 0);
 		if (t->kind == TOK_END) {
