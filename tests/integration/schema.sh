@@ -137,11 +137,21 @@ for meta in ${RW_SCHEMA_META:-NO_LOG MINIMAL FULL}; do
         t_ok "$meta: the history reads information_schema again" wait_for 20 reads
     else
         t_ok "$meta: rows of a table whose shape is not known are named in /v1/status" wait_for 10 unknown_v
-        t_ok "$meta: ringwatch status names them" sh -c "'$RINGWATCH' status --url '$RWD_URL' | grep -q '^  app.v on west: [0-9]* row changes: '"
-        t_ok "$meta: and the gate's tracking check says so" sh -c "curl -s '$RWD_URL/v1/gate' | jq -e '.checks[] | select(.name == \"tracking\" and .ok == false) | .detail | test(\"app.v on\")' >/dev/null"
         t_ok "$meta: the table is read again from information_schema" wait_for 20 known_again
-        gate_tracking() { curl -s "$RWD_URL/v1/gate" | jq -e '.checks[] | select(.name == "tracking" and .ok == true)' >/dev/null; }
-        t_ok "$meta: then the gate's tracking check passes" wait_for 5 gate_tracking
+        # MariaDB's long UNIQUE (on a BLOB) adds a hidden hash column to the table
+        # map that neither the DDL nor information_schema shows: never a fit, so
+        # its rows stay not compared while they are written, named everywhere
+        ring_sql 1 "CREATE TABLE app.h (id INT PRIMARY KEY, b BLOB, UNIQUE KEY ub (b)); INSERT INTO app.h VALUES (1, 'x')"
+        ( for k in $(seq 1 80); do ring_sql 1 "UPDATE app.h SET b = 'v$k' WHERE id = 1"; sleep 0.1; done ) &
+        writer=$!
+        unknown_h() { curl -s "$RWD_URL/v1/status" | jq -e '.unknown_tables[] | select(.table == "h") | .reason | test("3 columns in the binlog, 2 in the history")' >/dev/null; }
+        status_names() { "$RINGWATCH" status --url "$RWD_URL" | grep -q '^  app.h on west: [0-9]* row changes: '; }
+        gate_names() { curl -s "$RWD_URL/v1/gate" | jq -e '.checks[] | select(.name == "tracking" and .ok == false) | .detail | test("app.h on west not compared")' >/dev/null; }
+        t_ok "$meta: a table map with a hidden column: named in /v1/status with the reason" wait_for 10 unknown_h
+        t_ok "$meta: ringwatch status names it" wait_for 10 status_names
+        t_ok "$meta: and the gate's tracking check says so" wait_for 10 gate_names
+        wait "$writer"
+        t_ok "$meta: nothing guessed: no conflict on app.h" sh -c "[ \"\$(curl -s '$RWD_URL/v1/conflicts?state=all' | jq '[.conflicts[] | select(.table == \"h\")] | length')\" = 0 ]"
     fi
     t_ok "$meta: nothing guessed: no conflict on app.v" sh -c "[ \"\$(curl -s '$RWD_URL/v1/conflicts?state=all' | jq '[.conflicts[] | select(.table == \"v\")] | length')\" = 0 ]"
 
