@@ -429,11 +429,68 @@ static int derive(const schema_table *t, struct derived *d)
 	return 0;
 }
 
+#define HASH_PREFIX "DB_ROW_HASH_"
+
+/* A UNIQUE key MariaDB keeps as a hash (a BLOB or TEXT part without a prefix:
+ * MySQL refuses such a key). */
+static bool long_unique(const schema_table *t, const schema_index *ix)
+{
+	if (ix->kind != SCHEMA_INDEX_UNIQUE)
+		return false;
+	for (uint32_t k = 0; k < ix->n; k++) {
+		int c = ix->cols[k] != NULL ? schema_table_column(t, ix->cols[k]) : -1;
+		if (c >= 0 && t->cols[c].binlog_type == BINLOG_TYPE_BLOB && ix->prefix[k] == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * MariaDB's hidden hash columns: one DB_ROW_HASH_n (a LONGLONG) per long
+ * UNIQUE key, in key order, after every other column.  The table map has
+ * them; neither a CREATE TABLE nor information_schema shows them.  Put
+ * back where the table map has them after any change of columns or keys.
+ */
+static int hash_columns(schema_table *t)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = t->ncols; i-- > 0;) {
+		schema_column *c = &t->cols[i];
+		if (!c->invisible || strncmp(c->name, HASH_PREFIX, strlen(HASH_PREFIX)) != 0)
+			continue;
+		schema_column_clear(c);
+		memmove(c, c + 1, (t->ncols - i - 1) * sizeof(*c));
+		t->ncols--;
+	}
+	for (uint32_t i = 0; i < t->nidx; i++) {
+		char name[32], type[] = "bigint unsigned";
+		schema_column c;
+		if (!long_unique(t, &t->idx[i]))
+			continue;
+		do /* a number no column of the user's has */
+			snprintf(name, sizeof(name), HASH_PREFIX "%u", ++n);
+		while (schema_table_column(t, name) >= 0);
+		memset(&c, 0, sizeof(c));
+		c.name = name;
+		c.type = type;
+		c.binlog_type = BINLOG_TYPE_LONGLONG;
+		c.nullable = true;
+		c.is_unsigned = true;
+		c.invisible = true;
+		if (schema_table_add_column(t, &c, -1) != 0)
+			return RW_E_NOMEM;
+	}
+	return 0;
+}
+
 int schema_table_finish(schema_table *t, rw_error *err)
 {
 	struct derived d = { 0 }, old;
 	int rc;
 
+	if (hash_columns(t) != 0)
+		return rw_error_set(err, RW_E_NOMEM, -1, "out of memory");
 	if (t->ncols > BINLOG_MAX_COLUMNS)
 		return rw_error_set(err, RW_E_LIMIT, -1, "%s.%s: %u columns, more than %d",
 				    t->schema, t->name, t->ncols, BINLOG_MAX_COLUMNS);

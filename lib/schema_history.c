@@ -176,9 +176,14 @@ static int column_key(schema_table *t, const char *col, int kind, char *why, siz
 
 static int add_column(schema_table *t, const ddl_alter *c, char *why, size_t len)
 {
-	int at;
+	int have = schema_table_column(t, c->col.name), at;
 
-	if (schema_table_column(t, c->col.name) >= 0) {
+	if (have >= 0 && t->cols[have].invisible &&
+	    strncasecmp(c->col.name, "DB_ROW_HASH_", 12) == 0) {
+		remove_column(t, have); /* a hidden hash column: finish() numbers them anew */
+		have = -1;
+	}
+	if (have >= 0) {
 		if (c->if_not_exists)
 			return 0;
 		snprintf(why, len, "column %s exists already", c->col.name);

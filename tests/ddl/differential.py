@@ -418,14 +418,17 @@ def show(cols):
 
 
 def implicit_versioning(p, server):
-    """The parser's table without what information_schema does not show of
-    WITH SYSTEM VERSIONING without declared row start and end columns: the
-    invisible row_start and row_end columns (the binlog has them), and
-    row_end at the end of the primary and unique keys."""
-    if not p["versioned"]:
-        return p
+    """The parser's table without what information_schema does not show: of
+    WITH SYSTEM VERSIONING without declared row start and end columns, the
+    invisible row_start and row_end columns (the binlog has them) and
+    row_end at the end of the primary and unique keys; the hidden hash
+    column of each long UNIQUE key."""
     shown = {n.lower() for n, _ in server["cols"]}
-    hidden = {n for n in ("row_start", "row_end") if n in p["invisible"] and n not in shown}
+    # MariaDB's long UNIQUE keys: a hidden DB_ROW_HASH_n column each, in the
+    # binlog's table maps but not in information_schema
+    hidden = {n for n in p["invisible"] if n.startswith("db_row_hash_") and n not in shown}
+    if p["versioned"]:
+        hidden |= {n for n in ("row_start", "row_end") if n in p["invisible"] and n not in shown}
     if not hidden:
         return p
     keep = lambda cols: [c for c in cols if c.lower() not in hidden]  # noqa: E731

@@ -138,10 +138,16 @@ for meta in ${RW_SCHEMA_META:-NO_LOG MINIMAL FULL}; do
     else
         t_ok "$meta: rows of a table whose shape is not known are named in /v1/status" wait_for 10 unknown_v
         t_ok "$meta: the table is read again from information_schema" wait_for 20 known_again
-        # MariaDB's long UNIQUE (on a BLOB) adds a hidden hash column to the table
-        # map that neither the DDL nor information_schema shows: never a fit, so
-        # its rows stay not compared while they are written, named everywhere
-        ring_sql 1 "CREATE TABLE app.h (id INT PRIMARY KEY, b BLOB, UNIQUE KEY ub (b)); INSERT INTO app.h VALUES (1, 'x')"
+        # MariaDB's long UNIQUE keys add a hidden hash column to the table map:
+        # on a BLOB ringwatch knows it, on a VARCHAR too long for a key (made a
+        # hash by the server) it does not: never a fit, its rows stay not
+        # compared while they are written, named everywhere
+        ring_sql 1 "CREATE TABLE app.lu (id INT PRIMARY KEY, b BLOB, n INT, UNIQUE KEY ub (b)); INSERT INTO app.lu VALUES (1, 'x', 0)"
+        ring_sync
+        both "UPDATE app.lu SET n = 1 WHERE id = 1" "UPDATE app.lu SET n = 2 WHERE id = 1"
+        lu_keyed() { [ "$(conflicts '[.conflicts[] | select(.table == "lu")][0] | [.kind, (.key | tostring), (.writes[] | select(.master == "west") | .after | keys_unsorted | join(","))] | join(" ")')" = 'update-update {"id":1} id,b,n,DB_ROW_HASH_1' ]; }
+        t_ok "$meta: a long UNIQUE on a BLOB: its hidden hash column known, rows keyed" wait_for 15 lu_keyed
+        ring_sql 1 "CREATE TABLE app.h (id INT PRIMARY KEY, b VARCHAR(2000) CHARACTER SET utf8mb4, UNIQUE KEY ub (b)); INSERT INTO app.h VALUES (1, 'x')"
         ( for k in $(seq 1 80); do ring_sql 1 "UPDATE app.h SET b = 'v$k' WHERE id = 1"; sleep 0.1; done ) &
         writer=$!
         unknown_h() { curl -s "$RWD_URL/v1/status" | jq -e '.unknown_tables[] | select(.table == "h") | .reason | test("3 columns in the binlog, 2 in the history")' >/dev/null; }

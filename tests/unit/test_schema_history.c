@@ -139,6 +139,25 @@ static void test_unknown(void)
 	schema_db_free(db);
 }
 
+/* MariaDB's long UNIQUE keys: hidden hash columns last, as the table map has them (a
+ * prefix key is no long UNIQUE, and no key to compare inserts by). */
+static void test_long_unique(void)
+{
+	schema_db *db = schema_db_new();
+
+	run(db, "app",
+	    "CREATE TABLE h (id int PRIMARY KEY, b blob, c text, UNIQUE KEY ub (b), "
+	    "UNIQUE KEY uc (c), UNIQUE KEY up (c(10)))");
+	expect(db, "app", "h", "id,b,c,DB_ROW_HASH_1,DB_ROW_HASH_2 key(0) u2");
+	run(db, "app", "ALTER TABLE h ADD COLUMN d int");
+	expect(db, "app", "h", "id,b,c,d,DB_ROW_HASH_1,DB_ROW_HASH_2 key(0) u2");
+	run(db, "app", "ALTER TABLE h DROP INDEX ub");
+	expect(db, "app", "h", "id,b,c,d,DB_ROW_HASH_1 key(0) u1");
+	run(db, "app", "ALTER TABLE h ADD COLUMN e int FIRST, DROP COLUMN c");
+	expect(db, "app", "h", "e,id,b,d key(1) u0");
+	schema_db_free(db);
+}
+
 static void test_names(void)
 {
 	schema_db *db = schema_db_new();
@@ -221,7 +240,7 @@ static void test_round_trip(void)
 	    "utf8mb4 DEFAULT 'it''s', d decimal(10,2) DEFAULT 0.5, e enum('x','y') NOT NULL, j "
 	    "json, g int AS (id + 1) VIRTUAL, ts timestamp(3) NULL DEFAULT NULL, PRIMARY KEY "
 	    "(id), UNIQUE KEY uv (v(5), e), KEY kd (d));\n"
-	    "CREATE TABLE b (x int NOT NULL, y blob, UNIQUE (x)) ENGINE=Aria;\n"
+	    "CREATE TABLE b (x int NOT NULL, y blob, UNIQUE (x), UNIQUE (y)) ENGINE=Aria;\n"
 	    "CREATE TABLE c (z int PRIMARY KEY) WITH SYSTEM VERSIONING;\n"
 	    "CREATE TABLE `we``ird` (`a b` bit(3), `c` set('p','q') DEFAULT 'p', d year, "
 	    "e inet6 INVISIBLE);\n";
@@ -267,6 +286,7 @@ int main(void)
 	test_create_alter();
 	test_unknown();
 	test_names();
+	test_long_unique();
 	test_round_trip();
 	test_script();
 	return tap_done();
