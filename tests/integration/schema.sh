@@ -125,10 +125,11 @@ for meta in ${RW_SCHEMA_META:-NO_LOG MINIMAL FULL}; do
 
     # a shape the history gives up on: named, not compared, then read again
     ring_sql 1 "CREATE TABLE app.v (id INT PRIMARY KEY, n INT); INSERT INTO app.v VALUES (1, 0)"
-    ring_sql 1 "ALTER TABLE app.v ADD SYSTEM VERSIONING"
-    ring_sql 1 "UPDATE app.v SET n = 1 WHERE id = 1"
+    ring_sql 1 "ALTER TABLE app.v ADD SYSTEM VERSIONING; UPDATE app.v SET n = 1 WHERE id = 1"
     ring_sync
-    unknown_v() { curl -s "$RWD_URL/v1/status" | jq -e '.unknown_tables[] | select(.table == "v" and .rows_not_compared > 0)' >/dev/null; }
+    # (app.v is unknown only until the next snapshot: the log holds it; the
+    # views are checked on app.h below, which stays unknown)
+    unknown_v() { grep -q "rows of app.v are not compared: ALTER TABLE does not fit the known shape: system versioning changed" "$work/log-$meta"; }
     known_again() { grep -q "app.v has a known shape again" "$work/log-$meta"; }
     reads() { [ "$(grep -c 'tables read from information_schema' "$work/log-$meta")" -ge 2 ]; }
     if [ "$meta" = FULL ]; then
@@ -136,7 +137,7 @@ for meta in ${RW_SCHEMA_META:-NO_LOG MINIMAL FULL}; do
         t_ok "$meta: the table map's own metadata keys its rows" sh -c "! curl -s '$RWD_URL/v1/status' | jq -e '.unknown_tables[] | select(.table == \"v\")' >/dev/null"
         t_ok "$meta: the history reads information_schema again" wait_for 20 reads
     else
-        t_ok "$meta: rows of a table whose shape is not known are named in /v1/status" wait_for 10 unknown_v
+        t_ok "$meta: rows of a table whose shape is not known are named, with the reason" wait_for 10 unknown_v
         t_ok "$meta: the table is read again from information_schema" wait_for 20 known_again
         # MariaDB's long UNIQUE keys add a hidden hash column to the table map:
         # on a BLOB ringwatch knows it, on a VARCHAR too long for a key (made a
