@@ -859,25 +859,9 @@ static void index_def(struct parser *p, schema_index *ix, char *name, bool *if_n
 	skip_to_separator(p); /* USING, COMMENT, KEY_BLOCK_SIZE, VISIBLE, ... */
 }
 
-/* Add ix to t (taken), named after its first column when it has no name. */
+/* Add ix to t (taken; schema_table_add_index() names it if need be). */
 static void add_index(struct parser *p, schema_table *t, schema_index *ix)
 {
-	char name[SCHEMA_NAME_MAX + 16];
-
-	if (ix->name == NULL) {
-		const char *base = ix->n > 0 && ix->cols[0] != NULL ? ix->cols[0] : "expr";
-		snprintf(name, sizeof(name), "%s", base);
-		for (int k = 2; schema_table_index(t, name) >= 0; k++)
-			snprintf(name, sizeof(name), "%s_%d", base, k);
-		ix->name = strdup(name);
-		if (ix->name == NULL)
-			p->nomem = 1;
-	}
-	for (uint32_t k = 0; ix->kind == SCHEMA_INDEX_PRIMARY && k < ix->n; k++) {
-		int c = ix->cols[k] != NULL ? schema_table_column(t, ix->cols[k]) : -1;
-		if (c >= 0) /* a primary key's columns are NOT NULL */
-			t->cols[c].nullable = false;
-	}
 	if (!p->nomem && schema_table_add_index(t, ix) != 0)
 		p->nomem = 1;
 	schema_index_clear(ix);

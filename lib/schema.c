@@ -307,13 +307,27 @@ int schema_table_add_column(schema_table *t, const schema_column *c, int at)
 int schema_table_add_index(schema_table *t, const schema_index *ix)
 {
 	schema_index *idx = realloc(t->idx, (t->nidx + 1) * sizeof(*idx));
+	schema_index named = *ix;
+	char name[SCHEMA_NAME_MAX + 16];
 
 	if (idx == NULL)
 		return RW_E_NOMEM;
 	t->idx = idx;
-	if (index_copy(&idx[t->nidx], ix) < 0)
+	if (ix->name == NULL) { /* the server's name: the first column's, then _2, _3 ... */
+		const char *base = ix->n > 0 && ix->cols[0] != NULL ? ix->cols[0] : "expr";
+		snprintf(name, sizeof(name), "%s", base);
+		for (int k = 2; schema_table_index(t, name) >= 0; k++)
+			snprintf(name, sizeof(name), "%s_%d", base, k);
+		named.name = name;
+	}
+	if (index_copy(&idx[t->nidx], &named) < 0)
 		return RW_E_NOMEM;
 	t->nidx++;
+	for (uint32_t k = 0; ix->kind == SCHEMA_INDEX_PRIMARY && k < ix->n; k++) {
+		int c = ix->cols[k] != NULL ? schema_table_column(t, ix->cols[k]) : -1;
+		if (c >= 0) /* a primary key's columns are NOT NULL */
+			t->cols[c].nullable = false;
+	}
 	return 0;
 }
 

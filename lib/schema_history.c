@@ -135,31 +135,21 @@ static void not_null_key(schema_table *t)
 	}
 }
 
-/* Add index ix (copied), named after its first column when unnamed. */
+/* Add index ix (copied), unless the table has its primary key or name already. */
 static int add_index(schema_table *t, const schema_index *ix, char *why, size_t len)
 {
-	schema_index named = *ix;
-	char name[SCHEMA_NAME_MAX + 16];
-
 	if (ix->kind == SCHEMA_INDEX_PRIMARY && schema_table_index(t, "PRIMARY") >= 0) {
 		snprintf(why, len, "a second primary key");
 		return -1;
 	}
-	if (ix->name == NULL) {
-		const char *base = ix->n > 0 && ix->cols[0] != NULL ? ix->cols[0] : "expr";
-		snprintf(name, sizeof(name), "%s", base);
-		for (int k = 2; schema_table_index(t, name) >= 0; k++)
-			snprintf(name, sizeof(name), "%s_%d", base, k);
-		named.name = name;
-	} else if (schema_table_index(t, ix->name) >= 0) {
+	if (ix->name != NULL && schema_table_index(t, ix->name) >= 0) {
 		snprintf(why, len, "index %s exists already", ix->name);
 		return -1;
 	}
-	if (schema_table_add_index(t, &named) != 0) {
+	if (schema_table_add_index(t, ix) != 0) {
 		snprintf(why, len, "out of memory");
 		return -1;
 	}
-	not_null_key(t);
 	return 0;
 }
 

@@ -97,7 +97,9 @@ schema_table *schema_table_copy(const schema_table *t, const char *schema, const
 RW_MUST_CHECK int schema_table_add_column(schema_table *t, const schema_column *c, int at);
 /*
  * Add a copy of ix (name, column names and prefixes copied; a NULL prefix
- * array means whole columns) after the others.  0 or RW_E_NOMEM (t unchanged).
+ * array means whole columns) after the others, as the server would: an
+ * unnamed one named after its first column (then _2, _3 ...), a PRIMARY
+ * key's columns made NOT NULL.  0 or RW_E_NOMEM (t unchanged).
  */
 RW_MUST_CHECK int schema_table_add_index(schema_table *t, const schema_index *ix);
 /* Free what a column or an index owns and zero it (for ones the caller built or copied). */
