@@ -241,6 +241,32 @@ static void on_ddl(void *arg, uint64_t pos, int kind, const char *sql, size_t le
 }
 
 /* The counters of a table (created), or NULL when out of memory. */
+/* The slot of a table's counters: its own, or the empty one it would take. */
+static size_t writes_slot(const struct master *ms, uint64_t h, const char *schema,
+			  const char *table)
+{
+	size_t i;
+
+	for (i = h & (ms->cap_w - 1); ms->w[i].schema != NULL; i = (i + 1) & (ms->cap_w - 1)) {
+		if (ms->w[i].hash == h && strcmp(ms->w[i].schema, schema) == 0 &&
+		    strcmp(ms->w[i].table, table) == 0)
+			break;
+	}
+	return i;
+}
+
+/* The counters of a table, or NULL when it has none. */
+static const struct table_writes *find_writes(const struct master *ms, const char *schema,
+					      const char *table)
+{
+	size_t i;
+
+	if (ms->cap_w == 0)
+		return NULL;
+	i = writes_slot(ms, table_hash(schema, table), schema, table);
+	return ms->w[i].schema != NULL ? &ms->w[i] : NULL;
+}
+
 static struct table_writes *writes_of(struct master *ms, const char *schema, const char *table)
 {
 	uint64_t h = table_hash(schema, table);
@@ -263,11 +289,9 @@ static struct table_writes *writes_of(struct master *ms, const char *schema, con
 		ms->w = w;
 		ms->cap_w = cap;
 	}
-	for (i = h & (ms->cap_w - 1); ms->w[i].schema != NULL; i = (i + 1) & (ms->cap_w - 1)) {
-		if (ms->w[i].hash == h && strcmp(ms->w[i].schema, schema) == 0 &&
-		    strcmp(ms->w[i].table, table) == 0)
-			return &ms->w[i];
-	}
+	i = writes_slot(ms, h, schema, table);
+	if (ms->w[i].schema != NULL)
+		return &ms->w[i];
 	ms->w[i].schema = strdup(schema);
 	ms->w[i].table = strdup(table);
 	if (ms->w[i].schema == NULL || ms->w[i].table == NULL) {
@@ -650,17 +674,12 @@ static void master_entry(struct listing *l, size_t m, const char *schema, const 
 	const schema_table *shape;
 	const char *why, *source;
 	char fp[17];
-	struct table_writes *w = NULL;
+	const struct table_writes *w = find_writes(ms, schema, table);
 	int state;
 
 	if (json_object_get(masters, l->s->names[m]) != NULL)
 		return;
 	state = schema_db_get(conflict_feed_schema(ms->f), schema, table, &shape, &why);
-	for (size_t i = 0; i < ms->cap_w && w == NULL; i++) {
-		if (ms->w[i].schema != NULL && strcmp(ms->w[i].schema, schema) == 0 &&
-		    strcmp(ms->w[i].table, table) == 0)
-			w = &ms->w[i];
-	}
 	source = w != NULL && w->full                      ? "binlog"
 		 : state == SCHEMA_UNKNOWN                 ? "unknown"
 		 : state == SCHEMA_ABSENT                  ? "unknown"

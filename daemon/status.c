@@ -99,15 +99,23 @@ static int collect_links(struct rwd *d, struct status *st)
 static int collect_drift(struct rwd *d, struct status *st)
 {
 	bool all_current = true;
+	size_t room = 16, n;
 
 	for (size_t i = 0; i < st->n_masters; i++)
 		all_current = all_current && status_master_current(st, &st->masters[i]);
-	st->n_drift = tracker_drift(d->tracker, all_current, st->ddl_replication_timeout, NULL, 0);
-	st->drift = calloc(st->n_drift > 0 ? st->n_drift : 1, sizeof(*st->drift));
-	if (st->drift == NULL)
-		return -1;
-	st->n_drift = tracker_drift(d->tracker, all_current, st->ddl_replication_timeout, st->drift,
-				    st->n_drift);
+	/* one comparison of every table; a second only when the findings did not fit */
+	for (;;) {
+		free(st->drift);
+		st->drift = calloc(room, sizeof(*st->drift));
+		if (st->drift == NULL)
+			return -1;
+		n = tracker_drift(d->tracker, all_current, st->ddl_replication_timeout, st->drift,
+				  room);
+		if (n <= room)
+			break;
+		room = n;
+	}
+	st->n_drift = n;
 	return 0;
 }
 
