@@ -25,7 +25,7 @@
 #define USER_TABLES " TABLE_SCHEMA NOT IN (" SCHEMA_SNAPSHOT_SYSTEM ")"
 
 static const char tables_query[] =
-    "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES "
+    "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, ENGINE FROM information_schema.TABLES "
     "WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') AND" USER_TABLES;
 
 #define COLUMNS_QUERY(generation)                                                                  \
@@ -60,6 +60,7 @@ struct key {
 	struct part *parts;
 	size_t n;  /* the highest SEQ_IN_INDEX seen */
 	bool skip; /* a part the text cannot hold */
+	bool hash; /* a UNIQUE key MariaDB keeps as a hash (a hidden column) */
 };
 
 struct column {
@@ -70,6 +71,7 @@ struct column {
 struct table {
 	char *schema, *name;
 	bool versioned;   /* MariaDB's WITH SYSTEM VERSIONING */
+	bool memory;      /* ENGINE=MEMORY: its HASH keys are no long UNIQUE keys */
 	char *unreadable; /* the first column whose type cannot be copied */
 	rw_buf defs;      /* the column definitions, each after ",\n  " */
 	struct column *cols;
@@ -478,6 +480,8 @@ int schema_snapshot_add_table(struct schema_snapshot *s, const char *const *row)
 	t->name = strdup(row[SNAP_T_NAME]);
 	t->versioned =
 	    row[SNAP_T_TYPE] != NULL && strcmp(row[SNAP_T_TYPE], "SYSTEM VERSIONED") == 0;
+	t->memory = row[SNAP_T_ENGINE] != NULL && (strcasecmp(row[SNAP_T_ENGINE], "MEMORY") == 0 ||
+						   strcasecmp(row[SNAP_T_ENGINE], "HEAP") == 0);
 	if (t->schema == NULL || t->name == NULL) {
 		table_clear(t);
 		return -1;
@@ -544,6 +548,9 @@ static struct key *key_of(struct table *t, const char *const *row)
 	memset(k, 0, sizeof(*k));
 	k->name = strdup(row[SNAP_I_NAME]);
 	k->kind = key_kind(row);
+	/* MariaDB's long UNIQUE: on a BLOB, or on columns too long for the engine's keys */
+	k->hash = k->kind == KEY_UNIQUE && !t->memory && row[SNAP_I_TYPE] != NULL &&
+		  strcasecmp(row[SNAP_I_TYPE], "HASH") == 0;
 	if (k->name == NULL)
 		return NULL;
 	t->nkeys++;
@@ -650,6 +657,8 @@ static void key_sql(rw_buf *b, const struct key *k)
 		}
 	}
 	rw_buf_putc(b, ')');
+	if (k->hash)
+		rw_buf_puts(b, " USING HASH");
 }
 
 static bool key_complete(const struct key *k)

@@ -812,6 +812,16 @@ static int starts_index(const struct parser *p)
 	       is_kw(p, 0, "INDEX") || is_kw(p, 0, "FULLTEXT") || is_kw(p, 0, "SPATIAL");
 }
 
+/* [USING | TYPE] {BTREE | HASH | RTREE}: HASH noted. */
+static void index_type(struct parser *p, schema_index *ix)
+{
+	if (!accept_kw(p, "USING") && !accept_kw(p, "TYPE"))
+		return;
+	if (is_kw(p, 0, "HASH"))
+		ix->hash = true;
+	p->i++;
+}
+
 /*
  * PRIMARY KEY | UNIQUE [KEY] | KEY | FULLTEXT [KEY] ... [IF NOT EXISTS] [name] [USING t]
  * (parts) options, into *ix (cleared first); name is the CONSTRAINT's (taken), NULL if
@@ -853,10 +863,17 @@ static void index_def(struct parser *p, schema_index *ix, char *name, bool *if_n
 		}
 	}
 	ix->name = name;
-	if (accept_kw(p, "USING") || accept_kw(p, "TYPE"))
-		p->i++;
+	index_type(p, ix);
 	key_parts(p, ix);
-	skip_to_separator(p); /* USING, COMMENT, KEY_BLOCK_SIZE, VISIBLE, ... */
+	/* USING, COMMENT, KEY_BLOCK_SIZE, VISIBLE, ... */
+	while (!at_end(p) && !is_punct(p, 0, ',') && !is_punct(p, 0, ')')) {
+		if (is_kw(p, 0, "USING") || is_kw(p, 0, "TYPE"))
+			index_type(p, ix);
+		else if (is_punct(p, 0, '('))
+			skip_parens(p);
+		else
+			p->i++;
+	}
 }
 
 /* Add ix to t (taken; schema_table_add_index() names it if need be). */
@@ -1607,14 +1624,19 @@ static void create_index(struct parser *p)
 	}
 	name = ident(p);
 	s->kind = DDL_CREATE_INDEX;
-	if (accept_kw(p, "USING") || accept_kw(p, "TYPE"))
-		p->i++;
+	memset(&s->index, 0, sizeof(s->index));
+	index_type(p, &s->index);
 	expect_kw(p, "ON");
 	table_name(p, &s->table);
-	memset(&s->index, 0, sizeof(s->index));
 	s->index.kind = kind;
 	s->index.name = name;
 	key_parts(p, &s->index);
+	while (!at_end(p) && !is_punct(p, 0, ';')) {
+		if (is_kw(p, 0, "USING") || is_kw(p, 0, "TYPE"))
+			index_type(p, &s->index);
+		else
+			p->i++;
+	}
 }
 
 /* DROP INDEX [IF EXISTS] name ON t */

@@ -106,7 +106,7 @@ static int column_copy(schema_column *to, const schema_column *from)
 
 static int index_copy(schema_index *to, const schema_index *from)
 {
-	schema_index ix = { .kind = from->kind, .n = from->n };
+	schema_index ix = { .kind = from->kind, .n = from->n, .hash = from->hash };
 	bool ok = dup_opt(&ix.name, from->name);
 	size_t n = from->n > 0 ? from->n : 1;
 
@@ -445,12 +445,16 @@ static int derive(const schema_table *t, struct derived *d)
 
 #define HASH_PREFIX "DB_ROW_HASH_"
 
-/* A UNIQUE key MariaDB keeps as a hash (a BLOB or TEXT part without a prefix:
- * MySQL refuses such a key). */
+/* A UNIQUE key MariaDB keeps as a hash: a BLOB or TEXT part without a prefix
+ * (MySQL refuses such a key), or USING HASH, which information_schema says of
+ * a key too long for the engine as well (an InnoDB table's: a MEMORY table's
+ * HASH keys are its own, and the snapshot does not say USING HASH of them). */
 static bool long_unique(const schema_table *t, const schema_index *ix)
 {
 	if (ix->kind != SCHEMA_INDEX_UNIQUE)
 		return false;
+	if (ix->hash)
+		return true;
 	for (uint32_t k = 0; k < ix->n; k++) {
 		int c = ix->cols[k] != NULL ? schema_table_column(t, ix->cols[k]) : -1;
 		if (c >= 0 && t->cols[c].binlog_type == BINLOG_TYPE_BLOB && ix->prefix[k] == 0)
@@ -707,6 +711,8 @@ static void sql_index(rw_buf *out, const schema_index *ix)
 		}
 	}
 	sql_parts(out, ix);
+	if (ix->hash)
+		rw_buf_puts(out, " USING HASH");
 }
 
 void schema_table_sql(const schema_table *t, rw_buf *out)

@@ -56,6 +56,7 @@ typedef struct schema_index {
 	uint32_t n;       /* key parts */
 	char **cols;      /* column names; NULL for an expression part */
 	uint32_t *prefix; /* a part's prefix length, 0 = the whole column */
+	bool hash;        /* USING HASH: on a UNIQUE key, MariaDB's long unique (a hidden column) */
 } schema_index;
 
 /* Where a shape came from. */

@@ -143,12 +143,13 @@ static void statement_of(const char *text, const char *head, char *out, size_t l
 
 /* As MariaDB 10.11 gives them (see tests/integration/probe.sh for the DDL). */
 static const char *const maria_tables[][SNAP_T_N] = {
-	{ "x", "comp", "BASE TABLE" },      { "x", "nn", "BASE TABLE" },
-	{ "x", "gen", "BASE TABLE" },       { "x", "es", "BASE TABLE" },
-	{ "x", "ver", "SYSTEM VERSIONED" }, { "x", "ver3", "SYSTEM VERSIONED" },
-	{ "x", "geo", "BASE TABLE" },       { "x", "ord", "BASE TABLE" },
-	{ "x", "cmp", "BASE TABLE" },       { "x", "we`ird", "BASE TABLE" },
-	{ "a", "first", "BASE TABLE" },     { "x", "nocols", "BASE TABLE" },
+	{ "x", "comp", "BASE TABLE" },         { "x", "nn", "BASE TABLE" },
+	{ "x", "gen", "BASE TABLE" },          { "x", "es", "BASE TABLE" },
+	{ "x", "ver", "SYSTEM VERSIONED" },    { "x", "ver3", "SYSTEM VERSIONED" },
+	{ "x", "geo", "BASE TABLE" },          { "x", "ord", "BASE TABLE" },
+	{ "x", "cmp", "BASE TABLE" },          { "x", "we`ird", "BASE TABLE" },
+	{ "a", "first", "BASE TABLE" },        { "x", "nocols", "BASE TABLE" },
+	{ "x", "lu", "BASE TABLE", "InnoDB" }, { "x", "mem", "BASE TABLE", "MEMORY" },
 };
 
 static const char *const maria_columns[][SNAP_C_N] = {
@@ -194,6 +195,10 @@ static const char *const maria_columns[][SNAP_C_N] = {
 	  NULL },
 	{ "x", "we`ird", "a b", "int(10) unsigned zerofill", "YES", "NULL", "", NULL, NULL },
 	{ "x", "we`ird", "c`d", "bit(3)", "YES", "b'101'", "", NULL, NULL },
+	{ "x", "lu", "id", "int(11)", "NO", NULL, "", NULL, NULL },
+	{ "x", "lu", "b", "varchar(2000)", "YES", "NULL", "", "utf8mb4", NULL },
+	{ "x", "mem", "id", "int(11)", "NO", NULL, "", NULL, NULL },
+	{ "x", "mem", "u", "int(11)", "NO", NULL, "", NULL, NULL },
 	/* a view's and an unlisted table's columns: not in the snapshot */
 	{ "x", "v", "1", "int(1)", "NO", "0", "", NULL, NULL },
 	{ "x", "sq", "next_not_cached_value", "bigint(21)", "NO", NULL, "", NULL, NULL },
@@ -226,6 +231,12 @@ static const char *const maria_index[][SNAP_I_N] = {
 	{ "x", "ord", "k1", "1", "1", "a", NULL, "BTREE", NULL },
 	{ "x", "ord", "ft", "1", "1", "d", NULL, "FULLTEXT", NULL },
 	{ "x", "cmp", "PRIMARY", "0", "1", "a", NULL, "BTREE", NULL },
+	/* a UNIQUE key too long for InnoDB: MariaDB keeps a hash (a hidden column) */
+	{ "x", "lu", "PRIMARY", "0", "1", "id", NULL, "BTREE", NULL },
+	{ "x", "lu", "ub", "0", "1", "b", NULL, "HASH", NULL },
+	/* a MEMORY table's HASH keys are its own */
+	{ "x", "mem", "PRIMARY", "0", "1", "id", NULL, "HASH", NULL },
+	{ "x", "mem", "uu", "0", "1", "u", NULL, "HASH", NULL },
 };
 
 static void test_mariadb(void)
@@ -242,9 +253,9 @@ static void test_mariadb(void)
 		free(text);
 		return;
 	}
-	is_int(n, 11, "one statement per table with columns (not the column-less one)");
+	is_int(n, 13, "one statement per table with columns (not the column-less one)");
 	is_int(unreadable, 0, "every statement is read");
-	is_int(schema_db_count(db), 11, "eleven tables in the db");
+	is_int(schema_db_count(db), 13, "thirteen tables in the db");
 	ok(strncmp(text, "CREATE TABLE `a`.`first`", 24) == 0, "ordered by schema, then name");
 
 	statement_of(text, "CREATE TABLE `x`.`es`", stmt, sizeof(stmt));
@@ -298,6 +309,12 @@ static void test_mariadb(void)
 			"  FULLTEXT KEY `ft` (`d`)") != NULL,
 	   "keys in the server's order");
 	is_shape(db, "x", "cmp", "a!,b | key a | unique ");
+	statement_of(text, "CREATE TABLE `x`.`lu`", stmt, sizeof(stmt));
+	ok(strstr(stmt, "UNIQUE KEY `ub` (`b`) USING HASH") != NULL, "a long UNIQUE: USING HASH");
+	is_shape(db, "x", "lu", "id!,b,DB_ROW_HASH_1~ | key id | unique b");
+	statement_of(text, "CREATE TABLE `x`.`mem`", stmt, sizeof(stmt));
+	ok(strstr(stmt, "USING HASH") == NULL, "a MEMORY table's HASH keys: no USING HASH");
+	is_shape(db, "x", "mem", "id!,u! | key id | unique u");
 	is_shape(db, "x", "we`ird", "a b,c`d | key  | unique ");
 	is_str(default_of(db, "x", "we`ird", "c`d"), "b'101'", "a bit default");
 	is_shape(db, "x", "v", "absent");
