@@ -406,6 +406,7 @@ struct probe {
 	unsigned connects;
 	double backoff;            /* seconds before the next reconnect */
 	atomic_bool schema_wanted; /* send the tables (PROBE_SCHEMA) at the next chance */
+	atomic_bool schema_now;    /* and that chance is now: the next round starts at once */
 };
 
 static double now_mono(void)
@@ -835,7 +836,8 @@ static void sleep_until(struct probe *p, double t)
 	if (ts.tv_nsec >= 1000000000L)
 		ts.tv_nsec = 999999999L;
 	pthread_mutex_lock(&p->lock);
-	while (!atomic_load(&p->stop) && pthread_cond_timedwait(&p->wake, &p->lock, &ts) == 0)
+	while (!atomic_load(&p->stop) && !atomic_load(&p->schema_now) &&
+	       pthread_cond_timedwait(&p->wake, &p->lock, &ts) == 0)
 		;
 	pthread_mutex_unlock(&p->lock);
 }
@@ -870,6 +872,7 @@ static void *probe_main(void *arg)
 		draft_clear(&d);
 		if (r != NULL && mailbox_post(p->mb, &r->hdr) != 0)
 			break; /* closed: the daemon is stopping */
+		atomic_store(&p->schema_now, false);
 		if (connected && worked && atomic_exchange(&p->schema_wanted, false)) {
 			struct probe_schema *s = read_schema(p);
 			if (s == NULL || !s->ok)
@@ -957,6 +960,15 @@ void probe_stop(struct probe *p)
 void probe_refresh_schema(struct probe *p)
 {
 	atomic_store(&p->schema_wanted, true); /* read at the end of the next round */
+}
+
+void probe_read_schema_now(struct probe *p)
+{
+	atomic_store(&p->schema_wanted, true);
+	pthread_mutex_lock(&p->lock);
+	atomic_store(&p->schema_now, true);
+	pthread_cond_signal(&p->wake);
+	pthread_mutex_unlock(&p->lock);
 }
 
 void probe_join(struct probe *p)

@@ -231,6 +231,9 @@ void probe_stop(struct probe *p);
  * follows the next round that works; any thread. */
 void probe_refresh_schema(struct probe *p);
 
+/* The same, without waiting for the next round: a stream waits for it. */
+void probe_read_schema_now(struct probe *p);
+
 /* Wait for the thread to end and free p.  Call after probe_stop(); if the
  * thread may be blocked posting, close the mailbox first. */
 void probe_join(struct probe *p);

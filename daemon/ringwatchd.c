@@ -261,19 +261,61 @@ static void on_reset(void *ctx, size_t m)
 		tracker_reset(d->tracker, m);
 }
 
+/* A rows event of a table whose shape is not known: the stream holds it while the tables are read. */
+static bool on_admit(void *ctx, size_t m, const binlog_event *ev)
+{
+	struct rwd *d = ctx;
+
+	if (d->tracker == NULL || tracker_admit(d->tracker, m, ev))
+		return true;
+	if (d->probes != NULL && d->probes[m] != NULL &&
+	    tracker_wants_schema(d->tracker, m, rwd_now(), 0))
+		probe_read_schema_now(d->probes[m]);
+	return false;
+}
+
+static bool on_held(void *ctx, size_t m, const binlog_event *ev)
+{
+	struct rwd *d = ctx;
+
+	return d->tracker == NULL || tracker_held(d->tracker, m, ev);
+}
+
+static void on_give_up(void *ctx, size_t m)
+{
+	struct rwd *d = ctx;
+
+	if (d->tracker != NULL)
+		tracker_give_up(d->tracker, m);
+}
+
 static void on_checkpoint(evutil_socket_t fd, short what, void *arg)
 {
 	struct rwd *d = arg;
 
 	(void)fd;
 	(void)what;
-	if (d->tracker != NULL)
-		tracker_checkpoint(d->tracker);
+	if (d->tracker == NULL)
+		return;
+	tracker_checkpoint(d->tracker);
+	for (size_t i = 0; i < d->n_streams; i++) {
+		if (tracker_hold_check(d->tracker, i))
+			stream_resume(d->streams[i]);
+	}
 }
 
 static int start_streams(struct rwd *d)
 {
-	struct stream_sink sink = { on_event, streams_ready, on_reset, on_trx_end, d };
+	struct stream_sink sink = {
+		.event = on_event,
+		.ready = streams_ready,
+		.admit = on_admit,
+		.held = on_held,
+		.give_up = on_give_up,
+		.reset = on_reset,
+		.trx_end = on_trx_end,
+		.ctx = d,
+	};
 
 	d->streams = calloc(d->cfg.n_masters, sizeof(*d->streams));
 	d->lag = lag_new(d->cfg.n_masters, LAG_CAPACITY);
@@ -320,6 +362,8 @@ static void on_schema(struct rwd *d, struct probe_schema *s)
 				.p2 = conflict_feed_position(s->p2_file, s->p2_offset),
 			};
 			tracker_schema(d->tracker, s->master_index, &snap);
+			if (tracker_hold_check(d->tracker, s->master_index))
+				stream_resume(d->streams[s->master_index]);
 		} else {
 			log_warn("master %s: %s", d->cfg.masters[s->master_index].name, s->error);
 		}

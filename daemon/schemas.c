@@ -41,6 +41,24 @@ struct table_writes {
 /* Tables a DDL statement touched, handed to the drift with it. */
 #define BATCH 8
 
+/* A master's events held while its tables are read again (schemas_admit()). */
+#define HOLD_SECONDS 5.0
+#define HOLD_TOUCHED 64
+/* Tables held for, remembered with the shape that did not fit: a new read gives the same. */
+#define MISFITS 64
+
+struct hold {
+	bool on;
+	double since;
+	uint64_t from;                  /* where the held events start */
+	uint64_t upto;                  /* the end of the last one held */
+	char file[256];                 /* the binlog file they are in */
+	uint64_t touched[HOLD_TOUCHED]; /* tables DDL among them touches */
+	size_t n_touched;
+	bool touched_any;                                     /* or DDL that may touch any */
+	char schema[SCHEMA_NAME_MAX], table[SCHEMA_NAME_MAX]; /* the table it is for */
+};
+
 struct master {
 	struct schemas *s;
 	size_t index;
@@ -64,6 +82,12 @@ struct master {
 	size_t n_batch;
 	double snapshot_at; /* when the last snapshot was installed */
 	bool installed;     /* one has been */
+	struct hold hold;
+	uint64_t no_hold_before; /* events before it are not held (held once already, a backlog) */
+	struct {
+		uint64_t table, shape;
+	} misfit[MISFITS]; /* held for already: the table with that shape (0: none known) */
+	size_t next_misfit;
 };
 
 struct schemas {
@@ -188,7 +212,7 @@ static void journal(struct master *ms, const char *schema, const char *table, ui
 	rw_buf_free(&sql);
 }
 
-static void on_touched(void *arg, const char *schema, const char *table, uint64_t pos)
+static void on_touched(void *arg, const char *schema, const char *table, uint64_t pos, int ddl)
 {
 	struct master *ms = arg;
 	const schema_table *t;
@@ -199,7 +223,11 @@ static void on_touched(void *arg, const char *schema, const char *table, uint64_
 		ms->lost = ms->recent[slot].pos;
 	ms->recent[slot].hash = table_hash(schema, table);
 	ms->recent[slot].pos = pos;
-	if (ms->n_batch < BATCH) {
+	for (size_t i = 0; ddl && i < MISFITS; i++) {
+		if (ms->misfit[i].table == ms->recent[slot].hash)
+			ms->misfit[i].table = 0; /* a new shape: worth a hold again */
+	}
+	if (ddl && ms->n_batch < BATCH) {
 		snprintf(ms->batch[ms->n_batch].schema, SCHEMA_NAME_MAX, "%s", schema);
 		snprintf(ms->batch[ms->n_batch].table, SCHEMA_NAME_MAX, "%s", table);
 		ms->n_batch++;
@@ -466,6 +494,20 @@ static bool touched_since(const struct master *ms, uint64_t hash, uint64_t pos)
 	return false;
 }
 
+/* Does DDL among the held events touch the table (or may it)? */
+static bool held_touched(const struct master *ms, uint64_t hash)
+{
+	if (!ms->hold.on)
+		return false;
+	if (ms->hold.touched_any)
+		return true;
+	for (size_t i = 0; i < ms->hold.n_touched; i++) {
+		if (ms->hold.touched[i] == hash)
+			return true;
+	}
+	return false;
+}
+
 struct install {
 	struct master *ms;
 	uint64_t at;
@@ -486,7 +528,8 @@ static void install_one(const char *schema, const char *table, const schema_tabl
 	(void)why;
 	if (snap == NULL)
 		return; /* the snapshot itself could not read it */
-	if (touched_since(ms, table_hash(schema, table), ms->p1)) {
+	if (touched_since(ms, table_hash(schema, table), ms->p1) ||
+	    held_touched(ms, table_hash(schema, table))) {
 		in->skipped++; /* the stream's own DDL is newer, or the snapshot ambiguous */
 		return;
 	}
@@ -579,14 +622,174 @@ void schemas_after_event(struct schemas *s, size_t m)
 		install(ms);
 }
 
+/* ---- holding a master's events for a table's shape ----------------------------------- */
+
+bool schemas_admit(struct schemas *s, size_t m, const binlog_event *ev)
+{
+	struct master *ms = &s->ms[m];
+	const binlog_table_map *tm;
+	const schema_table *t;
+	const char *why;
+	uint64_t pos, th, shape;
+
+	if (ms->f == NULL)
+		return true;
+	if (ms->hold.on)
+		return false;
+	if (!binlog_event_is_rows(ev->hdr.type) || conflict_feed_keyable(ms->f, ev))
+		return true;
+	tm = ev->u.rows.table;
+	pos = conflict_feed_position(conflict_feed_file(ms->f), (uint64_t)ev->position);
+	if (system_schema(tm->schema) || find_unknown(ms, tm->schema, tm->table) != NULL ||
+	    pos < ms->no_hold_before)
+		return true;
+	th = table_hash(tm->schema, tm->table);
+	shape = schema_db_get(conflict_feed_schema(ms->f), tm->schema, tm->table, &t, &why) ==
+			SCHEMA_KNOWN
+		    ? schema_table_fingerprint_hash(t)
+		    : 0;
+	for (size_t i = 0; i < MISFITS; i++) {
+		if (ms->misfit[i].table == th && ms->misfit[i].shape == shape)
+			return true; /* held for this shape once: information_schema has no other */
+	}
+	ms->misfit[ms->next_misfit].table = th;
+	ms->misfit[ms->next_misfit].shape = shape;
+	ms->next_misfit = (ms->next_misfit + 1) % MISFITS;
+	memset(&ms->hold, 0, sizeof(ms->hold));
+	ms->hold.on = true;
+	ms->hold.since = s->now;
+	ms->hold.from = ms->hold.upto = pos;
+	snprintf(ms->hold.file, sizeof(ms->hold.file), "%s", conflict_feed_file(ms->f));
+	snprintf(ms->hold.schema, sizeof(ms->hold.schema), "%s", tm->schema);
+	snprintf(ms->hold.table, sizeof(ms->hold.table), "%s", tm->table);
+	if (ms->pending == NULL) {
+		ms->want = true; /* at once */
+		ms->asked = -1e18;
+	}
+	log_info("master %s: the rows of %s.%s fit no shape ringwatch knows: its events wait (at "
+		 "most %.0f s) while its tables are read again",
+		 name_of(ms), tm->schema, tm->table, HOLD_SECONDS);
+	return false;
+}
+
+static void held_table(const char *schema, const char *table, void *arg)
+{
+	struct hold *h = arg;
+
+	if (h->n_touched < HOLD_TOUCHED)
+		h->touched[h->n_touched++] = table_hash(schema, table);
+	else
+		h->touched_any = true;
+}
+
+static void end_hold(struct master *ms)
+{
+	uint64_t past = ms->hold.upto > ms->hold.from ? ms->hold.upto : ms->hold.from + 1;
+
+	ms->hold.on = false;
+	if (past > ms->no_hold_before)
+		ms->no_hold_before = past; /* the held events are not held again */
+}
+
+/* The hold is over when a snapshot can be installed where it began, or at its time limit. */
+static bool hold_over(struct master *ms)
+{
+	double held = ms->s->now - ms->hold.since;
+
+	if (!ms->hold.on)
+		return false;
+	if (ms->pending == NULL && ms->installed && ms->snapshot_at >= ms->hold.since) {
+		/* one read before the hold went in where it began (the stream had passed its p2) */
+		log_info("master %s: its events go on after %.1f s", name_of(ms), held);
+		end_hold(ms);
+		return true;
+	}
+	if (ms->pending != NULL && ms->hold.upto >= ms->p2) {
+		/* no DDL among the held events touched the tables taken: their
+		 * shapes were the snapshot's where the hold began */
+		install(ms);
+		log_info("master %s: its events go on after %.1f s", name_of(ms), held);
+		end_hold(ms);
+		return true;
+	}
+	if (held < HOLD_SECONDS)
+		return false;
+	log_warn("master %s: no shape for %s.%s within %.0f s (%s); its rows are not compared "
+		 "until one is read",
+		 name_of(ms), ms->hold.schema, ms->hold.table, HOLD_SECONDS,
+		 ms->pending != NULL ? "the stream is behind the snapshot"
+				     : "information_schema was not read");
+	end_hold(ms);
+	if (ms->pending != NULL && ms->p2 > ms->no_hold_before)
+		ms->no_hold_before = ms->p2; /* a backlog: no more holds until it is through */
+	return true;
+}
+
+bool schemas_held(struct schemas *s, size_t m, const binlog_event *ev)
+{
+	struct master *ms = &s->ms[m];
+	struct hold *h = &ms->hold;
+
+	if (!h->on)
+		return false;
+	if (ev->hdr.type == BINLOG_ROTATE && !ev->in_payload) {
+		snprintf(h->file, sizeof(h->file), "%.*s", (int)ev->u.rotate.file.len,
+			 ev->u.rotate.file.p);
+	} else if (ev->hdr.type == BINLOG_HEARTBEAT || ev->hdr.type == BINLOG_HEARTBEAT_V2) {
+		/* the master is idle: its binlog ends there */
+		uint64_t at =
+		    ev->u.heartbeat.position != 0 ? ev->u.heartbeat.position : ev->hdr.log_pos;
+		if (at > 0 && conflict_feed_position(h->file, at) > h->upto &&
+		    ev->u.heartbeat.file.len == strlen(h->file) &&
+		    memcmp(ev->u.heartbeat.file.p, h->file, strlen(h->file)) == 0)
+			h->upto = conflict_feed_position(h->file, at);
+	} else if (ev->next_position > ev->position && !ev->in_payload) {
+		h->upto = conflict_feed_position(h->file, (uint64_t)ev->next_position);
+	}
+	if (ev->hdr.type == BINLOG_QUERY && ev->u.query.sql.len > 0 &&
+	    ddl_may_change_tables(ev->u.query.sql.p, ev->u.query.sql.len)) {
+		char db[SCHEMA_NAME_MAX];
+		ddl_stmt st;
+		rw_error err;
+		snprintf(db, sizeof(db), "%.*s", (int)ev->u.query.schema.len, ev->u.query.schema.p);
+		if (ddl_parse(ev->u.query.sql.p, ev->u.query.sql.len,
+			      conflict_feed_ddl_options(ms->f), &st, &err) != 0) {
+			h->touched_any = true;
+		} else {
+			if (schema_stmt_tables(&st, db, held_table, h) != 0)
+				h->touched_any = true;
+			ddl_stmt_free(&st);
+		}
+	}
+	return hold_over(ms);
+}
+
+bool schemas_hold_check(struct schemas *s, size_t m)
+{
+	return hold_over(&s->ms[m]);
+}
+
+void schemas_hold_end(struct schemas *s, size_t m, bool overflow)
+{
+	struct master *ms = &s->ms[m];
+
+	if (!ms->hold.on)
+		return;
+	if (overflow && ms->pending != NULL && ms->p2 > ms->no_hold_before)
+		ms->no_hold_before = ms->p2;
+	end_hold(ms);
+}
+
 bool schemas_want_snapshot(struct schemas *s, size_t m, double now, double every)
 {
 	struct master *ms = &s->ms[m];
 
 	if (ms->pending != NULL)
 		return false;
-	if (!ms->want && every > 0 && ms->installed && now - ms->snapshot_at >= every) {
-		ms->snapshot_at = now; /* a routine look: a change made with sql_log_bin=0 */
+	if (every > 0 && ms->installed && now - ms->snapshot_at >= every) {
+		/* a routine look (a change made with sql_log_bin=0), whatever
+		 * tables stay unknown meanwhile */
+		ms->snapshot_at = now;
 		return true;
 	}
 	if (!ms->want || now - ms->asked < ms->interval)

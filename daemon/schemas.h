@@ -61,6 +61,25 @@ void schemas_after_event(struct schemas *s, size_t m);
  */
 bool schemas_want_snapshot(struct schemas *s, size_t m, double now, double every);
 
+/*
+ * Holding master m's events while its tables are read again: a rows event
+ * of a table whose shape is not known or does not fit its table map (and
+ * that is not known to stay unknown) is refused (false), and the stream
+ * holds it and what follows (stream.h).  A snapshot asked for at once,
+ * read between p1 and p2, is installed where the hold began once the held
+ * events reach p2, for the tables no DDL among them touched (so each shape
+ * is the one in force there); then the events go on and are keyed by it.
+ * After a few seconds without, they go on anyway: those rows are not
+ * compared, as before.  schemas_held() hears of each event held (read
+ * without its rows); it and schemas_hold_check() (after a snapshot, and
+ * every second) say true when the stream may resume.
+ */
+bool schemas_admit(struct schemas *s, size_t m, const binlog_event *ev);
+bool schemas_held(struct schemas *s, size_t m, const binlog_event *ev);
+bool schemas_hold_check(struct schemas *s, size_t m);
+/* The stream let its held events go (overflow) or dropped them (a reconnect). */
+void schemas_hold_end(struct schemas *s, size_t m, bool overflow);
+
 /* The time (monotonic seconds) for what the next events do: call before each. */
 void schemas_set_time(struct schemas *s, double now);
 

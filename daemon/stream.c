@@ -80,6 +80,9 @@ struct stream {
 	struct mail *held; /* events received before the sink was ready, in order */
 	struct mail *held_tail;
 	size_t held_bytes;
+	bool sink_held;      /* the sink refused an event: hold from it until stream_resume() */
+	binlog_reader *peek; /* reads what is held, for the sink's held() */
+	bool admit_all;      /* the event goes to the sink without asking */
 };
 
 static const char *const state_names[] = {
@@ -331,9 +334,16 @@ static void heartbeat_position(struct stream *s, const binlog_event *ev)
 	}
 }
 
-static void handle_event(struct stream *s, const binlog_event *ev)
+/* handle_event(): the sink refused the event (stream_sink.admit). */
+#define REFUSED 1
+
+static int handle_event(struct stream *s, const binlog_event *ev)
 {
 	int mark;
+
+	if (s->sink.admit != NULL && !s->admit_all && !ev->in_payload &&
+	    !s->sink.admit(s->sink.ctx, s->index, ev))
+		return REFUSED;
 
 	if (ev->hdr.timestamp != 0)
 		s->last_event_ts = ev->hdr.timestamp;
@@ -354,6 +364,7 @@ static void handle_event(struct stream *s, const binlog_event *ev)
 		commit_position(s);
 	if (s->sink.event != NULL)
 		s->sink.event(s->sink.ctx, s->index, ev);
+	return 0;
 }
 
 static void fail_stream(struct stream *s, const char *what)
@@ -365,24 +376,66 @@ static void fail_stream(struct stream *s, const char *what)
 		replica_stop(s->replica); /* its REPLICA_ENDED letter brings the retry */
 }
 
-static void on_event(struct stream *s, const uint8_t *bytes, size_t len)
+/*
+ * The sink refused ev, the first event of the packet just fed: the reader
+ * goes back to where ev starts (a fork forgets the rest of the packet), the
+ * packet is fed again when the sink lets it, and a second reader reads the
+ * packets held meanwhile for the sink.  false when the reader cannot be
+ * forked: the stream goes on without holding.
+ */
+static bool refuse(struct stream *s, const binlog_event *ev)
+{
+	rw_error err;
+	binlog_reader *again = binlog_reader_fork(s->reader, &err);
+	binlog_reader *peek = again != NULL ? binlog_reader_fork(again, &err) : NULL;
+
+	if (peek == NULL) {
+		log_warn("master %s: cannot hold its events (%s); going on", s->m->name, err.text);
+		binlog_reader_free(again);
+		if (s->sink.give_up != NULL)
+			s->sink.give_up(s->sink.ctx, s->index);
+		return false;
+	}
+	binlog_reader_set_position(again, ev->position);
+	binlog_reader_set_position(peek, ev->next_position);
+	binlog_reader_set_skim(peek, 1);
+	binlog_reader_free(s->reader);
+	s->reader = again;
+	binlog_reader_free(s->peek);
+	s->peek = peek;
+	s->sink_held = true;
+	return true;
+}
+
+/* One packet of events; REFUSED when the sink refused its first (the packet is to be kept). */
+static int on_event(struct stream *s, const uint8_t *bytes, size_t len)
 {
 	binlog_event ev;
 	rw_error err;
-	int rc;
+	int rc, first = 1;
 
+	if (s->reader == NULL)
+		return 0;
+	if (binlog_reader_feed(s->reader, bytes, len, &err) != 0) {
+		fail_stream(s, err.text);
+		return 0;
+	}
+	while ((rc = binlog_reader_next(s->reader, &ev, &err)) == 1) {
+		if (handle_event(s, &ev) == REFUSED) {
+			if (first && refuse(s, &ev))
+				return REFUSED;
+			/* not the packet's first (never seen: one event a packet), or no
+			 * fork: taken as it is */
+			s->admit_all = true;
+			handle_event(s, &ev);
+			s->admit_all = false;
+		}
+		first = 0;
+	}
 	s->events++;
 	s->bytes += len;
 	s->last_event_mono = now_mono();
 	s->last_event_wall = now_unix();
-	if (s->reader == NULL)
-		return;
-	if (binlog_reader_feed(s->reader, bytes, len, &err) != 0) {
-		fail_stream(s, err.text);
-		return;
-	}
-	while ((rc = binlog_reader_next(s->reader, &ev, &err)) == 1)
-		handle_event(s, &ev);
 	if (rc < 0) {
 		char what[600];
 		snprintf(what, sizeof(what), "binlog %s at offset %lld: %s", s->file,
@@ -390,9 +443,10 @@ static void on_event(struct stream *s, const uint8_t *bytes, size_t len)
 		binlog_reader_free(s->reader);
 		s->reader = NULL; /* nothing more from this connection */
 		fail_stream(s, what);
-		return;
+		return 0;
 	}
 	save_checkpoint(s, false);
+	return 0;
 }
 
 /* The master no longer has what the checkpoint points at: say so, durably,
@@ -464,19 +518,13 @@ static void drop_held(struct stream *s)
 	}
 	s->held_tail = NULL;
 	s->held_bytes = 0;
+	s->sink_held = false;
+	binlog_reader_free(s->peek);
+	s->peek = NULL;
 }
 
-/* Keep an event until the sink is ready; false when it must be processed now. */
-static bool hold(struct stream *s, struct replica_letter *l)
+static void append_held(struct stream *s, struct replica_letter *l)
 {
-	if (s->sink.ready == NULL || s->sink.ready(s->sink.ctx))
-		return false;
-	if (s->held_bytes + l->hdr.size > HOLD_MAX) {
-		log_warn("master %s: held %zu bytes waiting for every master's server_id; going "
-			 "on without",
-			 s->m->name, s->held_bytes);
-		return false;
-	}
 	l->hdr.next = NULL;
 	if (s->held_tail != NULL)
 		s->held_tail->next = &l->hdr;
@@ -484,19 +532,96 @@ static bool hold(struct stream *s, struct replica_letter *l)
 		s->held = &l->hdr;
 	s->held_tail = &l->hdr;
 	s->held_bytes += l->hdr.size;
+}
+
+/* What is held, read for the sink as it comes: true when the sink lets it all go. */
+static bool peek_held(struct stream *s, struct replica_letter *l)
+{
+	binlog_event ev;
+	rw_error err;
+	int rc;
+
+	if (s->peek == NULL || s->sink.held == NULL)
+		return false;
+	if (binlog_reader_feed(s->peek, l->body, l->len, &err) != 0)
+		rc = -1;
+	else
+		while ((rc = binlog_reader_next(s->peek, &ev, &err)) == 1) {
+			if (s->sink.held(s->sink.ctx, s->index, &ev))
+				return true;
+		}
+	if (rc < 0) { /* the stream itself will say what is wrong when it gets there */
+		binlog_reader_free(s->peek);
+		s->peek = NULL;
+	}
+	return false;
+}
+
+static void release_held(struct stream *s);
+
+/* Keep an event until the sink is ready or lets it go; false when it must be processed now. */
+static bool hold(struct stream *s, struct replica_letter *l)
+{
+	if (!s->sink_held && (s->sink.ready == NULL || s->sink.ready(s->sink.ctx)))
+		return false;
+	if (s->held_bytes + l->hdr.size > HOLD_MAX) {
+		if (s->sink_held) {
+			log_warn("master %s: held %zu bytes of its events for a table's shape; "
+				 "going on without",
+				 s->m->name, s->held_bytes);
+			s->sink_held = false;
+			if (s->sink.give_up != NULL)
+				s->sink.give_up(s->sink.ctx, s->index);
+			release_held(s);
+			if (!s->sink_held)
+				return false;
+			append_held(s, l); /* refused again, further on */
+			return true;
+		}
+		log_warn("master %s: held %zu bytes waiting for every master's server_id; going "
+			 "on without",
+			 s->m->name, s->held_bytes);
+		return false;
+	}
+	append_held(s, l);
+	if (s->sink_held && peek_held(s, l))
+		stream_resume(s);
 	return true;
 }
 
+/* What was held, in order, until the sink refuses an event again. */
 static void release_held(struct stream *s)
 {
-	while (s->held != NULL) {
+	binlog_reader_free(s->peek);
+	s->peek = NULL;
+	while (s->held != NULL && !s->sink_held) {
 		struct replica_letter *l = (struct replica_letter *)s->held;
+		if (on_event(s, l->body, l->len) == REFUSED)
+			break; /* l stays first; the rest go to the new peek reader */
 		s->held = l->hdr.next;
-		on_event(s, l->body, l->len);
+		s->held_bytes -= l->hdr.size;
 		free(l);
 	}
-	s->held_tail = NULL;
-	s->held_bytes = 0;
+	if (s->held == NULL) {
+		s->held_tail = NULL;
+		s->held_bytes = 0;
+		return;
+	}
+	/* refused again: the sink reads what is already held */
+	for (struct mail *m = s->held->next; m != NULL && s->sink_held; m = m->next) {
+		if (peek_held(s, (struct replica_letter *)m)) {
+			stream_resume(s);
+			return;
+		}
+	}
+}
+
+void stream_resume(struct stream *s)
+{
+	if (!s->sink_held)
+		return;
+	s->sink_held = false;
+	release_held(s);
 }
 
 static void on_letter(void *ctx, struct mail *m)
@@ -516,7 +641,14 @@ static void on_letter(void *ctx, struct mail *m)
 		if (hold(s, l))
 			return;
 		release_held(s);
-		on_event(s, l->body, l->len);
+		if (s->sink_held) {
+			append_held(s, l);
+			return;
+		}
+		if (on_event(s, l->body, l->len) == REFUSED) {
+			append_held(s, l);
+			return;
+		}
 		break;
 	case REPLICA_ENDED:
 		/* what was held belongs to this connection's reader: the next one

@@ -44,7 +44,19 @@ struct stream_sink {
 	 * transaction can be told.
 	 */
 	bool (*ready)(void *ctx);
-	/* A new connection: what a previous one left half-read is gone. */
+	/*
+	 * Whether ev may be taken now (NULL: always).  false: the stream keeps
+	 * ev and everything after it, in order, until stream_resume() (the
+	 * sink reads a table's shape first); meanwhile held() hears of every
+	 * event the stream receives, read without its rows, and a true from it
+	 * resumes the stream.  Past a bound of bytes held the stream calls
+	 * give_up() and goes on.  Events inside a TRANSACTION_PAYLOAD are never
+	 * asked about.
+	 */
+	bool (*admit)(void *ctx, size_t master, const binlog_event *ev);
+	bool (*held)(void *ctx, size_t master, const binlog_event *ev);
+	void (*give_up)(void *ctx, size_t master);
+	/* A new connection: what a previous one left half-read is gone (a hold too). */
 	void (*reset)(void *ctx, size_t master);
 	/* Each transaction as it completes in the stream. */
 	void (*trx_end)(void *ctx, size_t master, const binlog_trx *t);
@@ -93,6 +105,9 @@ void stream_start(struct stream *s);
 /* Start reading at file and offset (the conflict engine's low-water mark);
  * the stream's own checkpoint is loaded for everything else. */
 void stream_start_from(struct stream *s, const char *file, uint64_t offset);
+
+/* Take the events held since the sink refused one (stream_sink.admit), in order. */
+void stream_resume(struct stream *s);
 
 /* Stop the replica thread, save the checkpoint, free everything. */
 void stream_free(struct stream *s);

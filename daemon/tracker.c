@@ -325,8 +325,40 @@ void tracker_event(struct tracker *t, size_t master, const binlog_event *ev)
 
 void tracker_reset(struct tracker *t, size_t master)
 {
-	if (master < t->n)
+	if (master < t->n) {
 		conflict_feed_reset(t->feeds[master]);
+		schemas_hold_end(t->schemas, master, false);
+	}
+}
+
+bool tracker_admit(struct tracker *t, size_t master, const binlog_event *ev)
+{
+	if (master >= t->n)
+		return true;
+	schemas_set_time(t->schemas, rwd_now());
+	return schemas_admit(t->schemas, master, ev);
+}
+
+bool tracker_held(struct tracker *t, size_t master, const binlog_event *ev)
+{
+	if (master >= t->n)
+		return true;
+	schemas_set_time(t->schemas, rwd_now());
+	return schemas_held(t->schemas, master, ev);
+}
+
+bool tracker_hold_check(struct tracker *t, size_t master)
+{
+	if (master >= t->n)
+		return false;
+	schemas_set_time(t->schemas, rwd_now());
+	return schemas_hold_check(t->schemas, master);
+}
+
+void tracker_give_up(struct tracker *t, size_t master)
+{
+	if (master < t->n)
+		schemas_hold_end(t->schemas, master, true);
 }
 
 void tracker_resolved(struct tracker *t, int64_t id)

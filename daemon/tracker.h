@@ -49,6 +49,18 @@ void tracker_event(struct tracker *t, size_t master, const binlog_event *ev);
 /* Master's stream reconnected: what it was gathering is gone. */
 void tracker_reset(struct tracker *t, size_t master);
 
+/*
+ * Holding master's events while its tables are read again (schemas.h,
+ * schemas_admit): admit is the stream's question, held hears of what it
+ * holds, hold_check asks whether the hold is over (after a snapshot, each
+ * second); true from held or hold_check: resume the stream.  give_up: the
+ * stream could hold no more.
+ */
+bool tracker_admit(struct tracker *t, size_t master, const binlog_event *ev);
+bool tracker_held(struct tracker *t, size_t master, const binlog_event *ev);
+bool tracker_hold_check(struct tracker *t, size_t master);
+void tracker_give_up(struct tracker *t, size_t master);
+
 /* A snapshot of master's tables from information_schema (schemas.h). */
 void tracker_schema(struct tracker *t, size_t master, const struct schemas_snapshot *snap);
 

@@ -332,10 +332,10 @@ static int gather_change(conflict_feed *f, const row_change *c)
 	return f->arena.failed ? RW_E_NOMEM : 0;
 }
 
-static void touched(conflict_feed *f, const char *schema, const char *table)
+static void touched(conflict_feed *f, const char *schema, const char *table, int ddl)
 {
 	if (f->hooks.touched != NULL)
-		f->hooks.touched(f->hooks.arg, schema, table, f->pos);
+		f->hooks.touched(f->hooks.arg, schema, table, f->pos, ddl);
 }
 
 /*
@@ -361,16 +361,37 @@ static int key_source(conflict_feed *f, const binlog_table_map *tm, const row_ta
 			 "ringwatch knows: %s",
 			 misfit);
 		if (schema_db_set_unknown(f->schema, tm->schema, tm->table, f->why) == 0)
-			touched(f, tm->schema, tm->table);
+			touched(f, tm->schema, tm->table, 0);
 	} else if (state == SCHEMA_UNKNOWN) {
 		snprintf(f->why, sizeof(f->why), "%s", why);
-	} else {
+	} else { /* it exists, though nothing showed it: unknown, not absent */
 		snprintf(f->why, sizeof(f->why),
 			 "no CREATE TABLE or snapshot of it seen: its shape is not known");
+		if (schema_db_set_unknown(f->schema, tm->schema, tm->table, f->why) == 0)
+			touched(f, tm->schema, tm->table, 0);
 	}
 	/* binlog_row_metadata=FULL: names and the primary key (or that there is
 	 * none) come with the table map itself */
 	return tm->has_names ? 1 : 0;
+}
+
+const ddl_options *conflict_feed_ddl_options(const conflict_feed *f)
+{
+	return &f->ddl;
+}
+
+int conflict_feed_keyable(const conflict_feed *f, const binlog_event *ev)
+{
+	const binlog_table_map *tm;
+	const schema_table *t;
+	const char *why;
+	char misfit[8];
+
+	if (!binlog_event_is_rows(ev->hdr.type) || (tm = ev->u.rows.table) == NULL ||
+	    tm->has_names || ev->u.rows.kind == BINLOG_ROWS_PARTIAL_UPDATE)
+		return 1;
+	return schema_db_get(f->schema, tm->schema, tm->table, &t, &why) == SCHEMA_KNOWN &&
+	       schema_table_check_map(t, tm, misfit, sizeof(misfit)) == 0;
 }
 
 /* Rows of a table whose key is not known: counted, not compared. */
@@ -431,7 +452,7 @@ static void gather_rows(conflict_feed *f, const binlog_event *ev)
 
 static void ddl_touched(const char *schema, const char *table, void *arg)
 {
-	touched(arg, schema, table);
+	touched(arg, schema, table, 1);
 }
 
 /* A QUERY event: a table statement is applied to the history, once. */

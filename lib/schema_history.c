@@ -634,6 +634,54 @@ int schema_apply(schema_db *sdb, const ddl_stmt *s, const char *db, schema_touch
 	return 0;
 }
 
+int schema_stmt_tables(const ddl_stmt *s, const char *db, schema_touch_fn fn, void *arg)
+{
+	struct apply a = { NULL, db != NULL && db[0] != '\0' ? db : NULL, fn, arg, 0 };
+	const char *schema = s->table.table != NULL ? schema_of(&a, &s->table) : NULL;
+	int unnamed = 0;
+
+	if (s->temporary)
+		return 0;
+	switch (s->kind) {
+	case DDL_CREATE_TABLE:
+	case DDL_CREATE_LIKE:
+	case DDL_CREATE_SELECT:
+	case DDL_ALTER_TABLE:
+	case DDL_CREATE_INDEX:
+	case DDL_DROP_INDEX:
+		if (schema == NULL)
+			return 1; /* no default database: the server refused it, or we cannot tell */
+		touched(&a, schema, s->table.table);
+		for (uint32_t i = 0; s->kind == DDL_ALTER_TABLE && i < s->n_alters; i++) {
+			const ddl_alter *c = &s->alters[i];
+			const char *ts;
+			if (c->op != DDL_ALTER_RENAME_TABLE || c->rename_to.table == NULL)
+				continue;
+			ts = schema_of(&a, &c->rename_to);
+			if (ts == NULL)
+				unnamed = 1;
+			else
+				touched(&a, ts, c->rename_to.table);
+		}
+		return unnamed;
+	case DDL_RENAME_TABLE:
+	case DDL_DROP_TABLE:
+	case DDL_UNPARSED:
+		for (uint32_t i = 0; i < s->n_names; i++) {
+			const char *ns = schema_of(&a, &s->names[i]);
+			if (ns == NULL)
+				unnamed = 1;
+			else
+				touched(&a, ns, s->names[i].table);
+		}
+		return s->kind == DDL_UNPARSED && s->n_names == 0 ? 1 : unnamed;
+	case DDL_DROP_DATABASE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 int schema_apply_sql(schema_db *sdb, const char *sql, size_t len, const char *db,
 		     const ddl_options *opt, schema_touch_fn fn, void *arg, int *kind,
 		     rw_error *err)

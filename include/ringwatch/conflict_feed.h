@@ -19,6 +19,7 @@
 
 #include "ringwatch/binlog_event.h"
 #include "ringwatch/conflict.h"
+#include "ringwatch/ddl.h"
 #include "ringwatch/row_change.h"
 #include "ringwatch/rw_error.h"
 #include "ringwatch/schema.h"
@@ -80,8 +81,11 @@ uint64_t conflict_feed_schema_pos(const conflict_feed *f);
 uint64_t conflict_feed_pos(const conflict_feed *f);
 
 typedef struct conflict_schema_hooks {
-	/* table's entry changed at stream position pos (a DDL, a table map that did not fit) */
-	void (*touched)(void *arg, const char *schema, const char *table, uint64_t pos);
+	/*
+	 * table's entry changed at stream position pos: by a DDL statement
+	 * (ddl 1), or it became unknown because a table map did not fit (0)
+	 */
+	void (*touched)(void *arg, const char *schema, const char *table, uint64_t pos, int ddl);
 	/* rows row changes of a table whose shape is not known (why) were not compared */
 	void (*unknown)(void *arg, const char *schema, const char *table, const char *why,
 			uint64_t rows);
@@ -104,6 +108,17 @@ typedef struct conflict_schema_hooks {
 
 /* Hooks for the schema history's events (any may be NULL); h is copied. */
 void conflict_feed_set_schema_hooks(conflict_feed *f, const conflict_schema_hooks *h);
+
+/*
+ * Whether the feed, as it stands, would key the rows of ev: 0 for a rows
+ * event of a table whose shape is not known or does not fit its table map
+ * (and that carries no FULL metadata), else 1.  Nothing changes: a caller
+ * may first read the table's shape again and then feed ev.
+ */
+int conflict_feed_keyable(const conflict_feed *f, const binlog_event *ev);
+
+/* How the feed reads its stream's DDL (the server's flavour and version, from its FDE). */
+const ddl_options *conflict_feed_ddl_options(const conflict_feed *f);
 
 /* The binlog file the next events belong to (a ROTATE event also sets it). */
 void conflict_feed_set_file(conflict_feed *f, const char *file);

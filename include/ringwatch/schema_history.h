@@ -28,6 +28,14 @@ RW_MUST_CHECK int schema_apply(schema_db *sdb, const ddl_stmt *s, const char *db
 			       schema_touch_fn fn, void *arg, rw_error *err);
 
 /*
+ * The tables statement s (read with default database db) would touch if
+ * applied, without applying it: fn hears each.  1 when it may touch tables
+ * it does not name (DROP DATABASE, a statement it could not read and that
+ * names none, a name without a database), else 0.
+ */
+int schema_stmt_tables(const ddl_stmt *s, const char *db, schema_touch_fn fn, void *arg);
+
+/*
  * Parse and apply one statement's text: ddl_parse() then schema_apply().
  * *kind (may be NULL) gets the statement's enum ddl_kind.
  */

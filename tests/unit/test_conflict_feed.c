@@ -19,6 +19,9 @@ static int origin_one(uint32_t server_id, void *arg)
 	return server_id == 1 ? 0 : -1;
 }
 
+/* Rows events the feed said, before taking them, it would not key. */
+static int unkeyable;
+
 static int feed_file(conflict_feed *f, const char *name, int *gtids)
 {
 	const char *dir = getenv("RW_FIXTURES");
@@ -38,6 +41,8 @@ static int feed_file(conflict_feed *f, const char *name, int *gtids)
 		bad += binlog_reader_feed(r, buf, n, &err) != 0;
 		while (binlog_reader_next(r, &ev, &err) == 1) {
 			*gtids += ev.hdr.type == BINLOG_MARIADB_GTID;
+			unkeyable +=
+			    binlog_event_is_rows(ev.hdr.type) && !conflict_feed_keyable(f, &ev);
 			bad += conflict_feed_event(f, &ev, 0, &err) != 0;
 		}
 	}
@@ -110,6 +115,7 @@ static void test_history(void)
 		int gtids = 0;
 
 		memset(&s, 0, sizeof(s));
+		unkeyable = 0;
 		cfg.n_masters = 2;
 		if (conflict_engine_new(&cfg, &e, &err) != 0)
 			continue;
@@ -125,6 +131,8 @@ static void test_history(void)
 		is_int(s.unknown_rows, cases[i].unknown, "%s: the hook heard of them",
 		       cases[i].file);
 		is_str(s.last_unknown, cases[i].why, "%s: named with the reason", cases[i].file);
+		is_int((uint64_t)unkeyable, cases[i].unknown,
+		       "%s: the feed foresaw each rows event it would not key", cases[i].file);
 		conflict_feed_free(f);
 		conflict_engine_free(e);
 	}

@@ -155,6 +155,17 @@ static void test_long_unique(void)
 	expect(db, "app", "h", "id,b,c,d,DB_ROW_HASH_1 key(0) u1");
 	run(db, "app", "ALTER TABLE h ADD COLUMN e int FIRST, DROP COLUMN c");
 	expect(db, "app", "h", "e,id,b,d key(1) u0");
+	/* USING HASH, as information_schema says of a key too long for InnoDB */
+	run(db, "app",
+	    "CREATE TABLE v (id int PRIMARY KEY, b varchar(2000), c int, "
+	    "UNIQUE KEY ub (b) USING HASH, UNIQUE KEY uc USING BTREE (c))");
+	expect(db, "app", "v", "id,b,c,DB_ROW_HASH_1 key(0) u2");
+	run(db, "app", "CREATE UNIQUE INDEX ud USING HASH ON v (c)");
+	expect(db, "app", "v", "id,b,c,DB_ROW_HASH_1,DB_ROW_HASH_2 key(0) u3");
+	run(db, "app", "CREATE UNIQUE INDEX ue ON v (id) USING HASH ALGORITHM=COPY");
+	expect(db, "app", "v", "id,b,c,DB_ROW_HASH_1,DB_ROW_HASH_2,DB_ROW_HASH_3 key(0) u4");
+	run(db, "app", "ALTER TABLE v DROP INDEX ub, DROP INDEX ud, DROP INDEX ue");
+	expect(db, "app", "v", "id,b,c key(0) u1");
 	schema_db_free(db);
 }
 
@@ -281,6 +292,50 @@ static void test_script(void)
 	schema_db_free(db);
 }
 
+static void add_name(const char *schema, const char *table, void *arg)
+{
+	char *out = arg;
+	size_t o = strlen(out);
+
+	snprintf(out + o, 256 - o, "%s%s.%s", o ? " " : "", schema, table);
+}
+
+/* The tables a statement would touch, without applying it; "*" when it may touch any. */
+static void expect_tables(const char *dflt, const char *sql, const char *want)
+{
+	char got[256] = "";
+	ddl_stmt s;
+	rw_error err;
+	int any;
+
+	if (ddl_parse(sql, strlen(sql), &maria, &s, &err) != 0) {
+		ok(0, "%s: %s", sql, err.text);
+		return;
+	}
+	any = schema_stmt_tables(&s, dflt, add_name, got);
+	if (any)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s*", got[0] ? " " : "");
+	is_str(got, want, "tables of: %s", sql);
+	ddl_stmt_free(&s);
+}
+
+static void test_stmt_tables(void)
+{
+	expect_tables("app", "CREATE TABLE t (id int PRIMARY KEY)", "app.t");
+	expect_tables("app", "CREATE TEMPORARY TABLE t (id int)", "");
+	expect_tables("app", "ALTER TABLE db2.t ADD x int, RENAME TO u", "db2.t app.u");
+	expect_tables("app", "ALTER TABLE t RENAME TO db3.u", "app.t db3.u");
+	expect_tables("app", "RENAME TABLE a TO b, db2.c TO d", "app.a app.b db2.c app.d");
+	expect_tables("app", "DROP TABLE IF EXISTS a, db2.b", "app.a db2.b");
+	expect_tables("app", "CREATE INDEX ix ON t (a)", "app.t");
+	expect_tables("app", "DROP DATABASE app", "*");
+	expect_tables("app", "ALTER TABLE t ADD COLUMN z FROB", "app.t");
+	expect_tables("app", "ALTER TABLE", "*");
+	expect_tables(NULL, "CREATE TABLE t (id int)", "*");
+	expect_tables("app", "TRUNCATE TABLE t", "");
+	expect_tables("app", "CREATE DATABASE d2", "");
+}
+
 int main(void)
 {
 	test_create_alter();
@@ -289,5 +344,6 @@ int main(void)
 	test_long_unique();
 	test_round_trip();
 	test_script();
+	test_stmt_tables();
 	return tap_done();
 }
