@@ -26,7 +26,7 @@
 
 static const char tables_query[] =
     "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, ENGINE FROM information_schema.TABLES "
-    "WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') AND" USER_TABLES;
+    "WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'SEQUENCE') AND" USER_TABLES;
 
 #define COLUMNS_QUERY(generation)                                                                  \
 	"SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, "                 \
@@ -72,6 +72,7 @@ struct table {
 	char *schema, *name;
 	bool versioned;   /* MariaDB's WITH SYSTEM VERSIONING */
 	bool memory;      /* ENGINE=MEMORY: its HASH keys are no long UNIQUE keys */
+	bool sequence;    /* MariaDB's sequence: its columns are every sequence's */
 	char *unreadable; /* the first column whose type cannot be copied */
 	rw_buf defs;      /* the column definitions, each after ",\n  " */
 	struct column *cols;
@@ -480,6 +481,7 @@ int schema_snapshot_add_table(struct schema_snapshot *s, const char *const *row)
 	t->name = strdup(row[SNAP_T_NAME]);
 	t->versioned =
 	    row[SNAP_T_TYPE] != NULL && strcmp(row[SNAP_T_TYPE], "SYSTEM VERSIONED") == 0;
+	t->sequence = row[SNAP_T_TYPE] != NULL && strcmp(row[SNAP_T_TYPE], "SEQUENCE") == 0;
 	t->memory = row[SNAP_T_ENGINE] != NULL && (strcasecmp(row[SNAP_T_ENGINE], "MEMORY") == 0 ||
 						   strcasecmp(row[SNAP_T_ENGINE], "HEAP") == 0);
 	if (t->schema == NULL || t->name == NULL) {
@@ -674,6 +676,14 @@ static bool key_complete(const struct key *k)
 
 static void table_sql(rw_buf *b, const struct table *t)
 {
+	if (t->sequence) {
+		rw_buf_puts(b, "CREATE SEQUENCE ");
+		put_ident(b, t->schema);
+		rw_buf_putc(b, '.');
+		put_ident(b, t->name);
+		rw_buf_puts(b, ";\n");
+		return;
+	}
 	rw_buf_puts(b, "CREATE TABLE ");
 	put_ident(b, t->schema);
 	rw_buf_putc(b, '.');

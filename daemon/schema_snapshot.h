@@ -46,7 +46,7 @@
 enum schema_snapshot_table_row {
 	SNAP_T_SCHEMA = 0,
 	SNAP_T_NAME,
-	SNAP_T_TYPE,   /* 'BASE TABLE' or MariaDB's 'SYSTEM VERSIONED' */
+	SNAP_T_TYPE,   /* 'BASE TABLE', or MariaDB's 'SYSTEM VERSIONED' or 'SEQUENCE' */
 	SNAP_T_ENGINE, /* ENGINE (a MEMORY table's HASH keys are its own) */
 	SNAP_T_N,
 };

@@ -112,6 +112,7 @@ struct conflict_feed {
 	uint64_t schema_pos; /* DDL at or before it is in schema already */
 	uint64_t pos;        /* the end of the last event read */
 	ddl_options ddl;     /* from the FORMAT_DESCRIPTION */
+	int sequence;        /* the rows event's table is a sequence (key_source) */
 	conflict_schema_hooks hooks;
 	char why[400];
 	conflict_keys *keys;
@@ -351,9 +352,11 @@ static int key_source(conflict_feed *f, const binlog_table_map *tm, const row_ta
 	int state = schema_db_get(f->schema, tm->schema, tm->table, &t, &why);
 
 	*info = NULL;
+	f->sequence = 0;
 	if (state == SCHEMA_KNOWN) {
 		if (schema_table_check_map(t, tm, misfit, sizeof(misfit)) == 0) {
 			*info = schema_table_info(t);
+			f->sequence = t->sequence;
 			return 1;
 		}
 		snprintf(f->why, sizeof(f->why),
@@ -427,6 +430,12 @@ static void gather_rows(conflict_feed *f, const binlog_event *ev)
 	}
 	if (!key_source(f, tm, &info)) {
 		unknown_rows(f, ev);
+		return;
+	}
+	if (f->sequence) {
+		/* a sequence's row is the server's state, not the application's:
+		 * the rows that take its numbers are compared */
+		f->stats.sequence_rows++;
 		return;
 	}
 	if (row_change_iter_init(&it, &ev->u.rows, info, &err) != 0) {

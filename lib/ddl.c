@@ -1178,6 +1178,34 @@ static ddl_alter *new_alter(struct parser *p, int op)
 	return a;
 }
 
+/* ADD PERIOD [IF NOT EXISTS] FOR name (start, end): SYSTEM_TIME's columns are the row's own. */
+static void add_period(struct parser *p)
+{
+	ddl_alter *a;
+	char *name;
+
+	if (accept_kw(p, "IF")) {
+		expect_kw(p, "NOT");
+		expect_kw(p, "EXISTS");
+	}
+	expect_kw(p, "FOR");
+	name = ident(p);
+	if (name == NULL || strcasecmp(name, "SYSTEM_TIME") == 0 || p->failed) {
+		free(name);
+		(void)new_alter(p, DDL_ALTER_OPTION);
+		skip_to_separator(p);
+		return;
+	}
+	free(name);
+	if ((a = new_alter(p, DDL_ALTER_ADD_PERIOD)) == NULL)
+		return;
+	expect_punct(p, '(');
+	a->name = ident(p);
+	expect_punct(p, ',');
+	a->to = ident(p);
+	expect_punct(p, ')');
+}
+
 static void if_exists(struct parser *p, ddl_alter *a)
 {
 	if (accept_kw(p, "IF")) {
@@ -1233,9 +1261,11 @@ static void alter_add(struct parser *p)
 		return;
 	}
 	free(constraint);
-	if (accept_kw(p, "FOREIGN") || accept_kw(p, "CHECK") ||
-	    ((is_kw(p, 1, "FOR") || is_kw(p, 1, "IF")) && accept_kw(p, "PERIOD")) ||
-	    accept_kw(p, "PARTITION")) {
+	if ((is_kw(p, 1, "FOR") || is_kw(p, 1, "IF")) && accept_kw(p, "PERIOD")) {
+		add_period(p);
+		return;
+	}
+	if (accept_kw(p, "FOREIGN") || accept_kw(p, "CHECK") || accept_kw(p, "PARTITION")) {
 		/* a foreign key's own index is left to the next snapshot's fingerprint */
 		(void)new_alter(p, DDL_ALTER_OPTION);
 		skip_to_separator(p);
@@ -1494,6 +1524,21 @@ static void alter_clause(struct parser *p)
 			a->name = ident(p);
 			alter_column_def(p, a);
 		}
+	} else if (is_kw(p, 0, "CONVERT") && (is_kw(p, 1, "PARTITION") || is_kw(p, 1, "TABLE"))) {
+		/* CONVERT PARTITION p TO TABLE t: a new table of this one's shape;
+		 * CONVERT TABLE t TO PARTITION p ...: t goes into this one */
+		bool to_table = is_kw(p, 1, "PARTITION");
+		p->i += 2;
+		if ((a = new_alter(p, to_table ? DDL_ALTER_PARTITION_TO_TABLE
+					       : DDL_ALTER_TABLE_TO_PARTITION)) != NULL) {
+			if (to_table) {
+				free(ident(p));
+				expect_kw(p, "TO");
+				expect_kw(p, "TABLE");
+			}
+			table_name(p, &a->rename_to);
+		}
+		skip_to_separator(p); /* TO PARTITION p VALUES ..., WITH/WITHOUT VALIDATION */
 	} else if (accept_kw(p, "CONVERT")) {
 		expect_kw(p, "TO");
 		if (!accept_kw(p, "CHARSET")) {
@@ -1558,6 +1603,10 @@ static void name_list(struct parser *p, int pairs)
 			return;
 		}
 		add_name(p, &n);
+		if (pairs && accept_kw(p, "WAIT")) /* RENAME TABLE a WAIT n TO b */
+			p->i++;
+		else if (pairs)
+			(void)accept_kw(p, "NOWAIT");
 		if (pairs && accept_kw(p, "TO")) {
 			ddl_name to = { NULL, NULL };
 			table_name(p, &to);
@@ -1659,6 +1708,37 @@ static void drop_index(struct parser *p)
 		;
 }
 
+/* Every MariaDB sequence's columns (as SHOW CREATE TABLE gives them). */
+static const char sequence_table[] =
+    "CREATE TABLE s (next_not_cached_value bigint(21) NOT NULL, minimum_value bigint(21) NOT "
+    "NULL, maximum_value bigint(21) NOT NULL, start_value bigint(21) NOT NULL, increment "
+    "bigint(21) NOT NULL, cache_size bigint(21) unsigned NOT NULL, cycle_option tinyint(1) "
+    "unsigned NOT NULL, cycle_count bigint(21) NOT NULL)";
+
+/* CREATE SEQUENCE name ...: a table of the sequence's columns, its options skipped. */
+static void create_sequence(struct parser *p)
+{
+	ddl_stmt *s = p->out, seq;
+	rw_error err;
+
+	s->kind = DDL_CREATE_TABLE;
+	if (ddl_parse(sequence_table, sizeof(sequence_table) - 1, NULL, &seq, &err) != 0) {
+		p->nomem = 1;
+		return;
+	}
+	if (seq.def != NULL)
+		s->def = schema_table_copy(seq.def, s->table.schema != NULL ? s->table.schema : "",
+					   s->table.table);
+	ddl_stmt_free(&seq);
+	if (s->def == NULL) {
+		p->nomem = 1;
+		return;
+	}
+	s->def->sequence = true;
+	while (!at_end(p))
+		p->i++;
+}
+
 static void create(struct parser *p)
 {
 	ddl_stmt *s = p->out;
@@ -1675,6 +1755,10 @@ static void create(struct parser *p)
 		table_head(p, 1);
 		if (!p->failed)
 			create_table(p);
+	} else if (accept_kw(p, "SEQUENCE")) {
+		table_head(p, 1);
+		if (!p->failed)
+			create_sequence(p);
 	} else if (accept_kw(p, "DATABASE") || accept_kw(p, "SCHEMA")) {
 		database(p, DDL_CREATE_DATABASE);
 	} else if (is_kw(p, 0, "INDEX") ||
@@ -1690,7 +1774,7 @@ static void drop(struct parser *p)
 
 	if (accept_kw(p, "TEMPORARY"))
 		s->temporary = true;
-	if (accept_kw(p, "TABLE") || accept_kw(p, "TABLES")) {
+	if (accept_kw(p, "TABLE") || accept_kw(p, "TABLES") || accept_kw(p, "SEQUENCE")) {
 		s->kind = DDL_DROP_TABLE;
 		if (accept_kw(p, "IF")) {
 			expect_kw(p, "EXISTS");
@@ -1743,6 +1827,8 @@ static void statement(struct parser *p)
 	} else if (accept_kw(p, "RENAME")) {
 		if (accept_kw(p, "TABLE") || accept_kw(p, "TABLES")) {
 			s->kind = DDL_RENAME_TABLE;
+			if (is_kw(p, 0, "IF") && is_kw(p, 1, "EXISTS"))
+				p->i += 2;
 			name_list(p, 1);
 		}
 	} else if (accept_kw(p, "TRUNCATE")) {

@@ -270,6 +270,7 @@ schema_table *schema_table_copy(const schema_table *t, const char *schema, const
 	}
 	if (ok) {
 		c->versioned = t->versioned;
+		c->sequence = t->sequence;
 		c->source = t->source;
 		ok = derived_copy(c, t) == 0;
 	}
@@ -717,12 +718,14 @@ static void sql_index(rw_buf *out, const schema_index *ix)
 
 void schema_table_sql(const schema_table *t, rw_buf *out)
 {
-	rw_buf_puts(out, "CREATE TABLE ");
+	rw_buf_puts(out, t->sequence ? "CREATE SEQUENCE " : "CREATE TABLE ");
 	if (t->schema[0] != '\0') {
 		put_ident(out, t->schema);
 		rw_buf_putc(out, '.');
 	}
 	put_ident(out, t->name);
+	if (t->sequence)
+		return; /* its columns are every sequence's */
 	rw_buf_puts(out, " (");
 	for (uint32_t i = 0; i < t->ncols; i++) {
 		rw_buf_puts(out, i > 0 ? ",\n  " : "\n  ");
@@ -821,6 +824,8 @@ void schema_table_fingerprint(const schema_table *t, rw_buf *out)
 	rw_buf_puts(out, ")\n");
 	if (t->versioned)
 		rw_buf_puts(out, "versioned\n");
+	if (t->sequence)
+		rw_buf_puts(out, "sequence\n");
 	for (uint32_t i = next_by_name(t, t->nidx); i < t->nidx; i = next_by_name(t, i)) {
 		rw_buf_printf(out, "%s ", kind_word(t->idx[i].kind));
 		put_lower(out, t->idx[i].name);
@@ -1048,6 +1053,8 @@ void schema_table_diff(const schema_table *a, const char *an, const schema_table
 	diff_indexes(&d, a, an, b, bn);
 	if (a->versioned != b->versioned)
 		clause(&d, "system versioning only on %s", a->versioned ? an : bn);
+	if (a->sequence != b->sequence)
+		clause(&d, "a sequence only on %s", a->sequence ? an : bn);
 	if (d.len == 0 && !rw_buf_failed(&d))
 		clause(&d, "the shapes differ"); /* a difference no clause above names */
 	if (rw_buf_failed(&d))

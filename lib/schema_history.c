@@ -380,6 +380,20 @@ static int alter_clause(schema_table *t, const ddl_alter *c, char *why, size_t l
 	case DDL_ALTER_DROP_VERSIONING:
 		snprintf(why, len, "system versioning changed (hidden columns)");
 		return -1;
+	case DDL_ALTER_ADD_PERIOD: {
+		/* the server makes the period's columns NOT NULL */
+		int b = c->name != NULL ? schema_table_column(t, c->name) : -1;
+		int e = c->to != NULL ? schema_table_column(t, c->to) : -1;
+		if (b < 0 || e < 0) {
+			const char *miss = b < 0 ? c->name : c->to;
+			snprintf(why, len, "no column %s for the period",
+				 miss != NULL ? miss : "?");
+			return -1;
+		}
+		t->cols[b].nullable = false;
+		t->cols[e].nullable = false;
+		return 0;
+	}
 	case DDL_ALTER_CONVERT_CHARSET:
 		if (convert_charset(t, c) != 0) {
 			snprintf(why, len, "out of memory");
@@ -388,6 +402,32 @@ static int alter_clause(schema_table *t, const ddl_alter *c, char *why, size_t l
 		return 0;
 	default: /* options, RENAME TO (done after the shape) */
 		return 0;
+	}
+}
+
+/* CONVERT PARTITION ... TO TABLE (a new table of table's shape) and CONVERT TABLE ... TO PARTITION (gone). */
+static void partition_table(struct apply *a, const ddl_alter *c, const char *schema,
+			    const char *table)
+{
+	const char *ts = c->rename_to.table != NULL ? schema_of(a, &c->rename_to) : NULL;
+	const schema_table *cur;
+	const char *why;
+	schema_table *t;
+
+	if (ts == NULL)
+		return;
+	if (c->op == DDL_ALTER_TABLE_TO_PARTITION) {
+		schema_db_remove(a->sdb, ts, c->rename_to.table);
+		touched(a, ts, c->rename_to.table);
+	} else if (c->op == DDL_ALTER_PARTITION_TO_TABLE) {
+		if (schema_db_get(a->sdb, schema, table, &cur, &why) != SCHEMA_KNOWN) {
+			unknown(a, ts, c->rename_to.table,
+				"a partition of a table whose shape is not known");
+		} else if ((t = schema_table_copy(cur, ts, c->rename_to.table)) == NULL) {
+			a->nomem = 1;
+		} else {
+			put(a, t);
+		}
 	}
 }
 
@@ -433,6 +473,8 @@ static void alter_table(struct apply *a, const ddl_stmt *s, const char *schema, 
 			put(a, t);
 		}
 	}
+	for (uint32_t i = 0; i < s->n_alters; i++)
+		partition_table(a, &s->alters[i], schema, table);
 	if (to != NULL) {
 		const char *ts = schema_of(a, to);
 		if (ts == NULL || schema_db_rename(a->sdb, schema, table, ts, to->table) != 0)
@@ -655,7 +697,10 @@ int schema_stmt_tables(const ddl_stmt *s, const char *db, schema_touch_fn fn, vo
 		for (uint32_t i = 0; s->kind == DDL_ALTER_TABLE && i < s->n_alters; i++) {
 			const ddl_alter *c = &s->alters[i];
 			const char *ts;
-			if (c->op != DDL_ALTER_RENAME_TABLE || c->rename_to.table == NULL)
+			if ((c->op != DDL_ALTER_RENAME_TABLE &&
+			     c->op != DDL_ALTER_PARTITION_TO_TABLE &&
+			     c->op != DDL_ALTER_TABLE_TO_PARTITION) ||
+			    c->rename_to.table == NULL)
 				continue;
 			ts = schema_of(&a, &c->rename_to);
 			if (ts == NULL)

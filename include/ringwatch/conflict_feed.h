@@ -43,6 +43,7 @@ typedef struct conflict_feed_stats {
 	uint64_t unknown_rows;   /* row changes of tables whose shape is not known (not compared) */
 	uint64_t ddl;            /* table statements applied to the schema history */
 	uint64_t ddl_unreadable; /* of them, statements the parser could not read */
+	uint64_t sequence_rows;  /* rows events of MariaDB sequences (the server's, not compared) */
 } conflict_feed_stats;
 
 /* A cache of up to slots keys (a power of two is best). */

@@ -60,7 +60,10 @@ enum ddl_alter_op {
 	DDL_ALTER_RENAME_TABLE,    /* rename_to */
 	DDL_ALTER_ADD_VERSIONING,
 	DDL_ALTER_DROP_VERSIONING,
-	DDL_ALTER_CONVERT_CHARSET, /* to: the character set */
+	DDL_ALTER_CONVERT_CHARSET,    /* to: the character set */
+	DDL_ALTER_ADD_PERIOD,         /* name, to: its start and end columns (made NOT NULL) */
+	DDL_ALTER_PARTITION_TO_TABLE, /* rename_to: a new table of the altered one's shape */
+	DDL_ALTER_TABLE_TO_PARTITION, /* rename_to: a table that becomes a partition (gone) */
 };
 
 enum ddl_position {

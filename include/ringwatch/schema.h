@@ -73,6 +73,7 @@ typedef struct schema_table {
 	uint32_t nidx;
 	schema_index *idx;
 	bool versioned; /* WITH SYSTEM VERSIONING */
+	bool sequence;  /* MariaDB's CREATE SEQUENCE: its one row is the server's, never compared */
 	uint8_t source; /* enum schema_source: where the shape came from (not in the fingerprint) */
 	/* derived by schema_table_finish(): */
 	const char **names; /* the column names, for row_table_info */

@@ -10,7 +10,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/harness/ring.sh"
 ring_require_server
-t_need curl jq
+t_need curl jq mariadb-binlog
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rw-schema.XXXXXX")
 RWD_PID=
@@ -196,6 +196,19 @@ for meta in ${RW_SCHEMA_META:-NO_LOG MINIMAL FULL}; do
     if [ "$meta" != FULL ]; then
         t_ok "$meta: both streams waited for app.s0" sh -c "grep -q 'master east: the rows of app.s0 fit no shape' '$work/log-$meta' && grep -q 'master west: the rows of app.s0 fit no shape' '$work/log-$meta'"
     fi
+
+    # a sequence: its row is the server's state, neither compared nor unknown
+    ring_sql 1 "CREATE SEQUENCE app.seq CACHE 2"
+    ring_sync
+    for i in 1 2 1 2; do
+        ring_sql "$i" "SELECT NEXTVAL(app.seq); SELECT NEXTVAL(app.seq); SELECT NEXTVAL(app.seq)" >/dev/null
+    done
+    ring_sync
+    seq_maps() { for f in "$RING_DIR"/west/binlog.[0-9]*; do mariadb-binlog "$f" 2>/dev/null; done | grep -c 'Table_map: `app`.`seq`'; }
+    t_ok "$meta: a sequence's row changes are in the binlog" sh -c "[ $(seq_maps) -ge 2 ]"
+    t_ok "$meta: a sequence is no unknown table" sh -c "! curl -s '$RWD_URL/v1/status' | jq -e '.unknown_tables[] | select(.table == \"seq\")' >/dev/null"
+    t_ok "$meta: nor does a stream wait for it" sh -c "! grep -q 'rows of app.seq' '$work/log-$meta'"
+    t_is "$meta: nor is its row compared" "$(n_on seq)" 0
 
     # load on both masters while a column is added at the end (each master its own rows)
     ring_sql 1 "USE app; CREATE TABLE app.load (id INT PRIMARY KEY, n INT NOT NULL);

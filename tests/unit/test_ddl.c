@@ -187,7 +187,7 @@ static void altered(const char *sql, const char *want)
 	static const char *const ops[] = { "opt",    "add",     "drop",  "modify", "change",
 					   "rename", "default", "vis",   "addix",  "dropix",
 					   "droppk", "dropc",   "renix", "renat",  "+ver",
-					   "-ver",   "conv" };
+					   "-ver",   "conv",    "period" };
 	ddl_stmt s;
 	char got[1024];
 	size_t o = 0;
@@ -254,7 +254,7 @@ static void test_alter(void)
 		"opt: opt:");
 	altered("ALTER TABLE t ADD period int, DROP period, ADD PERIOD IF NOT EXISTS FOR p(s, e), "
 		"DROP PERIOD FOR p",
-		"add:period(int) drop:period opt: opt:");
+		"add:period(int) drop:period period:s>e opt:");
 	altered("ALTER TABLE t PARTITION BY HASH(a) PARTITIONS 3", "opt:");
 	altered("ALTER TABLE t COALESCE PARTITION 2", "opt:");
 	altered("ALTER TABLE t ADD PRIMARY KEY IF NOT EXISTS pk (a), ADD KEY IF NOT EXISTS k (b)",
@@ -285,6 +285,22 @@ static void test_others(void)
 	       s.kind == DDL_DROP_TABLE && s.if_exists && s.n_names == 2 &&
 	       strcmp(s.names[1].schema, "b") == 0,
 	   "DROP TABLE list");
+	ddl_stmt_free(&s);
+	ok(parse("RENAME TABLE IF EXISTS a WAIT 3 TO b, c NOWAIT TO d", &maria, &s) == 0 &&
+	       s.kind == DDL_RENAME_TABLE && s.n_names == 4 && strcmp(s.names[0].table, "a") == 0 &&
+	       strcmp(s.names[3].table, "d") == 0,
+	   "RENAME TABLE IF EXISTS, WAIT and NOWAIT");
+	ddl_stmt_free(&s);
+	ok(parse("CREATE SEQUENCE IF NOT EXISTS app.s START WITH 10 INCREMENT BY 0 NOCYCLE", &maria,
+		 &s) == 0 &&
+	       s.kind == DDL_CREATE_TABLE && s.def != NULL && s.def->sequence &&
+	       s.def->ncols == 8 && strcmp(s.def->cols[0].name, "next_not_cached_value") == 0 &&
+	       strcmp(s.def->schema, "app") == 0 && strcmp(s.def->name, "s") == 0,
+	   "CREATE SEQUENCE: a table of the sequence's columns");
+	ddl_stmt_free(&s);
+	ok(parse("DROP SEQUENCE IF EXISTS s, t", &maria, &s) == 0 && s.kind == DDL_DROP_TABLE &&
+	       s.n_names == 2,
+	   "DROP SEQUENCE");
 	ddl_stmt_free(&s);
 	ok(parse("TRUNCATE t", &maria, &s) == 0 && s.kind == DDL_TRUNCATE &&
 	       strcmp(s.table.table, "t") == 0,

@@ -2,6 +2,7 @@
  * test_schema_history.c - DDL statements carried into a master's shapes:
  * every statement the history applies, and each way a table becomes unknown.
  */
+#include "ringwatch/rw_buf.h"
 #include "ringwatch/schema_history.h"
 
 #include "../tap.h"
@@ -97,6 +98,45 @@ static void test_create_alter(void)
 	expect(db, "app", "t", "vv,id,ww key() u0");
 	run(db, "app", "ALTER TABLE t ADD COLUMN k int PRIMARY KEY FIRST, ENGINE=InnoDB");
 	expect(db, "app", "t", "k,vv,id,ww key(0) u0");
+	/* a partition made a table, and a table made a partition */
+	run(db, "app",
+	    "CREATE TABLE pt (id int PRIMARY KEY, v int) PARTITION BY RANGE (id) "
+	    "(PARTITION p0 VALUES LESS THAN (10), PARTITION p1 VALUES LESS THAN (20))");
+	run(db, "app", "ALTER TABLE pt CONVERT PARTITION p0 TO TABLE pt0");
+	expect(db, "app", "pt0", "id,v key(0) u0");
+	run(db, "app", "ALTER TABLE pt CONVERT TABLE pt0 TO PARTITION p0 VALUES LESS THAN (10)");
+	expect(db, "app", "pt0", "absent");
+	expect(db, "app", "pt", "id,v key(0) u0");
+	/* a sequence, and its journal text read back */
+	run(db, "app", "CREATE SEQUENCE sq INCREMENT BY 0");
+	expect(db, "app", "sq",
+	       "next_not_cached_value,minimum_value,maximum_value,start_value,increment,cache_"
+	       "size,cycle_option,cycle_count key() u0");
+	{
+		const schema_table *sq;
+		const char *why;
+		rw_buf sql = RW_BUF_INIT;
+		schema_db *again = schema_db_new();
+		ok(schema_db_get(db, "app", "sq", &sq, &why) == SCHEMA_KNOWN && sq->sequence,
+		   "a sequence");
+		schema_table_sql(sq, &sql);
+		is_str(sql.p, "CREATE SEQUENCE `app`.`sq`", "written as a sequence");
+		run(again, NULL, sql.p);
+		ok(schema_db_get(again, "app", "sq", &sq, &why) == SCHEMA_KNOWN && sq->sequence &&
+		       sq->ncols == 8,
+		   "and read back as one");
+		rw_buf_free(&sql);
+		schema_db_free(again);
+	}
+	run(db, "app", "DROP SEQUENCE sq");
+	expect(db, "app", "sq", "absent");
+	/* a period's columns become NOT NULL: a UNIQUE key on them may become the key */
+	run(db, "app", "CREATE TABLE pp (s date, e date, UNIQUE KEY us (s))");
+	expect(db, "app", "pp", "s,e key() u1");
+	run(db, "app", "ALTER TABLE pp ADD PERIOD IF NOT EXISTS FOR p (s, e)");
+	expect(db, "app", "pp", "s,e key(0) u0");
+	run(db, "app", "ALTER TABLE pp ADD PERIOD FOR q (s, nope)");
+	expect_unknown(db, "app", "pp", "no column nope for the period");
 	schema_db_free(db);
 }
 
@@ -325,6 +365,7 @@ static void test_stmt_tables(void)
 	expect_tables("app", "CREATE TEMPORARY TABLE t (id int)", "");
 	expect_tables("app", "ALTER TABLE db2.t ADD x int, RENAME TO u", "db2.t app.u");
 	expect_tables("app", "ALTER TABLE t RENAME TO db3.u", "app.t db3.u");
+	expect_tables("app", "ALTER TABLE t CONVERT PARTITION p TO TABLE u", "app.t app.u");
 	expect_tables("app", "RENAME TABLE a TO b, db2.c TO d", "app.a app.b db2.c app.d");
 	expect_tables("app", "DROP TABLE IF EXISTS a, db2.b", "app.a db2.b");
 	expect_tables("app", "CREATE INDEX ix ON t (a)", "app.t");

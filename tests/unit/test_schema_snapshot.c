@@ -150,6 +150,7 @@ static const char *const maria_tables[][SNAP_T_N] = {
 	{ "x", "cmp", "BASE TABLE" },          { "x", "we`ird", "BASE TABLE" },
 	{ "a", "first", "BASE TABLE" },        { "x", "nocols", "BASE TABLE" },
 	{ "x", "lu", "BASE TABLE", "InnoDB" }, { "x", "mem", "BASE TABLE", "MEMORY" },
+	{ "x", "sq", "SEQUENCE", "InnoDB" },
 };
 
 static const char *const maria_columns[][SNAP_C_N] = {
@@ -199,7 +200,7 @@ static const char *const maria_columns[][SNAP_C_N] = {
 	{ "x", "lu", "b", "varchar(2000)", "YES", "NULL", "", "utf8mb4", NULL },
 	{ "x", "mem", "id", "int(11)", "NO", NULL, "", NULL, NULL },
 	{ "x", "mem", "u", "int(11)", "NO", NULL, "", NULL, NULL },
-	/* a view's and an unlisted table's columns: not in the snapshot */
+	/* a view's columns: not in the snapshot; a sequence's: every sequence's */
 	{ "x", "v", "1", "int(1)", "NO", "0", "", NULL, NULL },
 	{ "x", "sq", "next_not_cached_value", "bigint(21)", "NO", NULL, "", NULL, NULL },
 };
@@ -253,9 +254,9 @@ static void test_mariadb(void)
 		free(text);
 		return;
 	}
-	is_int(n, 13, "one statement per table with columns (not the column-less one)");
+	is_int(n, 14, "one statement per table with columns (not the column-less one)");
 	is_int(unreadable, 0, "every statement is read");
-	is_int(schema_db_count(db), 13, "thirteen tables in the db");
+	is_int(schema_db_count(db), 14, "fourteen tables in the db");
 	ok(strncmp(text, "CREATE TABLE `a`.`first`", 24) == 0, "ordered by schema, then name");
 
 	statement_of(text, "CREATE TABLE `x`.`es`", stmt, sizeof(stmt));
@@ -315,6 +316,10 @@ static void test_mariadb(void)
 	statement_of(text, "CREATE TABLE `x`.`mem`", stmt, sizeof(stmt));
 	ok(strstr(stmt, "USING HASH") == NULL, "a MEMORY table's HASH keys: no USING HASH");
 	is_shape(db, "x", "mem", "id!,u! | key id | unique u");
+	ok(strstr(text, "CREATE SEQUENCE `x`.`sq`;\n") != NULL, "a sequence");
+	is_shape(db, "x", "sq",
+		 "next_not_cached_value!,minimum_value!,maximum_value!,start_value!,increment!,"
+		 "cache_size!,cycle_option!,cycle_count! | key  | unique ");
 	is_shape(db, "x", "we`ird", "a b,c`d | key  | unique ");
 	is_str(default_of(db, "x", "we`ird", "c`d"), "b'101'", "a bit default");
 	is_shape(db, "x", "v", "absent");
