@@ -26,7 +26,7 @@ bench_init() {
 		if [[ -x ./daemon/ringwatchd ]]; then b=$PWD; else b=$BENCH_TOP; fi
 	fi
 	BENCH_BUILD=$(cd "$b" && pwd) || return 1
-	if [[ ! -x "$BENCH_BUILD/daemon/ringwatchd" || ! -x "$BENCH_BUILD/daemon/ringwatch" ]]; then
+	if [[ ! -x "$BENCH_BUILD/daemon/ringwatchd" || ! -x "$BENCH_BUILD/cli/ringwatch" ]]; then
 		bench_log "no daemon/ringwatchd in $BENCH_BUILD: build first (make), run from the build folder or set RW_BUILDDIR"
 		return 1
 	fi

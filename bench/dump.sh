@@ -19,7 +19,7 @@ set -u
 bench_options 1000000 "[FILE...]" -- "$@"
 
 bench_init || exit 1
-RW=$BENCH_BUILD/daemon/ringwatch
+RW=$BENCH_BUILD/cli/ringwatch
 DECODE=$BENCH_BUILD/bench/decode_only
 [[ -x "$DECODE" ]] || { bench_log "no $DECODE: run make first"; exit 1; }
 

@@ -3,7 +3,8 @@
  */
 #include "ledger.h"
 
-#include "conflict_json.h"
+#include "common/conflict_json.h"
+#include "common/time_text.h"
 #include "state.h"
 
 #include <math.h>
@@ -12,18 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-void ledger_time_text(double t, char buf[32])
-{
-	long long ms = llround(t * 1000.0); /* to the nearest millisecond */
-	time_t secs = (time_t)(ms / 1000);
-	char date[24];
-	struct tm tm;
-
-	gmtime_r(&secs, &tm);
-	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, 32, "%.19s.%03lldZ", date, ms % 1000);
-}
 
 static int64_t find_uid(sqlite3 *db, const char *uid)
 {
@@ -197,7 +186,7 @@ static json_t *row_json(sqlite3_stmt *s)
 	char when[32];
 	json_t *o = json_object();
 
-	ledger_time_text(sqlite3_column_double(s, 7), when);
+	time_text(sqlite3_column_double(s, 7), when);
 	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(s, 0)));
 	json_object_set_new(o, "kind", json_string((const char *)sqlite3_column_text(s, 1)));
 	json_object_set_new(o, "schema", json_string((const char *)sqlite3_column_text(s, 2)));
@@ -213,7 +202,7 @@ static json_t *row_json(sqlite3_stmt *s)
 	json_object_set_new(o, "writes", column_json(s, 9));
 	json_object_set_new(o, "final", column_json(s, 10));
 	if (sqlite3_column_type(s, 11) != SQLITE_NULL) {
-		ledger_time_text(sqlite3_column_double(s, 11), when);
+		time_text(sqlite3_column_double(s, 11), when);
 		json_object_set_new(o, "resolved_at", json_string(when));
 		json_object_set_new(o, "resolved_by",
 				    json_string((const char *)sqlite3_column_text(s, 12)));

@@ -94,7 +94,4 @@ int ledger_open_totals(struct state *st,
 		       void (*fn)(const char *schema, const char *table, int64_t n, void *arg),
 		       void *arg);
 
-/* An ISO 8601 UTC time with milliseconds: "2026-11-28T05:53:52.120Z". */
-void ledger_time_text(double t, char buf[32]);
-
 #endif

@@ -3,7 +3,8 @@
  */
 #include "tracker.h"
 
-#include "conflict_json.h"
+#include "common/conflict_json.h"
+#include "common/hex.h"
 #include "daemon.h"
 #include "ledger.h"
 #include "log.h"
@@ -99,60 +100,6 @@ static void observe_delay(struct tracker *t, double delay)
 	t->v.delay_sum += delay;
 }
 
-/* Bytes as lowercase hex (malloc'd), and back. */
-static char *hex_of(const uint8_t *p, size_t len)
-{
-	static const char digits[] = "0123456789abcdef";
-	char *out = malloc(len * 2 + 1);
-
-	if (out == NULL)
-		return NULL;
-	for (size_t i = 0; i < len; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[len * 2] = '\0';
-	return out;
-}
-
-static int nibble(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-static uint8_t *bytes_of(const char *hex, size_t *len)
-{
-	size_t n = strlen(hex) / 2;
-	uint8_t *out = malloc(n > 0 ? n : 1);
-
-	for (size_t i = 0; out != NULL && i < n; i++) {
-		int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0) {
-			free(out);
-			return NULL;
-		}
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	*len = n;
-	return out;
-}
-
-static int id_of(const char *uid, conflict_id *id)
-{
-	size_t n;
-	uint8_t *b = strlen(uid) == 32 ? bytes_of(uid, &n) : NULL;
-
-	if (b == NULL)
-		return -1;
-	id->hi = id->lo = 0;
-	for (int i = 0; i < 8; i++) {
-		id->hi = id->hi << 8 | b[i];
-		id->lo = id->lo << 8 | b[8 + i];
-	}
-	free(b);
-	return 0;
-}
-
 static void on_conflict(const conflict_record *r, void *arg)
 {
 	struct tracker *t = arg;
@@ -175,7 +122,7 @@ static void on_conflict(const conflict_record *r, void *arg)
 	e.detection_delay = (double)(r->decided_at - r->appeared_at) / 1e6;
 	e.writes = json_object_get(c, "writes");
 	e.final = json_object_get(c, "final");
-	e.key_hex = key_hex = hex_of(r->key.p, r->key.len);
+	e.key_hex = key_hex = hex_encode(r->key.p, r->key.len);
 	e.unique_key = r->unique_key;
 	id = ledger_add(t->d->state, &e, &created);
 	if (id < 0) {
@@ -367,7 +314,8 @@ void tracker_resolved(struct tracker *t, int64_t id)
 	conflict_id cid;
 	rw_error err;
 
-	if (ledger_uid(t->d->state, id, uid, sizeof(uid)) != 0 || id_of(uid, &cid) != 0)
+	if (ledger_uid(t->d->state, id, uid, sizeof(uid)) != 0 ||
+	    conflict_uid_parse(uid, &cid) != 0)
 		return;
 	/* not open in the engine (settled, or from before a restart): nothing to forget */
 	(void)!conflict_engine_resolve(t->e, &cid, &err);
@@ -445,7 +393,7 @@ static void restore_open(const struct ledger_open *o, void *arg)
 	uint8_t *bytes;
 	size_t len;
 
-	if (id_of(o->uid, &id) != 0 || (bytes = bytes_of(o->key_hex, &len)) == NULL)
+	if (conflict_uid_parse(o->uid, &id) != 0 || (bytes = hex_decode(o->key_hex, &len)) == NULL)
 		return;
 	key.p = bytes;
 	key.len = len;

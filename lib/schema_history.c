@@ -158,8 +158,13 @@ static int column_key(schema_table *t, const char *col, int kind, char *why, siz
 {
 	char *cols[1] = { (char *)(uintptr_t)col };
 	uint32_t prefix[1] = { 0 };
-	schema_index ix = { kind == SCHEMA_INDEX_PRIMARY ? (char *)(uintptr_t) "PRIMARY" : NULL,
-			    kind, 1, cols, prefix, false };
+	schema_index ix = {
+		.name = kind == SCHEMA_INDEX_PRIMARY ? (char *)(uintptr_t) "PRIMARY" : NULL,
+		.kind = kind,
+		.n = 1,
+		.cols = cols,
+		.prefix = prefix,
+	};
 
 	return add_index(t, &ix, why, len);
 }

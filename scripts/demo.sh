@@ -36,7 +36,7 @@ if ! curl -sf "http://$listen/healthz" >/dev/null; then
     exit 1
 fi
 
-rw() { "$build/daemon/ringwatch" "$@" --url "http://$listen"; }
+rw() { "$build/cli/ringwatch" "$@" --url "http://$listen"; }
 for _ in $(seq 100); do
     [ "$(curl -s "http://$listen/v1/status" | grep -o '"connected":true' | wc -l)" -ge 2 ] && break
     sleep 0.1
@@ -79,8 +79,8 @@ ringwatch demo is running.
   ringwatchd:  http://$listen/healthz
                http://$listen/v1/status     http://$listen/v1/conflicts
                http://$listen/metrics       http://$listen/v1/gate
-  the CLI:     $build/daemon/ringwatch status --url http://$listen
-               $build/daemon/ringwatch conflicts --url http://$listen
+  the CLI:     $build/cli/ringwatch status --url http://$listen
+               $build/cli/ringwatch conflicts --url http://$listen
   its log:     $RING_DIR/ringwatchd.log
   its config:  $RING_DIR/ringwatchd.conf
 

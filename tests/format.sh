@@ -5,7 +5,7 @@ set -u
 t_need clang-format
 
 cd "$top_srcdir" || exit 99
-files=$(find include lib daemon tests bench -name '*.[ch]' 2>/dev/null | sort)
+files=$(find include lib common daemon cli tests bench -name '*.[ch]' 2>/dev/null | sort)
 t_ok "there are C files to check" test -n "$files"
 for f in $files; do
     if clang-format --dry-run --Werror "$f" >/dev/null 2>&1; then

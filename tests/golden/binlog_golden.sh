@@ -12,7 +12,7 @@
 set -u
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 builddir=${top_builddir:-.}
-dump="$builddir/daemon/ringwatch"
+dump="$builddir/cli/ringwatch"
 cases="$srcdir/tests/golden/binlog"
 
 if [ -z "${RW_FIXTURES:-}" ] || [ ! -d "$RW_FIXTURES" ]; then

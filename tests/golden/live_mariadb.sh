@@ -47,7 +47,7 @@ cp "$second" "$tmp/second.bin"
 fail=0
 check() { # binlog, select output, what must be in the dump
 	echo "# $1 ($3)"
-	"$builddir/daemon/ringwatch" dump "$tmp/$1" >"$tmp/dump.jsonl" || { fail=1; return; }
+	"$builddir/cli/ringwatch" dump "$tmp/$1" >"$tmp/dump.jsonl" || { fail=1; return; }
 	mariadb-binlog -v --base64-output=decode-rows "$tmp/$1" >"$tmp/oracle.txt" 2>/dev/null
 	grep -q "\"type\": \"$3\"" "$tmp/dump.jsonl" || { echo "FAIL: no $3 event"; fail=1; }
 	python3 "$srcdir/tests/golden/oracle_compare.py" "$tmp/dump.jsonl" "$tmp/oracle.txt" ||
@@ -64,11 +64,11 @@ check second.bin select3.tsv WRITE_ROWS_V1
 # damaged in the middle: the lines, the error and the exit code of one reader.
 pieces() { # file: compare one reader with pieces
 	local f=$1 rc1 rc2 opts
-	"$builddir/daemon/ringwatch" dump --threads 1 "$f" >"$tmp/one.jsonl" 2>"$tmp/one.err"
+	"$builddir/cli/ringwatch" dump --threads 1 "$f" >"$tmp/one.jsonl" 2>"$tmp/one.err"
 	rc1=$?
 	for opts in "--threads 3 --segment-size 1" "--threads 2 --segment-size 2000"; do
 		# shellcheck disable=SC2086
-		"$builddir/daemon/ringwatch" dump $opts "$f" >"$tmp/pieces.jsonl" 2>"$tmp/pieces.err"
+		"$builddir/cli/ringwatch" dump $opts "$f" >"$tmp/pieces.jsonl" 2>"$tmp/pieces.err"
 		rc2=$?
 		if [ "$rc1" != "$rc2" ] || ! cmp -s "$tmp/one.jsonl" "$tmp/pieces.jsonl" ||
 			! cmp -s "$tmp/one.err" "$tmp/pieces.err"; then
@@ -82,7 +82,7 @@ pieces() { # file: compare one reader with pieces
 	echo "ok: $(basename "$f") in pieces: $(wc -l <"$tmp/one.jsonl") events, exit $rc1 $(cat "$tmp/one.err")"
 }
 for b in first.bin second.bin; do
-	gtids=$(grep -c '"type": "MARIADB_GTID"' <("$builddir/daemon/ringwatch" dump "$tmp/$b"))
+	gtids=$(grep -c '"type": "MARIADB_GTID"' <("$builddir/cli/ringwatch" dump "$tmp/$b"))
 	[ "$gtids" -ge 10 ] || { echo "FAIL: $b has $gtids transactions, too few for pieces"; fail=1; }
 	pieces "$tmp/$b"
 	size=$(wc -c <"$tmp/$b")

@@ -20,7 +20,7 @@ for dir in "$srcdir"/tests/golden/binlog/*/; do
 	case $file in
 	*.gz) gunzip -c "$file" >"$tmp/in" && file="$tmp/in" ;;
 	esac
-	"$builddir/daemon/ringwatch" dump "$file" >"$tmp/ours" 2>/dev/null
+	"$builddir/cli/ringwatch" dump "$file" >"$tmp/ours" 2>/dev/null
 	mariadb-binlog -v --base64-output=decode-rows "$file" >"$tmp/theirs" 2>/dev/null
 	if python3 "$srcdir/tests/golden/oracle_compare.py" "$tmp/ours" "$tmp/theirs" >"$tmp/cmp"; then
 		echo "ok $name $(tail -n 1 "$tmp/cmp")"

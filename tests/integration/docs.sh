@@ -32,7 +32,7 @@ man1=$top_srcdir/man/ringwatch.1
 unit=$top_srcdir/systemd/ringwatchd.service
 sysusers=$top_srcdir/systemd/sysusers.d/ringwatch.conf
 ringwatchd=$top_builddir/daemon/ringwatchd
-ringwatch=$top_builddir/daemon/ringwatch
+ringwatch=$top_builddir/cli/ringwatch
 
 # the configuration keys SPEC.md names
 spec_keys="listen state_dir server_id auth_token_file host port socket user

@@ -5,7 +5,7 @@
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$(pwd)}
 RINGWATCHD="$top_builddir/daemon/ringwatchd"
-RINGWATCH="$top_builddir/daemon/ringwatch"
+RINGWATCH="$top_builddir/cli/ringwatch"
 t_n=0
 t_failed=0
 

@@ -3,7 +3,10 @@
  */
 #include "conflict_json.h"
 
+#include "hex.h"
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -38,21 +41,16 @@ static json_t *time_json(int64_t us)
 
 static json_t *key_json(const conflict_record *r, const conflict_keys *keys)
 {
-	static const char hex[] = "0123456789abcdef";
 	const char *known = keys != NULL ? conflict_keys_json(keys, r->key.p, r->key.len) : NULL;
 	json_t *v = known != NULL ? json_loads(known, 0, NULL) : NULL;
+	size_t skip = r->schema.len + r->table.len + 2;
 	char buf[80];
-	size_t n = 0;
 
 	if (v != NULL)
 		return v;
 	/* the canonical bytes after "schema NUL table NUL", in hex */
-	for (size_t i = r->schema.len + r->table.len + 2; i < r->key.len && n + 3 < sizeof(buf);
-	     i++) {
-		buf[n++] = hex[r->key.p[i] >> 4];
-		buf[n++] = hex[r->key.p[i] & 15];
-	}
-	buf[n] = '\0';
+	hex_put(buf, sizeof(buf), r->key.p + (skip < r->key.len ? skip : r->key.len),
+		skip < r->key.len ? r->key.len - skip : 0);
 	return json_pack("{s:s}", "#", buf);
 }
 
@@ -118,4 +116,20 @@ void conflict_final_apply(json_t *final, json_t *changes, json_t *unknown)
 void conflict_uid(const conflict_id *id, char buf[CONFLICT_ID_TEXT])
 {
 	conflict_id_format(id, buf);
+}
+
+int conflict_uid_parse(const char *uid, conflict_id *id)
+{
+	size_t n;
+	uint8_t *b = strlen(uid) == 32 ? hex_decode(uid, &n) : NULL;
+
+	if (b == NULL)
+		return -1;
+	id->hi = id->lo = 0;
+	for (int i = 0; i < 8; i++) {
+		id->hi = id->hi << 8 | b[i];
+		id->lo = id->lo << 8 | b[8 + i];
+	}
+	free(b);
+	return 0;
 }

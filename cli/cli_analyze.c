@@ -11,8 +11,9 @@
  */
 #include "cli_analyze.h"
 
-#include "conflict_json.h"
-#include "ledger.h"
+#include "common/conflict_json.h"
+#include "common/hex.h"
+#include "common/time_text.h"
 
 #include "ringwatch/binlog_reader.h"
 #include "ringwatch/conflict.h"
@@ -94,16 +95,11 @@ static bool lost_images(const conflict_record *r)
 /* Which row a record is on, as text: schema, table and the key bytes in hex. */
 static void row_of(const conflict_record *r, char *buf, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t n =
-	    (size_t)snprintf(buf, len, "%.*s.%.*s.", (int)r->schema.len, (const char *)r->schema.p,
-			     (int)r->table.len, (const char *)r->table.p);
+	int n = snprintf(buf, len, "%.*s.%.*s.", (int)r->schema.len, (const char *)r->schema.p,
+			 (int)r->table.len, (const char *)r->table.p);
 
-	for (size_t i = 0; i < r->key.len && n + 3 < len; i++) {
-		buf[n++] = hex[r->key.p[i] >> 4];
-		buf[n++] = hex[r->key.p[i] & 15];
-	}
-	buf[n < len ? n : len - 1] = '\0';
+	if (n >= 0 && (size_t)n < len)
+		hex_put(buf + n, len - (size_t)n, r->key.p, r->key.len);
 }
 
 /*
@@ -136,7 +132,7 @@ static void on_conflict(const conflict_record *r, void *arg)
 	char uid[CONFLICT_ID_TEXT], when[32], row[1024];
 
 	conflict_uid(&r->id, uid);
-	ledger_time_text((double)r->decided_at / 1e6, when);
+	time_text((double)r->decided_at / 1e6, when);
 	json_object_set_new(c, "id", json_integer((json_int_t)json_array_size(a->found) + 1));
 	json_object_set_new(c, "state", json_string("open"));
 	json_object_set_new(c, "detected_at", json_string(when));
@@ -196,7 +192,7 @@ static void on_resolved(const conflict_id *id, int64_t now, void *arg)
 
 	if (c == NULL)
 		return;
-	ledger_time_text((double)now / 1e6, when);
+	time_text((double)now / 1e6, when);
 	json_object_set_new(c, "state", json_string("resolved"));
 	json_object_set_new(c, "resolved_at", json_string(when));
 	json_object_set_new(c, "resolved_by", json_string("engine"));

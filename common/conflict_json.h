@@ -36,4 +36,7 @@ void conflict_final_apply(json_t *final, json_t *changes, json_t *unknown);
 /* A uid for the ledger: the record id as 32 hex digits. */
 void conflict_uid(const conflict_id *id, char buf[CONFLICT_ID_TEXT]);
 
+/* The conflict id of its text (conflict_uid's inverse): 0, or -1 when uid is none. */
+int conflict_uid_parse(const char *uid, conflict_id *id);
+
 #endif
