@@ -9,17 +9,6 @@
 
 #include <string.h>
 
-static const char *const type_names[256] = {
-#define BINLOG_EVENT_TYPE_NAME(name, code) [code] = #name,
-	BINLOG_EVENT_TYPES(BINLOG_EVENT_TYPE_NAME)
-#undef BINLOG_EVENT_TYPE_NAME
-};
-
-const char *binlog_event_type_name(unsigned type)
-{
-	return type < 256 ? type_names[type] : NULL;
-}
-
 static void set_str(binlog_str *s, const uint8_t *p, size_t n)
 {
 	s->p = (const char *)p;

@@ -5,6 +5,7 @@
  * decoded by row_decode.c.
  */
 #include "ringwatch/binlog_event.h"
+#include "ringwatch/binlog_event_type.h"
 
 #include "binlog_decode.h"
 #include "rw_bytes.h"

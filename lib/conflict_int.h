@@ -169,7 +169,7 @@ struct cf_head {
 	uint32_t nw;
 };
 
-/* conflict.c */
+/* conflict_store.c: transactions and the write lists of keys (it calls none of the others) */
 struct cf_trx *cf_trx_alloc(conflict_engine *e, uint64_t id, unsigned origin, size_t nw);
 void cf_trx_free(conflict_engine *e, struct cf_trx *t);
 void cf_link_write(conflict_engine *e, struct cf_write *w);

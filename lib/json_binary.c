@@ -1,6 +1,10 @@
 /*
  * json_binary.c - MySQL binary JSON to JSON text (MySQL's own spacing:
  * {"a": 1, "b": [1, 2]}), and PARTIAL_UPDATE_ROWS diff vectors.
+ *
+ * It and value.c use each other, as the data does: a JSON document holds
+ * DECIMAL and temporal scalars (written by value.c), and a JSON column's
+ * value is a document (read here).
  */
 #include "ringwatch/json_binary.h"
 

@@ -1,6 +1,10 @@
 /*
  * value.c - column values as JSON text and as canonical key bytes; exact
  * DECIMAL text; temporal text.
+ *
+ * It and json_binary.c use each other, as the data does: a JSON column's
+ * value is a binary document (read by json_binary.c), whose DECIMAL and
+ * temporal scalars are written here.
  */
 #include "ringwatch/value.h"
 
