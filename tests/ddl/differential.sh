@@ -24,6 +24,8 @@ builddir=${top_builddir:-.}
 # back master I after the server crashed; prints the end of its error log.
 if [ "${1:-}" = --restart ]; then
 	. "$RING_ENV" || exit 1
+	# a crashing server may still be writing its stack trace: let it end
+	_ring_wait_gone "$2" 30000 || ring_kill "$2"
 	tail -n 40 "$RING_DIR/${RING_NAMES[$2]}.err"
 	ring_start_master "$2" >/dev/null && ring_sql "$2" "STOP ALL SLAVES"
 	exit

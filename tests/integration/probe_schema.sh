@@ -143,11 +143,14 @@ t_is "names with backquotes and spaces" "$(shape west 'shapes.we`ird')" "a b,c\`
 t_is "a long unique key (HASH): its hidden hash column, as the table map has it" \
 	"$(shape west shapes.lu)" "a!,b,DB_ROW_HASH_1~ | key a | unique b"
 t_is "no view" "$(shape west shapes.v)" ""
-t_is "no sequence" "$(shape west shapes.sq)" ""
+t_is "a sequence: the sequence's columns" "$(shape west shapes.sq)" \
+	"next_not_cached_value!,minimum_value!,maximum_value!,start_value!,increment!,cache_size!,cycle_option!,cycle_count! | key  | unique "
 [ "$fx" = 0 ] || t_is "a functional key left out" "$(shape west shapes.fx)" "a | key  | unique "
 t_ok "east read the same shapes" cmp -s "$work/out/west.shapes" "$work/out/east.shapes"
 
 sql=$work/out/west.schema
+# shellcheck disable=SC2016
+t_ok "written as a sequence" grep -qxF 'CREATE SEQUENCE `shapes`.`sq`;' "$sql"
 t_ok "quotes and backslashes in defaults" grep -qF "DEFAULT 'it''s \\\\ ok'," "$sql"
 # shellcheck disable=SC2016 # backquotes are SQL's, not the shell's
 t_ok "a default expression" grep -qF '`x` int(11) DEFAULT (1 + 2),' "$sql"
@@ -158,7 +161,7 @@ t_ok "a prefix key" grep -qF 'KEY `kc` (`c`(20))' "$sql"
 
 # the server runs the statements into the same information_schema rows
 # shellcheck disable=SC2016
-awk '/^CREATE TABLE /{ keep = index($0, "CREATE TABLE `shapes`.") == 1 } keep' "$sql" |
+awk '/^CREATE /{ keep = index($0, "CREATE TABLE `shapes`.") == 1 } keep' "$sql" |
 	sed 's/^CREATE TABLE `shapes`\./CREATE TABLE `shapes_copy`./' >"$work/copy.sql"
 # shellcheck disable=SC2016
 [ "$fx" = 0 ] || sed -i '/^CREATE TABLE `shapes_copy`\.`fx`/,/;$/d' "$work/copy.sql"
