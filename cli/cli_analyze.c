@@ -5,9 +5,14 @@
  * Each master's files are read in the order given and fed through the same
  * conflict_feed the daemon uses.  A master's server_id is the one that wrote
  * its binlog (the FORMAT_DESCRIPTION event's); transactions whose origin is
- * none of the masters are not compared.  The streams are fed one after the
- * other: the engine decides each pair as soon as both orders are known, so
- * the order of feeding does not change the pairs found.
+ * none of the masters are not compared.  The streams are fed together, as
+ * the daemon reads them live: always the earliest next event by its binlog
+ * timestamp, the masters taking turns among events of the same second
+ * (feed_all()), so the engine holds only the writes of the last moments.
+ * The engine decides each pair from the order of each stream alone, so the
+ * pairs found do not depend on how the streams are interleaved; whether
+ * their row images are still in the engine's rings, and its bound on
+ * tracked writes, do.
  */
 #include "cli_analyze.h"
 
