@@ -1,7 +1,7 @@
 /*
- * conflict_json.h - the conflict engine's records as SPEC.md's CONFLICT
- * objects (without "id", "state" and "detected_at", which the ledger or the
- * caller adds), for ringwatchd's ledger and `ringwatch analyze`.
+ * conflict_json.h - the conflict engine's records as the CONFLICT objects
+ * of GET /v1/conflicts (without "id", "state" and "detected_at", which the
+ * ledger or the caller adds), for ringwatchd's ledger and `ringwatch analyze`.
  */
 #ifndef RINGWATCH_CONFLICT_JSON_H
 #define RINGWATCH_CONFLICT_JSON_H

@@ -1,5 +1,5 @@
 /*
- * api.h - the HTTP endpoints of SPEC.md, as a route table for http.c.
+ * api.h - the HTTP endpoints of ringwatchd(8), as a route table for http.c.
  * Every handler takes the daemon (struct rwd *) as its context.
  */
 #ifndef RINGWATCHD_API_H

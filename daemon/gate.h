@@ -1,5 +1,5 @@
 /*
- * gate.h - "is it safe to deploy?": the checks of SPEC.md's GATE, evaluated
+ * gate.h - "is it safe to deploy?": the checks of the GATE object of GET /v1/gate, evaluated
  * over one status snapshot, so /v1/gate, the gate in /v1/status, the
  * ringwatch_gate_safe metric and `ringwatch gate` always agree.
  */

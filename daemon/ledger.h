@@ -1,6 +1,6 @@
 /*
  * ledger.h - the conflicts ringwatchd found, kept in SQLite, and their
- * rendering as SPEC.md's CONFLICT objects.
+ * rendering as the CONFLICT objects of GET /v1/conflicts.
  *
  * A conflict is keyed by its uid, the conflict engine's stable identity of
  * the pair (the two transactions and the row), so re-reading binlogs after a

@@ -5,12 +5,15 @@
  * One probe thread per master keeps a client connection (reconnecting after
  * a failure with a short backoff) and, every interval seconds, runs the
  * replica status query of the server's flavour, one SHOW GLOBAL VARIABLES
- * and an information_schema.INNODB_TRX query.  Each round ends in exactly
- * one letter, a struct probe_result, posted to the mailbox: the event loop
- * never blocks on a server.  When asked (at the start, and through
- * probe_refresh_schema()), a round that worked is followed by a second
- * letter, a struct probe_schema with the master's tables as SQL.  The
- * thread shares nothing with the loop but the mailbox and its flags.
+ * and an information_schema.INNODB_TRX query.  Each round posts its
+ * findings to the mailbox as a struct probe_result letter (none when the
+ * thread is stopping or out of memory): the event loop never blocks on a
+ * server.  When the tables were asked for (at the start, through
+ * probe_refresh_schema() and probe_read_schema_now()), a round that worked
+ * posts a second letter after it, a struct probe_schema (kind PROBE_SCHEMA)
+ * with the master's tables as SQL, or why they could not be read.  So one
+ * round posts one or two letters.  The thread shares nothing with the loop
+ * but the mailbox and its flags.
  *
  * The parsing is separate from the I/O: probe_link_from_row() and
  * probe_link_state() take plain arrays and structs, and schema_snapshot.h
@@ -113,9 +116,9 @@ struct probe_var {
 };
 
 /*
- * Every letter a probe thread posts: one per round.  A single malloc'd block
- * (pointers point inside it), so free() or probe_result_free() releases all
- * of it, and hdr.size is its real size.
+ * The letter of each round (a round may add a struct probe_schema after
+ * it).  A single malloc'd block (pointers point inside it), so free() or
+ * probe_result_free() releases all of it, and hdr.size is its real size.
  */
 struct probe_result {
 	struct mail hdr;     /* kind PROBE_RESULT */

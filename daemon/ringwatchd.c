@@ -1,10 +1,16 @@
 /*
  * ringwatchd.c - the daemon's main: options, start-up, signals, shutdown.
  *
- * Everything runs on one libevent loop.  Start-up happens in the order
- * config -> state dir -> loop -> HTTP -> signals -> READY; shutdown undoes it
- * in reverse.  SIGHUP reloads the configuration; a file that does not
- * validate is logged and the running configuration stays.
+ * Everything runs on one libevent loop.  main() reads and checks the
+ * configuration (--check-config stops there) and initialises the client
+ * library; start() then makes the state dir and opens the state, creates
+ * the loop, installs the signal handlers, starts HTTP, the streams (with the
+ * lag matcher, the conflict engine restored from its checkpoint and the
+ * one-second checkpoint timer) and the SQL probes; READY follows.  stop()
+ * ends the probes, saves the engine's checkpoint, frees the streams (each
+ * saves its own), the engine, the lag matcher, the signal handlers, HTTP,
+ * the loop and the state.  SIGHUP reloads the configuration; a file that
+ * does not validate is logged and the running configuration stays.
  */
 #include "daemon.h"
 

@@ -2,7 +2,7 @@
  * state.h - ringwatchd's durable state: one SQLite database (WAL) in state_dir.
  *
  * It holds, per master, the checkpoint a stream resumes from after a restart
- * (DESIGN.md "Durability"), and the gaps: binlogs purged past a checkpoint,
+ * (doc/checkpoint.md), and the gaps: binlogs purged past a checkpoint,
  * recorded so that the loss is reported until someone acknowledges it.
  * Every call runs on the event loop thread and takes well under a
  * millisecond with WAL and synchronous=NORMAL.
@@ -53,7 +53,7 @@ int state_gap_open(struct state *st, const char *master, struct gap *out);
 /* Acknowledge a gap: 0, 1 when no such open gap, -1 on error. */
 int state_gap_ack(struct state *st, int64_t id);
 
-/* The conflict engine's checkpoint for one master (DESIGN.md "Durability"). */
+/* The conflict engine's checkpoint for one master (doc/checkpoint.md). */
 struct engine_mark {
 	char master[64];
 	int fed;

@@ -79,7 +79,7 @@ json_t *tracker_tables_json(const struct tracker *t);
 size_t tracker_unknown_tables(const struct tracker *t, struct schemas_unknown *out, size_t max);
 
 /*
- * Durability (DESIGN.md): tracker_checkpoint() saves the engine's marks and
+ * Durability (doc/checkpoint.md): tracker_checkpoint() saves the engine's marks and
  * unsettled transactions (at most once a second, and at a clean stop);
  * tracker_restore() hands them, and the ledger's open conflicts, back to a
  * new engine; tracker_resume() says where master's stream must start so

@@ -1,7 +1,8 @@
 /*
- * conflict_before.c - the second, independent signal (DESIGN.md): a master
- * that applies a write logs its own before image of the row; when it is not
- * the one the origin logged, that master's row had already diverged.
+ * conflict_before.c - the second, independent signal (doc/conflict-rule.md):
+ * a master that applies a write logs its own before image of the row; when
+ * it is not the one the origin logged, that master's row had already
+ * diverged.
  *
  * Streams are fed at their own pace, so a copy may come before its origin:
  * the first appearance's images are the transaction's ring record until the

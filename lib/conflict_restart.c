@@ -1,5 +1,5 @@
 /*
- * conflict_restart.c - checkpoints and restarts (DESIGN.md "Durability").
+ * conflict_restart.c - checkpoints and restarts (doc/checkpoint.md).
  *
  * A checkpoint, taken at one moment, is each stream's low-water mark (the
  * position of its oldest unsettled transaction) and last position, and the

@@ -5,7 +5,7 @@
  * The caller feeds, for each master M and in M's binlog order, every
  * transaction M's binlog holds (M's own and the copies it applied), with M's
  * position of it and its row changes.  Streams may be fed interleaved in any
- * order and at any speed.  The engine reports (DESIGN.md "Conflict rule"):
+ * order and at any speed.  The engine reports (doc/conflict-rule.md):
  *
  *   a conflict: writes w (origin A) and v (origin B != A) to one key with
  *   posA(w) < posA(v) and posB(v) < posB(w), a write not yet seen in a stream
@@ -64,7 +64,7 @@ enum conflict_op {
 	CONFLICT_OP_DELETE = 3,
 };
 
-/* The two operations of a pair in alphabetical order, as SPEC.md names them. */
+/* The two operations of a pair in alphabetical order, as a CONFLICT's "kind" names them. */
 enum conflict_kind {
 	CONFLICT_DELETE_DELETE,
 	CONFLICT_DELETE_INSERT,
@@ -249,7 +249,7 @@ bool conflict_engine_blind(const conflict_engine *e);
 RW_MUST_CHECK int conflict_engine_resolve(conflict_engine *e, const conflict_id *id, rw_error *err);
 
 /*
- * Restart support (DESIGN.md "Durability").  A checkpoint is, taken at one
+ * Restart support (doc/checkpoint.md).  A checkpoint is, taken at one
  * moment: conflict_engine_mark() of every master and the identity hashes of
  * the unsettled transactions (conflict_engine_unsettled()).  After a
  * restart, create the engine, call conflict_engine_restore_mark() for each

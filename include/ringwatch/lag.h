@@ -4,7 +4,7 @@
  * ringwatch reads every master's binlog in one process, so the time between
  * a transaction appearing in one master's stream and appearing in another's
  * is measured on one clock: no heartbeat table, no writes, no clock sync
- * between servers (DESIGN.md "Lag without heartbeat writes").
+ * between servers (doc/data-flow.md, "Lag").
  *
  * The caller reports each transaction as it completes in each stream, by a
  * 64-bit hash of its identity (its GTID) and its origin master.  For a link

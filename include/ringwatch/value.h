@@ -1,7 +1,7 @@
 /*
  * value.h - one column value of a row image, and its two renderings: JSON
- * text (as SPEC.md says: numbers, strings, null, {"base64": ...} for binary
- * data) and the canonical key bytes the conflict engine hashes.
+ * text (as the API shows row values: numbers, strings, null, {"base64": ...}
+ * for binary data) and the canonical key bytes the conflict engine hashes.
  *
  * A value points into the event it was decoded from (strings, decimals,
  * JSON documents are not copied) and is valid as long as that event is.
