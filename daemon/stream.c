@@ -10,6 +10,7 @@
 #include "state.h"
 
 #include "ringwatch/binlog_reader.h"
+#include "ringwatch/conflict_feed.h"
 #include "ringwatch/binlog_trx.h"
 
 #include <event2/event.h>
@@ -64,6 +65,14 @@ struct stream {
 	double last_save;
 	bool resumed; /* the current connection resumed from a saved position */
 	bool by_file; /* the next connection starts at commit_file/commit_offset */
+	/*
+	 * Started before its own checkpoint (stream_start_from()): every
+	 * connection resumes by file and offset until the stream passes that
+	 * checkpoint (replay_until, a conflict_feed_position()), because the
+	 * GTID position read with it is ahead of what was replayed so far.
+	 */
+	bool replaying;
+	uint64_t replay_until;
 	char resumed_from[512];
 
 	uint64_t events, bytes, transactions, reconnects;
@@ -199,12 +208,12 @@ static void connect_now(struct stream *s)
 	args.replica_server_id = s->replica_server_id;
 	args.heartbeat_period = HEARTBEAT_PERIOD;
 	s->resumed = s->have_commit;
-	if (s->by_file) {
+	if (s->by_file || s->replaying) {
 		s->by_file = false;
 		args.file = s->commit_file;
 		args.offset = s->commit_offset;
 		snprintf(s->resumed_from, sizeof(s->resumed_from),
-			 "%s:%llu (the conflict engine's mark)", s->commit_file,
+			 "%s:%llu (replaying from the conflict engine's mark)", s->commit_file,
 			 (unsigned long long)s->commit_offset);
 	} else if (s->have_commit && s->commit_gtid.n > 0) {
 		/* GTID positions survive binlog rotation and purging of older files */
@@ -288,6 +297,12 @@ static void commit_position(struct stream *s)
 	snprintf(s->commit_file, sizeof(s->commit_file), "%s", s->file);
 	s->commit_offset = s->offset;
 	s->have_commit = true;
+	if (s->replaying &&
+	    conflict_feed_position(s->commit_file, s->commit_offset) >= s->replay_until) {
+		s->replaying = false; /* the GTID position is whole again */
+		log_info("master %s: replayed up to its checkpoint (%s:%llu)", s->m->name,
+			 s->commit_file, (unsigned long long)s->commit_offset);
+	}
 	s->dirty = true;
 	s->transactions++;
 	if (s->sink.trx_end != NULL)
@@ -699,6 +714,13 @@ void stream_start_from(struct stream *s, const char *file, uint64_t offset)
 {
 	load_checkpoint(s);
 	load_gap(s);
+	if (s->have_commit && s->commit_file[0] != '\0') {
+		s->replay_until = conflict_feed_position(s->commit_file, s->commit_offset);
+		s->replaying = s->replay_until > conflict_feed_position(file, offset);
+	}
+	log_info("master %s: replays from %s:%llu, the conflict engine's mark%s", s->m->name, file,
+		 (unsigned long long)offset,
+		 s->replaying ? " (by file until it passes its own checkpoint)" : "");
 	snprintf(s->commit_file, sizeof(s->commit_file), "%s", file);
 	s->commit_offset = offset;
 	s->have_commit = true;

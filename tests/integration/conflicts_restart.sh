@@ -3,7 +3,7 @@
 # SIGKILL, east writes the same row while it is down; started again, it
 # resumes from the conflict engine's checkpoint (the oldest unsettled
 # transaction), still finds the pair, and a further restart reports nothing
-# twice.
+# twice.  Then the same with west's server down when ringwatchd starts.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top_srcdir/tests/integration/lib.sh"
@@ -49,6 +49,40 @@ t_ok "and again" rwd_start "$work/rw.conf" "$work/log3"
 t_ok "connected" wait_for 10 connected
 sleep 2
 t_is "nothing reported twice" "$(uu)" 1
+kill -TERM "$RWD_PID"; wait "$RWD_PID"; rc=$?; RWD_PID=
+t_is "a clean stop" "$rc" 0
+
+# The same with west down when ringwatchd starts again: its first connection
+# fails, and the retries still replay from the engine's mark (not from the
+# stream's own checkpoint, which is past west's write)
+t_ok "ringwatchd starts" rwd_start "$work/rw.conf" "$work/log4"
+t_ok "connected" wait_for 10 connected
+ring_pause_link 1 2; ring_pause_link 2 1
+ring_sql 1 "INSERT INTO app.t VALUES (2, 'init'); UPDATE app.t SET v = 'west' WHERE id = 2"
+t_ok "ringwatchd saw west's write" wait_for 10 west_seen
+sleep 2.5 # the stream's own checkpoint (saved with the next heartbeat) past it
+kill -9 "$RWD_PID"; wait "$RWD_PID" 2>/dev/null; RWD_PID=
+ring_sql 2 "INSERT INTO app.t VALUES (2, 'east')"
+ring_resume_link 1 2; ring_resume_link 2 1
+ring_sync 20 2>/dev/null # the two inserts stop both links (1062): skipped below
+for i in 1 2; do
+    src=$((3 - i))
+    ring_sql "$i" "STOP SLAVE '${RING_NAMES[$src]}'; SET @@default_master_connection = '${RING_NAMES[$src]}';
+        SET GLOBAL sql_slave_skip_counter = 1; START SLAVE '${RING_NAMES[$src]}'" 2>/dev/null
+done
+ring_stop_master 1
+t_ok "ringwatchd starts with west down" rwd_start "$work/rw.conf" "$work/log5"
+west_failed() { grep -q "master west: .*-> backoff" "$work/log5"; }
+t_ok "west's first connection fails" wait_for 15 west_failed
+ring_start_master 1 >/dev/null
+t_ok "connected once west is back" wait_for 30 connected
+ii() { curl -s "$RWD_URL/v1/conflicts?state=all" | jq '[.conflicts[] | select(.kind == "insert-insert")] | length'; }
+ii_found() { [ "$(ii)" = 1 ]; }
+t_ok "the pair across the restart is found" wait_for 15 ii_found
+t_ok "west replays by file until it passes its own checkpoint" grep -q "master west: replays from .*(by file until it passes its own checkpoint)" "$work/log5"
+first_west=$(grep -m1 "master west: connecting -> streaming" "$work/log5")
+case $first_west in *"replaying from the conflict engine's mark"*) ok=1 ;; *) ok=0; t_diag "$first_west" ;; esac
+t_is "the connection after the failed one replays from the engine's mark" "$ok" 1
 kill -TERM "$RWD_PID"; wait "$RWD_PID"; rc=$?; RWD_PID=
 t_is "a clean stop" "$rc" 0
 t_done
