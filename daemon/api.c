@@ -3,6 +3,7 @@
  */
 #include "api.h"
 
+#include "clock.h"
 #include "daemon.h"
 #include "ledger.h"
 #include "status.h"
@@ -158,7 +159,7 @@ static void api_conflict_resolve(void *ctx, const struct http_request *req,
 	if (!authorized(d, req, resp))
 		return;
 	rc = req->id <= INT64_MAX
-		 ? ledger_resolve(d->state, (int64_t)req->id, NULL, "api", rwd_wallclock())
+		 ? ledger_resolve(d->state, (int64_t)req->id, NULL, "api", clock_wall())
 		 : 1;
 	if (rc < 0) {
 		http_reply_error(resp, 503, "the conflict ledger cannot be written");

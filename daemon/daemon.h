@@ -43,10 +43,4 @@ struct rwd {
 	unsigned reload_failures;
 };
 
-/* Monotonic clock in seconds. */
-double rwd_now(void);
-
-/* Unix time in seconds. */
-double rwd_wallclock(void);
-
 #endif

@@ -4,6 +4,7 @@
 #include "notify.h"
 
 #include "build_config.h"
+#include "clock.h"
 
 #include <stdio.h>
 #include <time.h>
@@ -39,14 +40,11 @@ void notify_ready(void)
 
 void notify_reloading(void)
 {
-	struct timespec ts;
 	char msg[96];
 
 	/* MONOTONIC_USEC lets systemd >= 253 (Type=notify-reload) match the reload */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
-		 (unsigned long long)ts.tv_sec * 1000000ULL +
-		     (unsigned long long)ts.tv_nsec / 1000);
+		 (unsigned long long)clock_mono_us());
 	notify_send(msg);
 }
 

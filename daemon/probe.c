@@ -8,6 +8,7 @@
  */
 #include "probe.h"
 
+#include "clock.h"
 #include "config.h"
 #include "mysql_conn.h"
 #include "schema_snapshot.h"
@@ -409,14 +410,6 @@ struct probe {
 	atomic_bool schema_now;    /* and that chance is now: the next round starts at once */
 };
 
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The error of the last call on p->h, into the draft, with what was tried. */
 static void fail(struct probe *p, struct draft *d, const char *doing)
 {
@@ -570,9 +563,9 @@ static bool probe_round(struct probe *p, struct draft *d)
 	d->r.master_index = p->master_index;
 	d->r.generation = p->generation;
 	d->r.round = ++p->round;
-	d->r.started = now_mono();
+	d->r.started = clock_mono();
 	if (p->h == NULL && probe_connect(p, d) != 0) {
-		d->r.duration = now_mono() - d->r.started;
+		d->r.duration = clock_mono() - d->r.started;
 		d->r.connects = p->connects;
 		return false;
 	}
@@ -585,7 +578,7 @@ static bool probe_round(struct probe *p, struct draft *d)
 	} else {
 		drop_if_dead(p);
 	}
-	d->r.duration = now_mono() - d->r.started;
+	d->r.duration = clock_mono() - d->r.started;
 	return p->h != NULL;
 }
 

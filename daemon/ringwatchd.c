@@ -16,14 +16,15 @@
 
 #include "api.h"
 #include "build_config.h"
+#include "clock.h"
 #include "http.h"
 #include "log.h"
 #include "mailbox.h"
 #include "notify.h"
 #include "probe.h"
+#include "schemas.h"
 #include "state.h"
 #include "stream.h"
-#include "schemas.h"
 #include "tracker.h"
 
 #include <mysql.h>
@@ -46,22 +47,6 @@ enum {
 	EXIT_FAILURE_FOUND = 1,
 	EXIT_USAGE = 2,
 };
-
-double rwd_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-double rwd_wallclock(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void usage(FILE *out)
 {
@@ -221,7 +206,7 @@ static void on_trx_end(void *ctx, size_t m, const binlog_trx *t)
 			break;
 		}
 	}
-	lag_seen(d->lag, XXH3_64bits(t->gtid, strlen(t->gtid)), origin, m, rwd_now());
+	lag_seen(d->lag, XXH3_64bits(t->gtid, strlen(t->gtid)), origin, m, clock_mono());
 }
 
 static void on_event(void *ctx, size_t m, const binlog_event *ev)
@@ -247,7 +232,7 @@ static bool streams_ready(void *ctx)
 		return true;
 	for (size_t i = 0; i < d->n_streams; i++) {
 		if (stream_server_id(d->streams[i]) == 0) {
-			if (rwd_now() - d->started < ORIGIN_WAIT)
+			if (clock_mono() - d->started < ORIGIN_WAIT)
 				return false;
 			log_warn("master %s has not said its server_id yet: transactions it wrote "
 				 "are not compared until it does",
@@ -275,7 +260,7 @@ static bool on_admit(void *ctx, size_t m, const binlog_event *ev)
 	if (d->tracker == NULL || tracker_admit(d->tracker, m, ev))
 		return true;
 	if (d->probes != NULL && d->probes[m] != NULL &&
-	    tracker_wants_schema(d->tracker, m, rwd_now(), 0))
+	    tracker_wants_schema(d->tracker, m, clock_mono(), 0))
 		probe_read_schema_now(d->probes[m]);
 	return false;
 }
@@ -391,7 +376,7 @@ static void on_probe(void *ctx, struct mail *m)
 	}
 	for (size_t k = 0; d->tracker != NULL && k < d->n_streams; k++) {
 		/* and every few rounds: a change made with sql_log_bin=0 shows there only */
-		if (tracker_wants_schema(d->tracker, k, rwd_now(),
+		if (tracker_wants_schema(d->tracker, k, clock_mono(),
 					 SCHEMA_CHECK_ROUNDS * d->cfg.probe_interval))
 			probe_refresh_schema(d->probes[k]);
 	}
@@ -602,7 +587,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
-	d.started = rwd_now();
+	d.started = clock_mono();
 	log_info("ringwatchd %s starting with %s", PACKAGE_VERSION, d.config_path);
 	log_masters(&d.cfg);
 	if (start(&d) != 0) {

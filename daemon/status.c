@@ -4,6 +4,7 @@
 #include "status.h"
 
 #include "build_config.h"
+#include "clock.h"
 #include "config.h"
 #include "daemon.h"
 #include "gate.h"
@@ -86,7 +87,7 @@ static int collect_links(struct rwd *d, struct status *st)
 			link_source(d, st, sl->l, sl);
 			sl->lag = sl->source_index == (size_t)-1 || d->lag == NULL
 				      ? -1
-				      : lag_get(d->lag, sl->source_index, i, rwd_now());
+				      : lag_get(d->lag, sl->source_index, i, clock_mono());
 			sl->state = sl->stale ? "unknown" : probe_link_state(sl->l, st->max_lag);
 			if (sl->state == NULL)
 				sl->state = "unknown";
@@ -123,7 +124,7 @@ int status_collect(struct rwd *d, struct status *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->version = PACKAGE_VERSION;
-	st->uptime = rwd_now() - d->started;
+	st->uptime = clock_mono() - d->started;
 	st->heartbeat_period = 1.0;
 	st->max_lag = d->cfg.gate_max_lag;
 	st->max_trx_age = d->cfg.gate_max_trx_age;

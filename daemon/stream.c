@@ -3,6 +3,7 @@
  */
 #include "stream.h"
 
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "mailbox.h"
@@ -106,22 +107,6 @@ const char *stream_state_name(enum stream_state st)
 	return state_names[st];
 }
 
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double now_unix(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The one place a stream's state changes; says so once. */
 static void set_state(struct stream *s, enum stream_state to, const char *why)
 {
@@ -144,7 +129,7 @@ static void set_state(struct stream *s, enum stream_state to, const char *why)
 static void save_checkpoint(struct stream *s, bool force)
 {
 	struct checkpoint cp;
-	double now = now_mono();
+	double now = clock_mono();
 
 	if (s->st == NULL || !s->dirty || (!force && now - s->last_save < CHECKPOINT_EVERY))
 		return;
@@ -153,7 +138,7 @@ static void save_checkpoint(struct stream *s, bool force)
 	snprintf(cp.gtid, sizeof(cp.gtid), "%s", s->commit_gtid_text);
 	snprintf(cp.file, sizeof(cp.file), "%s", s->commit_file);
 	cp.offset = s->commit_offset;
-	cp.saved_at = now_unix();
+	cp.saved_at = clock_wall();
 	if (state_checkpoint_save(s->st, s->m->name, &cp) != 0) {
 		log_error("master %s: saving the checkpoint: %s", s->m->name, state_error(s->st));
 		return;
@@ -274,7 +259,7 @@ static void on_connected(struct stream *s, const struct replica_hello *h)
 	snprintf(s->version, sizeof(s->version), "%s", h->version);
 	snprintf(s->tls_cipher, sizeof(s->tls_cipher), "%s", h->tls_cipher);
 	s->is_mariadb = h->is_mariadb;
-	s->connected_at = now_mono();
+	s->connected_at = clock_mono();
 	binlog_reader_free(s->reader);
 	s->reader = binlog_reader_new(BINLOG_READER_STREAM);
 	binlog_trx_init(&s->trx);
@@ -449,8 +434,8 @@ static int on_event(struct stream *s, const uint8_t *bytes, size_t len)
 	}
 	s->events++;
 	s->bytes += len;
-	s->last_event_mono = now_mono();
-	s->last_event_wall = now_unix();
+	s->last_event_mono = clock_mono();
+	s->last_event_wall = clock_wall();
 	if (rc < 0) {
 		char what[600];
 		snprintf(what, sizeof(what), "binlog %s at offset %lld: %s", s->file,
@@ -473,7 +458,7 @@ static void record_gap(struct stream *s, const struct replica_end *end)
 	snprintf(s->gap.from, sizeof(s->gap.from), "%s", s->resumed_from);
 	snprintf(s->gap.to, sizeof(s->gap.to), "the oldest binlog");
 	snprintf(s->gap.reason, sizeof(s->gap.reason), "%s", end->message);
-	s->gap.at = now_unix();
+	s->gap.at = clock_wall();
 	s->gap.id = s->st != NULL ? state_gap_add(s->st, &s->gap) : 0;
 	s->gap_open = true;
 	log_error("master %s: GAP: cannot resume from %s (%s); events between it and the oldest "
@@ -507,7 +492,7 @@ static void on_ended(struct stream *s, const struct replica_end *end)
 		s->last_errno = end->err_code;
 	}
 	s->repeats = same ? s->repeats + 1 : 0;
-	if (s->connected_at > 0 && now_mono() - s->connected_at >= STABLE_AFTER)
+	if (s->connected_at > 0 && clock_mono() - s->connected_at >= STABLE_AFTER)
 		s->backoff = BACKOFF_MIN;
 	s->connected_at = 0;
 	save_checkpoint(s, true);
@@ -768,7 +753,7 @@ void stream_view(struct stream *s, struct stream_view *v)
 	v->file = s->file;
 	v->offset = s->offset;
 	v->gtid = s->commit_gtid_text;
-	v->last_event_age = s->last_event_mono < 0 ? -1 : now_mono() - s->last_event_mono;
+	v->last_event_age = s->last_event_mono < 0 ? -1 : clock_mono() - s->last_event_mono;
 	v->last_event_received = s->last_event_wall;
 	v->last_event_timestamp = s->last_event_ts;
 	v->events_total = s->events;

@@ -3,13 +3,14 @@
  */
 #include "tracker.h"
 
+#include "clock.h"
 #include "common/conflict_json.h"
 #include "common/hex.h"
 #include "daemon.h"
 #include "ledger.h"
 #include "log.h"
-#include "state.h"
 #include "schemas.h"
+#include "state.h"
 #include "stream.h"
 
 #include "ringwatch/conflict.h"
@@ -43,14 +44,6 @@ struct tracker {
 	double compacted;             /* when the schema journal was last compacted */
 };
 
-static int64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static int origin_of(uint32_t server_id, void *arg)
 {
 	struct tracker *t = arg;
@@ -76,7 +69,7 @@ bool tracker_wants_schema(struct tracker *t, size_t master, double now, double e
 size_t tracker_drift(struct tracker *t, bool all_current, double timeout, struct drift_entry *out,
 		     size_t max)
 {
-	schemas_set_time(t->schemas, rwd_now());
+	schemas_set_time(t->schemas, clock_mono());
 	return schemas_drift(t->schemas, all_current, timeout, out, max);
 }
 
@@ -256,8 +249,8 @@ void tracker_event(struct tracker *t, size_t master, const binlog_event *ev)
 	if (master >= t->n)
 		return;
 	conflict_feed_stats_get(t->feeds[master], &before);
-	schemas_set_time(t->schemas, rwd_now());
-	if (conflict_feed_event(t->feeds[master], ev, now_us(), &err) != 0)
+	schemas_set_time(t->schemas, clock_mono());
+	if (conflict_feed_event(t->feeds[master], ev, clock_wall_us(), &err) != 0)
 		log_error("master %s: conflict engine: %s", t->names[master], err.text);
 	conflict_feed_stats_get(t->feeds[master], &after);
 	if (after.unknown_origin > before.unknown_origin && t->v.unknown_origin++ == 0)
@@ -282,7 +275,7 @@ bool tracker_admit(struct tracker *t, size_t master, const binlog_event *ev)
 {
 	if (master >= t->n)
 		return true;
-	schemas_set_time(t->schemas, rwd_now());
+	schemas_set_time(t->schemas, clock_mono());
 	return schemas_admit(t->schemas, master, ev);
 }
 
@@ -290,7 +283,7 @@ bool tracker_held(struct tracker *t, size_t master, const binlog_event *ev)
 {
 	if (master >= t->n)
 		return true;
-	schemas_set_time(t->schemas, rwd_now());
+	schemas_set_time(t->schemas, clock_mono());
 	return schemas_held(t->schemas, master, ev);
 }
 
@@ -298,7 +291,7 @@ bool tracker_hold_check(struct tracker *t, size_t master)
 {
 	if (master >= t->n)
 		return false;
-	schemas_set_time(t->schemas, rwd_now());
+	schemas_set_time(t->schemas, clock_mono());
 	return schemas_hold_check(t->schemas, master);
 }
 
@@ -362,8 +355,8 @@ void tracker_checkpoint(struct tracker *t)
 	    state_engine_save(t->d->state, marks, t->n, h.v, h.n) != 0)
 		log_error("conflict engine: saving its checkpoint: %s", state_error(t->d->state));
 	free(h.v);
-	if (rwd_now() - t->compacted >= SCHEMA_COMPACT_EVERY) {
-		t->compacted = rwd_now();
+	if (clock_mono() - t->compacted >= SCHEMA_COMPACT_EVERY) {
+		t->compacted = clock_mono();
 		for (size_t i = 0; i < t->n; i++) {
 			if (marks[i].fed)
 				schemas_compact(t->schemas, i,
