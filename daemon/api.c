@@ -15,6 +15,25 @@
 #include <string.h>
 
 /* POST endpoints need "Authorization: Bearer <token>" when a token is set. */
+/* One status snapshot of the daemon (status.h). */
+static int collect(struct rwd *d, struct status *st)
+{
+	struct status_sources src = {
+		.cfg = &d->cfg,
+		.uptime = clock_mono() - d->started,
+		.now = clock_mono(),
+		.streams = d->streams,
+		.n_streams = d->n_streams,
+		.probe_last = d->probe_last,
+		.probe_last_ok = d->probe_last_ok,
+		.lag = d->lag,
+		.tracker = d->tracker,
+		.state = d->state,
+	};
+
+	return status_collect(&src, st);
+}
+
 static bool authorized(struct rwd *d, const struct http_request *req, struct http_response *resp)
 {
 	const char *token = d->cfg.auth_token;
@@ -53,7 +72,7 @@ static void api_status(void *ctx, const struct http_request *req, struct http_re
 	struct status st;
 
 	(void)req;
-	if (status_collect(ctx, &st) != 0) {
+	if (collect(ctx, &st) != 0) {
 		http_reply_error(resp, 503, "out of memory");
 		return;
 	}
@@ -68,7 +87,7 @@ static void api_metrics(void *ctx, const struct http_request *req, struct http_r
 	char *text;
 
 	(void)req;
-	if (status_collect(ctx, &st) != 0) {
+	if (collect(ctx, &st) != 0) {
 		http_reply_error(resp, 503, "out of memory");
 		return;
 	}
@@ -101,7 +120,7 @@ static void api_gate(void *ctx, const struct http_request *req, struct http_resp
 			return;
 		}
 	}
-	if (status_collect(d, &st) != 0) {
+	if (collect(d, &st) != 0) {
 		http_reply_error(resp, 503, "out of memory");
 		return;
 	}

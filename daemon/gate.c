@@ -4,6 +4,7 @@
 #include "gate.h"
 
 #include "probe.h"
+#include "status.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -53,7 +54,7 @@ static void check_streams(const struct status *st, struct gate *g)
 			fail(c);
 			add(c, "%s: not connected%s%s", m->name, m->last_error[0] ? ": " : "",
 			    m->last_error);
-		} else if (!status_master_current(st, m)) {
+		} else if (!st->current[i]) {
 			fail(c);
 			add(c, "%s: no event for %.1f s", m->name, m->last_event_age);
 		}

@@ -6,10 +6,11 @@
 #ifndef RINGWATCHD_GATE_H
 #define RINGWATCHD_GATE_H
 
-#include "status.h"
-
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
+
+struct status;
 
 #define GATE_MAX_CHECKS 16
 

@@ -1,22 +1,29 @@
 /*
- * status.h - one snapshot of everything the daemon knows, and its two
- * renderings: the JSON of GET /v1/status and the Prometheus text of
- * GET /metrics.  Both walk the same snapshot, so they cannot disagree.
+ * status.h - one snapshot of everything the daemon knows (status.c), the
+ * gate evaluated on it (gate.h), and its renderings: the JSON of GET
+ * /v1/status and /v1/gate (status_json.c) and the Prometheus text of GET
+ * /metrics (metrics.c).  They all read the same snapshot and nothing else,
+ * so they cannot disagree.
  */
 #ifndef RINGWATCHD_STATUS_H
 #define RINGWATCHD_STATUS_H
 
-#include "stream.h"
 #include "drift.h"
+#include "gate.h"
 #include "schemas.h"
+#include "stream.h"
 #include "tracker.h"
+
+#include "ringwatch/lag.h"
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
-struct rwd;
 struct probe_link;
+struct probe_result;
+struct rw_config;
+struct state;
 
 /* A replication link source -> replica, as the replica's SQL probe sees it. */
 struct status_link {
@@ -49,30 +56,51 @@ struct status {
 	int64_t conflicts_open; /* from the ledger */
 	int64_t conflicts_total;
 	unsigned max_open_conflicts; /* [gate] max_open_conflicts */
-	struct state *state;         /* for the per-table conflict totals of /metrics */
-	bool has_tracker;            /* the conflict engine runs */
+	struct status_total *totals; /* conflicts per table and kind, from the ledger */
+	size_t n_totals, cap_totals;
+	bool totals_failed; /* out of memory reading them: some are missing */
+	bool *current;      /* per master: connected and its stream current */
+	bool has_tracker;   /* the conflict engine runs */
 	struct tracker_view tracker;
 	struct schemas_unknown *unknown; /* tables whose rows were not compared */
 	size_t n_unknown;
 	struct drift_entry *drift; /* schema drift between the masters */
 	size_t n_drift;
 	double ddl_replication_timeout; /* [gate] ddl_replication_timeout */
+	struct gate gate;               /* evaluated on this snapshot, with max_lag */
 };
 
-/* Fill st from the daemon (on the loop thread); release with status_release(). */
-int status_collect(struct rwd *d, struct status *st);
+/* Conflicts found on a table, of one kind (ringwatch_conflicts_total). */
+struct status_total {
+	char *schema, *table, *kind;
+	int64_t n;
+};
+
+/* What a snapshot is read from (the loop thread's). */
+struct status_sources {
+	const struct rw_config *cfg;
+	double uptime;                 /* seconds */
+	double now;                    /* monotonic seconds, for the lag */
+	struct stream *const *streams; /* one per master */
+	size_t n_streams;
+	struct probe_result *const *probe_last;    /* per master, NULL before any */
+	struct probe_result *const *probe_last_ok; /* per master, the latest that worked */
+	lag_matcher *lag;                          /* may be NULL */
+	struct tracker *tracker;                   /* NULL when the engine does not run */
+	struct state *state;                       /* the ledger; may be NULL */
+};
+
+/* Fill st (release with status_release()); 0, or -1 when out of memory. */
+int status_collect(const struct status_sources *src, struct status *st);
 void status_release(struct status *st);
 
-/* Is this master connected and its stream current (an event within 3 heartbeats)? */
-bool status_master_current(const struct status *st, const struct stream_view *m);
-
-/* The JSON object of GET /v1/status (new reference), the gate included. */
+/* status_json.c: the JSON object of GET /v1/status (new reference), the gate included. */
 json_t *status_json(const struct status *st);
 
-/* The gate's JSON with this max_lag (GET /v1/gate?max_lag=N). */
+/* status_json.c: the gate's JSON with this max_lag (GET /v1/gate?max_lag=N). */
 json_t *status_gate_json(const struct status *st, double max_lag);
 
-/* Prometheus text format 0.0.4; malloc'd, NUL-terminated, *len set. */
+/* metrics.c: Prometheus text format 0.0.4; malloc'd, NUL-terminated, *len set. */
 char *status_metrics(const struct status *st, size_t *len);
 
 #endif

@@ -95,18 +95,6 @@ struct stream {
 	bool admit_all;      /* the event goes to the sink without asking */
 };
 
-static const char *const state_names[] = {
-	[STREAM_STOPPED] = "stopped",
-	[STREAM_CONNECTING] = "connecting",
-	[STREAM_STREAMING] = "streaming",
-	[STREAM_BACKOFF] = "backoff",
-};
-
-const char *stream_state_name(enum stream_state st)
-{
-	return state_names[st];
-}
-
 /* The one place a stream's state changes; says so once. */
 static void set_state(struct stream *s, enum stream_state to, const char *why)
 {
@@ -120,8 +108,8 @@ static void set_state(struct stream *s, enum stream_state to, const char *why)
 		level = LOG_DEBUG; /* the same failure again: said already */
 	else if (to == STREAM_BACKOFF)
 		level = LOG_WARNING;
-	log_msg(level, "master %s: %s -> %s%s%s", s->m->name, state_names[from], state_names[to],
-		why != NULL ? ": " : "", why != NULL ? why : "");
+	log_msg(level, "master %s: %s -> %s%s%s", s->m->name, stream_state_name(from),
+		stream_state_name(to), why != NULL ? ": " : "", why != NULL ? why : "");
 }
 
 /* ---- checkpoints ------------------------------------------------------------ */
@@ -198,7 +186,7 @@ static void connect_now(struct stream *s)
 		args.file = s->commit_file;
 		args.offset = s->commit_offset;
 		snprintf(s->resumed_from, sizeof(s->resumed_from),
-			 "%s:%llu (replaying from the conflict engine's mark)", s->commit_file,
+			 "%s:%llu (the conflict engine's mark)", s->commit_file,
 			 (unsigned long long)s->commit_offset);
 	} else if (s->have_commit && s->commit_gtid.n > 0) {
 		/* GTID positions survive binlog rotation and purging of older files */
@@ -465,6 +453,7 @@ static void record_gap(struct stream *s, const struct replica_end *end)
 		  "binlog the master still has are lost to ringwatch; continuing from there",
 		  s->m->name, s->resumed_from, end->message);
 	s->have_commit = false;
+	s->replaying = false; /* what it would replay is gone */
 	s->commit_file[0] = '\0';
 	s->commit_offset = 0;
 	gtid_pos_clear(&s->commit_gtid);

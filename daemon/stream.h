@@ -125,6 +125,16 @@ uint32_t stream_server_id(const struct stream *s);
 /* Acknowledge the open gap with this id; 0 done, 1 no such gap. */
 int stream_ack_gap(struct stream *s, int64_t id);
 
-const char *stream_state_name(enum stream_state st);
+static inline const char *stream_state_name(enum stream_state st)
+{
+	static const char *const names[] = {
+		[STREAM_STOPPED] = "stopped",
+		[STREAM_CONNECTING] = "connecting",
+		[STREAM_STREAMING] = "streaming",
+		[STREAM_BACKOFF] = "backoff",
+	};
+
+	return (unsigned)st < sizeof(names) / sizeof(names[0]) ? names[st] : "?";
+}
 
 #endif

@@ -26,9 +26,6 @@
 /* Seconds between compactions of the schema journal. */
 #define SCHEMA_COMPACT_EVERY 60.0
 
-const double tracker_bucket_bounds[TRACKER_BUCKETS] = { 0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
-							0.25,  0.5,   1,    2.5,   5,    10 };
-
 struct tracker {
 	struct rwd *d;
 	conflict_engine *e;

@@ -37,7 +37,10 @@ struct tracker_view {
 	double delay_sum;
 };
 
-extern const double tracker_bucket_bounds[TRACKER_BUCKETS];
+/* The buckets' upper bounds in seconds (tracker.c counts, metrics.c prints). */
+static const double tracker_bucket_bounds[TRACKER_BUCKETS] = {
+	0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
+};
 
 /* An engine for the daemon's masters; NULL (logged) on failure. */
 struct tracker *tracker_new(struct rwd *d);

@@ -81,7 +81,7 @@ ii_found() { [ "$(ii)" = 1 ]; }
 t_ok "the pair across the restart is found" wait_for 15 ii_found
 t_ok "west replays by file until it passes its own checkpoint" grep -q "master west: replays from .*(by file until it passes its own checkpoint)" "$work/log5"
 first_west=$(grep -m1 "master west: connecting -> streaming" "$work/log5")
-case $first_west in *"replaying from the conflict engine's mark"*) ok=1 ;; *) ok=0; t_diag "$first_west" ;; esac
+case $first_west in *"(the conflict engine's mark)"*) ok=1 ;; *) ok=0; t_diag "$first_west" ;; esac
 t_is "the connection after the failed one replays from the engine's mark" "$ok" 1
 kill -TERM "$RWD_PID"; wait "$RWD_PID"; rc=$?; RWD_PID=
 t_is "a clean stop" "$rc" 0

@@ -1,0 +1,143 @@
+/*
+ * status_json.c - the status snapshot (status.h) as the JSON of GET
+ * /v1/status and GET /v1/gate.
+ */
+#include "status.h"
+
+#include "gate.h"
+#include "probe.h"
+
+static json_t *master_json(const struct status *st, const struct stream_view *m)
+{
+	json_t *o = json_object();
+	json_t *pos = json_object();
+
+	json_object_set_new(o, "name", json_string(m->name));
+	json_object_set_new(o, "host", m->host ? json_string(m->host) : json_null());
+	json_object_set_new(o, "port", m->host ? json_integer(m->port) : json_null());
+	if (m->socket != NULL)
+		json_object_set_new(o, "socket", json_string(m->socket));
+	json_object_set_new(o, "server_id",
+			    m->server_id ? json_integer(m->server_id) : json_null());
+	json_object_set_new(o, "version", m->version[0] ? json_string(m->version) : json_null());
+	json_object_set_new(o, "connected", json_boolean(m->connected));
+	json_object_set_new(
+	    o, "tls", m->connected && m->tls_cipher[0] ? json_string(m->tls_cipher) : json_null());
+	json_object_set_new(o, "state", json_string(stream_state_name(m->state)));
+	json_object_set_new(o, "current", json_boolean(st->current[m - st->masters]));
+	json_object_set_new(pos, "file", m->file[0] ? json_string(m->file) : json_null());
+	json_object_set_new(pos, "offset", json_integer((json_int_t)m->offset));
+	json_object_set_new(pos, "gtid", m->gtid[0] ? json_string(m->gtid) : json_null());
+	json_object_set_new(o, "position", pos);
+	json_object_set_new(o, "last_event_age_seconds",
+			    m->last_event_age >= 0 ? json_real(m->last_event_age) : json_null());
+	json_object_set_new(o, "events_total", json_integer((json_int_t)m->events_total));
+	json_object_set_new(o, "bytes_total", json_integer((json_int_t)m->bytes_total));
+	json_object_set_new(o, "transactions_total",
+			    json_integer((json_int_t)m->transactions_total));
+	json_object_set_new(o, "reconnects_total", json_integer((json_int_t)m->reconnects_total));
+	json_object_set_new(o, "last_error",
+			    m->last_error[0] ? json_pack("{s:i,s:s}", "code", (int)m->last_errno,
+							 "message", m->last_error)
+					     : json_null());
+	json_object_set_new(
+	    o, "gap",
+	    m->gap ? json_pack("{s:I,s:s}", "id", (json_int_t)m->gap_id, "detail", m->gap_detail)
+		   : json_null());
+	return o;
+}
+
+static json_t *link_json(const struct status_link *sl)
+{
+	const struct probe_link *l = sl->l;
+	json_t *o = json_object();
+	const char *msg = NULL;
+	unsigned code = 0;
+
+	json_object_set_new(o, "source", json_string(sl->source));
+	json_object_set_new(o, "replica", json_string(sl->replica));
+	json_object_set_new(o, "state", json_string(sl->state));
+	json_object_set_new(o, "io_running", json_boolean(l->io_running));
+	json_object_set_new(o, "sql_running", json_boolean(l->sql_running));
+	json_object_set_new(o, "io_state", json_string(l->io_state));
+	json_object_set_new(o, "last_error",
+			    probe_link_last_error(l, &code, &msg)
+				? json_pack("{s:i,s:s}", "code", (int)code, "message", msg)
+				: json_null());
+	json_object_set_new(o, "seconds_behind_master",
+			    l->seconds_behind_known ? json_integer(l->seconds_behind_master)
+						    : json_null());
+	json_object_set_new(o, "lag_seconds", sl->lag >= 0 ? json_real(sl->lag) : json_null());
+	json_object_set_new(o, "connection_name", json_string(l->connection_name));
+	json_object_set_new(o, "gtid_io_pos", json_string(l->gtid_io_pos));
+	json_object_set_new(o, "stale", json_boolean(sl->stale));
+	return o;
+}
+
+json_t *status_gate_json(const struct status *st, double max_lag)
+{
+	struct gate g;
+
+	if (max_lag == st->max_lag)
+		return gate_json(&st->gate);
+	gate_evaluate(st, max_lag, st->max_trx_age, &g); /* ?max_lag=N: another threshold */
+	return gate_json(&g);
+}
+
+/* Tables whose shapes differ between masters, and DDL not replicated. */
+static json_t *drift_json(const struct status *st)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < st->n_drift; i++)
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "schema", st->drift[i].schema,
+						   "table", st->drift[i].table, "detail",
+						   st->drift[i].detail));
+	return a;
+}
+
+/* Tables whose rows were not compared, each with the reason. */
+static json_t *unknown_json(const struct status *st)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < st->n_unknown; i++) {
+		const struct schemas_unknown *u = &st->unknown[i];
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s,s:I}", "master", u->master,
+						   "schema", u->schema, "table", u->table, "reason",
+						   u->reason, "rows_not_compared",
+						   (json_int_t)u->rows));
+	}
+	return a;
+}
+
+json_t *status_json(const struct status *st)
+{
+	json_t *o = json_object();
+	json_t *masters = json_array();
+	json_t *links = json_array();
+
+	json_object_set_new(o, "version", json_string(st->version));
+	json_object_set_new(o, "uptime_seconds", json_real(st->uptime));
+	for (size_t i = 0; i < st->n_masters; i++) {
+		json_t *m = master_json(st, &st->masters[i]);
+		json_object_set_new(m, "probe_ok", json_boolean(st->probe_ok[i]));
+		json_object_set_new(m, "probe_error",
+				    st->probe_ok[i] ? json_null()
+						    : json_string(st->probe_error[i]));
+		json_array_append_new(masters, m);
+	}
+	json_object_set_new(o, "masters", masters);
+	for (size_t i = 0; i < st->n_links; i++)
+		json_array_append_new(links, link_json(&st->links[i]));
+	json_object_set_new(o, "links", links);
+	json_object_set_new(o, "conflicts",
+			    st->conflicts_total < 0
+				? json_null()
+				: json_pack("{s:I,s:I}", "open", (json_int_t)st->conflicts_open,
+					    "total", (json_int_t)st->conflicts_total));
+	json_object_set_new(o, "schema_drift", drift_json(st));
+	json_object_set_new(o, "unknown_tables", unknown_json(st));
+	json_object_set_new(o, "gate", gate_json(&st->gate));
+	return o;
+}

@@ -1,0 +1,275 @@
+/*
+ * test_status.c - one status snapshot made by hand, as status_collect()
+ * would make it, through the gate (gate.c), the JSON of /v1/status and
+ * /v1/gate (status_json.c) and the Prometheus text of /metrics (metrics.c):
+ * each check's verdict and detail, and that the renderings agree.
+ */
+#include "../../daemon/gate.h"
+#include "../../daemon/probe.h"
+#include "../../daemon/status.h"
+
+#include "../tap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct fixture {
+	struct stream_view masters[2];
+	bool current[2], probe_ok[2], trx_age_known[2];
+	const char *probe_error[2], *trx_error[2];
+	double trx_age[2];
+	struct probe_link links[2];
+	struct status_link slinks[2];
+	struct status_total totals[1];
+	struct status st;
+};
+
+/* A healthy ring of west and east: every check passes but the audit (not built). */
+static void healthy(struct fixture *f)
+{
+	static char gtid[] = "1-1-10";
+
+	memset(f, 0, sizeof(*f));
+	for (int i = 0; i < 2; i++) {
+		struct stream_view *m = &f->masters[i];
+		m->name = i == 0 ? "west" : "east";
+		m->host = "127.0.0.1";
+		m->port = 3306 + (unsigned)i;
+		m->state = STREAM_STREAMING;
+		m->connected = true;
+		m->server_id = (uint32_t)i + 1;
+		m->version = "10.11.19-MariaDB-log";
+		m->tls_cipher = "";
+		m->file = "binlog.000001";
+		m->offset = 1234;
+		m->gtid = gtid;
+		m->last_event_age = 0.4;
+		m->last_error = "";
+		m->gap_detail = "";
+		f->current[i] = true;
+		f->probe_ok[i] = true;
+		f->probe_error[i] = "";
+		f->trx_age_known[i] = true;
+		f->trx_age[i] = 2;
+		f->trx_error[i] = "";
+
+		/* the link into master i from the other */
+		struct probe_link *l = &f->links[i];
+		snprintf(l->connection_name, sizeof(l->connection_name), "%s",
+			 i == 0 ? "east" : "west");
+		snprintf(l->io_state, sizeof(l->io_state), "Yes");
+		snprintf(l->sql_state, sizeof(l->sql_state), "Yes");
+		l->io_running = l->sql_running = true;
+		l->seconds_behind_known = true;
+		l->gtid_io_pos = gtid;
+		struct status_link *sl = &f->slinks[i];
+		sl->source = i == 0 ? "east" : "west";
+		sl->source_index = (size_t)(1 - i);
+		sl->replica = i == 0 ? "west" : "east";
+		sl->replica_index = (size_t)i;
+		sl->lag = 0.2;
+		sl->l = l;
+		sl->state = "ok";
+	}
+	f->totals[0] = (struct status_total){ "app", "t", "update-update", 3 };
+	f->st = (struct status){
+		.version = "9.9",
+		.uptime = 12,
+		.n_masters = 2,
+		.masters = f->masters,
+		.heartbeat_period = 1,
+		.max_lag = 5,
+		.n_links = 2,
+		.links = f->slinks,
+		.probe_ok = f->probe_ok,
+		.probe_error = f->probe_error,
+		.trx_age_known = f->trx_age_known,
+		.trx_age = f->trx_age,
+		.trx_error = f->trx_error,
+		.max_trx_age = 60,
+		.conflicts_open = 0,
+		.conflicts_total = 3,
+		.max_open_conflicts = 0,
+		.totals = f->totals,
+		.n_totals = 1,
+		.current = f->current,
+		.has_tracker = true,
+		.ddl_replication_timeout = 30,
+	};
+	f->st.tracker.tracked_keys = 7;
+}
+
+static const struct gate_check *check_of(const struct gate *g, const char *name)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (strcmp(g->checks[i].name, name) == 0)
+			return &g->checks[i];
+	return NULL;
+}
+
+/* "ok: detail" or "FAIL: detail" of one check. */
+static const char *verdict(const struct status *st, double max_lag, const char *name)
+{
+	static char buf[900];
+	struct gate g;
+	const struct gate_check *c;
+
+	gate_evaluate(st, max_lag, st->max_trx_age, &g);
+	c = check_of(&g, name);
+	snprintf(buf, sizeof(buf), "%s: %s",
+		 c == NULL ? "none"
+		 : c->ok   ? "ok"
+			   : "FAIL",
+		 c == NULL ? "" : c->detail);
+	return buf;
+}
+
+static void test_gate(void)
+{
+	struct fixture f;
+	struct schemas_unknown unk = { "east", "app", "h", "no CREATE TABLE seen", 9 };
+	struct drift_entry drift;
+
+	healthy(&f);
+	is_str(verdict(&f.st, 5, "streams"), "ok: 2 streams connected and current", "streams");
+	is_str(verdict(&f.st, 5, "replication"), "ok: 2 links running", "replication");
+	is_str(verdict(&f.st, 5, "lag"), "ok: max 0.20 s", "lag");
+	is_str(verdict(&f.st, 5, "conflicts"), "ok: 0 open", "conflicts");
+	is_str(verdict(&f.st, 5, "schema"), "ok: no drift between the masters", "schema");
+	is_str(verdict(&f.st, 5, "transactions"), "ok: oldest open transaction 2 s",
+	       "transactions");
+	is_str(verdict(&f.st, 5, "tracking"), "ok: 7 keys tracked", "tracking");
+	is_str(verdict(&f.st, 5, "audit"),
+	       "FAIL: not checked: the configuration audit is not built in this version",
+	       "audit is never ok while it is not built");
+
+	f.current[1] = false;
+	f.masters[1].last_event_age = 9;
+	is_str(verdict(&f.st, 5, "streams"), "FAIL: east: no event for 9.0 s",
+	       "a stream not current");
+	f.masters[0].connected = false;
+	f.masters[0].last_error = "Can't connect";
+	f.masters[0].gap = true;
+	f.masters[0].gap_id = 4;
+	f.masters[0].gap_detail = "binlog.000002 purged";
+	is_str(verdict(&f.st, 5, "streams"),
+	       "FAIL: west: not connected: Can't connect; west: gap 4 not acknowledged "
+	       "(binlog.000002 purged); east: no event for 9.0 s",
+	       "not connected, a gap");
+
+	healthy(&f);
+	f.links[0].sql_running = false;
+	f.links[0].last_sql_errno = 1062;
+	snprintf(f.links[0].last_sql_error, sizeof(f.links[0].last_sql_error), "Duplicate entry");
+	is_str(verdict(&f.st, 5, "replication"),
+	       "FAIL: east→west: SQL thread stopped; east→west: error 1062: Duplicate entry",
+	       "a broken link, with its error");
+	f.slinks[0].stale = true;
+	is_str(verdict(&f.st, 5, "replication"), "ok: 2 links running",
+	       "a stale link is older news, not a verdict");
+
+	healthy(&f);
+	f.slinks[1].lag = 7.5;
+	is_str(verdict(&f.st, 5, "lag"), "FAIL: west→east: 7.50 s behind (max_lag 5.00 s)",
+	       "lag over max_lag");
+	is_str(verdict(&f.st, 10, "lag"), "ok: max 7.50 s", "another max_lag (?max_lag=10)");
+	f.links[1].seconds_behind_master = 12;
+	is_str(verdict(&f.st, 10, "lag"), "FAIL: west→east: 12.00 s behind (max_lag 10.00 s)",
+	       "Seconds_Behind_Master when it says more");
+
+	healthy(&f);
+	f.st.conflicts_open = 2;
+	is_str(verdict(&f.st, 5, "conflicts"),
+	       "FAIL: 2 open (max_open_conflicts 0): see ringwatch conflicts", "open conflicts");
+	f.st.conflicts_open = -1;
+	is_str(verdict(&f.st, 5, "conflicts"), "FAIL: the conflict ledger cannot be read",
+	       "a ledger that cannot be read is no verdict of safety");
+
+	healthy(&f);
+	f.trx_age[0] = 90;
+	is_str(verdict(&f.st, 5, "transactions"),
+	       "FAIL: west: a transaction open for 90 s (max_trx_age 60 s) would block DDL",
+	       "a long transaction");
+	f.trx_age_known[1] = false;
+	f.trx_error[1] = "no PROCESS privilege";
+	ok(strstr(verdict(&f.st, 5, "transactions"),
+		  "east: oldest transaction unknown: no PROCESS privilege") != NULL,
+	   "an unknown age fails too");
+
+	healthy(&f);
+	f.st.unknown = &unk;
+	f.st.n_unknown = 1;
+	is_str(verdict(&f.st, 5, "tracking"),
+	       "FAIL: rows of app.h on east not compared (no CREATE TABLE seen)",
+	       "a table not compared");
+	f.st.tracker.blind = true;
+	f.st.tracker.dropped_writes = 40;
+	ok(strncmp(verdict(&f.st, 5, "tracking"), "FAIL: blind", 11) == 0, "blind");
+	f.st.has_tracker = false;
+	is_str(verdict(&f.st, 5, "tracking"), "FAIL: the conflict engine is not running",
+	       "no engine");
+
+	healthy(&f);
+	memset(&drift, 0, sizeof(drift));
+	snprintf(drift.schema, sizeof(drift.schema), "app");
+	snprintf(drift.table, sizeof(drift.table), "p");
+	snprintf(drift.detail, sizeof(drift.detail), "column note only on east");
+	f.st.drift = &drift;
+	f.st.n_drift = 1;
+	is_str(verdict(&f.st, 5, "schema"), "FAIL: app.p: column note only on east", "drift");
+}
+
+static void test_renderings(void)
+{
+	struct fixture f;
+	json_t *js, *gate, *again;
+	char *text;
+	size_t len;
+
+	healthy(&f);
+	f.current[1] = false;
+	f.masters[1].last_event_age = 9;
+	gate_evaluate(&f.st, f.st.max_lag, f.st.max_trx_age, &f.st.gate);
+	js = status_json(&f.st);
+	ok(js != NULL, "the JSON of /v1/status");
+	is_str(json_string_value(
+		   json_object_get(json_array_get(json_object_get(js, "masters"), 0), "name")),
+	       "west", "masters in order");
+	ok(json_is_false(
+	       json_object_get(json_array_get(json_object_get(js, "masters"), 1), "current")),
+	   "east's current flag is the snapshot's");
+	gate = json_object_get(js, "gate");
+	ok(json_is_false(json_object_get(gate, "safe")), "the gate in /v1/status is not safe");
+	again = status_gate_json(&f.st, f.st.max_lag);
+	ok(json_equal(gate, again), "/v1/gate says the same of the same snapshot");
+	json_decref(again);
+	is_int(json_integer_value(json_object_get(json_object_get(js, "conflicts"), "total")), 3,
+	       "conflicts total");
+	json_decref(js);
+
+	text = status_metrics(&f.st, &len);
+	ok(text != NULL && strlen(text) == len, "the text of /metrics");
+	ok(text != NULL && strstr(text, "ringwatch_gate_safe 0\n") != NULL,
+	   "ringwatch_gate_safe from the same gate");
+	ok(text != NULL && strstr(text, "ringwatch_gate_check_ok{check=\"streams\"} 0\n") != NULL,
+	   "the failing check");
+	ok(text != NULL && strstr(text, "ringwatch_gate_check_ok{check=\"lag\"} 1\n") != NULL,
+	   "a passing check");
+	ok(text != NULL &&
+	       strstr(
+		   text,
+		   "ringwatch_conflicts_total{schema=\"app\",table=\"t\",kind=\"update-update\"} "
+		   "3\n") != NULL,
+	   "conflict totals from the snapshot, not from the database");
+	ok(text != NULL && strstr(text, "ringwatch_master_current{master=\"east\"} 0\n") != NULL,
+	   "east not current");
+	ok(text != NULL && strstr(text, "ringwatch_tracked_keys 7\n") != NULL, "tracked keys");
+	free(text);
+}
+
+int main(void)
+{
+	test_gate();
+	test_renderings();
+	return tap_done();
+}
