@@ -39,7 +39,7 @@ struct counts {
 	uint64_t events, rows_events, changes, bytes;
 };
 
-static rw_value before[BINLOG_MAX_COLUMNS], after[BINLOG_MAX_COLUMNS];
+static value_datum before[BINLOG_MAX_COLUMNS], after[BINLOG_MAX_COLUMNS];
 
 static double now(clockid_t c)
 {

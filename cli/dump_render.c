@@ -193,7 +193,7 @@ static inline void put_key16(rw_buf *b, const char *p, size_t n)
 	b->p[b->len] = '\0';
 }
 
-static int dump_image(dump_state *st, const rw_value *v, uint32_t n, rw_error *err)
+static int dump_image(dump_state *st, const value_datum *v, uint32_t n, rw_error *err)
 {
 	rw_buf *b = st->line;
 	uint32_t comma = 2; /* bytes of ", " to leave out: the first key's */
@@ -202,7 +202,7 @@ static int dump_image(dump_state *st, const rw_value *v, uint32_t n, rw_error *e
 	for (uint32_t i = 0; i < n; i++) {
 		int rc;
 
-		if (v[i].kind == RW_VALUE_ABSENT)
+		if (v[i].kind == VALUE_ABSENT)
 			continue;
 		put_key16(b, st->keys.p + st->key_off[i] + comma,
 			  st->key_off[i + 1] - st->key_off[i] - comma);
@@ -415,8 +415,8 @@ int dump_state_init(dump_state *st, rw_buf *line)
 {
 	memset(st, 0, sizeof(*st));
 	st->line = line;
-	st->before = calloc(BINLOG_MAX_COLUMNS, sizeof(rw_value));
-	st->after = calloc(BINLOG_MAX_COLUMNS, sizeof(rw_value));
+	st->before = calloc(BINLOG_MAX_COLUMNS, sizeof(value_datum));
+	st->after = calloc(BINLOG_MAX_COLUMNS, sizeof(value_datum));
 	st->key_off = calloc(BINLOG_MAX_COLUMNS + 1, sizeof(uint32_t));
 	return st->before != NULL && st->after != NULL && st->key_off != NULL ? 0 : -1;
 }

@@ -25,7 +25,7 @@ typedef struct dump_trx {
 
 typedef struct dump_state {
 	dump_trx trx;
-	rw_value *before, *after;
+	value_datum *before, *after;
 	rw_buf *line;      /* the lines rendered so far; each event goes in whole */
 	rw_buf keys;       /* the current rows event's column keys: , "name": */
 	uint32_t *key_off; /* where key i starts in keys (BINLOG_MAX_COLUMNS + 1) */

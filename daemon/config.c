@@ -52,12 +52,12 @@ struct key_def {
 	enum section_kind section;
 	const char *name;
 	enum key_type type;
-	size_t offset;   /* into struct rw_config, or struct rw_master_config */
+	size_t offset;   /* into struct config, or struct config_master */
 	const char *def; /* default as it would be written in the file, or NULL */
 };
 
-#define CFG(field) offsetof(struct rw_config, field)
-#define MST(field) offsetof(struct rw_master_config, field)
+#define CFG(field) offsetof(struct config, field)
+#define MST(field) offsetof(struct config_master, field)
 
 static const struct key_def key_table[] = {
 	{ SEC_DAEMON, "listen", T_LISTEN, CFG(listen), "127.0.0.1:9477" },
@@ -91,11 +91,11 @@ static const struct key_def key_table[] = {
 #define N_KEYS (sizeof(key_table) / sizeof(key_table[0]))
 
 static const char *const ssl_mode_names[] = {
-	[RW_SSL_DISABLED] = "disabled",
-	[RW_SSL_PREFERRED] = "preferred",
-	[RW_SSL_REQUIRED] = "required",
-	[RW_SSL_VERIFY_CA] = "verify_ca",
-	[RW_SSL_VERIFY_IDENTITY] = "verify_identity",
+	[CONFIG_SSL_DISABLED] = "disabled",
+	[CONFIG_SSL_PREFERRED] = "preferred",
+	[CONFIG_SSL_REQUIRED] = "required",
+	[CONFIG_SSL_VERIFY_CA] = "verify_ca",
+	[CONFIG_SSL_VERIFY_IDENTITY] = "verify_identity",
 };
 
 static const struct {
@@ -114,7 +114,7 @@ struct key_seen {
 };
 
 struct parse_ctx {
-	struct rw_config *cfg;
+	struct config *cfg;
 	struct config_error *err;
 	const char *name;
 	char *basedir;
@@ -365,7 +365,7 @@ static void set_value(struct parse_ctx *ctx, void *base, const struct key_def *d
 	case T_SSL_MODE:
 		for (i = 0; i < sizeof(ssl_mode_names) / sizeof(ssl_mode_names[0]); i++) {
 			if (strcasecmp(value, ssl_mode_names[i]) == 0) {
-				*(enum rw_ssl_mode *)target = (enum rw_ssl_mode)i;
+				*(enum config_ssl_mode *)target = (enum config_ssl_mode)i;
 				return;
 			}
 		}
@@ -425,9 +425,9 @@ static bool valid_master_name(const char *s)
 
 static void open_master(struct parse_ctx *ctx, const char *name)
 {
-	struct rw_config *cfg = ctx->cfg;
-	struct rw_master_config *m;
-	struct rw_master_config *grown;
+	struct config *cfg = ctx->cfg;
+	struct config_master *m;
+	struct config_master *grown;
 	size_t i;
 
 	if (!valid_master_name(name)) {
@@ -693,7 +693,7 @@ static unsigned key_line(const struct parse_ctx *ctx, size_t section_index, cons
 
 static void check_master(struct parse_ctx *ctx, size_t i)
 {
-	struct rw_master_config *m = &ctx->cfg->masters[i];
+	struct config_master *m = &ctx->cfg->masters[i];
 	const char *why = NULL;
 
 	if (m->host == NULL && m->socket == NULL) {
@@ -716,7 +716,7 @@ static void check_master(struct parse_ctx *ctx, size_t i)
 
 static void check_config(struct parse_ctx *ctx)
 {
-	struct rw_config *cfg = ctx->cfg;
+	struct config *cfg = ctx->cfg;
 	const char *why = NULL;
 	size_t i;
 
@@ -738,9 +738,9 @@ static void check_config(struct parse_ctx *ctx)
 
 /* ---- entry points ---------------------------------------------------------- */
 
-static int load(struct parse_ctx *ctx, struct rw_config *out)
+static int load(struct parse_ctx *ctx, struct config *out)
 {
-	struct rw_config cfg;
+	struct config cfg;
 	int rc;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -770,7 +770,7 @@ static int load(struct parse_ctx *ctx, struct rw_config *out)
 	return 0;
 }
 
-int config_load(const char *path, struct rw_config *out, struct config_error *err)
+int config_load(const char *path, struct config *out, struct config_error *err)
 {
 	struct parse_ctx ctx;
 	int rc;
@@ -788,7 +788,7 @@ int config_load(const char *path, struct rw_config *out, struct config_error *er
 	return rc;
 }
 
-int config_load_string(const char *name, const char *text, struct rw_config *out,
+int config_load_string(const char *name, const char *text, struct config *out,
 		       struct config_error *err)
 {
 	struct parse_ctx ctx;
@@ -808,14 +808,14 @@ static void free_secret(char *s)
 	free(s);
 }
 
-void config_free(struct rw_config *cfg)
+void config_free(struct config *cfg)
 {
 	size_t i;
 
 	if (cfg == NULL)
 		return;
 	for (i = 0; i < cfg->n_masters; i++) {
-		struct rw_master_config *m = &cfg->masters[i];
+		struct config_master *m = &cfg->masters[i];
 		free(m->name);
 		free(m->host);
 		free(m->socket);
@@ -838,7 +838,7 @@ void config_free(struct rw_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
-const struct rw_master_config *config_master(const struct rw_config *cfg, const char *name)
+const struct config_master *config_master(const struct config *cfg, const char *name)
 {
 	size_t i;
 
@@ -849,7 +849,7 @@ const struct rw_master_config *config_master(const struct rw_config *cfg, const 
 	return NULL;
 }
 
-const char *config_ssl_mode_name(enum rw_ssl_mode mode)
+const char *config_ssl_mode_name(enum config_ssl_mode mode)
 {
 	if ((size_t)mode >= sizeof(ssl_mode_names) / sizeof(ssl_mode_names[0]))
 		return "unknown";

@@ -15,15 +15,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum rw_ssl_mode {
-	RW_SSL_DISABLED,
-	RW_SSL_PREFERRED,
-	RW_SSL_REQUIRED,
-	RW_SSL_VERIFY_CA,
-	RW_SSL_VERIFY_IDENTITY,
+enum config_ssl_mode {
+	CONFIG_SSL_DISABLED,
+	CONFIG_SSL_PREFERRED,
+	CONFIG_SSL_REQUIRED,
+	CONFIG_SSL_VERIFY_CA,
+	CONFIG_SSL_VERIFY_IDENTITY,
 };
 
-struct rw_master_config {
+struct config_master {
 	char *name;    /* from [master.NAME] */
 	unsigned line; /* line of the section header */
 	char *host;    /* NULL when socket is used */
@@ -32,13 +32,13 @@ struct rw_master_config {
 	char *user;
 	char *password;      /* secret: never logged or printed */
 	char *password_file; /* absolute path, or NULL */
-	enum rw_ssl_mode ssl_mode;
+	enum config_ssl_mode ssl_mode;
 	char *ssl_ca;
 	char *ssl_cert;
 	char *ssl_key;
 };
 
-struct rw_config {
+struct config {
 	char *path; /* the file it came from */
 
 	/* [ringwatchd] */
@@ -54,7 +54,7 @@ struct rw_config {
 	unsigned max_tracked_writes; /* the conflict engine's bound on unsettled writes */
 
 	/* [master.NAME], in file order */
-	struct rw_master_config *masters;
+	struct config_master *masters;
 	size_t n_masters;
 
 	/* [gate] */
@@ -82,24 +82,24 @@ struct config_error {
  * -1 with *err describing the first problem (out untouched).  Relative paths
  * inside the file are taken relative to the file's directory.
  */
-int config_load(const char *path, struct rw_config *out, struct config_error *err)
+int config_load(const char *path, struct config *out, struct config_error *err)
     __attribute__((warn_unused_result));
 
 /*
  * Same, from a NUL-terminated buffer; name stands for the file in errors and
  * is the base for relative paths (its directory).
  */
-int config_load_string(const char *name, const char *text, struct rw_config *out,
+int config_load_string(const char *name, const char *text, struct config *out,
 		       struct config_error *err) __attribute__((warn_unused_result));
 
 /* Release everything held by cfg (secrets are wiped first). */
-void config_free(struct rw_config *cfg);
+void config_free(struct config *cfg);
 
 /* Find a master by name, or NULL. */
-const struct rw_master_config *config_master(const struct rw_config *cfg, const char *name);
+const struct config_master *config_master(const struct config *cfg, const char *name);
 
 /* "disabled", "preferred", ... */
-const char *config_ssl_mode_name(enum rw_ssl_mode mode);
+const char *config_ssl_mode_name(enum config_ssl_mode mode);
 
 /* "error", "warning", "info", "debug" for a syslog level. */
 const char *config_log_level_name(int level);

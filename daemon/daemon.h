@@ -21,7 +21,7 @@ struct tracker;
 struct rwd {
 	struct event_base *base;
 	const char *config_path;
-	struct rw_config cfg; /* the running configuration */
+	struct config cfg; /* the running configuration */
 	struct http_server *http;
 	struct state *state;     /* SQLite in state_dir */
 	struct stream **streams; /* one per master, in configuration order */

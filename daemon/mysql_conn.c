@@ -17,7 +17,7 @@ static int dup_into(char **dst, const char *src)
 	return *dst == NULL ? -1 : 0;
 }
 
-int mysql_conn_target_copy(struct mysql_conn_target *t, const struct rw_master_config *m)
+int mysql_conn_target_copy(struct mysql_conn_target *t, const struct config_master *m)
 {
 	int rc = 0;
 
@@ -52,12 +52,12 @@ void mysql_conn_target_clear(struct mysql_conn_target *t)
 	memset(t, 0, sizeof(*t));
 }
 
-void mysql_conn_set_tls(MYSQL *h, enum rw_ssl_mode mode, const char *ca, const char *cert,
+void mysql_conn_set_tls(MYSQL *h, enum config_ssl_mode mode, const char *ca, const char *cert,
 			const char *key)
 {
 	my_bool yes = 1, no = 0;
 
-	if (mode == RW_SSL_DISABLED)
+	if (mode == CONFIG_SSL_DISABLED)
 		return;
 	if (ca != NULL || cert != NULL || key != NULL)
 		mysql_ssl_set(h, key, cert, ca, NULL, NULL);
@@ -69,7 +69,8 @@ void mysql_conn_set_tls(MYSQL *h, enum rw_ssl_mode mode, const char *ca, const c
 	 * chain and the host name together; there is no chain-only mode.
 	 */
 	mysql_optionsv(h, MYSQL_OPT_SSL_ENFORCE, &yes);
-	mysql_optionsv(h, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, mode >= RW_SSL_VERIFY_CA ? &yes : &no);
+	mysql_optionsv(h, MYSQL_OPT_SSL_VERIFY_SERVER_CERT,
+		       mode >= CONFIG_SSL_VERIFY_CA ? &yes : &no);
 }
 
 void mysql_conn_set_options(MYSQL *h, const struct mysql_conn_target *t, unsigned connect_timeout,
@@ -91,9 +92,9 @@ bool mysql_conn_connect(MYSQL *h, const struct mysql_conn_target *t)
 	       NULL;
 }
 
-const char *mysql_conn_tls_refusal(MYSQL *h, enum rw_ssl_mode mode)
+const char *mysql_conn_tls_refusal(MYSQL *h, enum config_ssl_mode mode)
 {
-	if (mode < RW_SSL_REQUIRED || mysql_get_ssl_cipher(h) != NULL)
+	if (mode < CONFIG_SSL_REQUIRED || mysql_get_ssl_cipher(h) != NULL)
 		return NULL;
 	return "ssl_mode requires TLS, but the server offered none (is have_ssl YES on it?)";
 }

@@ -23,7 +23,7 @@ struct mysql_conn_target {
 	unsigned port;
 	char *user;
 	char *password; /* secret: wiped by mysql_conn_target_clear() */
-	enum rw_ssl_mode ssl_mode;
+	enum config_ssl_mode ssl_mode;
 	char *ssl_ca;
 	char *ssl_cert;
 	char *ssl_key;
@@ -31,7 +31,7 @@ struct mysql_conn_target {
 
 /* Copy m's connection settings into t.  0, or -1 when out of memory (t is
  * then cleared). */
-int mysql_conn_target_copy(struct mysql_conn_target *t, const struct rw_master_config *m)
+int mysql_conn_target_copy(struct mysql_conn_target *t, const struct config_master *m)
     __attribute__((warn_unused_result));
 
 /* Wipe the password and free every string of t; t is left zeroed. */
@@ -43,7 +43,7 @@ void mysql_conn_target_clear(struct mysql_conn_target *t);
  * fail; verify_ca and verify_identity: Connector/C checks the chain and the
  * host name together.
  */
-void mysql_conn_set_tls(MYSQL *h, enum rw_ssl_mode mode, const char *ca, const char *cert,
+void mysql_conn_set_tls(MYSQL *h, enum config_ssl_mode mode, const char *ca, const char *cert,
 			const char *key);
 
 /*
@@ -63,7 +63,7 @@ bool mysql_conn_connect(MYSQL *h, const struct mysql_conn_target *t);
  * even with MYSQL_OPT_SSL_ENFORCE set (only certificate verification makes
  * it refuse), so ssl_mode=required is checked here, on the live connection.
  */
-const char *mysql_conn_tls_refusal(MYSQL *h, enum rw_ssl_mode mode);
+const char *mysql_conn_tls_refusal(MYSQL *h, enum config_ssl_mode mode);
 
 /* CR_SSL_CONNECTION_ERROR, the code reported with a refusal. */
 #define MYSQL_CONN_TLS_ERROR 2026

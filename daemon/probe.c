@@ -908,7 +908,7 @@ static int probe_init_sync(struct probe *p)
 	return 0;
 }
 
-struct probe *probe_start(const struct rw_master_config *m, size_t master_index, double interval,
+struct probe *probe_start(const struct config_master *m, size_t master_index, double interval,
 			  struct mailbox *mb, uint32_t generation, char *err, size_t errlen)
 {
 	struct probe *p = calloc(1, sizeof(*p));

@@ -29,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct rw_master_config;
+struct config_master;
 
 /* The struct mail kind of a probe letter; distinct from the replica
  * letters' kinds, so one mailbox may carry both. */
@@ -218,7 +218,7 @@ struct probe;
  * next attempt follows after 0.25 s, then 0.5, 1, ... up to 5 s (never more
  * than interval).  mysql_library_init() must have run before (main thread).
  */
-struct probe *probe_start(const struct rw_master_config *m, size_t master_index, double interval,
+struct probe *probe_start(const struct config_master *m, size_t master_index, double interval,
 			  struct mailbox *mb, uint32_t generation, char *err, size_t errlen);
 
 /*

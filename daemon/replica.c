@@ -246,7 +246,7 @@ static void replica_free(struct replica *r)
 	free(r);
 }
 
-struct replica *replica_start(const struct rw_master_config *m, const struct replica_args *args,
+struct replica *replica_start(const struct config_master *m, const struct replica_args *args,
 			      struct mailbox *mb, char *err, size_t errlen)
 {
 	struct replica *r = calloc(1, sizeof(*r));

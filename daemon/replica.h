@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct rw_master_config;
+struct config_master;
 
 enum replica_letter_kind {
 	REPLICA_CONNECTED, /* body: struct replica_hello */
@@ -67,7 +67,7 @@ struct replica;
  * and args are copied.  NULL (with a reason in err) if the thread could not
  * be started; connection failures are reported as a REPLICA_ENDED letter.
  */
-struct replica *replica_start(const struct rw_master_config *m, const struct replica_args *args,
+struct replica *replica_start(const struct config_master *m, const struct replica_args *args,
 			      struct mailbox *mb, char *err, size_t errlen);
 
 /* Ask the thread to end (it posts REPLICA_ENDED with stopped set).  Loop thread. */

@@ -78,10 +78,10 @@ static int make_dirs(const char *path)
 	return 0;
 }
 
-static void log_masters(const struct rw_config *cfg)
+static void log_masters(const struct config *cfg)
 {
 	for (size_t i = 0; i < cfg->n_masters; i++) {
-		const struct rw_master_config *m = &cfg->masters[i];
+		const struct config_master *m = &cfg->masters[i];
 		if (m->host != NULL)
 			log_info("master %s: %s@%s:%u, ssl_mode=%s", m->name, m->user, m->host,
 				 m->port, config_ssl_mode_name(m->ssl_mode));
@@ -91,7 +91,7 @@ static void log_masters(const struct rw_config *cfg)
 	}
 }
 
-static bool same_masters(const struct rw_config *a, const struct rw_config *b)
+static bool same_masters(const struct config *a, const struct config *b)
 {
 	if (a->n_masters != b->n_masters)
 		return false;
@@ -104,10 +104,10 @@ static bool same_masters(const struct rw_config *a, const struct rw_config *b)
 
 /* Point every stream at its master's new settings, or keep the old masters
  * when the set of masters changed (that takes a restart). */
-static void reload_masters(struct rwd *d, struct rw_config *fresh)
+static void reload_masters(struct rwd *d, struct config *fresh)
 {
 	if (!same_masters(&d->cfg, fresh)) {
-		struct rw_master_config *m = fresh->masters;
+		struct config_master *m = fresh->masters;
 		size_t n = fresh->n_masters;
 		log_warn("reload: the set of masters changed; it takes effect after a restart");
 		fresh->masters = d->cfg.masters;
@@ -124,7 +124,7 @@ static void reload_masters(struct rwd *d, struct rw_config *fresh)
  * Swap in a new configuration.  What needs a restart (the listening address,
  * state_dir, the set of masters) keeps its running value and says so.
  */
-static void apply_reload(struct rwd *d, struct rw_config *fresh)
+static void apply_reload(struct rwd *d, struct config *fresh)
 {
 	if (strcmp(fresh->listen, d->cfg.listen) != 0) {
 		log_warn("reload: listen changed from %s to %s; it takes effect after a restart",
@@ -152,7 +152,7 @@ static void apply_reload(struct rwd *d, struct rw_config *fresh)
 
 static void reload(struct rwd *d)
 {
-	struct rw_config fresh;
+	struct config fresh;
 	struct config_error err;
 
 	notify_reloading();

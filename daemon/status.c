@@ -40,7 +40,7 @@ static void link_source(const struct status_sources *d, struct status *st,
 		}
 	}
 	for (size_t i = 0; i < d->cfg->n_masters; i++) {
-		const struct rw_master_config *m = &d->cfg->masters[i];
+		const struct config_master *m = &d->cfg->masters[i];
 		if (m->host != NULL && strcmp(m->host, l->source_host) == 0 &&
 		    m->port == l->source_port) {
 			out->source = m->name;

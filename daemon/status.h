@@ -22,7 +22,7 @@
 
 struct probe_link;
 struct probe_result;
-struct rw_config;
+struct config;
 struct state;
 
 /* A replication link source -> replica, as the replica's SQL probe sees it. */
@@ -78,7 +78,7 @@ struct status_total {
 
 /* What a snapshot is read from (the loop thread's). */
 struct status_sources {
-	const struct rw_config *cfg;
+	const struct config *cfg;
 	double uptime;                 /* seconds */
 	double now;                    /* monotonic seconds, for the lag */
 	struct stream *const *streams; /* one per master */

@@ -31,7 +31,7 @@
 struct stream {
 	struct event_base *base;
 	size_t index;
-	const struct rw_master_config *m;
+	const struct config_master *m;
 	uint32_t replica_server_id;
 	struct state *st;
 	struct stream_sink sink;
@@ -651,7 +651,7 @@ static void on_letter(void *ctx, struct mail *m)
 
 /* ---- the public face ------------------------------------------------------------ */
 
-struct stream *stream_new(struct event_base *base, size_t index, const struct rw_master_config *m,
+struct stream *stream_new(struct event_base *base, size_t index, const struct config_master *m,
 			  uint32_t replica_server_id, struct state *st, struct stream_sink sink)
 {
 	struct stream *s = calloc(1, sizeof(*s));
@@ -722,7 +722,7 @@ void stream_free(struct stream *s)
 	free(s);
 }
 
-void stream_reconfigure(struct stream *s, const struct rw_master_config *m)
+void stream_reconfigure(struct stream *s, const struct config_master *m)
 {
 	s->m = m;
 }

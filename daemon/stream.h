@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 struct event_base;
-struct rw_master_config;
+struct config_master;
 struct state;
 struct stream;
 
@@ -96,7 +96,7 @@ struct stream_view {
  * A stream for master number index (its config must outlive the stream or be
  * replaced with stream_reconfigure()).  st may be NULL (no durable state).
  */
-struct stream *stream_new(struct event_base *base, size_t index, const struct rw_master_config *m,
+struct stream *stream_new(struct event_base *base, size_t index, const struct config_master *m,
 			  uint32_t replica_server_id, struct state *st, struct stream_sink sink);
 
 /* Start reading: from the saved checkpoint, or from the oldest binlog. */
@@ -114,7 +114,7 @@ void stream_free(struct stream *s);
 
 /* Point the stream at a reloaded configuration of the same master; a changed
  * address or credential takes effect at the next connection. */
-void stream_reconfigure(struct stream *s, const struct rw_master_config *m);
+void stream_reconfigure(struct stream *s, const struct config_master *m);
 
 /* Fill v (pointers valid until the next loop iteration). */
 void stream_view(struct stream *s, struct stream_view *v);

@@ -196,7 +196,7 @@ static int jb_container(const jb *j, unsigned type, const uint8_t *p, size_t len
 /* Opaque DECIMAL and temporal values print as MySQL prints them; others as base64. */
 static int jb_opaque_known(const jb *j, unsigned ftype, const uint8_t *p, size_t n)
 {
-	rw_value v;
+	value_datum v;
 	int64_t packed, ip;
 
 	if (ftype == 246 && n >= 2) {
@@ -217,12 +217,12 @@ static int jb_opaque_known(const jb *j, unsigned ftype, const uint8_t *p, size_t
 	ip = packed >> 24;
 	v.v.t.fsp = 6;
 	if (ftype == 11) {
-		v.kind = RW_VALUE_TIME;
+		v.kind = VALUE_TIME;
 		v.v.t.hour = (uint32_t)((ip >> 12) % (1 << 10));
 	} else {
 		int64_t ymd = ip >> 17, ym = ymd >> 5;
 
-		v.kind = ftype == 10 ? RW_VALUE_DATE : RW_VALUE_DATETIME;
+		v.kind = ftype == 10 ? VALUE_DATE : VALUE_DATETIME;
 		v.v.t.year = (uint32_t)(ym / 13), v.v.t.month = (uint8_t)(ym % 13);
 		v.v.t.day = (uint8_t)(ymd % 32);
 		ip %= 1 << 17;

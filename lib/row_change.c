@@ -42,8 +42,8 @@ int row_change_iter_init(row_change_iter *it, const binlog_rows *rows, const row
 		return rc;
 	tmp.tm = rows->table;
 	tmp.info = info;
-	tmp.before = calloc(rows->ncols > 0 ? rows->ncols : 1, sizeof(rw_value));
-	tmp.after = calloc(rows->ncols > 0 ? rows->ncols : 1, sizeof(rw_value));
+	tmp.before = calloc(rows->ncols > 0 ? rows->ncols : 1, sizeof(value_datum));
+	tmp.after = calloc(rows->ncols > 0 ? rows->ncols : 1, sizeof(value_datum));
 	tmp.name_off = calloc((size_t)rows->ncols + 1, sizeof(uint32_t));
 	if (tmp.before == NULL || tmp.after == NULL || tmp.name_off == NULL ||
 	    render_names(&tmp, rows->ncols) < 0) {
@@ -116,7 +116,8 @@ static int render_names(row_change_iter *it, uint32_t ncols)
 	return rw_buf_failed(&it->names) || it->names.p == NULL ? -1 : 0;
 }
 
-static int image_json(const row_change_iter *it, const rw_value *vals, rw_buf *out, rw_error *err)
+static int image_json(const row_change_iter *it, const value_datum *vals, rw_buf *out,
+		      rw_error *err)
 {
 	int first = 1;
 
@@ -124,7 +125,7 @@ static int image_json(const row_change_iter *it, const rw_value *vals, rw_buf *o
 	rw_buf_put(out, "{", 1);
 	for (uint32_t i = 0; i < it->rows.rows->ncols; i++) {
 		int rc;
-		if (vals[i].kind == RW_VALUE_ABSENT)
+		if (vals[i].kind == VALUE_ABSENT)
 			continue;
 		if (!first)
 			rw_buf_put(out, ",", 1);
@@ -154,20 +155,21 @@ static uint32_t primary_key(const row_change_iter *it, const uint16_t **pk)
 }
 
 /* Whether every primary-key column is in the image. */
-static int has_key(const row_change_iter *it, const rw_value *vals)
+static int has_key(const row_change_iter *it, const value_datum *vals)
 {
 	const uint16_t *pk;
 	uint32_t n = primary_key(it, &pk);
 
 	for (uint32_t k = 0; k < n; k++) {
-		if (pk[k] >= it->rows.rows->ncols || vals[pk[k]].kind == RW_VALUE_ABSENT)
+		if (pk[k] >= it->rows.rows->ncols || vals[pk[k]].kind == VALUE_ABSENT)
 			return 0;
 	}
 	return n > 0;
 }
 
 /* {"col": value, ...} of the primary key, or {"#": hex} for a hashed row. */
-static int key_json(const row_change_iter *it, const rw_value *vals, row_change *c, rw_error *err)
+static int key_json(const row_change_iter *it, const value_datum *vals, row_change *c,
+		    rw_error *err)
 {
 	const uint16_t *pk;
 	uint32_t n = primary_key(it, &pk);
@@ -197,7 +199,8 @@ static int key_json(const row_change_iter *it, const rw_value *vals, row_change 
 	return c->key_json.failed ? rw_error_set(err, RW_E_NOMEM, -1, "out of memory") : 0;
 }
 
-static int make_key(const row_change_iter *it, const rw_value *vals, row_change *c, rw_error *err)
+static int make_key(const row_change_iter *it, const value_datum *vals, row_change *c,
+		    rw_error *err)
 {
 	const uint16_t *pk;
 	uint32_t n = primary_key(it, &pk);
@@ -255,8 +258,8 @@ static int unique_keys(const row_change_iter *it, row_change *c, rw_error *err)
 
 		for (uint32_t i = 0; i < info->unique_len[k]; i++) {
 			uint16_t col = info->unique[k][i];
-			if (col >= it->rows.rows->ncols || it->after[col].kind == RW_VALUE_ABSENT ||
-			    it->after[col].kind == RW_VALUE_NULL)
+			if (col >= it->rows.rows->ncols || it->after[col].kind == VALUE_ABSENT ||
+			    it->after[col].kind == VALUE_NULL)
 				usable = 0;
 		}
 		if (!usable)
@@ -288,7 +291,8 @@ static int unique_keys(const row_change_iter *it, row_change *c, rw_error *err)
 	return 0;
 }
 
-static int emit(row_change_iter *it, int op, const rw_value *key_from, row_change *c, rw_error *err)
+static int emit(row_change_iter *it, int op, const value_datum *key_from, row_change *c,
+		rw_error *err)
 {
 	int rc;
 

@@ -24,7 +24,7 @@ static int64_t sign_extend(uint64_t v, unsigned bytes)
 }
 
 static int dec_int(const binlog_column *col, const uint8_t *p, size_t len, int64_t pos, unsigned n,
-		   rw_value *out, size_t *used, rw_error *err)
+		   value_datum *out, size_t *used, rw_error *err)
 {
 	uint64_t v;
 	int rc = need(n, len, pos, col, err);
@@ -33,10 +33,10 @@ static int dec_int(const binlog_column *col, const uint8_t *p, size_t len, int64
 		return rc;
 	v = rw_le(p, n);
 	if (col->is_unsigned) {
-		out->kind = RW_VALUE_UINT;
+		out->kind = VALUE_UINT;
 		out->v.u = v;
 	} else {
-		out->kind = RW_VALUE_INT;
+		out->kind = VALUE_INT;
 		out->v.i = sign_extend(v, n);
 	}
 	*used = n;
@@ -44,7 +44,7 @@ static int dec_int(const binlog_column *col, const uint8_t *p, size_t len, int64
 }
 
 static int dec_float(const binlog_column *col, const uint8_t *p, size_t len, int64_t pos,
-		     rw_value *out, size_t *used, rw_error *err)
+		     value_datum *out, size_t *used, rw_error *err)
 {
 	int rc = need(col->type == BINLOG_TYPE_FLOAT ? 4 : 8, len, pos, col, err);
 
@@ -55,14 +55,14 @@ static int dec_float(const binlog_column *col, const uint8_t *p, size_t len, int
 		float f;
 
 		memcpy(&f, &u, 4);
-		out->kind = RW_VALUE_FLOAT;
+		out->kind = VALUE_FLOAT;
 		out->v.d = f;
 		*used = 4;
 	} else {
 		uint64_t u = rw_le(p, 8);
 
 		memcpy(&out->v.d, &u, 8);
-		out->kind = RW_VALUE_DOUBLE;
+		out->kind = VALUE_DOUBLE;
 		*used = 8;
 	}
 	return 0;
@@ -70,7 +70,7 @@ static int dec_float(const binlog_column *col, const uint8_t *p, size_t len, int
 
 /* A length prefix of lenlen bytes, then that many bytes. */
 static int dec_counted(const binlog_column *col, const uint8_t *p, size_t len, int64_t pos,
-		       unsigned lenlen, rw_value *out, size_t *used, rw_error *err)
+		       unsigned lenlen, value_datum *out, size_t *used, rw_error *err)
 {
 	uint64_t n;
 	int rc;
@@ -91,14 +91,14 @@ static int dec_counted(const binlog_column *col, const uint8_t *p, size_t len, i
 	return 0;
 }
 
-static void set_text_kind(const binlog_column *col, rw_value *out)
+static void set_text_kind(const binlog_column *col, value_datum *out)
 {
-	out->kind = col->charset == BINLOG_CHARSET_BINARY ? RW_VALUE_BINARY : RW_VALUE_STRING;
+	out->kind = col->charset == BINLOG_CHARSET_BINARY ? VALUE_BINARY : VALUE_STRING;
 	out->charset = col->charset;
 }
 
 static int dec_blob(const binlog_column *col, const uint8_t *p, size_t len, int64_t pos,
-		    rw_value *out, size_t *used, rw_error *err)
+		    value_datum *out, size_t *used, rw_error *err)
 {
 	int rc = dec_counted(col, p, len, pos, col->meta, out, used, err);
 
@@ -106,16 +106,16 @@ static int dec_blob(const binlog_column *col, const uint8_t *p, size_t len, int6
 		return rc;
 	switch (col->type) {
 	case BINLOG_TYPE_JSON:
-		out->kind = RW_VALUE_JSON;
+		out->kind = VALUE_JSON;
 		break;
 	case BINLOG_TYPE_GEOMETRY:
-		out->kind = RW_VALUE_BINARY;
+		out->kind = VALUE_BINARY;
 		break;
 	case BINLOG_TYPE_VECTOR:
-		out->kind = RW_VALUE_VECTOR;
+		out->kind = VALUE_VECTOR;
 		break;
 	case BINLOG_TYPE_BLOB_COMPRESSED:
-		out->kind = RW_VALUE_BINARY; /* MariaDB compressed column: raw */
+		out->kind = VALUE_BINARY; /* MariaDB compressed column: raw */
 		break;
 	default:
 		set_text_kind(col, out);
@@ -124,19 +124,19 @@ static int dec_blob(const binlog_column *col, const uint8_t *p, size_t len, int6
 }
 
 static int dec_string(const binlog_column *col, const uint8_t *p, size_t len, int64_t pos,
-		      rw_value *out, size_t *used, rw_error *err)
+		      value_datum *out, size_t *used, rw_error *err)
 {
 	int rc = dec_counted(col, p, len, pos, col->meta < 256 ? 1 : 2, out, used, err);
 
 	if (rc == 0)
 		set_text_kind(col, out);
 	if (rc == 0 && col->type == BINLOG_TYPE_VARCHAR_COMPRESSED)
-		out->kind = RW_VALUE_BINARY;
+		out->kind = VALUE_BINARY;
 	return rc;
 }
 
 static int dec_enum_set(const binlog_column *col, const uint8_t *p, size_t len, int64_t pos,
-			rw_value *out, size_t *used, rw_error *err)
+			value_datum *out, size_t *used, rw_error *err)
 {
 	unsigned n = col->meta;
 	int rc;
@@ -146,7 +146,7 @@ static int dec_enum_set(const binlog_column *col, const uint8_t *p, size_t len, 
 	rc = need(n, len, pos, col, err);
 	if (rc < 0)
 		return rc;
-	out->kind = col->real_type == BINLOG_TYPE_ENUM ? RW_VALUE_ENUM : RW_VALUE_SET;
+	out->kind = col->real_type == BINLOG_TYPE_ENUM ? VALUE_ENUM : VALUE_SET;
 	out->v.u = rw_le(p, n);
 	out->names = col->n_strs ? col : NULL;
 	*used = n;
@@ -154,7 +154,7 @@ static int dec_enum_set(const binlog_column *col, const uint8_t *p, size_t len, 
 }
 
 static int dec_bit(const binlog_column *col, const uint8_t *p, size_t len, int64_t pos,
-		   rw_value *out, size_t *used, rw_error *err)
+		   value_datum *out, size_t *used, rw_error *err)
 {
 	unsigned n = (col->meta >> 8) + ((col->meta & 0xff) != 0);
 	int rc;
@@ -164,7 +164,7 @@ static int dec_bit(const binlog_column *col, const uint8_t *p, size_t len, int64
 	rc = need(n, len, pos, col, err);
 	if (rc < 0)
 		return rc;
-	out->kind = RW_VALUE_BIT;
+	out->kind = VALUE_BIT;
 	out->v.u = rw_be(p, n);
 	*used = n;
 	return 0;
@@ -193,7 +193,7 @@ static int check_fsp(const binlog_column *col, int64_t pos, rw_error *err)
 }
 
 static int dec_time2(const binlog_column *col, const uint8_t *p, size_t len, int64_t pos,
-		     rw_value *out, size_t *used, rw_error *err)
+		     value_datum *out, size_t *used, rw_error *err)
 {
 	unsigned fsp = col->meta, n = 3 + (fsp + 1) / 2;
 	int64_t packed, ip, frac = 0;
@@ -217,7 +217,7 @@ static int dec_time2(const binlog_column *col, const uint8_t *p, size_t len, int
 			ip++;
 		packed = ip * (1 << 24) + frac * (n == 4 ? 10000 : n == 5 ? 100 : 1);
 	}
-	out->kind = RW_VALUE_TIME;
+	out->kind = VALUE_TIME;
 	out->v.t.neg = packed < 0;
 	if (packed < 0)
 		packed = -packed;
@@ -232,7 +232,7 @@ static int dec_time2(const binlog_column *col, const uint8_t *p, size_t len, int
 }
 
 static int dec_datetime2(const binlog_column *col, const uint8_t *p, size_t len, int64_t pos,
-			 rw_value *out, size_t *used, rw_error *err)
+			 value_datum *out, size_t *used, rw_error *err)
 {
 	unsigned fsp = col->meta, n = 5 + (fsp + 1) / 2;
 	int64_t ip, ymd, ym, hms;
@@ -249,7 +249,7 @@ static int dec_datetime2(const binlog_column *col, const uint8_t *p, size_t len,
 	ymd = ip >> 17;
 	ym = ymd >> 5;
 	hms = ip % (1 << 17);
-	out->kind = RW_VALUE_DATETIME;
+	out->kind = VALUE_DATETIME;
 	out->v.t.year = (uint32_t)(ym / 13);
 	out->v.t.month = (uint8_t)(ym % 13);
 	out->v.t.day = (uint8_t)(ymd % (1 << 5));
@@ -263,7 +263,7 @@ static int dec_datetime2(const binlog_column *col, const uint8_t *p, size_t len,
 }
 
 static int dec_timestamp(const binlog_column *col, const uint8_t *p, size_t len, int64_t pos,
-			 rw_value *out, size_t *used, rw_error *err)
+			 value_datum *out, size_t *used, rw_error *err)
 {
 	int v2 = col->type == BINLOG_TYPE_TIMESTAMP2;
 	unsigned fsp = v2 ? col->meta : 0, n = 4 + (fsp + 1) / 2;
@@ -274,7 +274,7 @@ static int dec_timestamp(const binlog_column *col, const uint8_t *p, size_t len,
 	if (rc < 0)
 		return rc;
 	memset(&out->v.t, 0, sizeof(out->v.t));
-	out->kind = RW_VALUE_TIMESTAMP;
+	out->kind = VALUE_TIMESTAMP;
 	out->v.t.epoch = (int64_t)(v2 ? rw_be(p, 4) : rw_le(p, 4));
 	out->v.t.usec = frac_usec(p + 4, fsp);
 	out->v.t.fsp = (uint8_t)fsp;
@@ -283,11 +283,11 @@ static int dec_timestamp(const binlog_column *col, const uint8_t *p, size_t len,
 }
 
 static int dec_old_temporal(const binlog_column *col, const uint8_t *p, size_t len, int64_t pos,
-			    rw_value *out, size_t *used, rw_error *err)
+			    value_datum *out, size_t *used, rw_error *err)
 {
 	unsigned n = col->type == BINLOG_TYPE_DATETIME ? 8 : 3;
 	int rc = need(n, len, pos, col, err);
-	rw_temporal *t = &out->v.t;
+	value_temporal *t = &out->v.t;
 	uint64_t v;
 
 	if (rc < 0)
@@ -297,20 +297,20 @@ static int dec_old_temporal(const binlog_column *col, const uint8_t *p, size_t l
 	if (col->type == BINLOG_TYPE_DATETIME) {
 		uint64_t d = v / 1000000, tm = v % 1000000;
 
-		out->kind = RW_VALUE_DATETIME;
+		out->kind = VALUE_DATETIME;
 		t->year = (uint32_t)(d / 10000), t->month = (uint8_t)(d / 100 % 100);
 		t->day = (uint8_t)(d % 100), t->hour = (uint32_t)(tm / 10000);
 		t->minute = (uint8_t)(tm / 100 % 100), t->second = (uint8_t)(tm % 100);
 	} else if (col->type == BINLOG_TYPE_TIME) {
 		int64_t s = sign_extend(v, 3);
 
-		out->kind = RW_VALUE_TIME;
+		out->kind = VALUE_TIME;
 		t->neg = s < 0;
 		s = s < 0 ? -s : s;
 		t->hour = (uint32_t)(s / 10000), t->minute = (uint8_t)(s / 100 % 100);
 		t->second = (uint8_t)(s % 100);
 	} else { /* DATE, NEWDATE */
-		out->kind = RW_VALUE_DATE;
+		out->kind = VALUE_DATE;
 		t->day = (uint8_t)(v & 31), t->month = (uint8_t)((v >> 5) & 15);
 		t->year = (uint32_t)(v >> 9);
 	}
@@ -319,7 +319,7 @@ static int dec_old_temporal(const binlog_column *col, const uint8_t *p, size_t l
 }
 
 static int dec_decimal(const binlog_column *col, const uint8_t *p, size_t len, int64_t pos,
-		       rw_value *out, size_t *used, rw_error *err)
+		       value_datum *out, size_t *used, rw_error *err)
 {
 	unsigned prec = col->meta >> 8, scale = col->meta & 0xff;
 	size_t n = value_decimal_size(prec, scale);
@@ -330,7 +330,7 @@ static int dec_decimal(const binlog_column *col, const uint8_t *p, size_t len, i
 	rc = need(n, len, pos, col, err);
 	if (rc < 0)
 		return rc;
-	out->kind = RW_VALUE_DECIMAL;
+	out->kind = VALUE_DECIMAL;
 	out->precision = (uint8_t)prec;
 	out->scale = (uint8_t)scale;
 	out->v.b.p = p;
@@ -340,13 +340,13 @@ static int dec_decimal(const binlog_column *col, const uint8_t *p, size_t len, i
 }
 
 static int dec_year(const binlog_column *col, const uint8_t *p, size_t len, int64_t pos,
-		    rw_value *out, size_t *used, rw_error *err)
+		    value_datum *out, size_t *used, rw_error *err)
 {
 	int rc = need(1, len, pos, col, err);
 
 	if (rc < 0)
 		return rc;
-	out->kind = RW_VALUE_YEAR;
+	out->kind = VALUE_YEAR;
 	out->v.u = p[0] ? 1900u + p[0] : 0;
 	*used = 1;
 	return 0;
@@ -359,7 +359,7 @@ static int dec_year(const binlog_column *col, const uint8_t *p, size_t len, int6
  * not a table of functions, so the common decoders inline.
  */
 static int value_decode_into(const binlog_column *col, const uint8_t *p, size_t len, int64_t pos,
-			     rw_value *vp, size_t *used, rw_error *err)
+			     value_datum *vp, size_t *used, rw_error *err)
 {
 	/* only the fields every kind reads are cleared: this runs once per value */
 	vp->type = col->real_type;
@@ -417,7 +417,7 @@ static int value_decode_into(const binlog_column *col, const uint8_t *p, size_t 
 	case BINLOG_TYPE_BLOB_COMPRESSED:
 		return dec_blob(col, p, len, pos, vp, used, err);
 	case BINLOG_TYPE_NULL:
-		vp->kind = RW_VALUE_NULL;
+		vp->kind = VALUE_NULL;
 		*used = 0;
 		return 0;
 	}
@@ -426,9 +426,9 @@ static int value_decode_into(const binlog_column *col, const uint8_t *p, size_t 
 }
 
 int row_value_decode(const binlog_column *col, const uint8_t *p, size_t len, int64_t pos,
-		     rw_value *out, size_t *used, rw_error *err)
+		     value_datum *out, size_t *used, rw_error *err)
 {
-	rw_value v;
+	value_datum v;
 	size_t n = 0;
 	int rc = value_decode_into(col, p, len, pos, &v, &n, err);
 
@@ -463,10 +463,10 @@ static int iter_take(row_iter *it, size_t n, const uint8_t **p, rw_error *err)
 	return 0;
 }
 
-static int iter_json_diff(row_iter *it, const binlog_column *col, rw_value *out, rw_error *err)
+static int iter_json_diff(row_iter *it, const binlog_column *col, value_datum *out, rw_error *err)
 {
 	size_t used = 0;
-	rw_value v;
+	value_datum v;
 	binlog_column c = *col;
 	int rc;
 
@@ -474,7 +474,7 @@ static int iter_json_diff(row_iter *it, const binlog_column *col, rw_value *out,
 	rc = row_value_decode(&c, it->p + it->pos, it->len - it->pos, iter_off(it), &v, &used, err);
 	if (rc < 0)
 		return rc;
-	v.kind = RW_VALUE_JSON_DIFF;
+	v.kind = VALUE_JSON_DIFF;
 	v.type = BINLOG_TYPE_JSON;
 	*out = v;
 	it->pos += used;
@@ -482,8 +482,8 @@ static int iter_json_diff(row_iter *it, const binlog_column *col, rw_value *out,
 }
 
 /* One image: null bitmap over the present columns, then their values. */
-static int iter_image(row_iter *it, const uint8_t *present, const uint8_t *partial, rw_value *out,
-		      rw_error *err)
+static int iter_image(row_iter *it, const uint8_t *present, const uint8_t *partial,
+		      value_datum *out, rw_error *err)
 {
 	uint32_t ncols = it->rows->ncols, k = 0, j = 0;
 	const uint8_t *nulls = NULL;
@@ -496,11 +496,11 @@ static int iter_image(row_iter *it, const uint8_t *present, const uint8_t *parti
 
 		if (!((present[i / 8] >> (i % 8)) & 1)) {
 			memset(&out[i], 0, sizeof(out[i]));
-			out[i].kind = RW_VALUE_ABSENT;
+			out[i].kind = VALUE_ABSENT;
 			out[i].type = col->real_type;
 		} else if ((nulls[k / 8] >> (k % 8)) & 1) {
 			memset(&out[i], 0, sizeof(out[i]));
-			out[i].kind = RW_VALUE_NULL;
+			out[i].kind = VALUE_NULL;
 			out[i].type = col->real_type;
 			k++;
 		} else if (is_json && partial != NULL && ((partial[j / 8] >> (j % 8)) & 1)) {
@@ -558,12 +558,12 @@ int row_iter_init(row_iter *it, const binlog_rows *rows, rw_error *err)
 	return 0;
 }
 
-static void all_absent(rw_value *v, uint32_t n)
+static void all_absent(value_datum *v, uint32_t n)
 {
 	memset(v, 0, n * sizeof(*v));
 }
 
-int row_iter_next(row_iter *it, rw_value *before, rw_value *after, rw_error *err)
+int row_iter_next(row_iter *it, value_datum *before, value_datum *after, rw_error *err)
 {
 	const binlog_rows *r = it->rows;
 	const uint8_t *partial = NULL;

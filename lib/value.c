@@ -203,19 +203,19 @@ static inline char *fmt_clock(char *o, uint64_t h, unsigned m, unsigned s)
 #define TEMPORAL_TEXT_MAX 40
 
 /* The text of a temporal value, without quotes, into reserved room. */
-static char *temporal_fmt(const rw_value *v, char *o)
+static char *temporal_fmt(const value_datum *v, char *o)
 {
-	const rw_temporal *t = &v->v.t;
+	const value_temporal *t = &v->v.t;
 
 	switch (v->kind) {
-	case RW_VALUE_DATE:
+	case VALUE_DATE:
 		return fmt_date(o, t->year, t->month, t->day);
-	case RW_VALUE_TIME:
+	case VALUE_TIME:
 		if (t->neg)
 			*o++ = '-';
 		o = fmt_clock(o, t->hour, t->minute, t->second);
 		break;
-	case RW_VALUE_DATETIME:
+	case VALUE_DATETIME:
 		o = fmt_date(o, t->year, t->month, t->day);
 		*o++ = ' ';
 		o = fmt_clock(o, t->hour, t->minute, t->second);
@@ -242,7 +242,7 @@ static char *temporal_fmt(const rw_value *v, char *o)
 	return o;
 }
 
-static void temporal_text(const rw_value *v, rw_buf *out)
+static void temporal_text(const value_datum *v, rw_buf *out)
 {
 	if (rw_buf_reserve(out, TEMPORAL_TEXT_MAX) < 0)
 		return;
@@ -272,14 +272,14 @@ static int charset_is_latin1(unsigned cs)
 	       cs == 94;
 }
 
-static void put_string(rw_buf *out, const rw_value *v)
+static void put_string(rw_buf *out, const value_datum *v)
 {
 	const uint8_t *p = v->v.b.p;
 	size_t n = v->v.b.len;
 
-	if (v->kind == RW_VALUE_STRING && charset_is_latin1(v->charset))
+	if (v->kind == VALUE_STRING && charset_is_latin1(v->charset))
 		rw_buf_json_latin1(out, p, n);
-	else if (v->kind == RW_VALUE_STRING && rw_utf8_valid(p, n))
+	else if (v->kind == VALUE_STRING && rw_utf8_valid(p, n))
 		rw_buf_json_str(out, (const char *)p, n);
 	else
 		rw_buf_json_base64(out, p, n);
@@ -304,7 +304,7 @@ static void join_set(rw_buf *out, const binlog_column *c, uint64_t bits)
 	rw_buf_free(&tmp);
 }
 
-static void put_enum_set(rw_buf *out, const rw_value *v)
+static void put_enum_set(rw_buf *out, const value_datum *v)
 {
 	const binlog_column *c = v->names;
 
@@ -312,7 +312,7 @@ static void put_enum_set(rw_buf *out, const rw_value *v)
 		rw_buf_printf(out, "%" PRIu64, v->v.u);
 		return;
 	}
-	if (v->kind == RW_VALUE_ENUM) {
+	if (v->kind == VALUE_ENUM) {
 		if (v->v.u > c->n_strs)
 			rw_buf_printf(out, "%" PRIu64, v->v.u);
 		else
@@ -323,7 +323,7 @@ static void put_enum_set(rw_buf *out, const rw_value *v)
 	join_set(out, c, v->v.u);
 }
 
-static void put_vector(rw_buf *out, const rw_value *v)
+static void put_vector(rw_buf *out, const value_datum *v)
 {
 	if (v->v.b.len % 4 != 0) {
 		rw_buf_json_base64(out, v->v.b.p, v->v.b.len);
@@ -342,39 +342,39 @@ static void put_vector(rw_buf *out, const rw_value *v)
 	rw_buf_putc(out, ']');
 }
 
-static int put_json_doc(rw_buf *out, const rw_value *v, rw_error *err)
+static int put_json_doc(rw_buf *out, const value_datum *v, rw_error *err)
 {
 	if (v->v.b.len == 0) {
 		rw_buf_puts(out, "null");
 		return 0;
 	}
-	if (v->kind == RW_VALUE_JSON_DIFF)
+	if (v->kind == VALUE_JSON_DIFF)
 		return json_binary_diff_to_text(v->v.b.p, v->v.b.len, -1, out, err);
 	return json_binary_to_text(v->v.b.p, v->v.b.len, -1, out, err);
 }
 
-int value_to_json(const rw_value *v, rw_buf *out, rw_error *err)
+int value_to_json(const value_datum *v, rw_buf *out, rw_error *err)
 {
 	switch (v->kind) {
-	case RW_VALUE_ABSENT:
-	case RW_VALUE_NULL:
+	case VALUE_ABSENT:
+	case VALUE_NULL:
 		rw_buf_puts(out, "null");
 		return 0;
-	case RW_VALUE_INT:
+	case VALUE_INT:
 		if (rw_buf_reserve(out, 24) == 0)
 			rw_buf_commit(out, rw_fmt_i64(rw_buf_end(out), v->v.i));
 		return 0;
-	case RW_VALUE_UINT:
-	case RW_VALUE_BIT:
-	case RW_VALUE_YEAR:
+	case VALUE_UINT:
+	case VALUE_BIT:
+	case VALUE_YEAR:
 		if (rw_buf_reserve(out, 24) == 0)
 			rw_buf_commit(out, rw_fmt_u64(rw_buf_end(out), v->v.u));
 		return 0;
-	case RW_VALUE_FLOAT:
-	case RW_VALUE_DOUBLE:
-		put_double(out, v->v.d, v->kind == RW_VALUE_FLOAT);
+	case VALUE_FLOAT:
+	case VALUE_DOUBLE:
+		put_double(out, v->v.d, v->kind == VALUE_FLOAT);
 		return 0;
-	case RW_VALUE_DECIMAL: {
+	case VALUE_DECIMAL: {
 		size_t start = out->len;
 		int rc;
 
@@ -385,18 +385,18 @@ int value_to_json(const rw_value *v, rw_buf *out, rw_error *err)
 			rw_buf_commit(out, out->p + start);
 		return rc;
 	}
-	case RW_VALUE_STRING:
-	case RW_VALUE_BINARY:
+	case VALUE_STRING:
+	case VALUE_BINARY:
 		put_string(out, v);
 		return 0;
-	case RW_VALUE_JSON:
-	case RW_VALUE_JSON_DIFF:
+	case VALUE_JSON:
+	case VALUE_JSON_DIFF:
 		return put_json_doc(out, v, err);
-	case RW_VALUE_VECTOR:
+	case VALUE_VECTOR:
 		put_vector(out, v);
 		return 0;
-	case RW_VALUE_ENUM:
-	case RW_VALUE_SET:
+	case VALUE_ENUM:
+	case VALUE_SET:
 		put_enum_set(out, v);
 		return 0;
 	}
@@ -431,29 +431,29 @@ static void key_counted(rw_buf *out, char tag, const void *p, size_t n)
 	rw_buf_put(out, p, n);
 }
 
-int value_key_encode(const rw_value *v, rw_buf *out, rw_error *err)
+int value_key_encode(const value_datum *v, rw_buf *out, rw_error *err)
 {
 	rw_buf tmp = RW_BUF_INIT;
 	double d;
 	int rc = 0;
 
 	switch (v->kind) {
-	case RW_VALUE_ABSENT:
-	case RW_VALUE_NULL:
+	case VALUE_ABSENT:
+	case VALUE_NULL:
 		rw_buf_putc(out, 'N');
 		return 0;
-	case RW_VALUE_INT:
+	case VALUE_INT:
 		key_u64(out, 'I', (uint64_t)v->v.i ^ (1ULL << 63));
 		return 0;
-	case RW_VALUE_UINT:
-	case RW_VALUE_BIT:
-	case RW_VALUE_ENUM:
-	case RW_VALUE_SET:
-	case RW_VALUE_YEAR:
+	case VALUE_UINT:
+	case VALUE_BIT:
+	case VALUE_ENUM:
+	case VALUE_SET:
+	case VALUE_YEAR:
 		key_u64(out, 'U', v->v.u);
 		return 0;
-	case RW_VALUE_FLOAT:
-	case RW_VALUE_DOUBLE: {
+	case VALUE_FLOAT:
+	case VALUE_DOUBLE: {
 		uint64_t u;
 
 		d = v->v.d == 0 ? 0.0 : v->v.d;
@@ -461,14 +461,14 @@ int value_key_encode(const rw_value *v, rw_buf *out, rw_error *err)
 		key_u64(out, 'F', u);
 		return 0;
 	}
-	case RW_VALUE_STRING:
-	case RW_VALUE_BINARY:
-	case RW_VALUE_JSON:
-	case RW_VALUE_JSON_DIFF:
-	case RW_VALUE_VECTOR:
+	case VALUE_STRING:
+	case VALUE_BINARY:
+	case VALUE_JSON:
+	case VALUE_JSON_DIFF:
+	case VALUE_VECTOR:
 		key_counted(out, 'S', v->v.b.p, v->v.b.len);
 		return 0;
-	case RW_VALUE_DECIMAL:
+	case VALUE_DECIMAL:
 		rc = value_decimal_text(v->v.b.p, v->v.b.len, v->precision, v->scale, &tmp, err);
 		if (rc == 0)
 			key_counted(out, 'D', tmp.p ? tmp.p : "", tmp.len);

@@ -68,10 +68,10 @@ typedef struct row_change_iter {
 	row_iter rows;
 	const binlog_table_map *tm;
 	const row_table_info *info;
-	rw_value *before, *after; /* ncols values each (owned) */
-	int pending_insert;       /* a primary-key update's insert half is next */
-	rw_buf names;             /* each column's "name": rendered once (owned) */
-	uint32_t *name_off;       /* where column i's starts in names (ncols + 1) */
+	value_datum *before, *after; /* ncols values each (owned) */
+	int pending_insert;          /* a primary-key update's insert half is next */
+	rw_buf names;                /* each column's "name": rendered once (owned) */
+	uint32_t *name_off;          /* where column i's starts in names (ncols + 1) */
 } row_change_iter;
 
 /*

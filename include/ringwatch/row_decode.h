@@ -1,16 +1,16 @@
 /*
  * row_decode.h - the row images of a rows event, decoded against its table
- * map into one rw_value per column.
+ * map into one value_datum per column.
  *
  *	row_iter it;
- *	rw_value before[BINLOG_MAX_COLUMNS], after[BINLOG_MAX_COLUMNS];
+ *	value_datum before[BINLOG_MAX_COLUMNS], after[BINLOG_MAX_COLUMNS];
  *	if (row_iter_init(&it, &ev.u.rows, &err) < 0) ...
  *	while ((rc = row_iter_next(&it, before, after, &err)) == 1) ...
  *
  * WRITE gives only an after image, DELETE only a before image (the other
- * image's values are all RW_VALUE_ABSENT), UPDATE and PARTIAL_UPDATE both.
+ * image's values are all VALUE_ABSENT), UPDATE and PARTIAL_UPDATE both.
  * A column left out of an image (MINIMAL or NOBLOB row images) is
- * RW_VALUE_ABSENT; a PARTIAL_UPDATE's JSON diff is RW_VALUE_JSON_DIFF.
+ * VALUE_ABSENT; a PARTIAL_UPDATE's JSON diff is VALUE_JSON_DIFF.
  * Values point into the event and are valid as long as it is.
  */
 #ifndef RINGWATCH_ROW_DECODE_H
@@ -44,13 +44,14 @@ RW_MUST_CHECK int row_iter_init(row_iter *it, const binlog_rows *rows, rw_error 
  * The next row change: 1 with before[] and after[] (rows->ncols values each)
  * filled, 0 when there are no more rows, or a negative RW_E_*.
  */
-RW_MUST_CHECK int row_iter_next(row_iter *it, rw_value *before, rw_value *after, rw_error *err);
+RW_MUST_CHECK int row_iter_next(row_iter *it, value_datum *before, value_datum *after,
+				rw_error *err);
 
 /*
  * Decode one column value of col's type from p (len bytes available) into
  * *out; *used gets the bytes it took.  pos is the offset of p[0] for errors.
  */
 RW_MUST_CHECK int row_value_decode(const binlog_column *col, const uint8_t *p, size_t len,
-				   int64_t pos, rw_value *out, size_t *used, rw_error *err);
+				   int64_t pos, value_datum *out, size_t *used, rw_error *err);
 
 #endif

@@ -15,30 +15,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum rw_value_kind {
-	RW_VALUE_ABSENT = 0, /* the column is not in this image */
-	RW_VALUE_NULL,
-	RW_VALUE_INT,       /* i */
-	RW_VALUE_UINT,      /* u */
-	RW_VALUE_FLOAT,     /* d (stored as a 4-byte float) */
-	RW_VALUE_DOUBLE,    /* d */
-	RW_VALUE_DECIMAL,   /* bytes: MySQL binary decimal; precision, scale */
-	RW_VALUE_STRING,    /* bytes: character data in charset (0: not known) */
-	RW_VALUE_BINARY,    /* bytes: binary data (BLOB, BINARY, GEOMETRY, ...) */
-	RW_VALUE_JSON,      /* bytes: MySQL binary JSON */
-	RW_VALUE_JSON_DIFF, /* bytes: PARTIAL_UPDATE_ROWS diff vector */
-	RW_VALUE_VECTOR,    /* bytes: little-endian float32 array */
-	RW_VALUE_BIT,       /* u */
-	RW_VALUE_ENUM,      /* u: 1-based member index, 0 = '' */
-	RW_VALUE_SET,       /* u: member bitmask */
-	RW_VALUE_YEAR,      /* u: 0 or 1901-2155 */
-	RW_VALUE_DATE,      /* t */
-	RW_VALUE_TIME,      /* t: neg, hour (may exceed 24), minute, second, usec */
-	RW_VALUE_DATETIME,  /* t */
-	RW_VALUE_TIMESTAMP, /* t: UTC, from seconds since the epoch (sec, usec also in t) */
+enum value_kind {
+	VALUE_ABSENT = 0, /* the column is not in this image */
+	VALUE_NULL,
+	VALUE_INT,       /* i */
+	VALUE_UINT,      /* u */
+	VALUE_FLOAT,     /* d (stored as a 4-byte float) */
+	VALUE_DOUBLE,    /* d */
+	VALUE_DECIMAL,   /* bytes: MySQL binary decimal; precision, scale */
+	VALUE_STRING,    /* bytes: character data in charset (0: not known) */
+	VALUE_BINARY,    /* bytes: binary data (BLOB, BINARY, GEOMETRY, ...) */
+	VALUE_JSON,      /* bytes: MySQL binary JSON */
+	VALUE_JSON_DIFF, /* bytes: PARTIAL_UPDATE_ROWS diff vector */
+	VALUE_VECTOR,    /* bytes: little-endian float32 array */
+	VALUE_BIT,       /* u */
+	VALUE_ENUM,      /* u: 1-based member index, 0 = '' */
+	VALUE_SET,       /* u: member bitmask */
+	VALUE_YEAR,      /* u: 0 or 1901-2155 */
+	VALUE_DATE,      /* t */
+	VALUE_TIME,      /* t: neg, hour (may exceed 24), minute, second, usec */
+	VALUE_DATETIME,  /* t */
+	VALUE_TIMESTAMP, /* t: UTC, from seconds since the epoch (sec, usec also in t) */
 };
 
-typedef struct rw_temporal {
+typedef struct value_temporal {
 	int64_t epoch; /* TIMESTAMP: seconds since the epoch */
 	uint32_t year;
 	uint8_t month, day, minute, second;
@@ -46,10 +46,10 @@ typedef struct rw_temporal {
 	uint32_t usec;
 	uint8_t neg;
 	uint8_t fsp; /* fractional digits to print, 0-6 */
-} rw_temporal;
+} value_temporal;
 
-typedef struct rw_value {
-	uint8_t kind;             /* enum rw_value_kind */
+typedef struct value_datum {
+	uint8_t kind;             /* enum value_kind */
 	uint8_t type;             /* binlog column type it was decoded as */
 	uint8_t precision, scale; /* DECIMAL */
 	uint16_t charset;         /* STRING: collation id, 0 when not known */
@@ -62,9 +62,9 @@ typedef struct rw_value {
 			const uint8_t *p;
 			size_t len;
 		} b;
-		rw_temporal t;
+		value_temporal t;
 	} v;
-} rw_value;
+} value_datum;
 
 /*
  * Append v as JSON text to out.  Numbers stay numbers (DECIMAL becomes an
@@ -76,7 +76,7 @@ typedef struct rw_value {
  * documents JSON, VECTOR an array of numbers.  Errors: a malformed DECIMAL
  * or JSON document (RW_E_INVALID).  On error out may hold a partial value.
  */
-RW_MUST_CHECK int value_to_json(const rw_value *v, rw_buf *out, rw_error *err);
+RW_MUST_CHECK int value_to_json(const value_datum *v, rw_buf *out, rw_error *err);
 
 /*
  * Append the canonical key encoding of v to out.  Equal column values give
@@ -93,7 +93,7 @@ RW_MUST_CHECK int value_to_json(const rw_value *v, rw_buf *out, rw_error *err);
  *   'T'  DATE/TIME/DATETIME/TIMESTAMP: 4-byte length + the JSON text form
  * Binary and character data are compared as bytes (no collation folding).
  */
-RW_MUST_CHECK int value_key_encode(const rw_value *v, rw_buf *out, rw_error *err);
+RW_MUST_CHECK int value_key_encode(const value_datum *v, rw_buf *out, rw_error *err);
 
 /*
  * Render a MySQL binary DECIMAL (precision, scale) as exact text into out.

@@ -42,7 +42,7 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 }
 
 /* What identifies an event here: header, positions, and its rows as JSON. */
-static uint64_t digest(const binlog_event *ev, rw_value *a, rw_value *b, rw_buf *out)
+static uint64_t digest(const binlog_event *ev, value_datum *a, value_datum *b, rw_buf *out)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 	row_iter it;
@@ -69,8 +69,8 @@ static uint64_t digest(const binlog_event *ev, rw_value *a, rw_value *b, rw_buf 
 }
 
 /* Read buf with r to its end, noting every event. */
-static void walk_all(binlog_reader *r, const uint8_t *buf, size_t len, walk *w, rw_value *a,
-		     rw_value *b, rw_buf *out)
+static void walk_all(binlog_reader *r, const uint8_t *buf, size_t len, walk *w, value_datum *a,
+		     value_datum *b, rw_buf *out)
 {
 	binlog_event ev;
 	rw_error err;
@@ -103,8 +103,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int has_magic = size >= 4 && memcmp(data, magic, 4) == 0;
 	size_t len = size + (has_magic ? 0 : 4);
 	uint8_t *buf = malloc(len ? len : 1);
-	rw_value *a = calloc(BINLOG_MAX_COLUMNS, sizeof(*a));
-	rw_value *b = calloc(BINLOG_MAX_COLUMNS, sizeof(*b));
+	value_datum *a = calloc(BINLOG_MAX_COLUMNS, sizeof(*a));
+	value_datum *b = calloc(BINLOG_MAX_COLUMNS, sizeof(*b));
 	binlog_reader *whole = binlog_reader_new(BINLOG_READER_FILE);
 	binlog_reader *skim = binlog_reader_new(BINLOG_READER_FILE);
 	unsigned every = size > 0 ? 1 + data[size - 1] % 4 : 1; /* fork at every k-th boundary */

@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* results that do not matter here, kept so warn_unused_result stays quiet */
 static int sink;
 
-static void fuzz_rows(const binlog_event *ev, rw_value *a, rw_value *b, rw_buf *out)
+static void fuzz_rows(const binlog_event *ev, value_datum *a, value_datum *b, rw_buf *out)
 {
 	row_iter it;
 	rw_error err;
@@ -38,7 +38,7 @@ static void fuzz_rows(const binlog_event *ev, rw_value *a, rw_value *b, rw_buf *
 	}
 }
 
-static void fuzz_events(binlog_reader *r, rw_value *a, rw_value *b, rw_buf *out)
+static void fuzz_events(binlog_reader *r, value_datum *a, value_datum *b, rw_buf *out)
 {
 	binlog_event ev;
 	rw_error err;
@@ -60,8 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* odd first bytes read the input as a replication stream (no magic) */
 	int stream = size > 4 && (data[0] & 1) && memcmp(data, magic, 4) != 0;
 	binlog_reader *r = binlog_reader_new(stream ? BINLOG_READER_STREAM : BINLOG_READER_FILE);
-	rw_value *a = calloc(BINLOG_MAX_COLUMNS, sizeof(*a));
-	rw_value *b = calloc(BINLOG_MAX_COLUMNS, sizeof(*b));
+	value_datum *a = calloc(BINLOG_MAX_COLUMNS, sizeof(*a));
+	value_datum *b = calloc(BINLOG_MAX_COLUMNS, sizeof(*b));
 	rw_buf out = RW_BUF_INIT;
 	rw_error err;
 	size_t split = size > 0 ? (size_t)data[0] * 7 % (size + 1) : 0;

@@ -18,8 +18,8 @@ static int sink;
 
 static void render_rows(const binlog_rows *rows)
 {
-	rw_value *a = calloc(BINLOG_MAX_COLUMNS, sizeof(*a));
-	rw_value *b = calloc(BINLOG_MAX_COLUMNS, sizeof(*b));
+	value_datum *a = calloc(BINLOG_MAX_COLUMNS, sizeof(*a));
+	value_datum *b = calloc(BINLOG_MAX_COLUMNS, sizeof(*b));
 	rw_buf out = RW_BUF_INIT;
 	row_iter it;
 	rw_error err;

@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct rw_config cfg;
+	struct config cfg;
 	struct config_error err;
 	char *text = malloc(size + 1);
 

@@ -34,7 +34,7 @@
 #include <string.h>
 
 struct watcher {
-	struct rw_config cfg;
+	struct config cfg;
 	const char *outdir;
 	struct event_base *base;
 	struct mailbox *mb;

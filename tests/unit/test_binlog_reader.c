@@ -47,7 +47,7 @@ typedef struct walk {
 } walk;
 
 /* Count an event and decode every row of it. */
-static void count_event(walk *w, const binlog_event *ev, rw_value *a, rw_value *b)
+static void count_event(walk *w, const binlog_event *ev, value_datum *a, value_datum *b)
 {
 	row_iter it;
 
@@ -64,8 +64,8 @@ static void count_event(walk *w, const binlog_event *ev, rw_value *a, rw_value *
 static walk run(const uint8_t *buf, size_t len, size_t chunk, int mode)
 {
 	binlog_reader *r = binlog_reader_new(mode);
-	rw_value *a = calloc(BINLOG_MAX_COLUMNS, sizeof(*a)),
-		 *b = calloc(BINLOG_MAX_COLUMNS, sizeof(*b));
+	value_datum *a = calloc(BINLOG_MAX_COLUMNS, sizeof(*a)),
+		    *b = calloc(BINLOG_MAX_COLUMNS, sizeof(*b));
 	walk w;
 	binlog_event ev;
 
@@ -185,8 +185,8 @@ static void test_rotate_forgets_tables(const uint8_t *buf, size_t len)
 /* Walk what is left of buf for a reader (fed in place); count as run() does. */
 static walk rest(binlog_reader *r, const uint8_t *buf, size_t len)
 {
-	rw_value *a = calloc(BINLOG_MAX_COLUMNS, sizeof(*a)),
-		 *b = calloc(BINLOG_MAX_COLUMNS, sizeof(*b));
+	value_datum *a = calloc(BINLOG_MAX_COLUMNS, sizeof(*a)),
+		    *b = calloc(BINLOG_MAX_COLUMNS, sizeof(*b));
 	binlog_event ev;
 	walk w;
 
@@ -216,8 +216,8 @@ static void test_fork(const uint8_t *buf, size_t len)
 	int64_t pos_left = whole.pos_sum;
 	int i = 0, forks = 0, same = 0, rows_seen = 0, rc;
 	uint8_t *copy = malloc(len);
-	rw_value *va = calloc(BINLOG_MAX_COLUMNS, sizeof(*va)),
-		 *vb = calloc(BINLOG_MAX_COLUMNS, sizeof(*vb));
+	value_datum *va = calloc(BINLOG_MAX_COLUMNS, sizeof(*va)),
+		    *vb = calloc(BINLOG_MAX_COLUMNS, sizeof(*vb));
 	row_iter it;
 	size_t at;
 

@@ -16,7 +16,7 @@ static const char two_masters[] =
 
 static void test_defaults(void)
 {
-	struct rw_config cfg;
+	struct config cfg;
 	struct config_error err;
 
 	ok(config_load_string("/etc/ringwatch/x.conf", two_masters, &cfg, &err) == 0,
@@ -37,7 +37,7 @@ static void test_defaults(void)
 	is_str(cfg.masters[1].name, "east", "file order kept (1)");
 	is_int(cfg.masters[0].port, 3306, "port default 3306");
 	is_int(cfg.masters[1].port, 3307, "port set");
-	is_int(cfg.masters[0].ssl_mode, RW_SSL_PREFERRED, "ssl_mode default preferred");
+	is_int(cfg.masters[0].ssl_mode, CONFIG_SSL_PREFERRED, "ssl_mode default preferred");
 	is_str(cfg.masters[1].host, "::1", "host kept as written");
 	is_int(cfg.masters[0].line, 1, "section line recorded");
 	is_int(cfg.masters[1].line, 5, "second section line recorded");
@@ -50,7 +50,7 @@ static void test_values(void)
 {
 	char dir[] = "/tmp/rw-test-config.XXXXXX";
 	char path[256], pwfile[256];
-	struct rw_config cfg;
+	struct config cfg;
 	struct config_error err;
 	FILE *fp;
 	static const char text[] =
@@ -79,7 +79,7 @@ static void test_values(void)
 	ok(strstr(cfg.masters[0].socket, "/sock/m.sock") != NULL, "socket path resolved");
 	ok(cfg.masters[0].host == NULL, "no host with socket");
 	is_str(cfg.masters[0].password, "s3cret value", "password from file, first line only");
-	is_int(cfg.masters[0].ssl_mode, RW_SSL_VERIFY_CA, "ssl_mode case-insensitive");
+	is_int(cfg.masters[0].ssl_mode, CONFIG_SSL_VERIFY_CA, "ssl_mode case-insensitive");
 	is_str(cfg.masters[0].ssl_ca, "/etc/ca.pem", "absolute path kept");
 	is_str(cfg.masters[1].password, "p", "inline comment stripped from value");
 	ok(cfg.gate_max_lag == 0.5, "max_lag");
@@ -95,7 +95,7 @@ static void test_values(void)
 
 static void test_error_leaves_output(void)
 {
-	struct rw_config cfg;
+	struct config cfg;
 	struct config_error err;
 
 	memset(&cfg, 0x5a, sizeof(cfg));

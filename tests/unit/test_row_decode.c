@@ -17,7 +17,7 @@ static const char *render(const binlog_column *col, const uint8_t *p, size_t len
 {
 	static rw_buf out = RW_BUF_INIT;
 	static rw_error err;
-	rw_value v;
+	value_datum v;
 	size_t n = 0;
 
 	rw_buf_reset(&out);
@@ -158,18 +158,18 @@ static void test_json(void)
 
 static void test_key(void)
 {
-	rw_value v;
+	value_datum v;
 	rw_buf k = RW_BUF_INIT;
 	rw_error err;
 	const uint8_t want[] = { 'I', 0x80, 0, 0, 0, 0, 0, 0, 1 };
 
 	memset(&v, 0, sizeof(v));
-	v.kind = RW_VALUE_INT;
+	v.kind = VALUE_INT;
 	v.v.i = 1;
 	ok(value_key_encode(&v, &k, &err) == 0, "key of an int");
 	ok(k.len == sizeof(want) && memcmp(k.p, want, sizeof(want)) == 0, "int key bytes");
 	rw_buf_reset(&k);
-	v.kind = RW_VALUE_STRING;
+	v.kind = VALUE_STRING;
 	v.v.b.p = (const uint8_t *)"ab";
 	v.v.b.len = 2;
 	ok(value_key_encode(&v, &k, &err) == 0 && k.len == 7 && memcmp(k.p, "S\0\0\0\2ab", 7) == 0,

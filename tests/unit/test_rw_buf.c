@@ -309,7 +309,7 @@ static const char *temporal(uint8_t kind, uint32_t y, unsigned mo, unsigned d, u
 {
 	static rw_buf out = RW_BUF_INIT;
 	static rw_error err;
-	rw_value v;
+	value_datum v;
 
 	memset(&v, 0, sizeof(v));
 	v.kind = kind;
@@ -325,24 +325,24 @@ static const char *temporal(uint8_t kind, uint32_t y, unsigned mo, unsigned d, u
 
 static void test_temporal(void)
 {
-	is_str(temporal(RW_VALUE_DATETIME, 2026, 1, 2, 3, 4, 5, 6007, 3, 0),
+	is_str(temporal(VALUE_DATETIME, 2026, 1, 2, 3, 4, 5, 6007, 3, 0),
 	       "\"2026-01-02 03:04:05.006\"", "DATETIME(3)");
-	is_str(temporal(RW_VALUE_DATETIME, 0, 0, 0, 0, 0, 0, 0, 0, 0), "\"0000-00-00 00:00:00\"",
+	is_str(temporal(VALUE_DATETIME, 0, 0, 0, 0, 0, 0, 0, 0, 0), "\"0000-00-00 00:00:00\"",
 	       "zero DATETIME");
-	is_str(temporal(RW_VALUE_DATETIME, 9999, 12, 31, 23, 59, 59, 999999, 6, 0),
+	is_str(temporal(VALUE_DATETIME, 9999, 12, 31, 23, 59, 59, 999999, 6, 0),
 	       "\"9999-12-31 23:59:59.999999\"", "largest DATETIME(6)");
-	is_str(temporal(RW_VALUE_TIME, 0, 0, 0, 838, 59, 59, 500000, 1, 1), "\"-838:59:59.5\"",
+	is_str(temporal(VALUE_TIME, 0, 0, 0, 838, 59, 59, 500000, 1, 1), "\"-838:59:59.5\"",
 	       "negative TIME(1) over 99 hours");
-	is_str(temporal(RW_VALUE_TIME, 0, 0, 0, 1234, 5, 6, 0, 0, 0), "\"1234:05:06\"",
+	is_str(temporal(VALUE_TIME, 0, 0, 0, 1234, 5, 6, 0, 0, 0), "\"1234:05:06\"",
 	       "TIME of 4 hour digits");
-	is_str(temporal(RW_VALUE_DATE, 12345, 6, 7, 0, 0, 0, 0, 0, 0), "\"12345-06-07\"",
+	is_str(temporal(VALUE_DATE, 12345, 6, 7, 0, 0, 0, 0, 0, 0), "\"12345-06-07\"",
 	       "a year past 9999 keeps its digits");
-	is_str(temporal(RW_VALUE_TIMESTAMP, 1767225600, 0, 0, 0, 0, 0, 120000, 2, 0),
+	is_str(temporal(VALUE_TIMESTAMP, 1767225600, 0, 0, 0, 0, 0, 120000, 2, 0),
 	       "\"2026-01-01 00:00:00.12\"", "TIMESTAMP(2) in UTC");
-	is_str(temporal(RW_VALUE_TIMESTAMP, 0, 0, 0, 0, 0, 0, 0, 0, 0), "\"0000-00-00 00:00:00\"",
+	is_str(temporal(VALUE_TIMESTAMP, 0, 0, 0, 0, 0, 0, 0, 0, 0), "\"0000-00-00 00:00:00\"",
 	       "zero TIMESTAMP");
 	/* a damaged fraction over a second keeps the digits it always printed */
-	is_str(temporal(RW_VALUE_DATETIME, 2026, 1, 1, 0, 0, 0, 2550000, 2, 0),
+	is_str(temporal(VALUE_DATETIME, 2026, 1, 1, 0, 0, 0, 2550000, 2, 0),
 	       "\"2026-01-01 00:00:00.55\"", "a fraction of 255 hundredths");
 }
 
