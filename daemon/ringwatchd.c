@@ -27,6 +27,8 @@
 #include "stream.h"
 #include "tracker.h"
 
+#include "ringwatch/conflict.h"
+
 #include <mysql.h>
 #include <xxhash.h>
 #include <errno.h>
@@ -295,6 +297,18 @@ static void on_checkpoint(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* The master whose stream says it has server_id, or -1. */
+static int origin_of(uint32_t server_id, void *arg)
+{
+	struct rwd *d = arg;
+
+	for (size_t i = 0; i < d->n_streams && server_id != 0; i++) {
+		if (stream_server_id(d->streams[i]) == server_id)
+			return (int)i;
+	}
+	return -1;
+}
+
 static int start_streams(struct rwd *d)
 {
 	struct stream_sink sink = {
@@ -319,7 +333,20 @@ static int start_streams(struct rwd *d)
 			return -1;
 		d->n_streams++;
 	}
-	d->tracker = tracker_new(d);
+	{
+		const char *names[CONFLICT_MAX_MASTERS];
+		struct tracker_config tc = {
+			.n_masters = d->n_streams,
+			.names = names,
+			.state = d->state,
+			.max_tracked_writes = d->cfg.max_tracked_writes,
+			.origin = origin_of,
+			.origin_arg = d,
+		};
+		for (size_t i = 0; i < d->n_streams && i < CONFLICT_MAX_MASTERS; i++)
+			names[i] = d->cfg.masters[i].name;
+		d->tracker = tracker_new(&tc);
+	}
 	if (d->tracker == NULL)
 		return -1;
 	tracker_restore(d->tracker);

@@ -6,7 +6,6 @@
 #include "clock.h"
 #include "common/conflict_json.h"
 #include "common/hex.h"
-#include "daemon.h"
 #include "ledger.h"
 #include "log.h"
 #include "schemas.h"
@@ -27,7 +26,9 @@
 #define SCHEMA_COMPACT_EVERY 60.0
 
 struct tracker {
-	struct rwd *d;
+	struct state *st; /* the ledger and the engine's checkpoint; may be NULL */
+	int (*origin)(uint32_t server_id, void *arg);
+	void *origin_arg;
 	conflict_engine *e;
 	conflict_feed **feeds;
 	size_t n;
@@ -45,11 +46,7 @@ static int origin_of(uint32_t server_id, void *arg)
 {
 	struct tracker *t = arg;
 
-	for (size_t i = 0; i < t->n; i++) {
-		if (server_id != 0 && stream_server_id(t->d->streams[i]) == server_id)
-			return (int)i;
-	}
-	return -1;
+	return t->origin(server_id, t->origin_arg);
 }
 
 void tracker_schema(struct tracker *t, size_t master, const struct schemas_snapshot *snap)
@@ -114,10 +111,10 @@ static void on_conflict(const conflict_record *r, void *arg)
 	e.final = json_object_get(c, "final");
 	e.key_hex = key_hex = hex_encode(r->key.p, r->key.len);
 	e.unique_key = r->unique_key;
-	id = ledger_add(t->d->state, &e, &created);
+	id = ledger_add(t->st, &e, &created);
 	if (id < 0) {
 		log_error("conflict ledger: cannot record %s on %s.%s: %s", e.kind, e.schema,
-			  e.table, state_error(t->d->state));
+			  e.table, state_error(t->st));
 	} else if (created) {
 		char *key = json_dumps(e.key, JSON_COMPACT);
 		observe_delay(t, e.detection_delay < 0 ? 0 : e.detection_delay);
@@ -139,8 +136,8 @@ static void on_updated(const conflict_update *u, void *arg)
 
 	conflict_uid(&u->id, uid);
 	conflict_update_json(u, t->names, changes, unknown);
-	if (ledger_merge_final(t->d->state, uid, changes, unknown, u->diverged) < 0)
-		log_error("conflict ledger: cannot update %s: %s", uid, state_error(t->d->state));
+	if (ledger_merge_final(t->st, uid, changes, unknown, u->diverged) < 0)
+		log_error("conflict ledger: cannot update %s: %s", uid, state_error(t->st));
 	json_decref(changes);
 	json_decref(unknown);
 }
@@ -151,7 +148,7 @@ static void on_resolved(const conflict_id *id, int64_t now, void *arg)
 	char uid[CONFLICT_ID_TEXT];
 
 	conflict_uid(id, uid);
-	if (ledger_resolve(t->d->state, 0, uid, "engine", (double)now / 1e6) == 0)
+	if (ledger_resolve(t->st, 0, uid, "engine", (double)now / 1e6) == 0)
 		log_info("conflict %s resolved: a later write left every master the same row", uid);
 }
 
@@ -161,10 +158,10 @@ static int on_known(const conflict_id *id, void *arg)
 	char uid[CONFLICT_ID_TEXT];
 
 	conflict_uid(id, uid);
-	return ledger_known(t->d->state, uid);
+	return ledger_known(t->st, uid);
 }
 
-struct tracker *tracker_new(struct rwd *d)
+struct tracker *tracker_new(const struct tracker_config *c)
 {
 	struct tracker *t = calloc(1, sizeof(*t));
 	conflict_config cfg;
@@ -172,16 +169,18 @@ struct tracker *tracker_new(struct rwd *d)
 
 	if (t == NULL)
 		return NULL;
-	t->d = d;
-	t->n = d->n_streams;
+	t->st = c->state;
+	t->origin = c->origin;
+	t->origin_arg = c->origin_arg;
+	t->n = c->n_masters;
 	/* copies: a reload replaces the configuration the names come from */
 	for (size_t i = 0; i < t->n && i < CONFLICT_MAX_MASTERS; i++) {
-		snprintf(t->name_buf[i], sizeof(t->name_buf[i]), "%s", d->cfg.masters[i].name);
+		snprintf(t->name_buf[i], sizeof(t->name_buf[i]), "%s", c->names[i]);
 		t->names[i] = t->name_buf[i];
 	}
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.n_masters = (unsigned)t->n;
-	cfg.max_writes = d->cfg.max_tracked_writes;
+	cfg.max_writes = c->max_tracked_writes;
 	cfg.cb.conflict = on_conflict;
 	cfg.cb.updated = on_updated;
 	cfg.cb.resolved = on_resolved;
@@ -195,7 +194,7 @@ struct tracker *tracker_new(struct rwd *d)
 	}
 	t->keys = conflict_keys_new(KEY_CACHE_SLOTS);
 	t->feeds = calloc(t->n, sizeof(*t->feeds));
-	t->schemas = schemas_new(t->n, t->names, d->state);
+	t->schemas = schemas_new(t->n, t->names, c->state);
 	if (t->keys == NULL || t->feeds == NULL || t->schemas == NULL) {
 		tracker_free(t);
 		return NULL;
@@ -304,8 +303,7 @@ void tracker_resolved(struct tracker *t, int64_t id)
 	conflict_id cid;
 	rw_error err;
 
-	if (ledger_uid(t->d->state, id, uid, sizeof(uid)) != 0 ||
-	    conflict_uid_parse(uid, &cid) != 0)
+	if (ledger_uid(t->st, id, uid, sizeof(uid)) != 0 || conflict_uid_parse(uid, &cid) != 0)
 		return;
 	/* not open in the engine (settled, or from before a restart): nothing to forget */
 	(void)!conflict_engine_resolve(t->e, &cid, &err);
@@ -349,8 +347,8 @@ void tracker_checkpoint(struct tracker *t)
 			snprintf(marks[i].file, sizeof(marks[i].file), "%s", t->restored[i].file);
 	}
 	if (conflict_engine_unsettled(t->e, collect_hash, &h) != 0 ||
-	    state_engine_save(t->d->state, marks, t->n, h.v, h.n) != 0)
-		log_error("conflict engine: saving its checkpoint: %s", state_error(t->d->state));
+	    state_engine_save(t->st, marks, t->n, h.v, h.n) != 0)
+		log_error("conflict engine: saving its checkpoint: %s", state_error(t->st));
 	free(h.v);
 	if (clock_mono() - t->compacted >= SCHEMA_COMPACT_EVERY) {
 		t->compacted = clock_mono();
@@ -402,7 +400,7 @@ void tracker_restore(struct tracker *t)
 	if (t->restored == NULL)
 		return;
 	for (size_t i = 0; i < t->n; i++) {
-		if (state_engine_mark(t->d->state, t->names[i], &t->restored[i]) != 0 ||
+		if (state_engine_mark(t->st, t->names[i], &t->restored[i]) != 0 ||
 		    !t->restored[i].fed)
 			continue;
 		conflict_mark mark = { .fed = true,
@@ -417,8 +415,8 @@ void tracker_restore(struct tracker *t)
 	}
 	if (fed == 0)
 		return;
-	state_engine_unsettled(t->d->state, restore_hash, t);
-	ledger_each_open(t->d->state, restore_open, t);
+	state_engine_unsettled(t->st, restore_hash, t);
+	ledger_each_open(t->st, restore_open, t);
 }
 
 bool tracker_resume(struct tracker *t, size_t master, char *file, size_t len, uint64_t *offset)

@@ -15,7 +15,7 @@
 
 #include <jansson.h>
 
-struct rwd;
+struct state;
 struct tracker;
 struct schemas_snapshot;
 struct schemas_unknown;
@@ -42,8 +42,19 @@ static const double tracker_bucket_bounds[TRACKER_BUCKETS] = {
 	0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 };
 
-/* An engine for the daemon's masters; NULL (logged) on failure. */
-struct tracker *tracker_new(struct rwd *d);
+/* What an engine is made of: the masters, the state, and how to tell a transaction's origin. */
+struct tracker_config {
+	size_t n_masters;
+	const char *const *names; /* copied */
+	struct state *state;      /* the ledger, the checkpoints, the schema journal; may be NULL */
+	size_t max_tracked_writes; /* 0: the engine's default */
+	/* the master index of a server_id, or -1 when it is none of the masters' (yet) */
+	int (*origin)(uint32_t server_id, void *arg);
+	void *origin_arg;
+};
+
+/* An engine for the masters; NULL (logged) on failure. */
+struct tracker *tracker_new(const struct tracker_config *c);
 void tracker_free(struct tracker *t);
 
 /* An event of master's stream (the stream sink). */
