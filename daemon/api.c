@@ -4,39 +4,27 @@
 #include "api.h"
 
 #include "clock.h"
-#include "daemon.h"
+#include "config.h"
 #include "ledger.h"
 #include "status.h"
-#include "stream.h"
-#include "tracker.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* POST endpoints need "Authorization: Bearer <token>" when a token is set. */
-/* One status snapshot of the daemon (status.h). */
-static int collect(struct rwd *d, struct status *st)
+/* A status snapshot from the daemon; 0, or -1 when there is none. */
+static int api_status_of(void *ctx, struct status *st)
 {
-	struct status_sources src = {
-		.cfg = &d->cfg,
-		.uptime = clock_mono() - d->started,
-		.now = clock_mono(),
-		.streams = d->streams,
-		.n_streams = d->n_streams,
-		.probe_last = d->probe_last,
-		.probe_last_ok = d->probe_last_ok,
-		.lag = d->lag,
-		.tracker = d->tracker,
-		.state = d->state,
-	};
+	const struct api *api = ctx;
 
-	return status_collect(&src, st);
+	return api->status != NULL ? api->status(api->arg, st) : -1;
 }
 
-static bool authorized(struct rwd *d, const struct http_request *req, struct http_response *resp)
+/* POST endpoints need "Authorization: Bearer <token>" when a token is set. */
+static bool authorized(const struct api *api, const struct http_request *req,
+		       struct http_response *resp)
 {
-	const char *token = d->cfg.auth_token;
+	const char *token = api->cfg->auth_token;
 	const char *got = http_header(req, "Authorization");
 	size_t n, m;
 	unsigned diff = 0;
@@ -72,7 +60,7 @@ static void api_status(void *ctx, const struct http_request *req, struct http_re
 	struct status st;
 
 	(void)req;
-	if (collect(ctx, &st) != 0) {
+	if (api_status_of(ctx, &st) != 0) {
 		http_reply_error(resp, 503, "out of memory");
 		return;
 	}
@@ -87,7 +75,7 @@ static void api_metrics(void *ctx, const struct http_request *req, struct http_r
 	char *text;
 
 	(void)req;
-	if (collect(ctx, &st) != 0) {
+	if (api_status_of(ctx, &st) != 0) {
 		http_reply_error(resp, 503, "out of memory");
 		return;
 	}
@@ -106,9 +94,9 @@ static void api_metrics(void *ctx, const struct http_request *req, struct http_r
 
 static void api_gate(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	struct rwd *d = ctx;
+	const struct api *api = ctx;
 	const char *arg = http_query(req, "max_lag");
-	double max_lag = d->cfg.gate_max_lag;
+	double max_lag = api->cfg->gate_max_lag;
 	struct status st;
 	json_t *gate;
 
@@ -120,7 +108,7 @@ static void api_gate(void *ctx, const struct http_request *req, struct http_resp
 			return;
 		}
 	}
-	if (collect(d, &st) != 0) {
+	if (api_status_of(ctx, &st) != 0) {
 		http_reply_error(resp, 503, "out of memory");
 		return;
 	}
@@ -131,7 +119,7 @@ static void api_gate(void *ctx, const struct http_request *req, struct http_resp
 
 static void api_conflicts(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	struct rwd *d = ctx;
+	const struct api *api = ctx;
 	const char *state = http_query(req, "state");
 	const char *limit_arg = http_query(req, "limit");
 	long limit = 100;
@@ -149,7 +137,7 @@ static void api_conflicts(void *ctx, const struct http_request *req, struct http
 			return;
 		}
 	}
-	list = ledger_list(d->state, state == NULL || strcmp(state, "open") == 0, (int)limit);
+	list = ledger_list(api->state, state == NULL || strcmp(state, "open") == 0, (int)limit);
 	if (list == NULL) {
 		http_reply_error(resp, 503, "the conflict ledger cannot be read");
 		return;
@@ -159,8 +147,8 @@ static void api_conflicts(void *ctx, const struct http_request *req, struct http
 
 static void api_conflict(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	struct rwd *d = ctx;
-	json_t *c = req->id <= INT64_MAX ? ledger_get(d->state, (int64_t)req->id) : NULL;
+	const struct api *api = ctx;
+	json_t *c = req->id <= INT64_MAX ? ledger_get(api->state, (int64_t)req->id) : NULL;
 
 	if (c == NULL) {
 		http_reply_error(resp, 404, "no conflict %llu", (unsigned long long)req->id);
@@ -172,20 +160,20 @@ static void api_conflict(void *ctx, const struct http_request *req, struct http_
 static void api_conflict_resolve(void *ctx, const struct http_request *req,
 				 struct http_response *resp)
 {
-	struct rwd *d = ctx;
+	const struct api *api = ctx;
 	int rc;
 
-	if (!authorized(d, req, resp))
+	if (!authorized(api, req, resp))
 		return;
 	rc = req->id <= INT64_MAX
-		 ? ledger_resolve(d->state, (int64_t)req->id, NULL, "api", clock_wall())
+		 ? ledger_resolve(api->state, (int64_t)req->id, NULL, "api", clock_wall())
 		 : 1;
 	if (rc < 0) {
 		http_reply_error(resp, 503, "the conflict ledger cannot be written");
 		return;
 	}
 	if (rc == 1) {
-		json_t *c = ledger_get(d->state, (int64_t)req->id);
+		json_t *c = ledger_get(api->state, (int64_t)req->id);
 		if (c == NULL)
 			http_reply_error(resp, 404, "no conflict %llu",
 					 (unsigned long long)req->id);
@@ -193,24 +181,23 @@ static void api_conflict_resolve(void *ctx, const struct http_request *req,
 			http_reply_json(resp, 200, c); /* resolved already: nothing to do */
 		return;
 	}
-	if (d->tracker != NULL)
-		tracker_resolved(d->tracker, (int64_t)req->id);
-	http_reply_json(resp, 200, ledger_get(d->state, (int64_t)req->id));
+	if (api->resolved != NULL)
+		api->resolved(api->arg, (int64_t)req->id);
+	http_reply_json(resp, 200, ledger_get(api->state, (int64_t)req->id));
 }
 
 static void api_gap_ack(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	struct rwd *d = ctx;
+	const struct api *api = ctx;
 
-	if (!authorized(d, req, resp))
+	if (!authorized(api, req, resp))
 		return;
-	for (size_t i = 0; i < d->n_streams; i++) {
-		if (stream_ack_gap(d->streams[i], (int64_t)req->id) == 0) {
-			http_reply_json(
-			    resp, 200,
-			    json_pack("{s:I,s:b}", "id", (json_int_t)req->id, "acknowledged", 1));
-			return;
-		}
+	if (req->id <= INT64_MAX && api->ack_gap != NULL &&
+	    api->ack_gap(api->arg, (int64_t)req->id) == 0) {
+		http_reply_json(
+		    resp, 200,
+		    json_pack("{s:I,s:b}", "id", (json_int_t)req->id, "acknowledged", 1));
+		return;
 	}
 	http_reply_error(resp, 404, "no open gap %llu", (unsigned long long)req->id);
 }
@@ -230,17 +217,17 @@ static void open_total(const char *schema, const char *table, int64_t n, void *a
 /* Every table seen: per master its fingerprint, key source and writes; open conflicts. */
 static void api_tables(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	struct rwd *d = ctx;
+	const struct api *api = ctx;
 	json_t *tables;
 
 	(void)req;
-	if (d->tracker == NULL || (tables = tracker_tables_json(d->tracker)) == NULL) {
+	if (api->tables == NULL || (tables = api->tables(api->arg)) == NULL) {
 		http_reply_error(resp, 503, "the schema history is not running");
 		return;
 	}
 	for (size_t i = 0; i < json_array_size(tables); i++)
 		json_object_set_new(json_array_get(tables, i), "open_conflicts", json_integer(0));
-	if (d->state != NULL && ledger_open_totals(d->state, open_total, tables) != 0) {
+	if (api->state != NULL && ledger_open_totals(api->state, open_total, tables) != 0) {
 		json_decref(tables);
 		http_reply_error(resp, 503, "the conflict ledger cannot be read");
 		return;

@@ -1,11 +1,33 @@
 /*
  * api.h - the HTTP endpoints of ringwatchd(8), as a route table for http.c.
- * Every handler takes the daemon (struct rwd *) as its context.
+ * Every handler takes a struct api as its context: what the endpoints read
+ * and act on, handed in by the daemon.
  */
 #ifndef RINGWATCHD_API_H
 #define RINGWATCHD_API_H
 
 #include "http.h"
+
+#include <jansson.h>
+#include <stdint.h>
+
+struct config;
+struct state;
+struct status;
+
+struct api {
+	const struct config *cfg; /* auth_token, [gate] max_lag (a reload changes them in place) */
+	struct state *state;      /* the conflict ledger */
+	/* a status snapshot (status.h; the caller releases it): 0, or -1 */
+	int (*status)(void *arg, struct status *st);
+	/* GET /v1/tables without the open conflicts (new reference); NULL: not running */
+	json_t *(*tables)(void *arg);
+	/* conflict id was resolved through the API */
+	void (*resolved)(void *arg, int64_t id);
+	/* acknowledge gap id: 0 done, 1 no such open gap */
+	int (*ack_gap)(void *arg, int64_t id);
+	void *arg;
+};
 
 extern const struct http_route api_routes[];
 

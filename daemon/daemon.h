@@ -4,6 +4,7 @@
 #ifndef RINGWATCHD_DAEMON_H
 #define RINGWATCHD_DAEMON_H
 
+#include "api.h"
 #include "config.h"
 
 #include "ringwatch/lag.h"
@@ -23,6 +24,7 @@ struct rwd {
 	const char *config_path;
 	struct config cfg; /* the running configuration */
 	struct http_server *http;
+	struct api api;          /* what the HTTP endpoints read and act on */
 	struct state *state;     /* SQLite in state_dir */
 	struct stream **streams; /* one per master, in configuration order */
 	size_t n_streams;

@@ -24,6 +24,7 @@
 #include "probe.h"
 #include "schemas.h"
 #include "state.h"
+#include "status.h"
 #include "stream.h"
 #include "tracker.h"
 
@@ -479,6 +480,53 @@ static void stop_probes(struct rwd *d)
 	d->probe_mb = NULL;
 }
 
+/* ---- what the HTTP API asks of the daemon (api.h) ---------------------------------- */
+
+static int api_status(void *arg, struct status *st)
+{
+	struct rwd *d = arg;
+	struct status_sources src = {
+		.cfg = &d->cfg,
+		.uptime = clock_mono() - d->started,
+		.now = clock_mono(),
+		.streams = d->streams,
+		.n_streams = d->n_streams,
+		.probe_last = d->probe_last,
+		.probe_last_ok = d->probe_last_ok,
+		.lag = d->lag,
+		.tracker = d->tracker,
+		.state = d->state,
+	};
+
+	return status_collect(&src, st);
+}
+
+static json_t *api_tables(void *arg)
+{
+	struct rwd *d = arg;
+
+	return d->tracker != NULL ? tracker_tables_json(d->tracker) : NULL;
+}
+
+static void api_resolved(void *arg, int64_t id)
+{
+	struct rwd *d = arg;
+
+	if (d->tracker != NULL)
+		tracker_resolved(d->tracker, id);
+}
+
+static int api_ack_gap(void *arg, int64_t id)
+{
+	struct rwd *d = arg;
+
+	for (size_t i = 0; i < d->n_streams; i++) {
+		if (stream_ack_gap(d->streams[i], id) == 0)
+			return 0;
+	}
+	return 1;
+}
+
 static int start(struct rwd *d)
 {
 	char err[256];
@@ -504,8 +552,15 @@ static int start(struct rwd *d)
 		log_error("cannot install signal handlers");
 		return -1;
 	}
-	d->http = http_server_start(d->base, d->cfg.listen_host, d->cfg.listen_port, api_routes, d,
-				    err, sizeof(err));
+	d->api = (struct api){ .cfg = &d->cfg,
+			       .state = d->state,
+			       .status = api_status,
+			       .tables = api_tables,
+			       .resolved = api_resolved,
+			       .ack_gap = api_ack_gap,
+			       .arg = d };
+	d->http = http_server_start(d->base, d->cfg.listen_host, d->cfg.listen_port, api_routes,
+				    &d->api, err, sizeof(err));
 	if (d->http == NULL) {
 		log_error("http: %s", err);
 		return -1;

@@ -90,8 +90,10 @@ struct status_sources {
 	struct state *state;                       /* the ledger; may be NULL */
 };
 
-/* Fill st (release with status_release()); 0, or -1 when out of memory. */
+/* status_collect.c: fill st (release with status_release()); 0, or -1 when out of memory. */
 int status_collect(const struct status_sources *src, struct status *st);
+
+/* status.c: free what st holds. */
 void status_release(struct status *st);
 
 /* status_json.c: the JSON object of GET /v1/status (new reference), the gate included. */

@@ -1,0 +1,201 @@
+/*
+ * status_collect.c - the snapshot behind /v1/status, /metrics and /v1/gate
+ * (status.h): read once from the daemon's parts, the gate evaluated on it.
+ * status_json.c and metrics.c render it; neither reads anything else.
+ */
+#include "status.h"
+
+#include "build_config.h"
+#include "config.h"
+#include "gate.h"
+#include "ledger.h"
+#include "probe.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Which master a link reads from: the connection's name when it is a master's
+ * name (as the harness and most rings name them), else the source server_id,
+ * else the source address.
+ */
+static void link_source(const struct status_sources *d, struct status *st,
+			const struct probe_link *l, struct status_link *out)
+{
+	out->source_index = (size_t)-1;
+	for (size_t i = 0; i < d->cfg->n_masters; i++) {
+		if (strcmp(l->connection_name, d->cfg->masters[i].name) == 0) {
+			out->source = d->cfg->masters[i].name;
+			out->source_index = i;
+			return;
+		}
+	}
+	for (size_t i = 0; i < st->n_masters && l->source_server_id != 0; i++) {
+		if (st->masters[i].server_id == l->source_server_id) {
+			out->source = st->masters[i].name;
+			out->source_index = i;
+			return;
+		}
+	}
+	for (size_t i = 0; i < d->cfg->n_masters; i++) {
+		const struct config_master *m = &d->cfg->masters[i];
+		if (m->host != NULL && strcmp(m->host, l->source_host) == 0 &&
+		    m->port == l->source_port) {
+			out->source = m->name;
+			out->source_index = i;
+			return;
+		}
+	}
+	snprintf(out->source_buf, sizeof(out->source_buf), "%s:%u", l->source_host, l->source_port);
+	out->source = out->source_buf;
+}
+
+static int collect_links(const struct status_sources *d, struct status *st)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->n_streams && d->probe_last_ok != NULL; i++)
+		n += d->probe_last_ok[i] != NULL ? d->probe_last_ok[i]->n_links : 0;
+	st->links = calloc(n > 0 ? n : 1, sizeof(*st->links));
+	st->probe_ok = calloc(st->n_masters > 0 ? st->n_masters : 1, sizeof(*st->probe_ok));
+	st->probe_error = calloc(st->n_masters > 0 ? st->n_masters : 1, sizeof(*st->probe_error));
+	st->trx_age_known = calloc(st->n_masters > 0 ? st->n_masters : 1, sizeof(bool));
+	st->trx_age = calloc(st->n_masters > 0 ? st->n_masters : 1, sizeof(double));
+	st->trx_error = calloc(st->n_masters > 0 ? st->n_masters : 1, sizeof(char *));
+	if (st->links == NULL || st->probe_ok == NULL || st->probe_error == NULL ||
+	    st->trx_age_known == NULL || st->trx_age == NULL || st->trx_error == NULL)
+		return -1;
+	for (size_t i = 0; i < d->n_streams && d->probe_last != NULL; i++) {
+		const struct probe_result *last = d->probe_last[i];
+		const struct probe_result *good = d->probe_last_ok[i];
+
+		st->probe_ok[i] = last != NULL && last->ok;
+		st->probe_error[i] = last == NULL ? "no probe yet" : last->ok ? "" : last->error;
+		st->trx_age_known[i] = st->probe_ok[i] && last->trx_age_known;
+		st->trx_age[i] = st->trx_age_known[i] ? last->trx_age : 0;
+		st->trx_error[i] = !st->probe_ok[i]      ? st->probe_error[i]
+				   : last->trx_age_known ? ""
+							 : last->trx_error;
+		for (size_t k = 0; good != NULL && k < good->n_links; k++) {
+			struct status_link *sl = &st->links[st->n_links++];
+			sl->replica = d->cfg->masters[i].name;
+			sl->replica_index = i;
+			sl->l = &good->links[k];
+			sl->stale = !st->probe_ok[i];
+			link_source(d, st, sl->l, sl);
+			sl->lag = sl->source_index == (size_t)-1 || d->lag == NULL
+				      ? -1
+				      : lag_get(d->lag, sl->source_index, i, d->now);
+			sl->state = sl->stale ? "unknown" : probe_link_state(sl->l, st->max_lag);
+			if (sl->state == NULL)
+				sl->state = "unknown";
+		}
+	}
+	return 0;
+}
+
+/* Schema drift, compared only while every stream is current. */
+static int collect_drift(const struct status_sources *d, struct status *st)
+{
+	bool all_current = true;
+	size_t room = 16, n;
+
+	for (size_t i = 0; i < st->n_masters; i++)
+		all_current = all_current && st->current[i];
+	/* one comparison of every table; a second only when the findings did not fit */
+	for (;;) {
+		free(st->drift);
+		st->drift = calloc(room, sizeof(*st->drift));
+		if (st->drift == NULL)
+			return -1;
+		n = tracker_drift(d->tracker, all_current, st->ddl_replication_timeout, st->drift,
+				  room);
+		if (n <= room)
+			break;
+		room = n;
+	}
+	st->n_drift = n;
+	return 0;
+}
+
+/* Is this master connected and its stream current (an event within 3 heartbeats)? */
+static bool master_current(const struct status *st, const struct stream_view *m)
+{
+	return m->connected && m->last_event_age >= 0 &&
+	       m->last_event_age < 3 * st->heartbeat_period + 1;
+}
+
+static void add_total(const char *schema, const char *table, const char *kind, int64_t n, void *arg)
+{
+	struct status *st = arg;
+	struct status_total *t;
+
+	if (st->n_totals == st->cap_totals) {
+		size_t cap = st->cap_totals > 0 ? 2 * st->cap_totals : 16;
+		struct status_total *grown = realloc(st->totals, cap * sizeof(*grown));
+		if (grown == NULL) {
+			st->totals_failed = true;
+			return;
+		}
+		st->totals = grown;
+		st->cap_totals = cap;
+	}
+	t = &st->totals[st->n_totals];
+	t->schema = strdup(schema);
+	t->table = strdup(table);
+	t->kind = strdup(kind);
+	t->n = n;
+	if (t->schema == NULL || t->table == NULL || t->kind == NULL) {
+		free(t->schema);
+		free(t->table);
+		free(t->kind);
+		st->totals_failed = true;
+		return;
+	}
+	st->n_totals++;
+}
+
+int status_collect(const struct status_sources *d, struct status *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->version = PACKAGE_VERSION;
+	st->uptime = d->uptime;
+	st->heartbeat_period = 1.0;
+	st->max_lag = d->cfg->gate_max_lag;
+	st->max_trx_age = d->cfg->gate_max_trx_age;
+	st->max_open_conflicts = d->cfg->gate_max_open_conflicts;
+	st->has_tracker = d->tracker != NULL;
+	if (st->has_tracker) {
+		tracker_view(d->tracker, &st->tracker);
+		st->n_unknown = tracker_unknown_tables(d->tracker, NULL, 0);
+		st->unknown = calloc(st->n_unknown > 0 ? st->n_unknown : 1, sizeof(*st->unknown));
+		if (st->unknown == NULL)
+			return -1;
+		st->n_unknown = tracker_unknown_tables(d->tracker, st->unknown, st->n_unknown);
+	}
+	if (d->state == NULL ||
+	    ledger_counts(d->state, &st->conflicts_open, &st->conflicts_total) != 0)
+		st->conflicts_open = st->conflicts_total = -1;
+	if (d->state != NULL)
+		ledger_totals(d->state, add_total, st);
+	st->n_masters = d->n_streams;
+	st->masters = calloc(d->n_streams > 0 ? d->n_streams : 1, sizeof(*st->masters));
+	st->current = calloc(d->n_streams > 0 ? d->n_streams : 1, sizeof(*st->current));
+	if (st->masters == NULL || st->current == NULL) {
+		status_release(st);
+		return -1;
+	}
+	for (size_t i = 0; i < d->n_streams; i++) {
+		stream_view(d->streams[i], &st->masters[i]);
+		st->current[i] = master_current(st, &st->masters[i]);
+	}
+	st->ddl_replication_timeout = d->cfg->gate_ddl_replication_timeout;
+	if ((st->has_tracker && collect_drift(d, st) != 0) || collect_links(d, st) != 0) {
+		status_release(st);
+		return -1;
+	}
+	gate_evaluate(st, st->max_lag, st->max_trx_age, &st->gate);
+	return 0;
+}

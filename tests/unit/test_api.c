@@ -1,0 +1,228 @@
+/*
+ * test_api.c - the HTTP endpoints (api.c) alone, over a real HTTP server
+ * and a real ledger, with what the daemon would hand them faked: the
+ * conflicts listed, read and resolved (with and without the token), the
+ * gate's arguments checked, gaps acknowledged, the tables, and a daemon
+ * that cannot make a status snapshot.
+ */
+#include "../../daemon/api.h"
+#include "../../daemon/config.h"
+#include "../../daemon/gate.h"
+#include "../../daemon/ledger.h"
+#include "../../daemon/state.h"
+#include "../../daemon/status.h"
+
+#include "../tap.h"
+#include "state_dir.h"
+
+#include <arpa/inet.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* What the fake daemon saw. */
+static int64_t resolved_id = -1;
+static atomic_bool snapshot_fails;
+
+static int fake_status(void *arg, struct status *st)
+{
+	(void)arg;
+	if (atomic_load(&snapshot_fails))
+		return -1;
+	memset(st, 0, sizeof(*st));
+	st->version = "test";
+	st->max_lag = 5;
+	st->max_trx_age = 60;
+	gate_evaluate(st, st->max_lag, st->max_trx_age, &st->gate);
+	return 0;
+}
+
+static json_t *fake_tables(void *arg)
+{
+	(void)arg;
+	return json_pack("[{s:s,s:s,s:{}}]", "schema", "app", "table", "t", "masters");
+}
+
+static void fake_resolved(void *arg, int64_t id)
+{
+	(void)arg;
+	resolved_id = id;
+}
+
+static int fake_ack(void *arg, int64_t id)
+{
+	(void)arg;
+	return id == 5 ? 0 : 1;
+}
+
+#define N_REQ 14
+
+struct client {
+	unsigned port;
+	int done_fd;
+	char answers[N_REQ][4096];
+};
+
+static const char *const requests[N_REQ] = {
+	"GET /v1/conflicts HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	"GET /v1/conflicts?state=bogus HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	"GET /v1/conflicts/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	"GET /v1/conflicts/99 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	"POST /v1/conflicts/1/resolve HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	"POST /v1/conflicts/1/resolve HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\n"
+	"Connection: close\r\n\r\n",
+	"POST /v1/conflicts/1/resolve HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\n"
+	"Connection: close\r\n\r\n",
+	"GET /v1/conflicts?state=open HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	"GET /v1/gate?max_lag=abc HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	"GET /v1/gate?max_lag=10 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	"POST /v1/gaps/5/ack HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\n"
+	"Connection: close\r\n\r\n",
+	"POST /v1/gaps/6/ack HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\n"
+	"Connection: close\r\n\r\n",
+	"GET /v1/tables HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	"GET /v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+};
+
+static void roundtrip(unsigned port, const char *req, char *out, size_t outlen)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	size_t got = 0;
+	ssize_t n;
+
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	out[0] = '\0';
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		return;
+	}
+	(void)!write(fd, req, strlen(req));
+	shutdown(fd, SHUT_WR);
+	while (got + 1 < outlen && (n = read(fd, out + got, outlen - got - 1)) > 0)
+		got += (size_t)n;
+	out[got] = '\0';
+	close(fd);
+}
+
+static void *client_main(void *arg)
+{
+	struct client *c = arg;
+
+	for (int i = 0; i < N_REQ; i++) {
+		if (i == N_REQ - 1)
+			atomic_store(&snapshot_fails,
+				     true); /* the loop reads it for this request */
+		roundtrip(c->port, requests[i], c->answers[i], sizeof(c->answers[i]));
+	}
+	(void)!write(c->done_fd, "x", 1);
+	return NULL;
+}
+
+static void on_done(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(arg);
+}
+
+/* Status code and body of answer i. */
+static bool answer(const struct client *c, int i, const char *status, const char *part)
+{
+	const char *body = strstr(c->answers[i], "\r\n\r\n");
+	bool good = strncmp(c->answers[i], "HTTP/1.1 ", 9) == 0 &&
+		    strncmp(c->answers[i] + 9, status, 3) == 0 && body != NULL &&
+		    strstr(body, part) != NULL;
+
+	if (!good)
+		tap_diag("answer %d: %.300s", i, c->answers[i]);
+	return good;
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/rw-api.XXXXXX", err[256] = "", token[] = "s3cret";
+	struct config cfg;
+	struct state *st;
+	struct ledger_entry e = { 0 };
+	struct api api;
+	struct event_base *base = event_base_new();
+	struct http_server *srv;
+	struct event *done;
+	struct client c;
+	pthread_t th;
+	int pipefd[2];
+	bool created;
+
+	if (mkdtemp(dir) == NULL || (st = state_open(dir, err, sizeof(err))) == NULL) {
+		ok(0, "a state: %s", err);
+		return tap_done();
+	}
+	e.uid = "00112233445566778899aabbccddeeff";
+	e.kind = "update-update";
+	e.schema = "app";
+	e.table = "t";
+	e.key = json_pack("{s:i}", "id", 1);
+	e.diverged = true;
+	e.detected_at = 1795850032.12;
+	e.writes = json_pack("[]");
+	e.final = json_pack("{}");
+	e.key_hex = "";
+	ok(ledger_add(st, &e, &created) == 1 && created, "a conflict in the ledger");
+	json_decref(e.key);
+	json_decref(e.writes);
+	json_decref(e.final);
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.auth_token = token;
+	cfg.gate_max_lag = 5;
+	api = (struct api){ .cfg = &cfg,
+			    .state = st,
+			    .status = fake_status,
+			    .tables = fake_tables,
+			    .resolved = fake_resolved,
+			    .ack_gap = fake_ack };
+	memset(&c, 0, sizeof(c));
+	srv = http_server_start(base, "127.0.0.1", 0, api_routes, &api, err, sizeof(err));
+	ok(srv != NULL && pipe(pipefd) == 0, "the API serves (%s)", srv != NULL ? "ok" : err);
+	if (srv == NULL)
+		return tap_done();
+	c.port = http_server_port(srv);
+	c.done_fd = pipefd[1];
+	done = event_new(base, pipefd[0], EV_READ, on_done, base);
+	event_add(done, NULL);
+	pthread_create(&th, NULL, client_main, &c);
+	event_base_dispatch(base);
+	pthread_join(th, NULL);
+
+	ok(answer(&c, 0, "200", "\"uid\":\"00112233445566778899aabbccddeeff\""),
+	   "GET /v1/conflicts lists it");
+	ok(answer(&c, 1, "400", "state must be open or all"), "a bad state argument: 400");
+	ok(answer(&c, 2, "200", "\"kind\":\"update-update\""), "GET /v1/conflicts/1");
+	ok(answer(&c, 3, "404", "no conflict 99"), "an unknown id: 404");
+	ok(answer(&c, 4, "401", "Authorization"), "resolving without the token: 401");
+	ok(answer(&c, 5, "401", "wrong token"), "with a wrong token: 401");
+	ok(answer(&c, 6, "200", "\"resolved_by\":\"api\""), "with the token: resolved");
+	is_int(resolved_id, 1, "and the engine hears of it");
+	ok(answer(&c, 7, "200", "\"conflicts\":[]"), "no conflict open any more");
+	ok(answer(&c, 8, "400", "max_lag must be a number"), "a bad max_lag: 400");
+	ok(answer(&c, 9, "503", "\"safe\":false"), "the gate: 503 while not safe");
+	ok(answer(&c, 10, "200", "\"acknowledged\":true"), "a gap acknowledged");
+	ok(answer(&c, 11, "404", "no open gap 6"), "an unknown gap: 404");
+	ok(answer(&c, 12, "200", "\"open_conflicts\":0"), "the tables with their open conflicts");
+	ok(answer(&c, 13, "503", "out of memory"), "no snapshot: 503, not a crash");
+
+	event_free(done);
+	http_server_free(srv);
+	event_base_free(base);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	state_close(st);
+	ok(state_dir_remove(dir) == 0, "temp dir removed");
+	return tap_done();
+}
