@@ -20,8 +20,8 @@
 # After the ring is synced, FLUSH BINARY LOGS on both and their files are
 # copied (each holds both masters' transactions: log_slave_updates), the ring
 # is stopped.  Then RUNS times (default 7), alternating the order of the
-# --master options (analyze feeds one master's files completely, then the
-# other's):
+# --master options (analyze interleaves the masters' events by timestamp, so
+# the order of the options should not matter; the runs show whether it does):
 #     ringwatch analyze --master west=FILES --master east=FILES > /dev/null
 # under /usr/bin/time (wall, cpu, peak RSS).  The row changes are counted
 # once by bench/decode_only (every rows event's rows, both masters' files);

@@ -1,6 +1,7 @@
 /*
  * conflict_int.h - the conflict engine's private structures, shared by
- * conflict.c (tracking and the rule), conflict_before.c (before images),
+ * conflict.c (tracking and the rule), conflict_store.c (transactions and the
+ * write lists of keys), conflict_before.c (before images),
  * conflict_restart.c (checkpoints), conflict_image.c (the ring records) and
  * conflict_open.c (reports, finals, resolution).
  */

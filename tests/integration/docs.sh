@@ -34,7 +34,7 @@ sysusers=$top_srcdir/systemd/sysusers.d/ringwatch.conf
 ringwatchd=$top_builddir/daemon/ringwatchd
 ringwatch=$top_builddir/cli/ringwatch
 
-# the configuration keys SPEC.md names
+# the configuration keys of ringwatchd.conf(5), as the contract names them
 spec_keys="listen state_dir server_id auth_token_file host port socket user
 password_file password ssl_mode ssl_ca max_lag max_trx_age max_open_conflicts
 alertmanager_url webhook_url"

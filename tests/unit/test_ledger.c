@@ -1,6 +1,7 @@
 /*
  * test_ledger.c - conflicts recorded once per uid, listed newest first,
- * resolved once, rendered as SPEC's CONFLICT objects, kept across a reopen.
+ * resolved once, rendered as the conflict objects of GET /v1/conflicts, kept
+ * across a reopen.
  */
 #include "../../daemon/ledger.h"
 #include "../../daemon/state.h"

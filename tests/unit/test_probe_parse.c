@@ -1,7 +1,8 @@
 /*
  * test_probe_parse.c - replica status rows are read by column name (MariaDB,
  * MySQL's new and old names), NULLs and odd values are handled, and the link
- * state and last-error rules of SPEC hold, server versions read as numbers.
+ * state and last-error rules of GET /v1/status hold, server versions read
+ * as numbers.
  * No server: synthetic rows.
  */
 #include "../../daemon/probe.h"
