@@ -13,6 +13,7 @@
 #include "../../daemon/status.h"
 
 #include "../tap.h"
+#include "http_client.h"
 #include "state_dir.h"
 
 #include <arpa/inet.h>
@@ -89,27 +90,6 @@ static const char *const requests[N_REQ] = {
 	"GET /v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
 };
 
-static void roundtrip(unsigned port, const char *req, char *out, size_t outlen)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	size_t got = 0;
-	ssize_t n;
-
-	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-	out[0] = '\0';
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		close(fd);
-		return;
-	}
-	(void)!write(fd, req, strlen(req));
-	shutdown(fd, SHUT_WR);
-	while (got + 1 < outlen && (n = read(fd, out + got, outlen - got - 1)) > 0)
-		got += (size_t)n;
-	out[got] = '\0';
-	close(fd);
-}
-
 static void *client_main(void *arg)
 {
 	struct client *c = arg;
@@ -118,7 +98,8 @@ static void *client_main(void *arg)
 		if (i == N_REQ - 1)
 			atomic_store(&snapshot_fails,
 				     true); /* the loop reads it for this request */
-		roundtrip(c->port, requests[i], c->answers[i], sizeof(c->answers[i]));
+		http_roundtrip(c->port, requests[i], strlen(requests[i]), c->answers[i],
+			       sizeof(c->answers[i]));
 	}
 	(void)!write(c->done_fd, "x", 1);
 	return NULL;

@@ -5,6 +5,7 @@
 #include "../../daemon/http.h"
 
 #include "../tap.h"
+#include "http_client.h"
 
 #include <arpa/inet.h>
 #include <event2/event.h>
@@ -62,28 +63,6 @@ struct client {
 	char answers[8][1024];
 };
 
-/* One request on a fresh connection; the answer (possibly cut) into out. */
-static void roundtrip(unsigned port, const char *req, size_t len, char *out, size_t outlen)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	size_t got = 0;
-	ssize_t n;
-
-	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-	out[0] = '\0';
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		close(fd);
-		return;
-	}
-	(void)!write(fd, req, len);
-	shutdown(fd, SHUT_WR);
-	while (got + 1 < outlen && (n = read(fd, out + got, outlen - got - 1)) > 0)
-		got += (size_t)n;
-	out[got] = '\0';
-	close(fd);
-}
-
 static void *client_main(void *arg)
 {
 	struct client *c = arg;
@@ -102,7 +81,8 @@ static void *client_main(void *arg)
 	int len;
 
 	for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++)
-		roundtrip(c->port, reqs[i], strlen(reqs[i]), c->answers[i], sizeof(c->answers[i]));
+		http_roundtrip(c->port, reqs[i], strlen(reqs[i]), c->answers[i],
+			       sizeof(c->answers[i]));
 	/* a chunked body over the limit, without Content-Length */
 	len = snprintf(big, sizeof(big),
 		       "POST /echo/1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
@@ -111,9 +91,9 @@ static void *client_main(void *arg)
 	memset(big + len, 'a', HTTP_MAX_BODY + 1);
 	len += HTTP_MAX_BODY + 1;
 	len += snprintf(big + len, sizeof(big) - (size_t)len, "\r\n0\r\n\r\n");
-	roundtrip(c->port, big, (size_t)len, c->answers[6], sizeof(c->answers[6]));
+	http_roundtrip(c->port, big, (size_t)len, c->answers[6], sizeof(c->answers[6]));
 	/* still serving after all that */
-	roundtrip(c->port, reqs[0], strlen(reqs[0]), c->answers[7], sizeof(c->answers[7]));
+	http_roundtrip(c->port, reqs[0], strlen(reqs[0]), c->answers[7], sizeof(c->answers[7]));
 	(void)!write(c->done_fd, "x", 1);
 	return NULL;
 }
