@@ -5,6 +5,7 @@
 #include "build_config.h"
 
 #include "cli_analyze.h"
+#include "cli_check_ddl.h"
 #include "cli_conflicts.h"
 #include "cli_dump.h"
 #include "cli_gate.h"
@@ -32,7 +33,7 @@ static const struct command commands[] = {
 	{ "status", "status [--url URL] [--json]", cli_status },
 	{ "conflicts", "conflicts [--url URL] [--json] [--all] [--limit N] [ID]", cli_conflicts },
 	{ "gate", "gate [--url URL] [--max-lag SECONDS] [--json]", cli_gate },
-	{ "check-ddl", "check-ddl [SQL | -f FILE]", NULL },
+	{ "check-ddl", "check-ddl [--url URL] [--json] [SQL | -f FILE]", cli_check_ddl },
 	{ "dump", "dump [--threads N] [--segment-size BYTES] FILE...", cli_dump },
 	{ "analyze", "analyze --master NAME=FILE[,FILE...] --master NAME=FILE[,FILE...]",
 	  cli_analyze },

@@ -235,6 +235,26 @@ static void api_tables(void *ctx, const struct http_request *req, struct http_re
 	http_reply_json(resp, 200, json_pack("{s:o}", "tables", tables));
 }
 
+/* Schema changes judged against the live shapes: {"safe", "statements": [...]}. */
+static void api_ddl_check(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	const struct api *api = ctx;
+	json_t *answer;
+
+	if (!authorized(api, req, resp))
+		return;
+	if (req->body_len == 0) {
+		http_reply_error(resp, 400, "the body is the SQL to check");
+		return;
+	}
+	if (api->ddl_check == NULL || (answer = api->ddl_check(api->arg, req->body, req->body_len,
+							       http_query(req, "db"))) == NULL) {
+		http_reply_error(resp, 503, "the schema history is not running");
+		return;
+	}
+	http_reply_json(resp, 200, answer);
+}
+
 const struct http_route api_routes[] = {
 	{ "GET", "/healthz", api_healthz },
 	{ "GET", "/metrics", api_metrics },
@@ -245,5 +265,6 @@ const struct http_route api_routes[] = {
 	{ "GET", "/v1/conflicts/{id}", api_conflict },
 	{ "POST", "/v1/conflicts/{id}/resolve", api_conflict_resolve },
 	{ "POST", "/v1/gaps/{id}/ack", api_gap_ack },
+	{ "POST", "/v1/ddl/check", api_ddl_check },
 	{ NULL, NULL, NULL },
 };

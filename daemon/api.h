@@ -24,6 +24,8 @@ struct api {
 	json_t *(*tables)(void *arg);
 	/* conflict id was resolved through the API */
 	void (*resolved)(void *arg, int64_t id);
+	/* POST /v1/ddl/check: the statements of sql judged (new reference); NULL: not running */
+	json_t *(*ddl_check)(void *arg, const char *sql, size_t len, const char *db);
 	/* acknowledge gap id: 0 done, 1 no such open gap */
 	int (*ack_gap)(void *arg, int64_t id);
 	void *arg;

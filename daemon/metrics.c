@@ -199,6 +199,9 @@ static void tracker_metrics(FILE *out, const struct status *st)
 	       "Row changes not compared because their table's shape was not known.");
 	fprintf(out, "ringwatch_schema_unknown_rows_total %llu\n",
 		(unsigned long long)v->unknown_rows);
+	family(out, "ringwatch_ddl_unsafe_total", "counter",
+	       "Unsafe schema changes seen in the binlogs (each once, as it first appears).");
+	fprintf(out, "ringwatch_ddl_unsafe_total %llu\n", (unsigned long long)v->ddl_unsafe);
 	family(out, "ringwatch_tracked_keys", "gauge",
 	       "Row keys with writes the conflict engine still tracks (not yet settled).");
 	fprintf(out, "ringwatch_tracked_keys %zu\n", v->tracked_keys);

@@ -516,6 +516,13 @@ static void api_resolved(void *arg, int64_t id)
 		tracker_resolved(d->tracker, id);
 }
 
+static json_t *api_ddl_check(void *arg, const char *sql, size_t len, const char *db)
+{
+	struct rwd *d = arg;
+
+	return d->tracker != NULL ? tracker_ddl_check(d->tracker, sql, len, db) : NULL;
+}
+
 static int api_ack_gap(void *arg, int64_t id)
 {
 	struct rwd *d = arg;
@@ -557,6 +564,7 @@ static int start(struct rwd *d)
 			       .status = api_status,
 			       .tables = api_tables,
 			       .resolved = api_resolved,
+			       .ddl_check = api_ddl_check,
 			       .ack_gap = api_ack_gap,
 			       .arg = d };
 	d->http = http_server_start(d->base, d->cfg.listen_host, d->cfg.listen_port, api_routes,

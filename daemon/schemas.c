@@ -7,6 +7,7 @@
 #include "log.h"
 #include "state.h"
 
+#include "common/ddl_check.h"
 #include "ringwatch/rw_buf.h"
 #include "ringwatch/schema_history.h"
 
@@ -90,6 +91,9 @@ struct master {
 	size_t next_misfit;
 };
 
+/* DDL transactions judged already (each is judged once, in the first stream showing it). */
+#define JUDGED 256
+
 struct schemas {
 	size_t n;
 	struct state *st;
@@ -98,7 +102,12 @@ struct schemas {
 	struct master *ms;
 	struct drift *drift;
 	double now;
+	uint64_t judged[JUDGED]; /* a ring of hashes of DDL transactions' identities */
+	size_t next_judged;
+	uint64_t ddl_unsafe; /* unsafe schema changes seen in the streams */
 };
+
+static void judge_live(struct master *ms, const char *sql, size_t len, const char *trx);
 
 static uint64_t table_hash(const char *schema, const char *table)
 {
@@ -262,6 +271,8 @@ static void on_ddl(void *arg, uint64_t pos, int kind, const char *sql, size_t le
 	else
 		log_info("master %s: %s (%s): %.*s%s", name_of(ms), ddl_kind_name(kind), trx, show,
 			 sql, (size_t)show < len ? "..." : "");
+	if (kind != DDL_UNPARSED)
+		judge_live(ms, sql, len, trx);
 	drift_ddl(ms->s->drift, ms->index, trx, sql, len, ms->s->now);
 	for (size_t i = 0; i < ms->n_batch; i++)
 		drift_ddl_table(ms->s->drift, ms->index, ms->batch[i].schema, ms->batch[i].table);
@@ -942,4 +953,91 @@ json_t *schemas_tables_json(const struct schemas *s)
 	}
 	json_decref(l.by_name);
 	return l.tables;
+}
+
+/* ---- schema changes judged against the live shapes -------------------------------- */
+
+static int ddl_writes(void *arg, const char *schema, const char *table, uint64_t *rows,
+		      unsigned *masters)
+{
+	const struct schemas *s = arg;
+
+	*rows = 0;
+	*masters = 0;
+	for (size_t m = 0; m < s->n; m++) {
+		uint64_t n = recent_writes(find_writes(&s->ms[m], schema, table), s->now);
+		*rows += n;
+		*masters += n > 0;
+	}
+	return 0;
+}
+
+static int ddl_drift(void *arg, const char *schema, const char *table, char *detail, size_t len)
+{
+	struct schemas *s = arg;
+	struct drift_entry found[16];
+	size_t n = schemas_drift(s, true, 1e18, found, 16);
+
+	detail[0] = '\0';
+	for (size_t i = 0; i < n && i < 16; i++) {
+		if (strcmp(found[i].schema, schema) == 0 && strcmp(found[i].table, table) == 0) {
+			snprintf(detail, len, "%s", found[i].detail);
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A schema change as it appears in a stream, judged once (ddl_rules.h) by
+ * its statement and the tables' recent writes: an unsafe one is logged
+ * and counted before the other masters' rows of the old shape reach it.
+ */
+static void judge_live(struct master *ms, const char *sql, size_t len, const char *trx)
+{
+	struct schemas *s = ms->s;
+	uint64_t h = XXH3_64bits(trx, strlen(trx));
+	ddl_context ctx = { NULL, NULL, ddl_writes, NULL, s };
+	ddl_judgement j;
+	ddl_stmt st;
+	rw_error err;
+	int show = len > 300 ? 300 : (int)len;
+
+	for (size_t i = 0; i < JUDGED; i++) {
+		if (s->judged[i] == h)
+			return;
+	}
+	s->judged[s->next_judged++ % JUDGED] = h;
+	if (ddl_parse(sql, len, conflict_feed_ddl_options(ms->f), &st, &err) != 0)
+		return;
+	ddl_judge(&st, &ctx, &j);
+	ddl_stmt_free(&st);
+	if (j.verdict != DDL_UNSAFE)
+		return;
+	s->ddl_unsafe++;
+	for (size_t i = 0; i < j.n; i++) {
+		if (j.reasons[i].verdict == DDL_UNSAFE) {
+			log_warn("master %s: an UNSAFE schema change (%s): %.*s%s: %s", name_of(ms),
+				 trx, show, sql, (size_t)show < len ? "..." : "",
+				 j.reasons[i].text);
+			break;
+		}
+	}
+}
+
+uint64_t schemas_ddl_unsafe(const struct schemas *s)
+{
+	return s->ddl_unsafe;
+}
+
+json_t *schemas_ddl_check(struct schemas *s, const char *sql, size_t len, const char *db)
+{
+	ddl_context ctx = { NULL, db, ddl_writes, ddl_drift, s };
+	ddl_options opt = { true, 0 };
+
+	if (s->n > 0 && s->ms[0].f != NULL) {
+		ctx.schema = conflict_feed_schema(s->ms[0].f);
+		opt = *conflict_feed_ddl_options(s->ms[0].f);
+	}
+	return ddl_check_json(sql, len, &opt, &ctx, NULL);
 }

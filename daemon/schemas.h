@@ -97,6 +97,17 @@ size_t schemas_drift(struct schemas *s, bool all_current, double timeout, struct
  */
 json_t *schemas_tables_json(const struct schemas *s);
 
+/*
+ * Schema changes judged against the first master's shapes as of its stream,
+ * the tables' recent writes on every master and their drift (POST
+ * /v1/ddl/check; common/ddl_check.h's answer); db is the default database
+ * (NULL: statements name theirs).  NULL when out of memory.
+ */
+json_t *schemas_ddl_check(struct schemas *s, const char *sql, size_t len, const char *db);
+
+/* Unsafe schema changes seen in the streams (each logged once, as it first appears). */
+uint64_t schemas_ddl_unsafe(const struct schemas *s);
+
 /* Journal entries no restart needs any more (the stream resumes at low_water or later). */
 void schemas_compact(struct schemas *s, size_t m, uint64_t low_water);
 

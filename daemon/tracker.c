@@ -67,6 +67,12 @@ size_t tracker_drift(struct tracker *t, bool all_current, double timeout, struct
 	return schemas_drift(t->schemas, all_current, timeout, out, max);
 }
 
+json_t *tracker_ddl_check(struct tracker *t, const char *sql, size_t len, const char *db)
+{
+	schemas_set_time(t->schemas, clock_mono());
+	return schemas_ddl_check(t->schemas, sql, len, db);
+}
+
 json_t *tracker_tables_json(const struct tracker *t)
 {
 	return schemas_tables_json(t->schemas);
@@ -438,6 +444,7 @@ void tracker_view(const struct tracker *t, struct tracker_view *v)
 	conflict_stats st;
 
 	*v = t->v;
+	v->ddl_unsafe = schemas_ddl_unsafe(t->schemas);
 	conflict_engine_stats(t->e, &st);
 	v->tracked_keys = st.tracked_keys;
 	v->tracked_writes = st.tracked_writes;

@@ -32,6 +32,7 @@ struct tracker_view {
 	uint64_t unknown_origin; /* transactions from a server no stream has shown yet */
 	uint64_t undecodable;    /* rows events that could not be decoded */
 	uint64_t unknown_rows;   /* row changes of tables whose shape is not known */
+	uint64_t ddl_unsafe;     /* unsafe schema changes seen in the streams */
 	uint64_t delay_buckets[TRACKER_BUCKETS]; /* cumulative counts per le bound */
 	uint64_t delay_count;
 	double delay_sum;
@@ -85,6 +86,9 @@ bool tracker_wants_schema(struct tracker *t, size_t master, double now, double e
 /* Schema drift between the masters (drift.h); how many findings there are. */
 size_t tracker_drift(struct tracker *t, bool all_current, double timeout, struct drift_entry *out,
 		     size_t max);
+
+/* POST /v1/ddl/check: schema changes judged against the live shapes (schemas.h). */
+json_t *tracker_ddl_check(struct tracker *t, const char *sql, size_t len, const char *db);
 
 /* GET /v1/tables without the open conflicts (schemas.h); a new reference. */
 json_t *tracker_tables_json(const struct tracker *t);

@@ -1561,11 +1561,41 @@ static void alter_clause(struct parser *p)
 	}
 }
 
+/* An option clause's first word(s), upper case, into its name: "ENGINE", "ADD FOREIGN". */
+static void option_name(struct parser *p, size_t start, uint32_t before)
+{
+	ddl_stmt *s = p->out;
+	char words[64] = "";
+	size_t n = 0;
+
+	for (size_t k = start; k < start + 2 && k < p->n && !p->failed; k++) {
+		const ddl_tok *t = &p->t[k];
+		if (t->kind != TOK_WORD ||
+		    (k > start && strcmp(words, "ADD") != 0 && strcmp(words, "DROP") != 0 &&
+		     strcmp(words, "ALTER") != 0))
+			break;
+		n += (size_t)snprintf(words + n, sizeof(words) - n, "%s%.*s", n > 0 ? " " : "",
+				      (int)t->len, t->p);
+		if (n >= sizeof(words))
+			break;
+	}
+	for (char *c = words; *c != '\0'; c++)
+		*c = (char)toupper((unsigned char)*c);
+	for (uint32_t i = before; i < s->n_alters; i++) {
+		if (s->alters[i].op == DDL_ALTER_OPTION && s->alters[i].name == NULL &&
+		    words[0] != '\0' && (s->alters[i].name = strdup(words)) == NULL)
+			p->nomem = 1;
+	}
+}
+
 static void alter_table(struct parser *p)
 {
 	p->out->kind = DDL_ALTER_TABLE;
 	while (!at_end(p)) {
+		size_t start = p->i;
+		uint32_t before = p->out->n_alters;
 		alter_clause(p);
+		option_name(p, start, before);
 		while (!at_end(p) && !is_punct(p, 0, ',') && table_option(p))
 			; /* table options need no commas between them */
 		if ((is_kw(p, 0, "REMOVE") && is_kw(p, 1, "PARTITIONING")) ||

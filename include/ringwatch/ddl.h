@@ -44,7 +44,8 @@ typedef struct ddl_name {
 } ddl_name;
 
 enum ddl_alter_op {
-	DDL_ALTER_OPTION = 0,     /* changes no column or key (ENGINE=, ALGORITHM=, ...) */
+	DDL_ALTER_OPTION =
+	    0, /* changes no column or key (ENGINE=, ALGORITHM=, ...); name: its first words ("ENGINE", "ADD FOREIGN") */
 	DDL_ALTER_ADD_COLUMN,     /* col, at */
 	DDL_ALTER_DROP_COLUMN,    /* name */
 	DDL_ALTER_MODIFY_COLUMN,  /* col (its name is the column's), at */

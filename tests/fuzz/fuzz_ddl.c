@@ -6,9 +6,11 @@
  * say why, and every shape either produces must survive its own
  * CREATE TABLE: schema_table_sql() parsed back gives a CREATE TABLE of the
  * same fingerprint (abort() when not: the history would store one shape and
- * read back another).
+ * read back another).  The DDL rules judge every statement, offline and
+ * against the script's tables: a verdict and a reason, always.
  */
 #include "ringwatch/ddl.h"
+#include "ringwatch/ddl_rules.h"
 #include "ringwatch/rw_buf.h"
 #include "ringwatch/schema.h"
 #include "ringwatch/schema_history.h"
@@ -80,6 +82,27 @@ static void each_table(const char *schema, const char *table, const schema_table
 		abort(); /* an unknown table must say why */
 }
 
+/* The rules judge whatever the parser gave, offline and against a history
+ * holding the statement's table (from the script pass): a verdict, each
+ * reason said. */
+static schema_db *judged_db;
+
+static void judge(const ddl_stmt *s)
+{
+	ddl_context ctx = { judged_db, "db", NULL, NULL, NULL };
+	ddl_judgement j;
+
+	for (int pass = 0; pass < 2; pass++) {
+		ddl_judge(s, pass == 0 ? NULL : &ctx, &j);
+		if (j.verdict < DDL_SAFE || j.verdict > DDL_UNSAFE || j.n == 0)
+			abort(); /* every statement gets a verdict and a reason */
+		for (size_t i = 0; i < j.n; i++) {
+			if (j.reasons[i].text[0] == '\0' || j.reasons[i].verdict > j.verdict)
+				abort();
+		}
+	}
+}
+
 static void fuzz_statement(const char *sql, size_t len, const ddl_options *opt)
 {
 	ddl_stmt s;
@@ -93,6 +116,7 @@ static void fuzz_statement(const char *sql, size_t len, const ddl_options *opt)
 		abort();
 	if (s.kind == DDL_CREATE_TABLE)
 		round_trip(s.def, opt);
+	judge(&s);
 	ddl_stmt_free(&s);
 }
 
@@ -106,7 +130,8 @@ static void fuzz_script(const char *text, size_t len, const ddl_options *opt)
 		return;
 	if (schema_apply_script(sdb, text, len, "db", opt, &unreadable, &err) == 0)
 		schema_db_each(sdb, each_table, (void *)(uintptr_t)opt);
-	schema_db_free(sdb);
+	schema_db_free(judged_db);
+	judged_db = sdb; /* the next statement pass judges against it */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -118,9 +143,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	for (size_t i = 0; i < sizeof(dialects) / sizeof(dialects[0]); i++) {
-		fuzz_statement(text, size, &dialects[i]);
 		fuzz_script(text, size, &dialects[i]);
+		fuzz_statement(text, size, &dialects[i]);
 	}
+	schema_db_free(judged_db);
+	judged_db = NULL;
 	free(text);
 	return 0;
 }
