@@ -230,6 +230,19 @@ static void tracker_metrics(FILE *out, const struct status *st)
 		(unsigned long long)v->delay_count);
 }
 
+static void audit_metrics(FILE *out, const struct status *st)
+{
+	family(out, "ringwatch_audit_ok", "gauge",
+	       "1 while this configuration check passes on this master (\"\" for the ring).");
+	for (size_t i = 0; i < st->n_audit; i++) {
+		fprintf(out, "ringwatch_audit_ok{check=\"");
+		put_label(out, st->audit[i].check);
+		fprintf(out, "\",master=\"");
+		put_label(out, st->audit[i].master);
+		fprintf(out, "\"} %d\n", st->audit[i].ok ? 1 : 0);
+	}
+}
+
 static void gate_metrics(FILE *out, const struct status *st)
 {
 	const struct gate *g = &st->gate;
@@ -288,6 +301,7 @@ char *status_metrics(const struct status *st, size_t *len)
 	per_link(out, st, "ringwatch_link_ok", "1 while the link's state is ok.", l_ok);
 	conflict_metrics(out, st);
 	tracker_metrics(out, st);
+	audit_metrics(out, st);
 	gate_metrics(out, st);
 	if (fclose(out) != 0) {
 		free(buf);

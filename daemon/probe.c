@@ -48,7 +48,8 @@
 	"'gtid_current_pos','gtid_slave_pos','auto_increment_increment',"                          \
 	"'auto_increment_offset','slave_exec_mode','replica_exec_mode','sync_binlog',"             \
 	"'innodb_flush_log_at_trx_commit','max_allowed_packet','gtid_mode',"                       \
-	"'enforce_gtid_consistency','server_uuid','gtid_executed'"
+	"'enforce_gtid_consistency','server_uuid','gtid_executed','slave_skip_errors',"            \
+	"'replica_skip_errors','replicate_same_server_id'"
 
 static const char variables_query[] =
     "SHOW GLOBAL VARIABLES WHERE Variable_name IN (" PROBE_VARIABLES ")";

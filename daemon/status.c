@@ -14,6 +14,7 @@ void status_release(struct status *st)
 		free(st->totals[i].kind);
 	}
 	free(st->totals);
+	free(st->audit);
 	free(st->current);
 	free(st->unknown);
 	free(st->drift);

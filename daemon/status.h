@@ -14,6 +14,7 @@
 #include "stream.h"
 #include "tracker.h"
 
+#include "ringwatch/audit.h"
 #include "ringwatch/lag.h"
 
 #include <jansson.h>
@@ -67,7 +68,9 @@ struct status {
 	struct drift_entry *drift; /* schema drift between the masters */
 	size_t n_drift;
 	double ddl_replication_timeout; /* [gate] ddl_replication_timeout */
-	struct gate gate;               /* evaluated on this snapshot, with max_lag */
+	audit_finding *audit; /* the configuration audit of the masters' latest variables */
+	size_t n_audit;
+	struct gate gate; /* evaluated on this snapshot, with max_lag */
 };
 
 /* Conflicts found on a table, of one kind (ringwatch_conflicts_total). */

@@ -120,6 +120,46 @@ static int collect_drift(const struct status_sources *d, struct status *st)
 	return 0;
 }
 
+/* The configuration audit of each master's latest variables (audit.h). */
+static int collect_audit(const struct status_sources *d, struct status *st)
+{
+	size_t n = d->n_streams, total = 0, at = 0;
+	audit_server *servers = calloc(n > 0 ? n : 1, sizeof(*servers));
+	const char **names, **values;
+
+	for (size_t i = 0; i < n && d->probe_last_ok != NULL; i++)
+		total += d->probe_last_ok[i] != NULL ? d->probe_last_ok[i]->n_vars : 0;
+	names = calloc(total > 0 ? total : 1, sizeof(*names));
+	values = calloc(total > 0 ? total : 1, sizeof(*values));
+	st->audit = calloc(AUDIT_MAX_FINDINGS(n), sizeof(*st->audit));
+	if (servers == NULL || names == NULL || values == NULL || st->audit == NULL) {
+		free(servers);
+		free(names);
+		free(values);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct probe_result *r =
+		    d->probe_last_ok != NULL ? d->probe_last_ok[i] : NULL;
+		servers[i].name = d->cfg->masters[i].name;
+		servers[i].known = r != NULL;
+		servers[i].mariadb = r != NULL && r->is_mariadb;
+		servers[i].var_names = names + at;
+		servers[i].var_values = values + at;
+		for (size_t k = 0; r != NULL && k < r->n_vars; k++) {
+			names[at] = r->vars[k].name;
+			values[at] = r->vars[k].value;
+			at++;
+		}
+		servers[i].n_vars = r != NULL ? r->n_vars : 0;
+	}
+	st->n_audit = audit_run(servers, n, st->audit, AUDIT_MAX_FINDINGS(n));
+	free(servers);
+	free(names);
+	free(values);
+	return 0;
+}
+
 /* Is this master connected and its stream current (an event within 3 heartbeats)? */
 static bool master_current(const struct status *st, const struct stream_view *m)
 {
@@ -193,6 +233,10 @@ int status_collect(const struct status_sources *d, struct status *st)
 	}
 	st->ddl_replication_timeout = d->cfg->gate_ddl_replication_timeout;
 	if ((st->has_tracker && collect_drift(d, st) != 0) || collect_links(d, st) != 0) {
+		status_release(st);
+		return -1;
+	}
+	if (collect_audit(d, st) != 0) {
 		status_release(st);
 		return -1;
 	}

@@ -111,6 +111,21 @@ static json_t *unknown_json(const struct status *st)
 	return a;
 }
 
+/* The configuration audit: every check, failing or passing. */
+static json_t *audit_json(const struct status *st)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < st->n_audit; i++) {
+		const audit_finding *f = &st->audit[i];
+		json_array_append_new(a, json_pack("{s:s,s:s,s:b,s:s,s:s}", "check", f->check,
+						   "master", f->master, "ok", f->ok, "severity",
+						   audit_severity_name(f->severity), "detail",
+						   f->detail));
+	}
+	return a;
+}
+
 json_t *status_json(const struct status *st)
 {
 	json_t *o = json_object();
@@ -138,6 +153,7 @@ json_t *status_json(const struct status *st)
 					    "total", (json_int_t)st->conflicts_total));
 	json_object_set_new(o, "schema_drift", drift_json(st));
 	json_object_set_new(o, "unknown_tables", unknown_json(st));
+	json_object_set_new(o, "audit", audit_json(st));
 	json_object_set_new(o, "gate", gate_json(&st->gate));
 	return o;
 }

@@ -139,9 +139,24 @@ static void test_gate(void)
 	is_str(verdict(&f.st, 5, "transactions"), "ok: oldest open transaction 2 s",
 	       "transactions");
 	is_str(verdict(&f.st, 5, "tracking"), "ok: 7 keys tracked", "tracking");
-	is_str(verdict(&f.st, 5, "audit"),
-	       "FAIL: not checked: the configuration audit is not built in this version",
-	       "audit is never ok while it is not built");
+	is_str(verdict(&f.st, 5, "audit"), "ok: no critical finding (0 warnings)", "audit");
+	{
+		audit_finding found[2] = {
+			{ "binlog_row_image", "west", false, AUDIT_WARNING, "MINIMAL" },
+			{ "auto_increment", "east", false, AUDIT_CRITICAL,
+			  "auto_increment_offset 1 equals west's" },
+		};
+		f.st.audit = found;
+		f.st.n_audit = 1;
+		is_str(verdict(&f.st, 5, "audit"), "ok: no critical finding (1 warning)",
+		       "a warning does not fail the gate");
+		f.st.n_audit = 2;
+		is_str(verdict(&f.st, 5, "audit"),
+		       "FAIL: east auto_increment: auto_increment_offset 1 equals west's",
+		       "a critical finding does");
+		f.st.audit = NULL;
+		f.st.n_audit = 0;
+	}
 
 	f.current[1] = false;
 	f.masters[1].last_event_age = 9;
