@@ -243,29 +243,29 @@ static void test_alter(void)
 		"INVISIBLE",
 		"default:a default:b vis:c");
 	altered("ALTER TABLE t ENGINE=InnoDB ROW_FORMAT=DYNAMIC, ALGORITHM=INPLACE, LOCK=NONE",
-		"opt: opt: opt:");
+		"opt:ENGINE opt:ALGORITHM opt:LOCK");
 	altered("ALTER TABLE t CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
 		"conv:>utf8mb4");
 	altered("ALTER TABLE t ADD SYSTEM VERSIONING", "+ver:");
-	altered("ALTER TABLE t FORCE", "opt:");
+	altered("ALTER TABLE t FORCE", "opt:FORCE");
 	altered("ALTER TABLE t", "");
 	altered("ALTER ONLINE IGNORE TABLE IF EXISTS t WAIT 5 ADD c int", "add:c(int)");
 	altered("ALTER TABLE t ADD FOREIGN KEY (a) REFERENCES p(id), DROP FOREIGN KEY fk_1",
-		"opt: opt:");
+		"opt:ADD FOREIGN opt:DROP FOREIGN");
 	altered("ALTER TABLE t ADD period int, DROP period, ADD PERIOD IF NOT EXISTS FOR p(s, e), "
 		"DROP PERIOD FOR p",
-		"add:period(int) drop:period period:s>e opt:");
-	altered("ALTER TABLE t PARTITION BY HASH(a) PARTITIONS 3", "opt:");
-	altered("ALTER TABLE t COALESCE PARTITION 2", "opt:");
+		"add:period(int) drop:period period:s>e opt:DROP PERIOD");
+	altered("ALTER TABLE t PARTITION BY HASH(a) PARTITIONS 3", "opt:PARTITION");
+	altered("ALTER TABLE t COALESCE PARTITION 2", "opt:COALESCE");
 	altered("ALTER TABLE t ADD PRIMARY KEY IF NOT EXISTS pk (a), ADD KEY IF NOT EXISTS k (b)",
 		"addix:PRIMARY addix:k");
-	altered("ALTER TABLE t add column c int, order by a, b DESC", "add:c(int) opt:");
+	altered("ALTER TABLE t add column c int, order by a, b DESC", "add:c(int) opt:ORDER");
 	altered("ALTER TABLE t WITH SYSTEM VERSIONING", "+ver:");
-	altered("ALTER TABLE t WITHOUT SYSTEM VERSIONING, WITH VALIDATION", "-ver: opt:");
+	altered("ALTER TABLE t WITHOUT SYSTEM VERSIONING, WITH VALIDATION", "-ver: opt:WITH");
 	altered("ALTER TABLE t DROP CONSTRAINT PRIMARY KEY", "droppk:");
 	altered("ALTER TABLE t add column b int remove partitioning", "add:b(int)");
 	altered("ALTER TABLE t engine=myisam, add column c int partition by key(c) partitions 2",
-		"opt: add:c(int)");
+		"opt:ENGINE add:c(int)");
 	altered("ALTER TABLE t FROBNICATE", "UNPARSED");
 	altered("ALTER TABLE t ADD COLUMN", "UNPARSED");
 	altered("ALTER TABLE t ADD a int b int", "UNPARSED");
