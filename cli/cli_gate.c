@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int cli_gate(int argc, char **argv)
 {
@@ -16,19 +17,22 @@ int cli_gate(int argc, char **argv)
 		{ "url", required_argument, NULL, 'u' },
 		{ "max-lag", required_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "checks", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *url = CLI_DEFAULT_URL, *max_lag = NULL;
-	char path[128];
+	const char *url = CLI_DEFAULT_URL, *max_lag = NULL, *checks = NULL;
+	char path[512];
 	int as_json = 0, c;
 	json_t *gate, *check;
 	long code;
 	size_t i;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "u:l:j", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "u:l:jc:", opts, NULL)) != -1) {
 		if (c == 'u')
 			url = optarg;
+		else if (c == 'c')
+			checks = optarg;
 		else if (c == 'l')
 			max_lag = optarg;
 		else if (c == 'j')
@@ -52,11 +56,24 @@ int cli_gate(int argc, char **argv)
 	} else {
 		snprintf(path, sizeof(path), "/v1/gate");
 	}
+	if (checks != NULL) {
+		if (checks[0] == '\0' ||
+		    strspn(checks, "abcdefghijklmnopqrstuvwxyz_,") != strlen(checks) ||
+		    strlen(checks) > 200) {
+			fprintf(stderr, "ringwatch gate: --checks takes check names, not '%s'\n",
+				checks);
+			return 2;
+		}
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "%cchecks=%s",
+			 strchr(path, '?') != NULL ? '&' : '?', checks);
+	}
 	code = cli_request(url, path, NULL, &gate);
 	if (code < 0)
 		return 2;
 	if ((code != 200 && code != 503) || !json_is_boolean(json_object_get(gate, "safe"))) {
-		fprintf(stderr, "ringwatch gate: %s answered %ld without a gate\n", url, code);
+		const char *why = json_string_value(json_object_get(gate, "error"));
+		fprintf(stderr, "ringwatch gate: %s answered %ld%s%s\n", url, code,
+			why != NULL ? ": " : " without a gate", why != NULL ? why : "");
 		json_decref(gate);
 		return 2;
 	}

@@ -32,7 +32,7 @@ struct command {
 static const struct command commands[] = {
 	{ "status", "status [--url URL] [--json]", cli_status },
 	{ "conflicts", "conflicts [--url URL] [--json] [--all] [--limit N] [ID]", cli_conflicts },
-	{ "gate", "gate [--url URL] [--max-lag SECONDS] [--json]", cli_gate },
+	{ "gate", "gate [--url URL] [--max-lag SECONDS] [--checks NAME,...] [--json]", cli_gate },
 	{ "check-ddl", "check-ddl [--url URL] [--json] [SQL | -f FILE]", cli_check_ddl },
 	{ "dump", "dump [--threads N] [--segment-size BYTES] FILE...", cli_dump },
 	{ "analyze", "analyze --master NAME=FILE[,FILE...] --master NAME=FILE[,FILE...]",

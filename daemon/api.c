@@ -5,6 +5,8 @@
 
 #include "clock.h"
 #include "config.h"
+#include "gate.h"
+#include "probe.h"
 #include "ledger.h"
 #include "status.h"
 
@@ -98,6 +100,7 @@ static void api_gate(void *ctx, const struct http_request *req, struct http_resp
 	const char *arg = http_query(req, "max_lag");
 	double max_lag = api->cfg->gate_max_lag;
 	struct status st;
+	char bad[64];
 	json_t *gate;
 
 	if (arg != NULL) {
@@ -112,9 +115,60 @@ static void api_gate(void *ctx, const struct http_request *req, struct http_resp
 		http_reply_error(resp, 503, "out of memory");
 		return;
 	}
-	gate = status_gate_json(&st, max_lag);
+	gate = status_gate_json(&st, max_lag, http_query(req, "checks"), bad, sizeof(bad));
 	status_release(&st);
+	if (gate == NULL) {
+		http_reply_error(resp, 400, "no gate check %s", bad);
+		return;
+	}
 	http_reply_json(resp, json_is_true(json_object_get(gate, "safe")) ? 200 : 503, gate);
+}
+
+/*
+ * The throttle check online schema change tools poll, in freno's protocol
+ * (GET or HEAD /check/APP/mysql/STORE; gh-ost's --throttle-http reads the
+ * status alone): 200 while the lag and replication checks pass, else 429,
+ * with {"StatusCode", "Value": the largest link lag in seconds, "Threshold":
+ * max_lag, "Message": the failing checks}.  STORE is the ring's name.
+ */
+static void api_throttle(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	const struct api *api = ctx;
+	const char *store = strrchr(req->path, '/') + 1;
+	struct status st;
+	struct gate g;
+	char bad[64], msg[1600] = "";
+	double worst = 0;
+	size_t o = 0;
+
+	if (strcmp(store, api->cfg->ring_name) != 0) {
+		http_reply_error(resp, 404, "no ring %s (ring_name is %s)", store,
+				 api->cfg->ring_name);
+		return;
+	}
+	if (api_status_of(ctx, &st) != 0) {
+		http_reply_error(resp, 503, "out of memory");
+		return;
+	}
+	g = st.gate;
+	(void)gate_only(&g, "lag,replication", bad, sizeof(bad));
+	for (size_t i = 0; i < st.n_links; i++) {
+		const struct status_link *sl = &st.links[i];
+		double lag = sl->lag;
+		if (sl->l->seconds_behind_known && (double)sl->l->seconds_behind_master > lag)
+			lag = (double)sl->l->seconds_behind_master;
+		if (lag > worst)
+			worst = lag;
+	}
+	for (size_t i = 0; i < g.n; i++) {
+		if (!g.checks[i].ok && o < sizeof(msg))
+			o += (size_t)snprintf(msg + o, sizeof(msg) - o, "%s%s: %s", o ? "; " : "",
+					      g.checks[i].name, g.checks[i].detail);
+	}
+	http_reply_json(resp, g.safe ? 200 : 429,
+			json_pack("{s:i,s:f,s:f,s:s}", "StatusCode", g.safe ? 200 : 429, "Value",
+				  worst, "Threshold", st.max_lag, "Message", msg));
+	status_release(&st);
 }
 
 static void api_conflicts(void *ctx, const struct http_request *req, struct http_response *resp)
@@ -266,5 +320,6 @@ const struct http_route api_routes[] = {
 	{ "POST", "/v1/conflicts/{id}/resolve", api_conflict_resolve },
 	{ "POST", "/v1/gaps/{id}/ack", api_gap_ack },
 	{ "POST", "/v1/ddl/check", api_ddl_check },
+	{ "GET", "/check/{name}/mysql/{name}", api_throttle },
 	{ NULL, NULL, NULL },
 };

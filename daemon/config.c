@@ -67,6 +67,7 @@ static const struct key_def key_table[] = {
 	{ SEC_DAEMON, "log_level", T_LOG_LEVEL, CFG(log_level), "info" },
 	{ SEC_DAEMON, "probe_interval", T_SECONDS, CFG(probe_interval), "2" },
 	{ SEC_DAEMON, "max_tracked_writes", T_COUNT, CFG(max_tracked_writes), "1000000" },
+	{ SEC_DAEMON, "ring_name", T_STRING, CFG(ring_name), "ring" },
 
 	{ SEC_MASTER, "host", T_STRING, MST(host), NULL },
 	{ SEC_MASTER, "port", T_PORT, MST(port), "3306" },
@@ -832,6 +833,7 @@ void config_free(struct config *cfg)
 	free(cfg->listen_host);
 	free(cfg->state_dir);
 	free(cfg->auth_token_file);
+	free(cfg->ring_name);
 	free_secret(cfg->auth_token);
 	free(cfg->alertmanager_url);
 	free(cfg->webhook_url);

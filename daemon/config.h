@@ -51,6 +51,7 @@ struct config {
 	char *auth_token;            /* secret read from auth_token_file, or NULL */
 	int log_level;               /* LOG_ERR..LOG_DEBUG (syslog numbers) */
 	double probe_interval;       /* seconds between SQL probes of each master */
+	char *ring_name;             /* the STORE of the throttle endpoint /check/APP/mysql/STORE */
 	unsigned max_tracked_writes; /* the conflict engine's bound on unsettled writes */
 
 	/* [master.NAME], in file order */

@@ -262,6 +262,37 @@ void gate_evaluate(const struct status *st, double max_lag, double max_trx_age, 
 		g->safe = g->safe && g->checks[i].ok;
 }
 
+int gate_only(struct gate *g, const char *list, char *bad, size_t len)
+{
+	bool keep[GATE_MAX_CHECKS] = { false };
+	const char *p = list;
+	size_t n = 0;
+
+	while (*p != '\0') {
+		size_t w = strcspn(p, ",");
+		bool found = false;
+		for (size_t i = 0; i < g->n; i++) {
+			if (strlen(g->checks[i].name) == w && strncmp(g->checks[i].name, p, w) == 0)
+				keep[i] = found = true;
+		}
+		if (!found) {
+			snprintf(bad, len, "%.*s", (int)w, p);
+			return -1;
+		}
+		p += w;
+		p += *p == ',';
+	}
+	g->safe = true;
+	for (size_t i = 0; i < g->n; i++) {
+		if (!keep[i])
+			continue;
+		g->checks[n++] = g->checks[i];
+		g->safe = g->safe && g->checks[i].ok;
+	}
+	g->n = n;
+	return 0;
+}
+
 json_t *gate_json(const struct gate *g)
 {
 	json_t *checks = json_array();

@@ -29,6 +29,12 @@ struct gate {
 /* Evaluate every check over st, with max_lag and max_trx_age in seconds. */
 void gate_evaluate(const struct status *st, double max_lag, double max_trx_age, struct gate *g);
 
+/*
+ * Keep only the checks named in list ("lag,replication"), safe recomputed
+ * over them; 0, or -1 with the first name that is no check in bad.
+ */
+int gate_only(struct gate *g, const char *list, char *bad, size_t len);
+
 /* {"safe": bool, "checks": [{"name", "ok", "detail"}...]} (new reference). */
 json_t *gate_json(const struct gate *g);
 

@@ -39,6 +39,14 @@ bool http_route_match(const char *pattern, const char *path, uint64_t *id)
 	uint64_t value = 0;
 
 	while (*pattern != '\0' && *path != '\0') {
+		if (strncmp(pattern, "{name}", 6) == 0) { /* one segment, any text */
+			size_t n = strcspn(path, "/");
+			if (n == 0)
+				return false;
+			path += n;
+			pattern += 6;
+			continue;
+		}
 		if (strncmp(pattern, "{id}", 4) == 0) {
 			size_t digits = 0;
 			while (*path >= '0' && *path <= '9') {

@@ -43,8 +43,9 @@ typedef void (*http_handler_fn)(void *ctx, const struct http_request *req,
 				struct http_response *resp);
 
 /*
- * One route: method, a path pattern whose segments are literal or "{id}"
- * (a decimal number up to 2^64-1), and the handler.  Tables end with a
+ * One route: method, a path pattern whose segments are literal, "{id}"
+ * (a decimal number up to 2^64-1) or "{name}" (any one segment: the handler
+ * reads it from the path), and the handler.  Tables end with a
  * NULL method.
  */
 struct http_route {

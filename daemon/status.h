@@ -102,8 +102,13 @@ void status_release(struct status *st);
 /* status_json.c: the JSON object of GET /v1/status (new reference), the gate included. */
 json_t *status_json(const struct status *st);
 
-/* status_json.c: the gate's JSON with this max_lag (GET /v1/gate?max_lag=N). */
-json_t *status_gate_json(const struct status *st, double max_lag);
+/*
+ * status_json.c: the gate's JSON with this max_lag, of the checks named in
+ * checks (NULL: all) (GET /v1/gate?max_lag=N&checks=a,b); NULL with the
+ * first unknown check's name in bad.
+ */
+json_t *status_gate_json(const struct status *st, double max_lag, const char *checks, char *bad,
+			 size_t len);
 
 /* metrics.c: Prometheus text format 0.0.4; malloc'd, NUL-terminated, *len set. */
 char *status_metrics(const struct status *st, size_t *len);

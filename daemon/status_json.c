@@ -74,13 +74,15 @@ static json_t *link_json(const struct status_link *sl)
 	return o;
 }
 
-json_t *status_gate_json(const struct status *st, double max_lag)
+json_t *status_gate_json(const struct status *st, double max_lag, const char *checks, char *bad,
+			 size_t len)
 {
-	struct gate g;
+	struct gate g = st->gate;
 
-	if (max_lag == st->max_lag)
-		return gate_json(&st->gate);
-	gate_evaluate(st, max_lag, st->max_trx_age, &g); /* ?max_lag=N: another threshold */
+	if (max_lag != st->max_lag)
+		gate_evaluate(st, max_lag, st->max_trx_age, &g); /* ?max_lag=N: another threshold */
+	if (checks != NULL && gate_only(&g, checks, bad, len) != 0)
+		return NULL;
 	return gate_json(&g);
 }
 

@@ -60,6 +60,42 @@ t_ok "the gate stays safe" safe
 t_ok "and counts the warnings" sh -c "jq -e '.checks[] | select(.name == \"audit\") | .detail | test(\"no critical finding \\\\([1-9][0-9]* warnings?\\\\)\")' '$work/gate' >/dev/null"
 ring_sql 2 "SET GLOBAL binlog_row_image = 'FULL'"
 
+# only some checks
+t_is "?checks=lag,replication: those two" \
+    "$(curl -s "$RWD_URL/v1/gate?checks=lag,replication" | jq -r '[.checks[].name] | sort | join(",")')" "lag,replication"
+t_is "an unknown check: 400" "$(curl -s -o /dev/null -w '%{http_code}' "$RWD_URL/v1/gate?checks=lag,nope")" 400
+"$RINGWATCH" gate --url "$RWD_URL" --checks nope 2>"$work/err"; rc=$?
+t_is "ringwatch gate --checks nope: exit 2" "$rc" 2
+t_ok "naming it" grep -q "no gate check nope" "$work/err"
+
+# the throttle check online schema change tools poll: gh-ost's
+# --throttle-http sends HEAD and throttles on anything but 200; freno
+# clients GET /check/APP/mysql/STORE and read the JSON
+throttle() { curl -s -o "$work/throttle" -w '%{http_code}' "$@"; }
+t_is "HEAD /check/gh-ost/mysql/ring: 200" "$(throttle -I "$RWD_URL/check/gh-ost/mysql/ring")" 200
+t_is "GET, as freno's clients do: 200" "$(throttle "$RWD_URL/check/myapp/mysql/ring")" 200
+t_is "freno's body" "$(jq -r '[.StatusCode, (.Value | type), .Threshold, .Message] | map(tostring) | join(" ")' "$work/throttle")" \
+    "200 number 5 "
+t_is "another ring: 404" "$(throttle "$RWD_URL/check/myapp/mysql/other")" 404
+ring_sql 1 "STOP SLAVE '${RING_NAMES[2]}'"
+throttled() { [ "$(throttle "$RWD_URL/check/gh-ost/mysql/ring")" = 429 ]; }
+t_ok "east→west stopped: 429" wait_for 15 throttled
+t_is "saying why" "$(jq -r '[.StatusCode, (.Message | test("replication: east→west"))] | map(tostring) | join(" ")' "$work/throttle")" \
+    "429 true"
+t_is "HEAD too" "$(throttle -I "$RWD_URL/check/gh-ost/mysql/ring")" 429
+ring_sql 1 "START SLAVE '${RING_NAMES[2]}'"
+unthrottled() { [ "$(throttle "$RWD_URL/check/gh-ost/mysql/ring")" = 200 ]; }
+t_ok "started again: 200" wait_for 15 unthrottled
+# ten requests a second from each of three clients, for three seconds
+pollers=
+for c in 1 2 3; do
+    ( for k in $(seq 1 30); do curl -s -o /dev/null -w '%{http_code}\n' -I "$RWD_URL/check/gh-ost/mysql/ring"; sleep 0.1; done ) >"$work/poll$c" &
+    pollers="$pollers $!"
+done
+# shellcheck disable=SC2086 # one pid each
+wait $pollers
+t_is "polled 90 times: every answer 200" "$(cat "$work"/poll[123] | grep -c '^200$')" 90
+
 kill -TERM "$RWD_PID"; wait "$RWD_PID"; rc=$?; RWD_PID=
 t_is "a clean stop" "$rc" 0
 t_done

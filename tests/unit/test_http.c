@@ -34,6 +34,14 @@ static void test_match(void)
 	   "largest id");
 	ok(!http_route_match("/v1/conflicts/{id}", "/v1/conflicts/18446744073709551616", &id),
 	   "id overflow rejected");
+	ok(http_route_match("/check/{name}/mysql/{name}", "/check/gh-ost/mysql/ring", &id),
+	   "a name segment matches any text");
+	ok(!http_route_match("/check/{name}/mysql/{name}", "/check//mysql/ring", &id),
+	   "but not an empty one");
+	ok(!http_route_match("/check/{name}/mysql/{name}", "/check/a/b/mysql/ring", &id),
+	   "nor two segments");
+	ok(!http_route_match("/check/{name}/mysql/{name}", "/check/app/mysql/", &id),
+	   "nor none at the end");
 }
 
 static void h_hello(void *ctx, const struct http_request *req, struct http_response *resp)

@@ -238,7 +238,7 @@ static void test_renderings(void)
 {
 	struct fixture f;
 	json_t *js, *gate, *again;
-	char *text;
+	char *text, bad[64];
 	size_t len;
 
 	healthy(&f);
@@ -255,9 +255,17 @@ static void test_renderings(void)
 	   "east's current flag is the snapshot's");
 	gate = json_object_get(js, "gate");
 	ok(json_is_false(json_object_get(gate, "safe")), "the gate in /v1/status is not safe");
-	again = status_gate_json(&f.st, f.st.max_lag);
+	again = status_gate_json(&f.st, f.st.max_lag, NULL, bad, sizeof(bad));
 	ok(json_equal(gate, again), "/v1/gate says the same of the same snapshot");
 	json_decref(again);
+	again = status_gate_json(&f.st, f.st.max_lag, "lag,replication", bad, sizeof(bad));
+	ok(again != NULL && json_array_size(json_object_get(again, "checks")) == 2 &&
+	       json_is_true(json_object_get(again, "safe")),
+	   "?checks=lag,replication: those two, safe (the failing streams check left out)");
+	json_decref(again);
+	ok(status_gate_json(&f.st, f.st.max_lag, "lag,nope", bad, sizeof(bad)) == NULL &&
+	       strcmp(bad, "nope") == 0,
+	   "an unknown check is named");
 	is_int(json_integer_value(json_object_get(json_object_get(js, "conflicts"), "total")), 3,
 	       "conflicts total");
 	json_decref(js);
