@@ -103,6 +103,8 @@ static void check_replication(const struct status *st, struct gate *g)
 			    strcmp(sl->l->io_state, "Connecting") == 0 ? "connecting" : "stopped");
 		if (err)
 			add(c, "%s→%s: error %u: %.200s", sl->source, sl->replica, code, msg);
+		if (sl->cause[0] != '\0')
+			add(c, "%s→%s: cause: %s", sl->source, sl->replica, sl->cause);
 	}
 	if (c->ok)
 		add(c, "%zu links running", st->n_links);

@@ -105,6 +105,13 @@ struct schemas {
 	uint64_t judged[JUDGED]; /* a ring of hashes of DDL transactions' identities */
 	size_t next_judged;
 	uint64_t ddl_unsafe; /* unsafe schema changes seen in the streams */
+	struct {
+		uint64_t table; /* table_hash() */
+		size_t master;
+		char trx[96];
+		char sql[200];
+	} last_ddl[JUDGED]; /* a ring of DDL statements by the tables they touched */
+	size_t next_ddl;
 };
 
 static void judge_live(struct master *ms, const char *sql, size_t len, const char *trx);
@@ -274,8 +281,16 @@ static void on_ddl(void *arg, uint64_t pos, int kind, const char *sql, size_t le
 	if (kind != DDL_UNPARSED)
 		judge_live(ms, sql, len, trx);
 	drift_ddl(ms->s->drift, ms->index, trx, sql, len, ms->s->now);
-	for (size_t i = 0; i < ms->n_batch; i++)
+	for (size_t i = 0; i < ms->n_batch; i++) {
+		struct schemas *s = ms->s;
+		size_t k = s->next_ddl++ % JUDGED;
 		drift_ddl_table(ms->s->drift, ms->index, ms->batch[i].schema, ms->batch[i].table);
+		s->last_ddl[k].table = table_hash(ms->batch[i].schema, ms->batch[i].table);
+		s->last_ddl[k].master = ms->index;
+		snprintf(s->last_ddl[k].trx, sizeof(s->last_ddl[k].trx), "%s", trx);
+		snprintf(s->last_ddl[k].sql, sizeof(s->last_ddl[k].sql), "%.*s",
+			 show > 190 ? 190 : show, sql);
+	}
 	ms->n_batch = 0;
 }
 
@@ -1040,4 +1055,21 @@ json_t *schemas_ddl_check(struct schemas *s, const char *sql, size_t len, const 
 		opt = *conflict_feed_ddl_options(s->ms[0].f);
 	}
 	return ddl_check_json(sql, len, &opt, &ctx, NULL);
+}
+
+int schemas_last_ddl(const struct schemas *s, const char *schema, const char *table, char *out,
+		     size_t len)
+{
+	uint64_t h = table_hash(schema, table);
+	size_t n = s->next_ddl < JUDGED ? s->next_ddl : JUDGED;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t k = (s->next_ddl - 1 - i) % JUDGED;
+		if (s->last_ddl[k].table == h) {
+			snprintf(out, len, "%s (%s, on %s)", s->last_ddl[k].sql, s->last_ddl[k].trx,
+				 s->names[s->last_ddl[k].master]);
+			return 0;
+		}
+	}
+	return 1;
 }

@@ -105,6 +105,13 @@ json_t *schemas_tables_json(const struct schemas *s);
  */
 json_t *schemas_ddl_check(struct schemas *s, const char *sql, size_t len, const char *db);
 
+/*
+ * The newest DDL statement that touched schema.table in any stream, as
+ * "ALTER TABLE ... (GTID, on west)": 0, or 1 when none is remembered.
+ */
+int schemas_last_ddl(const struct schemas *s, const char *schema, const char *table, char *out,
+		     size_t len);
+
 /* Unsafe schema changes seen in the streams (each logged once, as it first appears). */
 uint64_t schemas_ddl_unsafe(const struct schemas *s);
 

@@ -36,6 +36,7 @@ struct status_link {
 	const struct probe_link *l;
 	const char *state; /* ok, lagging, broken, unknown */
 	bool stale;        /* the replica's last probe failed: this is older news */
+	char cause[400];   /* what ringwatch knows made it stop ("" when nothing) */
 	char source_buf[300];
 };
 

@@ -52,6 +52,88 @@ static void link_source(const struct status_sources *d, struct status *st,
 	out->source = out->source_buf;
 }
 
+/* The table a replication error names ("on table app.t;", "of table 'app.t'",
+ * "Table 'app.t' doesn't exist"): 0 with schema and table. */
+static int error_table(const char *msg, char *schema, size_t slen, char *table, size_t tlen)
+{
+	static const char *const marks[] = { "on table ", "of table '", "Table '" };
+	const char *p = NULL, *dot, *end;
+
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]) && p == NULL; i++) {
+		p = strstr(msg, marks[i]);
+		if (p != NULL)
+			p += strlen(marks[i]);
+	}
+	if (p == NULL || (end = p + strcspn(p, "'; ,")) == p ||
+	    (dot = memchr(p, '.', (size_t)(end - p))) == NULL)
+		return -1;
+	snprintf(schema, slen, "%.*s", (int)(dot - p), p);
+	snprintf(table, tlen, "%.*s", (int)(end - dot - 1), dot + 1);
+	return 0;
+}
+
+/* What made a link stop, where ringwatch knows: the conflict, or the DDL, behind its error. */
+static void link_cause(const struct status_sources *d, struct status_link *sl)
+{
+	unsigned code = 0;
+	const char *msg = NULL;
+	char schema[SCHEMA_NAME_MAX], table[SCHEMA_NAME_MAX], kind[32], ddl[300];
+	int64_t id;
+	bool named;
+
+	sl->cause[0] = '\0';
+	if (!probe_link_last_error(sl->l, &code, &msg)) {
+		bool io_stopped = strcmp(sl->l->io_state, "No") == 0;
+		if (!sl->l->sql_running || io_stopped)
+			snprintf(sl->cause, sizeof(sl->cause),
+				 "stopped without an error on %s: STOP SLAVE%s", sl->replica,
+				 sl->l->sql_running ? " IO_THREAD"
+				 : io_stopped       ? ""
+						    : " SQL_THREAD");
+		return;
+	}
+	named = error_table(msg, schema, sizeof(schema), table, sizeof(table)) == 0;
+	switch (code) {
+	case 1062:
+		if (named && d->state != NULL &&
+		    ledger_newest_on(d->state, schema, table, "insert-insert,insert-update", &id,
+				     kind, sizeof(kind)) == 0)
+			snprintf(sl->cause, sizeof(sl->cause), "%s conflict %lld on %.64s.%.64s",
+				 kind, (long long)id, schema, table);
+		break;
+	case 1032:
+		if (!named)
+			break;
+		if (d->state != NULL &&
+		    ledger_newest_on(d->state, schema, table,
+				     "delete-delete,delete-update,delete-insert,update-update", &id,
+				     kind, sizeof(kind)) == 0)
+			snprintf(sl->cause, sizeof(sl->cause), "%s conflict %lld on %.64s.%.64s",
+				 kind, (long long)id, schema, table);
+		else
+			snprintf(sl->cause, sizeof(sl->cause),
+				 "the row is missing on %s and no conflict explains it: it was "
+				 "changed outside replication (sql_log_bin=0?)",
+				 sl->replica);
+		break;
+	case 1677:
+	case 1146:
+	case 1054:
+		if (named && d->tracker != NULL &&
+		    tracker_last_ddl(d->tracker, schema, table, ddl, sizeof(ddl)) == 0)
+			snprintf(sl->cause, sizeof(sl->cause), "%.64s.%.64s was changed by %.250s",
+				 schema, table, ddl);
+		break;
+	case 1396:
+		snprintf(sl->cause, sizeof(sl->cause),
+			 "a replicated account statement that does not fit %s's accounts",
+			 sl->replica);
+		break;
+	default:
+		break;
+	}
+}
+
 static int collect_links(const struct status_sources *d, struct status *st)
 {
 	size_t n = 0;
@@ -89,6 +171,7 @@ static int collect_links(const struct status_sources *d, struct status *st)
 				      ? -1
 				      : lag_get(d->lag, sl->source_index, i, d->now);
 			sl->state = sl->stale ? "unknown" : probe_link_state(sl->l, st->max_lag);
+			link_cause(d, sl);
 			if (sl->state == NULL)
 				sl->state = "unknown";
 		}

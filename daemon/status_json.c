@@ -64,6 +64,13 @@ static json_t *link_json(const struct status_link *sl)
 			    probe_link_last_error(l, &code, &msg)
 				? json_pack("{s:i,s:s}", "code", (int)code, "message", msg)
 				: json_null());
+	if (sl->cause[0] != '\0') {
+		if (json_is_object(json_object_get(o, "last_error")))
+			json_object_set_new(json_object_get(o, "last_error"), "cause",
+					    json_string(sl->cause));
+		else
+			json_object_set_new(o, "stopped", json_string(sl->cause));
+	}
 	json_object_set_new(o, "seconds_behind_master",
 			    l->seconds_behind_known ? json_integer(l->seconds_behind_master)
 						    : json_null());

@@ -67,6 +67,12 @@ size_t tracker_drift(struct tracker *t, bool all_current, double timeout, struct
 	return schemas_drift(t->schemas, all_current, timeout, out, max);
 }
 
+int tracker_last_ddl(const struct tracker *t, const char *schema, const char *table, char *out,
+		     size_t len)
+{
+	return schemas_last_ddl(t->schemas, schema, table, out, len);
+}
+
 json_t *tracker_ddl_check(struct tracker *t, const char *sql, size_t len, const char *db)
 {
 	schemas_set_time(t->schemas, clock_mono());

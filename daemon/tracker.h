@@ -87,6 +87,10 @@ bool tracker_wants_schema(struct tracker *t, size_t master, double now, double e
 size_t tracker_drift(struct tracker *t, bool all_current, double timeout, struct drift_entry *out,
 		     size_t max);
 
+/* The newest DDL on schema.table in any stream (schemas.h): 0, or 1 none. */
+int tracker_last_ddl(const struct tracker *t, const char *schema, const char *table, char *out,
+		     size_t len);
+
 /* POST /v1/ddl/check: schema changes judged against the live shapes (schemas.h). */
 json_t *tracker_ddl_check(struct tracker *t, const char *sql, size_t len, const char *db);
 

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# A broken link with its root cause: an insert-insert that stops both SQL
+# threads with 1062 names the conflict; the deploy that breaks a ring (east's
+# replication stopped, an ALTER ... AFTER on west, writes on east) stops
+# east→west with 1677 within seconds and names the ALTER; a link stopped by
+# hand says so.
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/harness/ring.sh"
+ring_require_server
+t_need curl jq
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/rw-links.XXXXXX")
+RWD_PID=
+ring_on_exit 'if [ -n "$RWD_PID" ]; then kill -9 "$RWD_PID" 2>/dev/null; fi; [ -n "${RW_KEEP_WORK:-}" ] || rm -rf "$work"'
+
+ring_start -n 2 || exit 99
+ring_sql 1 "CREATE DATABASE app; CREATE TABLE app.u (code VARCHAR(8) PRIMARY KEY, n INT);
+    CREATE TABLE app.t (id INT PRIMARY KEY, v INT); INSERT INTO app.t VALUES (1, 0), (2, 0)"
+ring_sync || exit 99
+ring_write_config "$work/rw.conf" 127.0.0.1:0 "$work/state" >/dev/null
+sed -i 's/^server_id = .*/&\nprobe_interval = 1/' "$work/rw.conf"
+t_ok "ringwatchd starts" rwd_start "$work/rw.conf" "$work/log"
+connected() { [ "$(curl -s "$RWD_URL/v1/status" | jq -r '[.masters[].connected] | all')" = true ]; }
+t_ok "connected" wait_for 10 connected
+link() { curl -s "$RWD_URL/v1/status" | jq -r ".links[] | select(.source == \"$1\" and .replica == \"$2\") | $3"; }
+
+# --- an insert-insert stops both SQL threads with 1062 -----------------------------
+ring_pause_link 1 2; ring_pause_link 2 1
+ring_sql 1 "INSERT INTO app.u VALUES ('k7', 1)"
+ring_sql 2 "INSERT INTO app.u VALUES ('k7', 2)"
+ring_resume_link 1 2; ring_resume_link 2 1
+cause_is() { [ "$(link "$1" "$2" '"\(.state) \(.last_error.code) \(.last_error.cause)"')" = "$3" ]; }
+ii=
+found_ii() { ii=$(curl -s "$RWD_URL/v1/conflicts" | jq -r '[.conflicts[] | select(.kind == "insert-insert")][0].id // empty'); [ -n "$ii" ]; }
+t_ok "the insert-insert conflict is found" wait_for 15 found_ii
+t_ok "east→west broken, 1062, the conflict named" \
+    wait_for 15 cause_is east west "broken 1062 insert-insert conflict $ii on app.u" ||
+    t_diag "east→west: $(link east west '.')"
+t_ok "west→east too" wait_for 15 cause_is west east "broken 1062 insert-insert conflict $ii on app.u" ||
+    t_diag "west→east: $(link west east '.')"
+t_ok "the gate names the cause" sh -c "curl -s '$RWD_URL/v1/gate' | jq -e '.checks[] | select(.name == \"replication\") | .detail | test(\"cause: insert-insert conflict\")' >/dev/null"
+for i in 1 2; do
+    src=$((3 - i))
+    ring_sql "$i" "STOP SLAVE '${RING_NAMES[$src]}'; SET @@default_master_connection = '${RING_NAMES[$src]}';
+        SET GLOBAL sql_slave_skip_counter = 1; START SLAVE '${RING_NAMES[$src]}'"
+done
+ok_again() { [ "$(link east west .state)" = ok ] && [ "$(link west east .state)" = ok ]; }
+t_ok "both links run again" wait_for 15 ok_again
+
+# --- the deploy that breaks the ring ----------------------------------------------------
+# east's replication of west stopped, an ALTER ... AFTER on west, writes on east
+ring_sql 2 "STOP SLAVE '${RING_NAMES[1]}'"
+ring_sql 1 "ALTER TABLE app.t ADD COLUMN c VARCHAR(20) AFTER id"
+ring_sql 2 "UPDATE app.t SET v = 5 WHERE id = 1"
+t0=$(date +%s)
+broken_1677() { [ "$(link east west '"\(.state) \(.last_error.code)"')" = "broken 1677" ]; }
+t_ok "east→west broken with 1677 within 5 s" wait_for 5 broken_1677 || t_diag "east→west: $(link east west '.')"
+t_ok "the ALTER on west named as its cause" \
+    sh -c "curl -s '$RWD_URL/v1/status' | jq -e '.links[] | select(.source == \"east\" and .replica == \"west\") | .last_error.cause | test(\"app.t was changed by ALTER TABLE app.t ADD COLUMN c VARCHAR\\\\(20\\\\) AFTER id .*on west\")' >/dev/null" ||
+    t_diag "cause: $(link east west .last_error.cause)"
+t_diag "reported after $(($(date +%s) - t0)) s"
+t_ok "west→east, stopped by hand, says so" \
+    sh -c "curl -s '$RWD_URL/v1/status' | jq -e '.links[] | select(.source == \"west\" and .replica == \"east\") | .stopped | test(\"STOP SLAVE\")' >/dev/null" ||
+    t_diag "west→east: $(link west east '.')"
+
+kill -TERM "$RWD_PID"; wait "$RWD_PID"; rc=$?; RWD_PID=
+t_is "a clean stop" "$rc" 0
+t_done
