@@ -172,6 +172,16 @@ static int collect_links(const struct status_sources *d, struct status *st)
 				      : lag_get(d->lag, sl->source_index, i, d->now);
 			sl->state = sl->stale ? "unknown" : probe_link_state(sl->l, st->max_lag);
 			link_cause(d, sl);
+			/* the streams see what the replica's own status may not: the
+			 * source's transactions not reaching the replica's binlog */
+			if (!sl->stale && strcmp(sl->state, "broken") != 0 &&
+			    sl->lag > st->max_lag && st->current[i]) {
+				sl->state = "lagging";
+				if (sl->cause[0] == '\0')
+					snprintf(sl->cause, sizeof(sl->cause),
+						 "transactions of %s not in %s's binlog for %.1f s",
+						 sl->source, sl->replica, sl->lag);
+			}
 			if (sl->state == NULL)
 				sl->state = "unknown";
 		}

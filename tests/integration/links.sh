@@ -65,6 +65,21 @@ t_ok "west→east, stopped by hand, says so" \
     sh -c "curl -s '$RWD_URL/v1/status' | jq -e '.links[] | select(.source == \"west\" and .replica == \"east\") | .stopped | test(\"STOP SLAVE\")' >/dev/null" ||
     t_diag "west→east: $(link west east '.')"
 
+ring_sql 2 "START SLAVE '${RING_NAMES[1]}'" 2>/dev/null
+
+# --- lag a replica's own status hides: MASTER_DELAY on west→east -------------------
+ring_sql 1 "ALTER TABLE app.t DROP COLUMN c" 2>/dev/null
+ring_sql 1 "STOP SLAVE '${RING_NAMES[2]}'; SET @@default_master_connection = '${RING_NAMES[2]}';
+    SET GLOBAL sql_slave_skip_counter = 1; START SLAVE '${RING_NAMES[2]}'" 2>/dev/null
+ring_sql 2 "STOP SLAVE '${RING_NAMES[1]}'; CHANGE MASTER '${RING_NAMES[1]}' TO MASTER_DELAY = 12;
+    START SLAVE '${RING_NAMES[1]}'"
+ring_sql 1 "INSERT INTO app.u VALUES ('d1', 1)"
+lagging() { [ "$(link west east .state)" = lagging ]; }
+t_ok "west→east delayed 12 s: lagging" wait_for 15 lagging || t_diag "west→east: $(link west east '.')"
+t_ok "the gate's lag check names it" sh -c "curl -s '$RWD_URL/v1/gate' | jq -e '.checks[] | select(.name == \"lag\" and .ok == false) | .detail | test(\"west→east\")' >/dev/null"
+ring_sql 2 "STOP SLAVE '${RING_NAMES[1]}'; CHANGE MASTER '${RING_NAMES[1]}' TO MASTER_DELAY = 0;
+    START SLAVE '${RING_NAMES[1]}'"
+
 kill -TERM "$RWD_PID"; wait "$RWD_PID"; rc=$?; RWD_PID=
 t_is "a clean stop" "$rc" 0
 t_done
