@@ -13,6 +13,7 @@
 #include "mysql_conn.h"
 #include "schema_snapshot.h"
 
+#include "ringwatch/audit.h"
 #include "ringwatch/rw_buf.h"
 
 #include <errno.h>
@@ -557,6 +558,32 @@ static void read_trx_age(struct probe *p, struct draft *d)
 			 "information_schema.INNODB_TRX: unexpected answer");
 }
 
+/* The probe user's grants, joined by newlines, as the pseudo-variable
+ * AUDIT_GRANTS_VAR (audit.h reads them); a failure only leaves them out. */
+static void read_grants(struct probe *p, struct draft *d)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	rw_buf text = RW_BUF_INIT;
+
+	if (mysql_query(p->h, "SHOW GRANTS FOR CURRENT_USER()") != 0 ||
+	    (res = mysql_store_result(p->h)) == NULL) {
+		drop_if_dead(p);
+		return;
+	}
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		if (row[0] != NULL) {
+			rw_buf_puts(&text, row[0]);
+			rw_buf_putc(&text, '\n');
+		}
+	}
+	mysql_free_result(res);
+	rw_buf_put(&text, "", 0);
+	if (!rw_buf_failed(&text))
+		(void)draft_add_var(d, AUDIT_GRANTS_VAR, text.p);
+	rw_buf_free(&text);
+}
+
 /* One round into d; whether it got as far as connecting (for the backoff). */
 static bool probe_round(struct probe *p, struct draft *d)
 {
@@ -576,6 +603,7 @@ static bool probe_round(struct probe *p, struct draft *d)
 	if (read_links(p, d) == 0 && read_vars(p, d) == 0) {
 		d->r.ok = true;
 		read_trx_age(p, d);
+		read_grants(p, d);
 	} else {
 		drop_if_dead(p);
 	}

@@ -217,6 +217,96 @@ static void gtid_mode(struct run *r, const audit_server *s, size_t n)
 		finding(r, "gtid_mode", "", true, AUDIT_CRITICAL, "gtid_mode %s everywhere", first);
 }
 
+/* Does a "GRANT p1, p2 ON x TO ..." line give priv (on *.* when global)? */
+static bool line_grants(const char *line, size_t len, const char *priv, bool global)
+{
+	const char *on = NULL;
+	char privs[512];
+	size_t plen = strlen(priv);
+
+	for (size_t i = 0; i + 4 <= len; i++) {
+		if (strncmp(line + i, " ON ", 4) == 0) {
+			on = line + i;
+			break;
+		}
+	}
+	if (on == NULL || strncmp(line, "GRANT ", 6) != 0 ||
+	    (size_t)(on - line - 6) >= sizeof(privs))
+		return false;
+	if (global && strncmp(on + 4, "*.*", 3) != 0)
+		return false;
+	snprintf(privs, sizeof(privs), "%.*s", (int)(on - line - 6), line + 6);
+	for (char *p = privs; *p != '\0';) {
+		size_t w = strcspn(p, ",");
+		while (*p == ' ')
+			p++, w--;
+		while (w > 0 && p[w - 1] == ' ')
+			w--;
+		if ((w == plen && strncasecmp(p, priv, plen) == 0) ||
+		    (w == 14 && strncasecmp(p, "ALL PRIVILEGES", 14) == 0))
+			return true;
+		p += strcspn(p, ",");
+		p += *p == ',';
+	}
+	return false;
+}
+
+static bool granted(const char *grants, const char *const *privs, bool global)
+{
+	for (const char *line = grants; *line != '\0';) {
+		size_t len = strcspn(line, "\n");
+		for (size_t k = 0; privs[k] != NULL; k++) {
+			if (line_grants(line, len, privs[k], global))
+				return true;
+		}
+		line += len;
+		line += *line == '\n';
+	}
+	return false;
+}
+
+/* The privileges ringwatch's own user needs on this master. */
+static void grants(struct run *r, const audit_server *s)
+{
+	static const char *const slave[] = { "REPLICATION SLAVE", "SUPER", NULL };
+	static const char *const positions[] = { "BINLOG MONITOR", "REPLICATION CLIENT", "SUPER",
+						 NULL };
+	static const char *const monitor[] = { "SLAVE MONITOR", "REPLICA MONITOR", "SUPER", NULL };
+	static const char *const client[] = { "REPLICATION CLIENT", "SUPER", NULL };
+	static const char *const process[] = { "PROCESS", NULL };
+	static const char *const select[] = { "SELECT", NULL };
+	const struct {
+		const char *const *privs;
+		bool global;
+		const char *what;
+	} needs[] = {
+		{ slave, true, "to read the binlog" },
+		{ positions, true, "to read binlog positions" },
+		{ s->mariadb ? monitor : client, true, "to read replica status" },
+		{ process, true, "to see open transactions" },
+		{ select, false, "to see the tables in information_schema" },
+	};
+	const char *g = var(s, AUDIT_GRANTS_VAR), *to;
+	char missing[200] = "", user[160] = "'ringwatch'@'%'";
+	size_t o = 0;
+
+	if (g == NULL)
+		return; /* not read: the probe says why elsewhere */
+	if ((to = strstr(g, " TO ")) != NULL)
+		snprintf(user, sizeof(user), "%.*s", (int)strcspn(to + 4, " \n"), to + 4);
+	for (size_t i = 0; i < sizeof(needs) / sizeof(needs[0]); i++) {
+		if (!granted(g, needs[i].privs, needs[i].global) && o < sizeof(missing))
+			o += (size_t)snprintf(missing + o, sizeof(missing) - o, "%s%s",
+					      o ? ", " : "", needs[i].privs[0]);
+	}
+	if (o == 0)
+		finding(r, "grants", s->name, true, AUDIT_CRITICAL,
+			"ringwatch's user has what it needs");
+	else
+		finding(r, "grants", s->name, false, AUDIT_CRITICAL,
+			"ringwatch's user lacks %s: GRANT %s ON *.* TO %s", missing, missing, user);
+}
+
 size_t audit_run(const audit_server *s, size_t n, audit_finding *out, size_t max)
 {
 	struct run r = { out, max, 0 };
@@ -237,8 +327,10 @@ size_t audit_run(const audit_server *s, size_t n, audit_finding *out, size_t max
 		distinct(&r, s, n, "gtid_domain_id", "gtid_domain_id", AUDIT_CRITICAL);
 	gtid_mode(&r, s, n);
 	for (size_t i = 0; i < n; i++) {
-		if (s[i].known)
+		if (s[i].known) {
 			per_master(&r, &s[i], n);
+			grants(&r, &s[i]);
+		}
 	}
 	return r.n;
 }

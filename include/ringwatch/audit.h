@@ -20,6 +20,10 @@ enum audit_severity {
 	AUDIT_CRITICAL = 2,
 };
 
+/* Among a master's variables, the audit reads its user's SHOW GRANTS lines
+ * (joined by newlines) under this name: the grants ringwatch needs. */
+#define AUDIT_GRANTS_VAR "ringwatch.grants"
+
 /* One master's variables, as SHOW GLOBAL VARIABLES gave them. */
 typedef struct audit_server {
 	const char *name;

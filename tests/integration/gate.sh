@@ -52,6 +52,16 @@ t_ok "IDEMPOTENT on west: unsafe" wait_for 15 unsafe_for "west slave_exec_mode: 
 ring_sql 1 "SET GLOBAL slave_exec_mode = 'STRICT'"
 t_ok "set back: safe" wait_for 15 safe
 
+# a grant ringwatch's own user lacks, named with the statement to run
+t_ok "the grants check passes on both masters" \
+    sh -c "[ \"\$(curl -s '$RWD_URL/v1/status' | jq '[.audit[] | select(.check == \"grants\" and .ok)] | length')\" = 2 ]"
+ring_sql 2 "SET sql_log_bin = 0; REVOKE PROCESS ON *.* FROM 'ringwatch'@'127.0.0.1'"
+t_ok "PROCESS revoked on east: unsafe, with the GRANT to run" \
+    wait_for 15 unsafe_for "east grants: ringwatch's user lacks PROCESS: GRANT PROCESS ON *.* TO \`ringwatch\`@\`127.0.0.1\`" ||
+    t_diag "failing: $(failing)"
+ring_sql 2 "SET sql_log_bin = 0; GRANT PROCESS ON *.* TO 'ringwatch'@'127.0.0.1'"
+t_ok "granted again: safe" wait_for 15 safe || t_diag "failing: $(failing)"
+
 # a warning does not block a deploy
 ring_sql 2 "SET GLOBAL binlog_row_image = 'MINIMAL'"
 warned() { [ "$(status '.audit[] | select(.check == "binlog_row_image" and .master == "east") | "\(.ok) \(.severity)"')" = "false warning" ]; }

@@ -188,6 +188,34 @@ int main(void)
 	   "MySQL: enforce_gtid_consistency OFF with gtid_mode ON");
 	ok(strcmp(result("gtid_domain_id", "west"), "none") == 0, "MySQL has no GTID domains");
 
+	/* the grants ringwatch's own user needs */
+	for (int i = 0; i < 3; i++)
+		good(&vars[i], i + 1);
+	set(&vars[0], AUDIT_GRANTS_VAR,
+	    "GRANT REPLICATION SLAVE, BINLOG MONITOR, SLAVE MONITOR, PROCESS, SELECT ON *.* TO "
+	    "`ringwatch`@`127.0.0.1` IDENTIFIED BY PASSWORD '*X'\n");
+	set(&vars[1], AUDIT_GRANTS_VAR,
+	    "GRANT USAGE ON *.* TO `ringwatch`@`%`\nGRANT REPLICATION SLAVE, BINLOG MONITOR, SLAVE "
+	    "MONITOR ON *.* TO `ringwatch`@`%`\nGRANT SELECT ON `app`.* TO `ringwatch`@`%`\n");
+	set(&vars[2], AUDIT_GRANTS_VAR, "GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost`\n");
+	run(3);
+	is_str(result("grants", "west"), "ok critical: ringwatch's user has what it needs",
+	       "every grant ringwatch needs");
+	is_str(result("grants", "east"),
+	       "FAIL critical: ringwatch's user lacks PROCESS: GRANT PROCESS ON *.* TO "
+	       "`ringwatch`@`%`",
+	       "a missing grant, with the statement to run");
+	ok(strncmp(result("grants", "north"), "ok", 2) == 0, "ALL PRIVILEGES is everything");
+	set(&vars[1], AUDIT_GRANTS_VAR,
+	    "GRANT REPLICATION SLAVE, REPLICATION CLIENT, PROCESS, SELECT ON *.* TO `rw`@`%`\n");
+	run(2);
+	ok(strncmp(result("grants", "east"), "FAIL critical: ringwatch's user lacks SLAVE MONITOR",
+		   51) == 0,
+	   "MariaDB wants SLAVE MONITOR for the replica status");
+	servers[1].mariadb = false;
+	n_found = audit_run(servers, 2, found, sizeof(found) / sizeof(found[0]));
+	ok(strncmp(result("grants", "east"), "ok", 2) == 0, "MySQL's REPLICATION CLIENT is enough");
+
 	/* a master whose variables could not be read */
 	for (int i = 0; i < 3; i++)
 		good(&vars[i], i + 1);
