@@ -19,6 +19,7 @@ ring_sql 1 "CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY, v INT)"
 ring_sync || exit 99
 ring_write_config "$work/rw.conf" 127.0.0.1:0 "$work/state" >/dev/null
 sed -i 's/^server_id = .*/&\nprobe_interval = 1/' "$work/rw.conf"
+printf '\n[gate]\nmax_trx_age = 3\n' >>"$work/rw.conf"
 t_ok "ringwatchd starts" rwd_start "$work/rw.conf" "$work/log"
 
 gate_code() { curl -s -o "$work/gate" -w '%{http_code}' "$RWD_URL/v1/gate"; }
@@ -69,6 +70,15 @@ t_ok "binlog_row_image MINIMAL: a warning in /v1/status" wait_for 15 warned
 t_ok "the gate stays safe" safe
 t_ok "and counts the warnings" sh -c "jq -e '.checks[] | select(.name == \"audit\") | .detail | test(\"no critical finding \\\\([1-9][0-9]* warnings?\\\\)\")' '$work/gate' >/dev/null"
 ring_sql 2 "SET GLOBAL binlog_row_image = 'FULL'"
+
+# a transaction left open longer than max_trx_age (it would block DDL)
+( ring_sql 2 "BEGIN; UPDATE app.t SET v = 1 WHERE id = 1; SELECT SLEEP(8); COMMIT" >/dev/null ) &
+holder=$!
+check_fails() { [ "$(gate_code)" = 503 ] && jq -e --arg n "$1" --arg p "$2" '.checks[] | select(.name == $n and .ok == false) | .detail | contains($p)' "$work/gate" >/dev/null; }
+t_ok "a transaction open on east over max_trx_age: unsafe" wait_for 10 check_fails transactions "east: a transaction open for" ||
+    t_diag "failing: $(failing)"
+wait "$holder"
+t_ok "committed: safe" wait_for 15 safe || t_diag "failing: $(failing)"
 
 # only some checks
 t_is "?checks=lag,replication: those two" \
