@@ -283,9 +283,16 @@ static void on_ddl(void *arg, uint64_t pos, int kind, const char *sql, size_t le
 	drift_ddl(ms->s->drift, ms->index, trx, sql, len, ms->s->now);
 	for (size_t i = 0; i < ms->n_batch; i++) {
 		struct schemas *s = ms->s;
-		size_t k = s->next_ddl++ % JUDGED;
+		uint64_t h = table_hash(ms->batch[i].schema, ms->batch[i].table);
+		size_t k;
+		bool seen = false;
 		drift_ddl_table(ms->s->drift, ms->index, ms->batch[i].schema, ms->batch[i].table);
-		s->last_ddl[k].table = table_hash(ms->batch[i].schema, ms->batch[i].table);
+		for (size_t j = 0; j < JUDGED && !seen; j++)
+			seen = s->last_ddl[j].table == h && strcmp(s->last_ddl[j].trx, trx) == 0;
+		if (seen)
+			continue; /* a copy: the statement is remembered with its first stream */
+		k = s->next_ddl++ % JUDGED;
+		s->last_ddl[k].table = h;
 		s->last_ddl[k].master = ms->index;
 		snprintf(s->last_ddl[k].trx, sizeof(s->last_ddl[k].trx), "%s", trx);
 		snprintf(s->last_ddl[k].sql, sizeof(s->last_ddl[k].sql), "%.*s",

@@ -106,8 +106,9 @@ json_t *schemas_tables_json(const struct schemas *s);
 json_t *schemas_ddl_check(struct schemas *s, const char *sql, size_t len, const char *db);
 
 /*
- * The newest DDL statement that touched schema.table in any stream, as
- * "ALTER TABLE ... (GTID, on west)": 0, or 1 when none is remembered.
+ * The newest DDL statement that touched schema.table, as "ALTER TABLE ...
+ * (GTID, on west)", west the first stream that showed it (its origin, but
+ * for a master down at the time): 0, or 1 when none is remembered.
  */
 int schemas_last_ddl(const struct schemas *s, const char *schema, const char *table, char *out,
 		     size_t len);

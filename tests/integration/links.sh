@@ -80,6 +80,36 @@ t_ok "the gate's lag check names it" sh -c "curl -s '$RWD_URL/v1/gate' | jq -e '
 ring_sql 2 "STOP SLAVE '${RING_NAMES[1]}'; CHANGE MASTER '${RING_NAMES[1]}' TO MASTER_DELAY = 0;
     START SLAVE '${RING_NAMES[1]}'"
 
+# skip: set a stopped link going again past the event it stopped on
+skip() {
+    ring_sql "$1" "STOP SLAVE '${RING_NAMES[$2]}'; SET @@default_master_connection = '${RING_NAMES[$2]}';
+        SET GLOBAL sql_slave_skip_counter = 1; START SLAVE '${RING_NAMES[$2]}'"
+}
+
+# --- a table renamed away while the other master still writes it: 1146 --------------
+ring_pause_link 1 2 # east does not get the RENAME yet
+ring_sql 1 "RENAME TABLE app.u TO app.u_old"
+ring_sql 2 "INSERT INTO app.u VALUES ('r1', 1)"
+broken_1146() { [ "$(link east west '"\(.state) \(.last_error.code)"')" = "broken 1146" ]; }
+t_ok "east's write to the renamed table stops east→west with 1146" wait_for 15 broken_1146 ||
+    t_diag "east→west: $(link east west '.')"
+t_ok "the RENAME named as its cause" \
+    sh -c "curl -s '$RWD_URL/v1/status' | jq -e '.links[] | select(.source == \"east\" and .replica == \"west\") | .last_error.cause | test(\"app.u was changed by RENAME TABLE app.u TO app.u_old .*on west\")' >/dev/null" ||
+    t_diag "cause: $(link east west .last_error.cause)"
+skip 1 2
+ring_resume_link 1 2
+ring_sync 20 2>/dev/null
+
+# --- an account statement that does not fit the other master: 1396 ------------------
+ring_sql 2 "SET sql_log_bin = 0; CREATE USER 'dup'@'localhost'"
+ring_sql 1 "CREATE USER 'dup'@'localhost'"
+broken_1396() { [ "$(link west east '"\(.state) \(.last_error.code)"')" = "broken 1396" ]; }
+t_ok "CREATE USER replicated onto an existing account stops west→east with 1396" wait_for 15 broken_1396 ||
+    t_diag "west→east: $(link west east '.')"
+t_ok "named as a replicated account statement" \
+    sh -c "curl -s '$RWD_URL/v1/status' | jq -e '.links[] | select(.source == \"west\" and .replica == \"east\") | .last_error.cause | test(\"replicated account statement\")' >/dev/null"
+skip 2 1
+
 kill -TERM "$RWD_PID"; wait "$RWD_PID"; rc=$?; RWD_PID=
 t_is "a clean stop" "$rc" 0
 t_done
