@@ -382,6 +382,18 @@ static void alter_table(struct judge *g, const ddl_stmt *s, const char *schema)
 		alter_clause(g, state == SCHEMA_KNOWN ? t : NULL, &s->alters[i]);
 	if (g->j->n == 0)
 		reason(g->j, DDL_SAFE, "table options only: rows keep their shape");
+	if (g->ctx != NULL && g->ctx->writes != NULL && schema != NULL) {
+		uint64_t rows = 0;
+		unsigned masters = 0;
+		if (g->ctx->writes(g->ctx->arg, schema, s->table.table, &rows, &masters) == 0 &&
+		    masters > 1)
+			reason(
+			    g->j, DDL_CAUTION,
+			    "%s.%s is written on %u masters: run it as a plain ALTER, not with a "
+			    "tool that copies the table and swaps it (pt-online-schema-change, "
+			    "gh-ost): the other masters' writes reach the old table",
+			    schema, s->table.table, masters);
+	}
 }
 
 /* ---- statements ------------------------------------------------------------------- */

@@ -171,7 +171,7 @@ static int drift(void *arg, const char *schema, const char *table, char *detail,
 }
 
 static const struct case_ with_live[] = {
-	{ "ALTER TABLE orders MODIFY status VARCHAR(20) NOT NULL", DDL_SAFE, "keeps its type" },
+	{ "ALTER TABLE orders MODIFY status VARCHAR(20) NOT NULL", DDL_CAUTION, "keeps its type" },
 	{ "ALTER TABLE orders MODIFY status VARCHAR(40) NOT NULL", DDL_UNSAFE,
 	  "from varchar(20) to varchar(40)" },
 	{ "ALTER TABLE orders MODIFY qty BIGINT", DDL_UNSAFE, "from int to bigint" },
@@ -180,7 +180,8 @@ static const struct case_ with_live[] = {
 	{ "ALTER TABLE orders MODIFY nope INT", DDL_UNSAFE, "no column nope" },
 	{ "ALTER TABLE orders DROP COLUMN nope", DDL_UNSAFE, "no column nope" },
 	{ "ALTER TABLE orders ADD COLUMN qty INT", DDL_UNSAFE, "exists already" },
-	{ "ALTER TABLE orders ADD COLUMN extra INT", DDL_SAFE, "at the end" },
+	{ "ALTER TABLE orders ADD COLUMN extra INT", DDL_CAUTION, "written on 2 masters" },
+	{ "ALTER TABLE archive ADD COLUMN extra INT", DDL_SAFE, "at the end" },
 	{ "ALTER TABLE missing ADD COLUMN extra INT", DDL_UNSAFE, "no table app.missing" },
 	{ "ALTER TABLE skewed ADD COLUMN extra INT", DDL_UNSAFE, "differs between the masters" },
 	{ "CREATE TABLE orders (id INT PRIMARY KEY)", DDL_UNSAFE, "exists already" },
