@@ -6,7 +6,6 @@
 #include "clock.h"
 #include "config.h"
 #include "gate.h"
-#include "probe.h"
 #include "ledger.h"
 #include "status.h"
 
@@ -153,10 +152,7 @@ static void api_throttle(void *ctx, const struct http_request *req, struct http_
 	g = st.gate;
 	(void)gate_only(&g, "lag,replication", bad, sizeof(bad));
 	for (size_t i = 0; i < st.n_links; i++) {
-		const struct status_link *sl = &st.links[i];
-		double lag = sl->lag;
-		if (sl->l->seconds_behind_known && (double)sl->l->seconds_behind_master > lag)
-			lag = (double)sl->l->seconds_behind_master;
+		double lag = status_link_lag(&st.links[i]);
 		if (lag > worst)
 			worst = lag;
 	}

@@ -117,9 +117,7 @@ static void check_lag(const struct status *st, double max_lag, struct gate *g)
 
 	for (size_t k = 0; k < st->n_links; k++) {
 		const struct status_link *sl = &st->links[k];
-		double lag = sl->lag;
-		if (sl->l->seconds_behind_known && (double)sl->l->seconds_behind_master > lag)
-			lag = (double)sl->l->seconds_behind_master;
+		double lag = status_link_lag(sl);
 		if (lag > worst)
 			worst = lag;
 		if (lag > max_lag) {

@@ -1,7 +1,10 @@
 /*
- * status.c - what a status snapshot (status.h) owns, released.
+ * status.c - what a status snapshot (status.h) owns, released, and what its
+ * readers derive from it alike.
  */
 #include "status.h"
+
+#include "probe.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,4 +29,13 @@ void status_release(struct status *st)
 	free(st->trx_age);
 	free(st->trx_error);
 	memset(st, 0, sizeof(*st));
+}
+
+double status_link_lag(const struct status_link *sl)
+{
+	double lag = sl->lag;
+
+	if (sl->l->seconds_behind_known && (double)sl->l->seconds_behind_master > lag)
+		lag = (double)sl->l->seconds_behind_master;
+	return lag;
 }

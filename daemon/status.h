@@ -100,6 +100,13 @@ int status_collect(const struct status_sources *src, struct status *st);
 /* status.c: free what st holds. */
 void status_release(struct status *st);
 
+/*
+ * status.c: a link's lag as the gate and the throttle check judge it:
+ * ringwatch's own measurement or Seconds_Behind_Master, whichever is larger
+ * (-1 when neither is known).
+ */
+double status_link_lag(const struct status_link *sl);
+
 /* status_json.c: the JSON object of GET /v1/status (new reference), the gate included. */
 json_t *status_json(const struct status *st);
 
