@@ -16,6 +16,7 @@
  */
 #include "cli_analyze.h"
 
+#include "cli_client.h"
 #include "common/conflict_json.h"
 #include "common/hex.h"
 #include "common/time_text.h"
@@ -456,19 +457,20 @@ static int load_schema(struct analysis *a, struct source *src, const struct sche
 	static const ddl_options opt = { false, 0 };
 	FILE *fp = fopen(sf->path, "r");
 	rw_buf text = RW_BUF_INIT;
-	char buf[65536], db[SCHEMA_NAME_MAX];
-	size_t n, unread = 0;
+	char db[SCHEMA_NAME_MAX];
+	size_t unread = 0;
 	rw_error err;
+	int rc;
 
 	if (fp == NULL) {
 		fprintf(stderr, "ringwatch analyze: --schema %s: %s\n", sf->path, strerror(errno));
 		return -1;
 	}
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-		rw_buf_put(&text, buf, n);
+	rc = cli_read_all(fp, &text);
 	fclose(fp);
-	if (text.failed) {
-		fprintf(stderr, "ringwatch analyze: --schema %s: out of memory\n", sf->path);
+	if (rc != 0) {
+		fprintf(stderr, "ringwatch analyze: --schema %s: %s\n", sf->path,
+			text.failed ? "out of memory" : "cannot be read");
 		rw_buf_free(&text);
 		return -1;
 	}

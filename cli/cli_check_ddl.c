@@ -15,17 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* All of f into b; -1 on a read error. */
-static int slurp(FILE *f, rw_buf *b)
-{
-	char chunk[65536];
-	size_t n;
-
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		rw_buf_put(b, chunk, n);
-	return ferror(f) || rw_buf_failed(b) ? -1 : 0;
-}
-
 /* The statements and their reasons, for people; the exit code. */
 static int report(json_t *answer, int as_json)
 {
@@ -97,7 +86,7 @@ int cli_check_ddl(int argc, char **argv)
 		file = "-";
 	if (file != NULL) {
 		FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
-		if (f == NULL || slurp(f, &sql) != 0) {
+		if (f == NULL || cli_read_all(f, &sql) != 0) {
 			perror(file);
 			if (f != NULL && f != stdin)
 				fclose(f);

@@ -100,6 +100,16 @@ out:
 	return status;
 }
 
+int cli_read_all(FILE *f, rw_buf *b)
+{
+	char chunk[65536];
+	size_t n;
+
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		rw_buf_put(b, chunk, n);
+	return ferror(f) || rw_buf_failed(b) ? -1 : 0;
+}
+
 void cli_duration(double s, char *buf, size_t len)
 {
 	long t = (long)s;
