@@ -10,9 +10,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 ring_require_server
 t_need curl jq
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/rw-blind.XXXXXX")
-RWD_PID=
-ring_on_exit 'if [ -n "$RWD_PID" ]; then kill -9 "$RWD_PID" 2>/dev/null; fi; rm -rf "$work"'
+rwd_workdir blind
 connected() { [ "$(curl -s "$RWD_URL/v1/status" | jq -r '[.masters[].connected] | all')" = true ]; }
 blind_is() { curl -s "$RWD_URL/metrics" | grep -qx "ringwatch_tracking_blind $1"; }
 tracking() { curl -s "$RWD_URL/v1/gate" | jq -r '.checks[] | select(.name == "tracking") | .ok'; }

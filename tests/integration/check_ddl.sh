@@ -9,9 +9,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top_srcdir/tests/harness/ring.sh"
 t_need curl jq
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/rw-ddl.XXXXXX")
-RWD_PID=
-ring_on_exit 'if [ -n "$RWD_PID" ]; then kill -9 "$RWD_PID" 2>/dev/null; fi; [ -n "${RW_KEEP_WORK:-}" ] || rm -rf "$work"' 
+rwd_workdir ddl
 
 # --- offline: the statements alone ---------------------------------------------
 check() { "$RINGWATCH" check-ddl "$@" >"$work/out" 2>&1; echo $?; }

@@ -10,9 +10,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 ring_require_server
 t_need curl jq promtool
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/rw-conflicts-live.XXXXXX")
-RWD_PID=
-ring_on_exit 'if [ -n "$RWD_PID" ]; then kill -9 "$RWD_PID" 2>/dev/null; fi; [ -n "${RW_KEEP_WORK:-}" ] || rm -rf "$work"'
+rwd_workdir conflicts-live
 conflicts() { curl -s "$RWD_URL/v1/conflicts?state=all" | jq -r "$1"; }
 n_conflicts() { [ "$(conflicts "[.conflicts[] | select(.kind != \"before-image\")] | length")" = "$1" ]; }
 connected() { [ "$(curl -s "$RWD_URL/v1/status" | jq -r '[.masters[].connected] | all')" = true ]; }

@@ -10,9 +10,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 ring_require_server
 t_need curl jq
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/rw-conflicts3.XXXXXX")
-RWD_PID=
-ring_on_exit 'if [ -n "$RWD_PID" ]; then kill -9 "$RWD_PID" 2>/dev/null; fi; [ -n "${RW_KEEP_WORK:-}" ] || rm -rf "$work"'
+rwd_workdir conflicts3
 connected() { [ "$(curl -s "$RWD_URL/v1/status" | jq -r '[.masters[] | select(.connected)] | length')" = 3 ]; }
 # one KIND TABLE: the conflicts of that kind on that table, as compact JSON lines
 one() { curl -s "$RWD_URL/v1/conflicts?state=all" | jq -c ".conflicts[] | select(.kind == \"$1\" and .table == \"$2\")"; }

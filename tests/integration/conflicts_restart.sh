@@ -11,9 +11,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 ring_require_server
 t_need curl jq
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/rw-restart.XXXXXX")
-RWD_PID=
-ring_on_exit 'if [ -n "$RWD_PID" ]; then kill -9 "$RWD_PID" 2>/dev/null; fi; [ -n "${RW_KEEP_WORK:-}" ] || rm -rf "$work"'
+rwd_workdir restart
 connected() { [ "$(curl -s "$RWD_URL/v1/status" | jq -r '[.masters[].connected] | all')" = true ]; }
 norm() { tr ',' '\n' | sort | paste -sd, -; }
 west_seen() {

@@ -69,6 +69,15 @@ wait_for() {
     done
 }
 
+# rwd_workdir NAME: $work, a fresh folder for the test's files (kept when
+# RW_KEEP_WORK is set), and, on exit, the ringwatchd rwd_start started
+# killed; for tests that use tests/harness/ring.sh (its ring_on_exit).
+rwd_workdir() {
+    work=$(mktemp -d "${TMPDIR:-/tmp}/rw-$1.XXXXXX") || exit 99
+    RWD_PID=
+    ring_on_exit 'if [ -n "$RWD_PID" ]; then kill -9 "$RWD_PID" 2>/dev/null; fi; [ -n "${RW_KEEP_WORK:-}" ] || rm -rf "$work"'
+}
+
 # rwd_start CONFIG LOG: start ringwatchd in the background; sets RWD_PID and
 # RWD_URL (from the "listening on" log line, so port 0 works).
 rwd_start() {

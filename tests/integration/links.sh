@@ -11,9 +11,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 ring_require_server
 t_need curl jq
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/rw-links.XXXXXX")
-RWD_PID=
-ring_on_exit 'if [ -n "$RWD_PID" ]; then kill -9 "$RWD_PID" 2>/dev/null; fi; [ -n "${RW_KEEP_WORK:-}" ] || rm -rf "$work"'
+rwd_workdir links
 
 ring_start -n 2 || exit 99
 ring_sql 1 "CREATE DATABASE app; CREATE TABLE app.u (code VARCHAR(8) PRIMARY KEY, n INT);

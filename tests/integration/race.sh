@@ -13,9 +13,7 @@ t_need curl jq
 
 ROWS=${RACE_ROWS:-40}
 UPDATES=${RACE_UPDATES:-2000}
-work=$(mktemp -d "${TMPDIR:-/tmp}/rw-race.XXXXXX")
-RWD_PID=
-ring_on_exit 'if [ -n "$RWD_PID" ]; then kill -9 "$RWD_PID" 2>/dev/null; fi; rm -rf "$work"'
+rwd_workdir race
 connected() { [ "$(curl -s "$RWD_URL/v1/status" | jq -r '[.masters[].connected] | all')" = true ]; }
 norm() { tr ',' '\n' | sort | paste -sd, -; }
 caught_up() {

@@ -12,9 +12,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 ring_require_server
 t_need curl jq mariadb-binlog
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/rw-schema.XXXXXX")
-RWD_PID=
-ring_on_exit 'if [ -n "$RWD_PID" ]; then kill -9 "$RWD_PID" 2>/dev/null; fi; [ -n "${RW_KEEP_WORK:-}" ] || rm -rf "$work"'
+rwd_workdir schema
 conflicts() { curl -s "$RWD_URL/v1/conflicts?state=all" | jq -r "$1"; }
 connected() { [ "$(curl -s "$RWD_URL/v1/status" | jq -r '[.masters[].connected] | all')" = true ]; }
 # the newest non-before-image conflict on TABLE: "kind key before-west-image"

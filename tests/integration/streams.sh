@@ -11,9 +11,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 ring_require_server
 t_need curl jq sqlite3 promtool mariadb-binlog
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/rw-streams.XXXXXX")
-RWD_PID=
-ring_on_exit 'if [ -n "$RWD_PID" ]; then kill -9 "$RWD_PID" 2>/dev/null; fi; [ -n "${RW_KEEP_WORK:-}" ] || rm -rf "$work"'
+rwd_workdir streams
 
 # status JQ: a jq expression over GET /v1/status
 status() { curl -s "$RWD_URL/v1/status" | jq -r "$1"; }

@@ -8,9 +8,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 ring_require_server
 t_need curl jq
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/rw-streams3.XXXXXX")
-RWD_PID=
-ring_on_exit 'if [ -n "$RWD_PID" ]; then kill -9 "$RWD_PID" 2>/dev/null; fi; rm -rf "$work"'
+rwd_workdir streams3
 status() { curl -s "$RWD_URL/v1/status" | jq -r "$1"; }
 norm() { tr ',' '\n' | sort | paste -sd, -; }
 caught_up() {

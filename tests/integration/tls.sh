@@ -10,9 +10,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 ring_require_server
 t_need curl jq openssl
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/rw-tls.XXXXXX")
-RWD_PID=
-ring_on_exit 'if [ -n "$RWD_PID" ]; then kill -9 "$RWD_PID" 2>/dev/null; fi; rm -rf "$work"'
+rwd_workdir tls
 status() { curl -s "$RWD_URL/v1/status" | jq -r "$1"; }
 # conf WEST_TLS_LINES EAST_TLS_LINES: a configuration with extra lines per master
 conf() {
