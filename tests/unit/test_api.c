@@ -19,7 +19,6 @@
 #include <arpa/inet.h>
 #include <event2/event.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +64,6 @@ static int fake_ack(void *arg, int64_t id)
 
 struct client {
 	unsigned port;
-	int done_fd;
 	char answers[N_REQ][4096];
 };
 
@@ -101,15 +99,7 @@ static void *client_main(void *arg)
 		http_roundtrip(c->port, requests[i], strlen(requests[i]), c->answers[i],
 			       sizeof(c->answers[i]));
 	}
-	(void)!write(c->done_fd, "x", 1);
 	return NULL;
-}
-
-static void on_done(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	event_base_loopbreak(arg);
 }
 
 /* Status code and body of answer i. */
@@ -134,10 +124,7 @@ int main(void)
 	struct api api;
 	struct event_base *base = event_base_new();
 	struct http_server *srv;
-	struct event *done;
 	struct client c;
-	pthread_t th;
-	int pipefd[2];
 	bool created;
 
 	if (mkdtemp(dir) == NULL || (st = state_open(dir, err, sizeof(err))) == NULL) {
@@ -170,16 +157,11 @@ int main(void)
 			    .ack_gap = fake_ack };
 	memset(&c, 0, sizeof(c));
 	srv = http_server_start(base, "127.0.0.1", 0, api_routes, &api, err, sizeof(err));
-	ok(srv != NULL && pipe(pipefd) == 0, "the API serves (%s)", srv != NULL ? "ok" : err);
+	ok(srv != NULL, "the API serves (%s)", srv != NULL ? "ok" : err);
 	if (srv == NULL)
 		return tap_done();
 	c.port = http_server_port(srv);
-	c.done_fd = pipefd[1];
-	done = event_new(base, pipefd[0], EV_READ, on_done, base);
-	event_add(done, NULL);
-	pthread_create(&th, NULL, client_main, &c);
-	event_base_dispatch(base);
-	pthread_join(th, NULL);
+	ok(http_serve_while(base, client_main, &c) == 0, "served the client's requests");
 
 	ok(answer(&c, 0, "200", "\"uid\":\"00112233445566778899aabbccddeeff\""),
 	   "GET /v1/conflicts lists it");
@@ -198,11 +180,8 @@ int main(void)
 	ok(answer(&c, 12, "200", "\"open_conflicts\":0"), "the tables with their open conflicts");
 	ok(answer(&c, 13, "503", "out of memory"), "no snapshot: 503, not a crash");
 
-	event_free(done);
 	http_server_free(srv);
 	event_base_free(base);
-	close(pipefd[0]);
-	close(pipefd[1]);
 	state_close(st);
 	ok(state_dir_remove(dir) == 0, "temp dir removed");
 	return tap_done();
