@@ -52,8 +52,7 @@ struct hold {
 	bool on;
 	double since;
 	uint64_t from;                  /* where the held events start */
-	uint64_t upto;                  /* the end of the last one held */
-	char file[256];                 /* the binlog file they are in */
+	conflict_stream_pos at;         /* the end of the last one held, and its binlog file */
 	uint64_t touched[HOLD_TOUCHED]; /* tables DDL among them touches */
 	size_t n_touched;
 	bool touched_any;                                     /* or DDL that may touch any */
@@ -691,8 +690,8 @@ bool schemas_admit(struct schemas *s, size_t m, const binlog_event *ev)
 	memset(&ms->hold, 0, sizeof(ms->hold));
 	ms->hold.on = true;
 	ms->hold.since = s->now;
-	ms->hold.from = ms->hold.upto = pos;
-	snprintf(ms->hold.file, sizeof(ms->hold.file), "%s", conflict_feed_file(ms->f));
+	ms->hold.from = ms->hold.at.pos = pos;
+	snprintf(ms->hold.at.file, sizeof(ms->hold.at.file), "%s", conflict_feed_file(ms->f));
 	snprintf(ms->hold.schema, sizeof(ms->hold.schema), "%s", tm->schema);
 	snprintf(ms->hold.table, sizeof(ms->hold.table), "%s", tm->table);
 	if (ms->pending == NULL) {
@@ -717,7 +716,7 @@ static void held_table(const char *schema, const char *table, void *arg)
 
 static void end_hold(struct master *ms)
 {
-	uint64_t past = ms->hold.upto > ms->hold.from ? ms->hold.upto : ms->hold.from + 1;
+	uint64_t past = ms->hold.at.pos > ms->hold.from ? ms->hold.at.pos : ms->hold.from + 1;
 
 	ms->hold.on = false;
 	if (past > ms->no_hold_before)
@@ -737,7 +736,7 @@ static bool hold_over(struct master *ms)
 		end_hold(ms);
 		return true;
 	}
-	if (ms->pending != NULL && ms->hold.upto >= ms->p2) {
+	if (ms->pending != NULL && ms->hold.at.pos >= ms->p2) {
 		/* no DDL among the held events touched the tables taken: their
 		 * shapes were the snapshot's where the hold began */
 		install(ms);
@@ -765,20 +764,7 @@ bool schemas_held(struct schemas *s, size_t m, const binlog_event *ev)
 
 	if (!h->on)
 		return false;
-	if (ev->hdr.type == BINLOG_ROTATE && !ev->in_payload) {
-		snprintf(h->file, sizeof(h->file), "%.*s", (int)ev->u.rotate.file.len,
-			 ev->u.rotate.file.p);
-	} else if (ev->hdr.type == BINLOG_HEARTBEAT || ev->hdr.type == BINLOG_HEARTBEAT_V2) {
-		/* the master is idle: its binlog ends there */
-		uint64_t at =
-		    ev->u.heartbeat.position != 0 ? ev->u.heartbeat.position : ev->hdr.log_pos;
-		if (at > 0 && conflict_feed_position(h->file, at) > h->upto &&
-		    ev->u.heartbeat.file.len == strlen(h->file) &&
-		    memcmp(ev->u.heartbeat.file.p, h->file, strlen(h->file)) == 0)
-			h->upto = conflict_feed_position(h->file, at);
-	} else if (ev->next_position > ev->position && !ev->in_payload) {
-		h->upto = conflict_feed_position(h->file, (uint64_t)ev->next_position);
-	}
+	(void)conflict_stream_pos_advance(&h->at, ev);
 	if (ev->hdr.type == BINLOG_QUERY && ev->u.query.sql.len > 0 &&
 	    ddl_may_change_tables(ev->u.query.sql.p, ev->u.query.sql.len)) {
 		char db[SCHEMA_NAME_MAX];

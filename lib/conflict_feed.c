@@ -108,11 +108,11 @@ struct conflict_feed {
 	unsigned master;
 	conflict_origin_fn origin;
 	void *origin_arg;
-	schema_db *schema;   /* the shapes as of pos (schema_history.h) */
-	uint64_t schema_pos; /* DDL at or before it is in schema already */
-	uint64_t pos;        /* the end of the last event read */
-	ddl_options ddl;     /* from the FORMAT_DESCRIPTION */
-	int sequence;        /* the rows event's table is a sequence (key_source) */
+	schema_db *schema;      /* the shapes as of pos (schema_history.h) */
+	uint64_t schema_pos;    /* DDL at or before it is in schema already */
+	conflict_stream_pos at; /* the file and the end of the last event read */
+	ddl_options ddl;        /* from the FORMAT_DESCRIPTION */
+	int sequence;           /* the rows event's table is a sequence (key_source) */
 	conflict_schema_hooks hooks;
 	char why[400];
 	conflict_keys *keys;
@@ -128,7 +128,6 @@ struct conflict_feed {
 	size_t n_pend, cap_pend;
 	rw_buf key_json;
 
-	char file[256];
 	binlog_trx trx;
 	uint64_t begin_pos; /* where the open transaction started */
 	rw_buf arena;       /* bytes of the gathered rows */
@@ -175,7 +174,7 @@ int conflict_feed_file_of(uint64_t pos, const char *pattern, char *file, size_t 
 
 const char *conflict_feed_file(const conflict_feed *f)
 {
-	return f->file;
+	return f->at.file;
 }
 
 conflict_feed *conflict_feed_new(conflict_engine *e, unsigned master, conflict_origin_fn origin,
@@ -234,7 +233,7 @@ uint64_t conflict_feed_schema_pos(const conflict_feed *f)
 
 uint64_t conflict_feed_pos(const conflict_feed *f)
 {
-	return f->pos;
+	return f->at.pos;
 }
 
 void conflict_feed_set_schema_hooks(conflict_feed *f, const conflict_schema_hooks *h)
@@ -244,7 +243,7 @@ void conflict_feed_set_schema_hooks(conflict_feed *f, const conflict_schema_hook
 
 void conflict_feed_set_file(conflict_feed *f, const char *file)
 {
-	snprintf(f->file, sizeof(f->file), "%s", file);
+	snprintf(f->at.file, sizeof(f->at.file), "%s", file);
 }
 
 static void clear_rows(conflict_feed *f)
@@ -336,7 +335,7 @@ static int gather_change(conflict_feed *f, const row_change *c)
 static void touched(conflict_feed *f, const char *schema, const char *table, int ddl)
 {
 	if (f->hooks.touched != NULL)
-		f->hooks.touched(f->hooks.arg, schema, table, f->pos, ddl);
+		f->hooks.touched(f->hooks.arg, schema, table, f->at.pos, ddl);
 }
 
 /*
@@ -469,7 +468,7 @@ static int schema_query(conflict_feed *f, const binlog_event *ev, rw_error *err)
 {
 	const binlog_query *q = &ev->u.query;
 	char db[SCHEMA_NAME_MAX];
-	uint64_t at = conflict_feed_position(f->file, (uint64_t)ev->position);
+	uint64_t at = conflict_feed_position(f->at.file, (uint64_t)ev->position);
 	ddl_stmt s;
 	int rc;
 
@@ -606,14 +605,12 @@ static int finish(conflict_feed *f, int64_t now, rw_error *err)
 	return rc;
 }
 
-int conflict_feed_event(conflict_feed *f, const binlog_event *ev, int64_t now, rw_error *err)
+int conflict_stream_pos_advance(conflict_stream_pos *p, const binlog_event *ev)
 {
-	int mark;
-
 	if (ev->hdr.type == BINLOG_ROTATE && !ev->in_payload) {
-		snprintf(f->file, sizeof(f->file), "%.*s", (int)ev->u.rotate.file.len,
+		snprintf(p->file, sizeof(p->file), "%.*s", (int)ev->u.rotate.file.len,
 			 ev->u.rotate.file.p);
-		return 0;
+		return 1;
 	}
 	if (ev->hdr.type == BINLOG_HEARTBEAT || ev->hdr.type == BINLOG_HEARTBEAT_V2) {
 		/* the master is idle and the stream caught up: where its binlog ends */
@@ -622,12 +619,21 @@ int conflict_feed_event(conflict_feed *f, const binlog_event *ev, int64_t now, r
 		char file[256];
 		snprintf(file, sizeof(file), "%.*s", (int)ev->u.heartbeat.file.len,
 			 ev->u.heartbeat.file.p);
-		if (at > 0 && file[0] != '\0' && conflict_feed_position(file, at) > f->pos)
-			f->pos = conflict_feed_position(file, at);
-		return 0;
+		if (at > 0 && file[0] != '\0' && conflict_feed_position(file, at) > p->pos)
+			p->pos = conflict_feed_position(file, at);
+		return 1;
 	}
 	if (ev->next_position > ev->position && !ev->in_payload)
-		f->pos = conflict_feed_position(f->file, (uint64_t)ev->next_position);
+		p->pos = conflict_feed_position(p->file, (uint64_t)ev->next_position);
+	return 0;
+}
+
+int conflict_feed_event(conflict_feed *f, const binlog_event *ev, int64_t now, rw_error *err)
+{
+	int mark;
+
+	if (conflict_stream_pos_advance(&f->at, ev))
+		return 0;
 	if (ev->hdr.type == BINLOG_FORMAT_DESCRIPTION) {
 		const binlog_fde *d = &ev->u.fde;
 		f->ddl.mariadb = d->is_mariadb != 0;
@@ -642,11 +648,11 @@ int conflict_feed_event(conflict_feed *f, const binlog_event *ev, int64_t now, r
 		if (f->trx.cut)
 			f->stats.cut++;
 		clear_rows(f);
-		f->begin_pos = conflict_feed_position(f->file, (uint64_t)ev->position);
+		f->begin_pos = conflict_feed_position(f->at.file, (uint64_t)ev->position);
 		break;
 	case BINLOG_TRX_SINGLE:
 		clear_rows(f);
-		f->begin_pos = conflict_feed_position(f->file, (uint64_t)ev->position);
+		f->begin_pos = conflict_feed_position(f->at.file, (uint64_t)ev->position);
 		return finish(f, now, err);
 	case BINLOG_TRX_INSIDE:
 		if (binlog_event_is_rows(ev->hdr.type))

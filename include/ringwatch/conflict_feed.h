@@ -46,6 +46,23 @@ typedef struct conflict_feed_stats {
 	uint64_t sequence_rows;  /* rows events of MariaDB sequences (the server's, not compared) */
 } conflict_feed_stats;
 
+/*
+ * Where a stream is, as the feed keeps it: the binlog file the next events
+ * belong to, and the end of the last event read (conflict_feed_position()).
+ */
+typedef struct conflict_stream_pos {
+	char file[256];
+	uint64_t pos;
+} conflict_stream_pos;
+
+/*
+ * Move p over ev: a ROTATE names the file, a heartbeat says where an idle
+ * master's binlog ends (pos never goes back for one), any other event ends
+ * where it ends.  1 when ev was a ROTATE or a heartbeat (it carries nothing
+ * else), else 0.
+ */
+int conflict_stream_pos_advance(conflict_stream_pos *p, const binlog_event *ev);
+
 /* A cache of up to slots keys (a power of two is best). */
 conflict_keys *conflict_keys_new(size_t slots);
 void conflict_keys_free(conflict_keys *k);
