@@ -64,14 +64,24 @@ static int live(const struct judge *g, const char *schema, const char *table,
 }
 
 /* The table's recent writes, said as a reason when it was written; 1 written, 0 not, -1 not known. */
+/* The table's recent row changes and how many masters wrote them: 0, or -1 not known. */
+static int writes_of(const struct judge *g, const char *schema, const char *table, uint64_t *rows,
+		     unsigned *masters)
+{
+	*rows = 0;
+	*masters = 0;
+	if (g->ctx == NULL || g->ctx->writes == NULL || schema == NULL)
+		return -1;
+	return g->ctx->writes(g->ctx->arg, schema, table, rows, masters) == 0 ? 0 : -1;
+}
+
 static int written(const struct judge *g, const char *schema, const char *table, int verdict,
 		   const char *what)
 {
-	uint64_t rows = 0;
-	unsigned masters = 0;
+	uint64_t rows;
+	unsigned masters;
 
-	if (g->ctx == NULL || g->ctx->writes == NULL || schema == NULL ||
-	    g->ctx->writes(g->ctx->arg, schema, table, &rows, &masters) != 0)
+	if (writes_of(g, schema, table, &rows, &masters) != 0)
 		return -1;
 	if (rows == 0)
 		return 0;
@@ -363,6 +373,8 @@ static void alter_clause(struct judge *g, const schema_table *t, const ddl_alter
 
 static void alter_table(struct judge *g, const ddl_stmt *s, const char *schema)
 {
+	uint64_t rows;
+	unsigned masters;
 	const schema_table *t = NULL;
 	int state = live(g, schema, s->table.table, &t);
 	char detail[512] = "";
@@ -382,18 +394,12 @@ static void alter_table(struct judge *g, const ddl_stmt *s, const char *schema)
 		alter_clause(g, state == SCHEMA_KNOWN ? t : NULL, &s->alters[i]);
 	if (g->j->n == 0)
 		reason(g->j, DDL_SAFE, "table options only: rows keep their shape");
-	if (g->ctx != NULL && g->ctx->writes != NULL && schema != NULL) {
-		uint64_t rows = 0;
-		unsigned masters = 0;
-		if (g->ctx->writes(g->ctx->arg, schema, s->table.table, &rows, &masters) == 0 &&
-		    masters > 1)
-			reason(
-			    g->j, DDL_CAUTION,
-			    "%s.%s is written on %u masters: run it as a plain ALTER, not with a "
-			    "tool that copies the table and swaps it (pt-online-schema-change, "
-			    "gh-ost): the other masters' writes reach the old table",
-			    schema, s->table.table, masters);
-	}
+	if (writes_of(g, schema, s->table.table, &rows, &masters) == 0 && masters > 1)
+		reason(g->j, DDL_CAUTION,
+		       "%s.%s is written on %u masters: run it as a plain ALTER, not with a tool "
+		       "that copies the table and swaps it (pt-online-schema-change, gh-ost): the "
+		       "other masters' writes reach the old table",
+		       schema, s->table.table, masters);
 }
 
 /* ---- statements ------------------------------------------------------------------- */
