@@ -290,8 +290,13 @@ static void grants(struct run *r, const audit_server *s)
 	char missing[200] = "", user[160] = "'ringwatch'@'%'";
 	size_t o = 0;
 
-	if (g == NULL)
-		return; /* not read: the probe says why elsewhere */
+	if (g == NULL) {
+		finding(r, "grants", s->name, false, AUDIT_WARNING,
+			"ringwatch's grants on %s could not be read (SHOW GRANTS failed): not "
+			"checked",
+			s->name);
+		return;
+	}
 	if ((to = strstr(g, " TO ")) != NULL)
 		snprintf(user, sizeof(user), "%.*s", (int)strcspn(to + 4, " \n"), to + 4);
 	for (size_t i = 0; i < sizeof(needs) / sizeof(needs[0]); i++) {

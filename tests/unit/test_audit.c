@@ -93,8 +93,12 @@ int main(void)
 	for (int i = 0; i < 3; i++)
 		good(&vars[i], i + 1);
 	run(3);
-	is_int(failing(), 3,
-	       "a well-configured ring: only the row metadata is said (info, each master)");
+	is_int(failing(), 6,
+	       "a well-configured ring: only the row metadata (info) and the grants not read "
+	       "(warning) are said, on each master");
+	ok(strncmp(result("grants", "west"),
+		   "FAIL warning: ringwatch's grants on west could not be read", 58) == 0,
+	   "grants that could not be read are said so, not taken as granted");
 	ok(strncmp(result("binlog_row_metadata", "west"), "FAIL info", 9) == 0,
 	   "binlog_row_metadata NO_LOG: info");
 	ok(strncmp(result("server_id", "north"), "ok", 2) == 0, "server_id passes");
