@@ -9,7 +9,8 @@ RINGWATCH="$top_builddir/cli/ringwatch"
 t_n=0
 t_failed=0
 
-# t_ok DESCRIPTION COMMAND...: passes when the command succeeds.
+# t_ok DESCRIPTION COMMAND...: passes when the command succeeds.  Both
+# return 1 on a failure, so that `t_ok ... || t_diag ...` says more.
 t_ok() {
     desc=$1
     shift
@@ -19,7 +20,13 @@ t_ok() {
     else
         t_failed=$((t_failed + 1))
         echo "not ok $t_n - $desc"
+        return 1
     fi
+}
+
+# not COMMAND...: succeeds when the command fails.
+not() {
+    ! "$@"
 }
 
 # t_is DESCRIPTION GOT WANT
@@ -32,6 +39,7 @@ t_is() {
         echo "not ok $t_n - $1"
         echo "#   got:  $2"
         echo "#   want: $3"
+        return 1
     fi
 }
 
