@@ -28,7 +28,8 @@ static int report(json_t *answer, int as_json)
 	json_array_foreach(statements, i, s)
 	{
 		const char *verdict = json_string_value(json_object_get(s, "verdict"));
-		json_t *reasons = json_object_get(s, "reasons"), *r;
+		json_t *reasons = json_object_get(s, "reasons"), *r, *algorithm;
+		const char *maria, *mysql;
 		size_t k;
 
 		unsafe += verdict != NULL && strcmp(verdict, "unsafe") == 0;
@@ -38,6 +39,11 @@ static int report(json_t *answer, int as_json)
 		printf("%s: %s\n", verdict != NULL ? verdict : "?",
 		       json_string_value(json_object_get(s, "sql")));
 		json_array_foreach(reasons, k, r) printf("  - %s\n", json_string_value(r));
+		algorithm = json_object_get(s, "algorithm");
+		maria = json_string_value(json_object_get(algorithm, "mariadb"));
+		mysql = json_string_value(json_object_get(algorithm, "mysql"));
+		if (maria != NULL && mysql != NULL)
+			printf("  algorithm: MariaDB %s, MySQL %s\n", maria, mysql);
 	}
 	if (as_json) {
 		char *text = json_dumps(answer, JSON_INDENT(2));

@@ -38,6 +38,15 @@ json_t *ddl_check_json(const char *text, size_t len, const ddl_options *opt, con
 			json_array_append_new(reasons, json_string(j.reasons[i].text));
 		one = json_pack("{s:s%,s:s,s:o*,s:b}", "sql", stmt, stmt_len, "verdict",
 				ddl_verdict_name(j.verdict), "reasons", reasons, "read", read);
+		if (one != NULL && j.algorithm[DDL_FLAVOUR_MARIADB] != DDL_ALG_NONE &&
+		    json_object_set_new(
+			one, "algorithm",
+			json_pack("{s:s,s:s}", "mariadb",
+				  ddl_algorithm_name(j.algorithm[DDL_FLAVOUR_MARIADB]), "mysql",
+				  ddl_algorithm_name(j.algorithm[DDL_FLAVOUR_MYSQL]))) != 0) {
+			json_decref(one);
+			one = NULL;
+		}
 		if (one == NULL || json_array_append_new(statements, one) != 0) {
 			json_decref(statements);
 			return NULL;

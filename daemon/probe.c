@@ -619,6 +619,8 @@ struct schema_read {
 	char error[256];
 	char *text; /* the statements (malloc'd), when ok */
 	size_t len, n_tables;
+	char *sizes; /* schema_snapshot_sizes() (malloc'd), when ok */
+	size_t sizes_len;
 	bool has_positions;
 	char positions_error[256];
 	char p1_file[256], p2_file[256];
@@ -742,7 +744,8 @@ static int read_tables(struct probe *p, struct schema_read *r)
 		 snapshot_rows(p->h, schema_snapshot_index_query(p->is_mariadb, version), SNAP_I_N,
 			       ss, schema_snapshot_add_index_part, r) == 0) {
 		r->text = schema_snapshot_sql(ss, &r->len, &r->n_tables);
-		if (r->text != NULL)
+		r->sizes = schema_snapshot_sizes(ss, &r->sizes_len);
+		if (r->text != NULL && r->sizes != NULL)
 			rc = 0;
 		else
 			snprintf(r->error, sizeof(r->error),
@@ -798,7 +801,8 @@ static struct probe_schema *schema_letter(const struct probe *p, const struct sc
 {
 	const char *gtid = r->has_positions && r->gtid_pos != NULL ? r->gtid_pos : "";
 	size_t len = r->ok ? r->len : 0;
-	size_t size = sizeof(struct probe_schema) + len + 1 + strlen(gtid) + 1;
+	size_t sizes_len = r->ok ? r->sizes_len : 0;
+	size_t size = sizeof(struct probe_schema) + len + 1 + strlen(gtid) + 1 + sizes_len;
 	struct probe_schema *s = calloc(1, size);
 
 	if (s == NULL)
@@ -828,6 +832,10 @@ static struct probe_schema *schema_letter(const struct probe *p, const struct sc
 	s->text[len] = '\0';
 	s->gtid_pos = s->text + len + 1;
 	memcpy(s->text + len + 1, gtid, strlen(gtid) + 1);
+	s->sizes = s->text + len + 1 + strlen(gtid) + 1;
+	s->sizes_len = sizes_len;
+	if (sizes_len > 0)
+		memcpy(s->text + len + 1 + strlen(gtid) + 1, r->sizes, sizes_len);
 	return s;
 }
 
@@ -844,6 +852,7 @@ static struct probe_schema *read_schema(struct probe *p)
 		snprintf(r.error, sizeof(r.error), "reading information_schema: not connected");
 	s = schema_letter(p, &r);
 	free(r.text);
+	free(r.sizes);
 	free(r.gtid_pos);
 	return s;
 }

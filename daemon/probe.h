@@ -73,6 +73,8 @@ struct probe_schema {
 	char p2_file[256]; /* P2: after it */
 	uint64_t p2_offset;
 	const char *gtid_pos; /* inside the block; "" when unknown or !has_positions */
+	const char *sizes;    /* inside the block: schema_snapshot_sizes() */
+	size_t sizes_len;
 
 	size_t n_tables; /* statements in text */
 	size_t len;      /* of text; 0 when !ok */

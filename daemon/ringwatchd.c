@@ -379,6 +379,8 @@ static void on_schema(struct rwd *d, struct probe_schema *s)
 				.has_positions = s->has_positions,
 				.p1 = conflict_feed_position(s->p1_file, s->p1_offset),
 				.p2 = conflict_feed_position(s->p2_file, s->p2_offset),
+				.sizes = s->sizes,
+				.sizes_len = s->sizes_len,
 			};
 			tracker_schema(d->tracker, s->master_index, &snap);
 			if (tracker_hold_check(d->tracker, s->master_index))

@@ -11,6 +11,8 @@
 #include "ringwatch/rw_buf.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -25,7 +27,8 @@
 #define USER_TABLES " TABLE_SCHEMA NOT IN (" SCHEMA_SNAPSHOT_SYSTEM ")"
 
 static const char tables_query[] =
-    "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, ENGINE FROM information_schema.TABLES "
+    "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, ENGINE, TABLE_ROWS, DATA_LENGTH + INDEX_LENGTH "
+    "FROM information_schema.TABLES "
     "WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'SEQUENCE') AND" USER_TABLES;
 
 #define COLUMNS_QUERY(generation)                                                                  \
@@ -80,6 +83,8 @@ struct table {
 	struct key *keys;
 	size_t nkeys, cap_keys;
 	char *row_start, *row_end; /* the declared period columns of a versioned table */
+	bool sized;                /* TABLE_ROWS and the lengths were given */
+	uint64_t rows, bytes;
 };
 
 struct schema_snapshot {
@@ -430,6 +435,22 @@ static void key_clear(struct key *k)
 	free(k->name);
 }
 
+/* A whole decimal number. */
+static bool decimal(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return false;
+	*out = v;
+	return true;
+}
+
 static void table_clear(struct table *t)
 {
 	for (size_t i = 0; i < t->ncols; i++)
@@ -484,6 +505,8 @@ int schema_snapshot_add_table(struct schema_snapshot *s, const char *const *row)
 	t->sequence = row[SNAP_T_TYPE] != NULL && strcmp(row[SNAP_T_TYPE], "SEQUENCE") == 0;
 	t->memory = row[SNAP_T_ENGINE] != NULL && (strcasecmp(row[SNAP_T_ENGINE], "MEMORY") == 0 ||
 						   strcasecmp(row[SNAP_T_ENGINE], "HEAP") == 0);
+	t->sized = row[SNAP_T_ROWS] != NULL && row[SNAP_T_BYTES] != NULL &&
+		   decimal(row[SNAP_T_ROWS], &t->rows) && decimal(row[SNAP_T_BYTES], &t->bytes);
 	if (t->schema == NULL || t->name == NULL) {
 		table_clear(t);
 		return -1;
@@ -712,6 +735,50 @@ static void table_sql(rw_buf *b, const struct table *t)
 		rw_buf_putc(b, ')');
 	}
 	rw_buf_puts(b, t->versioned ? "\n) WITH SYSTEM VERSIONING;\n" : "\n);\n");
+}
+
+int schema_snapshot_next_size(const char *block, size_t len, size_t *pos, const char **schema,
+			      const char **table, uint64_t *rows, uint64_t *bytes)
+{
+	const char *field[4];
+
+	for (int i = 0; i < 4; i++) {
+		const char *nul;
+		if (*pos >= len || (nul = memchr(block + *pos, '\0', len - *pos)) == NULL)
+			return 0;
+		field[i] = block + *pos;
+		*pos = (size_t)(nul - block) + 1;
+	}
+	if (!decimal(field[2], rows) || !decimal(field[3], bytes))
+		return 0;
+	*schema = field[0];
+	*table = field[1];
+	return 1;
+}
+
+char *schema_snapshot_sizes(struct schema_snapshot *s, size_t *len)
+{
+	rw_buf b = RW_BUF_INIT;
+	char num[48];
+
+	rw_buf_put(&b, "", 0);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct table *t = &s->t[i];
+		if (!t->sized)
+			continue;
+		rw_buf_put(&b, t->schema, strlen(t->schema) + 1);
+		rw_buf_put(&b, t->name, strlen(t->name) + 1);
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)t->rows);
+		rw_buf_put(&b, num, strlen(num) + 1);
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)t->bytes);
+		rw_buf_put(&b, num, strlen(num) + 1);
+	}
+	if (rw_buf_failed(&b)) {
+		rw_buf_free(&b);
+		return NULL;
+	}
+	*len = b.len;
+	return b.p;
 }
 
 char *schema_snapshot_sql(struct schema_snapshot *s, size_t *len, size_t *n_tables)

@@ -48,6 +48,8 @@ enum schema_snapshot_table_row {
 	SNAP_T_NAME,
 	SNAP_T_TYPE,   /* 'BASE TABLE', or MariaDB's 'SYSTEM VERSIONED' or 'SEQUENCE' */
 	SNAP_T_ENGINE, /* ENGINE (a MEMORY table's HASH keys are its own) */
+	SNAP_T_ROWS,   /* TABLE_ROWS: an estimate for InnoDB; NULL for some engines */
+	SNAP_T_BYTES,  /* DATA_LENGTH + INDEX_LENGTH */
 	SNAP_T_N,
 };
 
@@ -117,5 +119,17 @@ int schema_snapshot_add_index_part(struct schema_snapshot *s, const char *const 
  * NULL when out of memory.
  */
 char *schema_snapshot_sql(struct schema_snapshot *s, size_t *len, size_t *n_tables);
+
+/*
+ * The tables' sizes where the server gave them: for each, four
+ * NUL-terminated strings, schema, table, rows and bytes (decimal), one
+ * after the other; *len bytes in all (0 for none), malloc'd.  Read them
+ * with schema_snapshot_next_size().  NULL when out of memory.
+ */
+char *schema_snapshot_sizes(struct schema_snapshot *s, size_t *len);
+
+/* The size at *pos of a schema_snapshot_sizes() block, *pos moved past it: 1, or 0 at the end. */
+int schema_snapshot_next_size(const char *block, size_t len, size_t *pos, const char **schema,
+			      const char **table, uint64_t *rows, uint64_t *bytes);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include "drift.h"
 #include "log.h"
+#include "schema_snapshot.h"
 #include "state.h"
 
 #include "common/ddl_check.h"
@@ -59,6 +60,12 @@ struct hold {
 	char schema[SCHEMA_NAME_MAX], table[SCHEMA_NAME_MAX]; /* the table it is for */
 };
 
+/* A table's size as information_schema estimates it. */
+struct table_size {
+	uint64_t hash; /* table_hash() */
+	uint64_t rows, bytes;
+};
+
 struct master {
 	struct schemas *s;
 	size_t index;
@@ -88,6 +95,8 @@ struct master {
 		uint64_t table, shape;
 	} misfit[MISFITS]; /* held for already: the table with that shape (0: none known) */
 	size_t next_misfit;
+	struct table_size *sizes; /* by hash, from the latest snapshot */
+	size_t n_sizes;
 };
 
 /* DDL transactions judged already (each is judged once, in the first stream showing it). */
@@ -433,6 +442,7 @@ void schemas_free(struct schemas *s)
 	for (size_t i = 0; s->ms != NULL && i < s->n; i++) {
 		struct master *ms = &s->ms[i];
 		schema_db_free(ms->pending);
+		free(ms->sizes);
 		for (size_t k = 0; k < ms->n_unk; k++) {
 			free(ms->unk[k].schema);
 			free(ms->unk[k].table);
@@ -611,6 +621,35 @@ static void install(struct master *ms)
 		ms->interval = ASK_FIRST;
 }
 
+static int size_cmp(const void *a, const void *b)
+{
+	const struct table_size *x = a, *y = b;
+
+	return x->hash < y->hash ? -1 : x->hash > y->hash;
+}
+
+/* The sizes of a snapshot, in place of the last one's (they need no position). */
+static void take_sizes(struct master *ms, const char *block, size_t len)
+{
+	struct table_size *t = NULL;
+	size_t n = 0, cap = 0, pos = 0;
+	const char *schema, *table;
+	uint64_t rows, bytes;
+
+	while (schema_snapshot_next_size(block, len, &pos, &schema, &table, &rows, &bytes) == 1) {
+		if (rw_array_grow(&t, &cap, n, sizeof(*t), 64) < 0) {
+			free(t);
+			return; /* the last sizes stay */
+		}
+		t[n++] = (struct table_size){ table_hash(schema, table), rows, bytes };
+	}
+	if (n > 1)
+		qsort(t, n, sizeof(*t), size_cmp);
+	free(ms->sizes);
+	ms->sizes = t;
+	ms->n_sizes = n;
+}
+
 void schemas_snapshot(struct schemas *s, size_t m, const struct schemas_snapshot *snap)
 {
 	struct master *ms = &s->ms[m];
@@ -620,6 +659,7 @@ void schemas_snapshot(struct schemas *s, size_t m, const struct schemas_snapshot
 
 	if (ms->f == NULL)
 		return;
+	take_sizes(ms, snap->sizes, snap->sizes_len);
 	if (!snap->has_positions) {
 		log_error("master %s: information_schema read without binlog positions (does the "
 			  "user have BINLOG MONITOR or REPLICATION CLIENT?): not used, tables the "
@@ -980,6 +1020,29 @@ static int ddl_writes(void *arg, const char *schema, const char *table, uint64_t
 	return 0;
 }
 
+static int ddl_size(void *arg, const char *schema, const char *table, uint64_t *rows,
+		    uint64_t *bytes)
+{
+	const struct schemas *s = arg;
+	struct table_size key = { table_hash(schema, table), 0, 0 };
+	bool found = false;
+
+	*rows = 0;
+	*bytes = 0;
+	for (size_t m = 0; m < s->n; m++) {
+		const struct table_size *t =
+		    s->ms[m].n_sizes == 0
+			? NULL
+			: bsearch(&key, s->ms[m].sizes, s->ms[m].n_sizes, sizeof(key), size_cmp);
+		if (t == NULL)
+			continue;
+		found = true;
+		*rows = t->rows > *rows ? t->rows : *rows;
+		*bytes = t->bytes > *bytes ? t->bytes : *bytes;
+	}
+	return found ? 0 : -1;
+}
+
 static int ddl_drift(void *arg, const char *schema, const char *table, char *detail, size_t len)
 {
 	struct schemas *s = arg;
@@ -1005,7 +1068,7 @@ static void judge_live(struct master *ms, const char *sql, size_t len, const cha
 {
 	struct schemas *s = ms->s;
 	uint64_t h = XXH3_64bits(trx, strlen(trx));
-	ddl_context ctx = { NULL, NULL, ddl_writes, NULL, s };
+	ddl_context ctx = { .writes = ddl_writes, .size = ddl_size, .arg = s };
 	ddl_judgement j;
 	ddl_stmt st;
 	rw_error err;
@@ -1040,7 +1103,9 @@ uint64_t schemas_ddl_unsafe(const struct schemas *s)
 
 json_t *schemas_ddl_check(struct schemas *s, const char *sql, size_t len, const char *db)
 {
-	ddl_context ctx = { NULL, db, ddl_writes, ddl_drift, s };
+	ddl_context ctx = {
+		.db = db, .writes = ddl_writes, .drift = ddl_drift, .size = ddl_size, .arg = s
+	};
 	ddl_options opt = { true, 0 };
 
 	if (s->n > 0 && s->ms[0].f != NULL) {

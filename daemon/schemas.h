@@ -49,6 +49,8 @@ struct schemas_snapshot {
 	ddl_options opt;
 	bool has_positions; /* false: binary log positions unknown, installed at once */
 	uint64_t p1, p2;    /* conflict_feed_position()s */
+	const char *sizes;  /* the tables' sizes, schema_snapshot_sizes()'s block (NULL: none) */
+	size_t sizes_len;
 };
 void schemas_snapshot(struct schemas *s, size_t m, const struct schemas_snapshot *snap);
 

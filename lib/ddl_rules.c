@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -18,6 +19,24 @@ const char *ddl_verdict_name(int verdict)
 		return "caution";
 	default:
 		return "unsafe";
+	}
+}
+
+const char *ddl_algorithm_name(int algorithm)
+{
+	switch (algorithm) {
+	case DDL_ALG_NONE:
+		return NULL;
+	case DDL_ALG_INSTANT:
+		return "INSTANT";
+	case DDL_ALG_INPLACE:
+		return "INPLACE";
+	case DDL_ALG_INPLACE_LOCKED:
+		return "INPLACE, LOCK=SHARED";
+	case DDL_ALG_COPY:
+		return "COPY";
+	default:
+		return "unknown";
 	}
 }
 
@@ -42,6 +61,7 @@ static void reason(ddl_judgement *j, int verdict, const char *fmt, ...)
 struct judge {
 	const ddl_context *ctx;
 	ddl_judgement *j;
+	bool heavy; /* some clause builds an index or rebuilds or copies the table */
 };
 
 static const char *schema_of(const struct judge *g, const ddl_name *n)
@@ -90,14 +110,214 @@ static int written(const struct judge *g, const char *schema, const char *table,
 	return 1;
 }
 
-/* ---- ALTER TABLE clauses ---------------------------------------------------------- */
-
 static const schema_column *column_of(const schema_table *t, const char *name)
 {
 	int i = t != NULL && name != NULL ? schema_table_column(t, name) : -1;
 
 	return i >= 0 ? &t->cols[i] : NULL;
 }
+
+/* ---- how InnoDB runs it (doc/ddl-rules.md, "Algorithms") ------------------------- */
+
+enum {
+	I = DDL_ALG_INSTANT,
+	P = DDL_ALG_INPLACE,
+	L = DDL_ALG_INPLACE_LOCKED,
+	C = DDL_ALG_COPY
+};
+enum {
+	U = DDL_ALG_UNKNOWN
+};
+
+/* A clause that needs at least mariadb and mysql; heavy when it builds or rebuilds. */
+static void algo(struct judge *g, int mariadb, int mysql, bool heavy)
+{
+	int *a = g->j->algorithm;
+
+	if (mariadb > a[DDL_FLAVOUR_MARIADB])
+		a[DDL_FLAVOUR_MARIADB] = mariadb;
+	if (mysql > a[DDL_FLAVOUR_MYSQL])
+		a[DDL_FLAVOUR_MYSQL] = mysql;
+	g->heavy = g->heavy || heavy;
+}
+
+/* N of "varchar(N)" or "varbinary(N)", 0 for another type. */
+static unsigned long var_length(const char *type)
+{
+	const char *p = NULL;
+
+	if (strncmp(type, "varchar(", 8) == 0)
+		p = type + 8;
+	else if (strncmp(type, "varbinary(", 10) == 0)
+		p = type + 10;
+	return p != NULL ? strtoul(p, NULL, 10) : 0;
+}
+
+/*
+ * A VARCHAR or VARBINARY made longer (same character set); *same_prefix
+ * when its length prefix keeps its size: under 256 bytes before and after
+ * (63 characters of any character set at most), or 2 bytes already (256
+ * characters or more before).
+ */
+static bool widened(const schema_column *old, const schema_column *new, bool *same_prefix)
+{
+	unsigned long a = var_length(old->type), b = var_length(new->type);
+
+	*same_prefix = false;
+	if (a == 0 || b < a || strncmp(old->type, new->type, 5) != 0 ||
+	    old->binlog_type != new->binlog_type)
+		return false;
+	if ((old->charset == NULL) != (new->charset == NULL) ||
+	    (old->charset != NULL && strcasecmp(old->charset, new->charset) != 0))
+		return false;
+	*same_prefix = b <= 63 || a >= 256;
+	return true;
+}
+
+/* Whether a key of t has a part on column name. */
+static bool indexed(const schema_table *t, const char *name)
+{
+	for (uint32_t i = 0; i < t->nidx; i++) {
+		for (uint32_t k = 0; k < t->idx[i].n; k++) {
+			if (t->idx[i].cols[k] != NULL && strcasecmp(t->idx[i].cols[k], name) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+static void modify_algorithm(struct judge *g, const schema_column *old, const ddl_alter *c)
+{
+	bool same_prefix;
+
+	if (old == NULL || old->type == NULL || c->col.type == NULL) {
+		algo(g, U, U, true);
+		return;
+	}
+	if (strcmp(old->type, c->col.type) != 0 || old->is_unsigned != c->col.is_unsigned) {
+		if (widened(old, &c->col, &same_prefix) && same_prefix)
+			algo(g, I, P, false);
+		else if (widened(old, &c->col, &same_prefix))
+			algo(g, I, C, true); /* a longer length prefix: MySQL copies */
+		else
+			algo(g, C, C, true);
+	}
+	if (old->nullable != c->col.nullable)
+		algo(g, P, P, true);
+	if (old->generated || c->col.generated || old->auto_increment != c->col.auto_increment)
+		algo(g, U, U, true);
+	if (c->at != DDL_AT_END)
+		algo(g, I, P, true); /* MySQL rebuilds to reorder */
+	algo(g, I, I, false);
+}
+
+/* An option clause by its first words (ddl.h's DDL_ALTER_OPTION name). */
+static void option_algorithm(struct judge *g, const char *name)
+{
+	if (name == NULL || strcmp(name, "ALGORITHM") == 0 || strcmp(name, "LOCK") == 0)
+		return;
+	if (strcmp(name, "COMMENT") == 0)
+		algo(g, I, I, false);
+	else if (strcmp(name, "AUTO_INCREMENT") == 0)
+		algo(g, I, P, false);
+	else if (strcmp(name, "FORCE") == 0 || strcmp(name, "ROW_FORMAT") == 0 ||
+		 strcmp(name, "KEY_BLOCK_SIZE") == 0)
+		algo(g, P, P, true);
+	else if (strcmp(name, "ADD FOREIGN") == 0 || strcmp(name, "ADD CONSTRAINT") == 0)
+		algo(g, C, C, true); /* INPLACE only with foreign_key_checks=0 */
+	else if (strcmp(name, "DROP FOREIGN") == 0)
+		algo(g, I, P, false);
+	else
+		algo(g, U, U, true);
+}
+
+static void clause_algorithm(struct judge *g, const schema_table *t, const ddl_alter *c,
+			     bool adds_primary)
+{
+	switch (c->op) {
+	case DDL_ALTER_ADD_COLUMN:
+		if (c->col.auto_increment)
+			algo(g, L, L, true);
+		else if (c->col.generated)
+			algo(g, U, U, true); /* VIRTUAL is INSTANT, STORED fills every row */
+		else if (c->col_primary || c->col_unique)
+			algo(g, P, P, true);
+		else
+			algo(g, I, I, false);
+		break;
+	case DDL_ALTER_DROP_COLUMN:
+		if (column_of(t, c->name) == NULL)
+			algo(g, U, U, true);
+		else if (indexed(t, c->name))
+			algo(g, P, P, true); /* its keys change with it */
+		else
+			algo(g, I, I, false);
+		break;
+	case DDL_ALTER_MODIFY_COLUMN:
+	case DDL_ALTER_CHANGE_COLUMN:
+		modify_algorithm(
+		    g, column_of(t, c->op == DDL_ALTER_CHANGE_COLUMN ? c->name : c->col.name), c);
+		break;
+	case DDL_ALTER_RENAME_COLUMN:
+	case DDL_ALTER_COLUMN_DEFAULT:
+	case DDL_ALTER_COLUMN_VISIBLE:
+	case DDL_ALTER_RENAME_TABLE:
+		algo(g, I, I, false);
+		break;
+	case DDL_ALTER_ADD_INDEX:
+		if (c->index.kind == SCHEMA_INDEX_FULLTEXT || c->index.kind == SCHEMA_INDEX_SPATIAL)
+			algo(g, L, L, true);
+		else if (c->index.hash)
+			algo(g, U, U, true);
+		else
+			algo(g, P, P, true);
+		break;
+	case DDL_ALTER_DROP_INDEX:
+	case DDL_ALTER_DROP_CONSTRAINT:
+		algo(g, P, P, false);
+		break;
+	case DDL_ALTER_RENAME_INDEX:
+		algo(g, I, P, false);
+		break;
+	case DDL_ALTER_DROP_PRIMARY:
+		if (adds_primary)
+			algo(g, P, P, true);
+		else
+			algo(g, C, C, true);
+		break;
+	case DDL_ALTER_ADD_VERSIONING:
+	case DDL_ALTER_CONVERT_CHARSET:
+		algo(g, C, C, true);
+		break;
+	case DDL_ALTER_OPTION:
+		option_algorithm(g, c->name);
+		break;
+	default:
+		algo(g, U, U, true);
+		break;
+	}
+}
+
+/* 1 when schema.table is large (a reason says how large and what to do), 0 not, -1 not known. */
+static int large(struct judge *g, const char *schema, const char *table, const char *what)
+{
+	uint64_t rows = 0, bytes = 0;
+
+	if (g->ctx == NULL || g->ctx->size == NULL || schema == NULL || table == NULL ||
+	    g->ctx->size(g->ctx->arg, schema, table, &rows, &bytes) != 0)
+		return -1;
+	if (rows < DDL_LARGE_ROWS && bytes < DDL_LARGE_BYTES)
+		return 0;
+	reason(g->j, DDL_CAUTION,
+	       "%s.%s is large (about %llu rows, %.1f GiB): %s takes long, and the other "
+	       "master's SQL thread runs it after this one, so what replication brings waits "
+	       "behind it; run it online (ALGORITHM=INPLACE, LOCK=NONE), or with gh-ost or "
+	       "pt-online-schema-change where only one master writes the table",
+	       schema, table, (unsigned long long)rows, (double)bytes / (double)(1ULL << 30), what);
+	return 1;
+}
+
+/* ---- ALTER TABLE clauses ---------------------------------------------------------- */
 
 static void missing_column(struct judge *g, const schema_table *t, const char *name, bool if_exists)
 {
@@ -378,6 +598,7 @@ static void alter_table(struct judge *g, const ddl_stmt *s, const char *schema)
 	const schema_table *t = NULL;
 	int state = live(g, schema, s->table.table, &t);
 	char detail[512] = "";
+	bool adds_primary = false;
 
 	if (state == SCHEMA_ABSENT && !s->if_exists) {
 		reason(g->j, DDL_UNSAFE, "no table %s.%s: the statement fails", schema,
@@ -390,10 +611,22 @@ static void alter_table(struct judge *g, const ddl_stmt *s, const char *schema)
 		reason(g->j, DDL_UNSAFE,
 		       "%s.%s differs between the masters (%s): make them equal before changing it",
 		       schema, s->table.table, detail);
-	for (uint32_t i = 0; i < s->n_alters; i++)
+	for (uint32_t i = 0; i < s->n_alters; i++) {
+		const ddl_alter *c = &s->alters[i];
+		adds_primary =
+		    adds_primary ||
+		    (c->op == DDL_ALTER_ADD_INDEX && c->index.kind == SCHEMA_INDEX_PRIMARY) ||
+		    (c->op == DDL_ALTER_ADD_COLUMN && c->col_primary);
+	}
+	algo(g, I, I, false);
+	for (uint32_t i = 0; i < s->n_alters; i++) {
 		alter_clause(g, state == SCHEMA_KNOWN ? t : NULL, &s->alters[i]);
+		clause_algorithm(g, state == SCHEMA_KNOWN ? t : NULL, &s->alters[i], adds_primary);
+	}
 	if (g->j->n == 0)
 		reason(g->j, DDL_SAFE, "table options only: rows keep their shape");
+	if (g->heavy)
+		large(g, schema, s->table.table, "building an index or rebuilding the table");
 	if (writes_of(g, schema, s->table.table, &rows, &masters) == 0 && masters > 1)
 		reason(g->j, DDL_CAUTION,
 		       "%s.%s is written on %u masters: run it as a plain ALTER, not with a tool "
@@ -508,20 +741,27 @@ void ddl_judge(const ddl_stmt *s, const ddl_context *ctx, ddl_judgement *out)
 	case DDL_ALTER_TABLE:
 		alter_table(&g, s, schema);
 		break;
-	case DDL_CREATE_INDEX:
+	case DDL_CREATE_INDEX: {
+		ddl_alter as_clause = { .op = DDL_ALTER_ADD_INDEX, .index = s->index };
 		if (live(&g, schema, s->table.table, &t) == SCHEMA_ABSENT)
 			reason(out, DDL_UNSAFE, "no table %s.%s: the statement fails", schema,
 			       s->table.table);
 		add_index(&g, &s->index);
+		clause_algorithm(&g, NULL, &as_clause, s->index.kind == SCHEMA_INDEX_PRIMARY);
+		large(&g, schema, s->table.table, "building the index");
 		break;
+	}
 	case DDL_DROP_INDEX:
 		if (live(&g, schema, s->table.table, &t) != SCHEMA_KNOWN)
 			t = NULL;
-		for (uint32_t i = 0; i < s->n_alters; i++)
+		for (uint32_t i = 0; i < s->n_alters; i++) {
 			drop_index(&g, t, s->alters[i].name, s->alters[i].if_exists);
+			clause_algorithm(&g, t, &s->alters[i], false);
+		}
 		break;
 	case DDL_RENAME_TABLE:
 		rename_tables(&g, s);
+		algo(&g, I, I, false);
 		break;
 	case DDL_DROP_TABLE:
 		drop_table(&g, s);

@@ -89,7 +89,7 @@ static schema_db *judged_db;
 
 static void judge(const ddl_stmt *s)
 {
-	ddl_context ctx = { judged_db, "db", NULL, NULL, NULL };
+	ddl_context ctx = { .schema = judged_db, .db = "db" };
 	ddl_judgement j;
 
 	for (int pass = 0; pass < 2; pass++) {

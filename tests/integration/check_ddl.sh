@@ -45,7 +45,7 @@ ring_sql 1 "CREATE DATABASE app; CREATE TABLE app.orders (id INT PRIMARY KEY, qt
 ring_sync || exit 99
 printf 'tok-2718\n' >"$work/token"
 ring_write_config "$work/rw.conf" 127.0.0.1:0 "$work/state" >/dev/null
-sed -i 's/^server_id = .*/&\nauth_token_file = token/' "$work/rw.conf"
+sed -i 's/^server_id = .*/&\nauth_token_file = token\nprobe_interval = 1/' "$work/rw.conf"
 t_ok "ringwatchd starts" rwd_start "$work/rw.conf" "$work/log"
 connected() { [ "$(curl -s "$RWD_URL/v1/status" | jq -r '[.masters[].connected] | all')" = true ]; }
 t_ok "connected" wait_for 10 connected
@@ -76,6 +76,84 @@ t_is "an empty body: 400" "$(post -H 'Authorization: Bearer tok-2718' --data '')
 t_is "?db= sets the default database" \
     "$(post -H 'Authorization: Bearer tok-2718' --data 'ALTER TABLE nope ADD COLUMN x INT' "$RWD_URL/v1/ddl/check?db=app" >/dev/null; jq -r '.statements[0].reasons[0]' "$work/body")" \
     "no table app.nope: the statement fails"
+
+# --- the algorithm each change can run with, proven on the server ----------------------
+# check-ddl names the cheapest ALGORITHM MariaDB runs the statement with: the
+# server must accept it, and refuse the next cheaper one (what MariaDB
+# cannot do). %T is the table: app.alg for the check, a copy to alter on west.
+ring_sql 1 "CREATE TABLE app.alg (id INT PRIMARY KEY, qty INT, status VARCHAR(20) NOT NULL,
+    note TEXT, KEY ix_qty (qty)); CREATE TABLE app.p (id INT PRIMARY KEY)"
+ring_sync
+algorithm() { RINGWATCH_TOKEN=tok-2718 "$RINGWATCH" check-ddl --json --url "$RWD_URL" "${1//%T/app.alg}" | jq -r '.statements[0].algorithm.mariadb // "none"'; }
+knows_alg() { [ "$(algorithm 'ALTER TABLE %T DROP COLUMN qty')" = INPLACE ]; }
+t_ok "the daemon knows app.alg" wait_for 10 knows_alg
+runs() { ring_sql 1 "SET sql_log_bin=0; DROP TABLE IF EXISTS app.alg_try; CREATE TABLE app.alg_try LIKE app.alg;
+    ${1//%T/app.alg_try}, $2" >/dev/null 2>&1; }
+cheaper() { case $1 in
+    INPLACE) echo 'ALGORITHM=INSTANT' ;; COPY) echo 'ALGORITHM=INPLACE' ;;
+    'INPLACE, LOCK=SHARED') echo 'ALGORITHM=INPLACE, LOCK=NONE' ;; esac; }
+while IFS='|' read -r sql want; do
+    [ -n "$sql" ] || continue
+    got=$(algorithm "$sql")
+    t_is "MariaDB $want: $sql" "$got" "$want"
+    case $got in none|unknown) continue ;; esac
+    lock=; [ "$got" = INPLACE ] && lock=', LOCK=NONE'
+    t_ok "  the server runs it ALGORITHM=$got$lock" runs "$sql" "ALGORITHM=$got$lock"
+    c=$(cheaper "$got")
+    [ -z "$c" ] || t_ok "  and refuses $c (MariaDB cannot do it cheaper)" not runs "$sql" "$c"
+done <<'ALGEOF'
+ALTER TABLE %T ADD COLUMN c INT|INSTANT
+ALTER TABLE %T ADD COLUMN c INT AFTER id|INSTANT
+ALTER TABLE %T ADD COLUMN c INT, ADD INDEX ix_c (c)|INPLACE
+ALTER TABLE %T ADD COLUMN n INT AUTO_INCREMENT UNIQUE|INPLACE, LOCK=SHARED
+ALTER TABLE %T DROP COLUMN note|INSTANT
+ALTER TABLE %T DROP COLUMN qty|INPLACE
+ALTER TABLE %T RENAME COLUMN note TO remark|INSTANT
+ALTER TABLE %T CHANGE note remark TEXT|INSTANT
+ALTER TABLE %T MODIFY status VARCHAR(20) NOT NULL AFTER id|INSTANT
+ALTER TABLE %T MODIFY status VARCHAR(40) NOT NULL|INSTANT
+ALTER TABLE %T MODIFY status VARCHAR(400) NOT NULL|INSTANT
+ALTER TABLE %T MODIFY status VARCHAR(10) NOT NULL|COPY
+ALTER TABLE %T MODIFY qty BIGINT|COPY
+ALTER TABLE %T MODIFY qty INT NOT NULL|INPLACE
+ALTER TABLE %T MODIFY status VARCHAR(20) NULL|INPLACE
+ALTER TABLE %T ALTER COLUMN qty SET DEFAULT 1|INSTANT
+ALTER TABLE %T ADD INDEX ix_s (status)|INPLACE
+ALTER TABLE %T ADD UNIQUE KEY uq_s (status)|INPLACE
+ALTER TABLE %T ADD FULLTEXT INDEX ft (note)|INPLACE, LOCK=SHARED
+ALTER TABLE %T DROP INDEX ix_qty|INPLACE
+ALTER TABLE %T RENAME INDEX ix_qty TO ix_q|INSTANT
+ALTER TABLE %T DROP PRIMARY KEY|COPY
+ALTER TABLE %T DROP PRIMARY KEY, ADD PRIMARY KEY (id, status)|INPLACE
+ALTER TABLE %T CONVERT TO CHARACTER SET utf8mb4|COPY
+ALTER TABLE %T FORCE|INPLACE
+ALTER TABLE %T ROW_FORMAT=DYNAMIC|INPLACE
+ALTER TABLE %T COMMENT = 'orders'|INSTANT
+ALTER TABLE %T AUTO_INCREMENT = 100|INSTANT
+ALTER TABLE %T ADD CONSTRAINT fk FOREIGN KEY (qty) REFERENCES app.p (id)|COPY
+ALTER TABLE %T ADD SYSTEM VERSIONING|COPY
+ALTER TABLE %T ENGINE=InnoDB|unknown
+ALTER TABLE %T ADD COLUMN g INT AS (qty * 2) STORED|unknown
+CREATE TABLE app.alg3 (id INT PRIMARY KEY)|none
+ALGEOF
+t_ok "check-ddl prints it" sh -c "RINGWATCH_TOKEN=tok-2718 '$RINGWATCH' check-ddl --url '$RWD_URL' 'ALTER TABLE app.alg DROP COLUMN qty' | grep -q '^  algorithm: MariaDB INPLACE, MySQL INPLACE$'"
+
+# --- ADD INDEX on a large table: a caution that names the online ways ---------------
+# information_schema's estimate of its size, from the routine snapshots
+for m in 1 2; do
+    ring_sql $m "SET sql_log_bin=0; CREATE TABLE app.big (id INT PRIMARY KEY, v INT);
+        INSERT INTO app.big SELECT seq, seq FROM app.seq_1_to_1100000; ANALYZE TABLE app.big" >/dev/null
+done
+ring_sql 1 "CREATE TABLE app.small (id INT PRIMARY KEY, v INT); INSERT INTO app.small VALUES (1, 1)"
+ring_sync
+large_seen() { live 'ALTER TABLE app.big ADD INDEX ix_v (v)' >/dev/null; grep -q "app.big is large (about 1[01][0-9]*[0-9] rows" "$work/out"; }
+t_ok "ADD INDEX on a table of 1.1 million rows: a caution saying how large" wait_for 20 large_seen || t_diag "$(cat "$work/out")"
+t_ok "it names the online ways" grep -q "ALGORITHM=INPLACE, LOCK=NONE.*gh-ost" "$work/out"
+t_is "exit 0: a caution is no unsafe" "$(live 'ALTER TABLE app.big ADD INDEX ix_v (v)')" 0
+t_is "on a small table: safe" "$(live 'CREATE INDEX ix_v ON app.small (v)'; grep -c 'is large' "$work/out")" "0
+0"
+t_is "an INSTANT change of the large table: no caution" "$(live 'ALTER TABLE app.big ADD COLUMN w INT'; grep -c 'is large' "$work/out")" "0
+0"
 
 # --- an unsafe ALTER as it appears in the binlog: flagged once --------------------------
 ring_sql 1 "ALTER TABLE app.orders ADD COLUMN z INT AFTER id"

@@ -170,7 +170,32 @@ static int drift(void *arg, const char *schema, const char *table, char *detail,
 	return 0;
 }
 
+/* orders is large, archive small, the rest not known. */
+static int size(void *arg, const char *schema, const char *table, uint64_t *rows, uint64_t *bytes)
+{
+	(void)arg;
+	if (strcmp(schema, "app") != 0)
+		return -1;
+	if (strcmp(table, "orders") == 0) {
+		*rows = 5000000;
+		*bytes = 3ULL << 30;
+		return 0;
+	}
+	if (strcmp(table, "archive") == 0) {
+		*rows = 10;
+		*bytes = 16384;
+		return 0;
+	}
+	return -1;
+}
+
 static const struct case_ with_live[] = {
+	{ "ALTER TABLE orders ADD INDEX ix_status (status)", DDL_CAUTION,
+	  "app.orders is large (about 5000000 rows, 3.0 GiB): building an index" },
+	{ "CREATE INDEX ix_status ON orders (status)", DDL_CAUTION,
+	  "is large (about 5000000 rows, 3.0 GiB): building the index takes long" },
+	{ "ALTER TABLE archive ADD INDEX ix_id2 (id)", DDL_SAFE, "an index ix_id2" },
+	{ "ALTER TABLE orders MODIFY qty BIGINT", DDL_UNSAFE, "is large" },
 	{ "ALTER TABLE orders MODIFY status VARCHAR(20) NOT NULL", DDL_CAUTION, "keeps its type" },
 	{ "ALTER TABLE orders MODIFY status VARCHAR(40) NOT NULL", DDL_UNSAFE,
 	  "from varchar(20) to varchar(40)" },
@@ -205,7 +230,9 @@ static void test_live(void)
 			     "VARCHAR(20) NOT NULL, note TEXT, KEY ix_qty (qty));"
 			     "CREATE TABLE app.archive (id INT PRIMARY KEY);"
 			     "CREATE TABLE app.skewed (id INT PRIMARY KEY);";
-	ddl_context ctx = { db, "app", writes, drift, NULL };
+	ddl_context ctx = {
+		.schema = db, .db = "app", .writes = writes, .drift = drift, .size = size
+	};
 	size_t unread = 0;
 	rw_error err;
 
@@ -229,6 +256,98 @@ static void test_shape(void)
 	is_str(ddl_verdict_name(DDL_CAUTION), "caution", "verdict names");
 }
 
+/* ---- how InnoDB runs them ----------------------------------------------------------- */
+
+struct algorithm_case {
+	const char *sql;
+	int mariadb, mysql; /* enum ddl_algorithm */
+};
+
+enum {
+	NONE = DDL_ALG_NONE,
+	INSTANT = DDL_ALG_INSTANT,
+	INPLACE = DDL_ALG_INPLACE
+};
+enum {
+	LOCKED = DDL_ALG_INPLACE_LOCKED,
+	COPY = DDL_ALG_COPY,
+	UNKNOWN = DDL_ALG_UNKNOWN
+};
+
+static const struct algorithm_case algorithms[] = {
+	{ "ALTER TABLE orders ADD COLUMN c INT", INSTANT, INSTANT },
+	{ "ALTER TABLE orders ADD COLUMN c INT AFTER id", INSTANT, INSTANT },
+	{ "ALTER TABLE orders ADD COLUMN c INT, ADD INDEX (c)", INPLACE, INPLACE },
+	{ "ALTER TABLE orders ADD COLUMN n INT AUTO_INCREMENT UNIQUE", LOCKED, LOCKED },
+	{ "ALTER TABLE orders ADD COLUMN g INT AS (qty * 2)", UNKNOWN, UNKNOWN },
+	{ "ALTER TABLE orders DROP COLUMN note", INSTANT, INSTANT },
+	{ "ALTER TABLE orders DROP COLUMN qty", INPLACE, INPLACE },
+	{ "ALTER TABLE orders DROP COLUMN nope", UNKNOWN, UNKNOWN },
+	{ "ALTER TABLE orders RENAME COLUMN note TO remark", INSTANT, INSTANT },
+	{ "ALTER TABLE orders CHANGE note remark TEXT", INSTANT, INSTANT },
+	{ "ALTER TABLE orders MODIFY status VARCHAR(20) NOT NULL AFTER id", INSTANT, INPLACE },
+	{ "ALTER TABLE orders MODIFY status VARCHAR(40) NOT NULL", INSTANT, INPLACE },
+	{ "ALTER TABLE orders MODIFY status VARCHAR(400) NOT NULL", INSTANT, COPY },
+	{ "ALTER TABLE orders MODIFY status VARCHAR(10) NOT NULL", COPY, COPY },
+	{ "ALTER TABLE orders MODIFY qty BIGINT", COPY, COPY },
+	{ "ALTER TABLE orders MODIFY qty INT NOT NULL", INPLACE, INPLACE },
+	{ "ALTER TABLE orders MODIFY nope INT", UNKNOWN, UNKNOWN },
+	{ "ALTER TABLE orders ALTER COLUMN qty SET DEFAULT 1", INSTANT, INSTANT },
+	{ "ALTER TABLE orders ADD INDEX ix_s (status)", INPLACE, INPLACE },
+	{ "ALTER TABLE orders ADD FULLTEXT INDEX ft (note)", LOCKED, LOCKED },
+	{ "ALTER TABLE orders DROP INDEX ix_qty", INPLACE, INPLACE },
+	{ "DROP INDEX ix_qty ON orders", INPLACE, INPLACE },
+	{ "CREATE INDEX ix_s ON orders (status)", INPLACE, INPLACE },
+	{ "ALTER TABLE orders RENAME INDEX ix_qty TO ix_q", INSTANT, INPLACE },
+	{ "ALTER TABLE orders DROP PRIMARY KEY", COPY, COPY },
+	{ "ALTER TABLE orders DROP PRIMARY KEY, ADD PRIMARY KEY (id, qty)", INPLACE, INPLACE },
+	{ "ALTER TABLE orders RENAME TO orders2", INSTANT, INSTANT },
+	{ "RENAME TABLE orders TO orders2", INSTANT, INSTANT },
+	{ "ALTER TABLE orders CONVERT TO CHARACTER SET utf8mb4", COPY, COPY },
+	{ "ALTER TABLE orders FORCE", INPLACE, INPLACE },
+	{ "ALTER TABLE orders ENGINE = InnoDB", UNKNOWN, UNKNOWN },
+	{ "ALTER TABLE orders COMMENT = 'x', ALGORITHM=INSTANT", INSTANT, INSTANT },
+	{ "ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (qty) REFERENCES archive (id)", COPY,
+	  COPY },
+	{ "CREATE TABLE t9 (id INT PRIMARY KEY)", NONE, NONE },
+	{ "DROP TABLE orders", NONE, NONE },
+};
+
+static void test_algorithms(void)
+{
+	schema_db *db = schema_db_new();
+	const char *script = "CREATE TABLE app.orders (id INT PRIMARY KEY, qty INT, status "
+			     "VARCHAR(20) NOT NULL, note TEXT, KEY ix_qty (qty));"
+			     "CREATE TABLE app.archive (id INT PRIMARY KEY);";
+	ddl_context ctx = { .schema = db, .db = "app", .size = size };
+	size_t unread = 0;
+	rw_error err;
+	ddl_judgement j = { 0 };
+
+	ok(schema_apply_script(db, script, strlen(script), NULL, &maria, &unread, &err) == 0,
+	   "the live tables");
+	for (size_t i = 0; i < sizeof(algorithms) / sizeof(algorithms[0]); i++) {
+		const struct algorithm_case *c = &algorithms[i];
+		bool good = judge(c->sql, &ctx, &j) == 0 &&
+			    j.algorithm[DDL_FLAVOUR_MARIADB] == c->mariadb &&
+			    j.algorithm[DDL_FLAVOUR_MYSQL] == c->mysql;
+		ok(good, "%s / %s: %s", c->mariadb == NONE ? "-" : ddl_algorithm_name(c->mariadb),
+		   c->mysql == NONE ? "-" : ddl_algorithm_name(c->mysql), c->sql);
+		if (!good)
+			tap_diag("  got %d / %d", j.algorithm[0], j.algorithm[1]);
+	}
+	/* a change that only touches metadata is quick on a large table too */
+	ok(judge("ALTER TABLE orders ADD COLUMN c INT", &ctx, &j) == 0 &&
+	       !has_reason(&j, "is large") && j.verdict == DDL_SAFE,
+	   "an INSTANT change of a large table is no caution");
+	ok(judge("ALTER TABLE orders ADD INDEX ix_s (status)", NULL, &j) == 0 &&
+	       j.verdict == DDL_SAFE && has_reason(&j, "on a large table run it online"),
+	   "offline, ADD INDEX is safe and says what to do on a large table");
+	is_str(ddl_algorithm_name(DDL_ALG_INPLACE_LOCKED), "INPLACE, LOCK=SHARED", "names");
+	ok(ddl_algorithm_name(DDL_ALG_NONE) == NULL, "none for CREATE and DROP");
+	schema_db_free(db);
+}
+
 int main(void)
 {
 	size_t n = sizeof(offline) / sizeof(offline[0]);
@@ -238,5 +357,6 @@ int main(void)
 	run(offline, n, NULL, "offline");
 	test_live();
 	test_shape();
+	test_algorithms();
 	return tap_done();
 }

@@ -489,8 +489,51 @@ static void test_empty_and_queries(void)
 	   "the keys come in the server's order");
 }
 
+/* TABLE_ROWS and the lengths come back as sizes, a table without them left out. */
+static void test_sizes(void)
+{
+	static const char *const tables[][SNAP_T_N] = {
+		{ "app", "big", "BASE TABLE", "InnoDB", "2500000", "3221225472" },
+		{ "app", "we\tird", "BASE TABLE", "InnoDB", "7", "16384" },
+		{ "app", "nosize", "BASE TABLE", "InnoDB", NULL, NULL },
+		{ "app", "junk", "BASE TABLE", "InnoDB", "12x", "1" },
+	};
+	struct schema_snapshot *s = schema_snapshot_new(true, 101100);
+	const char *schema, *table;
+	uint64_t rows, bytes;
+	size_t len = 0, pos = 0, n = 0;
+	char *block;
+	int rc = s != NULL ? 0 : -1;
+
+	for (size_t i = 0; rc == 0 && i < N(tables); i++)
+		rc = schema_snapshot_add_table(s, tables[i]);
+	block = rc == 0 ? schema_snapshot_sizes(s, &len) : NULL;
+	ok(block != NULL, "the sizes are built");
+	while (block != NULL &&
+	       schema_snapshot_next_size(block, len, &pos, &schema, &table, &rows, &bytes) == 1) {
+		n++;
+		if (strcmp(table, "big") == 0)
+			ok(strcmp(schema, "app") == 0 && rows == 2500000 && bytes == 3221225472ULL,
+			   "a large table's rows and bytes");
+		else
+			ok(strcmp(table, "we\tird") == 0 && rows == 7 && bytes == 16384,
+			   "a name with a tab, kept whole (%s)", table);
+	}
+	ok(n == 2, "tables without a size, or with one that is no number, are left out (%zu)", n);
+	ok(block != NULL &&
+	       schema_snapshot_next_size(block, len - 1, &(size_t){ 0 }, &schema, &table, &rows,
+					 &bytes) == 1 &&
+	       schema_snapshot_next_size(block, 3, &(size_t){ 0 }, &schema, &table, &rows,
+					 &bytes) == 0,
+	   "a cut block ends where its last whole entry does");
+	ok(strstr(schema_snapshot_tables_query(), "TABLE_ROWS") != NULL, "the query asks for them");
+	free(block);
+	schema_snapshot_free(s);
+}
+
 int main(void)
 {
+	test_sizes();
 	test_mariadb();
 	test_mysql();
 	test_empty_and_queries();
