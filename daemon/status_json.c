@@ -7,6 +7,8 @@
 #include "gate.h"
 #include "probe.h"
 
+#include <string.h>
+
 static json_t *master_json(const struct status *st, const struct stream_view *m)
 {
 	json_t *o = json_object();
@@ -65,10 +67,12 @@ static json_t *link_json(const struct status_link *sl)
 				? json_pack("{s:i,s:s}", "code", (int)code, "message", msg)
 				: json_null());
 	if (sl->cause[0] != '\0') {
+		/* what made it broken or lagging, whichever field a reader looks in */
+		json_object_set_new(o, "cause", json_string(sl->cause));
 		if (json_is_object(json_object_get(o, "last_error")))
 			json_object_set_new(json_object_get(o, "last_error"), "cause",
 					    json_string(sl->cause));
-		else
+		else if (strcmp(sl->state, "broken") == 0)
 			json_object_set_new(o, "stopped", json_string(sl->cause));
 	}
 	json_object_set_new(o, "seconds_behind_master",

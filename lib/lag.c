@@ -252,7 +252,14 @@ double lag_get(const lag_matcher *lm, size_t src, size_t dst, double now)
 	p = oldest(lm, f);
 	if (p != NULL)
 		return fmax(now - p->at, f->last);
-	return f->last;
+	return f->last < 0 ? -1 : 0; /* caught up */
+}
+
+double lag_last(const lag_matcher *lm, size_t src, size_t dst)
+{
+	if (src >= lm->n || dst >= lm->n || src == dst)
+		return -1;
+	return lm->links[src * lm->n + dst].last;
 }
 
 size_t lag_pending(const lag_matcher *lm, size_t src, size_t dst)

@@ -11,8 +11,9 @@
  * src -> dst the matcher keeps, in order, the transactions that appeared in
  * src's stream before dst's and did not come from dst; when one appears in
  * dst's stream, the time since it appeared in src's is a lag sample.  The
- * lag of a link is the age of its oldest transaction still on the way, or
- * when none is, the last sample.  Memory is bounded by the capacity given at
+ * lag of a link is the larger of the age of its oldest transaction still on
+ * the way and the last sample, or 0 when none is on the way (caught up, as
+ * Seconds_Behind_Master is 0 on an idle replica).  Memory is bounded by the capacity given at
  * creation: past it the oldest transactions are forgotten (and counted).
  */
 #ifndef RINGWATCH_LAG_H
@@ -45,6 +46,9 @@ void lag_seen(lag_matcher *lm, uint64_t trx, size_t origin, size_t m, double now
 double lag_get(const lag_matcher *lm, size_t src, size_t dst, double now);
 
 /* Transactions still on the way from src to dst. */
+/* The last sample of src -> dst, in seconds: how long the last transaction took; -1 none yet. */
+double lag_last(const lag_matcher *lm, size_t src, size_t dst);
+
 size_t lag_pending(const lag_matcher *lm, size_t src, size_t dst);
 
 /* Transactions forgotten because the capacity was reached. */
