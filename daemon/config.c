@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <limits.h>
 #include <math.h>
@@ -646,25 +647,54 @@ static int on_key(void *user, const char *section, const char *name, const char 
 
 /* ---- checks after parsing ------------------------------------------------- */
 
-/* Read a secret (first line of a file, trailing CR/LF removed). */
-static char *read_secret(const char *path, const char **why)
+/*
+ * A regular file opened for reading, never blocking: a FIFO, a device or a
+ * socket in its place is refused before it is opened (open() of a FIFO
+ * waits for a writer), and checked again on the descriptor.
+ */
+static FILE *open_regular(const char *path, const char **why)
 {
 	struct stat st;
+	FILE *fp;
+	int fd;
+
+	if (stat(path, &st) != 0) {
+		*why = strerror(errno);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*why = "not a regular file";
+		return NULL;
+	}
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		*why = strerror(errno);
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		*why = "not a regular file";
+		return NULL;
+	}
+	fp = fdopen(fd, "r");
+	if (fp == NULL) {
+		*why = strerror(errno);
+		close(fd);
+	}
+	return fp;
+}
+
+/* Read a secret (first line of a regular file, trailing CR/LF removed). */
+static char *read_secret(const char *path, const char **why)
+{
 	FILE *fp;
 	char buf[SECRET_MAX + 2];
 	size_t n;
 	char *out;
 
-	fp = fopen(path, "r");
-	if (fp == NULL) {
-		*why = strerror(errno);
+	fp = open_regular(path, why);
+	if (fp == NULL)
 		return NULL;
-	}
-	if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-		fclose(fp);
-		*why = "not a regular file";
-		return NULL;
-	}
 	n = fread(buf, 1, sizeof(buf) - 1, fp);
 	fclose(fp);
 	if (n > SECRET_MAX) {
@@ -774,14 +804,15 @@ static int load(struct parse_ctx *ctx, struct config *out)
 int config_load(const char *path, struct config *out, struct config_error *err)
 {
 	struct parse_ctx ctx;
+	const char *why = "";
 	int rc;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.err = err;
 	ctx.name = path;
-	ctx.fp = fopen(path, "r");
+	ctx.fp = open_regular(path, &why);
 	if (ctx.fp == NULL) {
-		set_error(&ctx, 0, "config", "cannot open: %s", strerror(errno));
+		set_error(&ctx, 0, "config", "cannot open: %s", why);
 		return -1;
 	}
 	rc = load(&ctx, out);

@@ -49,6 +49,12 @@ t_ok "missing config is named" grep -q "missing.conf:0: config: cannot open" "$w
 "$RINGWATCHD" --check-config -c "$work/rw.conf" >"$work/out" 2>&1; rc=$?
 t_is "--check-config on a good file exits 0" "$rc" 0
 t_ok "--check-config prints no secret" sh -c "! grep -q 'pw-' '$work/out'"
+# a FIFO where a secret file belongs is refused at once, not waited on
+mkfifo "$work/fifo"
+sed 's|^password_file = .*|password_file = fifo|' "$work/rw.conf" >"$work/fifo.conf"
+timeout 10 "$RINGWATCHD" --check-config -c "$work/fifo.conf" >"$work/out" 2>&1; rc=$?
+t_is "--check-config with a FIFO as password_file exits 2 at once" "$rc" 2
+t_ok "naming the file and why" grep -q "password_file: cannot read .*fifo: not a regular file" "$work/out"
 
 # --- serving -------------------------------------------------------------
 # with systemd support, the daemon talks to $NOTIFY_SOCKET (Type=notify)
@@ -116,6 +122,12 @@ if [ -n "$notify_pid" ]; then
 fi
 write_conf
 t_ok "daemon starts again" rwd_start "$work/rw.conf" "$work/log2"
+sed -i 's|^password_file = .*|password_file = fifo|' "$work/rw.conf"
+kill -HUP "$RWD_PID"
+t_ok "a reload naming a FIFO fails, saying why" \
+    wait_for 5 grep -q "reload failed: .*password_file: cannot read .*fifo: not a regular file" "$work/log2"
+t_is "and the daemon still answers" "$(curl -s -m 2 "$RWD_URL/healthz")" "ok"
+write_conf
 kill -INT "$RWD_PID"
 wait "$RWD_PID"; rc=$?
 t_is "SIGINT exits 0" "$rc" 0

@@ -7,6 +7,8 @@
 #include "../tap.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -114,9 +116,48 @@ static void test_error_leaves_output(void)
 	       "missing file message");
 }
 
+/* A FIFO where a file is named is refused at once, never waited on for a writer. */
+static void test_fifo(void)
+{
+	char dir[] = "/tmp/rw-test-config.XXXXXX";
+	char fifo[256], text[512];
+	struct config cfg;
+	struct config_error err;
+
+	alarm(10); /* a hang fails the test instead of stalling it */
+	ok(mkdtemp(dir) != NULL, "temp dir");
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	ok(mkfifo(fifo, 0600) == 0, "a FIFO");
+	snprintf(text, sizeof(text),
+		 "[ringwatchd]\nstate_dir = st\nserver_id = 9\n"
+		 "[master.a]\nhost = h\nuser = u\npassword_file = %s\n"
+		 "[master.b]\nhost = h2\nuser = u\npassword = p\n",
+		 fifo);
+	ok(config_load_string("x.conf", text, &cfg, &err) != 0, "a FIFO as password_file fails");
+	ok(strncmp(err.message, "x.conf:7: password_file: cannot read ", 37) == 0,
+	   "named with its line");
+	ok(strstr(err.message, "not a regular file") != NULL, "and why (%s)", err.message);
+	snprintf(text, sizeof(text),
+		 "[ringwatchd]\nstate_dir = st\nserver_id = 9\nauth_token_file = %s\n"
+		 "[master.a]\nhost = h\nuser = u\npassword = p\n"
+		 "[master.b]\nhost = h2\nuser = u\npassword = p\n",
+		 fifo);
+	ok(config_load_string("x.conf", text, &cfg, &err) != 0 &&
+	       strstr(err.message, "auth_token_file: cannot read") != NULL &&
+	       strstr(err.message, "not a regular file") != NULL,
+	   "a FIFO as auth_token_file fails (%s)", err.message);
+	ok(config_load(fifo, &cfg, &err) != 0 &&
+	       strstr(err.message, "cannot open: not a regular file") != NULL,
+	   "a FIFO as the configuration file fails (%s)", err.message);
+	alarm(0);
+	unlink(fifo);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	test_defaults();
+	test_fifo();
 	test_values();
 	test_error_leaves_output();
 	return tap_done();
