@@ -2,11 +2,12 @@
  * cli_repair.c - `ringwatch repair ID [--prefer NAME] [--url URL]`: the SQL
  * that makes every master hold the same row again.
  *
- * The row to keep is the preferred master's (--prefer), or else the row the
- * later of the two writes left.  Every master that holds something else gets
- * its own statements, run there with sql_log_bin=0: they are not replicated,
- * so they cannot race with anything and start no new conflict; each master
- * is set to the same row directly.  Then the conflict is marked resolved.
+ * The row to keep is the after image of the write made on the preferred
+ * master (--prefer), or else of the later of the two writes.  Every master
+ * that holds something else gets its own statements, run there with
+ * sql_log_bin=0: they are not replicated, so they cannot race with anything
+ * and start no new conflict; each master is set to the same row directly.
+ * Then the conflict is marked resolved.
  */
 #include "cli_repair.h"
 
@@ -112,37 +113,88 @@ static void put_replace(FILE *out, json_t *c, json_t *row)
 	fputs(");\n", out);
 }
 
-/* The row to keep and why; NULL after saying what is wrong. */
-static json_t *target_row(json_t *c, const char *prefer, const char **why, const char **from)
+/*
+ * The write made on master: the one it originated.  A before-image record's
+ * second write is the first one's copy on another master, made there by
+ * nobody.  NULL when master made neither write.
+ */
+static json_t *write_made_on(json_t *c, const char *master)
 {
-	json_t *final = json_object_get(c, "final");
 	json_t *writes = json_object_get(c, "writes");
-	json_t *w0 = json_array_get(writes, 0), *w1 = json_array_get(writes, 1), *later;
-	const char *t0, *t1;
+	size_t n = strcmp(json_string_value(json_object_get(c, "kind")), "before-image") == 0
+		       ? 1
+		       : json_array_size(writes);
 
+	for (size_t i = 0; i < n; i++) {
+		json_t *w = json_array_get(writes, i);
+		const char *m = json_string_value(json_object_get(w, "master"));
+		if (m != NULL && strcmp(m, master) == 0)
+			return w;
+	}
+	return NULL;
+}
+
+/*
+ * A write's after image: the row it left, JSON null for a delete.  NULL
+ * after saying so when an insert's or update's image is not known (not
+ * logged with binlog_row_image=MINIMAL, or no longer kept): a null there
+ * is no "no row", and repairing to it would delete the row everywhere.
+ */
+static json_t *write_after(json_t *w, const char *master)
+{
+	json_t *after = json_object_get(w, "after");
+	const char *op = json_string_value(json_object_get(w, "op"));
+
+	if (after != NULL && (!json_is_null(after) || (op != NULL && strcmp(op, "delete") == 0)))
+		return after;
+	fprintf(stderr,
+		"ringwatch repair: the row %s's %s left is not known (no after image: "
+		"binlog_row_image is not FULL, or the image was no longer kept)\n",
+		master, op != NULL ? op : "write");
+	return NULL;
+}
+
+/*
+ * The row to keep, with a description of it for the header; NULL after
+ * saying what is wrong.  --prefer NAME keeps the write made on NAME: after
+ * crossing writes each master holds the other's write (it applied that one
+ * last), so the row NAME holds now is not NAME's write.  Only when NAME made
+ * neither write (a third master, a before-image copier) is its present row
+ * the one to keep.  Without --prefer: the later commit's write.
+ */
+static json_t *target_row(json_t *c, const char *prefer, char *what, size_t size)
+{
+	json_t *writes = json_object_get(c, "writes");
+	json_t *w0 = json_array_get(writes, 0), *w1 = json_array_get(writes, 1), *w;
+	const char *t0, *t1, *master;
+
+	if (prefer != NULL && (w = write_made_on(c, prefer)) != NULL) {
+		snprintf(what, size, "%s's write (--prefer %s)", prefer, prefer);
+		return write_after(w, prefer);
+	}
 	if (prefer != NULL) {
-		json_t *row = json_object_get(final, prefer);
-		if (row == NULL) {
+		w = json_object_get(json_object_get(c, "final"), prefer);
+		if (w == NULL) {
 			fprintf(stderr,
-				"ringwatch repair: master '%s' has no known row in this "
-				"conflict\n",
+				"ringwatch repair: master '%s' made neither write of this "
+				"conflict and its row is not known\n",
 				prefer);
 			return NULL;
 		}
-		*why = "the preferred master's row";
-		*from = prefer;
-		return row;
+		snprintf(what, size, "the row %s holds now (--prefer %s; it made neither write)",
+			 prefer, prefer);
+		return w;
 	}
 	t0 = json_string_value(json_object_get(w0, "committed_at"));
 	t1 = json_string_value(json_object_get(w1, "committed_at"));
 	/* ties: the second write as the engine ordered them */
-	later = t0 != NULL && t1 != NULL && strcmp(t0, t1) > 0 ? w0 : w1;
-	*why = "the row the later commit left";
-	*from = json_string_value(json_object_get(later, "master"));
-	return json_object_get(later, "after");
+	w = t0 != NULL && t1 != NULL && strcmp(t0, t1) > 0 ? w0 : w1;
+	master = json_string_value(json_object_get(w, "master"));
+	snprintf(what, size, "%s's write, the later commit", master != NULL ? master : "?");
+	return write_after(w, master != NULL ? master : "?");
 }
 
-static void print_repair(json_t *c, json_t *target, const char *why, const char *from)
+static void print_repair(json_t *c, json_t *target, const char *what)
 {
 	json_t *final = json_object_get(c, "final");
 	const char *master;
@@ -152,7 +204,7 @@ static void print_repair(json_t *c, json_t *target, const char *why, const char 
 	printf("-- conflict #%lld: %s on ", (long long)json_integer_value(json_object_get(c, "id")),
 	       json_string_value(json_object_get(c, "kind")));
 	put_table(stdout, c);
-	printf("\n-- keep %s (%s's write):", why, from != NULL ? from : "?");
+	printf("\n-- keep %s:", what);
 	if (json_is_null(target)) {
 		printf(" no row\n");
 	} else {
@@ -200,8 +252,8 @@ int cli_repair(int argc, char **argv)
 		{ "prefer", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *url = CLI_DEFAULT_URL, *prefer = NULL, *why = NULL, *from = NULL;
-	char path[64], *end;
+	const char *url = CLI_DEFAULT_URL, *prefer = NULL;
+	char path[64], what[160], *end;
 	json_t *c, *target;
 	long code, id;
 	int opt;
@@ -236,12 +288,12 @@ int cli_repair(int argc, char **argv)
 		json_decref(c);
 		return 2;
 	}
-	target = target_row(c, prefer, &why, &from);
+	target = target_row(c, prefer, what, sizeof(what));
 	if (target == NULL) {
 		json_decref(c);
 		return 2;
 	}
-	print_repair(c, target, why, from);
+	print_repair(c, target, what);
 	json_decref(c);
 	return 0;
 }

@@ -2,7 +2,10 @@
 # ringwatchd finds conflicts live on a real ring: update-update (silent
 # divergence) and insert-insert (both SQL threads stop) while the links were
 # paused, reports them in /v1/conflicts, the metrics, the gate and
-# `ringwatch conflicts`; a restart re-reads without reporting any twice.
+# `ringwatch conflicts`; `ringwatch repair`'s SQL, run as it says, makes
+# the masters' rows equal, with --prefer NAME keeping the write made on NAME
+# (update-update both ways, insert-insert, delete-update); a restart re-reads
+# without reporting any twice.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top_srcdir/tests/integration/lib.sh"
@@ -79,6 +82,67 @@ skip_failed 2 west
 t_ok "the ring runs again" ring_sync 20
 t_is "and both hold east's row" "$(ring_sql 1 "SELECT v FROM app.t WHERE id = 2"),$(ring_sql 2 "SELECT v FROM app.t WHERE id = 2")" "east,east"
 "$RINGWATCH" repair --url "$RWD_URL" 999 2>/dev/null; t_is "repair of an unknown conflict: exit 2" "$?" 2
+
+# --prefer NAME keeps the write made on NAME.  After crossing updates each
+# master holds the other's write (it applied that one last), so the row
+# NAME holds is not the one to keep.  The printed SQL is run as it says, per
+# master, and both masters end with NAME's value, in each direction.
+conflict_on() { conflicts "[.conflicts[] | select(.key.id == $1 and .kind == \"$2\")][0] | $3"; }
+kept() { sed -n "/^-- keep /{n;s/^--   //p;q}" "$1" | jq -r .v; }
+run_repair() { # FILE: each master's part of the repair, run on it
+    local i sql
+    for i in 1 2; do
+        sql=$(repair_on "$1" "${RING_NAMES[$i]}")
+        [ -z "$sql" ] || ring_sql "$i" "$sql"
+    done
+}
+holds() { echo "$(ring_sql 1 "SELECT v FROM app.t WHERE id = $1"),$(ring_sql 2 "SELECT v FROM app.t WHERE id = $1")"; }
+uu_finals() { [ "$(conflict_on "$1" update-update '[.final.west.v, .final.east.v] | join(",")')" = "east,west" ]; }
+prefer_uu() { # ROW NAME: an update-update on ROW, repaired with --prefer NAME
+    local row=$1 name=$2 cid
+    ring_sql 1 "INSERT INTO app.t VALUES ($row, 'init')"
+    ring_sync
+    ring_pause_link 1 2; ring_pause_link 2 1
+    ring_sql 1 "UPDATE app.t SET v = 'west' WHERE id = $row"
+    ring_sql 2 "UPDATE app.t SET v = 'east' WHERE id = $row"
+    ring_resume_link 1 2; ring_resume_link 2 1
+    t_ok "update-update on id $row, each master holding the other's value" wait_for 15 uu_finals "$row" || return
+    cid=$(conflict_on "$row" update-update .id)
+    "$RINGWATCH" repair --url "$RWD_URL" --prefer "$name" "$cid" >"$work/prefer-$name.sql"
+    t_ok "--prefer $name: the label names $name's write" grep -q "^-- keep $name's write" "$work/prefer-$name.sql"
+    t_is "--prefer $name: the row to keep is $name's write" "$(kept "$work/prefer-$name.sql")" "$name"
+    run_repair "$work/prefer-$name.sql"
+    t_ok "--prefer $name: the ring runs" ring_sync 20
+    t_is "--prefer $name: both masters hold $name's write" "$(holds "$row")" "$name,$name" ||
+        sed 's/^/#   /' "$work/prefer-$name.sql"
+}
+prefer_uu 3 west
+prefer_uu 4 east
+
+# delete-update: west deletes the row, east updates it.  West's SQL thread
+# stops on east's update (no row), east applies west's delete: both hold no
+# row, which is west's write, not east's.
+ring_sql 1 "INSERT INTO app.t VALUES (6, 'init')"
+ring_sync
+ring_pause_link 1 2; ring_pause_link 2 1
+ring_sql 1 "DELETE FROM app.t WHERE id = 6"
+ring_sql 2 "UPDATE app.t SET v = 'east' WHERE id = 6"
+ring_resume_link 1 2; ring_resume_link 2 1
+du_found() { [ "$(conflict_on 6 delete-update '[.final.west, .final.east] | tostring')" = "[null,null]" ]; }
+t_ok "delete-update on id 6, both masters without the row" wait_for 15 du_found
+du_id=$(conflict_on 6 delete-update .id)
+"$RINGWATCH" repair --url "$RWD_URL" --prefer west "$du_id" >"$work/du-west.sql"
+t_ok "delete-update, west preferred: its delete, which every master has" \
+    grep -q "^-- keep west's write (--prefer west): no row" "$work/du-west.sql"
+t_ok "nothing to run" grep -q "^-- every master already holds that row" "$work/du-west.sql"
+"$RINGWATCH" repair --url "$RWD_URL" --prefer east "$du_id" >"$work/du-east.sql"
+t_is "delete-update, east preferred: east's update is the row to keep" "$(kept "$work/du-east.sql")" east
+west_stopped() { [ "$(ring_slave_field 1 2 Last_SQL_Errno)" = 1032 ]; }
+t_ok "west's SQL thread stopped on east's update" wait_for 15 west_stopped
+run_repair "$work/du-east.sql"
+skip_failed 1 east
+t_ok "delete-update: the ring runs again" ring_sync 20
+t_is "and both hold east's update" "$(holds 6)" "east,east"
 
 # drift from behind replication's back: east's row changed with sql_log_bin=0,
 # then west updates it; east's copy logs a before image other than west's
