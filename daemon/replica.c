@@ -60,6 +60,71 @@ static void set_options(struct replica *r, MYSQL *m)
 	mysql_optionsv(m, MARIADB_OPT_RPL_REGISTER_REPLICA, "ringwatch", 0);
 }
 
+/*
+ * Whether ringwatchd's server_id is taken where it connects: the master's
+ * own (the master refuses the dump, and would for ever), or a replica's of
+ * this master (SHOW SLAVE HOSTS; a dump with its server_id makes the
+ * master end that replica's connection, and its reconnection ends ours).
+ * 1 with end->message, 0 not (or SHOW SLAVE HOSTS not allowed).
+ */
+static int server_id_taken(struct replica *r, MYSQL *m, uint32_t master_id, struct replica_end *end)
+{
+	uint32_t mine = r->args.replica_server_id;
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int taken = 0;
+
+	if (master_id == mine) {
+		snprintf(end->message, sizeof(end->message),
+			 "ringwatchd's server_id %u is this master's own @@server_id: a replica "
+			 "needs a server_id no server of the ring has; set another [ringwatchd] "
+			 "server_id (not retrying until the configuration changes)",
+			 mine);
+		return 1;
+	}
+	if (mysql_query(m, "SHOW SLAVE HOSTS") != 0 || (res = mysql_store_result(m)) == NULL)
+		return 0; /* not allowed: the master's own id is checked all the same */
+	while (!taken && (row = mysql_fetch_row(res)) != NULL) {
+		/* Server_id, Host, Port, Master_id */
+		if (mysql_num_fields(res) < 3 || row[0] == NULL ||
+		    strtoul(row[0], NULL, 10) != mine ||
+		    (row[1] != NULL && strcmp(row[1], "ringwatch") == 0))
+			continue;
+		snprintf(end->message, sizeof(end->message),
+			 "ringwatchd's server_id %u is that of a replica of this master (host "
+			 "'%.64s', port %.8s): connecting with it would end that replica's "
+			 "replication; set another [ringwatchd] server_id (not retrying until the "
+			 "configuration changes)",
+			 mine, row[1] != NULL ? row[1] : "", row[2] != NULL ? row[2] : "?");
+		taken = 1;
+	}
+	mysql_free_result(res);
+	return taken;
+}
+
+/*
+ * The master ended the dump because another replica has the same server_id
+ * (MariaDB's ER_SLAVE_SAME_ID 4052; MySQL says so in a 1236): the other
+ * one reconnected and the master dropped this one, or the reverse.
+ */
+static bool same_server_id(const struct replica_end *end)
+{
+	return end->err_code == 4052 || strstr(end->message, "same server_uuid/server_id") != NULL;
+}
+
+static void name_clash(struct replica *r, struct replica_end *end)
+{
+	char said[sizeof(end->message)];
+
+	snprintf(said, sizeof(said), "%s", end->message);
+	snprintf(end->message, sizeof(end->message),
+		 "ringwatchd's server_id %u is that of another replica of this master (%.200s): "
+		 "each connection ends the other's; set another [ringwatchd] server_id (not "
+		 "retrying until the configuration changes)",
+		 r->args.replica_server_id, said);
+	end->clash = true;
+}
+
 static int hello(struct replica *r, MYSQL *m, struct replica_end *end)
 {
 	struct replica_hello h;
@@ -76,6 +141,10 @@ static int hello(struct replica *r, MYSQL *m, struct replica_end *end)
 		return -1;
 	}
 	h.server_id = (uint32_t)strtoul(id, NULL, 10);
+	if (server_id_taken(r, m, h.server_id, end)) {
+		end->clash = true;
+		return -1;
+	}
 	snprintf(h.tls_cipher, sizeof(h.tls_cipher), "%s",
 		 mysql_get_ssl_cipher(m) != NULL ? mysql_get_ssl_cipher(m) : "");
 	h.is_mariadb = strstr(h.version, "MariaDB") != NULL;
@@ -227,6 +296,8 @@ out:
 	end.stopped = atomic_load(&r->stop);
 	if (end.stopped)
 		snprintf(end.message, sizeof(end.message), "stopped");
+	else if (!end.clash && same_server_id(&end))
+		name_clash(r, &end);
 	post(r, REPLICA_ENDED, &end, sizeof(end));
 	mysql_thread_end();
 	return NULL;

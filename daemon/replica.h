@@ -39,6 +39,7 @@ struct replica_end {
 	unsigned err_code; /* server error code (e.g. 1236), or a client CR_ code */
 	bool connected;    /* whether the connection was ever up */
 	bool stopped;      /* ended because it was asked to */
+	bool clash; /* the configuration is wrong (a server_id taken): retrying cannot help */
 	char message[512]; /* never holds a secret */
 };
 

@@ -120,7 +120,7 @@ static void reload_masters(struct rwd *d, struct config *fresh)
 		return;
 	}
 	for (size_t i = 0; i < d->n_streams; i++)
-		stream_reconfigure(d->streams[i], &fresh->masters[i]);
+		stream_reconfigure(d->streams[i], &fresh->masters[i], fresh->server_id);
 }
 
 /*

@@ -37,6 +37,7 @@ struct stream {
 	struct stream_sink sink;
 
 	enum stream_state state;
+	bool blocked; /* stopped by a configuration retrying cannot fix, until it changes */
 	struct mailbox *mb;
 	struct replica *replica;
 	uint32_t generation;
@@ -256,6 +257,8 @@ static void on_connected(struct stream *s, const struct replica_hello *h)
 	snprintf(why, sizeof(why), "server_id %u, %s, %s%s, from %s", h->server_id, h->version,
 		 h->tls_cipher[0] ? "TLS " : "no TLS", h->tls_cipher, s->resumed_from);
 	s->repeats = 0;
+	s->last_error[0] = '\0'; /* what ended the last connection is over */
+	s->last_errno = 0;
 	set_state(s, STREAM_STREAMING, why);
 }
 
@@ -485,6 +488,12 @@ static void on_ended(struct stream *s, const struct replica_end *end)
 		s->backoff = BACKOFF_MIN;
 	s->connected_at = 0;
 	save_checkpoint(s, true);
+	if (end->clash) {
+		s->blocked = true;
+		log_error("master %s: %s", s->m->name, end->message);
+		set_state(s, STREAM_STOPPED, "the configuration must change");
+		return;
+	}
 	if (is_gap(s, end)) {
 		record_gap(s, end);
 		s->backoff = BACKOFF_MIN;
@@ -722,9 +731,16 @@ void stream_free(struct stream *s)
 	free(s);
 }
 
-void stream_reconfigure(struct stream *s, const struct config_master *m)
+void stream_reconfigure(struct stream *s, const struct config_master *m, uint32_t replica_server_id)
 {
 	s->m = m;
+	s->replica_server_id = replica_server_id;
+	if (s->blocked && s->replica == NULL) {
+		s->blocked = false;
+		s->backoff = BACKOFF_MIN;
+		log_info("master %s: the configuration changed; connecting again", m->name);
+		connect_now(s);
+	}
 }
 
 void stream_view(struct stream *s, struct stream_view *v)

@@ -112,9 +112,14 @@ void stream_resume(struct stream *s);
 /* Stop the replica thread, save the checkpoint, free everything. */
 void stream_free(struct stream *s);
 
-/* Point the stream at a reloaded configuration of the same master; a changed
- * address or credential takes effect at the next connection. */
-void stream_reconfigure(struct stream *s, const struct config_master *m);
+/*
+ * Point the stream at a reloaded configuration of the same master (and
+ * ringwatchd's server_id); a changed address or credential takes effect at
+ * the next connection.  A stream stopped because its server_id was taken
+ * (replica.h's clash) connects again at once.
+ */
+void stream_reconfigure(struct stream *s, const struct config_master *m,
+			uint32_t replica_server_id);
 
 /* Fill v (pointers valid until the next loop iteration). */
 void stream_view(struct stream *s, struct stream_view *v);
