@@ -328,12 +328,13 @@ static int dump_pieces(dump_state *st, const uint8_t *map, int64_t size, int thr
 }
 
 /* A file that cannot be mapped (a pipe): read in chunks by one reader. */
-static int dump_stream(dump_state *st, int fd, rw_error *err)
+static int dump_stream(dump_state *st, int fd, uint64_t *size, rw_error *err)
 {
 	binlog_reader *r = binlog_reader_new(BINLOG_READER_FILE);
 	uint8_t *chunk = malloc(DUMP_SEGMENT);
 	int rc = 0;
 
+	*size = 0;
 	if (r == NULL || chunk == NULL)
 		rc = rw_error_set(err, RW_E_NOMEM, 0, "out of memory");
 	while (rc == 0) {
@@ -348,6 +349,7 @@ static int dump_stream(dump_state *st, int fd, rw_error *err)
 			rc = binlog_reader_finish(r, err);
 		else
 			rc = binlog_reader_feed(r, chunk, (size_t)n, err);
+		*size += n > 0 ? (uint64_t)n : 0;
 		if (rc < 0 || n == 0)
 			break;
 		rc = dump_run(st, r, 0, 1, err);
@@ -357,7 +359,8 @@ static int dump_stream(dump_state *st, int fd, rw_error *err)
 	return rc;
 }
 
-static int dump_fd(dump_state *st, int fd, const dump_opts *o, rw_error *err)
+/* The file on fd as JSON lines; *size: its bytes. */
+static int dump_fd(dump_state *st, int fd, const dump_opts *o, uint64_t *size, rw_error *err)
 {
 	struct stat sb;
 	uint8_t *map;
@@ -365,12 +368,13 @@ static int dump_fd(dump_state *st, int fd, const dump_opts *o, rw_error *err)
 
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size == 0 ||
 	    (map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
-		rc = dump_stream(st, fd, err);
+		rc = dump_stream(st, fd, size, err);
 		/* the lines not written yet, those before any damage included */
 		if (dump_write(st->line) < 0 && rc == 0)
 			rc = rw_error_set(err, DUMP_E_IO, 0, "write error: %s", strerror(errno));
 		return rc;
 	}
+	*size = (uint64_t)sb.st_size;
 	madvise(map, (size_t)sb.st_size, MADV_SEQUENTIAL);
 	rc = dump_pieces(st, map, sb.st_size,
 			 (uint64_t)sb.st_size >= 2 * (uint64_t)o->seg_size ? o->threads : 1,
@@ -381,6 +385,7 @@ static int dump_fd(dump_state *st, int fd, const dump_opts *o, rw_error *err)
 
 static int dump_file(dump_state *st, const char *path, const dump_opts *o)
 {
+	uint64_t size = 0;
 	rw_error err;
 	int fd = open(path, O_RDONLY);
 	int rc;
@@ -391,8 +396,15 @@ static int dump_file(dump_state *st, const char *path, const dump_opts *o)
 	}
 	rw_error_clear(&err);
 	memset(&st->trx, 0, sizeof(st->trx));
-	rc = dump_fd(st, fd, o, &err);
+	rc = dump_fd(st, fd, o, &size, &err);
 	close(fd);
+	if (rc == 0 && size <= 4 /* the magic fe 62 69 6e */) {
+		/* nothing to show is no success: a binlog starts with events */
+		fprintf(stderr, "ringwatch dump: %s: %s\n", path,
+			size == 0 ? "empty: no binlog in it"
+				  : "no event in it, only the binlog's magic number");
+		return DUMP_DAMAGED;
+	}
 	if (rc == 0)
 		return DUMP_OK;
 	if (rc == DUMP_E_IO) {

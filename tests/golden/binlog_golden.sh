@@ -155,6 +155,29 @@ else
 	echo "ok a pipe and a file: $(wc -l <"$tmp/out2") lines in order"
 fi
 
+# Nothing to show is no success: an empty file, or only the magic number,
+# from a file or a pipe: exit 1 with the reason.
+: >"$tmp/empty"
+printf '\376bin' >"$tmp/magic"
+for f in empty magic; do
+	for how in file pipe; do
+		n=$((n + 1))
+		if [ $how = file ]; then
+			"$dump" dump "$tmp/$f" >"$tmp/out" 2>"$tmp/err"
+		else
+			# shellcheck disable=SC2002
+			cat "$tmp/$f" | "$dump" dump /dev/stdin >"$tmp/out" 2>"$tmp/err"
+		fi
+		rc=$?
+		if [ "$rc" != 1 ] || [ -s "$tmp/out" ] || ! grep -Eq "(empty: no binlog|no event in it)" "$tmp/err"; then
+			echo "FAIL dump of the $f file ($how): exit $rc, want 1 saying so: $(cat "$tmp/err")"
+			fail=1
+		else
+			echo "ok dump of the $f file ($how): $(cat "$tmp/err")"
+		fi
+	done
+done
+
 # What cannot be read or written: exit 2 with the reason.
 n=$((n + 1))
 "$dump" dump "$tmp" >"$tmp/out" 2>"$tmp/err"
