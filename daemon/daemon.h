@@ -40,8 +40,9 @@ struct rwd {
 	struct event *sig_term;
 	struct event *sig_int;
 	struct event *sig_hup;
-	double started;   /* monotonic seconds at start */
-	unsigned reloads; /* successful reloads */
+	double started;      /* monotonic seconds at start */
+	double started_wall; /* unix time of the start */
+	unsigned reloads;    /* successful reloads */
 	unsigned reload_failures;
 };
 

@@ -28,16 +28,22 @@ static void put_label(FILE *out, const char *v)
 
 static void family(FILE *out, const char *name, const char *type, const char *help);
 
+/*
+ * One sample of a link; none when value is NaN (not known: a stale probe, a
+ * NULL Seconds_Behind_Master).  A NaN sample would make `== 0` false, so an
+ * alert on a stopped thread would never fire while the probe fails; an
+ * absent one is what Prometheus users expect, and ringwatch_master_probe_ok
+ * says why.
+ */
 static void sample_link(FILE *out, const char *name, const struct status_link *sl, double value)
 {
+	if (isnan(value))
+		return;
 	fprintf(out, "%s{source=\"", name);
 	put_label(out, sl->source);
 	fprintf(out, "\",replica=\"");
 	put_label(out, sl->replica);
-	if (isnan(value))
-		fprintf(out, "\"} NaN\n");
-	else
-		fprintf(out, "\"} %.17g\n", value);
+	fprintf(out, "\"} %.17g\n", value);
 }
 
 /* One metric family with one sample per link. */
@@ -85,19 +91,39 @@ static double l_ok(const struct status_link *sl)
 	return strcmp(sl->state, "ok") == 0;
 }
 
+/* ringwatch_link_info: what a link is, for joins; always 1. */
+static void link_info(FILE *out, const struct status *st)
+{
+	family(out, "ringwatch_link_info", "gauge",
+	       "A replication link as the replica reports it, always 1: source and replica "
+	       "(master names as configured), source_host, source_port, connection_name.");
+	for (size_t i = 0; i < st->n_links; i++) {
+		const struct status_link *sl = &st->links[i];
+		fprintf(out, "ringwatch_link_info{source=\"");
+		put_label(out, sl->source);
+		fprintf(out, "\",replica=\"");
+		put_label(out, sl->replica);
+		fprintf(out, "\",source_host=\"");
+		put_label(out, sl->l->source_host);
+		fprintf(out, "\",source_port=\"%u\",connection_name=\"", sl->l->source_port);
+		put_label(out, sl->l->connection_name);
+		fprintf(out, "\"} 1\n");
+	}
+}
+
 static void family(FILE *out, const char *name, const char *type, const char *help)
 {
 	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* One sample of a master; none when value is NaN (not known). */
 static void sample_master(FILE *out, const char *name, const char *master, double value)
 {
+	if (isnan(value))
+		return;
 	fprintf(out, "%s{master=\"", name);
 	put_label(out, master);
-	if (isnan(value))
-		fprintf(out, "\"} NaN\n");
-	else
-		fprintf(out, "\"} %.17g\n", value);
+	fprintf(out, "\"} %.17g\n", value);
 }
 
 /* One metric family with one sample per master. */
@@ -148,7 +174,7 @@ static double m_reconnects(const struct status *st, const struct stream_view *m)
 static double m_last_event(const struct status *st, const struct stream_view *m)
 {
 	(void)st;
-	return m->last_event_received;
+	return m->last_event_received > 0 ? m->last_event_received : NAN;
 }
 
 static double m_gap(const struct status *st, const struct stream_view *m)
@@ -268,6 +294,9 @@ char *status_metrics(const struct status *st, size_t *len)
 	fprintf(out, "\"} 1\n");
 	family(out, "ringwatch_uptime_seconds", "gauge", "Seconds since ringwatchd started.");
 	fprintf(out, "ringwatch_uptime_seconds %.3f\n", st->uptime);
+	family(out, "ringwatch_start_time_seconds", "gauge",
+	       "Unix time ringwatchd started, in seconds.");
+	fprintf(out, "ringwatch_start_time_seconds %.3f\n", st->started_wall);
 	per_master(out, st, "ringwatch_master_connected", "gauge",
 		   "1 while the binlog stream of the master is connected.", m_connected);
 	per_master(out, st, "ringwatch_master_current", "gauge",
@@ -275,13 +304,14 @@ char *status_metrics(const struct status *st, size_t *len)
 	per_master(out, st, "ringwatch_master_events_total", "counter",
 		   "Binlog events received from the master, heartbeats included.", m_events);
 	per_master(out, st, "ringwatch_master_bytes_total", "counter",
-		   "Bytes of binlog events received from the master.", m_bytes);
+		   "Bytes of binlog events received from the master, in bytes.", m_bytes);
 	per_master(out, st, "ringwatch_master_transactions_total", "counter",
 		   "Complete transactions read from the master's binlog.", m_transactions);
 	per_master(out, st, "ringwatch_master_reconnects_total", "counter",
 		   "Times the stream reconnected to the master.", m_reconnects);
 	per_master(out, st, "ringwatch_master_last_event_timestamp_seconds", "gauge",
-		   "Unix time the last event (heartbeats included) arrived from the master.",
+		   "Unix time the last event (heartbeats included) arrived from the master, in "
+		   "seconds.",
 		   m_last_event);
 	per_master(out, st, "ringwatch_master_gap", "gauge",
 		   "1 while an unacknowledged gap (binlogs purged past the checkpoint) exists.",
@@ -293,12 +323,22 @@ char *status_metrics(const struct status *st, size_t *len)
 	per_link(out, st, "ringwatch_link_sql_running",
 		 "1 while the replica's SQL thread for this link runs.", l_sql);
 	per_link(out, st, "ringwatch_link_seconds_behind_master",
-		 "Seconds_Behind_Master as the replica reports it (NaN when NULL).", l_behind);
+		 "Seconds_Behind_Master as the replica reports it, in seconds (no sample while "
+		 "it is NULL or the probe fails).",
+		 l_behind);
+	per_link(out, st, "ringwatch_link_reported_lag_seconds",
+		 "The lag the replica reports, in seconds: Seconds_Behind_Master, MySQL 8.0.22+'s "
+		 "Seconds_Behind_Source; the same value as ringwatch_link_seconds_behind_master.",
+		 l_behind);
 	per_link(out, st, "ringwatch_link_lag_seconds",
-		 "Replication delay measured by ringwatch from the binlog streams.", l_lag);
+		 "Replication delay measured by ringwatch from the binlog streams, in seconds: the "
+		 "age of the oldest transaction of source not yet in replica's binlog, 0 when "
+		 "caught up.",
+		 l_lag);
 	per_link(out, st, "ringwatch_link_last_error_code",
 		 "The link's last error code (SQL error first), 0 when none.", l_error);
 	per_link(out, st, "ringwatch_link_ok", "1 while the link's state is ok.", l_ok);
+	link_info(out, st);
 	conflict_metrics(out, st);
 	tracker_metrics(out, st);
 	audit_metrics(out, st);

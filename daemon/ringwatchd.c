@@ -490,6 +490,7 @@ static int api_status(void *arg, struct status *st)
 	struct status_sources src = {
 		.cfg = &d->cfg,
 		.uptime = clock_mono() - d->started,
+		.started_wall = d->started_wall,
 		.now = clock_mono(),
 		.streams = d->streams,
 		.n_streams = d->n_streams,
@@ -680,6 +681,7 @@ int main(int argc, char **argv)
 	}
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	d.started = clock_mono();
+	d.started_wall = clock_wall();
 	log_info("ringwatchd %s starting with %s", PACKAGE_VERSION, d.config_path);
 	log_masters(&d.cfg);
 	if (start(&d) != 0) {

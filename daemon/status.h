@@ -43,6 +43,7 @@ struct status_link {
 struct status {
 	const char *version;
 	double uptime;
+	double started_wall; /* unix time ringwatchd started */
 	size_t n_masters;
 	struct stream_view *masters;
 	double heartbeat_period; /* a stream is current while events come this often */
@@ -84,6 +85,7 @@ struct status_total {
 struct status_sources {
 	const struct config *cfg;
 	double uptime;                 /* seconds */
+	double started_wall;           /* unix time ringwatchd started */
 	double now;                    /* monotonic seconds, for the lag */
 	struct stream *const *streams; /* one per master */
 	size_t n_streams;

@@ -295,6 +295,7 @@ int status_collect(const struct status_sources *d, struct status *st)
 	memset(st, 0, sizeof(*st));
 	st->version = PACKAGE_VERSION;
 	st->uptime = d->uptime;
+	st->started_wall = d->started_wall;
 	st->heartbeat_period = 1.0;
 	st->max_lag = d->cfg->gate_max_lag;
 	st->max_trx_age = d->cfg->gate_max_trx_age;

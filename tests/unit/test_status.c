@@ -61,6 +61,9 @@ static void healthy(struct fixture *f)
 		snprintf(l->sql_state, sizeof(l->sql_state), "Yes");
 		l->io_running = l->sql_running = true;
 		l->seconds_behind_known = true;
+		snprintf(l->source_host, sizeof(l->source_host), "%s",
+			 i == 0 ? "db-east" : "db-west");
+		l->source_port = i == 0 ? 3307 : 3306;
 		l->gtid_io_pos = gtid;
 		struct status_link *sl = &f->slinks[i];
 		sl->source = i == 0 ? "east" : "west";
@@ -75,6 +78,7 @@ static void healthy(struct fixture *f)
 	f->st = (struct status){
 		.version = "9.9",
 		.uptime = 12,
+		.started_wall = 1765000000,
 		.n_masters = 2,
 		.masters = f->masters,
 		.heartbeat_period = 1,
@@ -270,6 +274,7 @@ static void test_renderings(void)
 	       "conflicts total");
 	json_decref(js);
 
+	f.links[0].seconds_behind_master = 4;
 	text = status_metrics(&f.st, &len);
 	ok(text != NULL && strlen(text) == len, "the text of /metrics");
 	ok(text != NULL && strstr(text, "ringwatch_gate_safe 0\n") != NULL,
@@ -287,6 +292,41 @@ static void test_renderings(void)
 	ok(text != NULL && strstr(text, "ringwatch_master_current{master=\"east\"} 0\n") != NULL,
 	   "east not current");
 	ok(text != NULL && strstr(text, "ringwatch_tracked_keys 7\n") != NULL, "tracked keys");
+	ok(text != NULL && strstr(text, "ringwatch_start_time_seconds 1765000000.000\n") != NULL,
+	   "the start time beside the uptime");
+	ok(text != NULL &&
+	       strstr(text,
+		      "ringwatch_link_info{source=\"east\",replica=\"west\",source_host="
+		      "\"db-east\",source_port=\"3307\",connection_name=\"east\"} 1\n") != NULL,
+	   "link_info for joins");
+	ok(text != NULL &&
+	       strstr(text, "ringwatch_link_reported_lag_seconds{source=\"east\",replica=\"west\"} "
+			    "4\n") != NULL &&
+	       strstr(text, "ringwatch_link_seconds_behind_master{source=\"east\",replica="
+			    "\"west\"} 4\n") != NULL,
+	   "the reported lag under both names");
+	free(text);
+
+	/* what is not known is left out, never NaN: `== 0` on a NaN is false */
+	f.slinks[1].stale = true;
+	f.links[0].seconds_behind_known = false;
+	f.slinks[0].lag = -1;
+	f.masters[0].last_event_received = 0;
+	text = status_metrics(&f.st, &len);
+	ok(text != NULL && strstr(text, "NaN") == NULL, "no NaN anywhere");
+	ok(text != NULL &&
+	       strstr(text, "ringwatch_link_io_running{source=\"west\",replica=\"east\"}") ==
+		   NULL &&
+	       strstr(text, "ringwatch_link_io_running{source=\"east\",replica=\"west\"} 1\n") !=
+		   NULL,
+	   "a stale link's thread state left out, the other's kept");
+	ok(text != NULL &&
+	       strstr(text, "ringwatch_link_seconds_behind_master{source=\"east\"") == NULL,
+	   "a NULL Seconds_Behind_Master left out");
+	ok(text != NULL && strstr(text, "ringwatch_link_lag_seconds{source=\"east\"") == NULL,
+	   "an unmeasured lag left out");
+	ok(text != NULL && strstr(text, "ringwatch_master_probe_ok{master=\"east\"} ") != NULL,
+	   "ringwatch_master_probe_ok is still there to say why");
 	free(text);
 }
 
