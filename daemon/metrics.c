@@ -226,8 +226,13 @@ static void tracker_metrics(FILE *out, const struct status *st)
 	fprintf(out, "ringwatch_schema_unknown_rows_total %llu\n",
 		(unsigned long long)v->unknown_rows);
 	family(out, "ringwatch_ddl_unsafe_total", "counter",
-	       "Unsafe schema changes seen in the binlogs (each once, as it first appears).");
-	fprintf(out, "ringwatch_ddl_unsafe_total %llu\n", (unsigned long long)v->ddl_unsafe);
+	       "Unsafe schema changes seen in the binlogs, each once, by the master whose binlog "
+	       "showed it first (normally the one it ran on).");
+	for (size_t i = 0; i < st->n_masters && i < CONFLICT_MAX_MASTERS; i++) {
+		fprintf(out, "ringwatch_ddl_unsafe_total{master=\"");
+		put_label(out, st->masters[i].name);
+		fprintf(out, "\"} %llu\n", (unsigned long long)v->ddl_unsafe_on[i]);
+	}
 	family(out, "ringwatch_tracked_keys", "gauge",
 	       "Row keys with writes the conflict engine still tracks (not yet settled).");
 	fprintf(out, "ringwatch_tracked_keys %zu\n", v->tracked_keys);

@@ -97,6 +97,7 @@ struct master {
 	size_t next_misfit;
 	struct table_size *sizes; /* by hash, from the latest snapshot */
 	size_t n_sizes;
+	uint64_t ddl_unsafe; /* unsafe schema changes this master's stream showed first */
 };
 
 /* DDL transactions judged already (each is judged once, in the first stream showing it). */
@@ -1086,6 +1087,7 @@ static void judge_live(struct master *ms, const char *sql, size_t len, const cha
 	if (j.verdict != DDL_UNSAFE)
 		return;
 	s->ddl_unsafe++;
+	ms->ddl_unsafe++;
 	for (size_t i = 0; i < j.n; i++) {
 		if (j.reasons[i].verdict == DDL_UNSAFE) {
 			log_warn("master %s: an UNSAFE schema change (%s): %.*s%s: %s", name_of(ms),
@@ -1099,6 +1101,11 @@ static void judge_live(struct master *ms, const char *sql, size_t len, const cha
 uint64_t schemas_ddl_unsafe(const struct schemas *s)
 {
 	return s->ddl_unsafe;
+}
+
+uint64_t schemas_ddl_unsafe_on(const struct schemas *s, size_t m)
+{
+	return m < s->n ? s->ms[m].ddl_unsafe : 0;
 }
 
 json_t *schemas_ddl_check(struct schemas *s, const char *sql, size_t len, const char *db)

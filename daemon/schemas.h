@@ -118,6 +118,9 @@ int schemas_last_ddl(const struct schemas *s, const char *schema, const char *ta
 /* Unsafe schema changes seen in the streams (each logged once, as it first appears). */
 uint64_t schemas_ddl_unsafe(const struct schemas *s);
 
+/* Those master m's stream showed first (normally the master that ran them). */
+uint64_t schemas_ddl_unsafe_on(const struct schemas *s, size_t m);
+
 /* Journal entries no restart needs any more (the stream resumes at low_water or later). */
 void schemas_compact(struct schemas *s, size_t m, uint64_t low_water);
 

@@ -451,6 +451,8 @@ void tracker_view(const struct tracker *t, struct tracker_view *v)
 
 	*v = t->v;
 	v->ddl_unsafe = schemas_ddl_unsafe(t->schemas);
+	for (size_t m = 0; m < t->n && m < CONFLICT_MAX_MASTERS; m++)
+		v->ddl_unsafe_on[m] = schemas_ddl_unsafe_on(t->schemas, m);
 	conflict_engine_stats(t->e, &st);
 	v->tracked_keys = st.tracked_keys;
 	v->tracked_writes = st.tracked_writes;

@@ -162,7 +162,9 @@ flagged() { grep -q "an UNSAFE schema change .*ALTER TABLE app.orders ADD COLUMN
 t_ok "the unsafe ALTER is flagged as it appears" wait_for 10 flagged
 sleep 1
 t_is "once, though both streams show it" "$(grep -c 'an UNSAFE schema change' "$work/log")" 1
-t_is "ringwatch_ddl_unsafe_total" "$(curl -s "$RWD_URL/metrics" | sed -n 's/^ringwatch_ddl_unsafe_total //p')" 1
+t_is "ringwatch_ddl_unsafe_total, by the master that ran it" \
+    "$(curl -s "$RWD_URL/metrics" | grep '^ringwatch_ddl_unsafe_total{' | tr '\n' ' ')" \
+    'ringwatch_ddl_unsafe_total{master="west"} 1 ringwatch_ddl_unsafe_total{master="east"} 0 ' 
 t_ok "the token is never logged" sh -c "! grep -q 'tok-2718' '$work'/log*"
 kill -TERM "$RWD_PID"; wait "$RWD_PID"; rc=$?; RWD_PID=
 t_is "a clean stop" "$rc" 0
