@@ -9,7 +9,10 @@
 #include "ledger.h"
 #include "status.h"
 
+#include "common/repair.h"
+
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -207,6 +210,41 @@ static void api_conflict(void *ctx, const struct http_request *req, struct http_
 	http_reply_json(resp, 200, c);
 }
 
+/* The SQL that repairs a conflict, as `ringwatch repair ID [--prefer NAME]` prints it. */
+static void api_conflict_repair(void *ctx, const struct http_request *req,
+				struct http_response *resp)
+{
+	const struct api *api = ctx;
+	json_t *c = req->id <= INT64_MAX ? ledger_get(api->state, (int64_t)req->id) : NULL;
+	char *text = NULL, err[256];
+	size_t len = 0;
+	FILE *out;
+	int rc;
+
+	if (c == NULL) {
+		http_reply_error(resp, 404, "no conflict %llu", (unsigned long long)req->id);
+		return;
+	}
+	out = open_memstream(&text, &len);
+	rc = out != NULL ? repair_sql(c, http_query(req, "prefer"), out, err, sizeof(err)) : -1;
+	if (out == NULL)
+		snprintf(err, sizeof(err), "out of memory");
+	if (out != NULL && fclose(out) != 0 && rc == 0) {
+		rc = -1;
+		snprintf(err, sizeof(err), "out of memory");
+	}
+	json_decref(c);
+	if (rc != 0) {
+		free(text);
+		http_reply_error(resp, 400, "%s", err);
+		return;
+	}
+	resp->status = 200;
+	resp->content_type = "text/plain; charset=utf-8";
+	resp->body = text;
+	resp->len = len;
+}
+
 static void api_conflict_resolve(void *ctx, const struct http_request *req,
 				 struct http_response *resp)
 {
@@ -313,6 +351,7 @@ const struct http_route api_routes[] = {
 	{ "GET", "/v1/gate", api_gate },
 	{ "GET", "/v1/conflicts", api_conflicts },
 	{ "GET", "/v1/conflicts/{id}", api_conflict },
+	{ "GET", "/v1/conflicts/{id}/repair", api_conflict_repair },
 	{ "POST", "/v1/conflicts/{id}/resolve", api_conflict_resolve },
 	{ "POST", "/v1/gaps/{id}/ack", api_gap_ack },
 	{ "POST", "/v1/ddl/check", api_ddl_check },

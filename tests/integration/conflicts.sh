@@ -82,6 +82,10 @@ skip_failed 2 west
 t_ok "the ring runs again" ring_sync 20
 t_is "and both hold east's row" "$(ring_sql 1 "SELECT v FROM app.t WHERE id = 2"),$(ring_sql 2 "SELECT v FROM app.t WHERE id = 2")" "east,east"
 "$RINGWATCH" repair --url "$RWD_URL" 999 2>/dev/null; t_is "repair of an unknown conflict: exit 2" "$?" 2
+t_is "GET /v1/conflicts/999/repair: 404" "$(curl -s -o /dev/null -w '%{http_code}' "$RWD_URL/v1/conflicts/999/repair")" 404
+t_is "a master that made neither write and holds no known row: 400 saying so" \
+    "$(curl -s "$RWD_URL/v1/conflicts/$ii_id/repair?prefer=north" | jq -r '.error')" \
+    "master 'north' made neither write of this conflict and its row is not known"
 
 # --prefer NAME keeps the write made on NAME.  After crossing updates each
 # master holds the other's write (it applied that one last), so the row
@@ -110,6 +114,8 @@ prefer_uu() { # ROW NAME: an update-update on ROW, repaired with --prefer NAME
     cid=$(conflict_on "$row" update-update .id)
     "$RINGWATCH" repair --url "$RWD_URL" --prefer "$name" "$cid" >"$work/prefer-$name.sql"
     t_ok "--prefer $name: the label names $name's write" grep -q "^-- keep $name's write" "$work/prefer-$name.sql"
+    t_is "GET /v1/conflicts/$cid/repair?prefer=$name: the same SQL" \
+        "$(curl -s "$RWD_URL/v1/conflicts/$cid/repair?prefer=$name")" "$(cat "$work/prefer-$name.sql")"
     t_is "--prefer $name: the row to keep is $name's write" "$(kept "$work/prefer-$name.sql")" "$name"
     run_repair "$work/prefer-$name.sql"
     t_ok "--prefer $name: the ring runs" ring_sync 20
