@@ -7,6 +7,7 @@
 #include "config.h"
 #include "gate.h"
 #include "ledger.h"
+#include "page.h"
 #include "status.h"
 
 #include "common/repair.h"
@@ -168,6 +169,22 @@ static void api_throttle(void *ctx, const struct http_request *req, struct http_
 			json_pack("{s:i,s:f,s:f,s:s}", "StatusCode", g.safe ? 200 : 429, "Value",
 				  worst, "Threshold", st.max_lag, "Message", msg));
 	status_release(&st);
+}
+
+/* GET /: the status page (page.h). */
+static void api_page(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	(void)ctx;
+	(void)req;
+	resp->body = malloc(page_html_len);
+	if (resp->body == NULL) {
+		http_reply_error(resp, 503, "out of memory");
+		return;
+	}
+	memcpy(resp->body, page_html, page_html_len);
+	resp->len = page_html_len;
+	resp->status = 200;
+	resp->content_type = "text/html; charset=utf-8";
 }
 
 static void api_conflicts(void *ctx, const struct http_request *req, struct http_response *resp)
@@ -344,6 +361,7 @@ static void api_ddl_check(void *ctx, const struct http_request *req, struct http
 }
 
 const struct http_route api_routes[] = {
+	{ "GET", "/", api_page },
 	{ "GET", "/healthz", api_healthz },
 	{ "GET", "/metrics", api_metrics },
 	{ "GET", "/v1/status", api_status },
