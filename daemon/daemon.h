@@ -11,6 +11,7 @@
 
 struct event_base;
 struct event;
+struct catchup;
 struct http_server;
 struct mailbox;
 struct probe;
@@ -37,6 +38,7 @@ struct rwd {
 	struct probe **probes;                                /* one per master, like streams */
 	struct probe_result **probe_last;                     /* the latest round of each master */
 	struct probe_result **probe_last_ok;                  /* the latest round that worked */
+	struct catchup *catchup; /* the streams against the masters' binlog ends */
 	struct event *sig_term;
 	struct event *sig_int;
 	struct event *sig_hup;

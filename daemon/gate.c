@@ -44,6 +44,38 @@ static void fail(struct gate_check *c)
 	c->ok = false;
 }
 
+/* A number of bytes as people read it: "812 bytes", "12.3 kB", "101.2 MB", "1.5 GB". */
+static void bytes_text(int64_t n, char *buf, size_t len)
+{
+	static const char *const units[] = { "kB", "MB", "GB", "TB" };
+	double v = (double)n;
+	size_t u = 0;
+
+	if (n < 1000) {
+		snprintf(buf, len, "%lld bytes", (long long)n);
+		return;
+	}
+	for (v /= 1000; v >= 999.95 && u + 1 < sizeof(units) / sizeof(units[0]); u++)
+		v /= 1000;
+	snprintf(buf, len, "%.1f %s", v, units[u]);
+}
+
+/* "west: catching up, 101.2 MB / 812 transactions behind, ~3 s" (what is known of it). */
+static void add_catching_up(struct gate_check *c, const char *name, const struct catchup_verdict *v)
+{
+	char bytes[32], trx[48] = "", eta[32] = "";
+
+	bytes_text(v->bytes, bytes, sizeof(bytes));
+	if (v->transactions >= 0)
+		snprintf(trx, sizeof(trx), " / %lld transaction%s", (long long)v->transactions,
+			 v->transactions == 1 ? "" : "s");
+	if (v->seconds >= 1)
+		snprintf(eta, sizeof(eta), ", ~%.0f s", v->seconds);
+	else if (v->seconds >= 0)
+		snprintf(eta, sizeof(eta), ", <1 s");
+	add(c, "%s: catching up, %s%s behind%s", name, bytes, trx, eta);
+}
+
 static void check_streams(const struct status *st, struct gate *g)
 {
 	struct gate_check *c = check(g, "streams");
@@ -54,6 +86,15 @@ static void check_streams(const struct status *st, struct gate *g)
 			fail(c);
 			add(c, "%s: not connected%s%s", m->name, m->last_error[0] ? ": " : "",
 			    m->last_error);
+		} else if (status_catching_up(st, i)) {
+			fail(c);
+			add_catching_up(c, m->name, &st->catchup[i]);
+		} else if (!st->current[i] && status_stream_live(st, i)) {
+			fail(c);
+			add(c, "%s: not known to be caught up with its binlog: %s", m->name,
+			    st->catchup != NULL && st->catchup[i].unknown != NULL
+				? st->catchup[i].unknown
+				: "unknown");
 		} else if (!st->current[i]) {
 			fail(c);
 			add(c, "%s: no event for %.1f s", m->name, m->last_event_age);

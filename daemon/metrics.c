@@ -126,14 +126,17 @@ static void sample_master(FILE *out, const char *name, const char *master, doubl
 	fprintf(out, "\"} %.17g\n", value);
 }
 
-/* One metric family with one sample per master. */
+/* One metric family with one sample per master; get() says NAN for a value not known. */
 static void per_master(FILE *out, const struct status *st, const char *name, const char *type,
 		       const char *help,
 		       double (*get)(const struct status *, const struct stream_view *))
 {
 	family(out, name, type, help);
-	for (size_t i = 0; i < st->n_masters; i++)
-		sample_master(out, name, st->masters[i].name, get(st, &st->masters[i]));
+	for (size_t i = 0; i < st->n_masters; i++) {
+		double v = get(st, &st->masters[i]);
+		if (!isnan(v)) /* unknown: left out */
+			sample_master(out, name, st->masters[i].name, v);
+	}
 }
 
 static double m_connected(const struct status *st, const struct stream_view *m)
@@ -181,6 +184,27 @@ static double m_gap(const struct status *st, const struct stream_view *m)
 {
 	(void)st;
 	return m->gap;
+}
+
+static double m_catching_up(const struct status *st, const struct stream_view *m)
+{
+	size_t i = (size_t)(m - st->masters);
+
+	return st->catchup[i].known ? status_catching_up(st, i) : NAN;
+}
+
+static double m_behind_bytes(const struct status *st, const struct stream_view *m)
+{
+	const struct catchup_verdict *v = &st->catchup[m - st->masters];
+
+	return v->known ? (double)v->bytes : NAN;
+}
+
+static double m_behind_trx(const struct status *st, const struct stream_view *m)
+{
+	const struct catchup_verdict *v = &st->catchup[m - st->masters];
+
+	return v->known && v->transactions >= 0 ? (double)v->transactions : NAN;
 }
 
 static double m_probe_ok(const struct status *st, const struct stream_view *m)
@@ -305,7 +329,20 @@ char *status_metrics(const struct status *st, size_t *len)
 	per_master(out, st, "ringwatch_master_connected", "gauge",
 		   "1 while the binlog stream of the master is connected.", m_connected);
 	per_master(out, st, "ringwatch_master_current", "gauge",
-		   "1 while events (heartbeats included) arrive from the master.", m_current);
+		   "1 while events (heartbeats included) arrive from the master and its stream is "
+		   "not catching up with the master's binlog.",
+		   m_current);
+	per_master(out, st, "ringwatch_stream_catching_up", "gauge",
+		   "1 while the master's stream is catching up with the master's binlog.",
+		   m_catching_up);
+	per_master(out, st, "ringwatch_stream_behind_bytes", "gauge",
+		   "Bytes of the master's binlog its stream has not read, up to where the binlog "
+		   "ended at the latest SQL probe (0 once passed).",
+		   m_behind_bytes);
+	per_master(out, st, "ringwatch_stream_behind_transactions", "gauge",
+		   "Transactions of the master's @@gtid_binlog_pos at the latest SQL probe its "
+		   "stream has not read (MariaDB).",
+		   m_behind_trx);
 	per_master(out, st, "ringwatch_master_events_total", "counter",
 		   "Binlog events received from the master, heartbeats included.", m_events);
 	per_master(out, st, "ringwatch_master_bytes_total", "counter",

@@ -293,13 +293,20 @@ struct draft_var {
 	char *value;
 };
 
+struct draft_binlog {
+	char *name;
+	uint64_t size;
+};
+
 /* One round's findings before they are packed into a letter. */
 struct draft {
-	struct probe_result r; /* links, vars: unset */
+	struct probe_result r; /* links, vars, binlogs: unset */
 	struct probe_link *links;
 	size_t n_links, cap_links;
 	struct draft_var *vars;
 	size_t n_vars, cap_vars;
+	struct draft_binlog *binlogs;
+	size_t n_binlogs, cap_binlogs;
 };
 
 static void draft_clear(struct draft *d)
@@ -310,8 +317,11 @@ static void draft_clear(struct draft *d)
 		free(d->vars[i].name);
 		free(d->vars[i].value);
 	}
+	for (size_t i = 0; i < d->n_binlogs; i++)
+		free(d->binlogs[i].name);
 	free(d->links);
 	free(d->vars);
+	free(d->binlogs);
 }
 
 /* Room for one more link; NULL when out of memory. */
@@ -341,6 +351,20 @@ static int draft_add_var(struct draft *d, const char *name, const char *value)
 	return 0;
 }
 
+static int draft_add_binlog(struct draft *d, const char *name, uint64_t size)
+{
+	char *n;
+
+	if (rw_array_grow(&d->binlogs, &d->cap_binlogs, d->n_binlogs, sizeof(*d->binlogs), 16) < 0)
+		return -1;
+	if ((n = strdup(name)) == NULL)
+		return -1;
+	d->binlogs[d->n_binlogs].name = n;
+	d->binlogs[d->n_binlogs].size = size;
+	d->n_binlogs++;
+	return 0;
+}
+
 /* Copy s into the block's string area at *tail; returns where it went. */
 static char *pack_string(char **tail, const char *s)
 {
@@ -356,7 +380,8 @@ static char *pack_string(char **tail, const char *s)
 static struct probe_result *draft_pack(const struct draft *d)
 {
 	size_t size = sizeof(struct probe_result) + d->n_links * sizeof(struct probe_link) +
-		      d->n_vars * sizeof(struct probe_var);
+		      d->n_vars * sizeof(struct probe_var) +
+		      d->n_binlogs * sizeof(struct probe_binlog);
 	struct probe_result *r;
 	char *tail;
 
@@ -364,6 +389,8 @@ static struct probe_result *draft_pack(const struct draft *d)
 		size += strlen(d->links[i].gtid_io_pos) + 1;
 	for (size_t i = 0; i < d->n_vars; i++)
 		size += strlen(d->vars[i].name) + strlen(d->vars[i].value) + 2;
+	for (size_t i = 0; i < d->n_binlogs; i++)
+		size += strlen(d->binlogs[i].name) + 1;
 	r = malloc(size);
 	if (r == NULL)
 		return NULL;
@@ -374,7 +401,9 @@ static struct probe_result *draft_pack(const struct draft *d)
 	r->n_links = d->n_links;
 	r->vars = (struct probe_var *)(r->links + d->n_links);
 	r->n_vars = d->n_vars;
-	tail = (char *)(r->vars + d->n_vars);
+	r->binlogs = (struct probe_binlog *)(r->vars + d->n_vars);
+	r->n_binlogs = d->n_binlogs;
+	tail = (char *)(r->binlogs + d->n_binlogs);
 	for (size_t i = 0; i < d->n_links; i++) {
 		r->links[i] = d->links[i];
 		r->links[i].gtid_io_pos = pack_string(&tail, d->links[i].gtid_io_pos);
@@ -382,6 +411,10 @@ static struct probe_result *draft_pack(const struct draft *d)
 	for (size_t i = 0; i < d->n_vars; i++) {
 		r->vars[i].name = pack_string(&tail, d->vars[i].name);
 		r->vars[i].value = pack_string(&tail, d->vars[i].value);
+	}
+	for (size_t i = 0; i < d->n_binlogs; i++) {
+		r->binlogs[i].name = pack_string(&tail, d->binlogs[i].name);
+		r->binlogs[i].size = d->binlogs[i].size;
 	}
 	return r;
 }
@@ -537,6 +570,76 @@ static int read_vars(struct probe *p, struct draft *d)
 	return rc;
 }
 
+/* The rows of SHOW BINARY LOGS into d, by column name; -1 with the reason in
+ * d->r.binlogs_error. */
+static int binlogs_from_result(MYSQL_RES *res, struct draft *d)
+{
+	MYSQL_FIELD *fields = mysql_fetch_fields(res);
+	unsigned n = mysql_num_fields(res), name_col = n, size_col = n;
+	MYSQL_ROW row;
+	uint64_t size;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (strcasecmp(fields[i].name, "Log_name") == 0)
+			name_col = i;
+		else if (strcasecmp(fields[i].name, "File_size") == 0)
+			size_col = i;
+	}
+	if (name_col == n || size_col == n) {
+		snprintf(d->r.binlogs_error, sizeof(d->r.binlogs_error),
+			 "SHOW BINARY LOGS: unexpected answer");
+		return -1;
+	}
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		if (row[name_col] == NULL || !parse_u64(row[size_col], &size)) {
+			snprintf(d->r.binlogs_error, sizeof(d->r.binlogs_error),
+				 "SHOW BINARY LOGS: unexpected answer");
+			return -1;
+		}
+		if (draft_add_binlog(d, row[name_col], size) != 0) {
+			snprintf(d->r.binlogs_error, sizeof(d->r.binlogs_error),
+				 "SHOW BINARY LOGS: out of memory");
+			return -1;
+		}
+	}
+	if (d->n_binlogs == 0) {
+		snprintf(d->r.binlogs_error, sizeof(d->r.binlogs_error),
+			 "SHOW BINARY LOGS: no binlog listed");
+		return -1;
+	}
+	return 0;
+}
+
+/* Where the master's binlog ends (the files and their sizes); a failure
+ * (binary logging off, a privilege missing) only leaves it unknown. */
+static void read_binlogs(struct probe *p, struct draft *d)
+{
+	MYSQL_RES *res;
+	int rc;
+
+	if (mysql_query(p->h, "SHOW BINARY LOGS") != 0 ||
+	    (res = mysql_store_result(p->h)) == NULL) {
+		unsigned code = mysql_errno(p->h);
+		const char *hint = "";
+		if (code == 1227 || code == 1142) /* access denied */
+			hint = p->is_mariadb ? " (does the user have BINLOG MONITOR?)"
+					     : " (does the user have REPLICATION CLIENT?)";
+		snprintf(d->r.binlogs_error, sizeof(d->r.binlogs_error), "SHOW BINARY LOGS: %s%s",
+			 mysql_error(p->h), hint);
+		drop_if_dead(p);
+		return;
+	}
+	d->r.binlogs_at = clock_mono();
+	rc = binlogs_from_result(res, d);
+	mysql_free_result(res);
+	d->r.binlogs_known = rc == 0;
+	if (rc != 0) {
+		for (size_t i = 0; i < d->n_binlogs; i++)
+			free(d->binlogs[i].name);
+		d->n_binlogs = 0;
+	}
+}
+
 /* The oldest open transaction; a failure (no PROCESS privilege) only makes
  * the age unknown. */
 static void read_trx_age(struct probe *p, struct draft *d)
@@ -602,8 +705,15 @@ static bool probe_round(struct probe *p, struct draft *d)
 	snprintf(d->r.version, sizeof(d->r.version), "%s", p->version);
 	if (read_links(p, d) == 0 && read_vars(p, d) == 0) {
 		d->r.ok = true;
-		read_trx_age(p, d);
-		read_grants(p, d);
+		/* each of these may lose the connection: what follows is then unknown */
+		read_binlogs(p, d);
+		if (p->h != NULL)
+			read_trx_age(p, d);
+		else
+			snprintf(d->r.trx_error, sizeof(d->r.trx_error),
+				 "information_schema.INNODB_TRX: the connection was lost");
+		if (p->h != NULL)
+			read_grants(p, d);
 	} else {
 		drop_if_dead(p);
 	}

@@ -4,8 +4,9 @@
  *
  * One probe thread per master keeps a client connection (reconnecting after
  * a failure with a short backoff) and, every interval seconds, runs the
- * replica status query of the server's flavour, one SHOW GLOBAL VARIABLES
- * and an information_schema.INNODB_TRX query.  Each round posts its
+ * replica status query of the server's flavour, one SHOW GLOBAL VARIABLES,
+ * SHOW BINARY LOGS (where the master's binlog ends, for catchup.h) and an
+ * information_schema.INNODB_TRX query.  Each round posts its
  * findings to the mailbox as a struct probe_result letter (none when the
  * thread is stopping or out of memory): the event loop never blocks on a
  * server.  When the tables were asked for (at the start, through
@@ -111,6 +112,12 @@ struct probe_link {
 				MySQL Auto_Position as "Yes"/"No" */
 };
 
+/* One binlog file of the probed master, as SHOW BINARY LOGS lists it. */
+struct probe_binlog {
+	const char *name; /* Log_name */
+	uint64_t size;    /* File_size; of the last (current) file: where the binlog ends */
+};
+
 /* One server variable, as SHOW GLOBAL VARIABLES printed it. */
 struct probe_var {
 	const char *name;
@@ -142,6 +149,19 @@ struct probe_result {
 	size_t n_links;
 	struct probe_var *vars; /* n_vars, in the server's order */
 	size_t n_vars;
+
+	/*
+	 * The master's binlogs (SHOW BINARY LOGS, read after the variables, so
+	 * the gtid_binlog_pos among them is at or before their end), oldest
+	 * first.  Unknown, with why, when binary logging is off or the user
+	 * lacks BINLOG MONITOR (MariaDB) or REPLICATION CLIENT (MySQL); that
+	 * does not fail the round.
+	 */
+	bool binlogs_known;
+	char binlogs_error[256]; /* when !binlogs_known and ok: why */
+	double binlogs_at;       /* CLOCK_MONOTONIC seconds their answer came */
+	struct probe_binlog *binlogs;
+	size_t n_binlogs;
 
 	bool trx_age_known;  /* the INNODB_TRX query worked */
 	double trx_age;      /* seconds; the oldest open transaction, 0 if none */

@@ -16,6 +16,7 @@
 
 #include "api.h"
 #include "build_config.h"
+#include "catchup.h"
 #include "clock.h"
 #include "http.h"
 #include "log.h"
@@ -425,8 +426,11 @@ static void on_probe(void *ctx, struct mail *m)
 	if (prev != NULL && prev != d->probe_last_ok[i])
 		probe_result_free(prev);
 	if (r->ok) {
+		struct stream_view v;
 		probe_result_free(d->probe_last_ok[i]);
 		d->probe_last_ok[i] = r;
+		stream_view(d->streams[i], &v);
+		catchup_observe(d->catchup, i, r, &v, clock_mono());
 	}
 	d->probe_last[i] = r;
 }
@@ -440,8 +444,9 @@ static int start_probes(struct rwd *d)
 	d->probe_last = calloc(n, sizeof(*d->probe_last));
 	d->probe_last_ok = calloc(n, sizeof(*d->probe_last_ok));
 	d->probe_mb = mailbox_new(d->base, (size_t)16 << 20, on_probe, d);
+	d->catchup = catchup_new(n);
 	if (d->probes == NULL || d->probe_last == NULL || d->probe_last_ok == NULL ||
-	    d->probe_mb == NULL)
+	    d->probe_mb == NULL || d->catchup == NULL)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		d->probes[i] = probe_start(&d->cfg.masters[i], i, d->cfg.probe_interval,
@@ -477,6 +482,8 @@ static void stop_probes(struct rwd *d)
 	free(d->probes);
 	free(d->probe_last);
 	free(d->probe_last_ok);
+	catchup_free(d->catchup);
+	d->catchup = NULL;
 	d->probes = NULL;
 	d->probe_last = d->probe_last_ok = NULL;
 	d->probe_mb = NULL;
@@ -497,6 +504,7 @@ static int api_status(void *arg, struct status *st)
 		.probe_last = d->probe_last,
 		.probe_last_ok = d->probe_last_ok,
 		.lag = d->lag,
+		.catchup = d->catchup,
 		.tracker = d->tracker,
 		.state = d->state,
 	};

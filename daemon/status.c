@@ -19,6 +19,7 @@ void status_release(struct status *st)
 	free(st->totals);
 	free(st->audit);
 	free(st->current);
+	free(st->catchup);
 	free(st->unknown);
 	free(st->drift);
 	free(st->masters);
@@ -38,4 +39,24 @@ double status_link_lag(const struct status_link *sl)
 	if (sl->l->seconds_behind_known && (double)sl->l->seconds_behind_master > lag)
 		lag = (double)sl->l->seconds_behind_master;
 	return lag;
+}
+
+bool status_stream_live(const struct status *st, size_t i)
+{
+	const struct stream_view *m = &st->masters[i];
+
+	return m->connected && m->last_event_age >= 0 &&
+	       m->last_event_age < 3 * st->heartbeat_period + 1;
+}
+
+bool status_catching_up(const struct status *st, size_t i)
+{
+	return st->catchup != NULL && st->catchup[i].catching_up;
+}
+
+const char *status_master_state(const struct status *st, size_t i)
+{
+	if (st->masters[i].state == STREAM_STREAMING && status_catching_up(st, i))
+		return "catching_up";
+	return stream_state_name(st->masters[i].state);
 }

@@ -8,6 +8,7 @@
 #ifndef RINGWATCHD_STATUS_H
 #define RINGWATCHD_STATUS_H
 
+#include "catchup.h"
 #include "drift.h"
 #include "gate.h"
 #include "schemas.h"
@@ -62,8 +63,9 @@ struct status {
 	struct status_total *totals; /* conflicts per table and kind, from the ledger */
 	size_t n_totals, cap_totals;
 	bool totals_failed; /* out of memory reading them: some are missing */
-	bool *current;      /* per master: connected and its stream current */
-	bool has_tracker;   /* the conflict engine runs */
+	bool *current;      /* per master: connected, events arriving, not catching up */
+	struct catchup_verdict *catchup; /* per master: how far its stream is behind it */
+	bool has_tracker;                /* the conflict engine runs */
 	struct tracker_view tracker;
 	struct schemas_unknown *unknown; /* tables whose rows were not compared */
 	size_t n_unknown;
@@ -92,6 +94,7 @@ struct status_sources {
 	struct probe_result *const *probe_last;    /* per master, NULL before any */
 	struct probe_result *const *probe_last_ok; /* per master, the latest that worked */
 	lag_matcher *lag;                          /* may be NULL */
+	const struct catchup *catchup;             /* may be NULL: nothing known */
 	struct tracker *tracker;                   /* NULL when the engine does not run */
 	struct state *state;                       /* the ledger; may be NULL */
 };
@@ -101,6 +104,20 @@ int status_collect(const struct status_sources *src, struct status *st);
 
 /* status.c: free what st holds. */
 void status_release(struct status *st);
+
+/*
+ * status.c: whether master i's stream is connected and receiving events
+ * (heartbeats included, within 3 heartbeat periods): the first half of
+ * being current; the second is not catching up (st->catchup[i]).
+ */
+bool status_stream_live(const struct status *st, size_t i);
+
+/*
+ * status.c: whether master i's stream is catching up; the master's state as
+ * /v1/status shows it, "catching_up" then, else stream_state_name().
+ */
+bool status_catching_up(const struct status *st, size_t i);
+const char *status_master_state(const struct status *st, size_t i);
 
 /*
  * status.c: a link's lag as the gate and the throttle check judge it:

@@ -253,11 +253,30 @@ static int collect_audit(const struct status_sources *d, struct status *st)
 	return 0;
 }
 
-/* Is this master connected and its stream current (an event within 3 heartbeats)? */
-static bool master_current(const struct status *st, const struct stream_view *m)
+/*
+ * How far master i's stream is behind the master, and so whether it is
+ * current: connected with events arriving, and not catching up.  Before
+ * the master's first probe round it is not known yet: not current; when
+ * the probe cannot list the binlogs, the events alone say.
+ */
+static void collect_catchup(const struct status_sources *d, struct status *st, size_t i)
 {
-	return m->connected && m->last_event_age >= 0 &&
-	       m->last_event_age < 3 * st->heartbeat_period + 1;
+	const struct probe_result *good = d->probe_last_ok != NULL ? d->probe_last_ok[i] : NULL;
+	bool probed = d->probe_last != NULL && d->probe_last[i] != NULL;
+	struct catchup_verdict *v = &st->catchup[i];
+
+	if (d->catchup != NULL) {
+		catchup_judge(d->catchup, i, good,
+			      good != NULL ? probe_result_var(good, "gtid_binlog_pos") : NULL,
+			      &st->masters[i], d->now, d->cfg->probe_interval, v);
+	} else {
+		memset(v, 0, sizeof(*v));
+		v->end_file = v->end_gtid = "";
+		v->end_unknown = v->unknown = "not followed";
+		v->bytes = v->transactions = -1;
+		v->seconds = -1;
+	}
+	st->current[i] = status_stream_live(st, i) && (v->known ? !v->catching_up : probed);
 }
 
 static void add_total(const char *schema, const char *table, const char *kind, int64_t n, void *arg)
@@ -317,13 +336,14 @@ int status_collect(const struct status_sources *d, struct status *st)
 	st->n_masters = d->n_streams;
 	st->masters = calloc(d->n_streams > 0 ? d->n_streams : 1, sizeof(*st->masters));
 	st->current = calloc(d->n_streams > 0 ? d->n_streams : 1, sizeof(*st->current));
-	if (st->masters == NULL || st->current == NULL) {
+	st->catchup = calloc(d->n_streams > 0 ? d->n_streams : 1, sizeof(*st->catchup));
+	if (st->masters == NULL || st->current == NULL || st->catchup == NULL) {
 		status_release(st);
 		return -1;
 	}
 	for (size_t i = 0; i < d->n_streams; i++) {
 		stream_view(d->streams[i], &st->masters[i]);
-		st->current[i] = master_current(st, &st->masters[i]);
+		collect_catchup(d, st, i);
 	}
 	st->ddl_replication_timeout = d->cfg->gate_ddl_replication_timeout;
 	if ((st->has_tracker && collect_drift(d, st) != 0) || collect_links(d, st) != 0) {

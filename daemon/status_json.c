@@ -9,10 +9,43 @@
 
 #include <string.h>
 
+/* null, or how far master i's stream is behind while it catches up. */
+static json_t *catching_up_json(const struct status *st, size_t i)
+{
+	const struct catchup_verdict *v = &st->catchup[i];
+
+	if (!status_catching_up(st, i))
+		return json_null();
+	return json_pack("{s:I,s:o,s:o}", "bytes", (json_int_t)v->bytes, "transactions",
+			 v->transactions >= 0 ? json_integer((json_int_t)v->transactions)
+					      : json_null(),
+			 "seconds", v->seconds >= 0 ? json_real(v->seconds) : json_null());
+}
+
+/* Where master i's binlog ended at its latest probe round, or why that is unknown. */
+static void master_position_json(const struct status *st, size_t i, json_t *o)
+{
+	const struct catchup_verdict *v = &st->catchup[i];
+
+	if (v->end_file[0] == '\0') {
+		json_object_set_new(o, "master_position", json_null());
+		json_object_set_new(
+		    o, "master_position_error",
+		    json_string(v->end_unknown != NULL ? v->end_unknown : "unknown"));
+		return;
+	}
+	json_object_set_new(o, "master_position",
+			    json_pack("{s:s,s:I,s:o}", "file", v->end_file, "offset",
+				      (json_int_t)v->end_offset, "gtid",
+				      v->end_gtid[0] ? json_string(v->end_gtid) : json_null()));
+	json_object_set_new(o, "master_position_error", json_null());
+}
+
 static json_t *master_json(const struct status *st, const struct stream_view *m)
 {
 	json_t *o = json_object();
 	json_t *pos = json_object();
+	size_t i = (size_t)(m - st->masters);
 
 	json_object_set_new(o, "name", json_string(m->name));
 	json_object_set_new(o, "host", m->host ? json_string(m->host) : json_null());
@@ -25,12 +58,14 @@ static json_t *master_json(const struct status *st, const struct stream_view *m)
 	json_object_set_new(o, "connected", json_boolean(m->connected));
 	json_object_set_new(
 	    o, "tls", m->connected && m->tls_cipher[0] ? json_string(m->tls_cipher) : json_null());
-	json_object_set_new(o, "state", json_string(stream_state_name(m->state)));
-	json_object_set_new(o, "current", json_boolean(st->current[m - st->masters]));
+	json_object_set_new(o, "state", json_string(status_master_state(st, i)));
+	json_object_set_new(o, "current", json_boolean(st->current[i]));
+	json_object_set_new(o, "catching_up", catching_up_json(st, i));
 	json_object_set_new(pos, "file", m->file[0] ? json_string(m->file) : json_null());
 	json_object_set_new(pos, "offset", json_integer((json_int_t)m->offset));
 	json_object_set_new(pos, "gtid", m->gtid[0] ? json_string(m->gtid) : json_null());
 	json_object_set_new(o, "position", pos);
+	master_position_json(st, i, o);
 	json_object_set_new(o, "last_event_age_seconds",
 			    m->last_event_age >= 0 ? json_real(m->last_event_age) : json_null());
 	json_object_set_new(o, "events_total", json_integer((json_int_t)m->events_total));

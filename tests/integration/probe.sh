@@ -57,6 +57,11 @@ t_is "a MySQL-only variable is absent" "$(val west var.gtid_mode)" ""
 t_is "trx age known (PROCESS granted)" "$(val west trx_known)" 1
 t_is "no open transaction: age 0" "$(val west trx_age)" 0
 t_is "one connection so far" "$(val west connects)" 1
+# where west's binlog ends, as SHOW MASTER STATUS says on the idle ring
+west_end=$(ring_sql 1 "SHOW MASTER STATUS" | awk '{print $1 ":" $2}')
+t_ok "SHOW BINARY LOGS: west's binlog end" wait_for 10 has west "binlog_end=$west_end" ||
+	t_diag "want $west_end, got $(val west binlog_end) ($(val west binlogs_error))"
+t_is "its binlogs known" "$(val west binlogs_known)" 1
 t_ok "the tables were read once (PROBE_SCHEMA letter)" wait_for 10 test -f "$work/out/west.schema"
 
 # --- a paused link ---------------------------------------------------------

@@ -89,6 +89,11 @@ static void write_result(FILE *f, const struct probe_result *r)
 	fprintf(f, "trx_known=%d\ntrx_age=%.0f\ntrx_error=%s\n", r->trx_age_known, r->trx_age,
 		r->trx_error);
 	fprintf(f, "links=%zu\n", r->n_links);
+	fprintf(f, "binlogs_known=%d\nbinlogs_error=%s\nbinlogs=%zu\n", r->binlogs_known,
+		r->binlogs_error, r->n_binlogs);
+	if (r->n_binlogs > 0)
+		fprintf(f, "binlog_end=%s:%" PRIu64 "\n", r->binlogs[r->n_binlogs - 1].name,
+			r->binlogs[r->n_binlogs - 1].size);
 	for (size_t i = 0; i < r->n_vars; i++)
 		fprintf(f, "var.%s=%s\n", r->vars[i].name, r->vars[i].value);
 	for (size_t i = 0; i < r->n_links; i++)

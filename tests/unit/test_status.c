@@ -16,6 +16,7 @@
 struct fixture {
 	struct stream_view masters[2];
 	bool current[2], probe_ok[2], trx_age_known[2];
+	struct catchup_verdict catchup[2];
 	const char *probe_error[2], *trx_error[2];
 	double trx_age[2];
 	struct probe_link links[2];
@@ -47,6 +48,15 @@ static void healthy(struct fixture *f)
 		m->last_error = "";
 		m->gap_detail = "";
 		f->current[i] = true;
+		f->catchup[i] = (struct catchup_verdict){
+			.end_file = "binlog.000001",
+			.end_offset = 1234,
+			.end_gtid = gtid,
+			.known = true,
+			.bytes = 0,
+			.transactions = 0,
+			.seconds = 0,
+		};
 		f->probe_ok[i] = true;
 		f->probe_error[i] = "";
 		f->trx_age_known[i] = true;
@@ -97,6 +107,7 @@ static void healthy(struct fixture *f)
 		.totals = f->totals,
 		.n_totals = 1,
 		.current = f->current,
+		.catchup = f->catchup,
 		.has_tracker = true,
 		.ddl_replication_timeout = 30,
 	};
@@ -175,6 +186,39 @@ static void test_gate(void)
 	       "FAIL: west: not connected: Can't connect; west: gap 4 not acknowledged "
 	       "(binlog.000002 purged); east: no event for 9.0 s",
 	       "not connected, a gap");
+
+	/* a stream that reads a backlog: events arrive, it is not current */
+	healthy(&f);
+	f.current[0] = false;
+	f.catchup[0].catching_up = true;
+	f.catchup[0].bytes = 101234567;
+	f.catchup[0].transactions = 812;
+	f.catchup[0].seconds = 3.2;
+	is_str(verdict(&f.st, 5, "streams"),
+	       "FAIL: west: catching up, 101.2 MB / 812 transactions behind, ~3 s",
+	       "catching up, how far");
+	f.catchup[0].bytes = 2500000;
+	f.catchup[0].transactions = -1;
+	f.catchup[0].seconds = -1;
+	is_str(verdict(&f.st, 5, "streams"), "FAIL: west: catching up, 2.5 MB behind",
+	       "what is not known is left out");
+	f.catchup[0].bytes = 20480;
+	f.catchup[0].transactions = 1;
+	f.catchup[0].seconds = 0.2;
+	is_str(verdict(&f.st, 5, "streams"),
+	       "FAIL: west: catching up, 20.5 kB / 1 transaction behind, <1 s",
+	       "behind for long, a little");
+	f.catchup[0].bytes = 1999999999;
+	is_str(verdict(&f.st, 5, "streams"),
+	       "FAIL: west: catching up, 2.0 GB / 1 transaction behind, <1 s", "gigabytes");
+	healthy(&f);
+	f.current[1] = false;
+	f.catchup[1].known = false;
+	f.catchup[1].unknown = "no probe round has worked yet";
+	is_str(verdict(&f.st, 5, "streams"),
+	       "FAIL: east: not known to be caught up with its binlog: no probe round has worked "
+	       "yet",
+	       "events arrive, but how far behind is not known yet");
 
 	healthy(&f);
 	f.links[0].sql_running = false;
@@ -274,6 +318,70 @@ static void test_renderings(void)
 	       "conflicts total");
 	json_decref(js);
 
+	/* west catching up, east's binlog end unknown */
+	healthy(&f);
+	f.current[0] = false;
+	f.catchup[0].catching_up = true;
+	f.catchup[0].bytes = 101234567;
+	f.catchup[0].transactions = -1;
+	f.catchup[0].seconds = 3.5;
+	f.catchup[1] = (struct catchup_verdict){ .end_file = "",
+						 .end_gtid = "",
+						 .bytes = -1,
+						 .transactions = -1,
+						 .seconds = -1,
+						 .end_unknown = "SHOW BINARY LOGS: denied",
+						 .unknown = "SHOW BINARY LOGS: denied" };
+	gate_evaluate(&f.st, f.st.max_lag, f.st.max_trx_age, &f.st.gate);
+	js = status_json(&f.st);
+	{
+		json_t *w = json_array_get(json_object_get(js, "masters"), 0);
+		json_t *e = json_array_get(json_object_get(js, "masters"), 1);
+		json_t *cu = json_object_get(w, "catching_up");
+		json_t *mp = json_object_get(w, "master_position");
+
+		is_str(json_string_value(json_object_get(w, "state")), "catching_up",
+		       "west's state: catching_up");
+		ok(json_is_false(json_object_get(w, "current")), "not current");
+		is_int(json_integer_value(json_object_get(cu, "bytes")), 101234567,
+		       "catching_up.bytes");
+		ok(json_is_null(json_object_get(cu, "transactions")),
+		   "catching_up.transactions null when unknown");
+		ok(json_real_value(json_object_get(cu, "seconds")) == 3.5, "catching_up.seconds");
+		is_str(json_string_value(json_object_get(mp, "file")), "binlog.000001",
+		       "master_position.file");
+		is_int(json_integer_value(json_object_get(mp, "offset")), 1234,
+		       "master_position.offset");
+		is_str(json_string_value(json_object_get(mp, "gtid")), "1-1-10",
+		       "master_position.gtid");
+		ok(json_is_null(json_object_get(w, "master_position_error")), "no error");
+		is_str(json_string_value(json_object_get(e, "state")), "streaming",
+		       "east's state: streaming");
+		ok(json_is_null(json_object_get(e, "catching_up")), "east: catching_up null");
+		ok(json_is_null(json_object_get(e, "master_position")),
+		   "east's binlog end unknown: null");
+		is_str(json_string_value(json_object_get(e, "master_position_error")),
+		       "SHOW BINARY LOGS: denied", "and why");
+	}
+	json_decref(js);
+	text = status_metrics(&f.st, &len);
+	ok(text != NULL &&
+	       strstr(text, "ringwatch_stream_behind_bytes{master=\"west\"} 101234567\n") != NULL,
+	   "ringwatch_stream_behind_bytes");
+	ok(text != NULL &&
+	       strstr(text, "ringwatch_stream_catching_up{master=\"west\"} 1\n") != NULL,
+	   "ringwatch_stream_catching_up");
+	ok(text != NULL && strstr(text, "ringwatch_stream_behind_transactions{") == NULL &&
+	       strstr(text, "ringwatch_stream_behind_bytes{master=\"east\"}") == NULL &&
+	       strstr(text, "ringwatch_stream_catching_up{master=\"east\"}") == NULL,
+	   "what is not known is left out");
+	ok(text != NULL && strstr(text, "} NaN") == NULL, "never NaN");
+	free(text);
+
+	healthy(&f);
+	f.current[1] = false;
+	f.masters[1].last_event_age = 9;
+	gate_evaluate(&f.st, f.st.max_lag, f.st.max_trx_age, &f.st.gate);
 	f.links[0].seconds_behind_master = 4;
 	text = status_metrics(&f.st, &len);
 	ok(text != NULL && strlen(text) == len, "the text of /metrics");
