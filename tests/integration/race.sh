@@ -63,7 +63,10 @@ sleep 1
 differ=$(join -t "$(printf '\t')" <(ring_sql 1 "SELECT id, v FROM app.hot ORDER BY id" | sort) \
               <(ring_sql 2 "SELECT id, v FROM app.hot ORDER BY id" | sort) |
          awk -F '\t' '$2 != $3 { print $1 }' | sort -n | paste -sd, -)
-curl -s "$RWD_URL/v1/conflicts?state=all&limit=10000" > "$work/daemon.json"
+# the engine settles what the streams read: give it until the answer holds
+open_diverged_now() { curl -s "$RWD_URL/v1/conflicts?state=all&limit=10000" > "$work/daemon.json"
+    [ "$(jq -r '[.conflicts[] | select(.kind != "before-image" and .state == "open" and .diverged) | .key.id] | unique | sort | map(tostring) | join(",")' "$work/daemon.json")" = "$differ" ]; }
+wait_for 10 open_diverged_now
 found=$(jq '[.conflicts[] | select(.kind != "before-image")] | length' "$work/daemon.json")
 t_ok "conflicts were found ($found)" test "$found" -gt 0
 open_diverged=$(jq -r '[.conflicts[] | select(.kind != "before-image" and .state == "open" and .diverged) | .key.id] | unique | sort | map(tostring) | join(",")' "$work/daemon.json")
