@@ -314,6 +314,25 @@ int ledger_counts(struct state *st, int64_t *open, int64_t *total)
 	return rc;
 }
 
+int ledger_diverged_rows(struct state *st, int64_t *rows)
+{
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(
+		state_db(st),
+		"SELECT COUNT(*) FROM (SELECT DISTINCT schema_name, table_name, key_hex "
+		"FROM conflict WHERE state = 'open' AND diverged)",
+		-1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*rows = sqlite3_column_int64(s, 0);
+		rc = 0;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
 int ledger_totals(struct state *st,
 		  void (*fn)(const char *schema, const char *table, const char *kind, int64_t n,
 			     void *arg),

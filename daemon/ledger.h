@@ -90,6 +90,9 @@ int ledger_each_open(struct state *st, void (*fn)(const struct ledger_open *o, v
 /* Counts for /v1/status and the metrics. */
 int ledger_counts(struct state *st, int64_t *open, int64_t *total);
 
+/* The rows that open diverged conflicts are on (each row once): 0, or -1. */
+int ledger_diverged_rows(struct state *st, int64_t *rows);
+
 /* Calls fn once per (schema, table, kind) with the number of conflicts. */
 int ledger_totals(struct state *st,
 		  void (*fn)(const char *schema, const char *table, const char *kind, int64_t n,

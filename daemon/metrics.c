@@ -212,6 +212,13 @@ static double m_probe_ok(const struct status *st, const struct stream_view *m)
 	return st->probe_ok[m - st->masters];
 }
 
+static double m_trx_age(const struct status *st, const struct stream_view *m)
+{
+	size_t i = (size_t)(m - st->masters);
+
+	return st->trx_age_known != NULL && st->trx_age_known[i] ? st->trx_age[i] : NAN;
+}
+
 static void conflict_metrics(FILE *out, const struct status *st)
 {
 	family(out, "ringwatch_conflicts_total", "counter",
@@ -228,6 +235,12 @@ static void conflict_metrics(FILE *out, const struct status *st)
 	family(out, "ringwatch_conflicts_open", "gauge", "Conflicts not resolved yet.");
 	fprintf(out, "ringwatch_conflicts_open %lld\n",
 		(long long)(st->conflicts_open < 0 ? 0 : st->conflicts_open));
+	family(out, "ringwatch_conflicts_diverged_rows", "gauge",
+	       "Rows that open conflicts left different between the masters (each row once): "
+	       "the rows to repair.");
+	if (st->diverged_rows >= 0)
+		fprintf(out, "ringwatch_conflicts_diverged_rows %lld\n",
+			(long long)st->diverged_rows);
 }
 
 static void tracker_metrics(FILE *out, const struct status *st)
@@ -288,13 +301,15 @@ static void tracker_metrics(FILE *out, const struct status *st)
 static void audit_metrics(FILE *out, const struct status *st)
 {
 	family(out, "ringwatch_audit_ok", "gauge",
-	       "1 while this configuration check passes on this master (\"\" for the ring).");
+	       "1 while this configuration check passes on this master (\"\" for the ring); "
+	       "severity: what a failure of it is (critical, warning, info).");
 	for (size_t i = 0; i < st->n_audit; i++) {
 		fprintf(out, "ringwatch_audit_ok{check=\"");
 		put_label(out, st->audit[i].check);
 		fprintf(out, "\",master=\"");
 		put_label(out, st->audit[i].master);
-		fprintf(out, "\"} %d\n", st->audit[i].ok ? 1 : 0);
+		fprintf(out, "\",severity=\"%s\"} %d\n", audit_severity_name(st->audit[i].severity),
+			st->audit[i].ok ? 1 : 0);
 	}
 }
 
@@ -360,6 +375,10 @@ char *status_metrics(const struct status *st, size_t *len)
 		   m_gap);
 	per_master(out, st, "ringwatch_master_probe_ok", "gauge",
 		   "1 while the latest SQL probe of the master worked.", m_probe_ok);
+	per_master(out, st, "ringwatch_master_oldest_trx_seconds", "gauge",
+		   "Age of the oldest open InnoDB transaction on the master, in seconds (0 when "
+		   "none; what the gate's transactions check reads).",
+		   m_trx_age);
 	per_link(out, st, "ringwatch_link_io_running",
 		 "1 while the replica's IO thread for this link runs.", l_io);
 	per_link(out, st, "ringwatch_link_sql_running",

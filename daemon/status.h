@@ -58,6 +58,7 @@ struct status {
 	const char **trx_error;
 	double max_trx_age;     /* [gate] max_trx_age */
 	int64_t conflicts_open; /* from the ledger */
+	int64_t diverged_rows;  /* rows of open diverged conflicts, -1 not known */
 	int64_t conflicts_total;
 	unsigned max_open_conflicts; /* [gate] max_open_conflicts */
 	struct status_total *totals; /* conflicts per table and kind, from the ledger */

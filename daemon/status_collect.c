@@ -331,6 +331,8 @@ int status_collect(const struct status_sources *d, struct status *st)
 	if (d->state == NULL ||
 	    ledger_counts(d->state, &st->conflicts_open, &st->conflicts_total) != 0)
 		st->conflicts_open = st->conflicts_total = -1;
+	if (d->state == NULL || ledger_diverged_rows(d->state, &st->diverged_rows) != 0)
+		st->diverged_rows = -1;
 	if (d->state != NULL)
 		ledger_totals(d->state, add_total, st);
 	st->n_masters = d->n_streams;

@@ -194,11 +194,14 @@ json_t *status_json(const struct status *st)
 	for (size_t i = 0; i < st->n_links; i++)
 		json_array_append_new(links, link_json(&st->links[i]));
 	json_object_set_new(o, "links", links);
-	json_object_set_new(o, "conflicts",
-			    st->conflicts_total < 0
-				? json_null()
-				: json_pack("{s:I,s:I}", "open", (json_int_t)st->conflicts_open,
-					    "total", (json_int_t)st->conflicts_total));
+	json_object_set_new(
+	    o, "conflicts",
+	    st->conflicts_total < 0
+		? json_null()
+		: json_pack("{s:I,s:I,s:o}", "open", (json_int_t)st->conflicts_open, "total",
+			    (json_int_t)st->conflicts_total, "diverged_rows",
+			    st->diverged_rows >= 0 ? json_integer((json_int_t)st->diverged_rows)
+						   : json_null()));
 	json_object_set_new(o, "schema_drift", drift_json(st));
 	json_object_set_new(o, "unknown_tables", unknown_json(st));
 	json_object_set_new(o, "audit", audit_json(st));

@@ -109,8 +109,11 @@ int main(void)
 	is_int(json_array_size(list), 1, "limit");
 	json_decref(list);
 
+	ok(ledger_diverged_rows(st, &open) == 0 && open == 2, "two diverged rows open (%lld)",
+	   (long long)open);
 	c = json_pack("{s:n,s:n}", "west", "east");
 	is_int(ledger_update_final(st, "aaaa", c, false), 0, "finals updated");
+	ok(ledger_diverged_rows(st, &open) == 0 && open == 1, "one, once a row converged");
 	json_decref(c);
 	is_int(ledger_update_final(st, "nope", json_null(), false), 1, "unknown uid");
 	is_int(ledger_resolve(st, id1, NULL, "api", 1795850040.0), 0, "resolved");

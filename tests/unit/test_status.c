@@ -383,6 +383,7 @@ static void test_renderings(void)
 	f.masters[1].last_event_age = 9;
 	gate_evaluate(&f.st, f.st.max_lag, f.st.max_trx_age, &f.st.gate);
 	f.links[0].seconds_behind_master = 4;
+	f.st.diverged_rows = 2;
 	text = status_metrics(&f.st, &len);
 	ok(text != NULL && strlen(text) == len, "the text of /metrics");
 	ok(text != NULL && strstr(text, "ringwatch_gate_safe 0\n") != NULL,
@@ -400,6 +401,11 @@ static void test_renderings(void)
 	ok(text != NULL && strstr(text, "ringwatch_master_current{master=\"east\"} 0\n") != NULL,
 	   "east not current");
 	ok(text != NULL && strstr(text, "ringwatch_tracked_keys 7\n") != NULL, "tracked keys");
+	ok(text != NULL && strstr(text, "ringwatch_conflicts_diverged_rows 2\n") != NULL,
+	   "the rows to repair");
+	ok(text != NULL &&
+	       strstr(text, "ringwatch_master_oldest_trx_seconds{master=\"west\"} 2\n") != NULL,
+	   "the oldest open transaction");
 	ok(text != NULL && strstr(text, "ringwatch_start_time_seconds 1765000000.000\n") != NULL,
 	   "the start time beside the uptime");
 	ok(text != NULL &&
