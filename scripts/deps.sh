@@ -11,7 +11,7 @@ server_pkgs="mariadb-server mariadb-client curl"
 # mariadb-test: MariaDB's regression suite (its mariadb-test-data), the
 # statements tests/ddl/differential.sh runs against the DDL parser
 test_pkgs="clang clang-format libclang-rt-14-dev groff mandoc man-db systemd python3
-    prometheus prometheus-alertmanager jq sqlite3 mariadb-test chromium"
+    prometheus prometheus-alertmanager jq sqlite3 mariadb-test chromium debhelper lintian"
 
 case "${1:-test}" in
     build) want="$build_pkgs" ;;

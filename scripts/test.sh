@@ -1,8 +1,10 @@
 #!/bin/sh
 # The whole test suite, as CI runs it (Debian 12, root):
 #   1. install what is missing, 2. build with warnings as errors and run
-#   make check, 3. the same under AddressSanitizer + UndefinedBehaviorSanitizer,
-#   4. the libFuzzer build (clang) with its corpus replay, 5. make distcheck.
+#   make check, then make check-system (a browser, Prometheus, the Debian
+#   package) once, 3. make check under AddressSanitizer +
+#   UndefinedBehaviorSanitizer, 4. the libFuzzer build (clang) with its
+#   corpus replay, 5. make distcheck.
 # Every test must run: a missing server or tool is a failure here, not a skip.
 # Prints one closing line: "ringwatch: N passed, N failed, N skipped".
 set -u
@@ -46,8 +48,15 @@ stage() {
         status=1
         return
     fi
-    echo "== $name: make check"
-    if ! make -C "$dir" -j"$jobs" check >"$dir/check.out" 2>&1; then
+    check "$name" "$dir" check
+}
+
+# check NAME DIR TARGET: make TARGET in DIR, its failures shown and counted.
+check() {
+    name=$1
+    dir=$2
+    echo "== $name: make $3"
+    if ! make -C "$dir" -j"$jobs" "$3" >"$dir/check.out" 2>&1; then
         status=1
         grep -E '^(FAIL|ERROR|XPASS)' "$dir/check.out" | sed 's/^/   /'
         for t in $(sed -n 's/^\(FAIL\|ERROR\): \([^ ]*\).*/\2/p' "$dir/check.out" | sort -u); do
@@ -60,6 +69,9 @@ stage() {
 }
 
 stage "gcc, warnings as errors" _build/werror --enable-werror --with-systemd
+# the tests of the system around it (a browser, Prometheus, the Debian
+# package), once
+[ -f _build/werror/Makefile ] && check "system" _build/werror check-system
 stage "ASan+UBSan" _build/asan --enable-werror --enable-sanitizers --with-systemd
 stage "clang, libFuzzer" _build/fuzz CC=clang --enable-werror --enable-fuzzers --enable-sanitizers
 
