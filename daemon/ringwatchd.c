@@ -59,7 +59,7 @@ static void usage(FILE *out)
 		     "      --version       print the version and exit\n");
 }
 
-/* mkdir -p with mode 0750 for what it creates. */
+/* mkdir -p: 0750 for the parents it creates, 0700 for path itself (state_dir is private). */
 static int make_dirs(const char *path)
 {
 	char buf[4096];
@@ -76,7 +76,7 @@ static int make_dirs(const char *path)
 			return -1;
 		*p = '/';
 	}
-	if (mkdir(buf, 0750) != 0 && errno != EEXIST)
+	if (mkdir(buf, 0700) != 0 && errno != EEXIST)
 		return -1;
 	return 0;
 }

@@ -3,10 +3,13 @@
  */
 #include "state.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct state {
 	sqlite3 *db;
@@ -114,6 +117,22 @@ static int migrate(sqlite3 *db, char *err, size_t errlen)
 	return 0;
 }
 
+/* Create path 0600 unless it exists (SQLite gives its -wal and -shm files the
+ * database's mode): 0, 1 when it was created, -1 with err. */
+static int create_private(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	if (errno == EEXIST)
+		return 0;
+	snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	return -1;
+}
+
 struct state *state_open(const char *dir, char *err, size_t errlen)
 {
 	struct state *st = calloc(1, sizeof(*st));
@@ -124,8 +143,11 @@ struct state *state_open(const char *dir, char *err, size_t errlen)
 		return NULL;
 	}
 	snprintf(path, sizeof(path), "%s/ringwatch.db", dir);
-	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK) {
+	if (create_private(path, err, errlen) < 0) {
+		free(st);
+		return NULL;
+	}
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path,
 			 st->db ? sqlite3_errmsg(st->db) : "no memory");
 		state_close(st);

@@ -5,7 +5,8 @@
  * (doc/checkpoint.md), and the gaps: binlogs purged past a checkpoint,
  * recorded so that the loss is reported until someone acknowledges it.
  * Every call runs on the event loop thread and takes well under a
- * millisecond with WAL and synchronous=NORMAL.
+ * millisecond with WAL and synchronous=NORMAL.  The database is created 0600
+ * (its -wal and -shm files take its mode).
  */
 #ifndef RINGWATCHD_STATE_H
 #define RINGWATCHD_STATE_H

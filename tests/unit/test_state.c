@@ -1,5 +1,6 @@
 /*
- * test_state.c - checkpoints and gaps survive a reopen; the schema migrates once.
+ * test_state.c - checkpoints and gaps survive a reopen; the schema migrates
+ * once; the files are private.
  */
 #include "../../daemon/state.h"
 
@@ -9,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct loaded {
@@ -67,6 +69,37 @@ static void test_schema_journal(struct state *st)
 	is_str(l.text, "app.t=e1", "masters apart");
 }
 
+/* The permission bits of dir/name, or -1 when it is not there. */
+static int mode_of(const char *dir, const char *name)
+{
+	char path[256];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return stat(path, &sb) == 0 ? (int)(sb.st_mode & 07777) : -1;
+}
+
+/* The state files are 0600 whatever the umask lets through. */
+static void test_private_files(void)
+{
+	char dir[] = "/tmp/rw-test-state-mode.XXXXXX";
+	char err[256] = "";
+	struct checkpoint cp = { .server_id = 1, .file = "binlog.000001", .offset = 4 };
+	struct state *st;
+	mode_t old = umask(022);
+
+	ok(mkdtemp(dir) != NULL, "temp dir");
+	st = state_open(dir, err, sizeof(err));
+	ok(st != NULL, "open (%s)", err);
+	is_int(state_checkpoint_save(st, "west", &cp), 0, "a write, for the -wal and -shm files");
+	is_int(mode_of(dir, "ringwatch.db"), 0600, "ringwatch.db is 0600 under umask 022");
+	is_int(mode_of(dir, "ringwatch.db-wal"), 0600, "so is its -wal file");
+	is_int(mode_of(dir, "ringwatch.db-shm"), 0600, "and its -shm file");
+	state_close(st);
+	umask(old);
+	ok(state_dir_remove(dir) == 0, "temp dir removed");
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/rw-test-state.XXXXXX";
@@ -120,5 +153,6 @@ int main(void)
 	state_close(st);
 
 	ok(state_dir_remove(dir) == 0, "temp dir removed");
+	test_private_files();
 	return tap_done();
 }
