@@ -536,7 +536,7 @@ static int api_ack_gap(void *arg, int64_t id)
 
 static int start(struct rwd *d)
 {
-	char err[256];
+	char err[1024];
 
 	if (make_dirs(d->cfg.state_dir) != 0) {
 		log_error("state_dir %s: %s", d->cfg.state_dir, strerror(errno));

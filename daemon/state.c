@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 struct state {
 	sqlite3 *db;
+	int lock_fd;
 };
 
 /* Schema versions, applied in order; PRAGMA user_version says how far. */
@@ -117,6 +119,64 @@ static int migrate(sqlite3 *db, char *err, size_t errlen)
 	return 0;
 }
 
+/* The pid written in a lock file, or 0 when it says none. */
+static long lock_holder(int fd)
+{
+	char buf[32];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	char *end;
+	long pid;
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	pid = strtol(buf, &end, 10);
+	return end != buf && (*end == '\n' || *end == '\0') && pid > 0 ? pid : 0;
+}
+
+/*
+ * Hold DIR/ringwatchd.lock (flock) with this process's pid in it: the file
+ * descriptor, or -1 with err.  Two ringwatchd on one state_dir would record
+ * every conflict twice over and undo each other's checkpoints.
+ */
+static int lock_dir(const char *dir, char *err, size_t errlen)
+{
+	char path[4200], pid[32];
+	int fd, n;
+
+	snprintf(path, sizeof(path), "%s/ringwatchd.lock", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		long other = e == EWOULDBLOCK ? lock_holder(fd) : 0;
+		if (e != EWOULDBLOCK)
+			snprintf(err, errlen, "%s: %s", path, strerror(e));
+		else if (other > 0)
+			snprintf(err, errlen,
+				 "state_dir %s is in use by process %ld (it holds %s): is another "
+				 "ringwatchd running with this state_dir?",
+				 dir, other, path);
+		else
+			snprintf(err, errlen,
+				 "state_dir %s is in use by another process (it holds %s): is "
+				 "another ringwatchd running with this state_dir?",
+				 dir, path);
+		close(fd);
+		return -1;
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* Create path 0600 unless it exists (SQLite gives its -wal and -shm files the
  * database's mode): 0, 1 when it was created, -1 with err. */
 static int create_private(const char *path, char *err, size_t errlen)
@@ -142,9 +202,14 @@ struct state *state_open(const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	st->lock_fd = lock_dir(dir, err, errlen);
+	if (st->lock_fd < 0) {
+		free(st);
+		return NULL;
+	}
 	snprintf(path, sizeof(path), "%s/ringwatch.db", dir);
 	if (create_private(path, err, errlen) < 0) {
-		free(st);
+		state_close(st);
 		return NULL;
 	}
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
@@ -169,6 +234,8 @@ void state_close(struct state *st)
 	if (st == NULL)
 		return;
 	sqlite3_close(st->db);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd); /* the lock goes with it */
 	free(st);
 }
 

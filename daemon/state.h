@@ -5,8 +5,9 @@
  * (doc/checkpoint.md), and the gaps: binlogs purged past a checkpoint,
  * recorded so that the loss is reported until someone acknowledges it.
  * Every call runs on the event loop thread and takes well under a
- * millisecond with WAL and synchronous=NORMAL.  The database is created 0600
- * (its -wal and -shm files take its mode).
+ * millisecond with WAL and synchronous=NORMAL.  state_open() takes state_dir
+ * for this process alone (a lock file).  The files are created 0600 (the
+ * database's -wal and -shm files take its mode).
  */
 #ifndef RINGWATCHD_STATE_H
 #define RINGWATCHD_STATE_H
@@ -34,7 +35,12 @@ struct gap {
 	int acknowledged;
 };
 
-/* Open (creating if needed) STATE_DIR/ringwatch.db.  NULL with err on failure. */
+/*
+ * Open (creating if needed) DIR/ringwatch.db, holding DIR/ringwatchd.lock
+ * (flock, with this process's pid in it) until state_close().  NULL with a
+ * one-line reason in err: the lock is held by another process (named by its
+ * pid), or the database cannot be opened or migrated.
+ */
 struct state *state_open(const char *dir, char *err, size_t errlen);
 
 void state_close(struct state *st);

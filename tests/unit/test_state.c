@@ -1,6 +1,6 @@
 /*
  * test_state.c - checkpoints and gaps survive a reopen; the schema migrates
- * once; the files are private.
+ * once; state_dir is locked for one process; the files are private.
  */
 #include "../../daemon/state.h"
 
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 struct loaded {
@@ -95,8 +96,46 @@ static void test_private_files(void)
 	is_int(mode_of(dir, "ringwatch.db"), 0600, "ringwatch.db is 0600 under umask 022");
 	is_int(mode_of(dir, "ringwatch.db-wal"), 0600, "so is its -wal file");
 	is_int(mode_of(dir, "ringwatch.db-shm"), 0600, "and its -shm file");
+	is_int(mode_of(dir, "ringwatchd.lock"), 0600, "and the lock file");
 	state_close(st);
 	umask(old);
+	ok(state_dir_remove(dir) == 0, "temp dir removed");
+}
+
+/* One process per state_dir: a second open fails and names the holder's pid. */
+static void test_lock(void)
+{
+	char dir[] = "/tmp/rw-test-state-lock.XXXXXX";
+	char err[512] = "", want[64];
+	struct state *st, *again;
+	int fds[2], status = 0;
+	pid_t child;
+
+	ok(mkdtemp(dir) != NULL, "temp dir");
+	st = state_open(dir, err, sizeof(err));
+	ok(st != NULL, "open (%s)", err);
+	/* flock is per open file: another process, as a second ringwatchd would be */
+	ok(pipe(fds) == 0, "pipe");
+	child = fork();
+	if (child == 0) {
+		char e[512] = "";
+		struct state *other = state_open(dir, e, sizeof(e));
+		ssize_t n = write(fds[1], e, strlen(e) + 1);
+		_exit(other == NULL && n > 0 ? 0 : 1);
+	}
+	memset(err, 0, sizeof(err));
+	ok(read(fds[0], err, sizeof(err) - 1) > 0, "the second process answers");
+	waitpid(child, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a second process cannot open it");
+	snprintf(want, sizeof(want), "in use by process %ld", (long)getpid());
+	ok(strstr(err, want) != NULL, "the reason names the holder's pid (%s)", err);
+	ok(strstr(err, "ringwatchd.lock") != NULL, "and the lock file");
+	close(fds[0]);
+	close(fds[1]);
+	state_close(st);
+	again = state_open(dir, err, sizeof(err));
+	ok(again != NULL, "once closed, it opens again (%s)", err);
+	state_close(again);
 	ok(state_dir_remove(dir) == 0, "temp dir removed");
 }
 
@@ -154,5 +193,6 @@ int main(void)
 
 	ok(state_dir_remove(dir) == 0, "temp dir removed");
 	test_private_files();
+	test_lock();
 	return tap_done();
 }
