@@ -7,6 +7,7 @@
 #include "config.h"
 #include "gate.h"
 #include "ledger.h"
+#include "state.h"
 #include "status.h"
 
 #include <stdint.h>
@@ -189,22 +190,31 @@ static void api_conflicts(void *ctx, const struct http_request *req, struct http
 	}
 	list = ledger_list(api->state, state == NULL || strcmp(state, "open") == 0, (int)limit);
 	if (list == NULL) {
-		http_reply_error(resp, 503, "the conflict ledger cannot be read");
+		http_reply_error(resp, 500, "the conflict ledger cannot be read: %s",
+				 state_error(api->state));
 		return;
 	}
 	http_reply_json(resp, 200, json_pack("{s:o}", "conflicts", list));
 }
 
+/* Conflict id as the answer: 200, 404 when there is none, 500 when it cannot be read. */
+static void reply_conflict(const struct api *api, uint64_t id, struct http_response *resp)
+{
+	json_t *c = NULL;
+	int rc = id <= INT64_MAX ? ledger_find(api->state, (int64_t)id, &c) : 1;
+
+	if (rc < 0)
+		http_reply_error(resp, 500, "the conflict ledger cannot be read: %s",
+				 state_error(api->state));
+	else if (rc == 1)
+		http_reply_error(resp, 404, "no conflict %llu", (unsigned long long)id);
+	else
+		http_reply_json(resp, 200, c);
+}
+
 static void api_conflict(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	const struct api *api = ctx;
-	json_t *c = req->id <= INT64_MAX ? ledger_get(api->state, (int64_t)req->id) : NULL;
-
-	if (c == NULL) {
-		http_reply_error(resp, 404, "no conflict %llu", (unsigned long long)req->id);
-		return;
-	}
-	http_reply_json(resp, 200, c);
+	reply_conflict(ctx, req->id, resp);
 }
 
 static void api_conflict_resolve(void *ctx, const struct http_request *req,
@@ -219,21 +229,13 @@ static void api_conflict_resolve(void *ctx, const struct http_request *req,
 		 ? ledger_resolve(api->state, (int64_t)req->id, NULL, "api", clock_wall())
 		 : 1;
 	if (rc < 0) {
-		http_reply_error(resp, 503, "the conflict ledger cannot be written");
+		http_reply_error(resp, 500, "the conflict ledger cannot be written: %s",
+				 state_error(api->state));
 		return;
 	}
-	if (rc == 1) {
-		json_t *c = ledger_get(api->state, (int64_t)req->id);
-		if (c == NULL)
-			http_reply_error(resp, 404, "no conflict %llu",
-					 (unsigned long long)req->id);
-		else
-			http_reply_json(resp, 200, c); /* resolved already: nothing to do */
-		return;
-	}
-	if (api->resolved != NULL)
+	if (rc == 0 && api->resolved != NULL)
 		api->resolved(api->arg, (int64_t)req->id);
-	http_reply_json(resp, 200, ledger_get(api->state, (int64_t)req->id));
+	reply_conflict(api, req->id, resp); /* rc 1: none, or resolved already */
 }
 
 static void api_gap_ack(void *ctx, const struct http_request *req, struct http_response *resp)
@@ -279,7 +281,8 @@ static void api_tables(void *ctx, const struct http_request *req, struct http_re
 		json_object_set_new(json_array_get(tables, i), "open_conflicts", json_integer(0));
 	if (api->state != NULL && ledger_open_totals(api->state, open_total, tables) != 0) {
 		json_decref(tables);
-		http_reply_error(resp, 503, "the conflict ledger cannot be read");
+		http_reply_error(resp, 500, "the conflict ledger cannot be read: %s",
+				 state_error(api->state));
 		return;
 	}
 	http_reply_json(resp, 200, json_pack("{s:o}", "tables", tables));

@@ -14,6 +14,12 @@
 #include <string.h>
 #include <time.h>
 
+/* SQLite's last error as the reason; -1. */
+static int db_fail(struct state *st)
+{
+	return state_fail(st, "%s", sqlite3_errmsg(state_db(st)));
+}
+
 static int64_t find_uid(sqlite3 *db, const char *uid)
 {
 	sqlite3_stmt *s;
@@ -60,7 +66,7 @@ int64_t ledger_add(struct state *st, const struct ledger_entry *e, bool *created
 		"diverged, detected_at, detection_delay, writes_json, final_json, key_hex, "
 		"unique_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		-1, &s, NULL) != SQLITE_OK)
-		return -1;
+		return db_fail(st);
 	sqlite3_bind_text(s, 1, e->uid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, e->kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, e->schema, -1, SQLITE_STATIC);
@@ -80,7 +86,7 @@ int64_t ledger_add(struct state *st, const struct ledger_entry *e, bool *created
 		id = sqlite3_last_insert_rowid(db);
 		*created = true;
 	} else {
-		id = -1;
+		id = db_fail(st);
 	}
 	sqlite3_finalize(s);
 	return id;
@@ -94,21 +100,21 @@ int ledger_update_final(struct state *st, const char *uid, json_t *final, bool d
 
 	if (sqlite3_prepare_v2(db, "UPDATE conflict SET final_json = ?, diverged = ? WHERE uid = ?",
 			       -1, &s, NULL) != SQLITE_OK)
-		return -1;
+		return db_fail(st);
 	bind_json(s, 1, final);
 	sqlite3_bind_int(s, 2, diverged);
 	sqlite3_bind_text(s, 3, uid, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : db_fail(st);
 	sqlite3_finalize(s);
 	return rc == 0 && sqlite3_changes(db) == 0 ? 1 : rc;
 }
 
+/* NULL when the column holds no JSON (the row is damaged). */
 static json_t *column_json(sqlite3_stmt *s, int col)
 {
 	const char *text = (const char *)sqlite3_column_text(s, col);
-	json_t *v = text != NULL ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
 
-	return v != NULL ? v : json_null();
+	return text != NULL ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
 }
 
 int ledger_merge_final(struct state *st, const char *uid, json_t *changes, json_t *unknown,
@@ -121,17 +127,19 @@ int ledger_merge_final(struct state *st, const char *uid, json_t *changes, json_
 
 	if (sqlite3_prepare_v2(db, "SELECT final_json FROM conflict WHERE uid = ?", -1, &s, NULL) !=
 	    SQLITE_OK)
-		return -1;
+		return db_fail(st);
 	sqlite3_bind_text(s, 1, uid, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		final = column_json(s, 0);
-	sqlite3_finalize(s);
-	if (final == NULL)
-		return 1;
-	if (!json_is_object(final)) {
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && !json_is_object(final = column_json(s, 0))) {
 		json_decref(final);
 		final = json_object();
 	}
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(st);
+	sqlite3_finalize(s);
+	if (rc != 0)
+		return rc;
+	if (final == NULL)
+		return 1;
 	conflict_final_apply(final, changes, unknown);
 	rc = ledger_update_final(st, uid, final, diverged);
 	json_decref(final);
@@ -141,15 +149,18 @@ int ledger_merge_final(struct state *st, const char *uid, json_t *changes, json_
 int ledger_uid(struct state *st, int64_t id, char *buf, size_t len)
 {
 	sqlite3_stmt *s;
-	int rc = 1;
+	int rc;
 
 	if (sqlite3_prepare_v2(state_db(st), "SELECT uid FROM conflict WHERE id = ?", -1, &s,
 			       NULL) != SQLITE_OK)
-		return -1;
+		return db_fail(st);
 	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) == SQLITE_ROW) {
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
 		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(s, 0));
 		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? 1 : db_fail(st);
 	}
 	sqlite3_finalize(s);
 	return rc;
@@ -165,12 +176,12 @@ int ledger_resolve(struct state *st, int64_t id, const char *uid, const char *by
 			       "UPDATE conflict SET state = 'resolved', resolved_at = ?, "
 			       "resolved_by = ? WHERE state = 'open' AND (id = ? OR uid = ?)",
 			       -1, &s, NULL) != SQLITE_OK)
-		return -1;
+		return db_fail(st);
 	sqlite3_bind_double(s, 1, at);
 	sqlite3_bind_text(s, 2, by, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, id);
 	sqlite3_bind_text(s, 4, uid != NULL ? uid : "", -1, SQLITE_STATIC);
-	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : db_fail(st);
 	sqlite3_finalize(s);
 	return rc == 0 && sqlite3_changes(db) == 0 ? 1 : rc;
 }
@@ -180,18 +191,27 @@ int ledger_resolve(struct state *st, int64_t id, const char *uid, const char *by
 	"detection_delay, writes_json, final_json, resolved_at, resolved_by, uid, unique_key "     \
 	"FROM conflict "
 
-/* One row of SELECT_CONFLICT as a CONFLICT object. */
+/* One row of SELECT_CONFLICT as a CONFLICT object; NULL when a column that holds JSON does
+ * not (the row is damaged). */
 static json_t *row_json(sqlite3_stmt *s)
 {
 	char when[32];
-	json_t *o = json_object();
+	json_t *o = json_object(), *key = column_json(s, 4), *writes = column_json(s, 9),
+	       *final = column_json(s, 10);
 
+	if (o == NULL || key == NULL || writes == NULL || final == NULL) {
+		json_decref(o);
+		json_decref(key);
+		json_decref(writes);
+		json_decref(final);
+		return NULL;
+	}
 	time_text(sqlite3_column_double(s, 7), when);
 	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(s, 0)));
 	json_object_set_new(o, "kind", json_string((const char *)sqlite3_column_text(s, 1)));
 	json_object_set_new(o, "schema", json_string((const char *)sqlite3_column_text(s, 2)));
 	json_object_set_new(o, "table", json_string((const char *)sqlite3_column_text(s, 3)));
-	json_object_set_new(o, "key", column_json(s, 4));
+	json_object_set_new(o, "key", key);
 	json_object_set_new(o, "state", json_string((const char *)sqlite3_column_text(s, 5)));
 	json_object_set_new(o, "diverged", json_boolean(sqlite3_column_int(s, 6)));
 	json_object_set_new(o, "detected_at", json_string(when));
@@ -199,8 +219,8 @@ static json_t *row_json(sqlite3_stmt *s)
 			    sqlite3_column_type(s, 8) == SQLITE_NULL
 				? json_null()
 				: json_real(sqlite3_column_double(s, 8)));
-	json_object_set_new(o, "writes", column_json(s, 9));
-	json_object_set_new(o, "final", column_json(s, 10));
+	json_object_set_new(o, "writes", writes);
+	json_object_set_new(o, "final", final);
 	if (sqlite3_column_type(s, 11) != SQLITE_NULL) {
 		time_text(sqlite3_column_double(s, 11), when);
 		json_object_set_new(o, "resolved_at", json_string(when));
@@ -213,36 +233,71 @@ static json_t *row_json(sqlite3_stmt *s)
 	return o;
 }
 
-json_t *ledger_get(struct state *st, int64_t id)
+/* The row s stands on as a CONFLICT, or NULL with the reason noted. */
+static json_t *row_or_fail(struct state *st, sqlite3_stmt *s)
+{
+	json_t *o = row_json(s);
+
+	if (o == NULL)
+		state_fail(st,
+			   "conflict %lld: a column that holds JSON does not; the ledger is "
+			   "damaged",
+			   (long long)sqlite3_column_int64(s, 0));
+	return o;
+}
+
+int ledger_find(struct state *st, int64_t id, json_t **out)
 {
 	sqlite3_stmt *s;
-	json_t *o = NULL;
+	int rc;
 
+	*out = NULL;
 	if (sqlite3_prepare_v2(state_db(st), SELECT_CONFLICT "WHERE id = ?", -1, &s, NULL) !=
 	    SQLITE_OK)
-		return NULL;
+		return db_fail(st);
 	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		o = row_json(s);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		rc = (*out = row_or_fail(st, s)) != NULL ? 0 : -1;
+	else
+		rc = rc == SQLITE_DONE ? 1 : db_fail(st);
 	sqlite3_finalize(s);
-	return o;
+	return rc;
+}
+
+json_t *ledger_get(struct state *st, int64_t id)
+{
+	json_t *o;
+
+	return ledger_find(st, id, &o) == 0 ? o : NULL;
 }
 
 json_t *ledger_list(struct state *st, bool open_only, int limit)
 {
 	sqlite3_stmt *s;
-	json_t *list = json_array();
+	json_t *list = json_array(), *o;
 	const char *sql = open_only ? SELECT_CONFLICT
 			      "WHERE state = 'open' ORDER BY id DESC LIMIT ?"
 				    : SELECT_CONFLICT "ORDER BY id DESC LIMIT ?";
+	int rc;
 
-	if (sqlite3_prepare_v2(state_db(st), sql, -1, &s, NULL) != SQLITE_OK) {
+	if (list == NULL || sqlite3_prepare_v2(state_db(st), sql, -1, &s, NULL) != SQLITE_OK) {
 		json_decref(list);
+		db_fail(st);
 		return NULL;
 	}
 	sqlite3_bind_int(s, 1, limit);
-	while (sqlite3_step(s) == SQLITE_ROW)
-		json_array_append_new(list, row_json(s));
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((o = row_or_fail(st, s)) == NULL)
+			break;
+		json_array_append_new(list, o);
+	}
+	if (rc != SQLITE_DONE) {
+		if (rc != SQLITE_ROW)
+			db_fail(st);
+		json_decref(list);
+		list = NULL;
+	}
 	sqlite3_finalize(s);
 	return list;
 }
@@ -251,21 +306,24 @@ int ledger_newest_on(struct state *st, const char *schema, const char *table, co
 		     int64_t *id, char *kind, size_t len)
 {
 	sqlite3_stmt *s;
-	int rc = 1;
+	int rc;
 
 	if (sqlite3_prepare_v2(
 		state_db(st),
 		"SELECT id, kind FROM conflict WHERE schema_name = ? AND table_name = ? "
 		"AND instr(?, kind) > 0 ORDER BY id DESC LIMIT 1",
 		-1, &s, NULL) != SQLITE_OK)
-		return -1;
+		return db_fail(st);
 	sqlite3_bind_text(s, 1, schema, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, table, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, kinds, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW) {
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(s, 0);
 		snprintf(kind, len, "%s", (const char *)sqlite3_column_text(s, 1));
 		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? 1 : db_fail(st);
 	}
 	sqlite3_finalize(s);
 	return rc;
@@ -275,14 +333,15 @@ int ledger_each_open(struct state *st, void (*fn)(const struct ledger_open *o, v
 		     void *arg)
 {
 	sqlite3_stmt *s;
+	int rc;
 
 	if (sqlite3_prepare_v2(
 		state_db(st),
 		"SELECT uid, schema_name, table_name, key_hex, unique_key FROM conflict "
 		"WHERE state = 'open' AND key_hex != '' ORDER BY id",
 		-1, &s, NULL) != SQLITE_OK)
-		return -1;
-	while (sqlite3_step(s) == SQLITE_ROW) {
+		return db_fail(st);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct ledger_open o = {
 			(const char *)sqlite3_column_text(s, 0),
 			(const char *)sqlite3_column_text(s, 1),
@@ -292,8 +351,9 @@ int ledger_each_open(struct state *st, void (*fn)(const struct ledger_open *o, v
 		};
 		fn(&o, arg);
 	}
+	rc = rc == SQLITE_DONE ? 0 : db_fail(st);
 	sqlite3_finalize(s);
-	return 0;
+	return rc;
 }
 
 int ledger_counts(struct state *st, int64_t *open, int64_t *total)
@@ -304,11 +364,13 @@ int ledger_counts(struct state *st, int64_t *open, int64_t *total)
 	if (sqlite3_prepare_v2(state_db(st),
 			       "SELECT COALESCE(SUM(state = 'open'), 0), COUNT(*) FROM conflict",
 			       -1, &s, NULL) != SQLITE_OK)
-		return -1;
+		return db_fail(st);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		*open = sqlite3_column_int64(s, 0);
 		*total = sqlite3_column_int64(s, 1);
 		rc = 0;
+	} else {
+		db_fail(st);
 	}
 	sqlite3_finalize(s);
 	return rc;
@@ -320,18 +382,20 @@ int ledger_totals(struct state *st,
 		  void *arg)
 {
 	sqlite3_stmt *s;
+	int rc;
 
 	if (sqlite3_prepare_v2(
 		state_db(st),
 		"SELECT schema_name, table_name, kind, COUNT(*) FROM conflict GROUP BY "
 		"schema_name, table_name, kind ORDER BY 1, 2, 3",
 		-1, &s, NULL) != SQLITE_OK)
-		return -1;
-	while (sqlite3_step(s) == SQLITE_ROW)
+		return db_fail(st);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		fn((const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1),
 		   (const char *)sqlite3_column_text(s, 2), sqlite3_column_int64(s, 3), arg);
+	rc = rc == SQLITE_DONE ? 0 : db_fail(st);
 	sqlite3_finalize(s);
-	return 0;
+	return rc;
 }
 
 int ledger_open_totals(struct state *st,
@@ -339,15 +403,17 @@ int ledger_open_totals(struct state *st,
 		       void *arg)
 {
 	sqlite3_stmt *s;
+	int rc;
 
 	if (sqlite3_prepare_v2(state_db(st),
 			       "SELECT schema_name, table_name, COUNT(*) FROM conflict WHERE state "
 			       "= 'open' GROUP BY schema_name, table_name",
 			       -1, &s, NULL) != SQLITE_OK)
-		return -1;
-	while (sqlite3_step(s) == SQLITE_ROW)
+		return db_fail(st);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		fn((const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1),
 		   sqlite3_column_int64(s, 2), arg);
+	rc = rc == SQLITE_DONE ? 0 : db_fail(st);
 	sqlite3_finalize(s);
-	return 0;
+	return rc;
 }

@@ -5,7 +5,8 @@
  * A conflict is keyed by its uid, the conflict engine's stable identity of
  * the pair (the two transactions and the row), so re-reading binlogs after a
  * restart finds the same uid and never records it twice.  The ledger's own
- * id (1, 2, ...) is the one the API and the CLI show.
+ * id (1, 2, ...) is the one the API and the CLI show.  A read that fails is
+ * an error (with state_error()), never an empty answer.
  */
 #ifndef RINGWATCHD_LEDGER_H
 #define RINGWATCHD_LEDGER_H
@@ -77,26 +78,30 @@ int ledger_uid(struct state *st, int64_t id, char *buf, size_t len);
  */
 int ledger_resolve(struct state *st, int64_t id, const char *uid, const char *by, double at);
 
-/* The CONFLICT object of id (new reference), or NULL when there is none. */
+/* The CONFLICT object of id (new reference) into *out: 0, 1 when there is none, -1 when it
+ * cannot be read (state_error() says why). */
+int ledger_find(struct state *st, int64_t id, json_t **out);
+
+/* The CONFLICT object of id (new reference); NULL when there is none or it cannot be read. */
 json_t *ledger_get(struct state *st, int64_t id);
 
-/* Newest first; open_only or all; at most limit. */
+/* Newest first; open_only or all; at most limit.  NULL when they cannot be read. */
 json_t *ledger_list(struct state *st, bool open_only, int limit);
 
-/* Calls fn for every open conflict. */
+/* Calls fn for every open conflict; 0 or -1. */
 int ledger_each_open(struct state *st, void (*fn)(const struct ledger_open *o, void *arg),
 		     void *arg);
 
 /* Counts for /v1/status and the metrics. */
 int ledger_counts(struct state *st, int64_t *open, int64_t *total);
 
-/* Calls fn once per (schema, table, kind) with the number of conflicts. */
+/* Calls fn once per (schema, table, kind) with the number of conflicts; 0 or -1. */
 int ledger_totals(struct state *st,
 		  void (*fn)(const char *schema, const char *table, const char *kind, int64_t n,
 			     void *arg),
 		  void *arg);
 
-/* The open conflicts per table, through fn. */
+/* The open conflicts per table, through fn; 0 or -1. */
 int ledger_open_totals(struct state *st,
 		       void (*fn)(const char *schema, const char *table, int64_t n, void *arg),
 		       void *arg);

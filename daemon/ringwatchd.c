@@ -3,7 +3,8 @@
  *
  * Everything runs on one libevent loop.  main() reads and checks the
  * configuration (--check-config stops there) and initialises the client
- * library; start() then makes the state dir and opens the state, creates
+ * library; start() then makes the state dir and opens the state (locked for
+ * this process, its integrity checked: state.h), creates
  * the loop, installs the signal handlers, starts HTTP, the streams (with the
  * lag matcher, the conflict engine restored from its checkpoint and the
  * one-second checkpoint timer) and the SQL probes; READY follows.  stop()
@@ -547,6 +548,9 @@ static int start(struct rwd *d)
 		log_error("state: %s", err);
 		return -1;
 	}
+	if (clock_mono() - d->started >= 1.0) /* the integrity check reads every page */
+		log_info("state: %s opened and checked after %.1f s", d->cfg.state_dir,
+			 clock_mono() - d->started);
 	d->base = event_base_new();
 	if (d->base == NULL) {
 		log_error("cannot create the event loop");

@@ -1,11 +1,16 @@
 /*
- * state.c - durable state in SQLite.
+ * state.c - durable state in SQLite: opening it (the lock, the integrity
+ * check, the schema), and the checkpoints, gaps, engine marks and schema
+ * journal.
  */
 #include "state.h"
+
+#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +20,8 @@
 struct state {
 	sqlite3 *db;
 	int lock_fd;
+	char path[4096]; /* of the database */
+	char error[700]; /* why the last call failed */
 };
 
 /* Schema versions, applied in order; PRAGMA user_version says how far. */
@@ -193,10 +200,80 @@ static int create_private(const char *path, char *err, size_t errlen)
 	return -1;
 }
 
+/*
+ * SQLite's integrity check (every page, and every index against its table):
+ * 0 when the database is whole, 1 when it is damaged (its first findings in
+ * why), -1 when it could not be checked (why says so).
+ */
+static int check_integrity(sqlite3 *db, char *why, size_t len)
+{
+	sqlite3_stmt *s = NULL;
+	size_t used = 0;
+	int rc;
+
+	why[0] = '\0';
+	rc = sqlite3_prepare_v2(db, "PRAGMA integrity_check(5)", -1, &s, NULL);
+	while (s != NULL && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *line = (const char *)sqlite3_column_text(s, 0);
+		if (line == NULL || strcmp(line, "ok") == 0 || used + 3 >= len)
+			continue;
+		used +=
+		    (size_t)snprintf(why + used, len - used, "%s%s", used > 0 ? "; " : "", line);
+		if (used >= len)
+			used = len - 1;
+	}
+	if (rc != SQLITE_DONE && used == 0)
+		snprintf(why, len, "%s", sqlite3_errmsg(db));
+	sqlite3_finalize(s);
+	for (char *nl = strchr(why, '\n'); nl != NULL; nl = strchr(nl, '\n'))
+		*nl = ' '; /* one line for the log */
+	if (used > 0 || (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Open path, a database whose file exists; 0, or -1 with err. */
+static int open_db(struct state *st, char *err, size_t errlen)
+{
+	char why[400];
+	int rc;
+
+	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", st->path,
+			 st->db != NULL ? sqlite3_errmsg(st->db) : "no memory");
+		return -1;
+	}
+	sqlite3_busy_timeout(st->db, 2000);
+	rc = check_integrity(st->db, why, sizeof(why));
+	if (rc == 1) {
+		snprintf(err, errlen,
+			 "%s is damaged (SQLite's integrity check: %s); move it aside with its "
+			 "-wal and -shm files and start ringwatchd again: it then makes a new "
+			 "state and reads each master's binlogs from the oldest it still has "
+			 "(ringwatchd(8), STATE)",
+			 st->path, why);
+		return -1;
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: cannot be checked: %s", st->path, why);
+		return -1;
+	}
+	if (exec(st->db, "PRAGMA journal_mode = WAL") != 0 ||
+	    exec(st->db, "PRAGMA synchronous = NORMAL") != 0) {
+		snprintf(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
+		return -1;
+	}
+	if (migrate(st->db, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "%s: %s", st->path, why);
+		return -1;
+	}
+	return 0;
+}
+
 struct state *state_open(const char *dir, char *err, size_t errlen)
 {
 	struct state *st = calloc(1, sizeof(*st));
-	char path[4096];
+	int created;
 
 	if (st == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -207,25 +284,16 @@ struct state *state_open(const char *dir, char *err, size_t errlen)
 		free(st);
 		return NULL;
 	}
-	snprintf(path, sizeof(path), "%s/ringwatch.db", dir);
-	if (create_private(path, err, errlen) < 0) {
+	snprintf(st->path, sizeof(st->path), "%s/ringwatch.db", dir);
+	created = create_private(st->path, err, errlen);
+	if (created < 0 || open_db(st, err, errlen) != 0) {
 		state_close(st);
 		return NULL;
 	}
-	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path,
-			 st->db ? sqlite3_errmsg(st->db) : "no memory");
-		state_close(st);
-		return NULL;
-	}
-	sqlite3_busy_timeout(st->db, 2000);
-	if (exec(st->db, "PRAGMA journal_mode = WAL") != 0 ||
-	    exec(st->db, "PRAGMA synchronous = NORMAL") != 0 || migrate(st->db, err, errlen) != 0) {
-		if (err[0] == '\0')
-			snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
-		state_close(st);
-		return NULL;
-	}
+	if (created)
+		log_notice("state: %s is new: each master's binlogs are read from the oldest it "
+			   "still has, and what they hold is recorded anew",
+			   st->path);
 	return st;
 }
 
@@ -237,6 +305,32 @@ void state_close(struct state *st)
 	if (st->lock_fd >= 0)
 		close(st->lock_fd); /* the lock goes with it */
 	free(st);
+}
+
+/* ---- errors --------------------------------------------------------------------- */
+
+/* Note SQLite's last error as the reason; returns -1. */
+static int fail(struct state *st)
+{
+	snprintf(st->error, sizeof(st->error), "%.300s: %.380s", st->path, sqlite3_errmsg(st->db));
+	return -1;
+}
+
+int state_fail(struct state *st, const char *fmt, ...)
+{
+	char what[500];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(st->error, sizeof(st->error), "%.300s: %.380s", st->path, what);
+	return -1;
+}
+
+const char *state_error(const struct state *st)
+{
+	return st->error;
 }
 
 static void copy_text(char *dst, size_t len, sqlite3_stmt *s, int col)
@@ -253,7 +347,7 @@ int state_engine_save(struct state *st, const struct engine_mark *marks, size_t 
 	int rc = -1;
 
 	if (exec(st->db, "BEGIN") != 0)
-		return -1;
+		return fail(st);
 	if (exec(st->db, "DELETE FROM engine_unsettled") != 0 ||
 	    sqlite3_prepare_v2(st->db,
 			       "INSERT OR REPLACE INTO engine_mark (master, fed, last, unsettled, "
@@ -283,8 +377,10 @@ int state_engine_save(struct state *st, const struct engine_mark *marks, size_t 
 out:
 	sqlite3_finalize(m);
 	sqlite3_finalize(h);
-	if (rc != 0)
+	if (rc != 0) {
+		fail(st); /* before the rollback clears SQLite's words */
 		exec(st->db, "ROLLBACK");
+	}
 	return rc;
 }
 
@@ -298,7 +394,7 @@ int state_engine_mark(struct state *st, const char *master, struct engine_mark *
 		"SELECT fed, last, unsettled, low_water, file FROM engine_mark WHERE "
 		"master = ?",
 		-1, &s, NULL) != SQLITE_OK)
-		return -1;
+		return fail(st);
 	sqlite3_bind_text(s, 1, master, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
@@ -311,7 +407,7 @@ int state_engine_mark(struct state *st, const char *master, struct engine_mark *
 		copy_text(out->file, sizeof(out->file), s, 4);
 		rc = 0;
 	} else {
-		rc = rc == SQLITE_DONE ? 1 : -1;
+		rc = rc == SQLITE_DONE ? 1 : fail(st);
 	}
 	sqlite3_finalize(s);
 	return rc;
@@ -320,24 +416,21 @@ int state_engine_mark(struct state *st, const char *master, struct engine_mark *
 int state_engine_unsettled(struct state *st, void (*fn)(uint64_t hash, void *arg), void *arg)
 {
 	sqlite3_stmt *s;
+	int rc;
 
 	if (sqlite3_prepare_v2(st->db, "SELECT hash FROM engine_unsettled", -1, &s, NULL) !=
 	    SQLITE_OK)
-		return -1;
-	while (sqlite3_step(s) == SQLITE_ROW)
+		return fail(st);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		fn((uint64_t)sqlite3_column_int64(s, 0), arg);
+	rc = rc == SQLITE_DONE ? 0 : fail(st);
 	sqlite3_finalize(s);
-	return 0;
+	return rc;
 }
 
 sqlite3 *state_db(struct state *st)
 {
 	return st->db;
-}
-
-const char *state_error(const struct state *st)
-{
-	return sqlite3_errmsg(st->db);
 }
 
 int state_checkpoint_load(struct state *st, const char *master, struct checkpoint *out)
@@ -349,7 +442,7 @@ int state_checkpoint_load(struct state *st, const char *master, struct checkpoin
 			       "SELECT server_id, gtid, file, offset, saved_at FROM checkpoint "
 			       "WHERE master = ?",
 			       -1, &s, NULL) != SQLITE_OK)
-		return -1;
+		return fail(st);
 	sqlite3_bind_text(s, 1, master, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
@@ -361,7 +454,7 @@ int state_checkpoint_load(struct state *st, const char *master, struct checkpoin
 		out->saved_at = sqlite3_column_double(s, 4);
 		rc = 0;
 	} else {
-		rc = rc == SQLITE_DONE ? 1 : -1;
+		rc = rc == SQLITE_DONE ? 1 : fail(st);
 	}
 	sqlite3_finalize(s);
 	return rc;
@@ -379,14 +472,14 @@ int state_checkpoint_save(struct state *st, const char *master, const struct che
 			       "excluded.file, offset = excluded.offset, saved_at = "
 			       "excluded.saved_at",
 			       -1, &s, NULL) != SQLITE_OK)
-		return -1;
+		return fail(st);
 	sqlite3_bind_text(s, 1, master, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, cp->server_id);
 	sqlite3_bind_text(s, 3, cp->gtid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, cp->file, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 5, (sqlite3_int64)cp->offset);
 	sqlite3_bind_double(s, 6, cp->saved_at);
-	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : fail(st);
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -400,7 +493,7 @@ int64_t state_gap_add(struct state *st, const struct gap *g)
 			       "INSERT INTO gap (master, from_pos, to_pos, reason, at) VALUES "
 			       "(?, ?, ?, ?, ?)",
 			       -1, &s, NULL) != SQLITE_OK)
-		return -1;
+		return fail(st);
 	sqlite3_bind_text(s, 1, g->master, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, g->from, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, g->to, -1, SQLITE_STATIC);
@@ -408,6 +501,8 @@ int64_t state_gap_add(struct state *st, const struct gap *g)
 	sqlite3_bind_double(s, 5, g->at);
 	if (sqlite3_step(s) == SQLITE_DONE)
 		id = sqlite3_last_insert_rowid(st->db);
+	else
+		fail(st);
 	sqlite3_finalize(s);
 	return id;
 }
@@ -421,7 +516,7 @@ int state_gap_open(struct state *st, const char *master, struct gap *out)
 			       "SELECT id, master, from_pos, to_pos, reason, at FROM gap WHERE "
 			       "master = ? AND acknowledged = 0 ORDER BY id DESC LIMIT 1",
 			       -1, &s, NULL) != SQLITE_OK)
-		return -1;
+		return fail(st);
 	sqlite3_bind_text(s, 1, master, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
@@ -434,7 +529,7 @@ int state_gap_open(struct state *st, const char *master, struct gap *out)
 		out->at = sqlite3_column_double(s, 5);
 		rc = 0;
 	} else {
-		rc = rc == SQLITE_DONE ? 1 : -1;
+		rc = rc == SQLITE_DONE ? 1 : fail(st);
 	}
 	sqlite3_finalize(s);
 	return rc;
@@ -448,9 +543,9 @@ int state_gap_ack(struct state *st, int64_t id)
 	if (sqlite3_prepare_v2(st->db,
 			       "UPDATE gap SET acknowledged = 1 WHERE id = ? AND acknowledged = 0",
 			       -1, &s, NULL) != SQLITE_OK)
-		return -1;
+		return fail(st);
 	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : fail(st);
 	sqlite3_finalize(s);
 	if (rc == 0 && sqlite3_changes(st->db) == 0)
 		rc = 1;
@@ -467,7 +562,7 @@ int state_schema_put(struct state *st, const char *master, uint64_t pos, const c
 			       "INSERT OR REPLACE INTO schema_journal (master, pos, schema_name, "
 			       "table_name, sql, why, source) VALUES (?, ?, ?, ?, ?, ?, ?)",
 			       -1, &s, NULL) != SQLITE_OK)
-		return -1;
+		return fail(st);
 	sqlite3_bind_text(s, 1, master, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)pos);
 	sqlite3_bind_text(s, 3, schema, -1, SQLITE_STATIC);
@@ -479,6 +574,8 @@ int state_schema_put(struct state *st, const char *master, uint64_t pos, const c
 	sqlite3_bind_int(s, 7, source);
 	if (sqlite3_step(s) == SQLITE_DONE)
 		rc = 0;
+	else
+		fail(st);
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -499,7 +596,7 @@ int state_schema_load(struct state *st, const char *master, uint64_t at,
 		"FROM schema_journal k WHERE k.master = ?1 AND k.schema_name = "
 		"j.schema_name AND k.table_name = j.table_name AND k.pos <= ?2)",
 		-1, &s, NULL) != SQLITE_OK)
-		return -1;
+		return fail(st);
 	sqlite3_bind_text(s, 1, master, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)at);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -513,8 +610,9 @@ int state_schema_load(struct state *st, const char *master, uint64_t at,
 		   (const char *)sqlite3_column_text(s, 2), (const char *)sqlite3_column_text(s, 3),
 		   sqlite3_column_int(s, 5), arg);
 	}
+	rc = rc == SQLITE_DONE ? 0 : fail(st);
 	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc;
 }
 
 int state_schema_forget(struct state *st, const char *master, uint64_t from, uint64_t upto)
@@ -531,12 +629,14 @@ int state_schema_forget(struct state *st, const char *master, uint64_t from, uin
 		"k.schema_name = schema_journal.schema_name AND k.table_name = "
 		"schema_journal.table_name AND k.pos <= ?3))",
 		-1, &s, NULL) != SQLITE_OK)
-		return -1;
+		return fail(st);
 	sqlite3_bind_text(s, 1, master, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)from);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)upto);
 	if (sqlite3_step(s) == SQLITE_DONE)
 		rc = 0;
+	else
+		fail(st);
 	sqlite3_finalize(s);
 	return rc;
 }

@@ -5,9 +5,12 @@
  * (doc/checkpoint.md), and the gaps: binlogs purged past a checkpoint,
  * recorded so that the loss is reported until someone acknowledges it.
  * Every call runs on the event loop thread and takes well under a
- * millisecond with WAL and synchronous=NORMAL.  state_open() takes state_dir
- * for this process alone (a lock file).  The files are created 0600 (the
- * database's -wal and -shm files take its mode).
+ * millisecond with WAL and synchronous=NORMAL.
+ *
+ * state_open() takes state_dir for this process alone (a lock file), and
+ * refuses a database that fails SQLite's integrity check: a damaged state is
+ * an error that names the file, never an empty answer.  The files are
+ * created 0600 (the database's -wal and -shm files take its mode).
  */
 #ifndef RINGWATCHD_STATE_H
 #define RINGWATCHD_STATE_H
@@ -39,7 +42,8 @@ struct gap {
  * Open (creating if needed) DIR/ringwatch.db, holding DIR/ringwatchd.lock
  * (flock, with this process's pid in it) until state_close().  NULL with a
  * one-line reason in err: the lock is held by another process (named by its
- * pid), or the database cannot be opened or migrated.
+ * pid), the database is damaged (with what to do about it), or it cannot be
+ * opened or migrated.
  */
 struct state *state_open(const char *dir, char *err, size_t errlen);
 
@@ -110,7 +114,10 @@ int state_schema_load(struct state *st, const char *master, uint64_t at,
  */
 int state_schema_forget(struct state *st, const char *master, uint64_t from, uint64_t upto);
 
-/* The last SQLite error text, for logs. */
+/* Why the last call failed: "PATH: SQLite's words", for logs and error answers. */
 const char *state_error(const struct state *st);
+
+/* Record why a read of the database failed (for state_error()); returns -1. */
+int state_fail(struct state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -1,12 +1,15 @@
 /*
  * test_state.c - checkpoints and gaps survive a reopen; the schema migrates
- * once; state_dir is locked for one process; the files are private.
+ * once; state_dir is locked for one process; the files are private; a
+ * damaged database is refused at open.
  */
 #include "../../daemon/state.h"
 
 #include "../tap.h"
 #include "state_dir.h"
 
+#include <fcntl.h>
+#include <sqlite3.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +142,78 @@ static void test_lock(void)
 	ok(state_dir_remove(dir) == 0, "temp dir removed");
 }
 
+/* Flip n bytes of dir/ringwatch.db at the start of the root page of table. */
+static int damage(const char *dir, const char *table, size_t n)
+{
+	char path[256], sql[128];
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	long page = 0, size = 0;
+	unsigned char buf[4096];
+	int fd, rc = -1;
+
+	snprintf(path, sizeof(path), "%s/ringwatch.db", dir);
+	snprintf(sql, sizeof(sql),
+		 "SELECT rootpage, (SELECT page_size FROM pragma_page_size) FROM sqlite_master "
+		 "WHERE name = '%s'",
+		 table);
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW) {
+		page = sqlite3_column_int64(s, 0);
+		size = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	fd = open(path, O_RDWR);
+	if (fd >= 0 && page > 1 && n <= sizeof(buf) &&
+	    pread(fd, buf, n, (page - 1) * size) == (ssize_t)n) {
+		for (size_t i = 0; i < n; i++)
+			buf[i] ^= 0xff;
+		rc = pwrite(fd, buf, n, (page - 1) * size) == (ssize_t)n ? 0 : -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* A damaged database is refused at open, named, with what to do. */
+static void test_damaged(void)
+{
+	char dir[] = "/tmp/rw-test-state-damaged.XXXXXX";
+	char err[1024] = "";
+	struct gap g = { .master = "east", .from = "gtid 2-2-10", .to = "x", .reason = "purged" };
+	struct state *st;
+	char path[256], text[8192];
+	int fd;
+
+	ok(mkdtemp(dir) != NULL, "temp dir");
+	st = state_open(dir, err, sizeof(err));
+	ok(st != NULL && state_gap_add(st, &g) > 0, "a gap recorded");
+	state_close(st);
+	ok(damage(dir, "gap", 200) == 0, "200 bytes of the gap table's page flipped");
+	st = state_open(dir, err, sizeof(err));
+	ok(st == NULL, "the damaged database is refused");
+	snprintf(path, sizeof(path), "%s/ringwatch.db is damaged", dir);
+	ok(strstr(err, path) != NULL, "the reason names the file (%s)", err);
+	ok(strstr(err, "move it aside") != NULL, "and says what to do");
+	state_close(st);
+
+	/* not a database at all */
+	snprintf(path, sizeof(path), "%s/ringwatch.db", dir);
+	memset(text, 't', sizeof(text));
+	fd = open(path, O_WRONLY | O_TRUNC);
+	ok(fd >= 0 && write(fd, text, sizeof(text)) == (ssize_t)sizeof(text),
+	   "the file overwritten with text");
+	if (fd >= 0)
+		close(fd);
+	st = state_open(dir, err, sizeof(err));
+	ok(st == NULL && strstr(err, "is damaged") != NULL, "refused as damaged (%s)", err);
+	state_close(st);
+	ok(state_dir_remove(dir) == 0, "temp dir removed");
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/rw-test-state.XXXXXX";
@@ -194,5 +269,6 @@ int main(void)
 	ok(state_dir_remove(dir) == 0, "temp dir removed");
 	test_private_files();
 	test_lock();
+	test_damaged();
 	return tap_done();
 }
