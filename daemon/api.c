@@ -50,10 +50,20 @@ static bool authorized(const struct api *api, const struct http_request *req,
 	return true;
 }
 
+/* 200 ok; 503 while writes to the state fail (state.h: kept and tried again, or lost). */
 static void api_healthz(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	(void)ctx;
+	const struct api *api = ctx;
+	struct state_health h;
+
 	(void)req;
+	if (api->state != NULL) {
+		state_health(api->state, &h);
+		if (h.kept > 0 || h.writes_lost > 0) {
+			http_reply_error(resp, 503, "state: %s", h.detail);
+			return;
+		}
+	}
 	http_reply_text(resp, 200, "text/plain; charset=utf-8", "ok");
 }
 

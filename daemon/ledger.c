@@ -5,6 +5,7 @@
 
 #include "common/conflict_json.h"
 #include "common/time_text.h"
+#include "log.h"
 #include "state.h"
 
 #include <math.h>
@@ -20,93 +21,189 @@ static int db_fail(struct state *st)
 	return state_fail(st, "%s", sqlite3_errmsg(state_db(st)));
 }
 
-static int64_t find_uid(sqlite3 *db, const char *uid)
+/* The ledger id of uid into *id (0: none): SQLITE_OK or SQLite's code. */
+static int find_uid(sqlite3 *db, const char *uid, int64_t *id)
 {
 	sqlite3_stmt *s;
-	int64_t id = 0;
+	int rc = sqlite3_prepare_v2(db, "SELECT id FROM conflict WHERE uid = ?", -1, &s, NULL);
 
-	if (sqlite3_prepare_v2(db, "SELECT id FROM conflict WHERE uid = ?", -1, &s, NULL) !=
-	    SQLITE_OK)
-		return -1;
+	*id = 0;
+	if (rc != SQLITE_OK)
+		return rc;
 	sqlite3_bind_text(s, 1, uid, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		id = sqlite3_column_int64(s, 0);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
-	return id;
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 bool ledger_known(struct state *st, const char *uid)
 {
-	return find_uid(state_db(st), uid) > 0;
+	int64_t id;
+
+	return find_uid(state_db(st), uid, &id) == SQLITE_OK && id > 0;
 }
 
-/* Bind a JSON value as compact text. */
-static void bind_json(sqlite3_stmt *s, int col, const json_t *v)
+/* JSON as compact text (malloc'd), "null" when it cannot be. */
+static char *json_text(const json_t *v)
 {
 	char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 
-	if (text == NULL)
-		sqlite3_bind_text(s, col, "null", -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_text(s, col, text, -1, free);
+	return text != NULL ? text : strdup("null");
 }
+
+/* A conflict to record, its JSON as text (the strings first: state_keep_copy()). */
+struct add {
+	const char *uid, *kind, *schema, *table, *key, *writes, *final, *key_hex;
+	int diverged, unique_key;
+	double detected_at, delay; /* delay < 0: unknown */
+	int64_t id;                /* out: its ledger id, */
+	bool created;              /* and whether this write made it */
+	bool kept;                 /* a copy kept after a failure (state.h) */
+};
+
+static int add_apply(struct state *st, void *arg)
+{
+	struct add *a = arg;
+	sqlite3 *db = state_db(st);
+	sqlite3_stmt *s;
+	int rc = find_uid(db, a->uid, &a->id);
+
+	a->created = false;
+	if (rc != SQLITE_OK || a->id != 0)
+		return rc;
+	rc = sqlite3_prepare_v2(
+	    db,
+	    "INSERT INTO conflict (uid, kind, schema_name, table_name, key_json, diverged, "
+	    "detected_at, detection_delay, writes_json, final_json, key_hex, unique_key) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_text(s, 1, a->uid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, a->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, a->schema, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, a->table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, a->key, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 6, a->diverged);
+	sqlite3_bind_double(s, 7, a->detected_at);
+	if (a->delay >= 0)
+		sqlite3_bind_double(s, 8, a->delay);
+	else
+		sqlite3_bind_null(s, 8);
+	sqlite3_bind_text(s, 9, a->writes, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 10, a->final, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 11, a->key_hex, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 12, a->unique_key);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return rc;
+	a->id = sqlite3_last_insert_rowid(db);
+	a->created = true;
+	if (a->kept) /* the engine heard nothing of it when it was found */
+		log_notice("conflict %lld: %s on %s.%s %s, recorded now (writing it had failed)",
+			   (long long)a->id, a->kind, a->schema, a->table, a->key);
+	return SQLITE_OK;
+}
+
+static void *add_keep(const void *arg, size_t *size)
+{
+	struct add *copy = state_keep_copy(arg, sizeof(struct add), 8, size);
+
+	if (copy != NULL)
+		copy->kept = true;
+	return copy;
+}
+
+static const struct state_op add_op = {
+	.what = "a conflict",
+	.apply = add_apply,
+	.keep = add_keep,
+	.release = free,
+};
 
 int64_t ledger_add(struct state *st, const struct ledger_entry *e, bool *created)
 {
-	sqlite3 *db = state_db(st);
-	sqlite3_stmt *s;
-	int64_t id = find_uid(db, e->uid);
+	char *key = json_text(e->key), *writes = json_text(e->writes), *final = json_text(e->final);
+	struct add a = {
+		.uid = e->uid,
+		.kind = e->kind,
+		.schema = e->schema,
+		.table = e->table,
+		.key = key,
+		.writes = writes,
+		.final = final,
+		.key_hex = e->key_hex != NULL ? e->key_hex : "",
+		.diverged = e->diverged,
+		.unique_key = e->unique_key,
+		.detected_at = e->detected_at,
+		.delay = e->detection_delay,
+	};
+	int rc = key != NULL && writes != NULL && final != NULL ? state_write(st, &add_op, &a)
+								: state_fail(st, "out of memory");
 
-	*created = false;
-	if (id != 0)
-		return id;
-	if (sqlite3_prepare_v2(
-		db,
-		"INSERT INTO conflict (uid, kind, schema_name, table_name, key_json, "
-		"diverged, detected_at, detection_delay, writes_json, final_json, key_hex, "
-		"unique_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		-1, &s, NULL) != SQLITE_OK)
-		return db_fail(st);
-	sqlite3_bind_text(s, 1, e->uid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, e->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, e->schema, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, e->table, -1, SQLITE_STATIC);
-	bind_json(s, 5, e->key);
-	sqlite3_bind_int(s, 6, e->diverged);
-	sqlite3_bind_double(s, 7, e->detected_at);
-	if (e->detection_delay >= 0)
-		sqlite3_bind_double(s, 8, e->detection_delay);
-	else
-		sqlite3_bind_null(s, 8);
-	bind_json(s, 9, e->writes);
-	bind_json(s, 10, e->final);
-	sqlite3_bind_text(s, 11, e->key_hex != NULL ? e->key_hex : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 12, e->unique_key);
-	if (sqlite3_step(s) == SQLITE_DONE) {
-		id = sqlite3_last_insert_rowid(db);
-		*created = true;
-	} else {
-		id = db_fail(st);
-	}
-	sqlite3_finalize(s);
-	return id;
+	free(key);
+	free(writes);
+	free(final);
+	*created = rc == 0 && a.created;
+	return rc < 0 ? -1 : rc == 0 ? a.id : 0;
 }
+
+/* Set uid's finals to text: SQLITE_OK (*changed: whether there was such a conflict) or
+ * SQLite's code. */
+static int put_final(sqlite3 *db, const char *uid, const char *text, int diverged, int *changed)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(
+	    db, "UPDATE conflict SET final_json = ?, diverged = ? WHERE uid = ?", -1, &s, NULL);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, diverged);
+	sqlite3_bind_text(s, 3, uid, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	*changed = rc == SQLITE_DONE && sqlite3_changes(db) > 0;
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* New finals of a conflict (the strings first: state_keep_copy()). */
+struct final {
+	const char *uid, *text;
+	int diverged;
+	int changed; /* out */
+};
+
+static int final_apply(struct state *st, void *arg)
+{
+	struct final *f = arg;
+
+	return put_final(state_db(st), f->uid, f->text, f->diverged, &f->changed);
+}
+
+static void *final_keep(const void *arg, size_t *size)
+{
+	return state_keep_copy(arg, sizeof(struct final), 2, size);
+}
+
+static const struct state_op final_op = {
+	.what = "a conflict's finals",
+	.apply = final_apply,
+	.keep = final_keep,
+	.release = free,
+};
 
 int ledger_update_final(struct state *st, const char *uid, json_t *final, bool diverged)
 {
-	sqlite3 *db = state_db(st);
-	sqlite3_stmt *s;
-	int rc;
+	char *text = json_text(final);
+	struct final f = { uid, text, diverged, 0 };
+	int rc = text != NULL ? state_write(st, &final_op, &f) : state_fail(st, "out of memory");
 
-	if (sqlite3_prepare_v2(db, "UPDATE conflict SET final_json = ?, diverged = ? WHERE uid = ?",
-			       -1, &s, NULL) != SQLITE_OK)
-		return db_fail(st);
-	bind_json(s, 1, final);
-	sqlite3_bind_int(s, 2, diverged);
-	sqlite3_bind_text(s, 3, uid, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : db_fail(st);
-	sqlite3_finalize(s);
-	return rc == 0 && sqlite3_changes(db) == 0 ? 1 : rc;
+	free(text);
+	return rc < 0 ? -1 : rc == 0 && !f.changed ? 1 : 0;
 }
 
 /* NULL when the column holds no JSON (the row is damaged). */
@@ -117,33 +214,73 @@ static json_t *column_json(sqlite3_stmt *s, int col)
 	return text != NULL ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
 }
 
-int ledger_merge_final(struct state *st, const char *uid, json_t *changes, json_t *unknown,
-		       bool diverged)
+/* A change of a conflict's finals (the strings first: state_keep_copy()). */
+struct merge {
+	const char *uid, *changes, *unknown;
+	int diverged;
+	int changed; /* out */
+};
+
+/* Read the conflict's finals, apply the change, write them: SQLITE_OK when
+ * done or when there is no such conflict. */
+static int merge_apply(struct state *st, void *arg)
 {
+	struct merge *m = arg;
 	sqlite3 *db = state_db(st);
 	sqlite3_stmt *s;
-	json_t *final = NULL;
-	int rc;
+	json_t *final = NULL, *changes, *unknown;
+	char *text;
+	int rc =
+	    sqlite3_prepare_v2(db, "SELECT final_json FROM conflict WHERE uid = ?", -1, &s, NULL);
 
-	if (sqlite3_prepare_v2(db, "SELECT final_json FROM conflict WHERE uid = ?", -1, &s, NULL) !=
-	    SQLITE_OK)
-		return db_fail(st);
-	sqlite3_bind_text(s, 1, uid, -1, SQLITE_STATIC);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_text(s, 1, m->uid, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW && !json_is_object(final = column_json(s, 0))) {
 		json_decref(final);
 		final = json_object();
 	}
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(st);
 	sqlite3_finalize(s);
-	if (rc != 0)
-		return rc;
-	if (final == NULL)
-		return 1;
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	changes = json_loads(m->changes, JSON_DECODE_ANY, NULL);
+	unknown = json_loads(m->unknown, JSON_DECODE_ANY, NULL);
 	conflict_final_apply(final, changes, unknown);
-	rc = ledger_update_final(st, uid, final, diverged);
+	text = json_text(final);
 	json_decref(final);
+	json_decref(changes);
+	json_decref(unknown);
+	if (text == NULL)
+		return SQLITE_NOMEM;
+	rc = put_final(db, m->uid, text, m->diverged, &m->changed);
+	free(text);
 	return rc;
+}
+
+static void *merge_keep(const void *arg, size_t *size)
+{
+	return state_keep_copy(arg, sizeof(struct merge), 3, size);
+}
+
+static const struct state_op merge_op = {
+	.what = "a conflict's finals",
+	.apply = merge_apply,
+	.keep = merge_keep,
+	.release = free,
+};
+
+int ledger_merge_final(struct state *st, const char *uid, json_t *changes, json_t *unknown,
+		       bool diverged)
+{
+	char *c = json_text(changes), *u = json_text(unknown);
+	struct merge m = { uid, c, u, diverged, 0 };
+	int rc = c != NULL && u != NULL ? state_write(st, &merge_op, &m)
+					: state_fail(st, "out of memory");
+
+	free(c);
+	free(u);
+	return rc < 0 ? -1 : rc == 0 && !m.changed ? 1 : 0;
 }
 
 int ledger_uid(struct state *st, int64_t id, char *buf, size_t len)
@@ -166,24 +303,61 @@ int ledger_uid(struct state *st, int64_t id, char *buf, size_t len)
 	return rc;
 }
 
-int ledger_resolve(struct state *st, int64_t id, const char *uid, const char *by, double at)
+/* Resolving a conflict (the string first: state_keep_copy()). */
+struct resolve {
+	const char *by, *uid; /* uid NULL: by id */
+	int64_t id;
+	double at;
+	int changed; /* out */
+};
+
+static int resolve_apply(struct state *st, void *arg)
 {
+	struct resolve *r = arg;
 	sqlite3 *db = state_db(st);
 	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(db,
+				    "UPDATE conflict SET state = 'resolved', resolved_at = ?, "
+				    "resolved_by = ? WHERE state = 'open' AND (id = ? OR uid = ?)",
+				    -1, &s, NULL);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_double(s, 1, r->at);
+	sqlite3_bind_text(s, 2, r->by, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, r->id);
+	sqlite3_bind_text(s, 4, r->uid != NULL ? r->uid : "", -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	r->changed = rc == SQLITE_DONE && sqlite3_changes(db) > 0;
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static void *resolve_keep(const void *arg, size_t *size)
+{
+	return state_keep_copy(arg, sizeof(struct resolve), 2, size);
+}
+
+static const struct state_op resolve_op = {
+	.what = "a conflict's resolution",
+	.apply = resolve_apply,
+	.keep = resolve_keep,
+	.release = free,
+};
+
+int ledger_resolve(struct state *st, int64_t id, const char *uid, const char *by, double at)
+{
+	struct resolve r = { by, uid, id, at, 0 };
 	int rc;
 
-	if (sqlite3_prepare_v2(db,
-			       "UPDATE conflict SET state = 'resolved', resolved_at = ?, "
-			       "resolved_by = ? WHERE state = 'open' AND (id = ? OR uid = ?)",
-			       -1, &s, NULL) != SQLITE_OK)
-		return db_fail(st);
-	sqlite3_bind_double(s, 1, at);
-	sqlite3_bind_text(s, 2, by, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, id);
-	sqlite3_bind_text(s, 4, uid != NULL ? uid : "", -1, SQLITE_STATIC);
-	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : db_fail(st);
-	sqlite3_finalize(s);
-	return rc == 0 && sqlite3_changes(db) == 0 ? 1 : rc;
+	if (uid == NULL) {
+		/* a person asked: the answer is now, not a write kept for later */
+		if (resolve_apply(st, &r) != SQLITE_OK)
+			return db_fail(st);
+		return r.changed ? 0 : 1;
+	}
+	rc = state_write(st, &resolve_op, &r);
+	return rc < 0 ? -1 : rc == 0 && !r.changed ? 1 : 0;
 }
 
 #define SELECT_CONFLICT                                                                            \

@@ -5,8 +5,11 @@
  * A conflict is keyed by its uid, the conflict engine's stable identity of
  * the pair (the two transactions and the row), so re-reading binlogs after a
  * restart finds the same uid and never records it twice.  The ledger's own
- * id (1, 2, ...) is the one the API and the CLI show.  A read that fails is
- * an error (with state_error()), never an empty answer.
+ * id (1, 2, ...) is the one the API and the CLI show.
+ *
+ * The engine's writes (add, finals, a resolution by uid) that the database
+ * refuses for a while are kept and tried again, in order (state.h); a read
+ * that fails is an error (with state_error()), never an empty answer.
  */
 #ifndef RINGWATCHD_LEDGER_H
 #define RINGWATCHD_LEDGER_H
@@ -51,20 +54,21 @@ struct ledger_open {
 
 /*
  * Record e.  Returns the ledger id (> 0); when the uid is known already, its
- * existing id and *created false.  -1 on a database error.
+ * existing id and *created false; 0 when the write is kept to be tried again
+ * (state.h: no id yet).  -1 on a database error.
  */
 int64_t ledger_add(struct state *st, const struct ledger_entry *e, bool *created);
 
 /* Whether a conflict with this uid was recorded. */
 bool ledger_known(struct state *st, const char *uid);
 
-/* New finals of a recorded conflict; 0, 1 when no such uid, -1 on error. */
+/* New finals of a recorded conflict; 0 (also when kept), 1 when no such uid, -1 on error. */
 int ledger_update_final(struct state *st, const char *uid, json_t *final, bool diverged);
 
 /*
  * Change some masters' finals: changes maps a master to its row (or null:
  * no row); each master in unknown is removed (its final is not known).
- * 0, 1 when no such uid, -1 on error.
+ * 0 (also when kept), 1 when no such uid, -1 on error.
  */
 int ledger_merge_final(struct state *st, const char *uid, json_t *changes, json_t *unknown,
 		       bool diverged);
@@ -73,8 +77,10 @@ int ledger_merge_final(struct state *st, const char *uid, json_t *changes, json_
 int ledger_uid(struct state *st, int64_t id, char *buf, size_t len);
 
 /*
- * Mark it resolved (by "engine": a later write made the rows equal; by
- * "api": a person).  0, 1 when there is no such open conflict, -1 on error.
+ * Mark it resolved, by uid (the engine: a later write made the rows equal;
+ * kept when it cannot be written now) or, uid NULL, by id (a person: written
+ * now or not at all).  by says who ("engine", "api").  0, 1 when there is no
+ * such open conflict, -1 on error.
  */
 int ledger_resolve(struct state *st, int64_t id, const char *uid, const char *by, double at);
 

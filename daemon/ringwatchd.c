@@ -290,6 +290,7 @@ static void on_checkpoint(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	state_retry(d->state); /* writes that failed, oldest first (state.h) */
 	if (d->tracker == NULL)
 		return;
 	tracker_checkpoint(d->tracker);

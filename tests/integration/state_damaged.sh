@@ -4,7 +4,9 @@
 # table's page in ringwatch.db are flipped: ringwatchd refuses to start (exit
 # 2), naming the file and what to do.  Moved aside, ringwatchd makes a new
 # state and finds the three conflicts again in the masters' binlogs.  Damaged
-# under a running ringwatchd, reads answer 500 with the reason.
+# under a running ringwatchd, reads answer 500 with the reason, and a new
+# conflict that cannot be written is kept, retried, and said in /healthz, the
+# gate and the metrics.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top_srcdir/tests/integration/lib.sh"
@@ -52,7 +54,7 @@ cross_updates() {
 
 ring_start -n 2 || exit 99
 ring_sql 1 "CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY, v VARCHAR(20));
-    INSERT INTO app.t VALUES (1, 'init'), (2, 'init'), (3, 'init')"
+    INSERT INTO app.t VALUES (1, 'init'), (2, 'init'), (3, 'init'), (4, 'init')"
 ring_sync || exit 99
 ring_write_config "$work/rw.conf" 127.0.0.1:0 "$work/state" >/dev/null
 t_ok "ringwatchd starts" rwd_start "$work/rw.conf" "$work/log1"
@@ -91,8 +93,25 @@ t_is "GET /v1/conflicts?state=all: 500, not []" "$(code '/v1/conflicts?state=all
 t_ok "with the reason, naming the file" \
     sh -c "jq -r .error '$work/body' | grep -qF 'the conflict ledger cannot be read: $db: database disk image is malformed'"
 t_is "GET /v1/conflicts/1: 500, not 404" "$(code /v1/conflicts/1)" 500
+cross_updates 4 4
+t_ok "a new conflict that cannot be written is logged" \
+    wait_for 15 grep -q "state: writing a conflict to $db failed (.*malformed.*); kept in memory and tried again each second" "$work/log3"
+t_is "/healthz says so: 503" "$(code /healthz)" 503
+t_ok "with the reason" sh -c "jq -r .error '$work/body' | grep -q '^state: [0-9]* writes failed, kept in memory and tried again each second: '"
+gate_state() { curl -s "$RWD_URL/v1/gate?checks=state" | jq -r '.checks[0] | "\(.ok) \(.detail)"'; }
+t_ok "the gate's state check fails" sh -c "'$RINGWATCH' gate --url '$RWD_URL' | grep -q '^state: [0-9]* writes failed'"
+t_ok "as in /v1/gate" sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' '$RWD_URL/v1/gate?checks=state')\" = 503 ]"
+metric() { curl -s "$RWD_URL/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+t_ok "ringwatch_state_writes_kept > 0" test "$(metric ringwatch_state_writes_kept)" -gt 0
+errors=$(metric ringwatch_state_write_errors_total)
+t_ok "ringwatch_state_write_errors_total > 0 ($errors)" test "$errors" -gt 0
+t_ok "and it grows as the write is tried again" \
+    wait_for 5 sh -c "[ \"\$(curl -s '$RWD_URL/metrics' | awk '\$1 == \"ringwatch_state_write_errors_total\" { print \$2 }')\" -gt $errors ]"
+t_is "/v1/status says so" "$(curl -s "$RWD_URL/v1/status" | jq -r '.state.writes_kept > 0')" true
 stop_rwd
 t_is "a clean stop" "$rc" 0
+t_ok "the writes that could not be written are named as lost" \
+    grep -q "state: [0-9]* writes to $db are lost (.*); no checkpoint was saved past them" "$work/log3"
 "$RINGWATCHD" -c "$work/rw.conf" 2>"$work/log4" &
 ends_within 15 $!
 t_is "and the next start refuses the damaged file" "$rc" 2

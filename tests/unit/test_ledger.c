@@ -2,7 +2,7 @@
  * test_ledger.c - conflicts recorded once per uid, listed newest first,
  * resolved once, rendered as the conflict objects of GET /v1/conflicts, kept
  * across a reopen; a damaged ledger is an error, never an empty or partial
- * answer.
+ * answer; the engine's writes that fail are kept and written later.
  */
 #include "../../daemon/ledger.h"
 #include "../../daemon/state.h"
@@ -208,6 +208,46 @@ static void test_damaged_index(void)
 	ok(state_dir_remove(dir) == 0, "temp dir removed");
 }
 
+/* The engine's writes that fail are kept, in order, and written once they can be. */
+static void test_kept(void)
+{
+	char dir[] = "/tmp/rw-test-ledger-kept.XXXXXX";
+	struct state *st = three(dir);
+	struct ledger_entry e = entry("4444", "update-update", 4);
+	struct state_health h;
+	json_t *changes = json_pack("{s:{s:i,s:s}}", "west", "id", 4, "v", "same");
+	json_t *unknown = json_pack("[s]", "east");
+	json_t *c = NULL;
+	bool created = true;
+
+	ok(st != NULL, "three conflicts");
+	sqlite3_exec(state_db(st), "PRAGMA query_only = 1", NULL, NULL, NULL);
+	is_int(ledger_add(st, &e, &created), 0, "a conflict that cannot be written is kept");
+	ok(!created, "not created yet");
+	is_int(ledger_merge_final(st, "4444", changes, unknown, false), 0, "its finals, behind it");
+	is_int(ledger_resolve(st, 0, "4444", "engine", 1795850050.0), 0,
+	       "its resolution by the engine, behind them");
+	is_int(ledger_resolve(st, 1, NULL, "api", 1795850050.0), -1,
+	       "a person's resolution fails now, it is not kept");
+	state_health(st, &h);
+	is_int(h.kept, 3, "three writes kept");
+	is_int(ledger_find(st, 4, &c), 1, "not in the ledger yet");
+	sqlite3_exec(state_db(st), "PRAGMA query_only = 0", NULL, NULL, NULL);
+	is_int(state_retry(st), 0, "written on the retry");
+	ok(ledger_find(st, 4, &c) == 0 && c != NULL, "the conflict is in the ledger");
+	is_str(json_string_value(json_object_get(c, "state")), "resolved", "resolved");
+	is_str(json_string_value(
+		   json_object_get(json_object_get(json_object_get(c, "final"), "west"), "v")),
+	       "same", "with its finals merged");
+	ok(json_object_get(json_object_get(c, "final"), "east") == NULL, "east's final unknown");
+	json_decref(c);
+	json_decref(changes);
+	json_decref(unknown);
+	drop(&e);
+	state_close(st);
+	ok(state_dir_remove(dir) == 0, "temp dir removed");
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/rw-test-ledger.XXXXXX";
@@ -285,5 +325,6 @@ int main(void)
 	test_damaged_row();
 	test_damaged_page();
 	test_damaged_index();
+	test_kept();
 	return tap_done();
 }

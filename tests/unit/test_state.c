@@ -1,7 +1,8 @@
 /*
  * test_state.c - checkpoints and gaps survive a reopen; the schema migrates
  * once; state_dir is locked for one process; the files are private; a
- * damaged database is refused at open.
+ * damaged database is refused at open; writes that fail are kept, tried
+ * again in order, and lost only past their bound.
  */
 #include "../../daemon/state.h"
 
@@ -214,6 +215,116 @@ static void test_damaged(void)
 	ok(state_dir_remove(dir) == 0, "temp dir removed");
 }
 
+static void count_entries(const char *schema, const char *table, const char *sql, const char *why,
+			  int source, void *arg)
+{
+	(void)schema, (void)table, (void)sql, (void)why, (void)source;
+	(*(int *)arg)++;
+}
+
+static void query_only(struct state *st, int on)
+{
+	sqlite3_exec(state_db(st), on ? "PRAGMA query_only = 1" : "PRAGMA query_only = 0", NULL,
+		     NULL, NULL);
+}
+
+/* Writes that fail are kept, in order, tried again, and written once they can be. */
+static void test_kept_writes(void)
+{
+	char dir[] = "/tmp/rw-test-state-kept.XXXXXX";
+	char err[256] = "";
+	struct checkpoint cp = { .server_id = 1, .file = "binlog.000001", .offset = 100 }, got;
+	struct gap g = { .master = "east", .from = "f", .to = "t", .reason = "purged" }, open_gap;
+	struct state_health h;
+	struct state *st;
+	uint64_t pos;
+	int n = 0;
+
+	ok(mkdtemp(dir) != NULL, "temp dir");
+	st = state_open(dir, err, sizeof(err));
+	ok(st != NULL, "open (%s)", err);
+	is_int(state_checkpoint_save(st, "west", &cp), 0, "a checkpoint written");
+	state_health(st, &h);
+	ok(h.kept == 0 && h.write_errors == 0 && h.writes_lost == 0 && h.detail[0] == '\0',
+	   "all is well");
+
+	query_only(st, 1); /* writes fail from here (SQLITE_READONLY), reads work */
+	cp.offset = 200;
+	is_int(state_checkpoint_save(st, "west", &cp), 0, "a checkpoint that fails is kept");
+	is_int(state_gap_add(st, &g), 0, "so is a gap (no id yet)");
+	cp.offset = 300;
+	is_int(state_checkpoint_save(st, "west", &cp), 0, "a later checkpoint of west replaces it");
+	is_int(state_schema_put(st, "west", 5, "app", "t", "x", NULL, 0), 0,
+	       "a write behind them is kept untried");
+	state_health(st, &h);
+	is_int(h.kept, 3, "three writes kept");
+	is_int(h.write_errors, 1, "one failed attempt");
+	ok(strstr(h.detail, "3 writes failed, kept in memory") != NULL &&
+	       strstr(h.detail, "readonly") != NULL,
+	   "the health says so, and why (%s)", h.detail);
+	ok(state_checkpoint_load(st, "west", &got) == 0 && got.offset == 100,
+	   "the database has the old checkpoint still");
+	is_int(state_retry(st), -1, "a retry while it still fails");
+	state_health(st, &h);
+	ok(h.kept == 3 && h.write_errors == 2, "still kept, the attempt counted");
+
+	query_only(st, 0);
+	is_int(state_retry(st), 0, "once it can be written, the kept writes are");
+	state_health(st, &h);
+	ok(h.kept == 0 && h.writes_lost == 0 && h.detail[0] == '\0', "nothing kept any more");
+	ok(state_checkpoint_load(st, "west", &got) == 0 && got.offset == 300,
+	   "the latest checkpoint is written");
+	ok(state_gap_open(st, "east", &open_gap) == 0 && strcmp(open_gap.reason, "purged") == 0,
+	   "the gap is written");
+	ok(state_schema_load(st, "west", 5, count_entries, &n, &pos) == 0 && n == 1 && pos == 5,
+	   "the schema entry is written");
+	is_int(state_schema_put(st, "west", 6, "app", NULL, "x", NULL, 0), -1,
+	       "a write SQLite refuses for good (NOT NULL) fails now");
+	state_health(st, &h);
+	ok(h.kept == 0 && h.writes_lost == 0, "it is not kept, nor lost");
+	state_close(st);
+	ok(state_dir_remove(dir) == 0, "temp dir removed");
+}
+
+/* Past STATE_KEPT_MAX a write is lost, and no checkpoint is written after it. */
+static void test_kept_bound(void)
+{
+	char dir[] = "/tmp/rw-test-state-bound.XXXXXX";
+	char err[256] = "";
+	struct checkpoint cp = { .server_id = 1, .file = "binlog.000001", .offset = 100 }, got;
+	struct state_health h;
+	struct state *st;
+	size_t len = (size_t)1 << 20;
+	char *big = malloc(len);
+	int rc = 0, n;
+
+	ok(mkdtemp(dir) != NULL && big != NULL, "temp dir");
+	memset(big, 'x', len - 1);
+	big[len - 1] = '\0';
+	st = state_open(dir, err, sizeof(err));
+	ok(st != NULL, "open (%s)", err);
+	is_int(state_checkpoint_save(st, "west", &cp), 0, "a checkpoint written");
+	query_only(st, 1);
+	for (n = 0; n < 100 && rc == 0; n++)
+		rc = state_schema_put(st, "west", 10 + (uint64_t)n, "app", "t", big, NULL, 0);
+	is_int(rc, -1, "1 MiB writes kept until one is lost");
+	ok(n > 60 && n < 70, "at about 64 MiB (write %d)", n);
+	state_health(st, &h);
+	ok(h.writes_lost == 1 && strstr(h.detail, "1 writes lost") != NULL,
+	   "the health says a write was lost (%s)", h.detail);
+	cp.offset = 400;
+	is_int(state_checkpoint_save(st, "west", &cp), 0, "a checkpoint after the loss");
+	query_only(st, 0);
+	is_int(state_retry(st), 0, "the kept writes are written");
+	ok(state_checkpoint_load(st, "west", &got) == 0 && got.offset == 100,
+	   "but no checkpoint after the lost write: a restart reads again from before it");
+	state_health(st, &h);
+	ok(h.kept == 0 && h.writes_lost == 1, "the loss stays said");
+	free(big);
+	state_close(st);
+	ok(state_dir_remove(dir) == 0, "temp dir removed");
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/rw-test-state.XXXXXX";
@@ -270,5 +381,7 @@ int main(void)
 	test_private_files();
 	test_lock();
 	test_damaged();
+	test_kept_writes();
+	test_kept_bound();
 	return tap_done();
 }
