@@ -103,6 +103,9 @@ static const char *const migrations[] = {
 	"  why TEXT,"
 	"  source INTEGER NOT NULL DEFAULT 0,"
 	"  PRIMARY KEY (master, schema_name, table_name, pos));",
+	/* 6: where acknowledging a gap moved reading to (state_gap_ack()) */
+	"ALTER TABLE gap ADD COLUMN moved_file TEXT;"
+	"ALTER TABLE gap ADD COLUMN moved_offset INTEGER;",
 };
 
 static int exec(sqlite3 *db, const char *sql)
@@ -921,20 +924,78 @@ int state_gap_open(struct state *st, const char *master, struct gap *out)
 	return rc;
 }
 
-int state_gap_ack(struct state *st, int64_t id)
+struct gap_ack {
+	int64_t id;
+	const struct checkpoint *moved_to;
+	int changed;
+};
+
+/* The acknowledgement and, with it, the checkpoint where reading went on. */
+static int ack_rows(struct state *st, void *arg)
+{
+	struct gap_ack *a = arg;
+	sqlite3_stmt *s;
+	char master[64] = "";
+	int rc = prepare(st, "SELECT master FROM gap WHERE id = ? AND acknowledged = 0", &s);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int64(s, 1, a->id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		copy_text(master, sizeof(master), s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? SQLITE_OK : rc; /* none: nothing to do */
+	rc = prepare(
+	    st, "UPDATE gap SET acknowledged = 1, moved_file = ?, moved_offset = ? WHERE id = ?",
+	    &s);
+	if (rc != SQLITE_OK)
+		return rc;
+	if (a->moved_to != NULL) {
+		sqlite3_bind_text(s, 1, a->moved_to->file, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)a->moved_to->offset);
+	}
+	sqlite3_bind_int64(s, 3, a->id);
+	rc = step_done(s);
+	a->changed = rc == SQLITE_OK;
+	if (rc != SQLITE_OK || a->moved_to == NULL)
+		return rc;
+	return put_checkpoint(st, master, a->moved_to);
+}
+
+int state_gap_ack(struct state *st, int64_t id, const struct checkpoint *moved_to)
+{
+	struct gap_ack a = { id, moved_to, 0 };
+
+	/* a person asked: the answer is now, not kept for later */
+	if (in_transaction(st, ack_rows, &a) != SQLITE_OK)
+		return -1;
+	return a.changed ? 0 : 1;
+}
+
+int state_gap_moved_to(struct state *st, const char *master, char *file, size_t len,
+		       uint64_t *offset)
 {
 	sqlite3_stmt *s;
 	int rc;
 
-	/* a person asked: the answer is now, not a write kept for later */
-	if (prepare(st, "UPDATE gap SET acknowledged = 1 WHERE id = ? AND acknowledged = 0", &s) !=
-	    SQLITE_OK)
+	if (prepare(
+		st,
+		"SELECT moved_file, moved_offset FROM gap WHERE master = ? AND acknowledged = 1 "
+		"AND moved_file IS NOT NULL ORDER BY id DESC LIMIT 1",
+		&s) != SQLITE_OK)
 		return fail(st);
-	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : fail(st);
+	sqlite3_bind_text(s, 1, master, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		copy_text(file, len, s, 0);
+		*offset = (uint64_t)sqlite3_column_int64(s, 1);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? 1 : fail(st);
+	}
 	sqlite3_finalize(s);
-	if (rc == 0 && sqlite3_changes(st->db) == 0)
-		rc = 1;
 	return rc;
 }
 

@@ -128,8 +128,22 @@ int64_t state_gap_add(struct state *st, const struct gap *g);
 /* The newest unacknowledged gap of master: 0 and *out, 1 when none, -1 on error. */
 int state_gap_open(struct state *st, const char *master, struct gap *out);
 
-/* Acknowledge a gap: 0, 1 when no such open gap, -1 on error (not kept: a person asked). */
-int state_gap_ack(struct state *st, int64_t id);
+/*
+ * Acknowledge a gap: 0, 1 when no such open gap, -1 on error (not kept: a
+ * person asked, and is answered now).  moved_to, if not NULL, is where
+ * reading went on after the gap (the stream read no transaction since): it
+ * becomes the master's checkpoint, in the same SQLite transaction, and is
+ * kept with the gap for state_gap_moved_to().
+ */
+int state_gap_ack(struct state *st, int64_t id, const struct checkpoint *moved_to);
+
+/*
+ * Where the newest acknowledged gap of master moved reading to: 0 with file
+ * and offset, 1 when none said, -1 on error.  A position before it lies in
+ * binlogs the master had purged.
+ */
+int state_gap_moved_to(struct state *st, const char *master, char *file, size_t len,
+		       uint64_t *offset);
 
 /* The conflict engine's checkpoint for one master (doc/checkpoint.md). */
 struct engine_mark {

@@ -325,6 +325,44 @@ static void test_kept_bound(void)
 	ok(state_dir_remove(dir) == 0, "temp dir removed");
 }
 
+/* Acknowledging a gap can move the master's checkpoint to where reading went on. */
+static void test_gap_moved(void)
+{
+	char dir[] = "/tmp/rw-test-state-moved.XXXXXX";
+	char err[256] = "", file[256];
+	struct checkpoint cp = { .server_id = 2, .file = "binlog.000001", .offset = 1054 }, got;
+	struct checkpoint here = { .server_id = 2, .file = "binlog.000003", .offset = 395 };
+	struct gap g = { .master = "east",
+			 .from = "binlog.000001:1054",
+			 .to = "the oldest binlog" };
+	struct state *st;
+	uint64_t offset = 0;
+	int64_t id;
+
+	ok(mkdtemp(dir) != NULL, "temp dir");
+	st = state_open(dir, err, sizeof(err));
+	ok(st != NULL, "open (%s)", err);
+	is_int(state_checkpoint_save(st, "east", &cp), 0, "a checkpoint in a binlog since purged");
+	id = state_gap_add(st, &g);
+	ok(id > 0, "the gap");
+	is_int(state_gap_moved_to(st, "east", file, sizeof(file), &offset), 1,
+	       "no acknowledged gap moved anything yet");
+	is_int(state_gap_ack(st, id, &here), 0, "acknowledged, reading on at binlog.000003:395");
+	state_close(st);
+	st = state_open(dir, err, sizeof(err));
+	ok(st != NULL, "reopen (%s)", err);
+	ok(state_checkpoint_load(st, "east", &got) == 0 && strcmp(got.file, "binlog.000003") == 0 &&
+	       got.offset == 395,
+	   "the checkpoint moved with the acknowledgement");
+	ok(state_gap_moved_to(st, "east", file, sizeof(file), &offset) == 0 &&
+	       strcmp(file, "binlog.000003") == 0 && offset == 395,
+	   "and the gap says where it moved reading to");
+	is_int(state_gap_moved_to(st, "west", file, sizeof(file), &offset), 1, "masters apart");
+	is_int(state_gap_ack(st, id, &here), 1, "only once");
+	state_close(st);
+	ok(state_dir_remove(dir) == 0, "temp dir removed");
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/rw-test-state.XXXXXX";
@@ -371,8 +409,8 @@ int main(void)
 	is_int(state_gap_open(st, "east", &open_gap), 0, "open gap found");
 	is_int(open_gap.id, id, "its id");
 	is_str(open_gap.from, "gtid 2-2-10", "its start");
-	is_int(state_gap_ack(st, id), 0, "acknowledged");
-	is_int(state_gap_ack(st, id), 1, "only once");
+	is_int(state_gap_ack(st, id, NULL), 0, "acknowledged");
+	is_int(state_gap_ack(st, id, NULL), 1, "only once");
 	is_int(state_gap_open(st, "east", &open_gap), 1, "no open gap after acknowledgement");
 	test_schema_journal(st);
 	state_close(st);
@@ -383,5 +421,6 @@ int main(void)
 	test_damaged();
 	test_kept_writes();
 	test_kept_bound();
+	test_gap_moved();
 	return tap_done();
 }
