@@ -8,6 +8,7 @@
 #include "gate.h"
 #include "ledger.h"
 #include "page.h"
+#include "state.h"
 #include "status.h"
 
 #include "common/repair.h"
@@ -53,10 +54,20 @@ static bool authorized(const struct api *api, const struct http_request *req,
 	return true;
 }
 
+/* 200 ok; 503 while writes to the state fail (state.h: kept and tried again, or lost). */
 static void api_healthz(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	(void)ctx;
+	const struct api *api = ctx;
+	struct state_health h;
+
 	(void)req;
+	if (api->state != NULL) {
+		state_health(api->state, &h);
+		if (h.kept > 0 || h.writes_lost > 0) {
+			http_reply_error(resp, 503, "state: %s", h.detail);
+			return;
+		}
+	}
 	http_reply_text(resp, 200, "text/plain; charset=utf-8", "ok");
 }
 
@@ -209,22 +220,31 @@ static void api_conflicts(void *ctx, const struct http_request *req, struct http
 	}
 	list = ledger_list(api->state, state == NULL || strcmp(state, "open") == 0, (int)limit);
 	if (list == NULL) {
-		http_reply_error(resp, 503, "the conflict ledger cannot be read");
+		http_reply_error(resp, 500, "the conflict ledger cannot be read: %s",
+				 state_error(api->state));
 		return;
 	}
 	http_reply_json(resp, 200, json_pack("{s:o}", "conflicts", list));
 }
 
+/* Conflict id as the answer: 200, 404 when there is none, 500 when it cannot be read. */
+static void reply_conflict(const struct api *api, uint64_t id, struct http_response *resp)
+{
+	json_t *c = NULL;
+	int rc = id <= INT64_MAX ? ledger_find(api->state, (int64_t)id, &c) : 1;
+
+	if (rc < 0)
+		http_reply_error(resp, 500, "the conflict ledger cannot be read: %s",
+				 state_error(api->state));
+	else if (rc == 1)
+		http_reply_error(resp, 404, "no conflict %llu", (unsigned long long)id);
+	else
+		http_reply_json(resp, 200, c);
+}
+
 static void api_conflict(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	const struct api *api = ctx;
-	json_t *c = req->id <= INT64_MAX ? ledger_get(api->state, (int64_t)req->id) : NULL;
-
-	if (c == NULL) {
-		http_reply_error(resp, 404, "no conflict %llu", (unsigned long long)req->id);
-		return;
-	}
-	http_reply_json(resp, 200, c);
+	reply_conflict(ctx, req->id, resp);
 }
 
 /* The SQL that repairs a conflict, as `ringwatch repair ID [--prefer NAME]` prints it. */
@@ -274,21 +294,13 @@ static void api_conflict_resolve(void *ctx, const struct http_request *req,
 		 ? ledger_resolve(api->state, (int64_t)req->id, NULL, "api", clock_wall())
 		 : 1;
 	if (rc < 0) {
-		http_reply_error(resp, 503, "the conflict ledger cannot be written");
+		http_reply_error(resp, 500, "the conflict ledger cannot be written: %s",
+				 state_error(api->state));
 		return;
 	}
-	if (rc == 1) {
-		json_t *c = ledger_get(api->state, (int64_t)req->id);
-		if (c == NULL)
-			http_reply_error(resp, 404, "no conflict %llu",
-					 (unsigned long long)req->id);
-		else
-			http_reply_json(resp, 200, c); /* resolved already: nothing to do */
-		return;
-	}
-	if (api->resolved != NULL)
+	if (rc == 0 && api->resolved != NULL)
 		api->resolved(api->arg, (int64_t)req->id);
-	http_reply_json(resp, 200, ledger_get(api->state, (int64_t)req->id));
+	reply_conflict(api, req->id, resp); /* rc 1: none, or resolved already */
 }
 
 static void api_gap_ack(void *ctx, const struct http_request *req, struct http_response *resp)
@@ -334,7 +346,8 @@ static void api_tables(void *ctx, const struct http_request *req, struct http_re
 		json_object_set_new(json_array_get(tables, i), "open_conflicts", json_integer(0));
 	if (api->state != NULL && ledger_open_totals(api->state, open_total, tables) != 0) {
 		json_decref(tables);
-		http_reply_error(resp, 503, "the conflict ledger cannot be read");
+		http_reply_error(resp, 500, "the conflict ledger cannot be read: %s",
+				 state_error(api->state));
 		return;
 	}
 	http_reply_json(resp, 200, json_pack("{s:o}", "tables", tables));

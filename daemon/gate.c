@@ -287,6 +287,19 @@ static void check_audit(const struct status *st, struct gate *g)
 		add(c, "no critical finding (%zu warning%s)", warnings, warnings == 1 ? "" : "s");
 }
 
+/* Every write to state_dir written: none kept for a retry, none lost. */
+static void check_state(const struct status *st, struct gate *g)
+{
+	struct gate_check *c = check(g, "state");
+
+	if (st->state.kept > 0 || st->state.writes_lost > 0) {
+		fail(c);
+		add(c, "%s", st->state.detail);
+	} else {
+		add(c, "every write to state_dir written");
+	}
+}
+
 void gate_evaluate(const struct status *st, double max_lag, double max_trx_age, struct gate *g)
 {
 	memset(g, 0, sizeof(*g));
@@ -298,6 +311,7 @@ void gate_evaluate(const struct status *st, double max_lag, double max_trx_age, 
 	check_audit(st, g);
 	check_transactions(st, max_trx_age, g);
 	check_tracking(st, g);
+	check_state(st, g);
 	g->safe = true;
 	for (size_t i = 0; i < g->n; i++)
 		g->safe = g->safe && g->checks[i].ok;

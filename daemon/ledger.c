@@ -5,6 +5,7 @@
 
 #include "common/conflict_json.h"
 #include "common/time_text.h"
+#include "log.h"
 #include "state.h"
 
 #include <math.h>
@@ -14,165 +15,349 @@
 #include <string.h>
 #include <time.h>
 
-static int64_t find_uid(sqlite3 *db, const char *uid)
+/* SQLite's last error as the reason; -1. */
+static int db_fail(struct state *st)
+{
+	return state_fail(st, "%s", sqlite3_errmsg(state_db(st)));
+}
+
+/* The ledger id of uid into *id (0: none): SQLITE_OK or SQLite's code. */
+static int find_uid(sqlite3 *db, const char *uid, int64_t *id)
 {
 	sqlite3_stmt *s;
-	int64_t id = 0;
+	int rc = sqlite3_prepare_v2(db, "SELECT id FROM conflict WHERE uid = ?", -1, &s, NULL);
 
-	if (sqlite3_prepare_v2(db, "SELECT id FROM conflict WHERE uid = ?", -1, &s, NULL) !=
-	    SQLITE_OK)
-		return -1;
+	*id = 0;
+	if (rc != SQLITE_OK)
+		return rc;
 	sqlite3_bind_text(s, 1, uid, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		id = sqlite3_column_int64(s, 0);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
-	return id;
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 bool ledger_known(struct state *st, const char *uid)
 {
-	return find_uid(state_db(st), uid) > 0;
+	int64_t id;
+
+	return find_uid(state_db(st), uid, &id) == SQLITE_OK && id > 0;
 }
 
-/* Bind a JSON value as compact text. */
-static void bind_json(sqlite3_stmt *s, int col, const json_t *v)
+/* JSON as compact text (malloc'd), "null" when it cannot be. */
+static char *json_text(const json_t *v)
 {
 	char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 
-	if (text == NULL)
-		sqlite3_bind_text(s, col, "null", -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_text(s, col, text, -1, free);
+	return text != NULL ? text : strdup("null");
 }
+
+/* A conflict to record, its JSON as text (the strings first: state_keep_copy()). */
+struct add {
+	const char *uid, *kind, *schema, *table, *key, *writes, *final, *key_hex;
+	int diverged, unique_key;
+	double detected_at, delay; /* delay < 0: unknown */
+	int64_t id;                /* out: its ledger id, */
+	bool created;              /* and whether this write made it */
+	bool kept;                 /* a copy kept after a failure (state.h) */
+};
+
+static int add_apply(struct state *st, void *arg)
+{
+	struct add *a = arg;
+	sqlite3 *db = state_db(st);
+	sqlite3_stmt *s;
+	int rc = find_uid(db, a->uid, &a->id);
+
+	a->created = false;
+	if (rc != SQLITE_OK || a->id != 0)
+		return rc;
+	rc = sqlite3_prepare_v2(
+	    db,
+	    "INSERT INTO conflict (uid, kind, schema_name, table_name, key_json, diverged, "
+	    "detected_at, detection_delay, writes_json, final_json, key_hex, unique_key) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_text(s, 1, a->uid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, a->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, a->schema, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, a->table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, a->key, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 6, a->diverged);
+	sqlite3_bind_double(s, 7, a->detected_at);
+	if (a->delay >= 0)
+		sqlite3_bind_double(s, 8, a->delay);
+	else
+		sqlite3_bind_null(s, 8);
+	sqlite3_bind_text(s, 9, a->writes, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 10, a->final, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 11, a->key_hex, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 12, a->unique_key);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return rc;
+	a->id = sqlite3_last_insert_rowid(db);
+	a->created = true;
+	if (a->kept) /* the engine heard nothing of it when it was found */
+		log_notice("conflict %lld: %s on %s.%s %s, recorded now (writing it had failed)",
+			   (long long)a->id, a->kind, a->schema, a->table, a->key);
+	return SQLITE_OK;
+}
+
+static void *add_keep(const void *arg, size_t *size)
+{
+	struct add *copy = state_keep_copy(arg, sizeof(struct add), 8, size);
+
+	if (copy != NULL)
+		copy->kept = true;
+	return copy;
+}
+
+static const struct state_op add_op = {
+	.what = "a conflict",
+	.apply = add_apply,
+	.keep = add_keep,
+	.release = free,
+};
 
 int64_t ledger_add(struct state *st, const struct ledger_entry *e, bool *created)
 {
-	sqlite3 *db = state_db(st);
-	sqlite3_stmt *s;
-	int64_t id = find_uid(db, e->uid);
+	char *key = json_text(e->key), *writes = json_text(e->writes), *final = json_text(e->final);
+	struct add a = {
+		.uid = e->uid,
+		.kind = e->kind,
+		.schema = e->schema,
+		.table = e->table,
+		.key = key,
+		.writes = writes,
+		.final = final,
+		.key_hex = e->key_hex != NULL ? e->key_hex : "",
+		.diverged = e->diverged,
+		.unique_key = e->unique_key,
+		.detected_at = e->detected_at,
+		.delay = e->detection_delay,
+	};
+	int rc = key != NULL && writes != NULL && final != NULL ? state_write(st, &add_op, &a)
+								: state_fail(st, "out of memory");
 
-	*created = false;
-	if (id != 0)
-		return id;
-	if (sqlite3_prepare_v2(
-		db,
-		"INSERT INTO conflict (uid, kind, schema_name, table_name, key_json, "
-		"diverged, detected_at, detection_delay, writes_json, final_json, key_hex, "
-		"unique_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		-1, &s, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(s, 1, e->uid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, e->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, e->schema, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, e->table, -1, SQLITE_STATIC);
-	bind_json(s, 5, e->key);
-	sqlite3_bind_int(s, 6, e->diverged);
-	sqlite3_bind_double(s, 7, e->detected_at);
-	if (e->detection_delay >= 0)
-		sqlite3_bind_double(s, 8, e->detection_delay);
-	else
-		sqlite3_bind_null(s, 8);
-	bind_json(s, 9, e->writes);
-	bind_json(s, 10, e->final);
-	sqlite3_bind_text(s, 11, e->key_hex != NULL ? e->key_hex : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 12, e->unique_key);
-	if (sqlite3_step(s) == SQLITE_DONE) {
-		id = sqlite3_last_insert_rowid(db);
-		*created = true;
-	} else {
-		id = -1;
-	}
-	sqlite3_finalize(s);
-	return id;
+	free(key);
+	free(writes);
+	free(final);
+	*created = rc == 0 && a.created;
+	return rc < 0 ? -1 : rc == 0 ? a.id : 0;
 }
+
+/* Set uid's finals to text: SQLITE_OK (*changed: whether there was such a conflict) or
+ * SQLite's code. */
+static int put_final(sqlite3 *db, const char *uid, const char *text, int diverged, int *changed)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(
+	    db, "UPDATE conflict SET final_json = ?, diverged = ? WHERE uid = ?", -1, &s, NULL);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, diverged);
+	sqlite3_bind_text(s, 3, uid, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	*changed = rc == SQLITE_DONE && sqlite3_changes(db) > 0;
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* New finals of a conflict (the strings first: state_keep_copy()). */
+struct final {
+	const char *uid, *text;
+	int diverged;
+	int changed; /* out */
+};
+
+static int final_apply(struct state *st, void *arg)
+{
+	struct final *f = arg;
+
+	return put_final(state_db(st), f->uid, f->text, f->diverged, &f->changed);
+}
+
+static void *final_keep(const void *arg, size_t *size)
+{
+	return state_keep_copy(arg, sizeof(struct final), 2, size);
+}
+
+static const struct state_op final_op = {
+	.what = "a conflict's finals",
+	.apply = final_apply,
+	.keep = final_keep,
+	.release = free,
+};
 
 int ledger_update_final(struct state *st, const char *uid, json_t *final, bool diverged)
 {
-	sqlite3 *db = state_db(st);
-	sqlite3_stmt *s;
-	int rc;
+	char *text = json_text(final);
+	struct final f = { uid, text, diverged, 0 };
+	int rc = text != NULL ? state_write(st, &final_op, &f) : state_fail(st, "out of memory");
 
-	if (sqlite3_prepare_v2(db, "UPDATE conflict SET final_json = ?, diverged = ? WHERE uid = ?",
-			       -1, &s, NULL) != SQLITE_OK)
-		return -1;
-	bind_json(s, 1, final);
-	sqlite3_bind_int(s, 2, diverged);
-	sqlite3_bind_text(s, 3, uid, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(s);
-	return rc == 0 && sqlite3_changes(db) == 0 ? 1 : rc;
+	free(text);
+	return rc < 0 ? -1 : rc == 0 && !f.changed ? 1 : 0;
 }
 
+/* NULL when the column holds no JSON (the row is damaged). */
 static json_t *column_json(sqlite3_stmt *s, int col)
 {
 	const char *text = (const char *)sqlite3_column_text(s, col);
-	json_t *v = text != NULL ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
 
-	return v != NULL ? v : json_null();
+	return text != NULL ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
 }
+
+/* A change of a conflict's finals (the strings first: state_keep_copy()). */
+struct merge {
+	const char *uid, *changes, *unknown;
+	int diverged;
+	int changed; /* out */
+};
+
+/* Read the conflict's finals, apply the change, write them: SQLITE_OK when
+ * done or when there is no such conflict. */
+static int merge_apply(struct state *st, void *arg)
+{
+	struct merge *m = arg;
+	sqlite3 *db = state_db(st);
+	sqlite3_stmt *s;
+	json_t *final = NULL, *changes, *unknown;
+	char *text;
+	int rc =
+	    sqlite3_prepare_v2(db, "SELECT final_json FROM conflict WHERE uid = ?", -1, &s, NULL);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_text(s, 1, m->uid, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && !json_is_object(final = column_json(s, 0))) {
+		json_decref(final);
+		final = json_object();
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	changes = json_loads(m->changes, JSON_DECODE_ANY, NULL);
+	unknown = json_loads(m->unknown, JSON_DECODE_ANY, NULL);
+	conflict_final_apply(final, changes, unknown);
+	text = json_text(final);
+	json_decref(final);
+	json_decref(changes);
+	json_decref(unknown);
+	if (text == NULL)
+		return SQLITE_NOMEM;
+	rc = put_final(db, m->uid, text, m->diverged, &m->changed);
+	free(text);
+	return rc;
+}
+
+static void *merge_keep(const void *arg, size_t *size)
+{
+	return state_keep_copy(arg, sizeof(struct merge), 3, size);
+}
+
+static const struct state_op merge_op = {
+	.what = "a conflict's finals",
+	.apply = merge_apply,
+	.keep = merge_keep,
+	.release = free,
+};
 
 int ledger_merge_final(struct state *st, const char *uid, json_t *changes, json_t *unknown,
 		       bool diverged)
 {
-	sqlite3 *db = state_db(st);
-	sqlite3_stmt *s;
-	json_t *final = NULL;
-	int rc;
+	char *c = json_text(changes), *u = json_text(unknown);
+	struct merge m = { uid, c, u, diverged, 0 };
+	int rc = c != NULL && u != NULL ? state_write(st, &merge_op, &m)
+					: state_fail(st, "out of memory");
 
-	if (sqlite3_prepare_v2(db, "SELECT final_json FROM conflict WHERE uid = ?", -1, &s, NULL) !=
-	    SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(s, 1, uid, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		final = column_json(s, 0);
-	sqlite3_finalize(s);
-	if (final == NULL)
-		return 1;
-	if (!json_is_object(final)) {
-		json_decref(final);
-		final = json_object();
-	}
-	conflict_final_apply(final, changes, unknown);
-	rc = ledger_update_final(st, uid, final, diverged);
-	json_decref(final);
-	return rc;
+	free(c);
+	free(u);
+	return rc < 0 ? -1 : rc == 0 && !m.changed ? 1 : 0;
 }
 
 int ledger_uid(struct state *st, int64_t id, char *buf, size_t len)
 {
 	sqlite3_stmt *s;
-	int rc = 1;
+	int rc;
 
 	if (sqlite3_prepare_v2(state_db(st), "SELECT uid FROM conflict WHERE id = ?", -1, &s,
 			       NULL) != SQLITE_OK)
-		return -1;
+		return db_fail(st);
 	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) == SQLITE_ROW) {
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
 		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(s, 0));
 		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? 1 : db_fail(st);
 	}
 	sqlite3_finalize(s);
 	return rc;
 }
 
-int ledger_resolve(struct state *st, int64_t id, const char *uid, const char *by, double at)
+/* Resolving a conflict (the string first: state_keep_copy()). */
+struct resolve {
+	const char *by, *uid; /* uid NULL: by id */
+	int64_t id;
+	double at;
+	int changed; /* out */
+};
+
+static int resolve_apply(struct state *st, void *arg)
 {
+	struct resolve *r = arg;
 	sqlite3 *db = state_db(st);
 	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(db,
+				    "UPDATE conflict SET state = 'resolved', resolved_at = ?, "
+				    "resolved_by = ? WHERE state = 'open' AND (id = ? OR uid = ?)",
+				    -1, &s, NULL);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_double(s, 1, r->at);
+	sqlite3_bind_text(s, 2, r->by, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, r->id);
+	sqlite3_bind_text(s, 4, r->uid != NULL ? r->uid : "", -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	r->changed = rc == SQLITE_DONE && sqlite3_changes(db) > 0;
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static void *resolve_keep(const void *arg, size_t *size)
+{
+	return state_keep_copy(arg, sizeof(struct resolve), 2, size);
+}
+
+static const struct state_op resolve_op = {
+	.what = "a conflict's resolution",
+	.apply = resolve_apply,
+	.keep = resolve_keep,
+	.release = free,
+};
+
+int ledger_resolve(struct state *st, int64_t id, const char *uid, const char *by, double at)
+{
+	struct resolve r = { by, uid, id, at, 0 };
 	int rc;
 
-	if (sqlite3_prepare_v2(db,
-			       "UPDATE conflict SET state = 'resolved', resolved_at = ?, "
-			       "resolved_by = ? WHERE state = 'open' AND (id = ? OR uid = ?)",
-			       -1, &s, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_double(s, 1, at);
-	sqlite3_bind_text(s, 2, by, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, id);
-	sqlite3_bind_text(s, 4, uid != NULL ? uid : "", -1, SQLITE_STATIC);
-	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(s);
-	return rc == 0 && sqlite3_changes(db) == 0 ? 1 : rc;
+	if (uid == NULL) {
+		/* a person asked: the answer is now, not a write kept for later */
+		if (resolve_apply(st, &r) != SQLITE_OK)
+			return db_fail(st);
+		return r.changed ? 0 : 1;
+	}
+	rc = state_write(st, &resolve_op, &r);
+	return rc < 0 ? -1 : rc == 0 && !r.changed ? 1 : 0;
 }
 
 #define SELECT_CONFLICT                                                                            \
@@ -180,18 +365,27 @@ int ledger_resolve(struct state *st, int64_t id, const char *uid, const char *by
 	"detection_delay, writes_json, final_json, resolved_at, resolved_by, uid, unique_key "     \
 	"FROM conflict "
 
-/* One row of SELECT_CONFLICT as a CONFLICT object. */
+/* One row of SELECT_CONFLICT as a CONFLICT object; NULL when a column that holds JSON does
+ * not (the row is damaged). */
 static json_t *row_json(sqlite3_stmt *s)
 {
 	char when[32];
-	json_t *o = json_object();
+	json_t *o = json_object(), *key = column_json(s, 4), *writes = column_json(s, 9),
+	       *final = column_json(s, 10);
 
+	if (o == NULL || key == NULL || writes == NULL || final == NULL) {
+		json_decref(o);
+		json_decref(key);
+		json_decref(writes);
+		json_decref(final);
+		return NULL;
+	}
 	time_text(sqlite3_column_double(s, 7), when);
 	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(s, 0)));
 	json_object_set_new(o, "kind", json_string((const char *)sqlite3_column_text(s, 1)));
 	json_object_set_new(o, "schema", json_string((const char *)sqlite3_column_text(s, 2)));
 	json_object_set_new(o, "table", json_string((const char *)sqlite3_column_text(s, 3)));
-	json_object_set_new(o, "key", column_json(s, 4));
+	json_object_set_new(o, "key", key);
 	json_object_set_new(o, "state", json_string((const char *)sqlite3_column_text(s, 5)));
 	json_object_set_new(o, "diverged", json_boolean(sqlite3_column_int(s, 6)));
 	json_object_set_new(o, "detected_at", json_string(when));
@@ -199,8 +393,8 @@ static json_t *row_json(sqlite3_stmt *s)
 			    sqlite3_column_type(s, 8) == SQLITE_NULL
 				? json_null()
 				: json_real(sqlite3_column_double(s, 8)));
-	json_object_set_new(o, "writes", column_json(s, 9));
-	json_object_set_new(o, "final", column_json(s, 10));
+	json_object_set_new(o, "writes", writes);
+	json_object_set_new(o, "final", final);
 	if (sqlite3_column_type(s, 11) != SQLITE_NULL) {
 		time_text(sqlite3_column_double(s, 11), when);
 		json_object_set_new(o, "resolved_at", json_string(when));
@@ -213,36 +407,71 @@ static json_t *row_json(sqlite3_stmt *s)
 	return o;
 }
 
-json_t *ledger_get(struct state *st, int64_t id)
+/* The row s stands on as a CONFLICT, or NULL with the reason noted. */
+static json_t *row_or_fail(struct state *st, sqlite3_stmt *s)
+{
+	json_t *o = row_json(s);
+
+	if (o == NULL)
+		state_fail(st,
+			   "conflict %lld: a column that holds JSON does not; the ledger is "
+			   "damaged",
+			   (long long)sqlite3_column_int64(s, 0));
+	return o;
+}
+
+int ledger_find(struct state *st, int64_t id, json_t **out)
 {
 	sqlite3_stmt *s;
-	json_t *o = NULL;
+	int rc;
 
+	*out = NULL;
 	if (sqlite3_prepare_v2(state_db(st), SELECT_CONFLICT "WHERE id = ?", -1, &s, NULL) !=
 	    SQLITE_OK)
-		return NULL;
+		return db_fail(st);
 	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		o = row_json(s);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		rc = (*out = row_or_fail(st, s)) != NULL ? 0 : -1;
+	else
+		rc = rc == SQLITE_DONE ? 1 : db_fail(st);
 	sqlite3_finalize(s);
-	return o;
+	return rc;
+}
+
+json_t *ledger_get(struct state *st, int64_t id)
+{
+	json_t *o;
+
+	return ledger_find(st, id, &o) == 0 ? o : NULL;
 }
 
 json_t *ledger_list(struct state *st, bool open_only, int limit)
 {
 	sqlite3_stmt *s;
-	json_t *list = json_array();
+	json_t *list = json_array(), *o;
 	const char *sql = open_only ? SELECT_CONFLICT
 			      "WHERE state = 'open' ORDER BY id DESC LIMIT ?"
 				    : SELECT_CONFLICT "ORDER BY id DESC LIMIT ?";
+	int rc;
 
-	if (sqlite3_prepare_v2(state_db(st), sql, -1, &s, NULL) != SQLITE_OK) {
+	if (list == NULL || sqlite3_prepare_v2(state_db(st), sql, -1, &s, NULL) != SQLITE_OK) {
 		json_decref(list);
+		db_fail(st);
 		return NULL;
 	}
 	sqlite3_bind_int(s, 1, limit);
-	while (sqlite3_step(s) == SQLITE_ROW)
-		json_array_append_new(list, row_json(s));
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((o = row_or_fail(st, s)) == NULL)
+			break;
+		json_array_append_new(list, o);
+	}
+	if (rc != SQLITE_DONE) {
+		if (rc != SQLITE_ROW)
+			db_fail(st);
+		json_decref(list);
+		list = NULL;
+	}
 	sqlite3_finalize(s);
 	return list;
 }
@@ -251,21 +480,24 @@ int ledger_newest_on(struct state *st, const char *schema, const char *table, co
 		     int64_t *id, char *kind, size_t len)
 {
 	sqlite3_stmt *s;
-	int rc = 1;
+	int rc;
 
 	if (sqlite3_prepare_v2(
 		state_db(st),
 		"SELECT id, kind FROM conflict WHERE schema_name = ? AND table_name = ? "
 		"AND instr(?, kind) > 0 ORDER BY id DESC LIMIT 1",
 		-1, &s, NULL) != SQLITE_OK)
-		return -1;
+		return db_fail(st);
 	sqlite3_bind_text(s, 1, schema, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, table, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, kinds, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW) {
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(s, 0);
 		snprintf(kind, len, "%s", (const char *)sqlite3_column_text(s, 1));
 		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? 1 : db_fail(st);
 	}
 	sqlite3_finalize(s);
 	return rc;
@@ -275,14 +507,15 @@ int ledger_each_open(struct state *st, void (*fn)(const struct ledger_open *o, v
 		     void *arg)
 {
 	sqlite3_stmt *s;
+	int rc;
 
 	if (sqlite3_prepare_v2(
 		state_db(st),
 		"SELECT uid, schema_name, table_name, key_hex, unique_key FROM conflict "
 		"WHERE state = 'open' AND key_hex != '' ORDER BY id",
 		-1, &s, NULL) != SQLITE_OK)
-		return -1;
-	while (sqlite3_step(s) == SQLITE_ROW) {
+		return db_fail(st);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct ledger_open o = {
 			(const char *)sqlite3_column_text(s, 0),
 			(const char *)sqlite3_column_text(s, 1),
@@ -292,8 +525,9 @@ int ledger_each_open(struct state *st, void (*fn)(const struct ledger_open *o, v
 		};
 		fn(&o, arg);
 	}
+	rc = rc == SQLITE_DONE ? 0 : db_fail(st);
 	sqlite3_finalize(s);
-	return 0;
+	return rc;
 }
 
 int ledger_counts(struct state *st, int64_t *open, int64_t *total)
@@ -304,11 +538,13 @@ int ledger_counts(struct state *st, int64_t *open, int64_t *total)
 	if (sqlite3_prepare_v2(state_db(st),
 			       "SELECT COALESCE(SUM(state = 'open'), 0), COUNT(*) FROM conflict",
 			       -1, &s, NULL) != SQLITE_OK)
-		return -1;
+		return db_fail(st);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		*open = sqlite3_column_int64(s, 0);
 		*total = sqlite3_column_int64(s, 1);
 		rc = 0;
+	} else {
+		db_fail(st);
 	}
 	sqlite3_finalize(s);
 	return rc;
@@ -339,18 +575,20 @@ int ledger_totals(struct state *st,
 		  void *arg)
 {
 	sqlite3_stmt *s;
+	int rc;
 
 	if (sqlite3_prepare_v2(
 		state_db(st),
 		"SELECT schema_name, table_name, kind, COUNT(*) FROM conflict GROUP BY "
 		"schema_name, table_name, kind ORDER BY 1, 2, 3",
 		-1, &s, NULL) != SQLITE_OK)
-		return -1;
-	while (sqlite3_step(s) == SQLITE_ROW)
+		return db_fail(st);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		fn((const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1),
 		   (const char *)sqlite3_column_text(s, 2), sqlite3_column_int64(s, 3), arg);
+	rc = rc == SQLITE_DONE ? 0 : db_fail(st);
 	sqlite3_finalize(s);
-	return 0;
+	return rc;
 }
 
 int ledger_open_totals(struct state *st,
@@ -358,15 +596,17 @@ int ledger_open_totals(struct state *st,
 		       void *arg)
 {
 	sqlite3_stmt *s;
+	int rc;
 
 	if (sqlite3_prepare_v2(state_db(st),
 			       "SELECT schema_name, table_name, COUNT(*) FROM conflict WHERE state "
 			       "= 'open' GROUP BY schema_name, table_name",
 			       -1, &s, NULL) != SQLITE_OK)
-		return -1;
-	while (sqlite3_step(s) == SQLITE_ROW)
+		return db_fail(st);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		fn((const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1),
 		   sqlite3_column_int64(s, 2), arg);
+	rc = rc == SQLITE_DONE ? 0 : db_fail(st);
 	sqlite3_finalize(s);
-	return 0;
+	return rc;
 }

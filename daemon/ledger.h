@@ -6,6 +6,10 @@
  * the pair (the two transactions and the row), so re-reading binlogs after a
  * restart finds the same uid and never records it twice.  The ledger's own
  * id (1, 2, ...) is the one the API and the CLI show.
+ *
+ * The engine's writes (add, finals, a resolution by uid) that the database
+ * refuses for a while are kept and tried again, in order (state.h); a read
+ * that fails is an error (with state_error()), never an empty answer.
  */
 #ifndef RINGWATCHD_LEDGER_H
 #define RINGWATCHD_LEDGER_H
@@ -50,20 +54,21 @@ struct ledger_open {
 
 /*
  * Record e.  Returns the ledger id (> 0); when the uid is known already, its
- * existing id and *created false.  -1 on a database error.
+ * existing id and *created false; 0 when the write is kept to be tried again
+ * (state.h: no id yet).  -1 on a database error.
  */
 int64_t ledger_add(struct state *st, const struct ledger_entry *e, bool *created);
 
 /* Whether a conflict with this uid was recorded. */
 bool ledger_known(struct state *st, const char *uid);
 
-/* New finals of a recorded conflict; 0, 1 when no such uid, -1 on error. */
+/* New finals of a recorded conflict; 0 (also when kept), 1 when no such uid, -1 on error. */
 int ledger_update_final(struct state *st, const char *uid, json_t *final, bool diverged);
 
 /*
  * Change some masters' finals: changes maps a master to its row (or null:
  * no row); each master in unknown is removed (its final is not known).
- * 0, 1 when no such uid, -1 on error.
+ * 0 (also when kept), 1 when no such uid, -1 on error.
  */
 int ledger_merge_final(struct state *st, const char *uid, json_t *changes, json_t *unknown,
 		       bool diverged);
@@ -72,18 +77,24 @@ int ledger_merge_final(struct state *st, const char *uid, json_t *changes, json_
 int ledger_uid(struct state *st, int64_t id, char *buf, size_t len);
 
 /*
- * Mark it resolved (by "engine": a later write made the rows equal; by
- * "api": a person).  0, 1 when there is no such open conflict, -1 on error.
+ * Mark it resolved, by uid (the engine: a later write made the rows equal;
+ * kept when it cannot be written now) or, uid NULL, by id (a person: written
+ * now or not at all).  by says who ("engine", "api").  0, 1 when there is no
+ * such open conflict, -1 on error.
  */
 int ledger_resolve(struct state *st, int64_t id, const char *uid, const char *by, double at);
 
-/* The CONFLICT object of id (new reference), or NULL when there is none. */
+/* The CONFLICT object of id (new reference) into *out: 0, 1 when there is none, -1 when it
+ * cannot be read (state_error() says why). */
+int ledger_find(struct state *st, int64_t id, json_t **out);
+
+/* The CONFLICT object of id (new reference); NULL when there is none or it cannot be read. */
 json_t *ledger_get(struct state *st, int64_t id);
 
-/* Newest first; open_only or all; at most limit. */
+/* Newest first; open_only or all; at most limit.  NULL when they cannot be read. */
 json_t *ledger_list(struct state *st, bool open_only, int limit);
 
-/* Calls fn for every open conflict. */
+/* Calls fn for every open conflict; 0 or -1. */
 int ledger_each_open(struct state *st, void (*fn)(const struct ledger_open *o, void *arg),
 		     void *arg);
 
@@ -93,13 +104,13 @@ int ledger_counts(struct state *st, int64_t *open, int64_t *total);
 /* The rows that open diverged conflicts are on (each row once): 0, or -1. */
 int ledger_diverged_rows(struct state *st, int64_t *rows);
 
-/* Calls fn once per (schema, table, kind) with the number of conflicts. */
+/* Calls fn once per (schema, table, kind) with the number of conflicts; 0 or -1. */
 int ledger_totals(struct state *st,
 		  void (*fn)(const char *schema, const char *table, const char *kind, int64_t n,
 			     void *arg),
 		  void *arg);
 
-/* The open conflicts per table, through fn. */
+/* The open conflicts per table, through fn; 0 or -1. */
 int ledger_open_totals(struct state *st,
 		       void (*fn)(const char *schema, const char *table, int64_t n, void *arg),
 		       void *arg);

@@ -313,6 +313,21 @@ static void audit_metrics(FILE *out, const struct status *st)
 	}
 }
 
+static void state_metrics(FILE *out, const struct status *st)
+{
+	family(out, "ringwatch_state_write_errors_total", "counter",
+	       "Failed attempts to write to state_dir (each retry counted).");
+	fprintf(out, "ringwatch_state_write_errors_total %llu\n",
+		(unsigned long long)st->state.write_errors);
+	family(out, "ringwatch_state_writes_kept", "gauge",
+	       "Writes to state_dir that failed, kept in memory and tried again each second.");
+	fprintf(out, "ringwatch_state_writes_kept %zu\n", st->state.kept);
+	family(out, "ringwatch_state_writes_lost_total", "counter",
+	       "Writes to state_dir given up: the writes kept in memory were at their bound.");
+	fprintf(out, "ringwatch_state_writes_lost_total %llu\n",
+		(unsigned long long)st->state.writes_lost);
+}
+
 static void gate_metrics(FILE *out, const struct status *st)
 {
 	const struct gate *g = &st->gate;
@@ -403,6 +418,7 @@ char *status_metrics(const struct status *st, size_t *len)
 	conflict_metrics(out, st);
 	tracker_metrics(out, st);
 	audit_metrics(out, st);
+	state_metrics(out, st);
 	gate_metrics(out, st);
 	if (fclose(out) != 0) {
 		free(buf);

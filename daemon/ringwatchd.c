@@ -3,7 +3,8 @@
  *
  * Everything runs on one libevent loop.  main() reads and checks the
  * configuration (--check-config stops there) and initialises the client
- * library; start() then makes the state dir and opens the state, creates
+ * library; start() then makes the state dir and opens the state (locked for
+ * this process, its integrity checked: state.h), creates
  * the loop, installs the signal handlers, starts HTTP, the streams (with the
  * lag matcher, the conflict engine restored from its checkpoint and the
  * one-second checkpoint timer) and the SQL probes; READY follows.  stop()
@@ -60,7 +61,7 @@ static void usage(FILE *out)
 		     "      --version       print the version and exit\n");
 }
 
-/* mkdir -p with mode 0750 for what it creates. */
+/* mkdir -p: 0750 for the parents it creates, 0700 for path itself (state_dir is private). */
 static int make_dirs(const char *path)
 {
 	char buf[4096];
@@ -77,7 +78,7 @@ static int make_dirs(const char *path)
 			return -1;
 		*p = '/';
 	}
-	if (mkdir(buf, 0750) != 0 && errno != EEXIST)
+	if (mkdir(buf, 0700) != 0 && errno != EEXIST)
 		return -1;
 	return 0;
 }
@@ -290,6 +291,7 @@ static void on_checkpoint(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	state_retry(d->state); /* writes that failed, oldest first (state.h) */
 	if (d->tracker == NULL)
 		return;
 	tracker_checkpoint(d->tracker);
@@ -547,7 +549,7 @@ static int api_ack_gap(void *arg, int64_t id)
 
 static int start(struct rwd *d)
 {
-	char err[256];
+	char err[1024];
 
 	if (make_dirs(d->cfg.state_dir) != 0) {
 		log_error("state_dir %s: %s", d->cfg.state_dir, strerror(errno));
@@ -558,6 +560,9 @@ static int start(struct rwd *d)
 		log_error("state: %s", err);
 		return -1;
 	}
+	if (clock_mono() - d->started >= 1.0) /* the integrity check reads every page */
+		log_info("state: %s opened and checked after %.1f s", d->cfg.state_dir,
+			 clock_mono() - d->started);
 	d->base = event_base_new();
 	if (d->base == NULL) {
 		log_error("cannot create the event loop");

@@ -6,6 +6,13 @@
  * recorded so that the loss is reported until someone acknowledges it.
  * Every call runs on the event loop thread and takes well under a
  * millisecond with WAL and synchronous=NORMAL.
+ *
+ * state_open() takes state_dir for this process alone (a lock file), and
+ * refuses a database that fails SQLite's integrity check: a damaged state is
+ * an error that names the file, never an empty answer.  A write that fails
+ * later is kept in memory, within a bound, and tried again by
+ * state_retry(); state_health() says so meanwhile.  The files are created
+ * 0600 (the database's -wal and -shm files take its mode).
  */
 #ifndef RINGWATCHD_STATE_H
 #define RINGWATCHD_STATE_H
@@ -33,10 +40,81 @@ struct gap {
 	int acknowledged;
 };
 
-/* Open (creating if needed) STATE_DIR/ringwatch.db.  NULL with err on failure. */
+/*
+ * Open (creating if needed) DIR/ringwatch.db, holding DIR/ringwatchd.lock
+ * (flock, with this process's pid in it) until state_close().  NULL with a
+ * one-line reason in err: the lock is held by another process (named by its
+ * pid), the database is damaged (with what to do about it), or it cannot be
+ * opened or migrated.
+ */
 struct state *state_open(const char *dir, char *err, size_t errlen);
 
+/* Write what is kept if it can be written now (else say it is lost), and close. */
 void state_close(struct state *st);
+
+/*
+ * Writes.  Each write function below returns 0 when it wrote, and also when
+ * the database refused the write for a reason that may pass (disk full, I/O
+ * error, damage found, busy, read-only): the write is then kept in memory
+ * and tried again by state_retry().  While anything is kept, later writes
+ * queue behind it, so they reach the database in the order they were made:
+ * no checkpoint is written past a record that is not.  -1 when SQLite
+ * refuses a write for good (a constraint; state_error() says why), and when
+ * the kept writes are at their bound (STATE_KEPT_MAX bytes): that write is
+ * lost.  Once one is lost, checkpoints (resume points) are no longer
+ * written, so that the next start reads the binlogs again from before it.
+ */
+#define STATE_KEPT_MAX ((size_t)64 << 20)
+
+/* Kept writes tried again per state_retry() call, at most: the loop has other work. */
+#define STATE_RETRY_BATCH 2000
+
+/*
+ * Try the kept writes again, oldest first, until one fails: 0 when none is
+ * left, 1 when more are left for the next call, -1 when one failed again.
+ */
+int state_retry(struct state *st);
+
+/* What /healthz, the gate and the metrics say of the state. */
+struct state_health {
+	size_t kept;           /* writes that failed, kept in memory to be tried again */
+	uint64_t write_errors; /* failed attempts to write, retries included */
+	uint64_t writes_lost;  /* writes given up (the bound was full) */
+	char detail[600];      /* what is wrong and what happens, "" while all is written */
+};
+
+/* The state's health now: all is well while kept and writes_lost are 0. */
+void state_health(const struct state *st, struct state_health *out);
+
+/*
+ * One kind of write, for state_write() (ledger.c keeps its table this way).
+ * apply() makes it: an SQLite result code, SQLITE_OK when written (or when
+ * there is nothing to do), and no partial effect otherwise.  keep() copies
+ * arg for a later apply() (NULL when out of memory; *size its bytes), and
+ * release() frees such a copy.  same(), if set, says that a kept write is
+ * replaced by arg (which writes all the older one wrote): the older one is
+ * dropped and arg queues at the end.  A resume point is not written once a
+ * write was lost.
+ */
+struct state_op {
+	const char *what; /* for the log: "a conflict", "the engine's checkpoint" */
+	int (*apply)(struct state *st, void *arg);
+	void *(*keep)(const void *arg, size_t *size);
+	void (*release)(void *kept);
+	int (*same)(const void *kept, const void *arg);
+	int resume_point;
+};
+
+/* Make op's write of arg now, or keep it (above): 0 written, 1 kept, -1 failed. */
+int state_write(struct state *st, const struct state_op *op, void *arg);
+
+/*
+ * For state_op.keep: a copy of the struct at arg (size bytes), whose first n
+ * members are const char * (NULL or a string), with the strings copied after
+ * it in the same block (free() frees it); *total its bytes.  NULL when out of
+ * memory.
+ */
+void *state_keep_copy(const void *arg, size_t size, size_t n, size_t *total);
 
 /* 0 and *out filled, 1 when the master has no checkpoint, -1 on error. */
 int state_checkpoint_load(struct state *st, const char *master, struct checkpoint *out);
@@ -44,14 +122,28 @@ int state_checkpoint_load(struct state *st, const char *master, struct checkpoin
 /* Replace the master's checkpoint; 0 or -1. */
 int state_checkpoint_save(struct state *st, const char *master, const struct checkpoint *cp);
 
-/* Record a gap; returns its id, or -1. */
+/* Record a gap; returns its id, 0 when the write is kept (no id yet), or -1. */
 int64_t state_gap_add(struct state *st, const struct gap *g);
 
 /* The newest unacknowledged gap of master: 0 and *out, 1 when none, -1 on error. */
 int state_gap_open(struct state *st, const char *master, struct gap *out);
 
-/* Acknowledge a gap: 0, 1 when no such open gap, -1 on error. */
-int state_gap_ack(struct state *st, int64_t id);
+/*
+ * Acknowledge a gap: 0, 1 when no such open gap, -1 on error (not kept: a
+ * person asked, and is answered now).  moved_to, if not NULL, is where
+ * reading went on after the gap (the stream read no transaction since): it
+ * becomes the master's checkpoint, in the same SQLite transaction, and is
+ * kept with the gap for state_gap_moved_to().
+ */
+int state_gap_ack(struct state *st, int64_t id, const struct checkpoint *moved_to);
+
+/*
+ * Where the newest acknowledged gap of master moved reading to: 0 with file
+ * and offset, 1 when none said, -1 on error.  A position before it lies in
+ * binlogs the master had purged.
+ */
+int state_gap_moved_to(struct state *st, const char *master, char *file, size_t len,
+		       uint64_t *offset);
 
 /* The conflict engine's checkpoint for one master (doc/checkpoint.md). */
 struct engine_mark {
@@ -103,7 +195,10 @@ int state_schema_load(struct state *st, const char *master, uint64_t at,
  */
 int state_schema_forget(struct state *st, const char *master, uint64_t from, uint64_t upto);
 
-/* The last SQLite error text, for logs. */
+/* Why the last call failed: "PATH: SQLite's words", for logs and error answers. */
 const char *state_error(const struct state *st);
+
+/* Record why a read of the database failed (for state_error()); returns -1. */
+int state_fail(struct state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

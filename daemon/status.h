@@ -12,6 +12,7 @@
 #include "drift.h"
 #include "gate.h"
 #include "schemas.h"
+#include "state.h"
 #include "stream.h"
 #include "tracker.h"
 
@@ -75,6 +76,8 @@ struct status {
 	double ddl_replication_timeout; /* [gate] ddl_replication_timeout */
 	audit_finding *audit; /* the configuration audit of the masters' latest variables */
 	size_t n_audit;
+	/* writes to state_dir: kept after a failure, lost (all zero without a state) */
+	struct state_health state;
 	struct gate gate; /* evaluated on this snapshot, with max_lag */
 };
 

@@ -333,8 +333,10 @@ int status_collect(const struct status_sources *d, struct status *st)
 		st->conflicts_open = st->conflicts_total = -1;
 	if (d->state == NULL || ledger_diverged_rows(d->state, &st->diverged_rows) != 0)
 		st->diverged_rows = -1;
-	if (d->state != NULL)
+	if (d->state != NULL) {
 		ledger_totals(d->state, add_total, st);
+		state_health(d->state, &st->state);
+	}
 	st->n_masters = d->n_streams;
 	st->masters = calloc(d->n_streams > 0 ? d->n_streams : 1, sizeof(*st->masters));
 	st->current = calloc(d->n_streams > 0 ? d->n_streams : 1, sizeof(*st->current));

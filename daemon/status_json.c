@@ -205,6 +205,12 @@ json_t *status_json(const struct status *st)
 	json_object_set_new(o, "schema_drift", drift_json(st));
 	json_object_set_new(o, "unknown_tables", unknown_json(st));
 	json_object_set_new(o, "audit", audit_json(st));
+	json_object_set_new(o, "state",
+			    json_pack("{s:I,s:I,s:I,s:s?}", "writes_kept",
+				      (json_int_t)st->state.kept, "write_errors_total",
+				      (json_int_t)st->state.write_errors, "writes_lost_total",
+				      (json_int_t)st->state.writes_lost, "error",
+				      st->state.detail[0] ? st->state.detail : NULL));
 	json_object_set_new(o, "gate", gate_json(&st->gate));
 	return o;
 }

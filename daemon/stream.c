@@ -695,8 +695,21 @@ void stream_start(struct stream *s)
 
 void stream_start_from(struct stream *s, const char *file, uint64_t offset)
 {
+	char moved[256];
+	uint64_t moved_offset;
+
 	load_checkpoint(s);
 	load_gap(s);
+	if (s->st != NULL &&
+	    state_gap_moved_to(s->st, s->m->name, moved, sizeof(moved), &moved_offset) == 0 &&
+	    conflict_feed_position(file, offset) < conflict_feed_position(moved, moved_offset)) {
+		log_info("master %s: the conflict engine's mark %s:%llu lies before a gap that was "
+			 "acknowledged; reading goes on from %s:%llu, where the gap moved it",
+			 s->m->name, file, (unsigned long long)offset, moved,
+			 (unsigned long long)moved_offset);
+		file = moved;
+		offset = moved_offset;
+	}
 	if (s->have_commit && s->commit_file[0] != '\0') {
 		s->replay_until = conflict_feed_position(s->commit_file, s->commit_offset);
 		s->replaying = s->replay_until > conflict_feed_position(file, offset);
@@ -779,11 +792,33 @@ uint32_t stream_server_id(const struct stream *s)
 
 int stream_ack_gap(struct stream *s, int64_t id)
 {
+	struct checkpoint here;
+	bool move;
+
 	if (!s->gap_open || s->gap.id != id)
 		return 1;
-	if (s->st != NULL && state_gap_ack(s->st, id) < 0)
+	/* no transaction read since the gap: the checkpoint still points into
+	 * what the master purged, so it moves to where reading went on */
+	move = !s->have_commit && s->file[0] != '\0' && !binlog_trx_open(&s->trx);
+	memset(&here, 0, sizeof(here));
+	here.server_id = s->server_id;
+	snprintf(here.gtid, sizeof(here.gtid), "%s", s->commit_gtid_text);
+	snprintf(here.file, sizeof(here.file), "%s", s->file);
+	here.offset = s->offset;
+	here.saved_at = clock_wall();
+	if (s->st != NULL && state_gap_ack(s->st, id, move ? &here : NULL) < 0)
 		return 1;
+	if (move) {
+		snprintf(s->commit_file, sizeof(s->commit_file), "%s", here.file);
+		s->commit_offset = here.offset;
+		s->have_commit = true;
+	}
 	s->gap_open = false;
-	log_info("master %s: gap %lld acknowledged", s->m->name, (long long)id);
+	if (move)
+		log_info("master %s: gap %lld acknowledged; the checkpoint moves to %s:%llu, "
+			 "where reading went on",
+			 s->m->name, (long long)id, here.file, (unsigned long long)here.offset);
+	else
+		log_info("master %s: gap %lld acknowledged", s->m->name, (long long)id);
 	return 0;
 }

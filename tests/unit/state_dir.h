@@ -11,8 +11,8 @@
 /* Remove dir and the database files in it; 0, or -1 when dir stays. */
 static inline int state_dir_remove(const char *dir)
 {
-	static const char *const files[] = { "ringwatch.db", "ringwatch.db-wal",
-					     "ringwatch.db-shm" };
+	static const char *const files[] = { "ringwatch.db", "ringwatch.db-wal", "ringwatch.db-shm",
+					     "ringwatchd.lock" };
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char path[256];

@@ -1,7 +1,8 @@
 /*
  * test_ledger.c - conflicts recorded once per uid, listed newest first,
  * resolved once, rendered as the conflict objects of GET /v1/conflicts, kept
- * across a reopen.
+ * across a reopen; a damaged ledger is an error, never an empty or partial
+ * answer; the engine's writes that fail are kept and written later.
  */
 #include "../../daemon/ledger.h"
 #include "../../daemon/state.h"
@@ -9,6 +10,8 @@
 #include "../tap.h"
 #include "state_dir.h"
 
+#include <fcntl.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -55,6 +58,194 @@ static void count_total(const char *schema, const char *table, const char *kind,
 	(void)schema, (void)table, (void)arg;
 	if (strcmp(kind, "update-update") == 0 && n == 2)
 		n_totals++;
+}
+
+/* A ledger of three conflicts in a new state_dir (dir a mkdtemp template). */
+static struct state *three(char *dir)
+{
+	char err[256] = "";
+	struct state *st = mkdtemp(dir) != NULL ? state_open(dir, err, sizeof(err)) : NULL;
+	const char *uids[] = { "1111", "2222", "3333" };
+	bool created;
+
+	for (int i = 0; st != NULL && i < 3; i++) {
+		struct ledger_entry e = entry(uids[i], "update-update", i + 1);
+		e.key_hex = i == 0 ? "c0ffee0c0ffee0c0ffee" : "0c0d";
+		if (ledger_add(st, &e, &created) != i + 1)
+			tap_diag("ledger_add %d: %s", i, state_error(st));
+		drop(&e);
+	}
+	return st;
+}
+
+/* Move everything from the WAL into the database file, and forget the cached pages. */
+static void to_file(struct state *st)
+{
+	sqlite3_exec(state_db(st), "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+}
+
+/* The root page of table in st's database, and the page size. */
+static long root_page(struct state *st, const char *table, long *size)
+{
+	sqlite3_stmt *s;
+	long page = 0;
+
+	*size = 0;
+	if (sqlite3_prepare_v2(state_db(st),
+			       "SELECT rootpage, (SELECT page_size FROM pragma_page_size) FROM "
+			       "sqlite_master WHERE name = ?",
+			       -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		page = sqlite3_column_int64(s, 0);
+		*size = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	return page;
+}
+
+/* XOR n bytes of dir/ringwatch.db at offset with mask. */
+static int flip(const char *dir, long offset, size_t n, unsigned char mask)
+{
+	char path[256];
+	unsigned char buf[4096];
+	int fd, rc = -1;
+
+	snprintf(path, sizeof(path), "%s/ringwatch.db", dir);
+	fd = open(path, O_RDWR);
+	if (fd >= 0 && n <= sizeof(buf) && pread(fd, buf, n, offset) == (ssize_t)n) {
+		for (size_t i = 0; i < n; i++)
+			buf[i] ^= mask;
+		rc = pwrite(fd, buf, n, offset) == (ssize_t)n ? 0 : -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* A row whose JSON text is damaged (no page check sees it): an error, not null. */
+static void test_damaged_row(void)
+{
+	char dir[] = "/tmp/rw-test-ledger-row.XXXXXX";
+	struct state *st = three(dir);
+	json_t *c = NULL;
+
+	ok(st != NULL, "three conflicts");
+	ok(sqlite3_exec(state_db(st),
+			"UPDATE conflict SET writes_json = '[{\"master\": \"we' WHERE id = 2", NULL,
+			NULL, NULL) == SQLITE_OK,
+	   "conflict 2's writes damaged");
+	is_int(ledger_find(st, 1, &c), 0, "conflict 1 reads");
+	json_decref(c);
+	is_int(ledger_find(st, 2, &c), -1, "conflict 2 is an error");
+	ok(c == NULL && ledger_get(st, 2) == NULL, "no object with \"writes\": null");
+	ok(strstr(state_error(st), "conflict 2") != NULL &&
+	       strstr(state_error(st), "ringwatch.db") != NULL,
+	   "the reason names the conflict and the file (%s)", state_error(st));
+	ok(ledger_list(st, false, 10) == NULL, "the list is an error too, not two of three");
+	state_close(st);
+	ok(state_dir_remove(dir) == 0, "temp dir removed");
+}
+
+/* The conflict table's page damaged under a running state: errors, never an empty list. */
+static void test_damaged_page(void)
+{
+	char dir[] = "/tmp/rw-test-ledger-page.XXXXXX";
+	struct state *st = three(dir);
+	long size, page = st != NULL ? root_page(st, "conflict", &size) : 0;
+	json_t *c = NULL, *list;
+
+	ok(page > 1, "three conflicts, on page %ld", page);
+	to_file(st);
+	ok(flip(dir, (page - 1) * size, 200, 0xff) == 0, "200 bytes of that page flipped");
+	sqlite3_db_release_memory(state_db(st)); /* read from the file again */
+	list = ledger_list(st, false, 10);
+	ok(list == NULL, "the list is an error, not []");
+	json_decref(list);
+	ok(strstr(state_error(st), "malformed") != NULL, "SQLite's words (%s)", state_error(st));
+	is_int(ledger_find(st, 1, &c), -1, "conflict 1 is an error, not \"none\"");
+	state_close(st);
+	ok(state_dir_remove(dir) == 0, "temp dir removed");
+}
+
+/*
+ * A key in the table that its index does not have: only the full integrity
+ * check (PRAGMA integrity_check, not quick_check) sees it, and the state is
+ * refused at open.
+ */
+static void test_damaged_index(void)
+{
+	char dir[] = "/tmp/rw-test-ledger-index.XXXXXX", err[1024] = "", path[256];
+	struct state *st = three(dir);
+	long size, page = st != NULL ? root_page(st, "conflict", &size) : 0;
+	char *file = NULL;
+	long len = 0, at = -1;
+	FILE *f;
+
+	ok(page > 1, "three conflicts, on page %ld", page);
+	state_close(st);
+	snprintf(path, sizeof(path), "%s/ringwatch.db", dir);
+	f = fopen(path, "rb");
+	if (f != NULL && fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) > 0 &&
+	    (file = malloc((size_t)len)) != NULL && fseek(f, 0, SEEK_SET) == 0 &&
+	    fread(file, 1, (size_t)len, f) == (size_t)len) {
+		/* conflict 1's key_hex in the table's page (not in the index's) */
+		for (long i = (page - 1) * size; i + 20 <= page * size && i + 20 <= len; i++) {
+			if (memcmp(file + i, "c0ffee0c0ffee0c0ffee", 20) == 0)
+				at = i;
+		}
+	}
+	if (f != NULL)
+		fclose(f);
+	free(file);
+	ok(at > 0 && flip(dir, at, 4, 0x01) == 0, "conflict 1's key bytes changed in the table");
+	st = state_open(dir, err, sizeof(err));
+	ok(st == NULL, "the state is refused");
+	ok(strstr(err, "is damaged") != NULL && strstr(err, "missing from index") != NULL,
+	   "the integrity check names the index (%s)", err);
+	state_close(st);
+	ok(state_dir_remove(dir) == 0, "temp dir removed");
+}
+
+/* The engine's writes that fail are kept, in order, and written once they can be. */
+static void test_kept(void)
+{
+	char dir[] = "/tmp/rw-test-ledger-kept.XXXXXX";
+	struct state *st = three(dir);
+	struct ledger_entry e = entry("4444", "update-update", 4);
+	struct state_health h;
+	json_t *changes = json_pack("{s:{s:i,s:s}}", "west", "id", 4, "v", "same");
+	json_t *unknown = json_pack("[s]", "east");
+	json_t *c = NULL;
+	bool created = true;
+
+	ok(st != NULL, "three conflicts");
+	sqlite3_exec(state_db(st), "PRAGMA query_only = 1", NULL, NULL, NULL);
+	is_int(ledger_add(st, &e, &created), 0, "a conflict that cannot be written is kept");
+	ok(!created, "not created yet");
+	is_int(ledger_merge_final(st, "4444", changes, unknown, false), 0, "its finals, behind it");
+	is_int(ledger_resolve(st, 0, "4444", "engine", 1795850050.0), 0,
+	       "its resolution by the engine, behind them");
+	is_int(ledger_resolve(st, 1, NULL, "api", 1795850050.0), -1,
+	       "a person's resolution fails now, it is not kept");
+	state_health(st, &h);
+	is_int(h.kept, 3, "three writes kept");
+	is_int(ledger_find(st, 4, &c), 1, "not in the ledger yet");
+	sqlite3_exec(state_db(st), "PRAGMA query_only = 0", NULL, NULL, NULL);
+	is_int(state_retry(st), 0, "written on the retry");
+	ok(ledger_find(st, 4, &c) == 0 && c != NULL, "the conflict is in the ledger");
+	is_str(json_string_value(json_object_get(c, "state")), "resolved", "resolved");
+	is_str(json_string_value(
+		   json_object_get(json_object_get(json_object_get(c, "final"), "west"), "v")),
+	       "same", "with its finals merged");
+	ok(json_object_get(json_object_get(c, "final"), "east") == NULL, "east's final unknown");
+	json_decref(c);
+	json_decref(changes);
+	json_decref(unknown);
+	drop(&e);
+	state_close(st);
+	ok(state_dir_remove(dir) == 0, "temp dir removed");
 }
 
 int main(void)
@@ -134,5 +325,9 @@ int main(void)
 	drop(&a);
 	drop(&b);
 	ok(state_dir_remove(dir) == 0, "temp dir removed");
+	test_damaged_row();
+	test_damaged_page();
+	test_damaged_index();
+	test_kept();
 	return tap_done();
 }
