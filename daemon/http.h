@@ -1,11 +1,30 @@
 /*
  * http.h - the HTTP server: libmicrohttpd driven by the daemon's libevent loop.
  *
- * libmicrohttpd runs without threads of its own (external epoll mode); its
- * epoll descriptor is watched by libevent, so every handler runs on the loop
- * thread and reads the daemon's state without locks.  Requests are matched
- * against a route table; a path that exists with another method gets 405, an
- * unknown path 404, a body over HTTP_MAX_BODY 413, all as JSON errors.
+ * Threads: none of its own.  libmicrohttpd runs in external epoll mode and
+ * its epoll descriptor is watched by libevent, so every handler runs on the
+ * loop thread and reads the daemon's state without locks.  Answers are made
+ * on that thread in any case (the status snapshot is the loop's), so a thread
+ * pool would only add a hand-over per request; what keeps /healthz, /metrics
+ * and the gate answered under a crowd is that nothing waits on a client: every
+ * socket is non-blocking and every connection has a deadline.
+ *
+ * The door: the server accepts connections itself and holds each one until
+ * its request head (up to the empty line) has come, then hands it to
+ * libmicrohttpd, which reads it from the socket.  A connection that
+ * sends nothing for HTTP_IDLE_TIMEOUT seconds is closed, and one whose first
+ * request head is not whole after HTTP_HEAD_TIMEOUT seconds gets 408, without
+ * taking a libmicrohttpd connection meanwhile.  At most http_server_limit()
+ * connections are open (sized from RLIMIT_NOFILE); at the limit a new one
+ * closes the oldest that has not finished its request head, or gets 503 when
+ * there is none.  A remote address (not loopback) has at most
+ * HTTP_PER_IP_LIMIT connections; loopback clients share one address and are
+ * bounded by the total only.  Connections between requests (keep-alive) are
+ * closed after HTTP_IDLE_TIMEOUT seconds of silence.
+ *
+ * Requests are matched against a route table; a path that exists with
+ * another method gets 405 with Allow, an unknown path 404, a body over
+ * HTTP_MAX_BODY 413, all as JSON errors.
  */
 #ifndef RINGWATCHD_HTTP_H
 #define RINGWATCHD_HTTP_H
@@ -19,7 +38,11 @@ struct event_base;
 struct MHD_Connection;
 struct http_server;
 
-#define HTTP_MAX_BODY (1024 * 1024)
+#define HTTP_MAX_BODY        (1024 * 1024)
+#define HTTP_IDLE_TIMEOUT    5  /* seconds a connection may send nothing */
+#define HTTP_HEAD_TIMEOUT    10 /* seconds for a new connection's request head */
+#define HTTP_PER_IP_LIMIT    64 /* connections from one remote address */
+#define HTTP_MAX_CONNECTIONS 4096
 
 struct http_request {
 	const char *method; /* HEAD is handled as GET */
@@ -64,6 +87,13 @@ struct http_server *http_server_start(struct event_base *base, const char *host,
 
 /* The port actually bound. */
 unsigned http_server_port(const struct http_server *srv);
+
+/*
+ * The most connections srv keeps open: HTTP_MAX_CONNECTIONS, or fewer when
+ * RLIMIT_NOFILE (as it was at start) leaves less room beside the daemon's
+ * other descriptors.
+ */
+unsigned http_server_limit(const struct http_server *srv);
 
 /* Stop listening, close every connection, free srv.  NULL is fine. */
 void http_server_free(struct http_server *srv);

@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -534,6 +535,19 @@ static int api_ack_gap(void *arg, int64_t id)
 	return 1;
 }
 
+/* Every HTTP connection is a descriptor: take the hard limit, not the
+ * soft one (often 1024), before the HTTP server sizes itself from it. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			log_warn("cannot raise the open files limit: %s", strerror(errno));
+	}
+}
+
 static int start(struct rwd *d)
 {
 	char err[256];
@@ -567,15 +581,17 @@ static int start(struct rwd *d)
 			       .ddl_check = api_ddl_check,
 			       .ack_gap = api_ack_gap,
 			       .arg = d };
+	raise_fd_limit();
 	d->http = http_server_start(d->base, d->cfg.listen_host, d->cfg.listen_port, api_routes,
 				    &d->api, err, sizeof(err));
 	if (d->http == NULL) {
 		log_error("http: %s", err);
 		return -1;
 	}
-	log_info("listening on http://%s%s%s:%u/", strchr(d->cfg.listen_host, ':') ? "[" : "",
-		 d->cfg.listen_host, strchr(d->cfg.listen_host, ':') ? "]" : "",
-		 http_server_port(d->http));
+	log_info("listening on http://%s%s%s:%u/ (at most %u connections)",
+		 strchr(d->cfg.listen_host, ':') ? "[" : "", d->cfg.listen_host,
+		 strchr(d->cfg.listen_host, ':') ? "]" : "", http_server_port(d->http),
+		 http_server_limit(d->http));
 	if (start_streams(d) != 0) {
 		log_error("cannot start the binlog streams");
 		return -1;
