@@ -78,11 +78,14 @@ struct http_server {
 	unsigned port;
 };
 
-/* Per-request state, kept by MHD between calls of the access handler. */
+/* Per-request state, made when the request line has come (on_uri()) and
+ * kept by MHD between calls of the access handler. */
 struct request_state {
 	char *body;
 	size_t len;
 	size_t cap;
+	bool nul;     /* the request target holds %00 */
+	bool checked; /* the first call of the access handler has been */
 	bool too_large;
 	bool answered;
 };
@@ -222,8 +225,10 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status, 
 	return send_response(conn, &resp);
 }
 
-/* Route the finished request; 404 or 405 when nothing takes it. */
-static void dispatch(struct http_server *srv, struct http_request *req, struct http_response *resp)
+/* Route the finished request (method is what the client sent; a GET route
+ * takes HEAD too); 404 or 405 when nothing takes it. */
+static void dispatch(struct http_server *srv, const char *method, struct http_request *req,
+		     struct http_response *resp)
 {
 	static char allow[128];
 	const struct http_route *r;
@@ -250,7 +255,7 @@ static void dispatch(struct http_server *srv, struct http_request *req, struct h
 		}
 	}
 	if (path_known) {
-		http_reply_error(resp, 405, "method %s not allowed on %s", req->method, req->path);
+		http_reply_error(resp, 405, "method %s not allowed on %s", method, req->path);
 		resp->allow = allow;
 	} else {
 		http_reply_error(resp, 404, "no such endpoint");
@@ -278,6 +283,31 @@ static bool append_body(struct request_state *rs, const char *data, size_t size)
 	return true;
 }
 
+struct query_scan {
+	const char *keys[64];
+	size_t n;
+	const char *twice; /* the first key given twice */
+};
+
+static enum MHD_Result scan_query(void *cls, enum MHD_ValueKind kind, const char *key,
+				  const char *value)
+{
+	struct query_scan *q = cls;
+
+	(void)kind;
+	(void)value;
+	for (size_t i = 0; i < q->n; i++) {
+		if (strcmp(q->keys[i], key) == 0) {
+			q->twice = key;
+			return MHD_NO;
+		}
+	}
+	if (q->n == sizeof(q->keys) / sizeof(q->keys[0]))
+		return MHD_NO;
+	q->keys[q->n++] = key;
+	return MHD_YES;
+}
+
 static bool declared_too_large(struct MHD_Connection *conn)
 {
 	const char *cl =
@@ -292,6 +322,36 @@ static bool declared_too_large(struct MHD_Connection *conn)
 	return errno != 0 || *end != '\0' || n > HTTP_MAX_BODY;
 }
 
+/*
+ * What is wrong with a request before its body is read: a status and the
+ * reason in why, or 0.  %00 would cut the path or a value short (MHD hands
+ * them on as C strings), and of a key given twice only one value would count.
+ */
+static unsigned request_refusal(struct MHD_Connection *conn, const struct request_state *rs,
+				char *why, size_t len)
+{
+	struct query_scan q = { .n = 0 };
+
+	if (rs->nul) {
+		snprintf(why, len, "the request target holds %%00");
+		return 400;
+	}
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, scan_query, &q);
+	if (q.twice != NULL) {
+		snprintf(why, len, "query argument %.100s given twice", q.twice);
+		return 400;
+	}
+	if (q.n == sizeof(q.keys) / sizeof(q.keys[0])) {
+		snprintf(why, len, "more than %zu query arguments", q.n);
+		return 400;
+	}
+	if (declared_too_large(conn)) {
+		snprintf(why, len, "request body larger than 1 MiB");
+		return 413;
+	}
+	return 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
@@ -303,16 +363,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	enum MHD_Result ret;
 
 	(void)version;
-	if (rs == NULL) {
-		rs = calloc(1, sizeof(*rs));
-		if (rs == NULL)
-			return MHD_NO;
-		*con_cls = rs;
-		if (declared_too_large(conn)) {
-			rs->answered = true;
-			return send_error(conn, 413, "request body larger than 1 MiB");
-		}
-		return MHD_YES;
+	if (rs == NULL) /* on_uri() had no memory */
+		return MHD_NO;
+	if (!rs->checked) {
+		char why[160];
+		unsigned status = request_refusal(conn, rs, why, sizeof(why));
+		rs->checked = true;
+		if (status == 0)
+			return MHD_YES;
+		rs->answered = true;
+		log_debug("http: %s %s -> %u %s", method, url, status, why);
+		return send_error(conn, status, why);
 	}
 	if (*upload_data_size != 0) {
 		if (!rs->too_large && !rs->answered &&
@@ -333,10 +394,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	req.body = rs->body != NULL ? rs->body : "";
 	req.body_len = rs->len;
 	req.conn = conn;
-	dispatch(srv, &req, &resp);
+	dispatch(srv, method, &req, &resp);
 	log_debug("http: %s %s -> %u", method, url, resp.status);
 	ret = send_response(conn, &resp);
 	return ret;
+}
+
+/* The request line has come: the request's state, with what only the raw
+ * target shows. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct request_state *rs = calloc(1, sizeof(*rs));
+
+	(void)cls;
+	(void)conn;
+	if (rs != NULL)
+		rs->nul = strstr(uri, "%00") != NULL;
+	return rs;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -820,11 +894,11 @@ static int start_mhd(struct http_server *srv)
 
 	srv->mhd = MHD_start_daemon(
 	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET, 0, NULL, NULL, on_request,
-	    srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
-	    on_connection, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
-	    MHD_OPTION_CONNECTION_LIMIT, srv->limit, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned)HTTP_IDLE_TIMEOUT, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
-	    MHD_OPTION_END);
+	    srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED,
+	    on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv, MHD_OPTION_CONNECTION_LIMIT, srv->limit,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536, MHD_OPTION_END);
 	if (srv->mhd == NULL)
 		return -1;
 	info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_EPOLL_FD);

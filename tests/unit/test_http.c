@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <event2/event.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -140,9 +141,88 @@ static void test_server(void)
 	event_base_free(base);
 }
 
+/*
+ * Requests and what the server must answer: the status, and a part of the
+ * answer (head or body) when given.  Each goes on a connection of its own.
+ */
+struct exchange {
+	const char *name;
+	const char *request;
+	const char *status;
+	const char *part;
+};
+
+static const struct exchange exchanges[] = {
+	{ "HEAD on a POST route: 405 naming HEAD, with Allow",
+	  "HEAD /echo/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "405",
+	  "Allow: POST\r\n" },
+	{ "...whose error (not sent for HEAD) names HEAD",
+	  "HEAD /echo/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "405",
+	  "Content-Length: 46\r\n" /* {"error":"method HEAD not allowed on /echo/1"} */ },
+	{ "HEAD on a GET route: its head",
+	  "HEAD /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "200",
+	  "Content-Length: 5\r\n" },
+	{ "GET on a POST route names GET",
+	  "GET /echo/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "405",
+	  "{\"error\":\"method GET not allowed on /echo/1\"}" },
+	{ "%00 in the path: 400", "GET /hello%00x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	  "400", "{\"error\":\"the request target holds %00\"}" },
+	{ "%00 in a query value: 400",
+	  "GET /hello?q=a%00b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "400", "%00" },
+	{ "a query key given twice: 400 naming it",
+	  "GET /hello?q=1&r=2&q=3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "400",
+	  "{\"error\":\"query argument q given twice\"}" },
+	{ "distinct query keys are fine",
+	  "GET /hello?q=1&r=2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "200", "hello" },
+};
+
+#define N_EXCHANGES (sizeof(exchanges) / sizeof(exchanges[0]))
+
+struct exchanges_run {
+	unsigned port;
+	char answers[N_EXCHANGES][2048];
+};
+
+static void *exchanges_main(void *arg)
+{
+	struct exchanges_run *run = arg;
+
+	for (size_t i = 0; i < N_EXCHANGES; i++)
+		http_roundtrip(run->port, exchanges[i].request, strlen(exchanges[i].request),
+			       run->answers[i], sizeof(run->answers[i]));
+	return NULL;
+}
+
+static void test_exchanges(void)
+{
+	static struct exchanges_run run;
+	struct event_base *base = event_base_new();
+	struct http_server *srv;
+	char err[256];
+
+	srv = http_server_start(base, "127.0.0.1", 0, routes, NULL, err, sizeof(err));
+	ok(srv != NULL, "a server for the exchanges (%s)", srv ? "ok" : err);
+	if (srv == NULL)
+		return;
+	run.port = http_server_port(srv);
+	ok(http_serve_while(base, exchanges_main, &run) == 0, "served them");
+	for (size_t i = 0; i < N_EXCHANGES; i++) {
+		const char *a = run.answers[i];
+		bool good = strncmp(a, "HTTP/1.1 ", 9) == 0 &&
+			    strncmp(a + 9, exchanges[i].status, 3) == 0 &&
+			    (exchanges[i].part == NULL || strstr(a, exchanges[i].part) != NULL);
+		ok(good, "%s", exchanges[i].name);
+		if (!good)
+			tap_diag("answer: %.400s", a);
+	}
+	http_server_free(srv);
+	event_base_free(base);
+}
+
 int main(void)
 {
 	test_match();
 	test_server();
+	test_exchanges();
 	return tap_done();
 }
