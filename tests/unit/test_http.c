@@ -44,6 +44,68 @@ static void test_match(void)
 	   "nor none at the end");
 }
 
+/* http_head_check() on its own: whole heads, partial ones, refusals. */
+static void test_head_check(void)
+{
+	static const struct {
+		const char *head;
+		long want; /* > 0: the length; 0: more needed; < 0: minus the status */
+	} cases[] = {
+		{ "GE", 0 },
+		{ "GET / HTTP/1.1\r\nHost: x\r\n", 0 },
+		{ "GET / HTTP/1.1\r\nHost: x\r\n\r\nbody", 27 },
+		{ "GET / HTTP/1.1\nHost: x\n\n", 24 },
+		{ "\r\n\r\nGET / HTTP/1.1\r\n\r\n", 22 },
+		{ "GET /?a=%20 HTTP/1.0\r\n\r\n", 24 },
+		{ "POST / HTTP/1.1\r\nContent-Length: 5\r\ncontent-length: 5\r\n\r\n", 57 },
+		{ "POST / HTTP/1.1\r\nContent-Length:  12 \r\n\r\n", 41 },
+		{ "POST / HTTP/1.1\r\nContent-Length: 1048576\r\n\r\n", 44 },
+		{ "POST / HTTP/1.1\r\nContent-Length: 1048577\r\n\r\n", -413 },
+		{ "POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", -413 },
+		{ "POST / HTTP/1.1\r\nContent-Length: 1 2\r\n\r\n", -400 },
+		{ "POST / HTTP/1.1\r\nContent-Length: +1\r\n\r\n", -400 },
+		{ "POST / HTTP/1.1\r\nContent-Length:\r\n\r\n", -400 },
+		{ "POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n", 47 },
+		{ "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", -501 },
+		{ "GET / HTTP/1.1\r\nX: a\rb\r\n\r\n", -400 },
+		{ "GET / HTTP/1.1\r\nX: a\x7f\r\n\r\n", -400 },
+		{ "GET / HTTP/1.1\r\nX: caf\xc3\xa9\r\n\r\n", 28 },
+		{ "GET / HTTP/1.1\r\n: no name\r\n\r\n", -400 },
+		{ "GET  / HTTP/1.1\r\n\r\n", -400 },
+		{ "GET / HTTP/1.1 \r\n\r\n", -400 },
+		{ "GET /\x01 HTTP/1.1\r\n\r\n", -400 },
+		{ "G(T / HTTP/1.1\r\n\r\n", -400 },
+		{ "GET / HTTP/1.9\r\n\r\n", 18 },
+		{ "GET / HTTP/3.0\r\n\r\n", -505 },
+		{ "GET / http/1.1\r\n\r\n", -400 },
+	};
+	static char big[HTTP_MAX_HEAD + 64];
+	struct http_head_error err;
+	long got;
+	size_t n;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		got = http_head_check(cases[i].head, strlen(cases[i].head), &err);
+		if (got < 0)
+			got = -(long)err.status;
+		ok(got == cases[i].want, "head %zu: %ld (want %ld) %s", i, got, cases[i].want,
+		   err.reason);
+	}
+	/* a request line still coming, already too long for any target */
+	n = (size_t)snprintf(big, sizeof(big), "GET /");
+	memset(big + n, 'a', HTTP_MAX_TARGET + 100);
+	n += HTTP_MAX_TARGET + 100;
+	ok(http_head_check(big, n, &err) == -1 && err.status == 414, "414 before the line ends");
+	/* fields that never end */
+	n = (size_t)snprintf(big, sizeof(big), "GET / HTTP/1.1\r\nX: ");
+	memset(big + n, 'a', HTTP_MAX_HEAD - n - 1);
+	ok(http_head_check(big, HTTP_MAX_HEAD - 1, &err) == 0, "a byte short of the limit: wait");
+	memset(big + n, 'a', HTTP_MAX_HEAD);
+	ok(http_head_check(big, HTTP_MAX_HEAD, &err) == -1 && err.status == 431,
+	   "at the limit without an end: 431");
+}
+
 static void h_hello(void *ctx, const struct http_request *req, struct http_response *resp)
 {
 	(void)ctx;
@@ -172,6 +234,40 @@ static const struct exchange exchanges[] = {
 	{ "a query key given twice: 400 naming it",
 	  "GET /hello?q=1&r=2&q=3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "400",
 	  "{\"error\":\"query argument q given twice\"}" },
+	{ "Content-Length -1: 400 as JSON, one head",
+	  "POST /echo/1 HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", "400",
+	  "\r\nContent-Type: application/json\r\n" },
+	{ "Content-Length 2^64: 413 as JSON, one head",
+	  "POST /echo/1 HTTP/1.1\r\nHost: x\r\nContent-Length: 18446744073709551616\r\n\r\n", "413",
+	  "{\"error\":\"request body larger than 1 MiB\"}" },
+	{ "Content-Length twice, two values: 400",
+	  "POST /echo/1 HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+	  "400", "{\"error\":\"Content-Length given twice\"}" },
+	{ "Content-Length and Transfer-Encoding: 400",
+	  "POST /echo/1 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+	  "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+	  "400", "{\"error\":\"both Content-Length and Transfer-Encoding\"}" },
+	{ "a transfer coding other than chunked: 501",
+	  "POST /echo/1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", "501",
+	  "{\"error\":" },
+	{ "a garbage request line: 400 as JSON", "GARBAGE\r\n\r\n", "400", "{\"error\":" },
+	{ "HTTP/2.0 over HTTP/1 framing: 505 as JSON", "GET /hello HTTP/2.0\r\nHost: x\r\n\r\n",
+	  "505", "{\"error\":" },
+	{ "no version (HTTP/0.9): 505 as JSON", "GET /hello\r\n\r\n", "505", "{\"error\":" },
+	{ "HTTP/1.0 is served", "GET /hello HTTP/1.0\r\n\r\n", "200", "hello" },
+	{ "a header line without a colon: 400 as JSON",
+	  "GET /hello HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n", "400", "{\"error\":" },
+	{ "a space in a field name: 400 as JSON",
+	  "GET /hello HTTP/1.1\r\nHost: x\r\nX A: b\r\n\r\n", "400", "{\"error\":" },
+	{ "a folded header line: 400 as JSON",
+	  "GET /hello HTTP/1.1\r\nHost: x\r\nX-A: b\r\n c\r\n\r\n", "400", "{\"error\":" },
+	{ "a control character in a value: 400 as JSON",
+	  "GET /hello HTTP/1.1\r\nHost: x\r\nX-A: b\x01c\r\n\r\n", "400", "{\"error\":" },
+	{ "leading empty lines are allowed", "\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n", "200",
+	  "hello" },
+	{ "bare LF line ends are allowed", "GET /hello HTTP/1.1\nHost: x\n\n", "200", "hello" },
+	{ "every answer closes the connection", "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", "200",
+	  "Connection: close\r\n" },
 	{ "distinct query keys are fine",
 	  "GET /hello?q=1&r=2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "200", "hello" },
 };
@@ -181,16 +277,42 @@ static const struct exchange exchanges[] = {
 struct exchanges_run {
 	unsigned port;
 	char answers[N_EXCHANGES][2048];
+	char long_target[2048];
+	char big_head[2048];
 };
 
 static void *exchanges_main(void *arg)
 {
 	struct exchanges_run *run = arg;
+	static char big[HTTP_MAX_HEAD + 1024];
+	size_t n;
 
 	for (size_t i = 0; i < N_EXCHANGES; i++)
 		http_roundtrip(run->port, exchanges[i].request, strlen(exchanges[i].request),
 			       run->answers[i], sizeof(run->answers[i]));
+	/* a target over HTTP_MAX_TARGET */
+	n = (size_t)snprintf(big, sizeof(big), "GET /");
+	memset(big + n, 'a', HTTP_MAX_TARGET);
+	n += HTTP_MAX_TARGET;
+	n += (size_t)snprintf(big + n, sizeof(big) - n, " HTTP/1.1\r\nHost: x\r\n\r\n");
+	http_roundtrip(run->port, big, n, run->long_target, sizeof(run->long_target));
+	/* a head over HTTP_MAX_HEAD */
+	n = (size_t)snprintf(big, sizeof(big), "GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: ");
+	memset(big + n, 'a', HTTP_MAX_HEAD);
+	n += HTTP_MAX_HEAD;
+	n += (size_t)snprintf(big + n, sizeof(big) - n, "\r\n\r\n");
+	http_roundtrip(run->port, big, n, run->big_head, sizeof(run->big_head));
 	return NULL;
+}
+
+/* A JSON error with status, and one head only. */
+static bool json_error(const char *a, const char *status)
+{
+	const char *second = strstr(a, "\nHTTP/1.1 ");
+
+	return strncmp(a, "HTTP/1.1 ", 9) == 0 && strncmp(a + 9, status, 3) == 0 &&
+	       strstr(a, "\r\nContent-Type: application/json\r\n") != NULL &&
+	       strstr(a, "\r\n\r\n{\"error\":\"") != NULL && second == NULL;
 }
 
 static void test_exchanges(void)
@@ -211,10 +333,20 @@ static void test_exchanges(void)
 		bool good = strncmp(a, "HTTP/1.1 ", 9) == 0 &&
 			    strncmp(a + 9, exchanges[i].status, 3) == 0 &&
 			    (exchanges[i].part == NULL || strstr(a, exchanges[i].part) != NULL);
+		if (good && exchanges[i].status[0] >= '4' && strncmp(a, "HEAD", 4) != 0 &&
+		    strncmp(exchanges[i].request, "HEAD", 4) != 0)
+			good = json_error(a, exchanges[i].status);
 		ok(good, "%s", exchanges[i].name);
 		if (!good)
 			tap_diag("answer: %.400s", a);
 	}
+	ok(json_error(run.long_target, "414"), "a target over %d bytes: 414 as JSON",
+	   HTTP_MAX_TARGET);
+	if (!json_error(run.long_target, "414"))
+		tap_diag("answer: %.400s", run.long_target);
+	ok(json_error(run.big_head, "431"), "a head over %d bytes: 431 as JSON", HTTP_MAX_HEAD);
+	if (!json_error(run.big_head, "431"))
+		tap_diag("answer: %.400s", run.big_head);
 	http_server_free(srv);
 	event_base_free(base);
 }
@@ -222,6 +354,7 @@ static void test_exchanges(void)
 int main(void)
 {
 	test_match();
+	test_head_check();
 	test_server();
 	test_exchanges();
 	return tap_done();
