@@ -9,9 +9,11 @@
 #include "ledger.h"
 #include "status.h"
 
+#include <gnutls/crypto.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* A status snapshot from the daemon; 0, or -1 when there is none. */
 static int api_status_of(void *ctx, struct status *st)
@@ -21,29 +23,54 @@ static int api_status_of(void *ctx, struct status *st)
 	return api->status != NULL ? api->status(api->arg, st) : -1;
 }
 
+/*
+ * Whether got is the token.  Both are hashed and the digests compared in
+ * full, so the time taken says nothing of how much of got matched, nor of
+ * the token's length.
+ */
+static bool token_matches(const char *token, const char *got)
+{
+	unsigned char want[32], have[32];
+	unsigned diff = 0;
+
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, token, strlen(token), want) != 0 ||
+	    gnutls_hash_fast(GNUTLS_DIG_SHA256, got, strlen(got), have) != 0)
+		return false;
+	for (size_t i = 0; i < sizeof(want); i++)
+		diff |= (unsigned)(want[i] ^ have[i]);
+	return diff == 0;
+}
+
+/* The credentials of "Authorization: Bearer <token>" (the scheme in any
+ * case, RFC 7235), or NULL. */
+static const char *bearer_token(const char *value)
+{
+	if (value == NULL || strncasecmp(value, "Bearer", 6) != 0 || value[6] != ' ')
+		return NULL;
+	value += 6;
+	while (*value == ' ')
+		value++;
+	return *value != '\0' ? value : NULL;
+}
+
 /* POST endpoints need "Authorization: Bearer <token>" when a token is set. */
 static bool authorized(const struct api *api, const struct http_request *req,
 		       struct http_response *resp)
 {
 	const char *token = api->cfg->auth_token;
-	const char *got = http_header(req, "Authorization");
-	size_t n, m;
-	unsigned diff = 0;
+	const char *got;
 
 	if (token == NULL)
 		return true;
-	if (got == NULL || strncmp(got, "Bearer ", 7) != 0) {
+	got = bearer_token(http_header(req, "Authorization"));
+	if (got == NULL) {
 		http_reply_error(resp, 401, "this endpoint needs Authorization: Bearer <token>");
+		resp->authenticate = "Bearer realm=\"ringwatch\"";
 		return false;
 	}
-	got += 7;
-	n = strlen(token);
-	m = strlen(got);
-	/* compare in constant time for equal lengths */
-	for (size_t i = 0; i < n && i < m; i++)
-		diff |= (unsigned)(token[i] ^ got[i]);
-	if (n != m || diff != 0) {
+	if (!token_matches(token, got)) {
 		http_reply_error(resp, 401, "wrong token");
+		resp->authenticate = "Bearer realm=\"ringwatch\", error=\"invalid_token\"";
 		return false;
 	}
 	return true;

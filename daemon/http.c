@@ -213,6 +213,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	if (resp->allow != NULL)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
+	if (resp->authenticate != NULL)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, resp->authenticate);
 	ret = MHD_queue_response(conn, resp->status, r);
 	MHD_destroy_response(r);
 	return ret;

@@ -68,7 +68,8 @@ struct http_response {
 	const char *content_type;
 	char *body; /* malloc'd; owned by the response */
 	size_t len;
-	const char *allow; /* Allow header for 405, or NULL */
+	const char *allow;        /* Allow header for 405, or NULL */
+	const char *authenticate; /* WWW-Authenticate header for 401, or NULL */
 };
 
 /* A handler fills resp; ctx is the pointer given to http_server_start(). */

@@ -60,7 +60,7 @@ static int fake_ack(void *arg, int64_t id)
 	return id == 5 ? 0 : 1;
 }
 
-#define N_REQ 14
+#define N_REQ 21
 
 struct client {
 	unsigned port;
@@ -85,6 +85,21 @@ static const char *const requests[N_REQ] = {
 	"POST /v1/gaps/6/ack HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\n"
 	"Connection: close\r\n\r\n",
 	"GET /v1/tables HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	"POST /v1/gaps/5/ack HTTP/1.1\r\nHost: x\r\nAuthorization: bearer s3cret\r\n"
+	"Connection: close\r\n\r\n",
+	"POST /v1/gaps/5/ack HTTP/1.1\r\nHost: x\r\nAuthorization: BEARER  s3cret\r\n"
+	"Connection: close\r\n\r\n",
+	"POST /v1/gaps/5/ack HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cre\r\n"
+	"Connection: close\r\n\r\n",
+	"POST /v1/gaps/5/ack HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cretx\r\n"
+	"Connection: close\r\n\r\n",
+	"POST /v1/gaps/5/ack HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer\r\n"
+	"Connection: close\r\n\r\n",
+	"POST /v1/gaps/5/ack HTTP/1.1\r\nHost: x\r\nAuthorization: Basic czNjcmV0\r\n"
+	"Connection: close\r\n\r\n",
+	"POST /v1/gaps/5/ack HTTP/1.1\r\nHost: x\r\nAuthorization: Bearers3cret\r\n"
+	"Connection: close\r\n\r\n",
+	/* last: the snapshot fails for it */
 	"GET /v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
 };
 
@@ -169,7 +184,12 @@ int main(void)
 	ok(answer(&c, 2, "200", "\"kind\":\"update-update\""), "GET /v1/conflicts/1");
 	ok(answer(&c, 3, "404", "no conflict 99"), "an unknown id: 404");
 	ok(answer(&c, 4, "401", "Authorization"), "resolving without the token: 401");
+	ok(strstr(c.answers[4], "\r\nWWW-Authenticate: Bearer realm=\"ringwatch\"\r\n") != NULL,
+	   "which names the scheme (WWW-Authenticate: Bearer)");
 	ok(answer(&c, 5, "401", "wrong token"), "with a wrong token: 401");
+	ok(strstr(c.answers[5], "\r\nWWW-Authenticate: Bearer realm=\"ringwatch\", "
+				"error=\"invalid_token\"\r\n") != NULL,
+	   "which says the token is invalid");
 	ok(answer(&c, 6, "200", "\"resolved_by\":\"api\""), "with the token: resolved");
 	is_int(resolved_id, 1, "and the engine hears of it");
 	ok(answer(&c, 7, "200", "\"conflicts\":[]"), "no conflict open any more");
@@ -178,7 +198,14 @@ int main(void)
 	ok(answer(&c, 10, "200", "\"acknowledged\":true"), "a gap acknowledged");
 	ok(answer(&c, 11, "404", "no open gap 6"), "an unknown gap: 404");
 	ok(answer(&c, 12, "200", "\"open_conflicts\":0"), "the tables with their open conflicts");
-	ok(answer(&c, 13, "503", "out of memory"), "no snapshot: 503, not a crash");
+	ok(answer(&c, 13, "200", "\"acknowledged\":true"), "the scheme in lower case: accepted");
+	ok(answer(&c, 14, "200", "\"acknowledged\":true"), "in upper case, two spaces: accepted");
+	ok(answer(&c, 15, "401", "wrong token"), "the token's prefix: 401");
+	ok(answer(&c, 16, "401", "wrong token"), "the token and more: 401");
+	ok(answer(&c, 17, "401", "Authorization"), "the scheme without a token: 401");
+	ok(answer(&c, 18, "401", "Authorization"), "another scheme: 401");
+	ok(answer(&c, 19, "401", "Authorization"), "no space after the scheme: 401");
+	ok(answer(&c, N_REQ - 1, "503", "out of memory"), "no snapshot: 503, not a crash");
 
 	http_server_free(srv);
 	event_base_free(base);
