@@ -31,6 +31,8 @@
 #define DOOR_ACCEPT_BATCH 64
 /* Descriptors left to the rest of the daemon (masters, probes, state, logs). */
 #define FD_RESERVE 256
+/* Distinct targets of HTTP_SHARED routes whose answers one turn keeps. */
+#define SHARED_MAX 8
 
 enum arrival_state {
 	ARRIVAL_WAITING, /* for its request head */
@@ -49,6 +51,13 @@ struct arrival {
 	double since;   /* accepted, monotonic seconds */
 	size_t seen;    /* bytes of its head read so far */
 	size_t drained; /* CLOSING: bytes read and dropped */
+};
+
+/* The answer to a HTTP_SHARED route's target, kept for the rest of the turn. */
+struct shared_answer {
+	char *target; /* raw: path and query as the client sent them */
+	unsigned status;
+	struct MHD_Response *r; /* a reference of its own */
 };
 
 /* Connections open from one remote address. */
@@ -71,6 +80,8 @@ struct http_server {
 	size_t n_ips, cap_ips;
 	bool handing; /* inside MHD_add_connection() */
 	bool started; /* ...and MHD has counted the connection as started */
+	struct shared_answer shared[SHARED_MAX];
+	size_t n_shared;
 	unsigned limit;
 	const struct http_route *routes;
 	void *ctx;
@@ -83,6 +94,7 @@ struct request_state {
 	char *body;
 	size_t len;
 	size_t cap;
+	char *target; /* raw: path and query as the client sent them */
 	bool nul;     /* the request target holds %00 */
 	bool checked; /* the first call of the access handler has been */
 	bool too_large;
@@ -191,10 +203,10 @@ void http_reply_error(struct http_response *resp, unsigned status, const char *f
 	resp->status = status;
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_response *resp)
+/* resp as an MHD response (resp's body passes to it), or NULL. */
+static struct MHD_Response *make_response(struct http_response *resp)
 {
 	struct MHD_Response *r;
-	enum MHD_Result ret;
 
 	if (resp->body == NULL)
 		r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
@@ -202,7 +214,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
 		r = MHD_create_response_from_buffer(resp->len, resp->body, MHD_RESPMEM_MUST_FREE);
 	if (r == NULL) {
 		free(resp->body);
-		return MHD_NO;
+		resp->body = NULL;
+		return NULL;
 	}
 	resp->body = NULL; /* MHD owns it now */
 	if (resp->content_type != NULL)
@@ -215,6 +228,16 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
 	if (resp->authenticate != NULL)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, resp->authenticate);
+	return r;
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_response *resp)
+{
+	struct MHD_Response *r = make_response(resp);
+	enum MHD_Result ret;
+
+	if (r == NULL)
+		return MHD_NO;
 	ret = MHD_queue_response(conn, resp->status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -228,10 +251,11 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status, 
 	return send_response(conn, &resp);
 }
 
-/* Route the finished request (method is what the client sent; a GET route
- * takes HEAD too); 404 or 405 when nothing takes it. */
-static void dispatch(struct http_server *srv, const char *method, struct http_request *req,
-		     struct http_response *resp)
+/* The route of the finished request, its {id} in req (method is what the
+ * client sent; a GET route takes HEAD too); NULL with 404 or 405 in resp
+ * when there is none. */
+static const struct http_route *route_of(struct http_server *srv, const char *method,
+					 struct http_request *req, struct http_response *resp)
 {
 	static char allow[128];
 	const struct http_route *r;
@@ -244,8 +268,7 @@ static void dispatch(struct http_server *srv, const char *method, struct http_re
 			continue;
 		if (strcmp(r->method, req->method) == 0) {
 			req->id = id;
-			r->handler(srv->ctx, req, resp);
-			return;
+			return r;
 		}
 		path_known = true;
 		if (strstr(allow, r->method) == NULL &&
@@ -263,6 +286,70 @@ static void dispatch(struct http_server *srv, const char *method, struct http_re
 	} else {
 		http_reply_error(resp, 404, "no such endpoint");
 	}
+	return NULL;
+}
+
+/* Drop the answers kept for HTTP_SHARED routes (MHD keeps those it still sends). */
+static void shared_forget(struct http_server *srv)
+{
+	for (size_t i = 0; i < srv->n_shared; i++) {
+		free(srv->shared[i].target);
+		MHD_destroy_response(srv->shared[i].r);
+	}
+	srv->n_shared = 0;
+}
+
+static const struct shared_answer *shared_find(const struct http_server *srv, const char *target)
+{
+	for (size_t i = 0; i < srv->n_shared; i++) {
+		if (strcmp(srv->shared[i].target, target) == 0)
+			return &srv->shared[i];
+	}
+	return NULL;
+}
+
+/* Keep r, the answer to target, for the rest of the turn; false (nothing
+ * kept: the caller still holds r) when there is no room. */
+static bool shared_keep(struct http_server *srv, const char *target, unsigned status,
+			struct MHD_Response *r)
+{
+	char *copy;
+
+	if (srv->n_shared == SHARED_MAX || (copy = strdup(target)) == NULL)
+		return false;
+	srv->shared[srv->n_shared++] = (struct shared_answer){ copy, status, r };
+	return true;
+}
+
+/* Answer the finished request: from the route's handler, or for a
+ * HTTP_SHARED route with the answer this turn made for the same target. */
+static enum MHD_Result answer(struct http_server *srv, struct MHD_Connection *conn,
+			      const char *method, const char *target, struct http_request *req)
+{
+	struct http_response resp = { 0 };
+	const struct http_route *route = route_of(srv, method, req, &resp);
+	bool shared = route != NULL && (route->flags & HTTP_SHARED) && target != NULL;
+	const struct shared_answer *sa = shared ? shared_find(srv, target) : NULL;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	if (sa != NULL) {
+		log_debug("http: %s %s -> %u (shared)", method, req->path, sa->status);
+		return MHD_queue_response(conn, sa->status, sa->r);
+	}
+	if (route != NULL) {
+		route->handler(srv->ctx, req, &resp);
+		if (!shared)
+			shared_forget(srv); /* it may have changed what they were made of */
+	}
+	log_debug("http: %s %s -> %u", method, req->path, resp.status);
+	r = make_response(&resp);
+	if (r == NULL)
+		return MHD_NO;
+	ret = MHD_queue_response(conn, resp.status, r);
+	if (!shared || !shared_keep(srv, target, resp.status, r))
+		MHD_destroy_response(r);
+	return ret;
 }
 
 static bool append_body(struct request_state *rs, const char *data, size_t size)
@@ -362,8 +449,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct http_server *srv = cls;
 	struct request_state *rs = *con_cls;
 	struct http_request req;
-	struct http_response resp = { 0 };
-	enum MHD_Result ret;
 
 	(void)version;
 	if (rs == NULL) /* on_uri() had no memory */
@@ -397,10 +482,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	req.body = rs->body != NULL ? rs->body : "";
 	req.body_len = rs->len;
 	req.conn = conn;
-	dispatch(srv, method, &req, &resp);
-	log_debug("http: %s %s -> %u", method, url, resp.status);
-	ret = send_response(conn, &resp);
-	return ret;
+	return answer(srv, conn, method, rs->target, &req);
 }
 
 /* The request line has come: the request's state, with what only the raw
@@ -411,8 +493,10 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 
 	(void)cls;
 	(void)conn;
-	if (rs != NULL)
+	if (rs != NULL) {
 		rs->nul = strstr(uri, "%00") != NULL;
+		rs->target = strdup(uri); /* NULL: not shared */
+	}
 	return rs;
 }
 
@@ -426,6 +510,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)toe;
 	if (rs == NULL)
 		return;
+	free(rs->target);
 	free(rs->body);
 	free(rs);
 	*con_cls = NULL;
@@ -451,6 +536,7 @@ static void run_mhd(struct http_server *srv)
 	struct timeval tv;
 
 	MHD_run(srv->mhd);
+	shared_forget(srv); /* answers are shared within one turn only */
 	if (MHD_get_timeout(srv->mhd, &ms) == MHD_YES) {
 		tv.tv_sec = (time_t)(ms / 1000);
 		tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
@@ -1144,6 +1230,7 @@ void http_server_free(struct http_server *srv)
 		event_free(srv->ready);
 	if (srv->timer != NULL)
 		event_free(srv->timer);
+	shared_forget(srv);
 	if (srv->mhd != NULL)
 		MHD_stop_daemon(srv->mhd);
 	free(srv->ips);

@@ -77,15 +77,26 @@ typedef void (*http_handler_fn)(void *ctx, const struct http_request *req,
 				struct http_response *resp);
 
 /*
+ * HTTP_SHARED: the route's answer depends on its target (path and query) and
+ * the daemon's state alone, never on a header or a body.  Requests for the
+ * same target served in one turn of the loop get one answer, made for the
+ * first: nothing else runs on the loop in between, so the state they would
+ * read is the same.  Under a crowd, one turn serves many requests, and
+ * /metrics or /v1/status is rendered once for all of them.
+ */
+#define HTTP_SHARED 1u
+
+/*
  * One route: method, a path pattern whose segments are literal, "{id}"
  * (a decimal number up to 2^64-1) or "{name}" (any one segment: the handler
- * reads it from the path), and the handler.  Tables end with a
- * NULL method.
+ * reads it from the path), the handler, and flags (HTTP_SHARED or 0).
+ * Tables end with a NULL method.
  */
 struct http_route {
 	const char *method;
 	const char *pattern;
 	http_handler_fn handler;
+	unsigned flags;
 };
 
 /*

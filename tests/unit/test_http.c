@@ -8,7 +8,9 @@
 #include "http_client.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -121,10 +123,24 @@ static void h_echo(void *ctx, const struct http_request *req, struct http_respon
 				  req->body_len, "q", http_query(req, "q")));
 }
 
+static unsigned count_calls;
+
+/* A HTTP_SHARED route that says how often it was called. */
+static void h_count(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	char text[32];
+
+	(void)ctx;
+	(void)req;
+	snprintf(text, sizeof(text), "calls=%u", ++count_calls);
+	http_reply_text(resp, 200, "text/plain", text);
+}
+
 static const struct http_route routes[] = {
-	{ "GET", "/hello", h_hello },
-	{ "POST", "/echo/{id}", h_echo },
-	{ NULL, NULL, NULL },
+	{ "GET", "/hello", h_hello, 0 },
+	{ "GET", "/count", h_count, HTTP_SHARED },
+	{ "POST", "/echo/{id}", h_echo, 0 },
+	{ NULL, NULL, NULL, 0 },
 };
 
 struct client {
@@ -351,11 +367,90 @@ static void test_exchanges(void)
 	event_base_free(base);
 }
 
+#define N_SHARED 20
+
+/* Send request on n new connections before the loop runs, then serve them
+ * all; their answers' bodies into bodies (empty when none came). */
+static void serve_at_once(struct event_base *base, unsigned port, const char *const *requests,
+			  size_t n, char bodies[][64])
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fds[N_SHARED];
+	char buf[N_SHARED][1024];
+	size_t got[N_SHARED] = { 0 }, open = 0;
+
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	for (size_t i = 0; i < n; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+		if (fds[i] < 0 || connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+		    write(fds[i], requests[i], strlen(requests[i])) < 0)
+			continue;
+		fcntl(fds[i], F_SETFL, O_NONBLOCK);
+		open++;
+	}
+	for (int round = 0; open > 0 && round < 5000; round++) {
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		for (size_t i = 0; i < n; i++) {
+			ssize_t r;
+			if (fds[i] < 0)
+				continue;
+			r = read(fds[i], buf[i] + got[i], sizeof(buf[i]) - 1 - got[i]);
+			if (r > 0) {
+				got[i] += (size_t)r;
+			} else if (r == 0 || errno != EAGAIN) {
+				close(fds[i]);
+				fds[i] = -1;
+				open--;
+			}
+		}
+		usleep(1000);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *body;
+		buf[i][got[i]] = '\0';
+		body = strstr(buf[i], "\r\n\r\n");
+		snprintf(bodies[i], 64, "%s", body != NULL ? body + 4 : "");
+		if (fds[i] >= 0)
+			close(fds[i]);
+	}
+}
+
+/* HTTP_SHARED: the requests one turn serves share one answer per target. */
+static void test_shared(void)
+{
+	struct event_base *base = event_base_new();
+	const char *requests[N_SHARED];
+	char bodies[N_SHARED][64];
+	struct http_server *srv;
+	char err[256];
+	bool same = true;
+
+	srv = http_server_start(base, "127.0.0.1", 0, routes, NULL, err, sizeof(err));
+	ok(srv != NULL, "a server for the shared answers (%s)", srv ? "ok" : err);
+	if (srv == NULL)
+		return;
+	for (size_t i = 0; i < N_SHARED; i++)
+		requests[i] = i < N_SHARED - 2 ? "GET /count HTTP/1.1\r\nHost: x\r\n\r\n"
+					       : "HEAD /count?x=1 HTTP/1.1\r\nHost: x\r\n\r\n";
+	serve_at_once(base, http_server_port(srv), requests, N_SHARED, bodies);
+	for (size_t i = 1; i < N_SHARED - 2; i++)
+		same = same && strcmp(bodies[i], bodies[0]) == 0;
+	ok(same && strncmp(bodies[0], "calls=", 6) == 0, "%d requests for /count: one answer (%s)",
+	   N_SHARED - 2, bodies[0]);
+	is_int(count_calls, 2, "made by two calls: /count, and /count?x=1 (HEAD) for itself");
+	requests[0] = "GET /count HTTP/1.1\r\nHost: x\r\n\r\n";
+	serve_at_once(base, http_server_port(srv), requests, 1, bodies);
+	ok(strcmp(bodies[0], "calls=3") == 0, "a later turn makes a new one (%s)", bodies[0]);
+	http_server_free(srv);
+	event_base_free(base);
+}
+
 int main(void)
 {
 	test_match();
 	test_head_check();
 	test_server();
 	test_exchanges();
+	test_shared();
 	return tap_done();
 }
