@@ -95,6 +95,7 @@ struct request_state {
 	size_t len;
 	size_t cap;
 	char *target; /* raw: path and query as the client sent them */
+	double since; /* its head came, monotonic seconds */
 	bool nul;     /* the request target holds %00 */
 	bool checked; /* the first call of the access handler has been */
 	bool too_large;
@@ -464,6 +465,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return send_error(conn, status, why);
 	}
 	if (*upload_data_size != 0) {
+		if (clock_mono() - rs->since > HTTP_BODY_TIMEOUT) {
+			/* MHD cannot queue an answer while the body comes */
+			log_debug("http: %s %s: the body did not come in time", method, url);
+			return MHD_NO;
+		}
 		if (!rs->too_large && !rs->answered &&
 		    !append_body(rs, upload_data, *upload_data_size))
 			rs->too_large = true;
@@ -495,6 +501,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	(void)conn;
 	if (rs != NULL) {
 		rs->nul = strstr(uri, "%00") != NULL;
+		rs->since = clock_mono();
 		rs->target = strdup(uri); /* NULL: not shared */
 	}
 	return rs;

@@ -28,7 +28,8 @@
  * close the connection, and cannot be made to do otherwise.  What follows the
  * head is libmicrohttpd's to read: a malformed chunked body still gets its
  * HTML 400.  libmicrohttpd closes a connection after HTTP_IDLE_TIMEOUT
- * seconds without progress.
+ * seconds without progress, and the server one whose body is still coming
+ * HTTP_BODY_TIMEOUT seconds after its head.
  *
  * Requests are matched against a route table; a path that exists with
  * another method gets 405 with Allow, an unknown path 404, a body over
@@ -51,6 +52,7 @@ struct http_server;
 #define HTTP_MAX_TARGET      (8 * 1024)  /* the request target (path and query) */
 #define HTTP_IDLE_TIMEOUT    5           /* seconds a connection may send nothing */
 #define HTTP_HEAD_TIMEOUT    10          /* seconds for a new connection's request head */
+#define HTTP_BODY_TIMEOUT    10          /* seconds for the body, after the head */
 #define HTTP_PER_IP_LIMIT    64          /* connections from one remote address */
 #define HTTP_MAX_CONNECTIONS 4096
 

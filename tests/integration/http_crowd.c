@@ -5,8 +5,9 @@
  * usage: http_crowd [-c CROWD] [-s SLOW] [-d SECONDS] [-l LIMIT] HOST PORT
  *
  * For SECONDS (default 20): SLOW connections (default 300) that send nothing
- * (half of them) or a request header one byte a second (the other half),
- * opened again whenever the server closes one; CROWD connections (default
+ * (a third of them), a request head one byte a second (a third), or a whole
+ * head and then a body one byte a second (a third), each opened again
+ * whenever the server closes it; CROWD connections (default
  * 1000, from the second second on) that each GET /metrics or /v1/status,
  * read the whole answer and start over on a new connection; a scraper that
  * GETs /metrics once a second and a poller that GETs /v1/gate ten times a
@@ -16,12 +17,13 @@
  *   scrape sent=N answered=N late=N max=SECONDS
  *   gate sent=N answered=N late=N max=SECONDS
  *   crowd answered=N refused=N cut=N max=SECONDS
- *   slow opened=N idle_closed=N trickle_closed=N
+ *   slow opened=N idle_closed=N trickle_closed=N body_closed=N
  * answered: a status line came back (200 for the scrape and the crowd, 200
  * or 503 for the gate); late: the whole answer took longer than LIMIT
  * seconds (default 1); refused: an answer other than 200; cut: the
- * connection ended without a status line; idle_closed, trickle_closed: how
- * often the server closed a silent or a trickling connection.  Exits 0 when every scrape and
+ * connection ended without a status line; idle_closed, trickle_closed,
+ * body_closed: how often the server closed a silent connection, one
+ * trickling its head, one trickling its body.  Exits 0 when every scrape and
  * gate request was answered within LIMIT, 1 otherwise, 2 on a usage error.
  */
 #include <arpa/inet.h>
@@ -42,7 +44,8 @@
 enum conn_kind {
 	CROWD,
 	IDLE,    /* connects and sends nothing */
-	TRICKLE, /* sends a header one byte a second */
+	TRICKLE, /* sends a head one byte a second */
+	BODY,    /* sends a head, then its body one byte a second */
 };
 
 struct conn {
@@ -152,7 +155,7 @@ struct crowd {
 	int ep;
 	struct conn *conns;
 	size_t n_crowd, n_slow;
-	unsigned long answered, refused, cut, opened, idle_closed, trickle_closed;
+	unsigned long answered, refused, cut, opened, idle_closed, trickle_closed, body_closed;
 	double max;
 };
 
@@ -161,6 +164,8 @@ static const char *const crowd_reqs[] = {
 	"GET /v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
 };
 static const char trickle_head[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+static const char body_head[] = "POST /v1/ddl/check HTTP/1.1\r\nHost: x\r\n"
+				"Content-Length: 100000\r\n\r\n";
 
 static void conn_open(struct crowd *cr, struct conn *c)
 {
@@ -175,6 +180,8 @@ static void conn_open(struct crowd *cr, struct conn *c)
 		c->out = crowd_reqs[turn++ % 2];
 	else if (c->kind == TRICKLE)
 		c->out = trickle_head;
+	else if (c->kind == BODY)
+		c->out = body_head;
 	else
 		c->out = "";
 	c->out_len = strlen(c->out);
@@ -204,6 +211,8 @@ static void conn_ended(struct crowd *cr, struct conn *c)
 		cr->idle_closed++;
 	} else if (c->kind == TRICKLE) {
 		cr->trickle_closed++;
+	} else if (c->kind == BODY) {
+		cr->body_closed++;
 	} else if (c->head_len >= 12 && strncmp(c->head, "HTTP/1.1 200", 12) == 0) {
 		cr->answered++;
 		if (took > cr->max)
@@ -265,7 +274,8 @@ static void trickle(struct crowd *cr, double t)
 {
 	for (size_t i = cr->n_crowd; i < cr->n_crowd + cr->n_slow; i++) {
 		struct conn *c = &cr->conns[i];
-		if (c->kind != TRICKLE || !c->connected || c->out_len != 0 || t < c->next_byte)
+		if ((c->kind != TRICKLE && c->kind != BODY) || !c->connected || c->out_len != 0 ||
+		    t < c->next_byte)
 			continue;
 		c->next_byte = t + 1;
 		if (write(c->fd, "a", 1) < 0 && errno != EAGAIN)
@@ -356,7 +366,7 @@ int main(int argc, char **argv)
 	if (cr.conns == NULL || cr.ep < 0)
 		return 2;
 	for (size_t i = 0; i < cr.n_slow; i++)
-		cr.conns[cr.n_crowd + i].kind = i % 2 == 0 ? IDLE : TRICKLE;
+		cr.conns[cr.n_crowd + i].kind = i % 3 == 0 ? IDLE : i % 3 == 1 ? TRICKLE : BODY;
 
 	start = now();
 	end_at = start + seconds;
@@ -373,8 +383,8 @@ int main(int argc, char **argv)
 	       gate.max);
 	printf("crowd answered=%lu refused=%lu cut=%lu max=%.3f\n", cr.answered, cr.refused, cr.cut,
 	       cr.max);
-	printf("slow opened=%lu idle_closed=%lu trickle_closed=%lu\n", cr.opened, cr.idle_closed,
-	       cr.trickle_closed);
+	printf("slow opened=%lu idle_closed=%lu trickle_closed=%lu body_closed=%lu\n", cr.opened,
+	       cr.idle_closed, cr.trickle_closed, cr.body_closed);
 	return scrape.sent > 0 && gate.sent > 0 && scrape.answered == scrape.sent &&
 		       gate.answered == gate.sent && scrape.late == 0 && gate.late == 0
 		   ? 0
