@@ -7,6 +7,7 @@
 #include "config.h"
 #include "gate.h"
 #include "ledger.h"
+#include "log.h"
 #include "status.h"
 
 #include <gnutls/crypto.h>
@@ -53,7 +54,8 @@ static const char *bearer_token(const char *value)
 	return *value != '\0' ? value : NULL;
 }
 
-/* POST endpoints need "Authorization: Bearer <token>" when a token is set. */
+/* POST endpoints need "Authorization: Bearer <token>" when a token is set
+ * (and the endpoints that show rows, when protect_rows). */
 static bool authorized(const struct api *api, const struct http_request *req,
 		       struct http_response *resp)
 {
@@ -74,6 +76,52 @@ static bool authorized(const struct api *api, const struct http_request *req,
 		return false;
 	}
 	return true;
+}
+
+/* listen_host on loopback (NULL: the default, 127.0.0.1). */
+static bool loopback(const char *host)
+{
+	return host == NULL || strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
+	       strcasecmp(host, "localhost") == 0;
+}
+
+bool api_rows_protected(const struct config *cfg)
+{
+	if (cfg->protect_rows != CONFIG_AUTO)
+		return cfg->protect_rows == CONFIG_ON;
+	return !loopback(cfg->listen_host);
+}
+
+void api_log_exposure(const struct config *cfg)
+{
+	bool remote = !loopback(cfg->listen_host);
+
+	if (remote && !api_rows_protected(cfg))
+		log_warn("http: conflict rows (keys, before and after images) are readable by "
+			 "anyone who reaches %s: protect_rows is false",
+			 cfg->listen);
+	if (api_rows_protected(cfg) && cfg->auth_token == NULL)
+		log_warn("http: protect_rows is on%s and no auth_token_file is set: nobody can "
+			 "read /v1/conflicts (403)",
+			 cfg->protect_rows == CONFIG_AUTO ? " (listen is not loopback)" : "");
+	if (remote && cfg->auth_token != NULL && cfg->tls_cert == NULL)
+		log_warn("http: the API token crosses the network in clear text: set "
+			 "tls_cert_file and tls_key_file");
+}
+
+/* GET endpoints that show rows: open, or with the token when protect_rows. */
+static bool may_read_rows(const struct api *api, const struct http_request *req,
+			  struct http_response *resp)
+{
+	if (!api_rows_protected(api->cfg))
+		return true;
+	if (api->cfg->auth_token == NULL) {
+		http_reply_error(resp, 403,
+				 "conflicts show rows, and protect_rows is on without an "
+				 "auth_token_file to read them with");
+		return false;
+	}
+	return authorized(api, req, resp);
 }
 
 static void api_healthz(void *ctx, const struct http_request *req, struct http_response *resp)
@@ -202,6 +250,8 @@ static void api_conflicts(void *ctx, const struct http_request *req, struct http
 	long limit = 100;
 	json_t *list;
 
+	if (!may_read_rows(api, req, resp))
+		return;
 	if (state != NULL && strcmp(state, "open") != 0 && strcmp(state, "all") != 0) {
 		http_reply_error(resp, 400, "state must be open or all");
 		return;
@@ -225,8 +275,11 @@ static void api_conflicts(void *ctx, const struct http_request *req, struct http
 static void api_conflict(void *ctx, const struct http_request *req, struct http_response *resp)
 {
 	const struct api *api = ctx;
-	json_t *c = req->id <= INT64_MAX ? ledger_get(api->state, (int64_t)req->id) : NULL;
+	json_t *c;
 
+	if (!may_read_rows(api, req, resp))
+		return;
+	c = req->id <= INT64_MAX ? ledger_get(api->state, (int64_t)req->id) : NULL;
 	if (c == NULL) {
 		http_reply_error(resp, 404, "no conflict %llu", (unsigned long long)req->id);
 		return;

@@ -83,6 +83,7 @@ struct http_server {
 	struct shared_answer shared[SHARED_MAX];
 	size_t n_shared;
 	unsigned limit;
+	bool tls; /* the door sees ciphertext: no head to check, no answer to write */
 	const struct http_route *routes;
 	void *ctx;
 	unsigned port;
@@ -880,6 +881,10 @@ static void arrival_refuse(struct arrival *a, unsigned status, const char *reaso
 	struct timeval tv = { DOOR_LINGER, 0 };
 
 	log_debug("http: door answers %u: %s", status, reason);
+	if (a->srv->tls) {
+		arrival_close(a);
+		return;
+	}
 	door_write_error(a->fd, status, reason);
 	shutdown(a->fd, SHUT_WR);
 	a->state = ARRIVAL_CLOSING;
@@ -957,7 +962,7 @@ static void on_arrival(evutil_socket_t fd, short what, void *arg)
 		arrival_close(a);
 		return;
 	}
-	head = http_head_check(buf, (size_t)n, &err);
+	head = a->srv->tls ? 1 : http_head_check(buf, (size_t)n, &err);
 	if (head < 0) {
 		arrival_refuse(a, err.status, err.reason);
 		return;
@@ -1001,12 +1006,14 @@ static void door_admit(struct http_server *srv, evutil_socket_t fd,
 	struct arrival *a;
 
 	if (srv->n_arrivals + mhd_connections(srv) >= srv->limit && !door_evict(srv)) {
-		door_write_error(fd, 503, "too many connections");
+		if (!srv->tls)
+			door_write_error(fd, 503, "too many connections");
 		close(fd);
 		return;
 	}
 	if (!ip_take(srv, (const struct sockaddr *)addr)) {
-		door_write_error(fd, 503, "too many connections from this address");
+		if (!srv->tls)
+			door_write_error(fd, 503, "too many connections from this address");
 		close(fd);
 		return;
 	}
@@ -1155,17 +1162,23 @@ static unsigned connection_limit(void)
 	return room < HTTP_MAX_CONNECTIONS ? (unsigned)room : HTTP_MAX_CONNECTIONS;
 }
 
-static int start_mhd(struct http_server *srv)
+static int start_mhd(struct http_server *srv, const struct http_tls *tls)
 {
 	const union MHD_DaemonInfo *info;
 
+	/* without TLS, the MHD_OPTION_END in place of MHD_OPTION_HTTPS_MEM_CERT
+	 * ends the list before the certificate and key */
 	srv->mhd = MHD_start_daemon(
-	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET, 0, NULL, NULL, on_request,
-	    srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED,
-	    on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv, MHD_OPTION_CONNECTION_LIMIT, srv->limit,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536, MHD_OPTION_END);
+	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET |
+		(tls != NULL ? MHD_USE_TLS : 0),
+	    0, NULL, NULL, on_request, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+	    on_connection, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+	    MHD_OPTION_CONNECTION_LIMIT, srv->limit, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)HTTP_IDLE_TIMEOUT, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+	    tls != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
+	    tls != NULL ? tls->cert_pem : NULL, MHD_OPTION_HTTPS_MEM_KEY,
+	    tls != NULL ? tls->key_pem : NULL, MHD_OPTION_END);
 	if (srv->mhd == NULL)
 		return -1;
 	info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_EPOLL_FD);
@@ -1176,8 +1189,8 @@ static int start_mhd(struct http_server *srv)
 }
 
 struct http_server *http_server_start(struct event_base *base, const char *host, unsigned port,
-				      const struct http_route *routes, void *ctx, char *err,
-				      size_t errlen)
+				      const struct http_tls *tls, const struct http_route *routes,
+				      void *ctx, char *err, size_t errlen)
 {
 	struct http_server *srv = calloc(1, sizeof(*srv));
 
@@ -1189,13 +1202,15 @@ struct http_server *http_server_start(struct event_base *base, const char *host,
 	srv->routes = routes;
 	srv->ctx = ctx;
 	srv->limit = connection_limit();
+	srv->tls = tls != NULL;
 	srv->listen_fd = door_listen(host, port, &srv->port, err, errlen);
 	if (srv->listen_fd < 0) {
 		free(srv);
 		return NULL;
 	}
-	if (start_mhd(srv) != 0) {
-		snprintf(err, errlen, "cannot start libmicrohttpd");
+	if (start_mhd(srv, tls) != 0) {
+		snprintf(err, errlen, "cannot start libmicrohttpd%s",
+			 tls != NULL ? " (is the TLS certificate or key bad?)" : "");
 		http_server_free(srv);
 		return NULL;
 	}

@@ -21,6 +21,9 @@
  * HTTP_PER_IP_LIMIT connections; loopback clients share one address and are
  * bounded by the total only.
  *
+ * Over TLS (http_tls) the door cannot read the head: it hands a connection on
+ * at its first byte, and closes what it refuses without an answer.
+ *
  * Every answer closes its connection (Connection: close), so every request
  * comes through the door and its deadlines, and its head is checked there
  * (http_head_check()): a malformed one gets a JSON error from the door,
@@ -101,13 +104,20 @@ struct http_route {
 	unsigned flags;
 };
 
+/* HTTPS: a certificate (chain) and its private key, PEM; read at start only. */
+struct http_tls {
+	const char *cert_pem;
+	const char *key_pem;
+};
+
 /*
- * Listen on host:port (port 0: any free port) and serve routes from base.
- * Returns NULL with a reason in err on failure.
+ * Listen on host:port (port 0: any free port) and serve routes from base,
+ * over TLS when tls is not NULL.  Returns NULL with a reason in err on
+ * failure.
  */
 struct http_server *http_server_start(struct event_base *base, const char *host, unsigned port,
-				      const struct http_route *routes, void *ctx, char *err,
-				      size_t errlen);
+				      const struct http_tls *tls, const struct http_route *routes,
+				      void *ctx, char *err, size_t errlen);
 
 /* The port actually bound. */
 unsigned http_server_port(const struct http_server *srv);

@@ -117,6 +117,108 @@ static void *client_main(void *arg)
 	return NULL;
 }
 
+/* protect_rows: the requests of one setting, and what each must get. */
+struct rows_case {
+	const char *request;
+	const char *status;
+	const char *part;
+};
+
+struct rows_run {
+	unsigned port;
+	const struct rows_case *cases;
+	size_t n;
+	char answers[8][4096];
+};
+
+static void *rows_main(void *arg)
+{
+	struct rows_run *run = arg;
+
+	for (size_t i = 0; i < run->n; i++)
+		http_roundtrip(run->port, run->cases[i].request, strlen(run->cases[i].request),
+			       run->answers[i], sizeof(run->answers[i]));
+	return NULL;
+}
+
+/* Serve cases with cfg as it is now; each answer checked. */
+static void rows_check(struct event_base *base, unsigned port, const char *setting,
+		       const struct rows_case *cases, size_t n)
+{
+	static struct rows_run run;
+
+	memset(&run, 0, sizeof(run));
+	run.port = port;
+	run.cases = cases;
+	run.n = n;
+	if (http_serve_while(base, rows_main, &run) != 0) {
+		ok(0, "%s: served", setting);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *a = run.answers[i];
+		bool good = strncmp(a + 9, cases[i].status, 3) == 0 && strstr(a, cases[i].part);
+		int line = (int)(strstr(cases[i].request, " HTTP/") - cases[i].request);
+		ok(good, "%s: %.*s%s -> %s", setting, line, cases[i].request,
+		   strstr(cases[i].request, "Bearer s3cret") ? " with the token"
+		   : strstr(cases[i].request, "Bearer")      ? " with another token"
+							     : "",
+		   cases[i].status);
+		if (!good)
+			tap_diag("answer: %.300s", a);
+	}
+}
+
+#define GET_AS(path, auth) "GET " path " HTTP/1.1\r\nHost: x\r\n" auth "Connection: close\r\n\r\n"
+
+static void test_protect_rows(struct event_base *base, unsigned port, struct config *cfg)
+{
+	static const struct rows_case with_token[] = {
+		{ GET_AS("/v1/conflicts?state=all", ""), "401", "WWW-Authenticate: Bearer" },
+		{ GET_AS("/v1/conflicts/1", ""), "401", "Authorization" },
+		{ GET_AS("/v1/conflicts?state=all", "Authorization: Bearer s3cret\r\n"), "200",
+		  "\"uid\":" },
+		{ GET_AS("/v1/conflicts/1", "Authorization: Bearer s3cret\r\n"), "200",
+		  "\"kind\":" },
+		{ GET_AS("/v1/conflicts/1", "Authorization: Bearer nope\r\n"), "401",
+		  "wrong token" },
+		{ GET_AS("/metrics", ""), "200", "ringwatch_" },
+		{ GET_AS("/healthz", ""), "200", "ok" },
+		{ GET_AS("/v1/status", ""), "200", "\"version\"" },
+	};
+	static const struct rows_case without_token[] = {
+		{ GET_AS("/v1/conflicts", "Authorization: Bearer s3cret\r\n"), "403",
+		  "protect_rows" },
+		{ GET_AS("/metrics", ""), "200", "ringwatch_" },
+	};
+	static const struct rows_case open_rows[] = {
+		{ GET_AS("/v1/conflicts?state=all", ""), "200", "\"uid\":" },
+	};
+	char *token = cfg->auth_token;
+
+	cfg->protect_rows = CONFIG_ON;
+	rows_check(base, port, "protect_rows = true", with_token, 8);
+	cfg->protect_rows = CONFIG_AUTO;
+	cfg->listen_host = (char *)(uintptr_t) "0.0.0.0";
+	ok(api_rows_protected(cfg), "by default, protected when listen is not loopback");
+	rows_check(base, port, "default, listen 0.0.0.0", with_token, 2);
+	cfg->listen_host = (char *)(uintptr_t) "127.0.0.1";
+	ok(!api_rows_protected(cfg), "open on 127.0.0.1");
+	cfg->listen_host = (char *)(uintptr_t) "::1";
+	ok(!api_rows_protected(cfg), "and on ::1");
+	rows_check(base, port, "default, listen ::1", open_rows, 1);
+	cfg->listen_host = (char *)(uintptr_t) "0.0.0.0";
+	cfg->protect_rows = CONFIG_OFF;
+	ok(!api_rows_protected(cfg), "protect_rows = false opens them on any address");
+	rows_check(base, port, "protect_rows = false", open_rows, 1);
+	cfg->protect_rows = CONFIG_ON;
+	cfg->auth_token = NULL;
+	rows_check(base, port, "protect_rows = true without a token", without_token, 2);
+	cfg->auth_token = token;
+	cfg->protect_rows = CONFIG_AUTO;
+	cfg->listen_host = NULL;
+}
+
 /* Status code and body of answer i. */
 static bool answer(const struct client *c, int i, const char *status, const char *part)
 {
@@ -171,7 +273,7 @@ int main(void)
 			    .resolved = fake_resolved,
 			    .ack_gap = fake_ack };
 	memset(&c, 0, sizeof(c));
-	srv = http_server_start(base, "127.0.0.1", 0, api_routes, &api, err, sizeof(err));
+	srv = http_server_start(base, "127.0.0.1", 0, NULL, api_routes, &api, err, sizeof(err));
 	ok(srv != NULL, "the API serves (%s)", srv != NULL ? "ok" : err);
 	if (srv == NULL)
 		return tap_done();
@@ -206,6 +308,9 @@ int main(void)
 	ok(answer(&c, 18, "401", "Authorization"), "another scheme: 401");
 	ok(answer(&c, 19, "401", "Authorization"), "no space after the scheme: 401");
 	ok(answer(&c, N_REQ - 1, "503", "out of memory"), "no snapshot: 503, not a crash");
+
+	atomic_store(&snapshot_fails, false);
+	test_protect_rows(base, c.port, &cfg);
 
 	http_server_free(srv);
 	event_base_free(base);

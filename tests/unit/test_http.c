@@ -190,7 +190,7 @@ static void test_server(void)
 	char err[256];
 
 	memset(&c, 0, sizeof(c));
-	srv = http_server_start(base, "127.0.0.1", 0, routes, NULL, err, sizeof(err));
+	srv = http_server_start(base, "127.0.0.1", 0, NULL, routes, NULL, err, sizeof(err));
 	ok(srv != NULL, "server starts on a free port (%s)", srv ? "ok" : err);
 	if (srv == NULL)
 		return;
@@ -338,7 +338,7 @@ static void test_exchanges(void)
 	struct http_server *srv;
 	char err[256];
 
-	srv = http_server_start(base, "127.0.0.1", 0, routes, NULL, err, sizeof(err));
+	srv = http_server_start(base, "127.0.0.1", 0, NULL, routes, NULL, err, sizeof(err));
 	ok(srv != NULL, "a server for the exchanges (%s)", srv ? "ok" : err);
 	if (srv == NULL)
 		return;
@@ -425,7 +425,7 @@ static void test_shared(void)
 	char err[256];
 	bool same = true;
 
-	srv = http_server_start(base, "127.0.0.1", 0, routes, NULL, err, sizeof(err));
+	srv = http_server_start(base, "127.0.0.1", 0, NULL, routes, NULL, err, sizeof(err));
 	ok(srv != NULL, "a server for the shared answers (%s)", srv ? "ok" : err);
 	if (srv == NULL)
 		return;
