@@ -375,10 +375,13 @@ static bool append_body(struct request_state *rs, const char *data, size_t size)
 	return true;
 }
 
+#define QUERY_MAX 64
+
 struct query_scan {
-	const char *keys[64];
+	const char *keys[QUERY_MAX];
 	size_t n;
 	const char *twice; /* the first key given twice */
+	bool too_many;
 };
 
 static enum MHD_Result scan_query(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -394,8 +397,10 @@ static enum MHD_Result scan_query(void *cls, enum MHD_ValueKind kind, const char
 			return MHD_NO;
 		}
 	}
-	if (q->n == sizeof(q->keys) / sizeof(q->keys[0]))
+	if (q->n == QUERY_MAX) {
+		q->too_many = true;
 		return MHD_NO;
+	}
 	q->keys[q->n++] = key;
 	return MHD_YES;
 }
@@ -433,8 +438,8 @@ static unsigned request_refusal(struct MHD_Connection *conn, const struct reques
 		snprintf(why, len, "query argument %.100s given twice", q.twice);
 		return 400;
 	}
-	if (q.n == sizeof(q.keys) / sizeof(q.keys[0])) {
-		snprintf(why, len, "more than %zu query arguments", q.n);
+	if (q.too_many) {
+		snprintf(why, len, "more than %d query arguments", QUERY_MAX);
 		return 400;
 	}
 	if (declared_too_large(conn)) {

@@ -294,6 +294,7 @@ struct exchanges_run {
 	unsigned port;
 	char answers[N_EXCHANGES][2048];
 	char long_target[2048];
+	char args64[2048], args65[2048];
 	char big_head[2048];
 };
 
@@ -301,11 +302,20 @@ static void *exchanges_main(void *arg)
 {
 	struct exchanges_run *run = arg;
 	static char big[HTTP_MAX_HEAD + 1024];
-	size_t n;
+	size_t n, m;
 
 	for (size_t i = 0; i < N_EXCHANGES; i++)
 		http_roundtrip(run->port, exchanges[i].request, strlen(exchanges[i].request),
 			       run->answers[i], sizeof(run->answers[i]));
+	/* 64 query arguments, then 65 */
+	n = (size_t)snprintf(big, sizeof(big), "GET /hello?");
+	for (int k = 0; k < 65; k++)
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "%sk%d=1", k ? "&" : "", k);
+	m = (size_t)snprintf(big + n, sizeof(big) - n, " HTTP/1.1\r\nHost: x\r\n\r\n");
+	http_roundtrip(run->port, big, n + m, run->args65, sizeof(run->args65));
+	n -= strlen("&k64=1");
+	m = (size_t)snprintf(big + n, sizeof(big) - n, " HTTP/1.1\r\nHost: x\r\n\r\n");
+	http_roundtrip(run->port, big, n + m, run->args64, sizeof(run->args64));
 	/* a target over HTTP_MAX_TARGET */
 	n = (size_t)snprintf(big, sizeof(big), "GET /");
 	memset(big + n, 'a', HTTP_MAX_TARGET);
@@ -356,6 +366,9 @@ static void test_exchanges(void)
 		if (!good)
 			tap_diag("answer: %.400s", a);
 	}
+	ok(strncmp(run.args64, "HTTP/1.1 200", 12) == 0, "64 query arguments are fine");
+	ok(json_error(run.args65, "400") && strstr(run.args65, "more than 64 query arguments"),
+	   "65 are 400");
 	ok(json_error(run.long_target, "414"), "a target over %d bytes: 414 as JSON",
 	   HTTP_MAX_TARGET);
 	if (!json_error(run.long_target, "414"))
