@@ -385,6 +385,11 @@ int main(int argc, char **argv)
 	       cr.max);
 	printf("slow opened=%lu idle_closed=%lu trickle_closed=%lu body_closed=%lu\n", cr.opened,
 	       cr.idle_closed, cr.trickle_closed, cr.body_closed);
+	fflush(stdout);
+	for (size_t i = 0; i < cr.n_crowd + cr.n_slow; i++)
+		close(cr.conns[i].fd);
+	close(cr.ep);
+	free(cr.conns);
 	return scrape.sent > 0 && gate.sent > 0 && scrape.answered == scrape.sent &&
 		       gate.answered == gate.sent && scrape.late == 0 && gate.late == 0
 		   ? 0
