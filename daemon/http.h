@@ -26,9 +26,9 @@
  *
  * Every answer closes its connection (Connection: close), so every request
  * comes through the door and its deadlines, and its head is checked there
- * (http_head_check()): a malformed one gets a JSON error from the door,
- * where libmicrohttpd 0.9.75 would answer with an HTML page of its own or
- * close the connection, and cannot be made to do otherwise.  What follows the
+ * (http_head.h): a malformed one gets a JSON error from the door, where
+ * libmicrohttpd 0.9.75 would answer with an HTML page of its own or close
+ * the connection, and cannot be made to do otherwise.  What follows the
  * head is libmicrohttpd's to read: a malformed chunked body still gets its
  * HTML 400.  libmicrohttpd closes a connection after HTTP_IDLE_TIMEOUT
  * seconds without progress, and the server one whose body is still coming
@@ -41,6 +41,8 @@
 #ifndef RINGWATCHD_HTTP_H
 #define RINGWATCHD_HTTP_H
 
+#include "http_head.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -50,13 +52,10 @@ struct event_base;
 struct MHD_Connection;
 struct http_server;
 
-#define HTTP_MAX_BODY        (1024 * 1024)
-#define HTTP_MAX_HEAD        (16 * 1024) /* request line and header fields */
-#define HTTP_MAX_TARGET      (8 * 1024)  /* the request target (path and query) */
-#define HTTP_IDLE_TIMEOUT    5           /* seconds a connection may send nothing */
-#define HTTP_HEAD_TIMEOUT    10          /* seconds for a new connection's request head */
-#define HTTP_BODY_TIMEOUT    10          /* seconds for the body, after the head */
-#define HTTP_PER_IP_LIMIT    64          /* connections from one remote address */
+#define HTTP_IDLE_TIMEOUT    5  /* seconds a connection may send nothing */
+#define HTTP_HEAD_TIMEOUT    10 /* seconds for a new connection's request head */
+#define HTTP_BODY_TIMEOUT    10 /* seconds for the body, after the head */
+#define HTTP_PER_IP_LIMIT    64 /* connections from one remote address */
 #define HTTP_MAX_CONNECTIONS 4096
 
 struct http_request {
@@ -144,23 +143,6 @@ void http_reply_json(struct http_response *resp, unsigned status, json_t *value)
 /* {"error": "..."} with status. */
 void http_reply_error(struct http_response *resp, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-
-/*
- * A request head as the door judges it before libmicrohttpd reads it (its
- * own answers to a malformed request are HTML pages, a closed connection or,
- * for a Content-Length it cannot read, the head sent twice).  Returns the
- * head's length, through its empty line, when it is whole and acceptable; 0
- * while more bytes are needed; -1 with err filled when it is refused: 400
- * (malformed), 413 (a Content-Length over HTTP_MAX_BODY), 414 (a target over
- * HTTP_MAX_TARGET), 431 (no whole head within HTTP_MAX_HEAD bytes), 501 (a
- * transfer coding other than chunked) or 505 (not HTTP/1.x).  Exposed for
- * tests.
- */
-struct http_head_error {
-	unsigned status;
-	char reason[128];
-};
-long http_head_check(const char *buf, size_t len, struct http_head_error *err);
 
 /*
  * Match path against pattern; on success returns true and stores the {id}
