@@ -1,58 +1,29 @@
 /*
  * http.c - libmicrohttpd inside the libevent loop, with a route table, behind
- * a door that accepts connections and holds each one until its request head
- * has come (see http.h).
+ * the door (http_door.c) that accepts connections and holds each one until
+ * its request head has come (see http.h).
  */
 #include "http.h"
 
 #include "clock.h"
+#include "http_door.h"
 #include "http_head.h"
 #include "log.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <microhttpd.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
-#include <unistd.h>
 
-/* Seconds a connection the door answered is read from before it is closed,
- * so that the client reads the answer rather than a reset. */
-#define DOOR_LINGER 2
-/* Connections accepted in one go before the loop serves others. */
-#define DOOR_ACCEPT_BATCH 64
 /* Descriptors left to the rest of the daemon (masters, probes, state, logs). */
 #define FD_RESERVE 256
 /* Distinct targets of HTTP_SHARED routes whose answers one turn keeps. */
 #define SHARED_MAX 8
-
-enum arrival_state {
-	ARRIVAL_WAITING, /* for its request head */
-	ARRIVAL_CLOSING, /* answered by the door; read until the client closes */
-};
-
-/* A connection the door holds: accepted, not (yet) libmicrohttpd's. */
-struct arrival {
-	struct arrival *prev, *next; /* the door's list, oldest first */
-	struct http_server *srv;
-	evutil_socket_t fd;
-	struct sockaddr_storage addr;
-	socklen_t addrlen;
-	struct event *ev; /* readable, or its deadline passed */
-	enum arrival_state state;
-	double since;   /* accepted, monotonic seconds */
-	size_t seen;    /* bytes of its head read so far */
-	size_t drained; /* CLOSING: bytes read and dropped */
-};
 
 /* The answer to a HTTP_SHARED route's target, kept for the rest of the turn. */
 struct shared_answer {
@@ -61,33 +32,18 @@ struct shared_answer {
 	struct MHD_Response *r; /* a reference of its own */
 };
 
-/* Connections open from one remote address. */
-struct ip_count {
-	unsigned char addr[16]; /* IPv6, or IPv4-mapped IPv6 */
-	unsigned n;
-};
-
 struct http_server {
 	struct MHD_Daemon *mhd;
 	struct event_base *base;
-	evutil_socket_t listen_fd;
-	struct event *accept_ev;
-	struct event *accept_pause; /* out of descriptors: accept again later */
-	struct event *ready;        /* MHD's epoll fd is readable */
-	struct event *timer;        /* MHD's own timeouts */
-	struct arrival *first, *last;
-	unsigned n_arrivals;
-	struct ip_count *ips;
-	size_t n_ips, cap_ips;
-	bool handing; /* inside MHD_add_connection() */
-	bool started; /* ...and MHD has counted the connection as started */
+	struct http_door *door; /* accepts, and hands connections over (take()) */
+	struct event *ready;    /* MHD's epoll fd is readable */
+	struct event *timer;    /* MHD's own timeouts */
+	bool started;           /* MHD has counted the connection being taken as started */
 	struct shared_answer shared[SHARED_MAX];
 	size_t n_shared;
 	unsigned limit;
-	bool tls; /* the door sees ciphertext: no head to check, no answer to write */
 	const struct http_route *routes;
 	void *ctx;
-	unsigned port;
 };
 
 /* Per-request state, made when the request line has come (on_uri()) and
@@ -567,349 +523,6 @@ static void on_ready(evutil_socket_t fd, short what, void *arg)
 	run_mhd(arg);
 }
 
-/* ---- connections per remote address */
-
-/* sa as a key of srv->ips; false for loopback and other families, which
- * are not counted per address. */
-static bool ip_key(const struct sockaddr *sa, unsigned char key[16])
-{
-	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	static const unsigned char loopback6[16] = {
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1
-	};
-
-	if (sa->sa_family == AF_INET) {
-		memcpy(key, mapped, sizeof(mapped));
-		memcpy(key + 12, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
-	} else if (sa->sa_family == AF_INET6) {
-		memcpy(key, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
-	} else {
-		return false;
-	}
-	if (memcmp(key, mapped, sizeof(mapped)) == 0)
-		return key[12] != 127;
-	return memcmp(key, loopback6, sizeof(loopback6)) != 0;
-}
-
-static struct ip_count *ip_find(struct http_server *srv, const unsigned char key[16])
-{
-	for (size_t i = 0; i < srv->n_ips; i++) {
-		if (memcmp(srv->ips[i].addr, key, 16) == 0)
-			return &srv->ips[i];
-	}
-	return NULL;
-}
-
-/* Count one more connection from sa; false, counting nothing, when its
- * address has HTTP_PER_IP_LIMIT open already (or no memory is left). */
-static bool ip_take(struct http_server *srv, const struct sockaddr *sa)
-{
-	unsigned char key[16];
-	struct ip_count *c;
-
-	if (!ip_key(sa, key))
-		return true;
-	c = ip_find(srv, key);
-	if (c != NULL) {
-		if (c->n >= HTTP_PER_IP_LIMIT)
-			return false;
-		c->n++;
-		return true;
-	}
-	if (srv->n_ips == srv->cap_ips) {
-		size_t cap = srv->cap_ips == 0 ? 16 : srv->cap_ips * 2;
-		struct ip_count *grown = realloc(srv->ips, cap * sizeof(*grown));
-		if (grown == NULL)
-			return false;
-		srv->ips = grown;
-		srv->cap_ips = cap;
-	}
-	c = &srv->ips[srv->n_ips++];
-	memcpy(c->addr, key, 16);
-	c->n = 1;
-	return true;
-}
-
-static void ip_release(struct http_server *srv, const struct sockaddr *sa)
-{
-	unsigned char key[16];
-	struct ip_count *c;
-
-	if (!ip_key(sa, key) || (c = ip_find(srv, key)) == NULL)
-		return;
-	if (--c->n == 0)
-		*c = srv->ips[--srv->n_ips];
-}
-
-/* ---- the door */
-
-static unsigned mhd_connections(const struct http_server *srv)
-{
-	const union MHD_DaemonInfo *info =
-	    MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-
-	return info != NULL ? info->num_connections : 0;
-}
-
-/* Write {"error": reason} with status on a connection libmicrohttpd never
- * saw.  The socket's buffer is empty, so the few hundred bytes fit. */
-static void door_write_error(evutil_socket_t fd, unsigned status, const char *reason)
-{
-	struct http_response resp = { 0 };
-	char head[384];
-	struct iovec iov[2];
-	struct msghdr mh;
-	int n;
-
-	http_reply_error(&resp, status, "%s", reason);
-	n = snprintf(head, sizeof(head),
-		     "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\n"
-		     "Content-Length: %zu\r\nCache-Control: no-store\r\n"
-		     "X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n",
-		     resp.status, MHD_get_reason_phrase_for(resp.status), resp.len);
-	iov[0].iov_base = head;
-	iov[0].iov_len = (size_t)n;
-	iov[1].iov_base = resp.body;
-	iov[1].iov_len = resp.body != NULL ? resp.len : 0;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = iov;
-	mh.msg_iovlen = 2;
-	if (sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		log_debug("http: cannot answer %u: %s", status, strerror(errno));
-	free(resp.body);
-}
-
-static void arrival_unlink(struct arrival *a)
-{
-	struct http_server *srv = a->srv;
-
-	if (a->prev != NULL)
-		a->prev->next = a->next;
-	else
-		srv->first = a->next;
-	if (a->next != NULL)
-		a->next->prev = a->prev;
-	else
-		srv->last = a->prev;
-	srv->n_arrivals--;
-	event_free(a->ev);
-}
-
-/* Close the connection and forget it. */
-static void arrival_close(struct arrival *a)
-{
-	arrival_unlink(a);
-	ip_release(a->srv, (const struct sockaddr *)&a->addr);
-	close(a->fd);
-	free(a);
-}
-
-/* Answer {"error": reason} and read what the client still sends for a
- * while, then close: closing with unread bytes would reset the connection
- * and the client could lose the answer. */
-static void arrival_refuse(struct arrival *a, unsigned status, const char *reason)
-{
-	struct timeval tv = { DOOR_LINGER, 0 };
-
-	log_debug("http: door answers %u: %s", status, reason);
-	if (a->srv->tls) {
-		arrival_close(a);
-		return;
-	}
-	door_write_error(a->fd, status, reason);
-	shutdown(a->fd, SHUT_WR);
-	a->state = ARRIVAL_CLOSING;
-	if (event_add(a->ev, &tv) != 0)
-		arrival_close(a);
-}
-
-/* The connection becomes libmicrohttpd's; it stays counted for its address
- * until MHD says it closed (on_connection()). */
-static void arrival_hand_over(struct arrival *a)
-{
-	struct http_server *srv = a->srv;
-	struct sockaddr_storage addr = a->addr;
-	socklen_t addrlen = a->addrlen;
-	evutil_socket_t fd = a->fd;
-
-	arrival_unlink(a);
-	free(a);
-	srv->handing = true;
-	srv->started = false;
-	if (MHD_add_connection(srv->mhd, fd, (const struct sockaddr *)&addr, addrlen) != MHD_YES) {
-		log_debug("http: libmicrohttpd refused a connection: %s", strerror(errno));
-		if (!srv->started) /* else on_connection() has released it */
-			ip_release(srv, (const struct sockaddr *)&addr);
-	}
-	srv->handing = false;
-}
-
-/* Read what a refused client still sends, until it closes or the time is up. */
-static void arrival_drain(struct arrival *a, short what)
-{
-	static char sink[16384];
-	ssize_t n;
-
-	if (what & EV_TIMEOUT) {
-		arrival_close(a);
-		return;
-	}
-	while ((n = recv(a->fd, sink, sizeof(sink), MSG_DONTWAIT)) > 0) {
-		a->drained += (size_t)n;
-		if (a->drained > HTTP_MAX_BODY) {
-			arrival_close(a);
-			return;
-		}
-	}
-	if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-		arrival_close(a);
-}
-
-static void on_arrival(evutil_socket_t fd, short what, void *arg)
-{
-	static char buf[HTTP_MAX_HEAD];
-	struct arrival *a = arg;
-	struct http_head_error err;
-	struct timeval tv;
-	double left;
-	ssize_t n;
-	long head;
-
-	if (a->state == ARRIVAL_CLOSING) {
-		arrival_drain(a, what);
-		return;
-	}
-	if (what & EV_TIMEOUT) {
-		if (a->seen == 0)
-			arrival_close(a); /* sent nothing: no one to answer */
-		else
-			arrival_refuse(a, 408, "the request head did not come in time");
-		return;
-	}
-	n = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return;
-	if (n <= 0) {
-		arrival_close(a);
-		return;
-	}
-	head = a->srv->tls ? 1 : http_head_check(buf, (size_t)n, &err);
-	if (head < 0) {
-		arrival_refuse(a, err.status, err.reason);
-		return;
-	}
-	if (head > 0) {
-		arrival_hand_over(a);
-		return;
-	}
-	if ((size_t)n == a->seen)
-		return;
-	/* some of the head has come: the rest must come by the head's deadline */
-	a->seen = (size_t)n;
-	left = a->since + HTTP_HEAD_TIMEOUT - clock_mono();
-	if (left < 0.001)
-		left = 0.001;
-	tv.tv_sec = (time_t)left;
-	tv.tv_usec = (suseconds_t)((left - (double)tv.tv_sec) * 1e6);
-	if (event_add(a->ev, &tv) != 0)
-		arrival_close(a);
-}
-
-/* Close the oldest connection still waiting for its head; false when none is. */
-static bool door_evict(struct http_server *srv)
-{
-	for (struct arrival *a = srv->first; a != NULL; a = a->next) {
-		if (a->state == ARRIVAL_WAITING) {
-			log_debug("http: at %u connections: closing the oldest without a request",
-				  srv->limit);
-			arrival_close(a);
-			return true;
-		}
-	}
-	return false;
-}
-
-/* A new connection: held by the door, or refused when there is no room. */
-static void door_admit(struct http_server *srv, evutil_socket_t fd,
-		       const struct sockaddr_storage *addr, socklen_t addrlen)
-{
-	struct timeval tv = { HTTP_IDLE_TIMEOUT, 0 };
-	struct arrival *a;
-
-	if (srv->n_arrivals + mhd_connections(srv) >= srv->limit && !door_evict(srv)) {
-		if (!srv->tls)
-			door_write_error(fd, 503, "too many connections");
-		close(fd);
-		return;
-	}
-	if (!ip_take(srv, (const struct sockaddr *)addr)) {
-		if (!srv->tls)
-			door_write_error(fd, 503, "too many connections from this address");
-		close(fd);
-		return;
-	}
-	a = calloc(1, sizeof(*a));
-	if (a != NULL)
-		/* edge-triggered: a peek leaves the bytes unread, so only new
-		 * bytes (or the end) should wake the door again */
-		a->ev = event_new(srv->base, fd, EV_READ | EV_PERSIST | EV_ET, on_arrival, a);
-	if (a == NULL || a->ev == NULL || event_add(a->ev, &tv) != 0) {
-		if (a != NULL && a->ev != NULL)
-			event_free(a->ev);
-		free(a);
-		ip_release(srv, (const struct sockaddr *)addr);
-		close(fd);
-		return;
-	}
-	a->srv = srv;
-	a->fd = fd;
-	a->addr = *addr;
-	a->addrlen = addrlen;
-	a->since = clock_mono();
-	a->prev = srv->last;
-	if (srv->last != NULL)
-		srv->last->next = a;
-	else
-		srv->first = a;
-	srv->last = a;
-	srv->n_arrivals++;
-}
-
-static void on_accept(evutil_socket_t fd, short what, void *arg)
-{
-	struct http_server *srv = arg;
-	struct timeval pause = { 0, 100000 };
-
-	(void)what;
-	for (int i = 0; i < DOOR_ACCEPT_BATCH; i++) {
-		struct sockaddr_storage addr;
-		socklen_t addrlen = sizeof(addr);
-		/* blocking, as accept() leaves it: the door reads with
-		 * MSG_DONTWAIT, MHD_add_connection() makes it non-blocking */
-		evutil_socket_t c = accept(fd, (struct sockaddr *)&addr, &addrlen);
-		if (c >= 0) {
-			door_admit(srv, c, &addr, addrlen);
-			continue;
-		}
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-			/* the connection waits in the backlog; trying again at once would spin */
-			log_warn("http: cannot accept: %s", strerror(errno));
-			event_del(srv->accept_ev);
-			evtimer_add(srv->accept_pause, &pause);
-		}
-		return;
-	}
-}
-
-static void on_accept_pause(evutil_socket_t fd, short what, void *arg)
-{
-	struct http_server *srv = arg;
-
-	(void)fd;
-	(void)what;
-	event_add(srv->accept_ev, NULL);
-}
-
 /* libmicrohttpd took or let go of a connection the door handed over. */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 			  enum MHD_ConnectionNotificationCode code)
@@ -924,61 +537,28 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	}
 	info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (info != NULL && info->client_addr != NULL)
-		ip_release(srv, info->client_addr);
+		http_door_release(srv->door, info->client_addr);
 }
 
-static int resolve(const char *host, unsigned port, struct sockaddr_storage *ss, socklen_t *len,
-		   char *err, size_t errlen)
+/* The door's hooks: the connections libmicrohttpd holds, and one to take. */
+static unsigned door_busy(void *ctx)
 {
-	struct addrinfo hints, *res = NULL;
-	char service[8];
-	int rc;
+	struct http_server *srv = ctx;
+	const union MHD_DaemonInfo *info =
+	    MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE;
-	snprintf(service, sizeof(service), "%u", port);
-	rc = getaddrinfo(host, service, &hints, &res);
-	if (rc != 0) {
-		snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
-		return -1;
-	}
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
+	return info != NULL ? info->num_connections : 0;
 }
 
-/* The listening socket on host:port, non-blocking; its port in *bound. */
-static evutil_socket_t door_listen(const char *host, unsigned port, unsigned *bound, char *err,
-				   size_t errlen)
+static bool door_take(void *ctx, evutil_socket_t fd, const struct sockaddr *addr, socklen_t len)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
-	evutil_socket_t fd;
-	int one = 1;
+	struct http_server *srv = ctx;
 
-	if (resolve(host, port, &ss, &len, err, errlen) != 0)
-		return -1;
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    (ss.ss_family == AF_INET6 &&
-	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) ||
-	    bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, SOMAXCONN) != 0) {
-		snprintf(err, errlen, "cannot listen on %s:%u: %s", host, port, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	len = sizeof(ss);
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
-		*bound =
-		    ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)(void *)&ss)->sin6_port
-						   : ((struct sockaddr_in *)(void *)&ss)->sin_port);
-	else
-		*bound = port;
-	return fd;
+	srv->started = false;
+	if (MHD_add_connection(srv->mhd, fd, addr, len) == MHD_YES)
+		return true;
+	log_debug("http: libmicrohttpd refused a connection: %s", strerror(errno));
+	return srv->started; /* started, then failed: on_connection() released it */
 }
 
 /* HTTP_MAX_CONNECTIONS, or what RLIMIT_NOFILE leaves beside FD_RESERVE. */
@@ -1024,6 +604,7 @@ struct http_server *http_server_start(struct event_base *base, const char *host,
 				      void *ctx, char *err, size_t errlen)
 {
 	struct http_server *srv = calloc(1, sizeof(*srv));
+	struct http_door_hooks hooks = { door_busy, door_take, srv };
 
 	if (srv == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -1033,23 +614,14 @@ struct http_server *http_server_start(struct event_base *base, const char *host,
 	srv->routes = routes;
 	srv->ctx = ctx;
 	srv->limit = connection_limit();
-	srv->tls = tls != NULL;
-	srv->listen_fd = door_listen(host, port, &srv->port, err, errlen);
-	if (srv->listen_fd < 0) {
-		free(srv);
-		return NULL;
-	}
 	if (start_mhd(srv, tls) != 0) {
 		snprintf(err, errlen, "cannot start libmicrohttpd%s",
 			 tls != NULL ? " (is the TLS certificate or key bad?)" : "");
 		http_server_free(srv);
 		return NULL;
 	}
-	srv->accept_ev = event_new(base, srv->listen_fd, EV_READ | EV_PERSIST, on_accept, srv);
-	srv->accept_pause = evtimer_new(base, on_accept_pause, srv);
-	if (srv->accept_ev == NULL || srv->accept_pause == NULL ||
-	    event_add(srv->accept_ev, NULL) != 0) {
-		snprintf(err, errlen, "cannot register the HTTP server with the event loop");
+	srv->door = http_door_open(base, host, port, tls != NULL, srv->limit, &hooks, err, errlen);
+	if (srv->door == NULL) {
 		http_server_free(srv);
 		return NULL;
 	}
@@ -1059,7 +631,7 @@ struct http_server *http_server_start(struct event_base *base, const char *host,
 
 unsigned http_server_port(const struct http_server *srv)
 {
-	return srv->port;
+	return http_door_port(srv->door);
 }
 
 unsigned http_server_limit(const struct http_server *srv)
@@ -1071,21 +643,14 @@ void http_server_free(struct http_server *srv)
 {
 	if (srv == NULL)
 		return;
-	while (srv->first != NULL)
-		arrival_close(srv->first);
-	if (srv->accept_ev != NULL)
-		event_free(srv->accept_ev);
-	if (srv->accept_pause != NULL)
-		event_free(srv->accept_pause);
-	if (srv->listen_fd >= 0)
-		close(srv->listen_fd);
 	if (srv->ready != NULL)
 		event_free(srv->ready);
 	if (srv->timer != NULL)
 		event_free(srv->timer);
 	shared_forget(srv);
+	/* before the door: closing its connections, MHD releases them there */
 	if (srv->mhd != NULL)
 		MHD_stop_daemon(srv->mhd);
-	free(srv->ips);
+	http_door_close(srv->door);
 	free(srv);
 }

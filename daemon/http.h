@@ -6,13 +6,14 @@
  * loop thread and reads the daemon's state without locks.  Answers are made
  * on that thread in any case (the status snapshot is the loop's), so a thread
  * pool would only add a hand-over per request; what keeps /healthz, /metrics
- * and the gate answered under a crowd is that nothing waits on a client: every
- * socket is non-blocking and every connection has a deadline.
+ * and the gate answered under a crowd is that nothing waits on a client
+ * (every socket is non-blocking, every connection has a deadline) and that
+ * what a crowd asks for most is made once a turn of the loop (HTTP_SHARED).
  *
- * The door: the server accepts connections itself and holds each one until
- * its request head (up to the empty line) has come, then hands it to
- * libmicrohttpd, which reads it from the socket.  A connection that
- * sends nothing for HTTP_IDLE_TIMEOUT seconds is closed, and one whose first
+ * The door (http_door.c): the server accepts connections itself and holds
+ * each one until its request head (up to the empty line) has come, then
+ * hands it to libmicrohttpd, which reads it from the socket.  A connection
+ * that sends nothing for HTTP_IDLE_TIMEOUT seconds is closed, and one whose first
  * request head is not whole after HTTP_HEAD_TIMEOUT seconds gets 408, without
  * taking a libmicrohttpd connection meanwhile.  At most http_server_limit()
  * connections are open (sized from RLIMIT_NOFILE); at the limit a new one
