@@ -100,6 +100,13 @@ ca="--cacert $work/ca.pem"
         "$(code /v1/conflicts/7 $ca -H 'Authorization: bearer tok-4411-rows')" 404
 }
 t_is "a client that does not know the CA gets nothing" "$(code /healthz)" 000
+RINGWATCH_CACERT="$work/ca.pem" RINGWATCH_TOKEN=tok-4411-rows "$RINGWATCH" conflicts --url "$url" \
+    >"$work/cli" 2>&1
+t_is "ringwatch conflicts over TLS with RINGWATCH_CACERT and RINGWATCH_TOKEN" "$?" 0
+RINGWATCH_CACERT="$work/ca.pem" "$RINGWATCH" conflicts --url "$url" >"$work/cli" 2>&1
+rc=$?
+t_is "without the token: exit 2" "$rc" 2
+t_ok "saying why" grep -q 'Authorization: Bearer' "$work/cli"
 plain=$(echo "$url" | sed 's|^https://|http://|')
 t_ok "plain HTTP on the TLS port gets no 200" \
     sh -c "[ \"\$(curl -s -m 5 -o /dev/null -w '%{http_code}' '$plain/healthz')\" != 200 ]"
