@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The HTTP server under a crowd: 300 slow-loris connections (a third send
 # nothing, a third a request head one byte a second, a third a body one byte
-# a second) and 1,000 clients GETting
-# /metrics and /v1/status over and over, while a scraper GETs /metrics every
-# second and a deploy tool polls /v1/gate ten times a second.  Every scrape and
-# gate answer must come within a second, the crowd must be answered rather
-# than cut off, and the slow connections must be closed.
+# a second) and 1,000 clients GETting /metrics and /v1/status over and over,
+# while a scraper GETs /metrics every second and a deploy tool polls /v1/gate
+# ten times a second.  Every scrape and gate answer must come within a
+# second, the crowd must be answered rather than cut off, and the slow
+# connections must be closed.  RW_CROWD_SECONDS
+# sets how long the load lasts (default 20; at least 12, as the slow
+# connections' deadlines are 10 s).
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top_srcdir/tests/integration/lib.sh"
