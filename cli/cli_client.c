@@ -73,12 +73,15 @@ long cli_request(const char *base_url, const char *path, const char *body, json_
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (body != NULL) {
-		headers = auth_header();
+	if (getenv("RINGWATCH_CACERT") != NULL && *getenv("RINGWATCH_CACERT") != '\0')
+		curl_easy_setopt(c, CURLOPT_CAINFO, getenv("RINGWATCH_CACERT"));
+	/* POSTs need the token when the daemon has one, and so do the
+	 * conflicts when it protects rows */
+	headers = auth_header();
+	if (headers != NULL)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	if (body != NULL)
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		if (headers != NULL)
-			curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-	}
 	rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
 		fprintf(stderr, "ringwatch: cannot ask %s: %s\n", url,

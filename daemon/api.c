@@ -7,16 +7,19 @@
 #include "config.h"
 #include "gate.h"
 #include "ledger.h"
+#include "log.h"
 #include "page.h"
 #include "state.h"
 #include "status.h"
 
 #include "common/repair.h"
 
+#include <gnutls/crypto.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* A status snapshot from the daemon; 0, or -1 when there is none. */
 static int api_status_of(void *ctx, struct status *st)
@@ -26,32 +29,104 @@ static int api_status_of(void *ctx, struct status *st)
 	return api->status != NULL ? api->status(api->arg, st) : -1;
 }
 
-/* POST endpoints need "Authorization: Bearer <token>" when a token is set. */
+/*
+ * Whether got is the token.  Both are hashed and the digests compared in
+ * full, so the time taken says nothing of how much of got matched, nor of
+ * the token's length.
+ */
+static bool token_matches(const char *token, const char *got)
+{
+	unsigned char want[32], have[32];
+	unsigned diff = 0;
+
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, token, strlen(token), want) != 0 ||
+	    gnutls_hash_fast(GNUTLS_DIG_SHA256, got, strlen(got), have) != 0)
+		return false;
+	for (size_t i = 0; i < sizeof(want); i++)
+		diff |= (unsigned)(want[i] ^ have[i]);
+	return diff == 0;
+}
+
+/* The credentials of "Authorization: Bearer <token>" (the scheme in any
+ * case, RFC 7235), or NULL. */
+static const char *bearer_token(const char *value)
+{
+	if (value == NULL || strncasecmp(value, "Bearer", 6) != 0 || value[6] != ' ')
+		return NULL;
+	value += 6;
+	while (*value == ' ')
+		value++;
+	return *value != '\0' ? value : NULL;
+}
+
+/* POST endpoints need "Authorization: Bearer <token>" when a token is set
+ * (and the endpoints that show rows, when protect_rows). */
 static bool authorized(const struct api *api, const struct http_request *req,
 		       struct http_response *resp)
 {
 	const char *token = api->cfg->auth_token;
-	const char *got = http_header(req, "Authorization");
-	size_t n, m;
-	unsigned diff = 0;
+	const char *got;
 
 	if (token == NULL)
 		return true;
-	if (got == NULL || strncmp(got, "Bearer ", 7) != 0) {
+	got = bearer_token(http_header(req, "Authorization"));
+	if (got == NULL) {
 		http_reply_error(resp, 401, "this endpoint needs Authorization: Bearer <token>");
+		resp->authenticate = "Bearer realm=\"ringwatch\"";
 		return false;
 	}
-	got += 7;
-	n = strlen(token);
-	m = strlen(got);
-	/* compare in constant time for equal lengths */
-	for (size_t i = 0; i < n && i < m; i++)
-		diff |= (unsigned)(token[i] ^ got[i]);
-	if (n != m || diff != 0) {
+	if (!token_matches(token, got)) {
 		http_reply_error(resp, 401, "wrong token");
+		resp->authenticate = "Bearer realm=\"ringwatch\", error=\"invalid_token\"";
 		return false;
 	}
 	return true;
+}
+
+/* listen_host on loopback (NULL: the default, 127.0.0.1). */
+static bool loopback(const char *host)
+{
+	return host == NULL || strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
+	       strcasecmp(host, "localhost") == 0;
+}
+
+bool api_rows_protected(const struct config *cfg)
+{
+	if (cfg->protect_rows != CONFIG_AUTO)
+		return cfg->protect_rows == CONFIG_ON;
+	return !loopback(cfg->listen_host);
+}
+
+void api_log_exposure(const struct config *cfg)
+{
+	bool remote = !loopback(cfg->listen_host);
+
+	if (remote && !api_rows_protected(cfg))
+		log_warn("http: conflict rows (keys, before and after images) are readable by "
+			 "anyone who reaches %s: protect_rows is false",
+			 cfg->listen);
+	if (api_rows_protected(cfg) && cfg->auth_token == NULL)
+		log_warn("http: protect_rows is on%s and no auth_token_file is set: nobody can "
+			 "read /v1/conflicts (403)",
+			 cfg->protect_rows == CONFIG_AUTO ? " (listen is not loopback)" : "");
+	if (remote && cfg->auth_token != NULL && cfg->tls_cert == NULL)
+		log_warn("http: the API token crosses the network in clear text: set "
+			 "tls_cert_file and tls_key_file");
+}
+
+/* GET endpoints that show rows: open, or with the token when protect_rows. */
+static bool may_read_rows(const struct api *api, const struct http_request *req,
+			  struct http_response *resp)
+{
+	if (!api_rows_protected(api->cfg))
+		return true;
+	if (api->cfg->auth_token == NULL) {
+		http_reply_error(resp, 403,
+				 "conflicts show rows, and protect_rows is on without an "
+				 "auth_token_file to read them with");
+		return false;
+	}
+	return authorized(api, req, resp);
 }
 
 /* 200 ok; 503 while writes to the state fail (state.h: kept and tried again, or lost). */
@@ -206,6 +281,8 @@ static void api_conflicts(void *ctx, const struct http_request *req, struct http
 	long limit = 100;
 	json_t *list;
 
+	if (!may_read_rows(api, req, resp))
+		return;
 	if (state != NULL && strcmp(state, "open") != 0 && strcmp(state, "all") != 0) {
 		http_reply_error(resp, 400, "state must be open or all");
 		return;
@@ -244,6 +321,8 @@ static void reply_conflict(const struct api *api, uint64_t id, struct http_respo
 
 static void api_conflict(void *ctx, const struct http_request *req, struct http_response *resp)
 {
+	if (!may_read_rows(ctx, req, resp))
+		return;
 	reply_conflict(ctx, req->id, resp);
 }
 
@@ -252,14 +331,22 @@ static void api_conflict_repair(void *ctx, const struct http_request *req,
 				struct http_response *resp)
 {
 	const struct api *api = ctx;
-	json_t *c = req->id <= INT64_MAX ? ledger_get(api->state, (int64_t)req->id) : NULL;
+	json_t *c = NULL;
 	char *text = NULL, err[256];
 	size_t len = 0;
 	FILE *out;
 	int rc;
 
-	if (c == NULL) {
-		http_reply_error(resp, 404, "no conflict %llu", (unsigned long long)req->id);
+	if (!may_read_rows(api, req, resp))
+		return;
+	rc = req->id <= INT64_MAX ? ledger_find(api->state, (int64_t)req->id, &c) : 1;
+	if (rc != 0) {
+		if (rc < 0)
+			http_reply_error(resp, 500, "the conflict ledger cannot be read: %s",
+					 state_error(api->state));
+		else
+			http_reply_error(resp, 404, "no conflict %llu",
+					 (unsigned long long)req->id);
 		return;
 	}
 	out = open_memstream(&text, &len);
@@ -373,19 +460,21 @@ static void api_ddl_check(void *ctx, const struct http_request *req, struct http
 	http_reply_json(resp, 200, answer);
 }
 
+/* HTTP_SHARED: what a scraper, a health check and a deploy tool poll, read
+ * from the status snapshot alone (no header counts), rendered once a turn. */
 const struct http_route api_routes[] = {
-	{ "GET", "/", api_page },
-	{ "GET", "/healthz", api_healthz },
-	{ "GET", "/metrics", api_metrics },
-	{ "GET", "/v1/status", api_status },
-	{ "GET", "/v1/tables", api_tables },
-	{ "GET", "/v1/gate", api_gate },
-	{ "GET", "/v1/conflicts", api_conflicts },
-	{ "GET", "/v1/conflicts/{id}", api_conflict },
-	{ "GET", "/v1/conflicts/{id}/repair", api_conflict_repair },
-	{ "POST", "/v1/conflicts/{id}/resolve", api_conflict_resolve },
-	{ "POST", "/v1/gaps/{id}/ack", api_gap_ack },
-	{ "POST", "/v1/ddl/check", api_ddl_check },
-	{ "GET", "/check/{name}/mysql/{name}", api_throttle },
-	{ NULL, NULL, NULL },
+	{ "GET", "/", api_page, 0 },
+	{ "GET", "/healthz", api_healthz, HTTP_SHARED },
+	{ "GET", "/metrics", api_metrics, HTTP_SHARED },
+	{ "GET", "/v1/status", api_status, HTTP_SHARED },
+	{ "GET", "/v1/tables", api_tables, 0 },
+	{ "GET", "/v1/gate", api_gate, HTTP_SHARED },
+	{ "GET", "/v1/conflicts", api_conflicts, 0 },
+	{ "GET", "/v1/conflicts/{id}", api_conflict, 0 },
+	{ "GET", "/v1/conflicts/{id}/repair", api_conflict_repair, 0 },
+	{ "POST", "/v1/conflicts/{id}/resolve", api_conflict_resolve, 0 },
+	{ "POST", "/v1/gaps/{id}/ack", api_gap_ack, 0 },
+	{ "POST", "/v1/ddl/check", api_ddl_check, 0 },
+	{ "GET", "/check/{name}/mysql/{name}", api_throttle, HTTP_SHARED },
+	{ NULL, NULL, NULL, 0 },
 };

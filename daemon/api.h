@@ -9,6 +9,7 @@
 #include "http.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct config;
@@ -32,5 +33,20 @@ struct api {
 };
 
 extern const struct http_route api_routes[];
+
+/*
+ * Whether the endpoints that show rows (GET /v1/conflicts and
+ * /v1/conflicts/ID: keys, before and after images, final rows) need the
+ * token: protect_rows, by default on unless listen is loopback.  When they
+ * do and no auth_token_file is set, they answer 403 to everyone.
+ */
+bool api_rows_protected(const struct config *cfg);
+
+/*
+ * Log at start who can read what over the network: rows readable by anyone
+ * who reaches a listen address that is not loopback, rows nobody can read
+ * (protected without a token), the token crossing the network without TLS.
+ */
+void api_log_exposure(const struct config *cfg);
 
 #endif

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #define SECRET_MAX 4096
+#define PEM_MAX    (1024 * 1024)
 
 enum section_kind {
 	SEC_NONE,
@@ -47,6 +48,7 @@ enum key_type {
 	T_SSL_MODE,
 	T_URL, /* http(s) URL; empty means unset */
 	T_LOG_LEVEL,
+	T_SWITCH, /* true or false; empty means the default */
 };
 
 struct key_def {
@@ -69,6 +71,9 @@ static const struct key_def key_table[] = {
 	{ SEC_DAEMON, "probe_interval", T_SECONDS, CFG(probe_interval), "2" },
 	{ SEC_DAEMON, "max_tracked_writes", T_COUNT, CFG(max_tracked_writes), "1000000" },
 	{ SEC_DAEMON, "ring_name", T_STRING, CFG(ring_name), "ring" },
+	{ SEC_DAEMON, "tls_cert_file", T_OPTPATH, CFG(tls_cert_file), NULL },
+	{ SEC_DAEMON, "tls_key_file", T_OPTPATH, CFG(tls_key_file), NULL },
+	{ SEC_DAEMON, "protect_rows", T_SWITCH, CFG(protect_rows), NULL },
 
 	{ SEC_MASTER, "host", T_STRING, MST(host), NULL },
 	{ SEC_MASTER, "port", T_PORT, MST(port), "3306" },
@@ -398,6 +403,16 @@ static void set_value(struct parse_ctx *ctx, void *base, const struct key_def *d
 		set_error(ctx, line, def->name,
 			  "'%s' is not one of error, warning, notice, info, debug", value);
 		return;
+	case T_SWITCH:
+		if (*value == '\0')
+			*(enum config_switch *)target = CONFIG_AUTO;
+		else if (strcasecmp(value, "true") == 0)
+			*(enum config_switch *)target = CONFIG_ON;
+		else if (strcasecmp(value, "false") == 0)
+			*(enum config_switch *)target = CONFIG_OFF;
+		else
+			set_error(ctx, line, def->name, "'%s' is not true or false", value);
+		return;
 	}
 }
 
@@ -714,6 +729,40 @@ static char *read_secret(const char *path, const char **why)
 	return out;
 }
 
+/* Read a whole PEM file (a certificate chain or a key). */
+static char *read_pem(const char *path, const char **why)
+{
+	struct stat st;
+	FILE *fp = fopen(path, "r");
+	char *buf;
+	size_t n;
+
+	if (fp == NULL) {
+		*why = strerror(errno);
+		return NULL;
+	}
+	if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > PEM_MAX) {
+		fclose(fp);
+		*why = "not a regular file of at most 1 MiB";
+		return NULL;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	n = buf != NULL ? fread(buf, 1, (size_t)st.st_size, fp) : 0;
+	fclose(fp);
+	if (buf == NULL) {
+		*why = "out of memory";
+		return NULL;
+	}
+	buf[n] = '\0';
+	if (strstr(buf, "-----BEGIN ") == NULL) {
+		explicit_bzero(buf, n);
+		free(buf);
+		*why = "no PEM block (-----BEGIN ...) in it";
+		return NULL;
+	}
+	return buf;
+}
+
 static unsigned key_line(const struct parse_ctx *ctx, size_t section_index, const char *name)
 {
 	enum section_kind kind = section_index == 0 ? SEC_DAEMON : SEC_MASTER;
@@ -745,6 +794,32 @@ static void check_master(struct parse_ctx *ctx, size_t i)
 	}
 }
 
+/* tls_cert_file and tls_key_file: both or neither, each a readable PEM file. */
+static void check_tls(struct parse_ctx *ctx)
+{
+	struct config *cfg = ctx->cfg;
+	const char *why = NULL;
+
+	if ((cfg->tls_cert_file == NULL) != (cfg->tls_key_file == NULL)) {
+		const char *set = cfg->tls_cert_file != NULL ? "tls_cert_file" : "tls_key_file";
+		set_error(ctx, key_line(ctx, 0, set), set,
+			  "tls_cert_file and tls_key_file go together; set both or neither");
+		return;
+	}
+	if (cfg->tls_cert_file == NULL)
+		return;
+	cfg->tls_cert = read_pem(cfg->tls_cert_file, &why);
+	if (cfg->tls_cert == NULL) {
+		set_error(ctx, key_line(ctx, 0, "tls_cert_file"), "tls_cert_file",
+			  "cannot read %s: %s", cfg->tls_cert_file, why);
+		return;
+	}
+	cfg->tls_key = read_pem(cfg->tls_key_file, &why);
+	if (cfg->tls_key == NULL)
+		set_error(ctx, key_line(ctx, 0, "tls_key_file"), "tls_key_file",
+			  "cannot read %s: %s", cfg->tls_key_file, why);
+}
+
 static void check_config(struct parse_ctx *ctx)
 {
 	struct config *cfg = ctx->cfg;
@@ -765,6 +840,8 @@ static void check_config(struct parse_ctx *ctx)
 			set_error(ctx, key_line(ctx, 0, "auth_token_file"), "auth_token_file",
 				  "cannot read %s: %s", cfg->auth_token_file, why);
 	}
+	if (!ctx->failed)
+		check_tls(ctx);
 }
 
 /* ---- entry points ---------------------------------------------------------- */
@@ -866,6 +943,10 @@ void config_free(struct config *cfg)
 	free(cfg->auth_token_file);
 	free(cfg->ring_name);
 	free_secret(cfg->auth_token);
+	free(cfg->tls_cert_file);
+	free(cfg->tls_key_file);
+	free(cfg->tls_cert);
+	free_secret(cfg->tls_key);
 	free(cfg->alertmanager_url);
 	free(cfg->webhook_url);
 	memset(cfg, 0, sizeof(*cfg));

@@ -4,7 +4,7 @@
  * config_load() reads a file, config_load_string() a buffer (for tests and the
  * fuzzer); both validate everything a running daemon would trip over later
  * (unknown keys and sections, bad values, a master without an address,
- * unreadable password or token files) and report the first problem as
+ * unreadable password, token or TLS files) and report the first problem as
  * "FILE:LINE: KEY: REASON".  Secrets read from the file or from password
  * files are kept in the struct but never appear in an error text.
  */
@@ -21,6 +21,13 @@ enum config_ssl_mode {
 	CONFIG_SSL_REQUIRED,
 	CONFIG_SSL_VERIFY_CA,
 	CONFIG_SSL_VERIFY_IDENTITY,
+};
+
+/* A switch whose default depends on other keys. */
+enum config_switch {
+	CONFIG_AUTO, /* unset: the default applies */
+	CONFIG_ON,
+	CONFIG_OFF,
 };
 
 struct config_master {
@@ -53,6 +60,14 @@ struct config {
 	double probe_interval;       /* seconds between SQL probes of each master */
 	char *ring_name;             /* the STORE of the throttle endpoint /check/APP/mysql/STORE */
 	unsigned max_tracked_writes; /* the conflict engine's bound on unsettled writes */
+	char *tls_cert_file;         /* absolute path, or NULL: plain HTTP */
+	char *tls_key_file;          /* set together with tls_cert_file */
+	char *tls_cert;              /* PEM read from tls_cert_file, or NULL */
+	char *tls_key;               /* secret PEM read from tls_key_file, or NULL */
+
+	/* the conflict endpoints (they show rows) need the token; AUTO: unless
+	 * listen is loopback */
+	enum config_switch protect_rows;
 
 	/* [master.NAME], in file order */
 	struct config_master *masters;

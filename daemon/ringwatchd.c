@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -125,9 +126,16 @@ static void reload_masters(struct rwd *d, struct config *fresh)
 		stream_reconfigure(d->streams[i], &fresh->masters[i], fresh->server_id);
 }
 
+/* Two strings that may be NULL hold the same text. */
+static bool same_text(const char *a, const char *b)
+{
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
 /*
  * Swap in a new configuration.  What needs a restart (the listening address,
- * state_dir, the set of masters) keeps its running value and says so.
+ * state_dir, the set of masters, the TLS certificate) keeps its running value
+ * and says so.
  */
 static void apply_reload(struct rwd *d, struct config *fresh)
 {
@@ -149,10 +157,15 @@ static void apply_reload(struct rwd *d, struct config *fresh)
 		fresh->state_dir = d->cfg.state_dir;
 		d->cfg.state_dir = tmp;
 	}
+	if (!same_text(fresh->tls_cert, d->cfg.tls_cert) ||
+	    !same_text(fresh->tls_key, d->cfg.tls_key))
+		log_warn("reload: the TLS certificate or key changed; it takes effect after a "
+			 "restart");
 	reload_masters(d, fresh);
 	config_free(&d->cfg);
 	d->cfg = *fresh;
 	log_set_level(d->cfg.log_level);
+	api_log_exposure(&d->cfg);
 }
 
 static void reload(struct rwd *d)
@@ -547,8 +560,22 @@ static int api_ack_gap(void *arg, int64_t id)
 	return 1;
 }
 
+/* Every HTTP connection is a descriptor: take the hard limit, not the
+ * soft one (often 1024), before the HTTP server sizes itself from it. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			log_warn("cannot raise the open files limit: %s", strerror(errno));
+	}
+}
+
 static int start(struct rwd *d)
 {
+	struct http_tls tls;
 	char err[1024];
 
 	if (make_dirs(d->cfg.state_dir) != 0) {
@@ -583,15 +610,20 @@ static int start(struct rwd *d)
 			       .ddl_check = api_ddl_check,
 			       .ack_gap = api_ack_gap,
 			       .arg = d };
-	d->http = http_server_start(d->base, d->cfg.listen_host, d->cfg.listen_port, api_routes,
-				    &d->api, err, sizeof(err));
+	raise_fd_limit();
+	tls = (struct http_tls){ d->cfg.tls_cert, d->cfg.tls_key };
+	d->http = http_server_start(d->base, d->cfg.listen_host, d->cfg.listen_port,
+				    d->cfg.tls_cert != NULL ? &tls : NULL, api_routes, &d->api, err,
+				    sizeof(err));
 	if (d->http == NULL) {
 		log_error("http: %s", err);
 		return -1;
 	}
-	log_info("listening on http://%s%s%s:%u/", strchr(d->cfg.listen_host, ':') ? "[" : "",
+	log_info("listening on http%s://%s%s%s:%u/ (at most %u connections)",
+		 d->cfg.tls_cert != NULL ? "s" : "", strchr(d->cfg.listen_host, ':') ? "[" : "",
 		 d->cfg.listen_host, strchr(d->cfg.listen_host, ':') ? "]" : "",
-		 http_server_port(d->http));
+		 http_server_port(d->http), http_server_limit(d->http));
+	api_log_exposure(&d->cfg);
 	if (start_streams(d) != 0) {
 		log_error("cannot start the binlog streams");
 		return -1;

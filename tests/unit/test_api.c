@@ -60,7 +60,7 @@ static int fake_ack(void *arg, int64_t id)
 	return id == 5 ? 0 : 1;
 }
 
-#define N_REQ 14
+#define N_REQ 21
 
 struct client {
 	unsigned port;
@@ -85,6 +85,21 @@ static const char *const requests[N_REQ] = {
 	"POST /v1/gaps/6/ack HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\n"
 	"Connection: close\r\n\r\n",
 	"GET /v1/tables HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	"POST /v1/gaps/5/ack HTTP/1.1\r\nHost: x\r\nAuthorization: bearer s3cret\r\n"
+	"Connection: close\r\n\r\n",
+	"POST /v1/gaps/5/ack HTTP/1.1\r\nHost: x\r\nAuthorization: BEARER  s3cret\r\n"
+	"Connection: close\r\n\r\n",
+	"POST /v1/gaps/5/ack HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cre\r\n"
+	"Connection: close\r\n\r\n",
+	"POST /v1/gaps/5/ack HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cretx\r\n"
+	"Connection: close\r\n\r\n",
+	"POST /v1/gaps/5/ack HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer\r\n"
+	"Connection: close\r\n\r\n",
+	"POST /v1/gaps/5/ack HTTP/1.1\r\nHost: x\r\nAuthorization: Basic czNjcmV0\r\n"
+	"Connection: close\r\n\r\n",
+	"POST /v1/gaps/5/ack HTTP/1.1\r\nHost: x\r\nAuthorization: Bearers3cret\r\n"
+	"Connection: close\r\n\r\n",
+	/* last: the snapshot fails for it */
 	"GET /v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
 };
 
@@ -100,6 +115,108 @@ static void *client_main(void *arg)
 			       sizeof(c->answers[i]));
 	}
 	return NULL;
+}
+
+/* protect_rows: the requests of one setting, and what each must get. */
+struct rows_case {
+	const char *request;
+	const char *status;
+	const char *part;
+};
+
+struct rows_run {
+	unsigned port;
+	const struct rows_case *cases;
+	size_t n;
+	char answers[8][4096];
+};
+
+static void *rows_main(void *arg)
+{
+	struct rows_run *run = arg;
+
+	for (size_t i = 0; i < run->n; i++)
+		http_roundtrip(run->port, run->cases[i].request, strlen(run->cases[i].request),
+			       run->answers[i], sizeof(run->answers[i]));
+	return NULL;
+}
+
+/* Serve cases with cfg as it is now; each answer checked. */
+static void rows_check(struct event_base *base, unsigned port, const char *setting,
+		       const struct rows_case *cases, size_t n)
+{
+	static struct rows_run run;
+
+	memset(&run, 0, sizeof(run));
+	run.port = port;
+	run.cases = cases;
+	run.n = n;
+	if (http_serve_while(base, rows_main, &run) != 0) {
+		ok(0, "%s: served", setting);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *a = run.answers[i];
+		bool good = strncmp(a + 9, cases[i].status, 3) == 0 && strstr(a, cases[i].part);
+		int line = (int)(strstr(cases[i].request, " HTTP/") - cases[i].request);
+		ok(good, "%s: %.*s%s -> %s", setting, line, cases[i].request,
+		   strstr(cases[i].request, "Bearer s3cret") ? " with the token"
+		   : strstr(cases[i].request, "Bearer")      ? " with another token"
+							     : "",
+		   cases[i].status);
+		if (!good)
+			tap_diag("answer: %.300s", a);
+	}
+}
+
+#define GET_AS(path, auth) "GET " path " HTTP/1.1\r\nHost: x\r\n" auth "Connection: close\r\n\r\n"
+
+static void test_protect_rows(struct event_base *base, unsigned port, struct config *cfg)
+{
+	static const struct rows_case with_token[] = {
+		{ GET_AS("/v1/conflicts?state=all", ""), "401", "WWW-Authenticate: Bearer" },
+		{ GET_AS("/v1/conflicts/1", ""), "401", "Authorization" },
+		{ GET_AS("/v1/conflicts?state=all", "Authorization: Bearer s3cret\r\n"), "200",
+		  "\"uid\":" },
+		{ GET_AS("/v1/conflicts/1", "Authorization: Bearer s3cret\r\n"), "200",
+		  "\"kind\":" },
+		{ GET_AS("/v1/conflicts/1", "Authorization: Bearer nope\r\n"), "401",
+		  "wrong token" },
+		{ GET_AS("/metrics", ""), "200", "ringwatch_" },
+		{ GET_AS("/healthz", ""), "200", "ok" },
+		{ GET_AS("/v1/status", ""), "200", "\"version\"" },
+	};
+	static const struct rows_case without_token[] = {
+		{ GET_AS("/v1/conflicts", "Authorization: Bearer s3cret\r\n"), "403",
+		  "protect_rows" },
+		{ GET_AS("/metrics", ""), "200", "ringwatch_" },
+	};
+	static const struct rows_case open_rows[] = {
+		{ GET_AS("/v1/conflicts?state=all", ""), "200", "\"uid\":" },
+	};
+	char *token = cfg->auth_token;
+
+	cfg->protect_rows = CONFIG_ON;
+	rows_check(base, port, "protect_rows = true", with_token, 8);
+	cfg->protect_rows = CONFIG_AUTO;
+	cfg->listen_host = (char *)(uintptr_t) "0.0.0.0";
+	ok(api_rows_protected(cfg), "by default, protected when listen is not loopback");
+	rows_check(base, port, "default, listen 0.0.0.0", with_token, 2);
+	cfg->listen_host = (char *)(uintptr_t) "127.0.0.1";
+	ok(!api_rows_protected(cfg), "open on 127.0.0.1");
+	cfg->listen_host = (char *)(uintptr_t) "::1";
+	ok(!api_rows_protected(cfg), "and on ::1");
+	rows_check(base, port, "default, listen ::1", open_rows, 1);
+	cfg->listen_host = (char *)(uintptr_t) "0.0.0.0";
+	cfg->protect_rows = CONFIG_OFF;
+	ok(!api_rows_protected(cfg), "protect_rows = false opens them on any address");
+	rows_check(base, port, "protect_rows = false", open_rows, 1);
+	cfg->protect_rows = CONFIG_ON;
+	cfg->auth_token = NULL;
+	rows_check(base, port, "protect_rows = true without a token", without_token, 2);
+	cfg->auth_token = token;
+	cfg->protect_rows = CONFIG_AUTO;
+	cfg->listen_host = NULL;
 }
 
 /* Status code and body of answer i. */
@@ -156,7 +273,7 @@ int main(void)
 			    .resolved = fake_resolved,
 			    .ack_gap = fake_ack };
 	memset(&c, 0, sizeof(c));
-	srv = http_server_start(base, "127.0.0.1", 0, api_routes, &api, err, sizeof(err));
+	srv = http_server_start(base, "127.0.0.1", 0, NULL, api_routes, &api, err, sizeof(err));
 	ok(srv != NULL, "the API serves (%s)", srv != NULL ? "ok" : err);
 	if (srv == NULL)
 		return tap_done();
@@ -169,7 +286,12 @@ int main(void)
 	ok(answer(&c, 2, "200", "\"kind\":\"update-update\""), "GET /v1/conflicts/1");
 	ok(answer(&c, 3, "404", "no conflict 99"), "an unknown id: 404");
 	ok(answer(&c, 4, "401", "Authorization"), "resolving without the token: 401");
+	ok(strstr(c.answers[4], "\r\nWWW-Authenticate: Bearer realm=\"ringwatch\"\r\n") != NULL,
+	   "which names the scheme (WWW-Authenticate: Bearer)");
 	ok(answer(&c, 5, "401", "wrong token"), "with a wrong token: 401");
+	ok(strstr(c.answers[5], "\r\nWWW-Authenticate: Bearer realm=\"ringwatch\", "
+				"error=\"invalid_token\"\r\n") != NULL,
+	   "which says the token is invalid");
 	ok(answer(&c, 6, "200", "\"resolved_by\":\"api\""), "with the token: resolved");
 	is_int(resolved_id, 1, "and the engine hears of it");
 	ok(answer(&c, 7, "200", "\"conflicts\":[]"), "no conflict open any more");
@@ -178,7 +300,17 @@ int main(void)
 	ok(answer(&c, 10, "200", "\"acknowledged\":true"), "a gap acknowledged");
 	ok(answer(&c, 11, "404", "no open gap 6"), "an unknown gap: 404");
 	ok(answer(&c, 12, "200", "\"open_conflicts\":0"), "the tables with their open conflicts");
-	ok(answer(&c, 13, "503", "out of memory"), "no snapshot: 503, not a crash");
+	ok(answer(&c, 13, "200", "\"acknowledged\":true"), "the scheme in lower case: accepted");
+	ok(answer(&c, 14, "200", "\"acknowledged\":true"), "in upper case, two spaces: accepted");
+	ok(answer(&c, 15, "401", "wrong token"), "the token's prefix: 401");
+	ok(answer(&c, 16, "401", "wrong token"), "the token and more: 401");
+	ok(answer(&c, 17, "401", "Authorization"), "the scheme without a token: 401");
+	ok(answer(&c, 18, "401", "Authorization"), "another scheme: 401");
+	ok(answer(&c, 19, "401", "Authorization"), "no space after the scheme: 401");
+	ok(answer(&c, N_REQ - 1, "503", "out of memory"), "no snapshot: 503, not a crash");
+
+	atomic_store(&snapshot_fails, false);
+	test_protect_rows(base, c.port, &cfg);
 
 	http_server_free(srv);
 	event_base_free(base);

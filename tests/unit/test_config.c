@@ -29,6 +29,8 @@ static void test_defaults(void)
 	is_str(cfg.state_dir, "/var/lib/ringwatch", "state_dir default");
 	is_int(cfg.server_id, 4242001, "server_id default");
 	ok(cfg.auth_token_file == NULL && cfg.auth_token == NULL, "no token by default");
+	ok(cfg.tls_cert == NULL && cfg.tls_key == NULL, "no TLS by default");
+	is_int(cfg.protect_rows, CONFIG_AUTO, "protect_rows: by default as listen says");
 	ok(cfg.gate_max_lag == 5.0, "max_lag default 5");
 	ok(cfg.gate_max_trx_age == 60.0, "max_trx_age default 60");
 	is_int(cfg.gate_max_open_conflicts, 0, "max_open_conflicts default 0");
@@ -92,6 +94,88 @@ static void test_values(void)
 	is_str(config_log_level_name(cfg.log_level), "debug", "log level name");
 	config_free(&cfg);
 	unlink(pwfile);
+	rmdir(dir);
+}
+
+/* Write text to dir/name; the path into out. */
+static void write_file(const char *dir, const char *name, const char *text, char *out, size_t len)
+{
+	FILE *fp;
+
+	snprintf(out, len, "%s/%s", dir, name);
+	fp = fopen(out, "w");
+	if (fp != NULL) {
+		fputs(text, fp);
+		fclose(fp);
+	}
+}
+
+/* tls_cert_file and tls_key_file (both, read whole), protect_rows. */
+static void test_tls_and_rows(void)
+{
+	static const char masters[] = "[master.a]\nhost = h\nuser = u\npassword = p\n"
+				      "[master.b]\nhost = h\nuser = u\npassword = p\n";
+	static const char pem[] = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+	char dir[] = "/tmp/rw-test-config.XXXXXX";
+	char path[256], cert[256], key[256], notpem[256], text[1024];
+	struct config cfg;
+	struct config_error err;
+
+	ok(mkdtemp(dir) != NULL, "temp dir");
+	write_file(dir, "cert.pem", pem, cert, sizeof(cert));
+	write_file(dir, "key.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+		   key, sizeof(key));
+	write_file(dir, "notpem", "just text\n", notpem, sizeof(notpem));
+	snprintf(path, sizeof(path), "%s/rw.conf", dir);
+
+	snprintf(text, sizeof(text),
+		 "[ringwatchd]\ntls_cert_file = cert.pem\ntls_key_file = key.pem\n"
+		 "protect_rows = TRUE\n%s",
+		 masters);
+	ok(config_load_string(path, text, &cfg, &err) == 0, "TLS files and protect_rows load");
+	is_str(cfg.tls_cert, pem, "the certificate, read whole");
+	ok(cfg.tls_key != NULL && strstr(cfg.tls_key, "PRIVATE KEY") != NULL,
+	   "the key, read whole");
+	is_int(cfg.protect_rows, CONFIG_ON, "protect_rows = TRUE");
+	config_free(&cfg);
+
+	snprintf(text, sizeof(text), "[ringwatchd]\nprotect_rows = false\n%s", masters);
+	ok(config_load_string(path, text, &cfg, &err) == 0 && cfg.protect_rows == CONFIG_OFF &&
+	       cfg.tls_cert == NULL,
+	   "protect_rows = false, no TLS");
+	config_free(&cfg);
+	snprintf(text, sizeof(text), "[ringwatchd]\nprotect_rows =\n%s", masters);
+	ok(config_load_string(path, text, &cfg, &err) == 0 && cfg.protect_rows == CONFIG_AUTO,
+	   "protect_rows empty: the default");
+	config_free(&cfg);
+
+	snprintf(text, sizeof(text), "[ringwatchd]\nprotect_rows = maybe\n%s", masters);
+	ok(config_load_string(path, text, &cfg, &err) != 0 &&
+	       strstr(err.message, ":2: protect_rows: 'maybe' is not true or false") != NULL,
+	   "protect_rows = maybe: %s", err.message);
+	snprintf(text, sizeof(text), "[ringwatchd]\n\ntls_cert_file = cert.pem\n%s", masters);
+	ok(config_load_string(path, text, &cfg, &err) != 0 &&
+	       strstr(err.message,
+		      ":3: tls_cert_file: tls_cert_file and tls_key_file go together") != NULL,
+	   "a certificate without a key: %s", err.message);
+	snprintf(text, sizeof(text), "[ringwatchd]\ntls_key_file = key.pem\n%s", masters);
+	ok(config_load_string(path, text, &cfg, &err) != 0 &&
+	       strstr(err.message, ":2: tls_key_file: ") != NULL,
+	   "a key without a certificate: %s", err.message);
+	snprintf(text, sizeof(text),
+		 "[ringwatchd]\ntls_cert_file = notpem\ntls_key_file = key.pem\n%s", masters);
+	ok(config_load_string(path, text, &cfg, &err) != 0 &&
+	       strstr(err.message, ":2: tls_cert_file: cannot read ") != NULL &&
+	       strstr(err.message, "no PEM block") != NULL,
+	   "a certificate file without PEM: %s", err.message);
+	snprintf(text, sizeof(text),
+		 "[ringwatchd]\ntls_cert_file = cert.pem\ntls_key_file = gone.pem\n%s", masters);
+	ok(config_load_string(path, text, &cfg, &err) != 0 &&
+	       strstr(err.message, ":3: tls_key_file: cannot read ") != NULL,
+	   "a missing key file: %s", err.message);
+	unlink(cert);
+	unlink(key);
+	unlink(notpem);
 	rmdir(dir);
 }
 
@@ -159,6 +243,7 @@ int main(void)
 	test_defaults();
 	test_fifo();
 	test_values();
+	test_tls_and_rows();
 	test_error_leaves_output();
 	return tap_done();
 }
