@@ -3,6 +3,7 @@
  */
 #include "api.h"
 
+#include "basic_auth.h"
 #include "clock.h"
 #include "config.h"
 #include "gate.h"
@@ -105,26 +106,58 @@ void api_log_exposure(const struct config *cfg)
 		log_warn("http: conflict rows (keys, before and after images) are readable by "
 			 "anyone who reaches %s: protect_rows is false",
 			 cfg->listen);
-	if (api_rows_protected(cfg) && cfg->auth_token == NULL)
+	if (api_rows_protected(cfg) && cfg->auth_token == NULL && cfg->n_users == 0)
 		log_warn("http: protect_rows is on%s and no auth_token_file is set: nobody can "
 			 "read /v1/conflicts (403)",
 			 cfg->protect_rows == CONFIG_AUTO ? " (listen is not loopback)" : "");
 	if (remote && cfg->auth_token != NULL && cfg->tls_cert == NULL)
 		log_warn("http: the API token crosses the network in clear text: set "
 			 "tls_cert_file and tls_key_file");
+	if (remote && cfg->n_users > 0 && cfg->tls_cert == NULL)
+		log_warn("http: basic_auth_file's passwords cross the network in clear text: set "
+			 "tls_cert_file and tls_key_file");
 }
 
-/* GET endpoints that show rows: open, or with the token when protect_rows. */
+/*
+ * GET endpoints that show rows: open, or when protect_rows with the token
+ * (Bearer) or a user of basic_auth_file (Basic).
+ */
 static bool may_read_rows(const struct api *api, const struct http_request *req,
 			  struct http_response *resp)
 {
+	const char *header = http_header(req, "Authorization");
+	char user[128];
+
 	if (!api_rows_protected(api->cfg))
 		return true;
-	if (api->cfg->auth_token == NULL) {
+	if (api->cfg->auth_token == NULL && api->cfg->n_users == 0) {
 		http_reply_error(resp, 403,
 				 "conflicts show rows, and protect_rows is on without an "
-				 "auth_token_file to read them with");
+				 "auth_token_file or basic_auth_file to read them with");
 		return false;
+	}
+	if (api->cfg->n_users > 0 && api->basic != NULL) {
+		switch (basic_auth_check(api->basic, api->cfg, header, clock_mono(), user,
+					 sizeof(user))) {
+		case BASIC_AUTH_OK:
+			return true;
+		case BASIC_AUTH_BUSY:
+			http_reply_error(resp, 429,
+					 "too many password checks this second: try again");
+			return false;
+		case BASIC_AUTH_WRONG:
+			http_reply_error(resp, 401, "wrong user or password");
+			resp->authenticate = "Basic realm=\"ringwatch\", charset=\"UTF-8\"";
+			return false;
+		default:
+			break; /* no Basic credentials: the token, if any */
+		}
+		if (api->cfg->auth_token == NULL || bearer_token(header) == NULL) {
+			http_reply_error(resp, 401, "rows need a user of basic_auth_file%s",
+					 api->cfg->auth_token != NULL ? " or the token" : "");
+			resp->authenticate = "Basic realm=\"ringwatch\", charset=\"UTF-8\"";
+			return false;
+		}
 	}
 	return authorized(api, req, resp);
 }

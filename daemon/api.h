@@ -30,6 +30,7 @@ struct api {
 	/* acknowledge gap id: 0 done, 1 no such open gap */
 	int (*ack_gap)(void *arg, int64_t id);
 	void *arg;
+	struct basic_auth *basic; /* Basic credentials checked so far (basic_auth.h); may be NULL */
 };
 
 extern const struct http_route api_routes[];

@@ -67,6 +67,7 @@ static const struct key_def key_table[] = {
 	{ SEC_DAEMON, "state_dir", T_PATH, CFG(state_dir), "/var/lib/ringwatch" },
 	{ SEC_DAEMON, "server_id", T_SERVER_ID, CFG(server_id), "4242001" },
 	{ SEC_DAEMON, "auth_token_file", T_OPTPATH, CFG(auth_token_file), NULL },
+	{ SEC_DAEMON, "basic_auth_file", T_OPTPATH, CFG(basic_auth_file), NULL },
 	{ SEC_DAEMON, "log_level", T_LOG_LEVEL, CFG(log_level), "info" },
 	{ SEC_DAEMON, "probe_interval", T_SECONDS, CFG(probe_interval), "2" },
 	{ SEC_DAEMON, "max_tracked_writes", T_COUNT, CFG(max_tracked_writes), "1000000" },
@@ -733,15 +734,13 @@ static char *read_secret(const char *path, const char **why)
 static char *read_pem(const char *path, const char **why)
 {
 	struct stat st;
-	FILE *fp = fopen(path, "r");
+	FILE *fp = open_regular(path, why);
 	char *buf;
 	size_t n;
 
-	if (fp == NULL) {
-		*why = strerror(errno);
+	if (fp == NULL)
 		return NULL;
-	}
-	if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > PEM_MAX) {
+	if (fstat(fileno(fp), &st) != 0 || st.st_size > PEM_MAX) {
 		fclose(fp);
 		*why = "not a regular file of at most 1 MiB";
 		return NULL;
@@ -820,6 +819,68 @@ static void check_tls(struct parse_ctx *ctx)
 			  "cannot read %s: %s", cfg->tls_key_file, why);
 }
 
+/* A bcrypt hash as crypt(3) writes it: $2a$, $2b$ or $2y$, a cost, 53 characters more. */
+static bool bcrypt_hash(const char *h)
+{
+	return strlen(h) == 60 && h[0] == '$' && h[1] == '2' && strchr("aby", h[2]) != NULL &&
+	       h[2] != '\0' && h[3] == '$' && h[4] >= '0' && h[4] <= '3' && h[5] >= '0' &&
+	       h[5] <= '9' && h[6] == '$';
+}
+
+/*
+ * basic_auth_file: "user:hash" lines (bcrypt, as htpasswd -B writes them);
+ * blank lines and lines starting with # are skipped.  An error names the
+ * file's line, never a hash.
+ */
+static void read_users(struct parse_ctx *ctx)
+{
+	struct config *cfg = ctx->cfg;
+	const char *why = NULL;
+	FILE *fp = open_regular(cfg->basic_auth_file, &why);
+	char line[1024];
+	unsigned n = 0;
+
+	if (fp == NULL) {
+		set_error(ctx, key_line(ctx, 0, "basic_auth_file"), "basic_auth_file",
+			  "cannot read %s: %s", cfg->basic_auth_file, why);
+		return;
+	}
+	while (!ctx->failed && fgets(line, sizeof(line), fp) != NULL) {
+		char *colon, *end = line + strcspn(line, "\r\n");
+		struct config_user *grown;
+
+		n++;
+		*end = '\0';
+		if (line[0] == '\0' || line[0] == '#')
+			continue;
+		colon = strchr(line, ':');
+		if (colon == NULL || colon == line || !bcrypt_hash(colon + 1)) {
+			set_error(ctx, key_line(ctx, 0, "basic_auth_file"), "basic_auth_file",
+				  "%s:%u: not a user:bcrypt-hash line (htpasswd -B writes them)",
+				  cfg->basic_auth_file, n);
+			break;
+		}
+		*colon = '\0';
+		grown = realloc(cfg->users, (cfg->n_users + 1) * sizeof(*grown));
+		if (grown == NULL) {
+			set_error(ctx, 0, "basic_auth_file", "out of memory");
+			break;
+		}
+		cfg->users = grown;
+		cfg->users[cfg->n_users].name = strdup(line);
+		cfg->users[cfg->n_users].hash = strdup(colon + 1);
+		cfg->n_users++;
+		if (cfg->users[cfg->n_users - 1].name == NULL ||
+		    cfg->users[cfg->n_users - 1].hash == NULL)
+			set_error(ctx, 0, "basic_auth_file", "out of memory");
+	}
+	explicit_bzero(line, sizeof(line));
+	fclose(fp);
+	if (!ctx->failed && cfg->n_users == 0)
+		set_error(ctx, key_line(ctx, 0, "basic_auth_file"), "basic_auth_file",
+			  "%s has no user", cfg->basic_auth_file);
+}
+
 static void check_config(struct parse_ctx *ctx)
 {
 	struct config *cfg = ctx->cfg;
@@ -842,6 +903,8 @@ static void check_config(struct parse_ctx *ctx)
 	}
 	if (!ctx->failed)
 		check_tls(ctx);
+	if (!ctx->failed && cfg->basic_auth_file != NULL)
+		read_users(ctx);
 }
 
 /* ---- entry points ---------------------------------------------------------- */
@@ -941,6 +1004,12 @@ void config_free(struct config *cfg)
 	free(cfg->listen_host);
 	free(cfg->state_dir);
 	free(cfg->auth_token_file);
+	free(cfg->basic_auth_file);
+	for (size_t u = 0; u < cfg->n_users; u++) {
+		free(cfg->users[u].name);
+		free_secret(cfg->users[u].hash);
+	}
+	free(cfg->users);
 	free(cfg->ring_name);
 	free_secret(cfg->auth_token);
 	free(cfg->tls_cert_file);

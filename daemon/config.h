@@ -45,17 +45,26 @@ struct config_master {
 	char *ssl_key;
 };
 
+/* A user of basic_auth_file: Basic credentials for what shows rows. */
+struct config_user {
+	char *name;
+	char *hash; /* bcrypt, as crypt(3) writes it */
+};
+
 struct config {
 	char *path; /* the file it came from */
 
 	/* [ringwatchd] */
-	char *listen;                /* as written: "127.0.0.1:9477", "[::1]:9477" */
-	char *listen_host;           /* "127.0.0.1", "::1" */
-	unsigned listen_port;        /* 0 picks a free port (tests) */
-	char *state_dir;             /* absolute path */
-	uint32_t server_id;          /* replica server_id registered on the masters */
-	char *auth_token_file;       /* absolute path, or NULL */
-	char *auth_token;            /* secret read from auth_token_file, or NULL */
+	char *listen;              /* as written: "127.0.0.1:9477", "[::1]:9477" */
+	char *listen_host;         /* "127.0.0.1", "::1" */
+	unsigned listen_port;      /* 0 picks a free port (tests) */
+	char *state_dir;           /* absolute path */
+	uint32_t server_id;        /* replica server_id registered on the masters */
+	char *auth_token_file;     /* absolute path, or NULL */
+	char *auth_token;          /* secret read from auth_token_file, or NULL */
+	char *basic_auth_file;     /* absolute path, or NULL: no Basic credentials */
+	struct config_user *users; /* read from basic_auth_file */
+	size_t n_users;
 	int log_level;               /* LOG_ERR..LOG_DEBUG (syslog numbers) */
 	double probe_interval;       /* seconds between SQL probes of each master */
 	char *ring_name;             /* the STORE of the throttle endpoint /check/APP/mysql/STORE */

@@ -16,6 +16,7 @@
 #include "daemon.h"
 
 #include "api.h"
+#include "basic_auth.h"
 #include "build_config.h"
 #include "catchup.h"
 #include "clock.h"
@@ -609,7 +610,12 @@ static int start(struct rwd *d)
 			       .resolved = api_resolved,
 			       .ddl_check = api_ddl_check,
 			       .ack_gap = api_ack_gap,
-			       .arg = d };
+			       .arg = d,
+			       .basic = basic_auth_new() };
+	if (d->api.basic == NULL) {
+		log_error("out of memory");
+		return -1;
+	}
 	raise_fd_limit();
 	tls = (struct http_tls){ d->cfg.tls_cert, d->cfg.tls_key };
 	d->http = http_server_start(d->base, d->cfg.listen_host, d->cfg.listen_port,
@@ -658,6 +664,9 @@ static void stop(struct rwd *d)
 	if (d->sig_term != NULL)
 		event_free(d->sig_term);
 	http_server_free(d->http);
+	d->http = NULL;
+	basic_auth_free(d->api.basic);
+	d->api.basic = NULL;
 	if (d->base != NULL)
 		event_base_free(d->base);
 	state_close(d->state);

@@ -138,4 +138,48 @@ t_ok "on 0.0.0.0 with a token, no TLS" start log4
 t_ok "a warning: the token crosses the network in clear text" grep -q 'token crosses the network in clear text' "$work/log4"
 t_is "the conflicts need the token (protected by default)" "$(code /v1/conflicts)" 401
 stop
+
+# Basic credentials of basic_auth_file (bcrypt, as htpasswd -B writes them)
+hash=$(python3 -c 'import crypt; print(crypt.crypt("pw-ops-77", crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1 << 10)))' 2>/dev/null)
+case $hash in '$2'?'$'*) ;; *) echo "Bail out! python3 cannot make a bcrypt hash"; exit 99 ;; esac
+printf '# who may read rows
+ops:%s
+
+' "$hash" >"$work/users"
+write_conf 127.0.0.1:0 "tls_cert_file = cert.pem
+tls_key_file = key.pem
+auth_token_file = token
+basic_auth_file = users
+protect_rows = true"
+t_ok "ringwatchd starts with basic_auth_file" start log5
+# shellcheck disable=SC2086
+{
+    t_is "the conflicts with the user's password: 200" "$(code /v1/conflicts $ca -u ops:pw-ops-77)" 200
+    t_is "again (remembered, no second bcrypt)" "$(code /v1/conflicts/1 $ca -u ops:pw-ops-77)" 404
+    t_is "a wrong password: 401" "$(code /v1/conflicts $ca -u ops:nope)" 401
+    t_is "no such user: 401" "$(code /v1/conflicts $ca -u nobody:pw-ops-77)" 401
+    t_is "nothing at all: 401" "$(code /v1/conflicts $ca)" 401
+    t_ok "which asks for Basic credentials" sh -c "curl -s -m 5 -D - -o /dev/null --cacert '$work/ca.pem' '$url/v1/conflicts' | grep -qi '^WWW-Authenticate: Basic realm=\"ringwatch\"'"
+    t_is "the token still reads them" "$(code /v1/conflicts $ca -H 'Authorization: Bearer tok-4411-rows')" 200
+    t_is "but a password is no token for an action" \
+        "$(curl -s -m 5 -o /dev/null -w '%{http_code}' --cacert "$work/ca.pem" -u ops:pw-ops-77 -X POST "$url/v1/conflicts/1/resolve")" 401
+}
+# a guesser gets 429 once the second's bcrypt budget is spent, and the
+# daemon keeps answering everyone else
+guesses=""
+for k in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do
+    guesses="$guesses $(code /v1/conflicts --cacert "$work/ca.pem" -u "ops:guess-$k")"
+done
+t_ok "sixteen wrong passwords at once: some are told to come back (429)" sh -c "echo '$guesses' | grep -q 429"
+t_ok "the others refused (401), none let in" sh -c "! echo '$guesses' | grep -q 200"
+t_is "the health check meanwhile" "$(code /healthz --cacert "$work/ca.pem")" 200
+sleep 2
+t_is "the right password after a pause" "$(code /v1/conflicts --cacert "$work/ca.pem" -u ops:pw-ops-77)" 200
+t_ok "no password or hash in the log" sh -c "! grep -q 'pw-ops\|\\\$2' '$work/log5'"
+stop
+
+printf 'ops:plaintext\n' >"$work/users"
+"$RINGWATCHD" --check-config -c "$work/rw.conf" >"$work/out" 2>&1
+t_is "a line that is no bcrypt hash: exit 2" "$?" 2
+t_ok "naming the file's line, not the hash" sh -c "grep -q 'users:1: not a user:bcrypt-hash line' '$work/out' && ! grep -q plaintext '$work/out'"
 t_done
