@@ -5,7 +5,9 @@
  *
  * alerts.c holds the rules and the set of alerts that fire: it does no I/O
  * and reads no clock (the time comes in the input), so it can be tested on
- * inputs made by hand.  What alerts_update() returns goes to the sender
+ * inputs made by hand.  alerts_run.c runs them in the daemon: each second
+ * it gathers an input from the status snapshot, the ledger and the schema
+ * histories, and hands what alerts_update() returns to the sender
  * (alert_sender.h), which delivers it from a thread of its own.  Loop
  * thread only.
  *
@@ -20,6 +22,10 @@
 #include <stdint.h>
 
 struct alerts;
+struct alert_sender;
+struct state;
+struct status;
+struct tracker;
 
 /* A master's binlog stream. */
 struct alerts_master {
@@ -130,5 +136,36 @@ size_t alerts_count(const struct alerts *a);
 
 /* Alerts that did not fire because ALERTS_MAX were firing. */
 uint64_t alerts_dropped(const struct alerts *a);
+
+/* ---- alerts_run.c: the alerts inside ringwatchd, on its event loop ---------------------- */
+
+struct alerts_run;
+struct config;
+struct event_base;
+
+/* What the alerts read each second (loop thread). */
+struct alerts_sources {
+	int (*status)(void *arg, struct status *st); /* a snapshot (status.h): 0, or -1 */
+	void *arg;
+	struct state *state;           /* the ledger; may be NULL */
+	const struct tracker *tracker; /* the schema histories; may be NULL */
+};
+
+/*
+ * Start the alerts of cfg's [alerts]: the rules each second on base, and
+ * the sender's thread; port is where the API listens, for generatorURL.
+ * 0 with *out NULL when they go nowhere; -1 (logged) on failure.
+ */
+int alerts_run_start(struct event_base *base, const struct config *cfg, unsigned port,
+		     const struct alerts_sources *src, struct alerts_run **out);
+
+/* Stop the timer and the sender's thread, and free (NULL is fine). */
+void alerts_run_stop(struct alerts_run *r);
+
+/* The sender, for its counters in the status snapshot; NULL when none. */
+struct alert_sender *alerts_run_sender(const struct alerts_run *r);
+
+/* Whether a and b have the same [alerts] (else a reload starts the alerts over). */
+bool alerts_run_same_config(const struct config *a, const struct config *b);
 
 #endif

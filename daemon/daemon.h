@@ -9,6 +9,7 @@
 
 #include "ringwatch/lag.h"
 
+struct alerts_run;
 struct event_base;
 struct event;
 struct http_server;
@@ -37,6 +38,7 @@ struct rwd {
 	struct probe **probes;                                /* one per master, like streams */
 	struct probe_result **probe_last;                     /* the latest round of each master */
 	struct probe_result **probe_last_ok;                  /* the latest round that worked */
+	struct alerts_run *alerts; /* the alerts; NULL when they go nowhere */
 	struct event *sig_term;
 	struct event *sig_int;
 	struct event *sig_hup;

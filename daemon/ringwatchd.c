@@ -6,14 +6,17 @@
  * library; start() then makes the state dir and opens the state, creates
  * the loop, installs the signal handlers, starts HTTP, the streams (with the
  * lag matcher, the conflict engine restored from its checkpoint and the
- * one-second checkpoint timer) and the SQL probes; READY follows.  stop()
- * ends the probes, saves the engine's checkpoint, frees the streams (each
- * saves its own), the engine, the lag matcher, the signal handlers, HTTP,
- * the loop and the state.  SIGHUP reloads the configuration; a file that
+ * one-second checkpoint timer), the SQL probes and, when they go somewhere,
+ * the alerts (their one-second rules and their sender's thread); READY
+ * follows.  stop() ends the alerts and the probes, saves the engine's
+ * checkpoint, frees the streams (each saves its own), the engine, the lag
+ * matcher, the signal handlers, HTTP, the loop and the state.  SIGHUP reloads the configuration; a file that
  * does not validate is logged and the running configuration stays.
  */
 #include "daemon.h"
 
+#include "alert_sender.h"
+#include "alerts.h"
 #include "api.h"
 #include "build_config.h"
 #include "clock.h"
@@ -123,12 +126,16 @@ static void reload_masters(struct rwd *d, struct config *fresh)
 		stream_reconfigure(d->streams[i], &fresh->masters[i], fresh->server_id);
 }
 
+static int start_alerts(struct rwd *d);
+
 /*
  * Swap in a new configuration.  What needs a restart (the listening address,
  * state_dir, the set of masters) keeps its running value and says so.
  */
 static void apply_reload(struct rwd *d, struct config *fresh)
 {
+	bool alerts_changed;
+
 	if (strcmp(fresh->listen, d->cfg.listen) != 0) {
 		log_warn("reload: listen changed from %s to %s; it takes effect after a restart",
 			 d->cfg.listen, fresh->listen);
@@ -148,9 +155,16 @@ static void apply_reload(struct rwd *d, struct config *fresh)
 		d->cfg.state_dir = tmp;
 	}
 	reload_masters(d, fresh);
+	alerts_changed = !alerts_run_same_config(&d->cfg, fresh);
 	config_free(&d->cfg);
 	d->cfg = *fresh;
 	log_set_level(d->cfg.log_level);
+	if (alerts_changed) {
+		/* the new receivers learn what fires as it starts again */
+		log_info("reload: [alerts] changed; the alerts start over");
+		alerts_run_stop(d->alerts);
+		start_alerts(d);
+	}
 }
 
 static void reload(struct rwd *d)
@@ -499,6 +513,7 @@ static int api_status(void *arg, struct status *st)
 		.lag = d->lag,
 		.tracker = d->tracker,
 		.state = d->state,
+		.alert_sender = alerts_run_sender(d->alerts),
 	};
 
 	return status_collect(&src, st);
@@ -535,6 +550,14 @@ static int api_ack_gap(void *arg, int64_t id)
 			return 0;
 	}
 	return 1;
+}
+
+/* The alerts, when [alerts] names where they go: 0, or -1 (logged). */
+static int start_alerts(struct rwd *d)
+{
+	struct alerts_sources src = { api_status, d, d->state, d->tracker };
+
+	return alerts_run_start(d->base, &d->cfg, http_server_port(d->http), &src, &d->alerts);
 }
 
 static int start(struct rwd *d)
@@ -587,11 +610,15 @@ static int start(struct rwd *d)
 		log_error("cannot start the SQL probes");
 		return -1;
 	}
+	if (start_alerts(d) != 0)
+		return -1;
 	return 0;
 }
 
 static void stop(struct rwd *d)
 {
+	alerts_run_stop(d->alerts);
+	d->alerts = NULL;
 	stop_probes(d);
 	if (d->checkpoint != NULL)
 		event_free(d->checkpoint);
@@ -679,6 +706,11 @@ int main(int argc, char **argv)
 		config_free(&d.cfg);
 		return EXIT_USAGE;
 	}
+	if (alert_sender_global_init() != 0) {
+		log_error("cannot initialise libcurl");
+		config_free(&d.cfg);
+		return EXIT_USAGE;
+	}
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	d.started = clock_mono();
 	d.started_wall = clock_wall();
@@ -695,6 +727,7 @@ int main(int argc, char **argv)
 		log_error("event loop failed");
 		return EXIT_FAILURE_FOUND;
 	}
+	alert_sender_global_cleanup();
 	mysql_library_end();
 	log_info("stopped");
 	return EXIT_OK;

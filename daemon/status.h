@@ -8,6 +8,7 @@
 #ifndef RINGWATCHD_STATUS_H
 #define RINGWATCHD_STATUS_H
 
+#include "alert_sender.h"
 #include "drift.h"
 #include "gate.h"
 #include "schemas.h"
@@ -72,7 +73,9 @@ struct status {
 	double ddl_replication_timeout; /* [gate] ddl_replication_timeout */
 	audit_finding *audit; /* the configuration audit of the masters' latest variables */
 	size_t n_audit;
-	struct gate gate; /* evaluated on this snapshot, with max_lag */
+	struct gate gate;                            /* evaluated on this snapshot, with max_lag */
+	struct alert_receiver_view *alert_receivers; /* where alerts go, and how it goes */
+	size_t n_alert_receivers;
 };
 
 /* Conflicts found on a table, of one kind (ringwatch_conflicts_total). */
@@ -94,6 +97,7 @@ struct status_sources {
 	lag_matcher *lag;                          /* may be NULL */
 	struct tracker *tracker;                   /* NULL when the engine does not run */
 	struct state *state;                       /* the ledger; may be NULL */
+	struct alert_sender *alert_sender;         /* NULL when alerts go nowhere */
 };
 
 /* status_collect.c: fill st (release with status_release()); 0, or -1 when out of memory. */
