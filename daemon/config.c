@@ -46,7 +46,8 @@ enum key_type {
 	T_SECONDS, /* positive number of seconds */
 	T_LISTEN,
 	T_SSL_MODE,
-	T_URL, /* http(s) URL; empty means unset */
+	T_URL,  /* http(s) URL; empty means unset */
+	T_URLS, /* comma-separated http(s) URLs; empty means unset */
 	T_LOG_LEVEL,
 	T_SWITCH, /* true or false; empty means the default */
 };
@@ -92,8 +93,10 @@ static const struct key_def key_table[] = {
 	{ SEC_GATE, "max_open_conflicts", T_COUNT, CFG(gate_max_open_conflicts), "0" },
 	{ SEC_GATE, "ddl_replication_timeout", T_SECONDS, CFG(gate_ddl_replication_timeout), "30" },
 
-	{ SEC_ALERTS, "alertmanager_url", T_URL, CFG(alertmanager_url), NULL },
+	{ SEC_ALERTS, "alertmanager_url", T_URLS, CFG(alertmanager_url), NULL },
 	{ SEC_ALERTS, "webhook_url", T_URL, CFG(webhook_url), NULL },
+	{ SEC_ALERTS, "webhook_secret_file", T_OPTPATH, CFG(webhook_secret_file), NULL },
+	{ SEC_ALERTS, "instance", T_OPTSTRING, CFG(alert_instance), NULL },
 };
 
 #define N_KEYS (sizeof(key_table) / sizeof(key_table[0]))
@@ -288,6 +291,31 @@ static bool valid_url(const char *s)
 	return true;
 }
 
+/* Each item of a comma-separated list of URLs (spaces around the commas allowed). */
+static bool valid_urls(const char *s)
+{
+	char item[2048];
+
+	while (*s != '\0') {
+		size_t n = strcspn(s, ",");
+		const char *start = s;
+		while (n > 0 && *start == ' ')
+			start++, n--;
+		while (n > 0 && start[n - 1] == ' ')
+			n--;
+		if (n == 0 || n >= sizeof(item))
+			return false;
+		memcpy(item, start, n);
+		item[n] = '\0';
+		if (!valid_url(item))
+			return false;
+		s = start + strcspn(start, ",");
+		if (*s == ',')
+			s++;
+	}
+	return true;
+}
+
 static bool replace_string(char **slot, char *value)
 {
 	if (value == NULL)
@@ -383,14 +411,15 @@ static void set_value(struct parse_ctx *ctx, void *base, const struct key_def *d
 			  value);
 		return;
 	case T_URL:
+	case T_URLS:
 		if (*value == '\0') {
 			free(*(char **)target);
 			*(char **)target = NULL;
 			return;
 		}
-		if (!valid_url(value))
-			set_error(ctx, line, def->name, "'%s' is not an http:// or https:// URL",
-				  value);
+		if (def->type == T_URL ? !valid_url(value) : !valid_urls(value))
+			set_error(ctx, line, def->name, "'%s' is not an http:// or https:// URL%s",
+				  value, def->type == T_URL ? "" : " (or a comma-separated list)");
 		else if (!replace_string(target, strdup(value)))
 			set_error(ctx, line, def->name, "out of memory");
 		return;
@@ -770,6 +799,13 @@ static unsigned key_line(const struct parse_ctx *ctx, size_t section_index, cons
 	return def == NULL ? 0 : seen_line(ctx, section_index, def);
 }
 
+static unsigned alerts_key_line(const struct parse_ctx *ctx, const char *name)
+{
+	const struct key_def *def = find_key(SEC_ALERTS, name);
+
+	return def == NULL ? 0 : seen_line(ctx, 0, def);
+}
+
 static void check_master(struct parse_ctx *ctx, size_t i)
 {
 	struct config_master *m = &ctx->cfg->masters[i];
@@ -905,6 +941,13 @@ static void check_config(struct parse_ctx *ctx)
 		check_tls(ctx);
 	if (!ctx->failed && cfg->basic_auth_file != NULL)
 		read_users(ctx);
+	if (!ctx->failed && cfg->webhook_secret_file != NULL) {
+		cfg->webhook_secret = read_secret(cfg->webhook_secret_file, &why);
+		if (cfg->webhook_secret == NULL)
+			set_error(ctx, alerts_key_line(ctx, "webhook_secret_file"),
+				  "webhook_secret_file", "cannot read %s: %s",
+				  cfg->webhook_secret_file, why);
+	}
 }
 
 /* ---- entry points ---------------------------------------------------------- */
@@ -1018,6 +1061,9 @@ void config_free(struct config *cfg)
 	free_secret(cfg->tls_key);
 	free(cfg->alertmanager_url);
 	free(cfg->webhook_url);
+	free(cfg->webhook_secret_file);
+	free_secret(cfg->webhook_secret);
+	free(cfg->alert_instance);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

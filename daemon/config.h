@@ -90,8 +90,11 @@ struct config {
 	    gate_ddl_replication_timeout; /* seconds: a DDL not on every master by then is drift */
 
 	/* [alerts] */
-	char *alertmanager_url;
+	char *alertmanager_url; /* one URL or several, comma-separated */
 	char *webhook_url;
+	char *webhook_secret_file; /* absolute path, or NULL */
+	char *webhook_secret;      /* secret read from webhook_secret_file, or NULL */
+	char *alert_instance;      /* the alerts' instance label; NULL: listen */
 };
 
 struct config_error {

@@ -9,6 +9,7 @@
 
 #include "ringwatch/lag.h"
 
+struct alerts_run;
 struct event_base;
 struct event;
 struct catchup;
@@ -39,6 +40,7 @@ struct rwd {
 	struct probe_result **probe_last;                     /* the latest round of each master */
 	struct probe_result **probe_last_ok;                  /* the latest round that worked */
 	struct catchup *catchup; /* the streams against the masters' binlog ends */
+	struct alerts_run *alerts; /* the alerts; NULL when they go nowhere */
 	struct event *sig_term;
 	struct event *sig_int;
 	struct event *sig_hup;

@@ -610,3 +610,52 @@ int ledger_open_totals(struct state *st,
 	sqlite3_finalize(s);
 	return rc;
 }
+
+int ledger_recent(struct state *st, double since, int limit,
+		  void (*fn)(const struct ledger_recent *r, void *arg), void *arg)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(
+		state_db(st),
+		"SELECT schema_name, table_name, kind, COUNT(*), COALESCE(SUM(state = 'open'), 0), "
+		"MAX(id), MAX(detected_at) FROM conflict WHERE id > (SELECT COALESCE(MAX(id), 0) "
+		"FROM conflict) - ?2 AND detected_at >= ?1 GROUP BY schema_name, table_name, kind",
+		-1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_double(s, 1, since);
+	sqlite3_bind_int(s, 2, limit);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct ledger_recent r = {
+			(const char *)sqlite3_column_text(s, 0),
+			(const char *)sqlite3_column_text(s, 1),
+			(const char *)sqlite3_column_text(s, 2),
+			sqlite3_column_int64(s, 3),
+			sqlite3_column_int64(s, 4),
+			sqlite3_column_int64(s, 5),
+			sqlite3_column_double(s, 6),
+		};
+		fn(&r, arg);
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+int ledger_open_diverged(struct state *st,
+			 void (*fn)(const char *schema, const char *table, int64_t n,
+				    int64_t newest_id, void *arg),
+			 void *arg)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(state_db(st),
+			       "SELECT schema_name, table_name, COUNT(*), MAX(id) FROM conflict "
+			       "WHERE state = 'open' AND diverged GROUP BY schema_name, table_name",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	while (sqlite3_step(s) == SQLITE_ROW)
+		fn((const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1),
+		   sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3), arg);
+	sqlite3_finalize(s);
+	return 0;
+}

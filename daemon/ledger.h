@@ -115,4 +115,27 @@ int ledger_open_totals(struct state *st,
 		       void (*fn)(const char *schema, const char *table, int64_t n, void *arg),
 		       void *arg);
 
+/* A table's conflicts of one kind detected lately (ledger_recent). */
+struct ledger_recent {
+	const char *schema, *table, *kind;
+	int64_t n;         /* detected since the time asked for */
+	int64_t open;      /* of them, not resolved */
+	int64_t newest_id; /* the newest of them */
+	double newest_at;  /* when it was detected (unix time) */
+};
+
+/*
+ * The conflicts detected at since (unix time) or later, one call of fn per
+ * table and kind; only the newest limit conflicts are looked at, so the
+ * work stays bounded however large the ledger is.  0, or -1 on error.
+ */
+int ledger_recent(struct state *st, double since, int limit,
+		  void (*fn)(const struct ledger_recent *r, void *arg), void *arg);
+
+/* The open conflicts that left rows diverged, per table: how many, and the newest's id. */
+int ledger_open_diverged(struct state *st,
+			 void (*fn)(const char *schema, const char *table, int64_t n,
+				    int64_t newest_id, void *arg),
+			 void *arg);
+
 #endif

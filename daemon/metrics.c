@@ -340,6 +340,45 @@ static void gate_metrics(FILE *out, const struct status *st)
 			g->checks[i].ok ? 1 : 0);
 }
 
+/* One counter family with one sample per alert receiver. */
+static void per_receiver(FILE *out, const struct status *st, const char *name, const char *help,
+			 uint64_t (*get)(const struct alert_receiver_view *))
+{
+	family(out, name, "counter", help);
+	for (size_t i = 0; i < st->n_alert_receivers; i++) {
+		fprintf(out, "%s{receiver=\"", name);
+		put_label(out, st->alert_receivers[i].name);
+		fprintf(out, "\"} %llu\n", (unsigned long long)get(&st->alert_receivers[i]));
+	}
+}
+
+static uint64_t r_sent(const struct alert_receiver_view *r)
+{
+	return r->sent;
+}
+
+static uint64_t r_failed(const struct alert_receiver_view *r)
+{
+	return r->failed;
+}
+
+static uint64_t r_dropped(const struct alert_receiver_view *r)
+{
+	return r->dropped;
+}
+
+static void alert_metrics(FILE *out, const struct status *st)
+{
+	per_receiver(out, st, "ringwatch_alerts_sent_total",
+		     "Alerts (Alertmanager) or alert changes (webhook) delivered to the receiver.",
+		     r_sent);
+	per_receiver(out, st, "ringwatch_alerts_failed_total",
+		     "POSTs of alerts to the receiver that failed; each retry counts.", r_failed);
+	per_receiver(out, st, "ringwatch_alerts_dropped_total",
+		     "Alerts given up: the receiver's queue was full, or it refused them.",
+		     r_dropped);
+}
+
 char *status_metrics(const struct status *st, size_t *len)
 {
 	char *buf = NULL;
@@ -420,6 +459,7 @@ char *status_metrics(const struct status *st, size_t *len)
 	audit_metrics(out, st);
 	state_metrics(out, st);
 	gate_metrics(out, st);
+	alert_metrics(out, st);
 	if (fclose(out) != 0) {
 		free(buf);
 		return NULL;

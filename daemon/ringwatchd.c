@@ -7,14 +7,17 @@
  * this process, its integrity checked: state.h), creates
  * the loop, installs the signal handlers, starts HTTP, the streams (with the
  * lag matcher, the conflict engine restored from its checkpoint and the
- * one-second checkpoint timer) and the SQL probes; READY follows.  stop()
- * ends the probes, saves the engine's checkpoint, frees the streams (each
- * saves its own), the engine, the lag matcher, the signal handlers, HTTP,
- * the loop and the state.  SIGHUP reloads the configuration; a file that
+ * one-second checkpoint timer), the SQL probes and, when they go somewhere,
+ * the alerts (their one-second rules and their sender's thread); READY
+ * follows.  stop() ends the alerts and the probes, saves the engine's
+ * checkpoint, frees the streams (each saves its own), the engine, the lag
+ * matcher, the signal handlers, HTTP, the loop and the state.  SIGHUP reloads the configuration; a file that
  * does not validate is logged and the running configuration stays.
  */
 #include "daemon.h"
 
+#include "alert_sender.h"
+#include "alerts.h"
 #include "api.h"
 #include "basic_auth.h"
 #include "build_config.h"
@@ -133,6 +136,8 @@ static bool same_text(const char *a, const char *b)
 	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
 }
 
+static int start_alerts(struct rwd *d);
+
 /*
  * Swap in a new configuration.  What needs a restart (the listening address,
  * state_dir, the set of masters, the TLS certificate) keeps its running value
@@ -140,6 +145,8 @@ static bool same_text(const char *a, const char *b)
  */
 static void apply_reload(struct rwd *d, struct config *fresh)
 {
+	bool alerts_changed;
+
 	if (strcmp(fresh->listen, d->cfg.listen) != 0) {
 		log_warn("reload: listen changed from %s to %s; it takes effect after a restart",
 			 d->cfg.listen, fresh->listen);
@@ -163,10 +170,17 @@ static void apply_reload(struct rwd *d, struct config *fresh)
 		log_warn("reload: the TLS certificate or key changed; it takes effect after a "
 			 "restart");
 	reload_masters(d, fresh);
+	alerts_changed = !alerts_run_same_config(&d->cfg, fresh);
 	config_free(&d->cfg);
 	d->cfg = *fresh;
 	log_set_level(d->cfg.log_level);
 	api_log_exposure(&d->cfg);
+	if (alerts_changed) {
+		/* the new receivers learn what fires as it starts again */
+		log_info("reload: [alerts] changed; the alerts start over");
+		alerts_run_stop(d->alerts);
+		start_alerts(d);
+	}
 }
 
 static void reload(struct rwd *d)
@@ -523,6 +537,7 @@ static int api_status(void *arg, struct status *st)
 		.catchup = d->catchup,
 		.tracker = d->tracker,
 		.state = d->state,
+		.alert_sender = alerts_run_sender(d->alerts),
 	};
 
 	return status_collect(&src, st);
@@ -559,6 +574,14 @@ static int api_ack_gap(void *arg, int64_t id)
 			return 0;
 	}
 	return 1;
+}
+
+/* The alerts, when [alerts] names where they go: 0, or -1 (logged). */
+static int start_alerts(struct rwd *d)
+{
+	struct alerts_sources src = { api_status, d, d->state, d->tracker };
+
+	return alerts_run_start(d->base, &d->cfg, http_server_port(d->http), &src, &d->alerts);
 }
 
 /* Every HTTP connection is a descriptor: take the hard limit, not the
@@ -638,11 +661,15 @@ static int start(struct rwd *d)
 		log_error("cannot start the SQL probes");
 		return -1;
 	}
+	if (start_alerts(d) != 0)
+		return -1;
 	return 0;
 }
 
 static void stop(struct rwd *d)
 {
+	alerts_run_stop(d->alerts);
+	d->alerts = NULL;
 	stop_probes(d);
 	if (d->checkpoint != NULL)
 		event_free(d->checkpoint);
@@ -733,6 +760,11 @@ int main(int argc, char **argv)
 		config_free(&d.cfg);
 		return EXIT_USAGE;
 	}
+	if (alert_sender_global_init() != 0) {
+		log_error("cannot initialise libcurl");
+		config_free(&d.cfg);
+		return EXIT_USAGE;
+	}
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	d.started = clock_mono();
 	d.started_wall = clock_wall();
@@ -749,6 +781,7 @@ int main(int argc, char **argv)
 		log_error("event loop failed");
 		return EXIT_FAILURE_FOUND;
 	}
+	alert_sender_global_cleanup();
 	mysql_library_end();
 	log_info("stopped");
 	return EXIT_OK;

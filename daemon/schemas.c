@@ -103,6 +103,9 @@ struct master {
 /* DDL transactions judged already (each is judged once, in the first stream showing it). */
 #define JUDGED 256
 
+/* Unsafe schema changes remembered for the alerts (schemas_ddl_unsafe_recent). */
+#define UNSAFE_KEPT 16
+
 struct schemas {
 	size_t n;
 	struct state *st;
@@ -121,9 +124,12 @@ struct schemas {
 		char sql[200];
 	} last_ddl[JUDGED]; /* a ring of DDL statements by the tables they touched */
 	size_t next_ddl;
+	struct schemas_unsafe unsafe[UNSAFE_KEPT]; /* the newest unsafe changes, a ring */
 };
 
 static void judge_live(struct master *ms, const char *sql, size_t len, const char *trx);
+static void remember_unsafe(struct master *ms, const char *sql, size_t len, const char *trx,
+			    const char *reason);
 
 static uint64_t table_hash(const char *schema, const char *table)
 {
@@ -1093,9 +1099,35 @@ static void judge_live(struct master *ms, const char *sql, size_t len, const cha
 			log_warn("master %s: an UNSAFE schema change (%s): %.*s%s: %s", name_of(ms),
 				 trx, show, sql, (size_t)show < len ? "..." : "",
 				 j.reasons[i].text);
+			remember_unsafe(ms, sql, len, trx, j.reasons[i].text);
 			break;
 		}
 	}
+}
+
+/* An unsafe change kept for schemas_ddl_unsafe_recent(), named by the first table it touched. */
+static void remember_unsafe(struct master *ms, const char *sql, size_t len, const char *trx,
+			    const char *reason)
+{
+	struct schemas_unsafe *u = &ms->s->unsafe[ms->s->ddl_unsafe % UNSAFE_KEPT];
+
+	u->seq = ms->s->ddl_unsafe;
+	u->master = name_of(ms);
+	snprintf(u->schema, sizeof(u->schema), "%s", ms->n_batch > 0 ? ms->batch[0].schema : "");
+	snprintf(u->table, sizeof(u->table), "%s", ms->n_batch > 0 ? ms->batch[0].table : "");
+	snprintf(u->trx, sizeof(u->trx), "%s", trx);
+	snprintf(u->sql, sizeof(u->sql), "%.*s",
+		 (int)(len < sizeof(u->sql) ? len : sizeof(u->sql) - 1), sql);
+	snprintf(u->reason, sizeof(u->reason), "%s", reason);
+}
+
+size_t schemas_ddl_unsafe_recent(const struct schemas *s, struct schemas_unsafe *out, size_t max)
+{
+	size_t n = 0;
+
+	for (uint64_t seq = s->ddl_unsafe; seq > 0 && n < max && n < UNSAFE_KEPT; seq--)
+		out[n++] = s->unsafe[seq % UNSAFE_KEPT];
+	return n;
 }
 
 uint64_t schemas_ddl_unsafe(const struct schemas *s)

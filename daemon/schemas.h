@@ -121,6 +121,20 @@ uint64_t schemas_ddl_unsafe(const struct schemas *s);
 /* Those master m's stream showed first (normally the master that ran them). */
 uint64_t schemas_ddl_unsafe_on(const struct schemas *s, size_t m);
 
+/* An unsafe schema change as it appeared in a stream. */
+struct schemas_unsafe {
+	uint64_t seq;                 /* its number: schemas_ddl_unsafe() when it was seen */
+	const char *master;           /* the stream that showed it first (lives as long as s) */
+	char schema[SCHEMA_NAME_MAX]; /* the first table it touched, "" when none */
+	char table[SCHEMA_NAME_MAX];
+	char trx[96];     /* its transaction (GTID) */
+	char sql[200];    /* the statement, cut short */
+	char reason[256]; /* why it is unsafe */
+};
+
+/* The newest unsafe schema changes (at most 16 are kept), newest first; how many in out. */
+size_t schemas_ddl_unsafe_recent(const struct schemas *s, struct schemas_unsafe *out, size_t max);
+
 /* Journal entries no restart needs any more (the stream resumes at low_water or later). */
 void schemas_compact(struct schemas *s, size_t m, uint64_t low_water);
 

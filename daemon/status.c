@@ -29,6 +29,7 @@ void status_release(struct status *st)
 	free(st->trx_age_known);
 	free(st->trx_age);
 	free(st->trx_error);
+	free(st->alert_receivers);
 	memset(st, 0, sizeof(*st));
 }
 

@@ -9,6 +9,7 @@
 #define RINGWATCHD_STATUS_H
 
 #include "catchup.h"
+#include "alert_sender.h"
 #include "drift.h"
 #include "gate.h"
 #include "schemas.h"
@@ -79,6 +80,8 @@ struct status {
 	/* writes to state_dir: kept after a failure, lost (all zero without a state) */
 	struct state_health state;
 	struct gate gate; /* evaluated on this snapshot, with max_lag */
+	struct alert_receiver_view *alert_receivers; /* where alerts go, and how it goes */
+	size_t n_alert_receivers;
 };
 
 /* Conflicts found on a table, of one kind (ringwatch_conflicts_total). */
@@ -101,6 +104,7 @@ struct status_sources {
 	const struct catchup *catchup;             /* may be NULL: nothing known */
 	struct tracker *tracker;                   /* NULL when the engine does not run */
 	struct state *state;                       /* the ledger; may be NULL */
+	struct alert_sender *alert_sender;         /* NULL when alerts go nowhere */
 };
 
 /* status_collect.c: fill st (release with status_release()); 0, or -1 when out of memory. */

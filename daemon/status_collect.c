@@ -358,6 +358,13 @@ int status_collect(const struct status_sources *d, struct status *st)
 		status_release(st);
 		return -1;
 	}
+	st->n_alert_receivers = alert_sender_view(d->alert_sender, NULL, 0);
+	st->alert_receivers = calloc(st->n_alert_receivers + 1, sizeof(*st->alert_receivers));
+	if (st->alert_receivers == NULL) {
+		status_release(st);
+		return -1;
+	}
+	alert_sender_view(d->alert_sender, st->alert_receivers, st->n_alert_receivers);
 	gate_evaluate(st, st->max_lag, st->max_trx_age, &st->gate);
 	return 0;
 }

@@ -459,3 +459,8 @@ void tracker_view(const struct tracker *t, struct tracker_view *v)
 	v->blind = st.blind;
 	v->dropped_writes = st.dropped_writes;
 }
+
+size_t tracker_ddl_unsafe_recent(const struct tracker *t, struct schemas_unsafe *out, size_t max)
+{
+	return schemas_ddl_unsafe_recent(t->schemas, out, max);
+}

@@ -20,6 +20,7 @@ struct state;
 struct tracker;
 struct schemas_snapshot;
 struct schemas_unknown;
+struct schemas_unsafe;
 struct drift_entry;
 
 /* Detection delay histogram buckets (seconds), for ringwatch_detection_delay_seconds. */
@@ -119,5 +120,8 @@ bool tracker_resume(struct tracker *t, size_t master, char *file, size_t len, ui
 void tracker_resolved(struct tracker *t, int64_t id);
 
 void tracker_view(const struct tracker *t, struct tracker_view *v);
+
+/* The newest unsafe schema changes seen in the streams, newest first (schemas.h). */
+size_t tracker_ddl_unsafe_recent(const struct tracker *t, struct schemas_unsafe *out, size_t max);
 
 #endif

@@ -1,0 +1,678 @@
+/*
+ * test_alerts.c - the alerts' rules and set (alerts.c) on inputs made by
+ * hand: what starts, waits, changes, holds, is sent again and ends, and
+ * the JSON each receiver gets; then the sender (alert_sender.c) against a
+ * small HTTP server in this test: Alertmanager batches, retries with
+ * backoff, the webhook's order and signature, refusals, the queue's bound,
+ * and a stop that does not wait for a receiver that hangs.
+ */
+#include "../../daemon/alert_sender.h"
+#include "../../daemon/alerts.h"
+
+#include "../tap.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define T0 1800000000.0 /* 2027-01-15T08:00:00Z */
+
+static const struct alerts_config config = {
+	.instance = "127.0.0.1:9477",
+	.base_url = "http://127.0.0.1:9477",
+	.resend = 60,
+	.hold = 300,
+	.master_for = 10,
+};
+
+/* ---- inputs -------------------------------------------------------------------------- */
+
+struct world {
+	struct alerts_master masters[2];
+	struct alerts_link links[2];
+	struct alerts_conflicts conflicts[4];
+	struct alerts_diverged diverged[4];
+	struct alerts_ddl ddl[4];
+	struct alerts_input in;
+};
+
+/* west and east, both connected, both links ok, nothing in the ledger. */
+static void healthy(struct world *w, double now)
+{
+	memset(w, 0, sizeof(*w));
+	w->masters[0] = (struct alerts_master){ "west", true, "" };
+	w->masters[1] = (struct alerts_master){ "east", true, "" };
+	w->links[0] = (struct alerts_link){ "east", "west", "ok", true, true, 0, "", "" };
+	w->links[1] = (struct alerts_link){ "west", "east", "ok", true, true, 0, "", "" };
+	w->in = (struct alerts_input){ .now = now,
+				       .masters = w->masters,
+				       .n_masters = 2,
+				       .links = w->links,
+				       .n_links = 2,
+				       .ledger_known = true,
+				       .conflicts = w->conflicts,
+				       .diverged = w->diverged,
+				       .ddl = w->ddl };
+}
+
+static void broken(struct world *w)
+{
+	w->links[0] = (struct alerts_link){ "east",
+					    "west",
+					    "broken",
+					    true,
+					    false,
+					    1062,
+					    "Could not execute Write_rows_v1 event on table app.u; "
+					    "Duplicate entry 'k7' for key 'PRIMARY'",
+					    "insert-insert conflict 12 on app.u" };
+}
+
+/* One tick; the items stay in *items until the next call or items_clear(). */
+static struct alerts_item *items;
+static size_t n_items;
+
+static void items_clear(void)
+{
+	alerts_items_free(items, n_items);
+	items = NULL;
+	n_items = 0;
+}
+
+static size_t tick(struct alerts *a, struct world *w, double now)
+{
+	items_clear();
+	w->in.now = now;
+	if (alerts_update(a, &w->in, &items, &n_items) != 0)
+		tap_diag("alerts_update failed");
+	return n_items;
+}
+
+static json_t *parse(const char *s)
+{
+	json_error_t e;
+	json_t *j = s != NULL ? json_loads(s, 0, &e) : NULL;
+
+	if (s != NULL && j == NULL)
+		tap_diag("not JSON (%s): %s", e.text, s);
+	return j;
+}
+
+static const char *str_at(json_t *o, const char *a, const char *b)
+{
+	json_t *v = json_object_get(o, a);
+
+	if (b != NULL)
+		v = json_object_get(v, b);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* ---- the rules and the set ----------------------------------------------------------- */
+
+static void test_link_broken(void)
+{
+	struct alerts *a = alerts_new(&config);
+	struct world w;
+	json_t *am, *wh;
+
+	healthy(&w, T0);
+	is_int(tick(a, &w, T0), 0, "a healthy ring: nothing to send");
+	broken(&w);
+	is_int(tick(a, &w, T0 + 1), 1, "a link breaks: one alert starts");
+	am = parse(items[0].alertmanager);
+	wh = parse(items[0].webhook);
+	is_str(str_at(am, "labels", "alertname"), "RingwatchLinkBroken", "its name");
+	is_str(str_at(am, "labels", "severity"), "critical", "critical");
+	is_str(str_at(am, "labels", "job"), "ringwatch", "job=\"ringwatch\"");
+	is_str(str_at(am, "labels", "instance"), "127.0.0.1:9477", "instance: the listen address");
+	is_str(str_at(am, "labels", "source"), "east", "source");
+	is_str(str_at(am, "labels", "replica"), "west", "replica");
+	is_int(json_object_size(json_object_get(am, "labels")), 6, "no other label");
+	is_str(str_at(am, "annotations", "summary"), "Replication east→west is broken", "summary");
+	ok(strstr(str_at(am, "annotations", "description"),
+		  "the SQL thread stopped with error 1062") != NULL &&
+	       strstr(str_at(am, "annotations", "description"),
+		      "Cause: insert-insert conflict 12 on app.u") != NULL,
+	   "the description says the error and its cause: %s",
+	   str_at(am, "annotations", "description"));
+	is_str(str_at(am, "generatorURL", NULL), "http://127.0.0.1:9477/v1/status",
+	       "generatorURL: the status");
+	is_str(str_at(am, "startsAt", NULL), "2027-01-15T08:00:01.000Z", "startsAt");
+	is_str(str_at(am, "endsAt", NULL), "2027-01-15T08:04:01.000Z",
+	       "endsAt four resends ahead while it fires");
+	is_str(str_at(wh, "status", NULL), "firing", "webhook: firing");
+	is_str(str_at(wh, "change", NULL), "started", "webhook: started");
+	ok(json_is_null(json_object_get(wh, "endsAt")), "webhook: no end while it fires");
+	ok(str_at(wh, "fingerprint", NULL) != NULL && strlen(str_at(wh, "fingerprint", NULL)) == 16,
+	   "webhook: a fingerprint");
+	json_decref(am);
+	json_decref(wh);
+
+	is_int(tick(a, &w, T0 + 2), 0, "the same a second later: nothing");
+	is_int(tick(a, &w, T0 + 61), 1, "a minute later: sent again");
+	ok(items[0].alertmanager != NULL && items[0].webhook == NULL, "again to Alertmanager only");
+	w.links[0].state = "unknown";
+	is_int(tick(a, &w, T0 + 62), 0, "the replica's probe fails: nothing changes");
+	is_int(alerts_count(a), 1, "and the alert still fires");
+	w.links[0] = (struct alerts_link){ "east", "west", "ok", true, true, 0, "", "" };
+	is_int(tick(a, &w, T0 + 70), 1, "the link runs again: the alert ends");
+	am = parse(items[0].alertmanager);
+	wh = parse(items[0].webhook);
+	is_str(str_at(am, "endsAt", NULL), "2027-01-15T08:01:10.000Z", "endsAt: now");
+	is_str(str_at(am, "startsAt", NULL), "2027-01-15T08:00:01.000Z", "startsAt kept");
+	is_str(str_at(wh, "status", NULL), "resolved", "webhook: resolved");
+	is_str(str_at(wh, "endsAt", NULL), "2027-01-15T08:01:10.000Z", "webhook: its end");
+	is_int(alerts_count(a), 0, "nothing fires");
+	json_decref(am);
+	json_decref(wh);
+	w.links[0].state = "unknown";
+	is_int(tick(a, &w, T0 + 71), 0, "a link not known does not start one");
+	items_clear();
+	alerts_free(a);
+}
+
+static void test_master_waits(void)
+{
+	struct alerts *a = alerts_new(&config);
+	struct world w;
+	json_t *am;
+
+	healthy(&w, T0);
+	w.masters[1] = (struct alerts_master){ "east", false, "Lost connection to server" };
+	is_int(tick(a, &w, T0), 0, "a stream disconnects: pending");
+	is_int(tick(a, &w, T0 + 5), 0, "still pending after 5 s");
+	w.masters[1].connected = true;
+	is_int(tick(a, &w, T0 + 6), 0, "back within 10 s: never fired");
+	w.masters[1].connected = false;
+	tick(a, &w, T0 + 20);
+	is_int(tick(a, &w, T0 + 29), 0, "down again, 9 s");
+	is_int(tick(a, &w, T0 + 30), 1, "10 s: it fires");
+	am = parse(items[0].alertmanager);
+	is_str(str_at(am, "labels", "alertname"), "RingwatchMasterDisconnected", "its name");
+	is_str(str_at(am, "labels", "master"), "east", "master");
+	is_str(str_at(am, "startsAt", NULL), "2027-01-15T08:00:20.000Z",
+	       "startsAt: when it went down");
+	ok(strstr(str_at(am, "annotations", "description"), "Lost connection to server") != NULL,
+	   "the stream's error in the description");
+	json_decref(am);
+	items_clear();
+	alerts_free(a);
+}
+
+static void test_conflicts(void)
+{
+	struct alerts *a = alerts_new(&config);
+	struct world w;
+	json_t *am, *wh;
+
+	healthy(&w, T0);
+	w.conflicts[0] =
+	    (struct alerts_conflicts){ "app", "t", "update-update", 1, 1, 7, T0 - 0.5 };
+	w.in.n_conflicts = 1;
+	is_int(tick(a, &w, T0), 1, "a conflict: an alert at once");
+	am = parse(items[0].alertmanager);
+	is_str(str_at(am, "labels", "alertname"), "RingwatchConflictDetected", "its name");
+	is_str(str_at(am, "labels", "severity"), "warning", "a warning");
+	is_str(str_at(am, "labels", "schema"), "app", "schema");
+	is_str(str_at(am, "labels", "table"), "t", "table");
+	is_str(str_at(am, "labels", "kind"), "update-update", "kind");
+	is_int(json_object_size(json_object_get(am, "labels")), 7, "no ID or key as a label");
+	is_str(str_at(am, "generatorURL", NULL), "http://127.0.0.1:9477/v1/conflicts/7",
+	       "generatorURL: the conflict");
+	ok(strstr(str_at(am, "annotations", "description"), "conflict 7") != NULL,
+	   "its ID in the description");
+	is_str(str_at(am, "endsAt", NULL), "2027-01-15T08:04:59.500Z",
+	       "an event: it ends 5 minutes after");
+	json_decref(am);
+
+	w.conflicts[0] = (struct alerts_conflicts){ "app", "t", "update-update", 2, 2, 9, T0 + 30 };
+	is_int(tick(a, &w, T0 + 31), 1, "another on the table: the alert changes");
+	wh = parse(items[0].webhook);
+	is_str(str_at(wh, "change", NULL), "updated", "webhook: updated");
+	is_str(str_at(wh, "generatorURL", NULL), "http://127.0.0.1:9477/v1/conflicts/9",
+	       "now pointing at the newest");
+	is_str(str_at(wh, "endsAt", NULL), "2027-01-15T08:05:30.000Z", "and ending later");
+	json_decref(wh);
+
+	w.in.ledger_known = false;
+	w.in.n_conflicts = 0;
+	is_int(tick(a, &w, T0 + 32), 0, "the ledger cannot be read: it stays");
+	w.in.ledger_known = true;
+	w.in.n_conflicts = 1;
+	ok(tick(a, &w, T0 + 329) == 1 && items[0].webhook == NULL,
+	   "firing 4 min 59 s after the newest (sent again to Alertmanager only)");
+	is_int(tick(a, &w, T0 + 330), 1, "5 minutes after the newest: it ends");
+	wh = parse(items[0].webhook);
+	is_str(str_at(wh, "status", NULL), "resolved", "resolved");
+	json_decref(wh);
+
+	w.conflicts[0] =
+	    (struct alerts_conflicts){ "app", "t", "insert-insert", 1, 1, 10, T0 + 400 };
+	is_int(tick(a, &w, T0 + 401), 1, "an insert-insert");
+	w.conflicts[0].open = 0;
+	is_int(tick(a, &w, T0 + 402), 1, "resolved by hand: the alert ends");
+	is_int(alerts_count(a), 0, "nothing fires");
+	items_clear();
+	alerts_free(a);
+}
+
+static void test_diverged_and_ddl(void)
+{
+	struct alerts *a = alerts_new(&config);
+	struct world w;
+	json_t *am;
+
+	healthy(&w, T0);
+	w.diverged[0] = (struct alerts_diverged){ "app", "t", 2, 9 };
+	w.in.n_diverged = 1;
+	w.ddl[0] = (struct alerts_ddl){ 1,
+					"west",
+					"app",
+					"t",
+					"1-1-9",
+					"ALTER TABLE app.t DROP COLUMN v",
+					"a column dropped while east writes it" };
+	w.in.n_ddl = 1;
+	is_int(tick(a, &w, T0), 2, "diverged rows and an unsafe DDL: two alerts");
+	for (size_t i = 0; i < n_items; i++) {
+		am = parse(items[i].alertmanager);
+		if (strcmp(str_at(am, "labels", "alertname"), "RingwatchRowsDiverged") == 0) {
+			is_str(str_at(am, "labels", "severity"), "critical", "diverged: critical");
+			is_int(json_object_size(json_object_get(am, "labels")), 6,
+			       "diverged: schema and table");
+			ok(strstr(str_at(am, "annotations", "description"), "ringwatch repair 9") !=
+			       NULL,
+			   "diverged: how to repair");
+		} else {
+			is_str(str_at(am, "labels", "alertname"), "RingwatchDDLUnsafe", "the DDL");
+			is_str(str_at(am, "labels", "master"), "west", "DDL: master");
+			is_str(str_at(am, "labels", "table"), "t", "DDL: table");
+			ok(strstr(str_at(am, "annotations", "description"), "DROP COLUMN v") !=
+			       NULL,
+			   "DDL: the statement in the description");
+		}
+		json_decref(am);
+	}
+	w.ddl[1] = w.ddl[0];
+	w.ddl[1].seq = 2;
+	w.ddl[1].sql = "ALTER TABLE app.t DROP COLUMN w";
+	w.in.n_ddl = 2;
+	is_int(tick(a, &w, T0 + 10), 1, "another unsafe DDL of the table: the same alert changes");
+	w.in.n_diverged = 0;
+	is_int(tick(a, &w, T0 + 11), 1, "no diverged rows: that alert ends");
+	ok(tick(a, &w, T0 + 309) == 1 && items[0].webhook == NULL,
+	   "the DDL alert fires 5 minutes after the newest (sent again)");
+	is_int(tick(a, &w, T0 + 310), 1, "then it ends");
+	is_int(tick(a, &w, T0 + 400), 0, "the same DDLs seen again start nothing");
+	items_clear();
+	alerts_free(a);
+}
+
+/* Two daemons on one ring, with the same instance, send the same alert (Alertmanager merges). */
+static void test_redundant(void)
+{
+	struct alerts_config other = config;
+	struct alerts *a = alerts_new(&config), *b;
+	struct world w;
+	json_t *x, *y;
+
+	other.base_url = "http://127.0.0.1:9478";
+	b = alerts_new(&other);
+	healthy(&w, T0);
+	broken(&w);
+	tick(a, &w, T0);
+	x = parse(items[0].alertmanager);
+	tick(b, &w, T0 + 0.3);
+	y = parse(items[0].alertmanager);
+	ok(json_equal(json_object_get(x, "labels"), json_object_get(y, "labels")),
+	   "the same labels from both");
+	json_decref(x);
+	json_decref(y);
+	items_clear();
+	alerts_free(a);
+	alerts_free(b);
+}
+
+static void test_odd_text(void)
+{
+	struct alerts *a = alerts_new(&config);
+	struct world w;
+	json_t *am;
+
+	healthy(&w, T0);
+	broken(&w);
+	w.links[0].error = "Duplicate entry '\xff\xfe' for key 'PRIMARY'";
+	tick(a, &w, T0);
+	am = parse(items[0].alertmanager);
+	ok(am != NULL && strstr(str_at(am, "annotations", "description"), "entry '?"
+									  "?'") != NULL,
+	   "bytes that are not UTF-8 become '?'");
+	json_decref(am);
+	items_clear();
+	alerts_free(a);
+}
+
+static void test_bound(void)
+{
+	struct alerts *a = alerts_new(&config);
+	struct world w;
+	struct alerts_diverged *many = calloc(ALERTS_MAX + 1, sizeof(*many));
+	char(*names)[16] = calloc(ALERTS_MAX + 1, sizeof(*names));
+
+	healthy(&w, T0);
+	for (size_t i = 0; i <= ALERTS_MAX; i++) {
+		snprintf(names[i], sizeof(names[i]), "t%zu", i);
+		many[i] = (struct alerts_diverged){ "app", names[i], 1, (int64_t)i + 1 };
+	}
+	w.in.diverged = many;
+	w.in.n_diverged = ALERTS_MAX + 1;
+	is_int(tick(a, &w, T0), ALERTS_MAX, "at most ALERTS_MAX fire");
+	is_int(alerts_dropped(a), 1, "the one more is counted");
+	items_clear();
+	is_int(alerts_firing(a, T0 + 1, &items, &n_items) == 0 ? n_items : 0, ALERTS_MAX,
+	       "all of them again for a new receiver");
+	items_clear();
+	free(many);
+	free(names);
+	alerts_free(a);
+}
+
+/* ---- the sender, against a server in this test ---------------------------------------- */
+
+struct request {
+	char path[128];
+	char signature[128];
+	char *body;
+};
+
+static struct server {
+	int fd;
+	unsigned port;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	struct request got[64];
+	size_t n;
+	atomic_int status; /* the answer: 200, 503, 400; 0: never answer */
+	atomic_bool stop;
+} srv = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+/* The value of header name in head ("" when absent), as curl spells it. */
+static void header(const char *head, const char *name, char *out, size_t len)
+{
+	const char *p = strstr(head, name);
+
+	out[0] = '\0';
+	if (p != NULL && p[strlen(name)] == ':') {
+		p += strlen(name) + 1;
+		p += strspn(p, " ");
+		snprintf(out, len, "%.*s", (int)strcspn(p, "\r\n"), p);
+	}
+}
+
+static void serve_one(int c)
+{
+	char buf[1 << 16], value[128];
+	size_t got = 0, need;
+	char *end = NULL;
+	ssize_t n;
+
+	while (end == NULL && got < sizeof(buf) - 1 &&
+	       (n = read(c, buf + got, sizeof(buf) - 1 - got)) > 0) {
+		got += (size_t)n;
+		buf[got] = '\0';
+		end = strstr(buf, "\r\n\r\n");
+	}
+	if (end == NULL)
+		return;
+	header(buf, "Content-Length", value, sizeof(value));
+	need = (size_t)(end + 4 - buf) + (size_t)atol(value);
+	while (got < need && got < sizeof(buf) - 1 && (n = read(c, buf + got, need - got)) > 0)
+		got += (size_t)n;
+	buf[got] = '\0';
+	pthread_mutex_lock(&srv.mu);
+	if (srv.n < 64) {
+		struct request *r = &srv.got[srv.n++];
+		sscanf(buf, "POST %127s", r->path);
+		header(buf, ALERT_SIGNATURE_HEADER, r->signature, sizeof(r->signature));
+		r->body = strdup(end + 4);
+	}
+	pthread_mutex_unlock(&srv.mu);
+	while (atomic_load(&srv.status) == 0 && !atomic_load(&srv.stop))
+		usleep(10000);
+	snprintf(buf, sizeof(buf),
+		 "HTTP/1.1 %d X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+		 atomic_load(&srv.status));
+	(void)!write(c, buf, strlen(buf));
+}
+
+static void *serve(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&srv.stop)) {
+		int c = accept(srv.fd, NULL, NULL);
+		if (c < 0)
+			continue;
+		serve_one(c);
+		close(c);
+	}
+	return NULL;
+}
+
+static void server_start(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	struct timeval tv = { .tv_usec = 100000 };
+
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	srv.fd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(srv.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ok(bind(srv.fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(srv.fd, 16) == 0,
+	   "a test server listens");
+	getsockname(srv.fd, (struct sockaddr *)&sa, &len);
+	srv.port = ntohs(sa.sin_port);
+	atomic_store(&srv.status, 200);
+	pthread_create(&srv.thread, NULL, serve, NULL);
+}
+
+static void server_stop(void)
+{
+	atomic_store(&srv.stop, true);
+	pthread_join(srv.thread, NULL);
+	close(srv.fd);
+	for (size_t i = 0; i < srv.n; i++)
+		free(srv.got[i].body);
+}
+
+static size_t requests(void)
+{
+	size_t n;
+
+	pthread_mutex_lock(&srv.mu);
+	n = srv.n;
+	pthread_mutex_unlock(&srv.mu);
+	return n;
+}
+
+static void forget_requests(void)
+{
+	pthread_mutex_lock(&srv.mu);
+	for (size_t i = 0; i < srv.n; i++)
+		free(srv.got[i].body);
+	srv.n = 0;
+	pthread_mutex_unlock(&srv.mu);
+}
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Wait up to 5 s for the condition; whether it came. */
+#define eventually(cond)                                                                           \
+	({                                                                                         \
+		double until_ = mono() + 5;                                                        \
+		while (!(cond) && mono() < until_)                                                 \
+			usleep(10000);                                                             \
+		(cond);                                                                            \
+	})
+
+static struct alert_receiver_view view(struct alert_sender *s, size_t i)
+{
+	struct alert_receiver_view v[4];
+
+	memset(v, 0, sizeof(v));
+	alert_sender_view(s, v, 4);
+	return v[i];
+}
+
+static void test_sign(void)
+{
+	char sig[ALERT_SIGNATURE_LEN];
+	const char *data = "what do ya want for nothing?";
+
+	/* RFC 4231, test case 2 */
+	alert_sender_sign("Jefe", data, strlen(data), sig);
+	is_str(sig, "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+	       "HMAC-SHA256 as RFC 4231 has it");
+}
+
+static void test_alertmanager(void)
+{
+	char urls[200], err[200];
+	struct alert_sender_config c = {
+		.alertmanager_urls = urls, .backoff_min = 0.05, .backoff_max = 0.1, .timeout = 2
+	};
+	struct alerts_item one[2] = { { 1, "{\"a\":1}", "{}" }, { 2, "{\"b\":1}", NULL } };
+	struct alerts_item newer = { 1, "{\"a\":2}", "{}" };
+	struct alert_sender *s;
+
+	snprintf(urls, sizeof(urls), "http://user:pw@127.0.0.1:%u/", srv.port);
+	s = alert_sender_start(&c, err, sizeof(err));
+	ok(s != NULL, "a sender starts");
+	ok(strncmp(view(s, 0).name, "alertmanager:127.0.0.1:", 23) == 0 &&
+	       strstr(view(s, 0).name, "pw") == NULL,
+	   "the receiver named by host and port, no password: %s", view(s, 0).name);
+	alert_sender_post(s, one, 2);
+	ok(eventually(requests() == 1 && view(s, 0).sent == 2), "two alerts, one POST");
+	ok(!alert_sender_recovered(s), "no recovery without a failure");
+	is_str(srv.got[0].path, "/api/v2/alerts", "to /api/v2/alerts");
+	is_str(srv.got[0].body, "[{\"a\":1},{\"b\":1}]", "as one array");
+	is_str(srv.got[0].signature, "", "not signed");
+
+	forget_requests();
+	atomic_store(&srv.status, 503);
+	alert_sender_post(s, one, 1);
+	ok(eventually(view(s, 0).failed >= 2), "Alertmanager answers 503: retried, each counted");
+	alert_sender_post(s, &newer, 1);
+	ok(view(s, 0).queued == 1 && view(s, 0).failing, "the newer rendering replaced the older");
+	atomic_store(&srv.status, 200);
+	ok(eventually(view(s, 0).queued == 0 && !view(s, 0).failing), "delivered once it works");
+	pthread_mutex_lock(&srv.mu);
+	is_str(srv.n > 0 ? srv.got[srv.n - 1].body : NULL, "[{\"a\":2}]",
+	       "the alert as it is now, once");
+	pthread_mutex_unlock(&srv.mu);
+	ok(alert_sender_recovered(s), "the recovery is told (to send all that fires)");
+	ok(!alert_sender_recovered(s), "once");
+	alert_sender_stop(s);
+	forget_requests();
+}
+
+static void test_webhook(void)
+{
+	char url[200], err[200], sig[ALERT_SIGNATURE_LEN];
+	struct alert_sender_config c = { .webhook_url = url,
+					 .webhook_secret = "s3cret",
+					 .backoff_min = 0.05,
+					 .backoff_max = 0.1,
+					 .max_queued = 2 };
+	struct alerts_item three[3] = { { 1, "{}", "{\"n\":1}" },
+					{ 1, "{}", "{\"n\":2}" },
+					{ 1, "{}", "{\"n\":3}" } };
+	struct alert_sender *s;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hook?token=abc", srv.port);
+	s = alert_sender_start(&c, err, sizeof(err));
+	ok(strstr(view(s, 0).name, "token") == NULL && strstr(view(s, 0).name, "webhook:") != NULL,
+	   "the webhook named without its path or query: %s", view(s, 0).name);
+	alert_sender_post(s, three, 2);
+	ok(eventually(requests() == 2), "each change its own POST");
+	is_str(srv.got[0].path, "/hook?token=abc", "to the webhook's URL");
+	is_str(srv.got[0].body, "{\"n\":1}", "in order (1)");
+	is_str(srv.got[1].body, "{\"n\":2}", "in order (2)");
+	alert_sender_sign("s3cret", "{\"n\":1}", 7, sig);
+	is_str(srv.got[0].signature, sig, "signed with the secret");
+
+	forget_requests();
+	atomic_store(&srv.status, 400);
+	alert_sender_post(s, three, 1);
+	ok(eventually(view(s, 0).dropped == 1), "refused with 400: dropped");
+	usleep(300000);
+	is_int(requests(), 1, "and not sent again");
+
+	forget_requests();
+	atomic_store(&srv.status, 503);
+	alert_sender_post(s, three, 3);
+	ok(eventually(view(s, 0).failed >= 3), "down: retried");
+	is_int(view(s, 0).queued, 2, "at most max_queued wait");
+	is_int(view(s, 0).dropped, 2, "the oldest dropped");
+	atomic_store(&srv.status, 200);
+	ok(eventually(view(s, 0).queued == 0), "the rest delivered once it works");
+	pthread_mutex_lock(&srv.mu);
+	is_str(srv.n > 0 ? srv.got[srv.n - 1].body : NULL, "{\"n\":3}", "the newest last");
+	pthread_mutex_unlock(&srv.mu);
+	alert_sender_stop(s);
+	forget_requests();
+}
+
+static void test_stop_hung(void)
+{
+	char url[200], err[200];
+	struct alert_sender_config c = { .webhook_url = url, .timeout = 30 };
+	struct alerts_item one = { 1, "{}", "{}" };
+	struct alert_sender *s;
+	double t;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", srv.port);
+	atomic_store(&srv.status, 0);
+	s = alert_sender_start(&c, err, sizeof(err));
+	alert_sender_post(s, &one, 1);
+	ok(eventually(requests() == 1), "a receiver that never answers");
+	t = mono();
+	alert_sender_stop(s);
+	ok(mono() - t < 1.5, "stop does not wait for it (%.2f s)", mono() - t);
+	atomic_store(&srv.status, 200);
+	forget_requests();
+}
+
+int main(void)
+{
+	test_link_broken();
+	test_master_waits();
+	test_conflicts();
+	test_diverged_and_ddl();
+	test_redundant();
+	test_odd_text();
+	test_bound();
+
+	test_sign();
+	if (alert_sender_global_init() != 0)
+		tap_diag("curl_global_init failed");
+	server_start();
+	test_alertmanager();
+	test_webhook();
+	test_stop_hung();
+	server_stop();
+	alert_sender_global_cleanup();
+	return tap_done();
+}
