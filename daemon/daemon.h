@@ -39,7 +39,7 @@ struct rwd {
 	struct probe **probes;                                /* one per master, like streams */
 	struct probe_result **probe_last;                     /* the latest round of each master */
 	struct probe_result **probe_last_ok;                  /* the latest round that worked */
-	struct catchup *catchup; /* the streams against the masters' binlog ends */
+	struct catchup *catchup;   /* the streams against the masters' binlog ends */
 	struct alerts_run *alerts; /* the alerts; NULL when they go nowhere */
 	struct event *sig_term;
 	struct event *sig_int;

@@ -79,7 +79,7 @@ struct status {
 	size_t n_audit;
 	/* writes to state_dir: kept after a failure, lost (all zero without a state) */
 	struct state_health state;
-	struct gate gate; /* evaluated on this snapshot, with max_lag */
+	struct gate gate;                            /* evaluated on this snapshot, with max_lag */
 	struct alert_receiver_view *alert_receivers; /* where alerts go, and how it goes */
 	size_t n_alert_receivers;
 };
