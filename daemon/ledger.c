@@ -237,7 +237,9 @@ static int merge_apply(struct state *st, void *arg)
 		return rc;
 	sqlite3_bind_text(s, 1, m->uid, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW && !json_is_object(final = column_json(s, 0))) {
+	if (rc == SQLITE_ROW)
+		final = column_json(s, 0); /* not in json_is_object(): a macro reads it twice */
+	if (rc == SQLITE_ROW && !json_is_object(final)) {
 		json_decref(final);
 		final = json_object();
 	}

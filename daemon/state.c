@@ -103,9 +103,10 @@ static const char *const migrations[] = {
 	"  why TEXT,"
 	"  source INTEGER NOT NULL DEFAULT 0,"
 	"  PRIMARY KEY (master, schema_name, table_name, pos));",
-	/* 6: where acknowledging a gap moved reading to (state_gap_ack()) */
-	"ALTER TABLE gap ADD COLUMN moved_file TEXT;"
-	"ALTER TABLE gap ADD COLUMN moved_offset INTEGER;",
+	/* 6: where acknowledging a gap moved reading to (state_gap_ack()); one step,
+	 * two statements */
+	("ALTER TABLE gap ADD COLUMN moved_file TEXT;"
+	 "ALTER TABLE gap ADD COLUMN moved_offset INTEGER;"),
 };
 
 static int exec(sqlite3 *db, const char *sql)

@@ -716,7 +716,7 @@ static void rename_tables(struct judge *g, const ddl_stmt *s)
 
 void ddl_judge(const ddl_stmt *s, const ddl_context *ctx, ddl_judgement *out)
 {
-	struct judge g = { ctx, out };
+	struct judge g = { .ctx = ctx, .j = out };
 	const char *schema = s->table.table != NULL ? schema_of(&g, &s->table) : NULL;
 	const schema_table *t;
 

@@ -60,8 +60,8 @@ check() {
         status=1
         grep -E '^(FAIL|ERROR|XPASS)' "$dir/check.out" | sed 's/^/   /'
         for t in $(sed -n 's/^\(FAIL\|ERROR\): \([^ ]*\).*/\2/p' "$dir/check.out" | sort -u); do
-            echo "--- $t.log"
-            tail -n 40 "$dir/$t.log" 2>/dev/null
+            echo "--- ${t%.sh}.log"
+            tail -n 40 "$dir/${t%.sh}.log" 2>/dev/null
         done
     fi
     grep -E '^# (TOTAL|PASS|SKIP|FAIL|ERROR)' "$dir/check.out" | sed 's/^/   /'

@@ -31,7 +31,7 @@ t_ok "the audit check passed" sh -c "jq -e '.checks[] | select(.name == \"audit\
 status() { curl -s "$RWD_URL/v1/status" | jq -r "$1"; }
 t_ok "/v1/status lists the audit, each check failing or passing" \
     sh -c "[ \"\$(curl -s '$RWD_URL/v1/status' | jq '[.audit[] | select(.check == \"auto_increment\" and .ok)] | length')\" = 2 ]"
-t_ok "ringwatch_audit_ok" sh -c "curl -s '$RWD_URL/metrics' | grep -q '^ringwatch_audit_ok{check=\"binlog_format\",master=\"east\"} 1'"
+t_ok "ringwatch_audit_ok" sh -c "curl -s '$RWD_URL/metrics' | grep -q '^ringwatch_audit_ok{check=\"binlog_format\",master=\"east\",severity=\"critical\"} 1'"
 
 # an auto_increment_offset that collides with west's
 west_off=$(ring_sql 1 "SELECT @@GLOBAL.auto_increment_offset")
@@ -40,7 +40,7 @@ ring_sql 2 "SET GLOBAL auto_increment_offset = $west_off"
 unsafe_for() { [ "$(gate_code)" = 503 ] && jq -e --arg p "$1" '.checks[] | select(.name == "audit" and .ok == false) | .detail | contains($p)' "$work/gate" >/dev/null; }
 t_ok "an offset equal to west's: unsafe, named" wait_for 15 unsafe_for "east auto_increment: auto_increment_offset $west_off equals west's" ||
     t_diag "failing: $(failing)"
-t_ok "the metric says which" sh -c "curl -s '$RWD_URL/metrics' | grep -q '^ringwatch_audit_ok{check=\"auto_increment\",master=\"east\"} 0'"
+t_ok "the metric says which" sh -c "curl -s '$RWD_URL/metrics' | grep -q '^ringwatch_audit_ok{check=\"auto_increment\",master=\"east\",severity=\"critical\"} 0'"
 ring_sql 2 "SET GLOBAL auto_increment_offset = $east_off"
 t_ok "set back: safe again" wait_for 15 safe || t_diag "failing: $(failing)"
 
