@@ -19,6 +19,7 @@ struct probe_result;
 struct state;
 struct stream;
 struct tracker;
+struct verify;
 
 struct rwd {
 	struct event_base *base;
@@ -39,6 +40,7 @@ struct rwd {
 	struct probe_result **probe_last;                     /* the latest round of each master */
 	struct probe_result **probe_last_ok;                  /* the latest round that worked */
 	struct catchup *catchup; /* the streams against the masters' binlog ends */
+	struct verify *verify;   /* verification jobs */
 	struct event *sig_term;
 	struct event *sig_int;
 	struct event *sig_hup;

@@ -385,6 +385,8 @@ char *status_metrics(const struct status *st, size_t *len)
 	tracker_metrics(out, st);
 	audit_metrics(out, st);
 	gate_metrics(out, st);
+	if (st->has_verify)
+		verify_view_metrics(&st->verify, out);
 	if (fclose(out) != 0) {
 		free(buf);
 		return NULL;

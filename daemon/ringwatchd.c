@@ -28,6 +28,7 @@
 #include "status.h"
 #include "stream.h"
 #include "tracker.h"
+#include "verify.h"
 
 #include "ringwatch/conflict.h"
 
@@ -248,6 +249,15 @@ static bool streams_ready(void *ctx)
 	return true;
 }
 
+/* A row change a stream showed: to verification's ring of recent changes. */
+static void on_row(void *ctx, const uint8_t *key, size_t len, int table_only)
+{
+	struct rwd *d = ctx;
+
+	if (d->verify != NULL)
+		verify_row_seen(d->verify, key, len, table_only);
+}
+
 static void on_reset(void *ctx, size_t m)
 {
 	struct rwd *d = ctx;
@@ -344,6 +354,8 @@ static int start_streams(struct rwd *d)
 			.max_tracked_writes = d->cfg.max_tracked_writes,
 			.origin = origin_of,
 			.origin_arg = d,
+			.row = on_row,
+			.row_arg = d,
 		};
 		for (size_t i = 0; i < d->n_streams && i < CONFLICT_MAX_MASTERS; i++)
 			names[i] = d->cfg.masters[i].name;
@@ -507,6 +519,7 @@ static int api_status(void *arg, struct status *st)
 		.catchup = d->catchup,
 		.tracker = d->tracker,
 		.state = d->state,
+		.verify = d->verify,
 	};
 
 	return status_collect(&src, st);
@@ -545,6 +558,36 @@ static int api_ack_gap(void *arg, int64_t id)
 	return 1;
 }
 
+static int64_t api_verify(void *arg, json_t *tables, uint64_t chunk_rows, char *err, size_t len)
+{
+	struct rwd *d = arg;
+
+	if (d->verify == NULL) {
+		snprintf(err, len, "verification does not run");
+		return -1;
+	}
+	return verify_start(d->verify, tables, chunk_rows, err, len);
+}
+
+/* Verification jobs (verify.h); one that was running before a stop goes on. */
+static int start_verify(struct rwd *d)
+{
+	struct verify_config vc = {
+		.cfg = &d->cfg,
+		.state = d->state,
+		.tracker = d->tracker,
+		.lag = d->lag,
+		.status = api_status,
+		.arg = d,
+	};
+
+	d->verify = verify_new(d->base, &vc);
+	if (d->verify == NULL)
+		return -1;
+	verify_resume(d->verify);
+	return 0;
+}
+
 static int start(struct rwd *d)
 {
 	char err[256];
@@ -577,6 +620,7 @@ static int start(struct rwd *d)
 			       .resolved = api_resolved,
 			       .ddl_check = api_ddl_check,
 			       .ack_gap = api_ack_gap,
+			       .verify = api_verify,
 			       .arg = d };
 	d->http = http_server_start(d->base, d->cfg.listen_host, d->cfg.listen_port, api_routes,
 				    &d->api, err, sizeof(err));
@@ -595,11 +639,17 @@ static int start(struct rwd *d)
 		log_error("cannot start the SQL probes");
 		return -1;
 	}
+	if (start_verify(d) != 0) {
+		log_error("cannot start verification");
+		return -1;
+	}
 	return 0;
 }
 
 static void stop(struct rwd *d)
 {
+	verify_free(d->verify);
+	d->verify = NULL;
 	stop_probes(d);
 	if (d->checkpoint != NULL)
 		event_free(d->checkpoint);

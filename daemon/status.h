@@ -14,6 +14,7 @@
 #include "schemas.h"
 #include "stream.h"
 #include "tracker.h"
+#include "verify.h"
 
 #include "ringwatch/audit.h"
 #include "ringwatch/lag.h"
@@ -75,6 +76,8 @@ struct status {
 	audit_finding *audit; /* the configuration audit of the masters' latest variables */
 	size_t n_audit;
 	struct gate gate; /* evaluated on this snapshot, with max_lag */
+	bool has_verify;  /* verification runs in this daemon */
+	struct verify_view verify;
 };
 
 /* Conflicts found on a table, of one kind (ringwatch_conflicts_total). */
@@ -97,6 +100,7 @@ struct status_sources {
 	const struct catchup *catchup;             /* may be NULL: nothing known */
 	struct tracker *tracker;                   /* NULL when the engine does not run */
 	struct state *state;                       /* the ledger; may be NULL */
+	struct verify *verify;                     /* verification jobs; may be NULL */
 };
 
 /* status_collect.c: fill st (release with status_release()); 0, or -1 when out of memory. */

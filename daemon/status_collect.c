@@ -355,5 +355,8 @@ int status_collect(const struct status_sources *d, struct status *st)
 		return -1;
 	}
 	gate_evaluate(st, st->max_lag, st->max_trx_age, &st->gate);
+	st->has_verify = d->verify != NULL;
+	if (st->has_verify)
+		verify_view(d->verify, &st->verify);
 	return 0;
 }

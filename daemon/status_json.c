@@ -203,5 +203,7 @@ json_t *status_json(const struct status *st)
 	json_object_set_new(o, "unknown_tables", unknown_json(st));
 	json_object_set_new(o, "audit", audit_json(st));
 	json_object_set_new(o, "gate", gate_json(&st->gate));
+	if (st->has_verify)
+		json_object_set_new(o, "verify", verify_view_json(&st->verify));
 	return o;
 }
