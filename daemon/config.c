@@ -88,7 +88,7 @@ static const struct key_def key_table[] = {
 	{ SEC_GATE, "max_open_conflicts", T_COUNT, CFG(gate_max_open_conflicts), "0" },
 	{ SEC_GATE, "ddl_replication_timeout", T_SECONDS, CFG(gate_ddl_replication_timeout), "30" },
 
-	{ SEC_VERIFY, "schedule", T_SCHEDULE, CFG(verify_schedule), "" },
+	{ SEC_VERIFY, "schedule", T_SCHEDULE, CFG(verify_schedule), NULL },
 	{ SEC_VERIFY, "chunk_time", T_SECONDS, CFG(verify_chunk_time), "0.5" },
 	{ SEC_VERIFY, "max_load", T_COUNT, CFG(verify_max_load), "25" },
 

@@ -1205,11 +1205,12 @@ static int first_pass(struct verify_worker *w, struct table *t, struct key *lo)
 		if (v == VERIFY_UNSURE)
 			retry_add(t, lo, &hi, 0);
 		if (b == 1) { /* the last chunk had no upper end */
-			progress(w, t, lo, verify_verdict_name(v), rows, P_CHUNK);
+			progress(w, t, lo, verify_verdict_name(v), v == VERIFY_UNSURE ? 0 : rows,
+				 P_CHUNK);
 			break;
 		}
 		key_copy(lo, &hi, t->n_pk);
-		progress(w, t, lo, verify_verdict_name(v), rows, P_CHUNK);
+		progress(w, t, lo, verify_verdict_name(v), v == VERIFY_UNSURE ? 0 : rows, P_CHUNK);
 	}
 	key_clear(&hi);
 	return stopping(w) ? -1 : rc;
@@ -1240,7 +1241,8 @@ static int retry_pass(struct verify_worker *w, struct table *t, const struct key
 			t->not_verified++;
 		key_clear(&r.lo);
 		key_clear(&r.hi);
-		progress(w, t, last, verify_verdict_name(v), rows, P_SCANNED);
+		progress(w, t, last, verify_verdict_name(v), v == VERIFY_UNSURE ? 0 : rows,
+			 P_SCANNED);
 	}
 	return stopping(w) ? -1 : 0;
 }
