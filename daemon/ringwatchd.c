@@ -250,12 +250,13 @@ static bool streams_ready(void *ctx)
 }
 
 /* A row change a stream showed: to verification's ring of recent changes. */
-static void on_row(void *ctx, const uint8_t *key, size_t len, int table_only)
+static void on_row(void *ctx, unsigned master, uint64_t trx, uint64_t pos, const uint8_t *key,
+		   size_t len, int table_only)
 {
 	struct rwd *d = ctx;
 
 	if (d->verify != NULL)
-		verify_row_seen(d->verify, key, len, table_only);
+		verify_row_seen(d->verify, master, trx, pos, key, len, table_only);
 }
 
 static void on_reset(void *ctx, size_t m)

@@ -33,6 +33,7 @@
 #define SCHEDULE_TICK  10.0       /* seconds between looks at the schedule */
 #define MAILBOX_BYTES  (4u << 20)
 #define RATE_WINDOW    10.0 /* seconds of rows for the rate */
+#define WINDOW_SLACK   0.1  /* seconds before the oldest transaction on its way */
 
 struct verify {
 	struct verify_config c;
@@ -63,11 +64,12 @@ struct verify {
 	uint64_t job_drift; /* drift records of this job (since it started or resumed) */
 };
 
-void verify_row_seen(void *arg, const uint8_t *key, size_t len, int table_only)
+void verify_row_seen(void *arg, unsigned master, uint64_t trx, uint64_t pos, const uint8_t *key,
+		     size_t len, int table_only)
 {
 	struct verify *v = arg;
 
-	verify_touches_add(v->touches, clock_mono(), key, len, table_only != 0);
+	verify_touches_add(v->touches, clock_mono(), master, trx, pos, key, len, table_only != 0);
 }
 
 /* ---- the questions ---------------------------------------------------------------- */
@@ -94,7 +96,7 @@ static double window_margin(const struct verify *v)
 			if (l > worst)
 				worst = l;
 		}
-	return worst + 1.0;
+	return worst + WINDOW_SLACK;
 }
 
 /* May the worker read a chunk now?  The gate's lag, replication and streams checks say. */
@@ -146,7 +148,10 @@ static json_t *window_answer(struct verify *v, json_t *q)
 {
 	const char *schema = json_string_value(json_object_get(q, "schema"));
 	const char *table = json_string_value(json_object_get(q, "table"));
-	json_t *ord = json_object_get(q, "ordered");
+	json_t *ord = json_object_get(q, "ordered"), *positions = json_object_get(q, "positions"),
+	       *p;
+	uint64_t snap[CONFLICT_MAX_MASTERS];
+	size_t n_snap = 0, i;
 	bool whole = json_is_true(json_object_get(q, "whole"));
 	bool ordered[64];
 	uint8_t *lo = NULL, *hi = NULL, *name;
@@ -160,8 +165,8 @@ static json_t *window_answer(struct verify *v, json_t *q)
 		return json_pack("{s:b,s:s}", "touched", 1, "why", "out of memory");
 	memcpy(name, schema, sl + 1);
 	memcpy(name + sl + 1, table, tl + 1);
-	for (size_t i = 0; i < json_array_size(ord) && i < 64; i++)
-		ordered[i] = !whole && json_is_true(json_array_get(ord, i));
+	for (size_t k = 0; k < json_array_size(ord) && k < 64; k++)
+		ordered[k] = !whole && json_is_true(json_array_get(ord, k));
 	if (!whole && json_is_string(json_object_get(q, "lo")))
 		lo = hex_decode(json_string_value(json_object_get(q, "lo")), &lo_len);
 	if (!whole && json_is_string(json_object_get(q, "hi")))
@@ -175,13 +180,22 @@ static json_t *window_answer(struct verify *v, json_t *q)
 				   .ordered = ordered,
 				   .n = json_array_size(ord) < 64 ? json_array_size(ord) : 64,
 				   .point = json_is_true(json_object_get(q, "point")) && !whole };
+	json_array_foreach(positions, i, p)
+	{
+		if (i < CONFLICT_MAX_MASTERS)
+			snap[n_snap++] = conflict_feed_position(
+			    json_string_value(json_object_get(p, "file")),
+			    (uint64_t)json_integer_value(json_object_get(p, "pos")));
+	}
+	tq.snap = snap;
+	tq.n_streams = n_snap;
 	found = verify_touches_find(v->touches, json_real_value(json_object_get(q, "from")), &tq);
 	free(name);
 	free(lo);
 	free(hi);
 	return json_pack("{s:b,s:s}", "touched", found != 0, "why",
 			 found < 0   ? "the ring of recent changes does not reach back so far"
-			 : found > 0 ? "a stream showed a change to a key of the chunk"
+			 : found > 0 ? "a change to a key of the chunk is in some snapshots only"
 				     : "");
 }
 

@@ -69,7 +69,8 @@ struct verify *verify_new(struct event_base *base, const struct verify_config *c
 void verify_free(struct verify *v);
 
 /* A row change a stream showed (conflict_feed_set_row_hook's form). */
-void verify_row_seen(void *v, const uint8_t *key, size_t len, int table_only);
+void verify_row_seen(void *v, unsigned master, uint64_t trx, uint64_t pos, const uint8_t *key,
+		     size_t len, int table_only);
 
 /*
  * Start a job over tables (an array of "schema.table" strings; empty or

@@ -249,6 +249,13 @@ void conflict_feed_set_row_hook(conflict_feed *f, conflict_feed_row_fn fn, void 
 	f->row_arg = arg;
 }
 
+static void row_seen(const conflict_feed *f, const uint8_t *key, size_t len, int table_only)
+{
+	uint64_t trx = f->trx.gtid[0] != '\0' ? XXH3_64bits(f->trx.gtid, strlen(f->trx.gtid)) : 0;
+
+	f->row_fn(f->row_arg, f->master, trx, f->begin_pos, key, len, table_only);
+}
+
 /* Rows of tm's table that were not keyed; of any table without tm. */
 static void row_unkeyed(const conflict_feed *f, const binlog_table_map *tm)
 {
@@ -258,18 +265,18 @@ static void row_unkeyed(const conflict_feed *f, const binlog_table_map *tm)
 	if (f->row_fn == NULL)
 		return;
 	if (tm == NULL) {
-		f->row_fn(f->row_arg, NULL, 0, 0);
+		row_seen(f, NULL, 0, 0);
 		return;
 	}
 	s = strlen(tm->schema);
 	t = strlen(tm->table);
 	if (s + t + 2 > sizeof(key)) {
-		f->row_fn(f->row_arg, NULL, 0, 0);
+		row_seen(f, NULL, 0, 0);
 		return;
 	}
 	memcpy(key, tm->schema, s + 1);
 	memcpy(key + s + 1, tm->table, t + 1);
-	f->row_fn(f->row_arg, (const uint8_t *)key, s + t + 2, 1);
+	row_seen(f, (const uint8_t *)key, s + t + 2, 1);
 }
 
 void conflict_feed_set_file(conflict_feed *f, const char *file)
@@ -477,8 +484,7 @@ static void gather_rows(conflict_feed *f, const binlog_event *ev)
 	}
 	while ((rc = row_change_next(&it, &f->change, &err)) == 1) {
 		if (f->row_fn != NULL)
-			f->row_fn(f->row_arg, (const uint8_t *)f->change.key.p, f->change.key.len,
-				  0);
+			row_seen(f, (const uint8_t *)f->change.key.p, f->change.key.len, 0);
 		if (gather_change(f, &f->change) != 0) {
 			rc = -1;
 			break;

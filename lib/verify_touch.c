@@ -22,8 +22,11 @@ enum {
 
 struct entry {
 	double at;
+	uint64_t trx; /* identity hash, 0 unknown */
+	uint64_t pos; /* the transaction's position in the stream */
 	uint32_t len; /* key bytes after the header */
-	uint32_t flags;
+	uint16_t flags;
+	uint16_t stream;
 };
 
 struct verify_touches {
@@ -105,8 +108,8 @@ static void make_room(verify_touches *t, size_t n)
 	}
 }
 
-void verify_touches_add(verify_touches *t, double now, const uint8_t *key, size_t len,
-			bool table_only)
+void verify_touches_add(verify_touches *t, double now, unsigned stream, uint64_t trx, uint64_t pos,
+			const uint8_t *key, size_t len, bool table_only)
 {
 	struct entry e;
 	size_t n;
@@ -118,6 +121,9 @@ void verify_touches_add(verify_touches *t, double now, const uint8_t *key, size_
 		now = t->last;
 	make_room(t, n);
 	e.at = now;
+	e.trx = trx;
+	e.pos = pos;
+	e.stream = (uint16_t)stream;
 	e.len = (uint32_t)len;
 	e.flags = key == NULL ? TOUCH_ALL : table_only ? TOUCH_TABLE : TOUCH_ROW;
 	memcpy(t->buf + t->tail, &e, sizeof(e));
@@ -131,11 +137,6 @@ void verify_touches_add(verify_touches *t, double now, const uint8_t *key, size_
 double verify_touches_since(const verify_touches *t)
 {
 	return t->since;
-}
-
-size_t verify_touches_count(const verify_touches *t)
-{
-	return t->count;
 }
 
 static bool entry_touches(const struct entry *e, const uint8_t *key, const verify_touch_query *q)
@@ -157,21 +158,101 @@ static bool entry_touches(const struct entry *e, const uint8_t *key, const verif
 				   q->hi, q->hi_len, q->ordered, q->n);
 }
 
-int verify_touches_find(const verify_touches *t, double from, const verify_touch_query *q)
+/* Calls fn on every entry, oldest first, until it returns nonzero (its value). */
+static int each_entry(const verify_touches *t,
+		      int (*fn)(const struct entry *e, const uint8_t *key, void *arg), void *arg)
 {
 	size_t off = t->head;
 
-	if (t->since >= from)
-		return -1;
 	for (size_t i = 0; i < t->count; i++) {
 		const struct entry *e;
+		int rc;
 
 		if (t->wrapped && off >= t->wrap && off >= t->head)
 			off = 0;
 		e = entry_at(t, off);
-		if (e->at >= from && entry_touches(e, t->buf + off + sizeof(*e), q))
-			return 1;
+		if ((rc = fn(e, t->buf + off + sizeof(*e), arg)) != 0)
+			return rc;
 		off += entry_size(e->len);
 	}
 	return 0;
+}
+
+#define MAX_TRX 512 /* transactions in one window looked at one by one */
+
+struct find {
+	double from;
+	const verify_touch_query *q;
+	uint64_t trx[MAX_TRX];
+	size_t n;
+	/* per transaction looked at: the streams that showed it before their snapshot, after it */
+	uint32_t before, after;
+	uint64_t one;
+};
+
+/* Pass 1: the transactions that touched the chunk in the window (1: count it at once). */
+static int gather(const struct entry *e, const uint8_t *key, void *arg)
+{
+	struct find *f = arg;
+
+	if (e->at < f->from || !entry_touches(e, key, f->q))
+		return 0;
+	if (f->q->n_streams == 0 || e->flags != TOUCH_ROW || e->trx == 0 ||
+	    e->stream >= f->q->n_streams || e->stream >= 32)
+		return 1;
+	for (size_t i = 0; i < f->n; i++)
+		if (f->trx[i] == e->trx)
+			return 0;
+	if (f->n == MAX_TRX)
+		return 1;
+	f->trx[f->n++] = e->trx;
+	return 0;
+}
+
+/* Pass 2: where each stream showed one transaction, against its snapshot. */
+static int sides(const struct entry *e, const uint8_t *key, void *arg)
+{
+	struct find *f = arg;
+
+	(void)key;
+	if (e->trx != f->one || e->stream >= f->q->n_streams || e->stream >= 32)
+		return 0;
+	if (e->pos < f->q->snap[e->stream])
+		f->before |= 1u << e->stream;
+	else
+		f->after |= 1u << e->stream;
+	return 0;
+}
+
+int verify_touches_find(const verify_touches *t, double from, const verify_touch_query *q)
+{
+	struct find *f;
+	uint32_t all;
+	int rc;
+
+	if (t->since >= from)
+		return -1;
+	f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return 1;
+	f->from = from;
+	f->q = q;
+	rc = each_entry(t, gather, f);
+	all = q->n_streams >= 32 ? 0xffffffffu : (1u << q->n_streams) - 1;
+	for (size_t i = 0; rc == 0 && i < f->n; i++) {
+		f->one = f->trx[i];
+		f->before = f->after = 0;
+		(void)each_entry(t, sides, f);
+		/* in some snapshots and not in others; a stream that has not shown
+		 * it has it after its snapshot (it has passed it) */
+		if (f->before != 0 && f->before != all)
+			rc = 1;
+	}
+	free(f);
+	return rc;
+}
+
+size_t verify_touches_count(const verify_touches *t)
+{
+	return t->count;
 }

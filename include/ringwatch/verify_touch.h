@@ -4,12 +4,14 @@
  * between these two moments?" (doc/verify.md).
  *
  * A ring of a fixed number of bytes keeps, in the order they were added,
- * one entry per row change: the moment (the caller's monotonic seconds)
- * and the row's canonical key bytes, "schema NUL table NUL" then the key
- * columns' encodings (row_change.h).  An entry may also stand for every
- * row of a table (rows the feed could not key) or for every row of every
- * table (an event it could not decode).  Old entries are overwritten; the
- * ring says from when on it still holds everything.
+ * one entry per row change as one stream showed it: the moment (the
+ * caller's monotonic seconds), the stream, the transaction (a hash of its
+ * identity, 0 when not known) and its position in that stream, and the
+ * row's canonical key bytes, "schema NUL table NUL" then the key columns'
+ * encodings (row_change.h).  An entry may also stand for every row of a
+ * table (rows the feed could not key) or for every row of every table (an
+ * event it could not decode).  Old entries are overwritten; the ring says
+ * from when on it still holds everything.
  */
 #ifndef RINGWATCH_VERIFY_TOUCH_H
 #define RINGWATCH_VERIFY_TOUCH_H
@@ -30,8 +32,8 @@ void verify_touches_free(verify_touches *t);
  * key names (key holds only "schema NUL table NUL"); key NULL: to any row
  * of any table.  now never goes back (a smaller one is taken as the last).
  */
-void verify_touches_add(verify_touches *t, double now, const uint8_t *key, size_t len,
-			bool table_only);
+void verify_touches_add(verify_touches *t, double now, unsigned stream, uint64_t trx, uint64_t pos,
+			const uint8_t *key, size_t len, bool table_only);
 
 /* The moment from which on the ring holds every change (0 while nothing was overwritten). */
 double verify_touches_since(const verify_touches *t);
@@ -45,12 +47,20 @@ typedef struct verify_touch_query {
 	const bool *ordered; /* n: whether column i's bytes keep the server's order */
 	size_t n;
 	bool point; /* the one key lo (hi unused) */
+	/* each stream's snapshot position; n_streams 0: any change in the window counts */
+	const uint64_t *snap;
+	size_t n_streams;
 } verify_touch_query;
 
 /*
- * Whether a change at or after from may touch the chunk: 1 yes (or cannot
- * be told: an unordered key, a whole-table or any-table entry), 0 no, -1
- * when the ring no longer holds everything since from.
+ * Whether a change shown at or after from may make the snapshots of the
+ * chunk differ: 1 yes (or cannot be told: an unordered key, a whole-table
+ * or any-table entry, a transaction whose identity is not known), 0 no, -1
+ * when the ring no longer holds everything since from.  With snapshot
+ * positions, a transaction that every stream showed before its snapshot,
+ * or none did (after it, or not yet: the caller asks once every stream has
+ * passed its snapshot), is in all snapshots or in none and does not count;
+ * one that some streams showed before and others not does.
  */
 int verify_touches_find(const verify_touches *t, double from, const verify_touch_query *q);
 

@@ -275,7 +275,7 @@ static void touch(verify_touches *t, double at, const char *table, enum verify_k
 	rw_buf_put(&b, table + strlen(table) + 1, strlen(table + strlen(table) + 1) + 1);
 	if (v != NULL && verify_key_encode(&b, k, v, strlen(v), &err) != 0)
 		b.failed = 1;
-	verify_touches_add(t, at, (const uint8_t *)b.p, b.len, v == NULL);
+	verify_touches_add(t, at, 0, 0, 0, (const uint8_t *)b.p, b.len, v == NULL);
 	rw_buf_free(&b);
 }
 
@@ -302,7 +302,7 @@ static void test_touches(void)
 	is_int(verify_touches_find(t, 1.5, &q), 0, "after 1.5: only 250 and another table's 150");
 	touch(t, 3.0, "app\0t", VERIFY_INT, NULL);
 	is_int(verify_touches_find(t, 2.8, &q), 1, "a whole-table entry touches every chunk");
-	verify_touches_add(t, 4.0, NULL, 0, false);
+	verify_touches_add(t, 4.0, 0, 0, 0, NULL, 0, false);
 	is_int(verify_touches_find(t, 3.5, &q), 1, "an any-table entry too");
 	for (i = 0; i < 400; i++)
 		touch(t, 5.0 + i, "app\0t", VERIFY_INT, "999");
@@ -322,6 +322,72 @@ static void test_touches(void)
 	verify_touches_free(t);
 }
 
+/* A change of a key of the chunk (100, 200] by transaction trx in stream s at pos, at time at. */
+static void shown(verify_touches *t, double at, unsigned s, uint64_t trx, uint64_t pos,
+		  const char *id)
+{
+	rw_buf b = RW_BUF_INIT;
+	rw_error err;
+
+	rw_buf_put(&b, "app\0t\0", 6);
+	if (verify_key_encode(&b, VERIFY_INT, id, strlen(id), &err) != 0)
+		b.failed = 1;
+	verify_touches_add(t, at, s, trx, pos, (const uint8_t *)b.p, b.len, false);
+	rw_buf_free(&b);
+}
+
+/* With the snapshots' positions: only a change in some snapshots and not in others counts. */
+static void test_touch_sides(void)
+{
+	verify_touches *t = verify_touches_new(1 << 16);
+	rw_buf lo = key_of(VERIFY_INT, "100", VERIFY_INT, NULL);
+	rw_buf hi = key_of(VERIFY_INT, "200", VERIFY_INT, NULL);
+	uint64_t snap[2] = { 1000, 5000 }; /* west's snapshot at 1000, east's at 5000 */
+	bool ord = true;
+	verify_touch_query q = { .table = (const uint8_t *)"app\0t",
+				 .table_len = 6,
+				 .lo = (const uint8_t *)lo.p,
+				 .lo_len = lo.len,
+				 .hi = (const uint8_t *)hi.p,
+				 .hi_len = hi.len,
+				 .ordered = &ord,
+				 .n = 1,
+				 .snap = snap,
+				 .n_streams = 2 };
+
+	shown(t, 1.0, 0, 11, 900, "150");  /* before west's snapshot */
+	shown(t, 1.1, 1, 11, 4900, "150"); /* and before east's: in both */
+	is_int(verify_touches_find(t, 0.5, &q), 0, "a write in both snapshots does not count");
+	shown(t, 1.2, 0, 12, 1100, "160"); /* after west's */
+	shown(t, 1.3, 1, 12, 5100, "160"); /* after east's: in neither */
+	is_int(verify_touches_find(t, 0.5, &q), 0, "nor one in neither");
+	shown(t, 1.4, 0, 13, 1200, "170"); /* after west's, not shown by east yet */
+	is_int(verify_touches_find(t, 0.5, &q), 0,
+	       "nor one after a snapshot that the other stream has not shown");
+	shown(t, 1.5, 0, 14, 950, "180");  /* before west's snapshot... */
+	shown(t, 1.6, 1, 14, 5200, "180"); /* ...after east's: west has it, east not */
+	is_int(verify_touches_find(t, 0.5, &q), 1,
+	       "one in west's snapshot and not in east's counts");
+	is_int(verify_touches_find(t, 1.55, &q), 1, "also found by its later appearance");
+	verify_touches_free(t);
+	t = verify_touches_new(1 << 16);
+	shown(t, 1.0, 0, 15, 990, "190"); /* before west's, east has not shown it: in flight */
+	is_int(verify_touches_find(t, 0.5, &q), 1,
+	       "one west has and east has not shown at all counts");
+	shown(t, 1.1, 1, 0, 4000, "120");
+	is_int(verify_touches_find(t, 1.05, &q), 1, "a transaction without an identity counts");
+	q.n_streams = 0;
+	verify_touches_free(t);
+	t = verify_touches_new(1 << 16);
+	shown(t, 1.0, 0, 11, 900, "150");
+	shown(t, 1.1, 1, 11, 4900, "150");
+	is_int(verify_touches_find(t, 0.5, &q), 1,
+	       "without positions any change in the window counts");
+	rw_buf_free(&lo);
+	rw_buf_free(&hi);
+	verify_touches_free(t);
+}
+
 int main(void)
 {
 	test_kinds();
@@ -332,5 +398,6 @@ int main(void)
 	test_diff();
 	test_next_rows();
 	test_touches();
+	test_touch_sides();
 	return tap_done();
 }
