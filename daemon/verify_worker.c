@@ -10,6 +10,7 @@
 #include "config.h"
 #include "mysql_conn.h"
 #include "probe.h"
+#include "verify_key.h"
 
 #include "ringwatch/rw_buf.h"
 #include "ringwatch/verify.h"
@@ -26,14 +27,13 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#define MAX_PK        16
+#define MAX_PK        VERIFY_KEY_MAX
 #define MAX_DIFF_ROWS 1000 /* rows of one chunk reported at most */
 #define RETRY_TRIES   5    /* an unsure chunk is read again at most this often */
 #define FAIL_MAX      10   /* failures in a row before a table is given up */
 #define CONNECT_TO    5
 #define READ_TO       600
 #define FIRST_ROWS    1000
-#define TOUCH_TIMEOUT 40.0 /* seconds to wait for the loop's answer on the streams */
 
 struct conn {
 	MYSQL *h;
@@ -41,15 +41,8 @@ struct conn {
 	uint32_t version;
 };
 
-/* A key: n_pk values as the server printed them (owned). */
-struct key {
-	bool set;
-	char *v[MAX_PK];
-	size_t len[MAX_PK];
-};
-
 struct retry {
-	struct key lo, hi;
+	struct verify_key lo, hi;
 	int tries;
 	double due;
 };
@@ -61,6 +54,7 @@ struct table {
 	size_t n_cols;
 	size_t pk[MAX_PK];
 	size_t n_pk;
+	struct verify_key_shape shape; /* the key columns' kinds */
 	verify_table vt;
 	struct retry *retries;
 	size_t n_retries;
@@ -268,206 +262,13 @@ static int query_row(struct verify_worker *w, size_t i, const char *sql, char **
 	return rc;
 }
 
-/* ---- keys and literals ---------------------------------------------------------- */
-
-static void key_clear(struct key *k)
+/* The connection that escapes literals (any works: all use utf8mb4). */
+static MYSQL *escaper(const struct verify_worker *w)
 {
-	for (size_t i = 0; i < MAX_PK; i++)
-		free(k->v[i]);
-	memset(k, 0, sizeof(*k));
-}
-
-static void key_copy(struct key *dst, const struct key *src, size_t n)
-{
-	key_clear(dst);
-	dst->set = src->set;
-	for (size_t i = 0; src->set && i < n; i++) {
-		dst->v[i] = malloc(src->len[i] + 1);
-		if (dst->v[i] != NULL) {
-			memcpy(dst->v[i], src->v[i], src->len[i]);
-			dst->v[i][src->len[i]] = '\0';
-		}
-		dst->len[i] = src->len[i];
-	}
-}
-
-static bool binary_kind(enum verify_kind k)
-{
-	return k == VERIFY_BINARY || k == VERIFY_FIXBIN || k == VERIFY_BIT || k == VERIFY_OTHER;
-}
-
-/* SQL literals of a key (malloc'd strings in lits[]). */
-static void key_literals(struct verify_worker *w, const struct table *t, const struct key *k,
-			 char **lits)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < t->n_pk; i++) {
-		size_t len = k->len[i];
-		char *o = malloc(2 * len + 4);
-
-		lits[i] = o;
-		if (o == NULL)
-			continue;
-		if (binary_kind(t->kind[t->pk[i]])) {
-			*o++ = 'X', *o++ = '\'';
-			for (size_t b = 0; b < len; b++) {
-				*o++ = hex[(uint8_t)k->v[i][b] >> 4];
-				*o++ = hex[(uint8_t)k->v[i][b] & 15];
-			}
-		} else {
-			*o++ = '\'';
-			o += mysql_real_escape_string(w->c[0].h != NULL ? w->c[0].h : w->c[1].h, o,
-						      k->v[i], (unsigned long)len);
-		}
-		*o++ = '\'';
-		*o = '\0';
-	}
-}
-
-static void literals_free(char **lits, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(lits[i]);
-}
-
-static json_t *hex_json(const void *p, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	char *s = malloc(2 * len + 1);
-	json_t *j;
-
-	if (s == NULL)
-		return json_null();
-	for (size_t i = 0; i < len; i++) {
-		s[2 * i] = hex[((const uint8_t *)p)[i] >> 4];
-		s[2 * i + 1] = hex[((const uint8_t *)p)[i] & 15];
-	}
-	s[2 * len] = '\0';
-	j = json_string(s);
-	free(s);
-	return j;
-}
-
-static int unhex(const char *s, char **out, size_t *len)
-{
-	size_t n = strlen(s) / 2;
-	char *o = malloc(n + 1);
-
-	if (o == NULL)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-		if (sscanf(s + 2 * i, "%2x", &v) != 1) {
-			free(o);
-			return -1;
-		}
-		o[i] = (char)v;
-	}
-	o[n] = '\0';
-	*out = o;
-	*len = n;
-	return 0;
-}
-
-/* A key as JSON for the progress letters: [hex, ...], or null. */
-static json_t *key_json_hex(const struct table *t, const struct key *k)
-{
-	json_t *a;
-
-	if (!k->set)
-		return json_null();
-	a = json_array();
-	for (size_t i = 0; i < t->n_pk; i++)
-		json_array_append_new(a, hex_json(k->v[i], k->len[i]));
-	return a;
-}
-
-static void key_from_json(const struct table *t, json_t *j, struct key *k)
-{
-	key_clear(k);
-	if (!json_is_array(j) || json_array_size(j) != t->n_pk)
-		return;
-	for (size_t i = 0; i < t->n_pk; i++) {
-		const char *s = json_string_value(json_array_get(j, i));
-		if (s == NULL || unhex(s, &k->v[i], &k->len[i]) != 0) {
-			key_clear(k);
-			return;
-		}
-	}
-	k->set = true;
-}
-
-/* The canonical encoding of a key's columns; false when a column has none from its text. */
-static bool key_encode(const struct table *t, const struct key *k, rw_buf *out)
-{
-	for (size_t i = 0; i < t->n_pk; i++)
-		if (verify_key_encode(out, t->kind[t->pk[i]], k->v[i], k->len[i], NULL) != 0)
-			return false;
-	return !rw_buf_failed(out);
-}
-
-/* ---- values as JSON (as the conflict records show rows) -------------------------- */
-
-static json_t *base64_json(const char *v, size_t len)
-{
-	static const char tbl[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *s = malloc(4 * (len / 3 + 1) + 1), *o = s;
-	const uint8_t *p = (const uint8_t *)v;
-	json_t *j;
-
-	if (s == NULL)
-		return json_null();
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t x = (uint32_t)p[i] << 16 | (i + 1 < len ? (uint32_t)p[i + 1] << 8 : 0) |
-			     (i + 2 < len ? p[i + 2] : 0);
-		*o++ = tbl[x >> 18 & 63];
-		*o++ = tbl[x >> 12 & 63];
-		*o++ = i + 1 < len ? tbl[x >> 6 & 63] : '=';
-		*o++ = i + 2 < len ? tbl[x & 63] : '=';
-	}
-	*o = '\0';
-	j = json_pack("{s:s}", "base64", s);
-	free(s);
-	return j;
-}
-
-static json_t *value_json(enum verify_kind kind, const char *v, size_t len)
-{
-	char *end;
-
-	if (v == NULL)
-		return json_null();
-	switch (kind) {
-	case VERIFY_INT:
-	case VERIFY_UINT: {
-		long long n;
-		errno = 0;
-		n = strtoll(v, &end, 10);
-		return errno == 0 && *end == '\0' ? json_integer(n) : json_stringn(v, len);
-	}
-	case VERIFY_FLOAT:
-		return json_real(strtod(v, NULL));
-	case VERIFY_BIT: {
-		json_int_t n = 0;
-		for (size_t i = 0; i < len; i++)
-			n = n << 8 | (uint8_t)v[i];
-		return json_integer(n);
-	}
-	case VERIFY_JSON: {
-		json_t *j = json_loadb(v, len, JSON_DECODE_ANY, NULL);
-		return j != NULL ? j : json_stringn(v, len);
-	}
-	case VERIFY_BINARY:
-	case VERIFY_FIXBIN:
-	case VERIFY_OTHER:
-		return base64_json(v, len);
-	default: { /* text, as UTF-8; bytes that are not UTF-8 as base64 */
-		json_t *j = json_stringn(v, len);
-		return j != NULL ? j : base64_json(v, len);
-	}
-	}
+	for (size_t i = 0; i < w->n; i++)
+		if (w->c[i].h != NULL)
+			return w->c[i].h;
+	return NULL;
 }
 
 /* ---- tables --------------------------------------------------------------------- */
@@ -477,8 +278,8 @@ static void table_clear(struct table *t)
 	for (size_t i = 0; i < t->n_cols; i++)
 		free(t->cols[i]);
 	for (size_t i = 0; i < t->n_retries; i++) {
-		key_clear(&t->retries[i].lo);
-		key_clear(&t->retries[i].hi);
+		verify_key_clear(&t->retries[i].lo);
+		verify_key_clear(&t->retries[i].hi);
 	}
 	free(t->retries);
 	free(t->cols);
@@ -499,6 +300,48 @@ static void quote_into(struct verify_worker *w, rw_buf *b, const char *s)
 	mysql_real_escape_string(w->c[0].h, o, s, (unsigned long)strlen(s));
 	rw_buf_printf(b, "'%s'", o);
 	free(o);
+}
+
+/*
+ * The key to read a table by, from the rows of its unique indexes' columns
+ * (index, column, nullable; the primary key first): the first index whose
+ * columns are all NOT NULL, into t's pk when t is not NULL.  sig gets every
+ * row, to compare the masters' keys.
+ */
+static void pick_key(MYSQL_RES *res, rw_buf *sig, struct table *t)
+{
+	char name[200] = "";
+	bool done = false, bad = false;
+	size_t cols[MAX_PK], n = 0;
+	MYSQL_ROW r;
+
+	while ((r = mysql_fetch_row(res)) != NULL) {
+		size_t c = 0;
+
+		rw_buf_printf(sig, "%s.%s.%s,", r[0], r[1], r[2]);
+		if (done)
+			continue;
+		if (strcmp(name, r[0]) != 0) { /* a new index: the one before ends */
+			if (name[0] != '\0' && !bad && n > 0) {
+				done = true;
+				continue;
+			}
+			snprintf(name, sizeof(name), "%s", r[0]);
+			bad = false;
+			n = 0;
+		}
+		while (t != NULL && c < t->n_cols && strcmp(t->cols[c], r[1]) != 0)
+			c++;
+		bad =
+		    bad || strcmp(r[2], "YES") == 0 || n == MAX_PK || (t != NULL && c == t->n_cols);
+		if (!bad)
+			cols[n++] = c;
+	}
+	done = done || (name[0] != '\0' && !bad && n > 0);
+	if (done && t != NULL) {
+		memcpy(t->pk, cols, n * sizeof(*cols));
+		t->n_pk = n;
+	}
 }
 
 /*
@@ -544,24 +387,22 @@ static int table_shape(struct verify_worker *w, size_t i, const char *schema, co
 	}
 	mysql_free_result(res);
 	rw_buf_reset(&q);
-	rw_buf_puts(&q, "SELECT COLUMN_NAME FROM information_schema.STATISTICS WHERE "
-			"INDEX_NAME = 'PRIMARY' AND TABLE_SCHEMA = ");
+	/* the primary key, else the first UNIQUE key without a nullable column */
+	rw_buf_puts(&q,
+		    "SELECT s.INDEX_NAME, s.COLUMN_NAME, c.IS_NULLABLE FROM "
+		    "information_schema.STATISTICS s JOIN information_schema.COLUMNS c ON "
+		    "c.TABLE_SCHEMA = s.TABLE_SCHEMA AND c.TABLE_NAME = s.TABLE_NAME AND "
+		    "c.COLUMN_NAME = s.COLUMN_NAME WHERE s.NON_UNIQUE = 0 AND s.TABLE_SCHEMA = ");
 	quote_into(w, &q, schema);
-	rw_buf_puts(&q, " AND TABLE_NAME = ");
+	rw_buf_puts(&q, " AND s.TABLE_NAME = ");
 	quote_into(w, &q, table);
-	rw_buf_puts(&q, " ORDER BY SEQ_IN_INDEX");
+	rw_buf_puts(&q, " ORDER BY s.INDEX_NAME != 'PRIMARY', s.INDEX_NAME, s.SEQ_IN_INDEX");
 	if (rw_buf_failed(&q) || mysql_query(w->c[i].h, q.p) != 0 ||
 	    (res = mysql_store_result(w->c[i].h)) == NULL) {
 		rw_buf_free(&q);
 		return fail(w, i, "reading information_schema.STATISTICS");
 	}
-	rw_buf_puts(sig, "PK:");
-	while ((r = mysql_fetch_row(res)) != NULL) {
-		rw_buf_printf(sig, "%s,", r[0]);
-		for (size_t c = 0; t != NULL && c < t->n_cols && t->n_pk < MAX_PK; c++)
-			if (strcmp(t->cols[c], r[0]) == 0)
-				t->pk[t->n_pk++] = c;
-	}
+	pick_key(res, sig, t);
 	mysql_free_result(res);
 	rw_buf_free(&q);
 	return rc;
@@ -595,11 +436,14 @@ static int table_load(struct verify_worker *w, const char *schema, const char *t
 		}
 	}
 	if (rc == 0 && t->n_pk == 0) {
-		snprintf(reason, len, "no primary key");
+		snprintf(reason, len, "no primary key and no UNIQUE key of NOT NULL columns");
 		rc = 1;
 	}
 	rw_buf_free(&first);
 	rw_buf_free(&other);
+	t->shape.n = t->n_pk;
+	for (size_t k = 0; k < t->n_pk; k++)
+		t->shape.kind[k] = t->kind[t->pk[k]];
 	t->vt =
 	    (verify_table){ t->schema, t->table, (const char *const *)t->cols, t->kind, t->n_cols,
 			    t->pk,     t->n_pk };
@@ -746,7 +590,7 @@ static void snap_end(struct verify_worker *w)
  * it did or the loop cannot tell.
  */
 static bool touched(struct verify_worker *w, const struct table *t, const struct snap *s,
-		    const struct key *lo, const struct key *hi, bool point)
+		    const struct verify_key *lo, const struct verify_key *hi, bool point)
 {
 	json_t *q = json_pack("{s:s,s:s,s:f,s:b}", "schema", t->schema, "table", t->table, "from",
 			      w->t_from, "point", point);
@@ -762,13 +606,13 @@ static bool touched(struct verify_worker *w, const struct table *t, const struct
 	json_object_set_new(q, "positions", pos);
 	json_object_set_new(q, "ordered", ord);
 	if (lo != NULL && lo->set) {
-		whole = whole || !key_encode(t, lo, &b);
-		json_object_set_new(q, "lo", hex_json(b.p, b.len));
+		whole = whole || !verify_key_bytes(&t->shape, lo, &b);
+		json_object_set_new(q, "lo", verify_hex_json(b.p, b.len));
 	}
 	rw_buf_reset(&b);
 	if (hi != NULL && hi->set) {
-		whole = whole || !key_encode(t, hi, &b);
-		json_object_set_new(q, "hi", hex_json(b.p, b.len));
+		whole = whole || !verify_key_bytes(&t->shape, hi, &b);
+		json_object_set_new(q, "hi", verify_hex_json(b.p, b.len));
 	}
 	rw_buf_free(&b);
 	json_object_set_new(q, "whole", json_boolean(whole));
@@ -780,17 +624,17 @@ static bool touched(struct verify_worker *w, const struct table *t, const struct
 
 /* ---- a chunk -------------------------------------------------------------------- */
 
-static void range_of(struct verify_worker *w, const struct table *t, const struct key *lo,
-		     const struct key *hi, char **lo_l, char **hi_l, verify_range *r)
+static void range_of(struct verify_worker *w, const struct table *t, const struct verify_key *lo,
+		     const struct verify_key *hi, char **lo_l, char **hi_l, verify_range *r)
 {
 	r->lo = NULL;
 	r->hi = NULL;
 	if (lo->set) {
-		key_literals(w, t, lo, lo_l);
+		verify_key_literals(escaper(w), &t->shape, lo, lo_l);
 		r->lo = (const char *const *)lo_l;
 	}
 	if (hi->set) {
-		key_literals(w, t, hi, hi_l);
+		verify_key_literals(escaper(w), &t->shape, hi, hi_l);
 		r->hi = (const char *const *)hi_l;
 	}
 }
@@ -882,7 +726,7 @@ static void rowlist_free(struct rowlist *l)
 }
 
 struct diffkeys {
-	struct key *k;
+	struct verify_key *k;
 	size_t n;
 	const struct table *t;
 };
@@ -893,7 +737,7 @@ static void on_diff(const verify_row *a, const verify_row *b, void *arg)
 	struct diffkeys *d = arg;
 	const verify_row *r = a != NULL ? a : b;
 	const uint8_t *p = r->key;
-	struct key k;
+	struct verify_key k;
 
 	if (d->n >= MAX_DIFF_ROWS)
 		return;
@@ -915,7 +759,7 @@ static void on_diff(const verify_row *a, const verify_row *b, void *arg)
 			same = d->k[i].len[c] == k.len[c] &&
 			       memcmp(d->k[i].v[c], k.v[c], k.len[c]) == 0;
 		if (same) {
-			key_clear(&k);
+			verify_key_clear(&k);
 			return;
 		}
 	}
@@ -936,7 +780,8 @@ static int read_row(struct verify_worker *w, size_t i, const struct table *t, co
 		unsigned long *len = mysql_fetch_lengths(res);
 		*row = json_object();
 		for (size_t c = 0; c < t->n_cols; c++)
-			json_object_set_new(*row, t->cols[c], value_json(t->kind[c], r[c], len[c]));
+			json_object_set_new(*row, t->cols[c],
+					    verify_value_json(t->kind[c], r[c], len[c]));
 	}
 	mysql_free_result(res);
 	return 0;
@@ -951,9 +796,9 @@ static int read_finals(struct verify_worker *w, const struct table *t, const str
 		rw_buf sql = RW_BUF_INIT;
 		int rc = 0;
 
-		key_literals(w, t, &d->k[k], lits);
+		verify_key_literals(escaper(w), &t->shape, &d->k[k], lits);
 		verify_sql_row(&sql, &t->vt, (const char *const *)lits);
-		literals_free(lits, t->n_pk);
+		verify_key_literals_free(lits, t->n_pk);
 		finals[k] = json_object();
 		for (size_t i = 0; i < w->n && rc == 0; i++) {
 			json_t *row;
@@ -968,13 +813,13 @@ static int read_finals(struct verify_worker *w, const struct table *t, const str
 }
 
 /* The key of a row as the records show it: {"id": 7}. */
-static json_t *key_object(const struct table *t, const struct key *k)
+static json_t *key_object(const struct table *t, const struct verify_key *k)
 {
 	json_t *o = json_object();
 
 	for (size_t i = 0; i < t->n_pk; i++)
 		json_object_set_new(o, t->cols[t->pk[i]],
-				    value_json(t->kind[t->pk[i]], k->v[i], k->len[i]));
+				    verify_value_json(t->kind[t->pk[i]], k->v[i], k->len[i]));
 	return o;
 }
 
@@ -987,7 +832,8 @@ static void post_records(struct verify_worker *w, const struct table *t, const s
 
 		rw_buf_put(&hex, t->schema, strlen(t->schema) + 1);
 		rw_buf_put(&hex, t->table, strlen(t->table) + 1);
-		kh = key_encode(t, &d->k[k], &hex) ? hex_json(hex.p, hex.len) : json_string("");
+		kh = verify_key_bytes(&t->shape, &d->k[k], &hex) ? verify_hex_json(hex.p, hex.len)
+								 : json_string("");
 		rw_buf_free(&hex);
 		post(w, VL_RECORD, 0,
 		     json_pack("{s:s,s:s,s:o,s:o,s:O}", "schema", t->schema, "table", t->table,
@@ -999,11 +845,11 @@ static void post_records(struct verify_worker *w, const struct table *t, const s
  * A different chunk, row by row, in new snapshots: the rows that differ
  * become records.  0 with *unsure set when a stream touched the chunk, -1.
  */
-static int chunk_rows(struct verify_worker *w, const struct table *t, const struct key *lo,
-		      const struct key *hi, const verify_range *r, bool *unsure)
+static int chunk_rows(struct verify_worker *w, const struct table *t, const struct verify_key *lo,
+		      const struct verify_key *hi, const verify_range *r, bool *unsure)
 {
 	struct rowlist lists[16];
-	struct diffkeys d = { calloc(MAX_DIFF_ROWS, sizeof(struct key)), 0, t };
+	struct diffkeys d = { calloc(MAX_DIFF_ROWS, sizeof(struct verify_key)), 0, t };
 	json_t **finals = calloc(MAX_DIFF_ROWS, sizeof(json_t *));
 	rw_buf sql = RW_BUF_INIT;
 	struct snap s;
@@ -1030,7 +876,7 @@ end:
 		post_records(w, t, &d, finals);
 out:
 	for (size_t i = 0; i < d.n; i++) {
-		key_clear(&d.k[i]);
+		verify_key_clear(&d.k[i]);
 		json_decref(finals[i]);
 	}
 	for (size_t i = 0; i < 16; i++)
@@ -1042,8 +888,8 @@ out:
 }
 
 /* One chunk (lo, hi]: its verdict into *v, its rows on the first master into *rows. */
-static int chunk(struct verify_worker *w, const struct table *t, const struct key *lo,
-		 const struct key *hi, enum verify_verdict *v, uint64_t *rows)
+static int chunk(struct verify_worker *w, const struct table *t, const struct verify_key *lo,
+		 const struct verify_key *hi, enum verify_verdict *v, uint64_t *rows)
 {
 	char *lo_l[MAX_PK], *hi_l[MAX_PK];
 	uint64_t count[16], sum[16];
@@ -1073,28 +919,28 @@ static int chunk(struct verify_worker *w, const struct table *t, const struct ke
 			*v = VERIFY_UNSURE;
 	}
 	if (lo->set)
-		literals_free(lo_l, t->n_pk);
+		verify_key_literals_free(lo_l, t->n_pk);
 	if (hi->set)
-		literals_free(hi_l, t->n_pk);
+		verify_key_literals_free(hi_l, t->n_pk);
 	rw_buf_free(&sql);
 	return rc;
 }
 
 /* The key rows after lo on the first master into hi: 0, 1 none (the last chunk), -1. */
-static int next_bound(struct verify_worker *w, const struct table *t, const struct key *lo,
-		      struct key *hi)
+static int next_bound(struct verify_worker *w, const struct table *t, const struct verify_key *lo,
+		      struct verify_key *hi)
 {
 	char *lits[MAX_PK];
 	rw_buf sql = RW_BUF_INIT;
 	int rc;
 
 	if (lo->set)
-		key_literals(w, t, lo, lits);
+		verify_key_literals(escaper(w), &t->shape, lo, lits);
 	verify_sql_bound(&sql, &t->vt, lo->set ? (const char *const *)lits : NULL,
 			 w->fixed_rows > 0 ? w->fixed_rows : w->rows);
 	if (lo->set)
-		literals_free(lits, t->n_pk);
-	key_clear(hi);
+		verify_key_literals_free(lits, t->n_pk);
+	verify_key_clear(hi);
 	rc = query_row(w, 0, sql.p, hi->v, hi->len, t->n_pk);
 	hi->set = rc == 0;
 	rw_buf_free(&sql);
@@ -1109,8 +955,10 @@ static json_t *retries_json(const struct table *t)
 
 	for (size_t i = 0; i < t->n_retries; i++)
 		json_array_append_new(
-		    a, json_pack("{s:o,s:o,s:i}", "lo", key_json_hex(t, &t->retries[i].lo), "hi",
-				 key_json_hex(t, &t->retries[i].hi), "tries", t->retries[i].tries));
+		    a, json_pack("{s:o,s:o,s:i}", "lo",
+				 verify_key_hex_json(&t->shape, &t->retries[i].lo), "hi",
+				 verify_key_hex_json(&t->shape, &t->retries[i].hi), "tries",
+				 t->retries[i].tries));
 	return a;
 }
 
@@ -1120,17 +968,19 @@ enum {
 	P_DONE
 };
 
-static void progress(struct verify_worker *w, const struct table *t, const struct key *last,
+static void progress(struct verify_worker *w, const struct table *t, const struct verify_key *last,
 		     const char *verdict, uint64_t rows, int what)
 {
 	post(w, VL_PROGRESS, 0,
 	     json_pack("{s:s,s:s,s:o,s:o,s:s?,s:I,s:b,s:b,s:I}", "schema", t->schema, "table",
-		       t->table, "last", key_json_hex(t, last), "retries", retries_json(t), "chunk",
-		       verdict, "rows", (json_int_t)rows, "scanned", what != P_CHUNK, "done",
-		       what == P_DONE, "not_verified", (json_int_t)t->not_verified));
+		       t->table, "last", verify_key_hex_json(&t->shape, last), "retries",
+		       retries_json(t), "chunk", verdict, "rows", (json_int_t)rows, "scanned",
+		       what != P_CHUNK, "done", what == P_DONE, "not_verified",
+		       (json_int_t)t->not_verified));
 }
 
-static void retry_add(struct table *t, const struct key *lo, const struct key *hi, int tries)
+static void retry_add(struct table *t, const struct verify_key *lo, const struct verify_key *hi,
+		      int tries)
 {
 	struct retry *r = realloc(t->retries, (t->n_retries + 1) * sizeof(*r));
 
@@ -1141,8 +991,8 @@ static void retry_add(struct table *t, const struct key *lo, const struct key *h
 	t->retries = r;
 	r = &t->retries[t->n_retries++];
 	memset(r, 0, sizeof(*r));
-	key_copy(&r->lo, lo, t->n_pk);
-	key_copy(&r->hi, hi, t->n_pk);
+	verify_key_copy(&r->lo, lo, t->n_pk);
+	verify_key_copy(&r->hi, hi, t->n_pk);
 	r->tries = tries;
 	r->due = clock_mono() + (double)(1 << (tries < 6 ? tries : 6));
 }
@@ -1154,21 +1004,22 @@ static void retries_from_json(struct table *t, json_t *a)
 
 	json_array_foreach(a, i, r)
 	{
-		struct key lo = { 0 }, hi = { 0 };
-		key_from_json(t, json_object_get(r, "lo"), &lo);
-		key_from_json(t, json_object_get(r, "hi"), &hi);
+		struct verify_key lo = { 0 }, hi = { 0 };
+		verify_key_from_json(&t->shape, json_object_get(r, "lo"), &lo);
+		verify_key_from_json(&t->shape, json_object_get(r, "hi"), &hi);
 		retry_add(t, &lo, &hi, (int)json_integer_value(json_object_get(r, "tries")));
 		t->retries[t->n_retries - 1].due = 0;
-		key_clear(&lo);
-		key_clear(&hi);
+		verify_key_clear(&lo);
+		verify_key_clear(&hi);
 	}
 }
 
 /* ---- a table -------------------------------------------------------------------- */
 
 /* Read chunk (lo, hi] until it succeeds (or the table is given up): 0, or -1. */
-static int chunk_retrying(struct verify_worker *w, const struct table *t, const struct key *lo,
-			  const struct key *hi, enum verify_verdict *v, uint64_t *rows)
+static int chunk_retrying(struct verify_worker *w, const struct table *t,
+			  const struct verify_key *lo, const struct verify_key *hi,
+			  enum verify_verdict *v, uint64_t *rows)
 {
 	for (int failures = 0; failures < FAIL_MAX && !stopping(w); failures++) {
 		if (!throttle(w))
@@ -1181,9 +1032,9 @@ static int chunk_retrying(struct verify_worker *w, const struct table *t, const 
 	return -1;
 }
 
-static int first_pass(struct verify_worker *w, struct table *t, struct key *lo)
+static int first_pass(struct verify_worker *w, struct table *t, struct verify_key *lo)
 {
-	struct key hi = { 0 };
+	struct verify_key hi = { 0 };
 	int rc = 0;
 
 	while (!stopping(w)) {
@@ -1209,14 +1060,14 @@ static int first_pass(struct verify_worker *w, struct table *t, struct key *lo)
 				 P_CHUNK);
 			break;
 		}
-		key_copy(lo, &hi, t->n_pk);
+		verify_key_copy(lo, &hi, t->n_pk);
 		progress(w, t, lo, verify_verdict_name(v), v == VERIFY_UNSURE ? 0 : rows, P_CHUNK);
 	}
-	key_clear(&hi);
+	verify_key_clear(&hi);
 	return stopping(w) ? -1 : rc;
 }
 
-static int retry_pass(struct verify_worker *w, struct table *t, const struct key *last)
+static int retry_pass(struct verify_worker *w, struct table *t, const struct verify_key *last)
 {
 	while (t->n_retries > 0 && !stopping(w)) {
 		struct retry r = t->retries[0];
@@ -1231,16 +1082,16 @@ static int retry_pass(struct verify_worker *w, struct table *t, const struct key
 		t->n_retries--;
 		if (chunk_retrying(w, t, &r.lo, &r.hi, &v, &rows) != 0) {
 			retry_add(t, &r.lo, &r.hi, r.tries);
-			key_clear(&r.lo);
-			key_clear(&r.hi);
+			verify_key_clear(&r.lo);
+			verify_key_clear(&r.hi);
 			return -1;
 		}
 		if (v == VERIFY_UNSURE && r.tries + 1 < RETRY_TRIES)
 			retry_add(t, &r.lo, &r.hi, r.tries + 1);
 		else if (v == VERIFY_UNSURE)
 			t->not_verified++;
-		key_clear(&r.lo);
-		key_clear(&r.hi);
+		verify_key_clear(&r.lo);
+		verify_key_clear(&r.hi);
 		progress(w, t, last, verify_verdict_name(v), v == VERIFY_UNSURE ? 0 : rows,
 			 P_SCANNED);
 	}
@@ -1258,7 +1109,7 @@ static void recheck_open(struct verify_worker *w, const struct table *t)
 	json_array_foreach(list, i, rec)
 	{
 		json_t *key = json_object_get(rec, "key"), *rows[16] = { NULL };
-		struct key k = { 0 };
+		struct verify_key k = { 0 };
 		struct snap s;
 		bool equal = true, ok;
 
@@ -1274,20 +1125,20 @@ static void recheck_open(struct verify_worker *w, const struct table *t)
 			k.len[c] = text != NULL ? strlen(text) : 0;
 		}
 		if (!k.set) {
-			key_clear(&k);
+			verify_key_clear(&k);
 			continue;
 		}
 		if (!throttle(w) || snap_begin(w, &s) != 0) {
 			snap_end(w);
-			key_clear(&k);
+			verify_key_clear(&k);
 			break;
 		}
 		{
 			char *lits[MAX_PK];
 			rw_buf sql = RW_BUF_INIT;
-			key_literals(w, t, &k, lits);
+			verify_key_literals(escaper(w), &t->shape, &k, lits);
 			verify_sql_row(&sql, &t->vt, (const char *const *)lits);
-			literals_free(lits, t->n_pk);
+			verify_key_literals_free(lits, t->n_pk);
 			ok = true;
 			for (size_t m = 0; m < w->n && ok; m++)
 				ok = read_row(w, m, t, sql.p, &rows[m]) == 0;
@@ -1301,7 +1152,7 @@ static void recheck_open(struct verify_worker *w, const struct table *t)
 			     json_pack("{s:O}", "id", json_object_get(rec, "id")));
 		for (size_t m = 0; m < w->n; m++)
 			json_decref(rows[m]);
-		key_clear(&k);
+		verify_key_clear(&k);
 	}
 	json_decref(a);
 }
@@ -1312,7 +1163,7 @@ static void one_table(struct verify_worker *w, json_t *spec)
 	const char *name = json_string_value(json_object_get(spec, "table"));
 	char reason[400];
 	struct table t;
-	struct key lo = { 0 };
+	struct verify_key lo = { 0 };
 	int rc = -1;
 
 	if (json_is_true(json_object_get(spec, "done")))
@@ -1335,7 +1186,7 @@ static void one_table(struct verify_worker *w, json_t *spec)
 		return;
 	}
 	post(w, VL_TABLE, 0, json_pack("{s:s,s:s}", "schema", schema, "table", name));
-	key_from_json(&t, json_object_get(spec, "last"), &lo);
+	verify_key_from_json(&t.shape, json_object_get(spec, "last"), &lo);
 	retries_from_json(&t, json_object_get(spec, "retries"));
 	t.not_verified = (uint64_t)json_integer_value(json_object_get(spec, "not_verified"));
 	if (!json_is_true(json_object_get(spec, "scanned")) && first_pass(w, &t, &lo) != 0)
@@ -1354,7 +1205,7 @@ failed:
 		     json_pack("{s:s,s:s,s:s}", "schema", schema, "table", name, "reason", why));
 	}
 out:
-	key_clear(&lo);
+	verify_key_clear(&lo);
 	table_clear(&t);
 }
 

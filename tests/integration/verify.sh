@@ -30,7 +30,9 @@ ring_sql 1 "CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY, v VARCH
     INSERT INTO app.t SELECT seq, CONCAT('row ', seq), seq % 97,
         '2024-01-01 00:00:00.123' + INTERVAL seq SECOND, seq / 7, UNHEX(LPAD(HEX(seq), 8, '0'))
     FROM app.seq_1_to_200000;
-    CREATE TABLE app.nokey (a INT, b INT); INSERT INTO app.nokey VALUES (1, 1)"
+    CREATE TABLE app.nokey (a INT, b INT, UNIQUE KEY (a)); INSERT INTO app.nokey VALUES (1, 1);
+    CREATE TABLE app.uk (a INT NOT NULL, b VARCHAR(10), UNIQUE KEY (a)) DEFAULT CHARSET utf8mb4;
+    INSERT INTO app.uk SELECT seq, 'x' FROM app.seq_1_to_1000"
 ring_sync 60 || exit 99
 ring_write_config "$work/rw.conf" 127.0.0.1:0 "$work/state" >/dev/null
 printf '\n[gate]\nmax_lag = 2\n' >>"$work/rw.conf"
@@ -82,8 +84,8 @@ ring_sync 30
 "$RINGWATCH" verify --url "$RWD_URL" --status >"$work/status1.out"; rc=$?
 sed 's/^/#   /' "$work/status1.out"
 t_is "ringwatch verify --status: exit 1, rows differ" "$rc" 1
-t_is "the table without a primary key is named as skipped" \
-    "$(vstatus '.skipped[] | "\(.table): \(.reason)"')" "app.nokey: no primary key"
+t_is "the table without a primary key or a UNIQUE key of NOT NULL columns is named as skipped" \
+    "$(vstatus '.skipped[] | "\(.table): \(.reason)"')" "app.nokey: no primary key and no UNIQUE key of NOT NULL columns"
 t_ok "chunks read while a write to them was on its way came back unsure" sh -c "[ $(vstatus .chunks.unsure) -gt 0 ]"
 t_is "and were read again until decided: none left unverified" "$(vstatus .not_verified_chunks)" 0
 t_is "200,000 rows read" "$(vstatus .rows)" 200000
@@ -145,6 +147,13 @@ t_is "the drift records are resolved, by verification" \
     "$(conflicts '[.conflicts[] | select(.kind == "drift" and .state == "open")] | length'),$(conflicts '[.conflicts[] | select(.kind == "drift" and .resolved_by == "verify")] | length')" "0,6"
 t_is "no new record" "$(conflicts '[.conflicts[] | select(.kind == "drift")] | length')" 7
 
+# --- a table without a primary key is read by a UNIQUE key of NOT NULL columns
+ring_sql 2 "SET SESSION sql_log_bin = 0; UPDATE app.uk SET b = 'y' WHERE a = 500"
+verify_wait --table app.uk; rc=$?
+t_is "app.uk, by its UNIQUE key: exit 1, one row differs" "$rc,$(vstatus .different_rows)" "1,1"
+t_is "its drift record is keyed by the unique key" \
+    "$(conflicts '.conflicts[] | select(.table == "uk") | [(.key | tostring), .final.west.b, .final.east.b] | join(" ")')" '{"a":500} x y'
+
 # --- the throttle: a link stopped while west writes, east→west... west→east lags
 ring_pause_link 1 2
 (for k in $(seq 1 400); do echo "UPDATE app.t SET n = n + 1 WHERE id = 20002; DO SLEEP(0.02);"; done | ring_sql 1) & w1=$!
@@ -167,10 +176,10 @@ t_is "every row read" "$(vstatus .rows)" 200000
 mid() { [ "$(vstatus .rows)" -ge 20000 ]; }
 t_ok "the job is under way" wait_for 30 mid
 kill -9 "$RWD_PID"; wait "$RWD_PID" 2>/dev/null
-before=$(sqlite3 "$work/state/ringwatch.db" "SELECT rows FROM verify_table WHERE job = 4" 2>/dev/null || echo "?")
+before=$(sqlite3 "$work/state/ringwatch.db" "SELECT rows FROM verify_table WHERE job = 5" 2>/dev/null || echo "?")
 t_diag "rows read before the kill: $before"
 t_ok "ringwatchd starts again" rwd_start "$work/rw.conf" "$work/log2"
-t_ok "the job resumes" wait_for 10 grep -q "verify: job 4 resumed where it was" "$work/log2"
+t_ok "the job resumes" wait_for 10 grep -q "verify: job 5 resumed where it was" "$work/log2"
 t_ok "and ends" wait_for 90 state_is done
 t_is "every row read once: 200,000 over both runs" "$(vstatus .rows)" 200000
 t_ok "the second run read only what was left" sh -c "[ \$(curl -s '$RWD_URL/metrics' | awk '/^ringwatch_verify_rows_total/ { print \$2 }') -lt 200000 ]"
