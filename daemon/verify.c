@@ -82,7 +82,11 @@ static void answer(struct verify *v, uint64_t seq, json_t *a)
 		json_decref(a);
 }
 
-/* The largest lag of any link now, plus a second: how far back the window reaches. */
+/*
+ * How far back the window reaches: the largest lag of any link now plus a
+ * little; a link whose lag was never measured (no GTIDs, or no
+ * transaction yet) counts as max_lag, the most the gate lets through.
+ */
 static double window_margin(const struct verify *v)
 {
 	size_t n = v->c.cfg->n_masters;
@@ -92,7 +96,9 @@ static double window_margin(const struct verify *v)
 		return v->c.cfg->gate_max_lag + 1.0;
 	for (size_t a = 0; a < n; a++)
 		for (size_t b = 0; b < n; b++) {
-			double l = a != b ? lag_get(v->c.lag, a, b, now) : -1;
+			double l = a != b ? lag_get(v->c.lag, a, b, now) : 0;
+			if (l < 0)
+				l = v->c.cfg->gate_max_lag;
 			if (l > worst)
 				worst = l;
 		}
