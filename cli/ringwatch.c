@@ -11,6 +11,7 @@
 #include "cli_gate.h"
 #include "cli_repair.h"
 #include "cli_status.h"
+#include "cli_verify.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -38,6 +39,10 @@ static const struct command commands[] = {
 	{ "analyze", "analyze --master NAME=FILE[,FILE...] --master NAME=FILE[,FILE...]",
 	  cli_analyze },
 	{ "repair", "repair ID [--prefer NAME] [--url URL]", cli_repair },
+	{ "verify",
+	  "verify [--url URL] [--table SCHEMA.TABLE ...] [--chunk-rows N] [--wait] [--status] "
+	  "[--json]",
+	  cli_verify },
 	{ NULL, NULL, NULL },
 };
 

@@ -22,6 +22,14 @@ static bool before_image(json_t *c)
 	return kind != NULL && strcmp(kind, "before-image") == 0;
 }
 
+/* Found by verification: the rows differ and no write made them. */
+static bool drift(json_t *c)
+{
+	const char *kind = json_string_value(json_object_get(c, "kind"));
+
+	return kind != NULL && strcmp(kind, "drift") == 0;
+}
+
 /* A backquoted identifier. */
 static void put_ident(FILE *out, const char *name)
 {
@@ -267,6 +275,12 @@ int repair_sql(json_t *c, const char *prefer, FILE *out, char *err, size_t len)
 	if (before_image(c) && prefer == NULL) {
 		snprintf(err, len,
 			 "a before-image finding has no later write to prefer: say which "
+			 "master's row to keep with --prefer NAME");
+		return -1;
+	}
+	if (drift(c) && prefer == NULL) {
+		snprintf(err, len,
+			 "a drift record has no write to prefer (nobody wrote the row): say which "
 			 "master's row to keep with --prefer NAME");
 		return -1;
 	}

@@ -4,7 +4,8 @@
  * GET /v1/conflicts/ID/repair.  It says on which master to run each part
  * and why it will not conflict again.  The row kept is the after image of
  * the write made on the preferred master (of the later commit without
- * one); only when that master made neither write, the row it holds now.
+ * one); only when that master made neither write, the row it holds now
+ * (always for a drift record, which has no write).
  */
 #ifndef RINGWATCH_COMMON_REPAIR_H
 #define RINGWATCH_COMMON_REPAIR_H

@@ -493,6 +493,60 @@ static void api_ddl_check(void *ctx, const struct http_request *req, struct http
 	http_reply_json(resp, 200, answer);
 }
 
+/* POST /v1/verify: {"tables": ["app.t"], "chunk_rows": N}, both optional; 202 with the job. */
+static void api_verify_start(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	const struct api *api = ctx;
+	json_t *body = req->body_len > 0 ? json_loadb(req->body, req->body_len, 0, NULL) : NULL;
+	json_t *tables = json_object_get(body, "tables"),
+	       *rows = json_object_get(body, "chunk_rows");
+	char err[256] = "";
+	int64_t id;
+
+	if (!authorized(api, req, resp)) {
+		json_decref(body);
+		return;
+	}
+	if ((req->body_len > 0 && !json_is_object(body)) ||
+	    (tables != NULL && !json_is_array(tables)) ||
+	    (rows != NULL && (!json_is_integer(rows) || json_integer_value(rows) < 0))) {
+		json_decref(body);
+		http_reply_error(resp, 400,
+				 "the body is {\"tables\": [\"SCHEMA.TABLE\", ...], "
+				 "\"chunk_rows\": N}, both optional");
+		return;
+	}
+	id = api->verify != NULL ? api->verify(api->arg, tables, (uint64_t)json_integer_value(rows),
+					       err, sizeof(err))
+				 : -1;
+	json_decref(body);
+	if (id == 0)
+		http_reply_error(resp, 409, "a verification runs already");
+	else if (id < 0)
+		http_reply_error(resp, api->verify != NULL ? 400 : 503, "%s",
+				 err[0] ? err : "verification does not run");
+	else
+		http_reply_json(resp, 202,
+				json_pack("{s:I,s:s}", "job", (json_int_t)id, "state", "running"));
+}
+
+/* GET /v1/verify: the verify object of /v1/status. */
+static void api_verify_status(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct status st;
+
+	(void)req;
+	if (api_status_of(ctx, &st) != 0) {
+		http_reply_error(resp, 503, "out of memory");
+		return;
+	}
+	if (st.has_verify)
+		http_reply_json(resp, 200, verify_view_json(&st.verify));
+	else
+		http_reply_error(resp, 503, "verification does not run");
+	status_release(&st);
+}
+
 /* HTTP_SHARED: what a scraper, a health check and a deploy tool poll, read
  * from the status snapshot alone (no header counts), rendered once a turn. */
 const struct http_route api_routes[] = {
@@ -508,6 +562,8 @@ const struct http_route api_routes[] = {
 	{ "POST", "/v1/conflicts/{id}/resolve", api_conflict_resolve, 0 },
 	{ "POST", "/v1/gaps/{id}/ack", api_gap_ack, 0 },
 	{ "POST", "/v1/ddl/check", api_ddl_check, 0 },
+	{ "POST", "/v1/verify", api_verify_start, 0 },
+	{ "GET", "/v1/verify", api_verify_status, 0 },
 	{ "GET", "/check/{name}/mysql/{name}", api_throttle, HTTP_SHARED },
 	{ NULL, NULL, NULL, 0 },
 };

@@ -29,6 +29,8 @@ struct api {
 	json_t *(*ddl_check)(void *arg, const char *sql, size_t len, const char *db);
 	/* acknowledge gap id: 0 done, 1 no such open gap */
 	int (*ack_gap)(void *arg, int64_t id);
+	/* POST /v1/verify: start a job (verify.h, verify_start): its id, 0 when one runs, -1 */
+	int64_t (*verify)(void *arg, json_t *tables, uint64_t chunk_rows, char *err, size_t len);
 	void *arg;
 	struct basic_auth *basic; /* Basic credentials checked so far (basic_auth.h); may be NULL */
 };

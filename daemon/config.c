@@ -31,6 +31,7 @@ enum section_kind {
 	SEC_DAEMON,
 	SEC_MASTER,
 	SEC_GATE,
+	SEC_VERIFY,
 	SEC_ALERTS,
 };
 
@@ -49,7 +50,8 @@ enum key_type {
 	T_URL,  /* http(s) URL; empty means unset */
 	T_URLS, /* comma-separated http(s) URLs; empty means unset */
 	T_LOG_LEVEL,
-	T_SWITCH, /* true or false; empty means the default */
+	T_SWITCH,   /* true or false; empty means the default */
+	T_SCHEDULE, /* "", daily, hourly, weekly, or a duration (3600, 30m, 24h, 7d): seconds */
 };
 
 struct key_def {
@@ -92,6 +94,10 @@ static const struct key_def key_table[] = {
 	{ SEC_GATE, "max_trx_age", T_SECONDS, CFG(gate_max_trx_age), "60" },
 	{ SEC_GATE, "max_open_conflicts", T_COUNT, CFG(gate_max_open_conflicts), "0" },
 	{ SEC_GATE, "ddl_replication_timeout", T_SECONDS, CFG(gate_ddl_replication_timeout), "30" },
+
+	{ SEC_VERIFY, "schedule", T_SCHEDULE, CFG(verify_schedule), NULL },
+	{ SEC_VERIFY, "chunk_time", T_SECONDS, CFG(verify_chunk_time), "0.5" },
+	{ SEC_VERIFY, "max_load", T_COUNT, CFG(verify_max_load), "25" },
 
 	{ SEC_ALERTS, "alertmanager_url", T_URLS, CFG(alertmanager_url), NULL },
 	{ SEC_ALERTS, "webhook_url", T_URL, CFG(webhook_url), NULL },
@@ -272,6 +278,46 @@ static const char *parse_listen(const char *s, char **host, unsigned *port)
 	return NULL;
 }
 
+/* A [verify] schedule: "" (none: 0), a name, or a duration with an s/m/h/d unit. */
+static bool parse_schedule(const char *s, double *out)
+{
+	static const struct {
+		const char *name;
+		double seconds;
+	} names[] = { { "hourly", 3600 }, { "daily", 86400 }, { "weekly", 7 * 86400 } };
+	char *end;
+	double v;
+
+	if (*s == '\0') {
+		*out = 0;
+		return true;
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcasecmp(s, names[i].name) == 0) {
+			*out = names[i].seconds;
+			return true;
+		}
+	}
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || !isfinite(v) || v <= 0)
+		return false;
+	if (strcmp(end, "m") == 0)
+		v *= 60;
+	else if (strcmp(end, "h") == 0)
+		v *= 3600;
+	else if (strcmp(end, "d") == 0)
+		v *= 86400;
+	else if (*end != '\0' && strcmp(end, "s") != 0)
+		return false;
+	if (v < 60 || v > 86400.0 * 365)
+		return false;
+	*out = v;
+	return true;
+}
+
 static bool valid_url(const char *s)
 {
 	const char *rest;
@@ -443,6 +489,13 @@ static void set_value(struct parse_ctx *ctx, void *base, const struct key_def *d
 		else
 			set_error(ctx, line, def->name, "'%s' is not true or false", value);
 		return;
+	case T_SCHEDULE:
+		if (!parse_schedule(value, (double *)target))
+			set_error(ctx, line, def->name,
+				  "'%s' is not hourly, daily, weekly or a duration of at least a "
+				  "minute (3600, 30m, 24h, 7d)",
+				  value);
+		return;
 	}
 }
 
@@ -517,6 +570,7 @@ static void open_section(struct parse_ctx *ctx, const char *name)
 	} fixed[] = {
 		{ "ringwatchd", SEC_DAEMON },
 		{ "gate", SEC_GATE },
+		{ "verify", SEC_VERIFY },
 		{ "alerts", SEC_ALERTS },
 	};
 	size_t i;
@@ -965,6 +1019,7 @@ static int load(struct parse_ctx *ctx, struct config *out)
 		set_error(ctx, 0, "config", "out of memory");
 	apply_defaults(ctx, SEC_DAEMON, &cfg);
 	apply_defaults(ctx, SEC_GATE, &cfg);
+	apply_defaults(ctx, SEC_VERIFY, &cfg);
 	apply_defaults(ctx, SEC_ALERTS, &cfg);
 
 	rc = ini_parse_stream(read_line, ctx, on_key, ctx);

@@ -89,6 +89,11 @@ struct config {
 	double
 	    gate_ddl_replication_timeout; /* seconds: a DDL not on every master by then is drift */
 
+	/* [verify] */
+	double verify_schedule;   /* seconds between scheduled jobs; 0: only on request */
+	double verify_chunk_time; /* seconds a chunk's read should take */
+	unsigned verify_max_load; /* pause while a master's Threads_running is above it */
+
 	/* [alerts] */
 	char *alertmanager_url; /* one URL or several, comma-separated */
 	char *webhook_url;

@@ -20,6 +20,7 @@ struct probe_result;
 struct state;
 struct stream;
 struct tracker;
+struct verify;
 
 struct rwd {
 	struct event_base *base;
@@ -41,6 +42,7 @@ struct rwd {
 	struct probe_result **probe_last_ok;                  /* the latest round that worked */
 	struct catchup *catchup;   /* the streams against the masters' binlog ends */
 	struct alerts_run *alerts; /* the alerts; NULL when they go nowhere */
+	struct verify *verify;     /* verification jobs */
 	struct event *sig_term;
 	struct event *sig_int;
 	struct event *sig_hup;

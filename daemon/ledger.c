@@ -532,6 +532,50 @@ int ledger_each_open(struct state *st, void (*fn)(const struct ledger_open *o, v
 	return rc;
 }
 
+int64_t ledger_open_on_row(struct state *st, const char *schema, const char *table,
+			   const char *key_hex, const char *key_json)
+{
+	sqlite3_stmt *s;
+	int64_t id = 0;
+
+	if (sqlite3_prepare_v2(state_db(st),
+			       "SELECT id FROM conflict WHERE schema_name = ? AND table_name = ? "
+			       "AND state = 'open' AND diverged = 1 AND ((key_hex != '' AND "
+			       "key_hex = ?) OR key_json = ?) LIMIT 1",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(s, 1, schema, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, key_hex, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, key_json, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		id = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return id;
+}
+
+json_t *ledger_open_drift(struct state *st, const char *schema, const char *table)
+{
+	sqlite3_stmt *s;
+	json_t *list = json_array();
+
+	if (sqlite3_prepare_v2(state_db(st),
+			       "SELECT id, key_json FROM conflict WHERE schema_name = ? AND "
+			       "table_name = ? AND state = 'open' AND kind = 'drift' ORDER BY id",
+			       -1, &s, NULL) != SQLITE_OK) {
+		json_decref(list);
+		return NULL;
+	}
+	sqlite3_bind_text(s, 1, schema, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, table, -1, SQLITE_STATIC);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		json_array_append_new(list, json_pack("{s:I,s:o}", "id",
+						      (json_int_t)sqlite3_column_int64(s, 0), "key",
+						      column_json(s, 1)));
+	sqlite3_finalize(s);
+	return list;
+}
+
 int ledger_counts(struct state *st, int64_t *open, int64_t *total)
 {
 	sqlite3_stmt *s;

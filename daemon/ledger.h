@@ -98,6 +98,17 @@ json_t *ledger_list(struct state *st, bool open_only, int limit);
 int ledger_each_open(struct state *st, void (*fn)(const struct ledger_open *o, void *arg),
 		     void *arg);
 
+/*
+ * Whether an open record whose rows differ is on the row: by its key bytes
+ * (key_hex, when not "") or its key as compact JSON.  Its id, 0 when none,
+ * -1 on error.
+ */
+int64_t ledger_open_on_row(struct state *st, const char *schema, const char *table,
+			   const char *key_hex, const char *key_json);
+
+/* The open drift records of a table: [{"id", "key"}] (new reference), NULL on error. */
+json_t *ledger_open_drift(struct state *st, const char *schema, const char *table);
+
 /* Counts for /v1/status and the metrics. */
 int ledger_counts(struct state *st, int64_t *open, int64_t *total);
 

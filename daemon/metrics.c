@@ -460,6 +460,8 @@ char *status_metrics(const struct status *st, size_t *len)
 	state_metrics(out, st);
 	gate_metrics(out, st);
 	alert_metrics(out, st);
+	if (st->has_verify)
+		verify_view_metrics(&st->verify, out);
 	if (fclose(out) != 0) {
 		free(buf);
 		return NULL;

@@ -33,6 +33,7 @@
 #include "status.h"
 #include "stream.h"
 #include "tracker.h"
+#include "verify.h"
 
 #include "ringwatch/conflict.h"
 
@@ -277,6 +278,16 @@ static bool streams_ready(void *ctx)
 	return true;
 }
 
+/* A row change a stream showed: to verification's ring of recent changes. */
+static void on_row(void *ctx, unsigned master, uint64_t trx, uint64_t pos, const uint8_t *key,
+		   size_t len, int table_only)
+{
+	struct rwd *d = ctx;
+
+	if (d->verify != NULL)
+		verify_row_seen(d->verify, master, trx, pos, key, len, table_only);
+}
+
 static void on_reset(void *ctx, size_t m)
 {
 	struct rwd *d = ctx;
@@ -374,6 +385,8 @@ static int start_streams(struct rwd *d)
 			.max_tracked_writes = d->cfg.max_tracked_writes,
 			.origin = origin_of,
 			.origin_arg = d,
+			.row = on_row,
+			.row_arg = d,
 		};
 		for (size_t i = 0; i < d->n_streams && i < CONFLICT_MAX_MASTERS; i++)
 			names[i] = d->cfg.masters[i].name;
@@ -538,6 +551,7 @@ static int api_status(void *arg, struct status *st)
 		.tracker = d->tracker,
 		.state = d->state,
 		.alert_sender = alerts_run_sender(d->alerts),
+		.verify = d->verify,
 	};
 
 	return status_collect(&src, st);
@@ -597,6 +611,36 @@ static void raise_fd_limit(void)
 	}
 }
 
+static int64_t api_verify(void *arg, json_t *tables, uint64_t chunk_rows, char *err, size_t len)
+{
+	struct rwd *d = arg;
+
+	if (d->verify == NULL) {
+		snprintf(err, len, "verification does not run");
+		return -1;
+	}
+	return verify_start(d->verify, tables, chunk_rows, err, len);
+}
+
+/* Verification jobs (verify.h); one that was running before a stop goes on. */
+static int start_verify(struct rwd *d)
+{
+	struct verify_config vc = {
+		.cfg = &d->cfg,
+		.state = d->state,
+		.tracker = d->tracker,
+		.lag = d->lag,
+		.status = api_status,
+		.arg = d,
+	};
+
+	d->verify = verify_new(d->base, &vc);
+	if (d->verify == NULL)
+		return -1;
+	verify_resume(d->verify);
+	return 0;
+}
+
 static int start(struct rwd *d)
 {
 	struct http_tls tls;
@@ -633,6 +677,7 @@ static int start(struct rwd *d)
 			       .resolved = api_resolved,
 			       .ddl_check = api_ddl_check,
 			       .ack_gap = api_ack_gap,
+			       .verify = api_verify,
 			       .arg = d,
 			       .basic = basic_auth_new() };
 	if (d->api.basic == NULL) {
@@ -663,6 +708,10 @@ static int start(struct rwd *d)
 	}
 	if (start_alerts(d) != 0)
 		return -1;
+	if (start_verify(d) != 0) {
+		log_error("cannot start verification");
+		return -1;
+	}
 	return 0;
 }
 
@@ -670,6 +719,8 @@ static void stop(struct rwd *d)
 {
 	alerts_run_stop(d->alerts);
 	d->alerts = NULL;
+	verify_free(d->verify);
+	d->verify = NULL;
 	stop_probes(d);
 	if (d->checkpoint != NULL)
 		event_free(d->checkpoint);

@@ -16,6 +16,7 @@
 #include "state.h"
 #include "stream.h"
 #include "tracker.h"
+#include "verify.h"
 
 #include "ringwatch/audit.h"
 #include "ringwatch/lag.h"
@@ -82,6 +83,8 @@ struct status {
 	struct gate gate;                            /* evaluated on this snapshot, with max_lag */
 	struct alert_receiver_view *alert_receivers; /* where alerts go, and how it goes */
 	size_t n_alert_receivers;
+	bool has_verify; /* verification runs in this daemon */
+	struct verify_view verify;
 };
 
 /* Conflicts found on a table, of one kind (ringwatch_conflicts_total). */
@@ -105,6 +108,7 @@ struct status_sources {
 	struct tracker *tracker;                   /* NULL when the engine does not run */
 	struct state *state;                       /* the ledger; may be NULL */
 	struct alert_sender *alert_sender;         /* NULL when alerts go nowhere */
+	struct verify *verify;                     /* verification jobs; may be NULL */
 };
 
 /* status_collect.c: fill st (release with status_release()); 0, or -1 when out of memory. */

@@ -366,5 +366,8 @@ int status_collect(const struct status_sources *d, struct status *st)
 	}
 	alert_sender_view(d->alert_sender, st->alert_receivers, st->n_alert_receivers);
 	gate_evaluate(st, st->max_lag, st->max_trx_age, &st->gate);
+	st->has_verify = d->verify != NULL;
+	if (st->has_verify)
+		verify_view(d->verify, &st->verify);
 	return 0;
 }

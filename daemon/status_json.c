@@ -212,5 +212,7 @@ json_t *status_json(const struct status *st)
 				      (json_int_t)st->state.writes_lost, "error",
 				      st->state.detail[0] ? st->state.detail : NULL));
 	json_object_set_new(o, "gate", gate_json(&st->gate));
+	if (st->has_verify)
+		json_object_set_new(o, "verify", verify_view_json(&st->verify));
 	return o;
 }

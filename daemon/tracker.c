@@ -218,6 +218,7 @@ struct tracker *tracker_new(const struct tracker_config *c)
 			return NULL;
 		}
 		schemas_attach(t->schemas, i, t->feeds[i]);
+		conflict_feed_set_row_hook(t->feeds[i], c->row, c->row_arg);
 	}
 	return t;
 }
@@ -429,6 +430,19 @@ void tracker_restore(struct tracker *t)
 		return;
 	state_engine_unsettled(t->st, restore_hash, t);
 	ledger_each_open(t->st, restore_open, t);
+}
+
+uint64_t tracker_stream_pos(const struct tracker *t, size_t master)
+{
+	return master < t->n ? conflict_feed_pos(t->feeds[master]) : 0;
+}
+
+void tracker_follow(struct tracker *t, const char *uid, const char *schema, const char *table,
+		    const char *key_hex)
+{
+	struct ledger_open o = { uid, schema, table, key_hex, false };
+
+	restore_open(&o, t);
 }
 
 bool tracker_resume(struct tracker *t, size_t master, char *file, size_t len, uint64_t *offset)

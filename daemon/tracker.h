@@ -8,6 +8,7 @@
 
 #include "ringwatch/binlog_event.h"
 #include "ringwatch/conflict.h"
+#include "ringwatch/conflict_feed.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -56,6 +57,9 @@ struct tracker_config {
 	/* the master index of a server_id, or -1 when it is none of the masters' (yet) */
 	int (*origin)(uint32_t server_id, void *arg);
 	void *origin_arg;
+	/* optional: every row change the streams show (conflict_feed_set_row_hook) */
+	conflict_feed_row_fn row;
+	void *row_arg;
 };
 
 /* An engine for the masters; NULL (logged) on failure. */
@@ -118,6 +122,18 @@ bool tracker_resume(struct tracker *t, size_t master, char *file, size_t len, ui
 
 /* A person resolved ledger conflict id: tell the engine too. */
 void tracker_resolved(struct tracker *t, int64_t id);
+
+/* Where master's stream is: the end of the last event fed (conflict_feed_pos). */
+uint64_t tracker_stream_pos(const struct tracker *t, size_t master);
+
+/*
+ * Follow the ledger's open record uid (a drift record) on a row from now on,
+ * as the open records restored after a restart are: a later write that
+ * leaves every master the same row resolves it, and the before-image check
+ * does not report the row again meanwhile.  key_hex: the canonical key.
+ */
+void tracker_follow(struct tracker *t, const char *uid, const char *schema, const char *table,
+		    const char *key_hex);
 
 void tracker_view(const struct tracker *t, struct tracker_view *v);
 

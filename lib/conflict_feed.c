@@ -114,6 +114,8 @@ struct conflict_feed {
 	ddl_options ddl;        /* from the FORMAT_DESCRIPTION */
 	int sequence;           /* the rows event's table is a sequence (key_source) */
 	conflict_schema_hooks hooks;
+	conflict_feed_row_fn row_fn; /* conflict_feed_set_row_hook() */
+	void *row_arg;
 	char why[400];
 	conflict_keys *keys;
 	/*
@@ -239,6 +241,42 @@ uint64_t conflict_feed_pos(const conflict_feed *f)
 void conflict_feed_set_schema_hooks(conflict_feed *f, const conflict_schema_hooks *h)
 {
 	f->hooks = *h;
+}
+
+void conflict_feed_set_row_hook(conflict_feed *f, conflict_feed_row_fn fn, void *arg)
+{
+	f->row_fn = fn;
+	f->row_arg = arg;
+}
+
+static void row_seen(const conflict_feed *f, const uint8_t *key, size_t len, int table_only)
+{
+	uint64_t trx = f->trx.gtid[0] != '\0' ? XXH3_64bits(f->trx.gtid, strlen(f->trx.gtid)) : 0;
+
+	f->row_fn(f->row_arg, f->master, trx, f->begin_pos, key, len, table_only);
+}
+
+/* Rows of tm's table that were not keyed; of any table without tm. */
+static void row_unkeyed(const conflict_feed *f, const binlog_table_map *tm)
+{
+	char key[2 * SCHEMA_NAME_MAX + 2];
+	size_t s, t;
+
+	if (f->row_fn == NULL)
+		return;
+	if (tm == NULL) {
+		row_seen(f, NULL, 0, 0);
+		return;
+	}
+	s = strlen(tm->schema);
+	t = strlen(tm->table);
+	if (s + t + 2 > sizeof(key)) {
+		row_seen(f, NULL, 0, 0);
+		return;
+	}
+	memcpy(key, tm->schema, s + 1);
+	memcpy(key + s + 1, tm->table, t + 1);
+	row_seen(f, (const uint8_t *)key, s + t + 2, 1);
 }
 
 void conflict_feed_set_file(conflict_feed *f, const char *file)
@@ -410,6 +448,7 @@ static void unknown_rows(conflict_feed *f, const binlog_event *ev)
 		row_change_iter_free(&it);
 	}
 	f->stats.unknown_rows += n;
+	row_unkeyed(f, tm);
 	if (f->hooks.unknown != NULL)
 		f->hooks.unknown(f->hooks.arg, tm->schema, tm->table, f->why, n);
 }
@@ -425,6 +464,7 @@ static void gather_rows(conflict_feed *f, const binlog_event *ev)
 
 	if (tm == NULL || ev->u.rows.kind == BINLOG_ROWS_PARTIAL_UPDATE) {
 		f->stats.undecodable++;
+		row_unkeyed(f, tm);
 		return;
 	}
 	if (!key_source(f, tm, &info)) {
@@ -439,9 +479,12 @@ static void gather_rows(conflict_feed *f, const binlog_event *ev)
 	}
 	if (row_change_iter_init(&it, &ev->u.rows, info, &err) != 0) {
 		f->stats.undecodable++;
+		row_unkeyed(f, tm);
 		return;
 	}
 	while ((rc = row_change_next(&it, &f->change, &err)) == 1) {
+		if (f->row_fn != NULL)
+			row_seen(f, (const uint8_t *)f->change.key.p, f->change.key.len, 0);
 		if (gather_change(f, &f->change) != 0) {
 			rc = -1;
 			break;
@@ -451,8 +494,10 @@ static void gather_rows(conflict_feed *f, const binlog_event *ev)
 	if (f->hooks.written != NULL && n > 0)
 		f->hooks.written(f->hooks.arg, f->origin(f->trx.origin_server_id, f->origin_arg),
 				 tm->schema, tm->table, n, tm->has_names);
-	if (rc < 0)
+	if (rc < 0) {
 		f->stats.undecodable++;
+		row_unkeyed(f, tm);
+	}
 	row_change_iter_free(&it);
 	if (f->keys != NULL)
 		keys_flush(f);

@@ -128,6 +128,20 @@ typedef struct conflict_schema_hooks {
 void conflict_feed_set_schema_hooks(conflict_feed *f, const conflict_schema_hooks *h);
 
 /*
+ * Every row change of a rows event, as it is read (before its transaction
+ * ends, a transaction cut short included), for the verifier's ring of
+ * recent changes (verify_touch.h): the feed's master, the transaction (a
+ * hash of its GTID, 0 without one) and where it starts in the stream
+ * (conflict_feed_position), and key, the change's canonical key
+ * (row_change.h); with table_only, key is "schema NUL table NUL" for rows
+ * of that table the feed could not key; key NULL for an event it could not
+ * tie to a table.  Sequences' rows are not passed.  fn NULL: none.
+ */
+typedef void (*conflict_feed_row_fn)(void *arg, unsigned master, uint64_t trx, uint64_t pos,
+				     const uint8_t *key, size_t len, int table_only);
+void conflict_feed_set_row_hook(conflict_feed *f, conflict_feed_row_fn fn, void *arg);
+
+/*
  * Whether the feed, as it stands, would key the rows of ev: 0 for a rows
  * event of a table whose shape is not known or does not fit its table map
  * (and that carries no FULL metadata), else 1.  Nothing changes: a caller

@@ -37,7 +37,7 @@ ringwatch=$top_builddir/cli/ringwatch
 # the configuration keys of ringwatchd.conf(5), as the contract names them
 spec_keys="listen state_dir server_id auth_token_file host port socket user
 password_file password ssl_mode ssl_ca max_lag max_trx_age max_open_conflicts
-alertmanager_url webhook_url tls_cert_file tls_key_file protect_rows"
+alertmanager_url webhook_url tls_cert_file tls_key_file protect_rows schedule chunk_time max_load"
 
 n=0
 failed=0
@@ -104,6 +104,7 @@ section_of() {
 	SEC_DAEMON) echo ringwatchd ;;
 	SEC_MASTER) echo 'master.*' ;;
 	SEC_GATE) echo gate ;;
+	SEC_VERIFY) echo verify ;;
 	SEC_ALERTS) echo alerts ;;
 	*) echo "?$1" ;;
 	esac

@@ -4,6 +4,7 @@
  */
 #include "common/conflict_json.h"
 #include "common/hex.h"
+#include "common/repair.h"
 #include "common/time_text.h"
 
 #include "../tap.h"
@@ -57,10 +58,44 @@ static void test_uid(void)
 	   "nor one with a stray character");
 }
 
+/* The repair of a drift record: no write, so the row kept is the one --prefer NAME holds. */
+static void test_repair_drift(void)
+{
+	json_t *c = json_loads("{\"id\": 4, \"kind\": \"drift\", \"schema\": \"app\", "
+			       "\"table\": \"t\", \"key\": {\"id\": 7}, \"writes\": [], "
+			       "\"final\": {\"west\": {\"id\": 7, \"v\": \"a\"}, "
+			       "\"east\": null}}",
+			       0, NULL);
+	char *text = NULL, err[256] = "";
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	ok(c != NULL, "a drift record");
+	is_int(repair_sql(c, NULL, out, err, sizeof(err)), -1, "without --prefer: refused");
+	ok(strstr(err, "--prefer NAME") != NULL, "saying to choose a master (%s)", err);
+	is_int(repair_sql(c, "west", out, err, sizeof(err)), 0, "--prefer west");
+	fflush(out);
+	ok(strstr(text, "-- on east (it holds null):\nSET SESSION sql_log_bin = 0;\nREPLACE INTO "
+			"`app`.`t` (`id`, `v`) VALUES (7, 'a');") != NULL,
+	   "east gets west's row");
+	ok(strstr(text, "-- on west") == NULL, "west holds it already: nothing to run there");
+	fclose(out);
+	free(text);
+	out = open_memstream(&text, &len);
+	is_int(repair_sql(c, "east", out, err, sizeof(err)), 0, "--prefer east");
+	fflush(out);
+	ok(strstr(text, "DELETE FROM `app`.`t` WHERE `id` = 7;") != NULL,
+	   "east has no row: west's is deleted");
+	fclose(out);
+	free(text);
+	json_decref(c);
+}
+
 int main(void)
 {
 	test_hex();
 	test_time();
 	test_uid();
+	test_repair_drift();
 	return tap_done();
 }

@@ -179,6 +179,44 @@ static void test_tls_and_rows(void)
 	rmdir(dir);
 }
 
+/* [verify]: the defaults, and the schedule's forms. */
+static void test_verify(void)
+{
+	static const struct {
+		const char *value;
+		double seconds; /* -1: refused */
+	} cases[] = {
+		{ "", 0 },       { "daily", 86400 }, { "Hourly", 3600 },    { "weekly", 604800 },
+		{ "30m", 1800 }, { "24h", 86400 },   { "7d", 604800 },      { "3600", 3600 },
+		{ "90s", 90 },   { "59", -1 },       { "fortnightly", -1 }, { "1w", -1 },
+		{ "-1h", -1 },
+	};
+	struct config cfg;
+	struct config_error err;
+	char text[1024];
+
+	ok(config_load_string("x.conf", two_masters, &cfg, &err) == 0, "[verify] defaults");
+	ok(cfg.verify_schedule == 0, "schedule: none");
+	ok(cfg.verify_chunk_time == 0.5, "chunk_time 0.5");
+	is_int(cfg.verify_max_load, 25, "max_load 25");
+	config_free(&cfg);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc;
+		snprintf(text, sizeof(text), "%s\n[verify]\nschedule = %s\n", two_masters,
+			 cases[i].value);
+		rc = config_load_string("x.conf", text, &cfg, &err);
+		if (cases[i].seconds < 0) {
+			ok(rc != 0 && strstr(err.message, "schedule") != NULL,
+			   "schedule = %s refused (%s)", cases[i].value, err.message);
+			continue;
+		}
+		ok(rc == 0 && cfg.verify_schedule == cases[i].seconds, "schedule = '%s': %.0f s",
+		   cases[i].value, cases[i].seconds);
+		if (rc == 0)
+			config_free(&cfg);
+	}
+}
+
 static void test_error_leaves_output(void)
 {
 	struct config cfg;
@@ -240,6 +278,7 @@ static void test_fifo(void)
 
 int main(void)
 {
+	test_verify();
 	test_defaults();
 	test_fifo();
 	test_values();
