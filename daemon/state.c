@@ -674,8 +674,12 @@ static void *engine_keep(const void *arg, size_t *size)
 		return NULL;
 	copy->n = w->n;
 	copy->n_hashes = w->n_hashes;
-	copy->marks = memcpy(copy + 1, w->marks, marks);
-	copy->hashes = memcpy((char *)(copy + 1) + marks, w->hashes, hashes);
+	copy->marks = (const struct engine_mark *)(copy + 1);
+	copy->hashes = (const uint64_t *)((char *)(copy + 1) + marks);
+	if (marks > 0) /* memcpy() of NULL is undefined, even of 0 bytes */
+		memcpy(copy + 1, w->marks, marks);
+	if (hashes > 0)
+		memcpy((char *)(copy + 1) + marks, w->hashes, hashes);
 	*size = sizeof(*copy) + marks + hashes;
 	return copy;
 }
