@@ -69,6 +69,14 @@ void verify_row_seen(void *arg, unsigned master, uint64_t trx, uint64_t pos, con
 {
 	struct verify *v = arg;
 
+	/*
+	 * Only while a job runs: a chunk asks about the moments since shortly
+	 * before its snapshots, and a window the ring does not reach back to
+	 * is unsure (verify_touches_since()), so the first chunks of a job may
+	 * be read again; between jobs the loop does no work per row for it.
+	 */
+	if (v->worker == NULL)
+		return;
 	verify_touches_add(v->touches, clock_mono(), master, trx, pos, key, len, table_only != 0);
 }
 
@@ -442,6 +450,8 @@ static int start_worker(struct verify *v, json_t *job, char *err, size_t len)
 		.max_load = v->c.cfg->verify_max_load,
 	};
 
+	/* the ring holds the changes from this moment on (verify_row_seen()) */
+	verify_touches_clear(v->touches, clock_mono());
 	v->worker = verify_worker_start(&wc, err, len);
 	if (v->worker == NULL)
 		return -1;

@@ -16,16 +16,19 @@
 #include <stdlib.h>
 
 static int pend_add(conflict_engine *e, const struct cf_trx *t, uint32_t idx, unsigned master,
-		    uint64_t before_hash)
+		    const conflict_bytes *before)
 {
+	uint64_t before_hash = cf_image_hash(before);
 	struct cf_pend *p;
 	void **slot;
 
 	if (conflict_table_reserve(&e->pend, 1) != 0 || (p = malloc(sizeof(*p))) == NULL)
 		return RW_E_NOMEM;
-	*p = (struct cf_pend){
-		.trx = t->id, .before_hash = before_hash, .idx = idx, .master = (uint8_t)master
-	};
+	*p = (struct cf_pend){ .trx = t->id,
+			       .before_hash = before_hash,
+			       .before_shape = cf_image_shape(before),
+			       .idx = idx,
+			       .master = (uint8_t)master };
 	slot = conflict_table_find(&e->pend, t->id);
 	if (slot == NULL) {
 		conflict_table_add(&e->pend, p);
@@ -140,7 +143,7 @@ static void check_copy(conflict_engine *e, struct cf_trx *t, unsigned master,
 		if (!merged_before(trx, &mw[i], &b))
 			continue;
 		if (!(t->flags & CFT_IMG_ORIGIN)) {
-			if (pend_add(e, t, i, master, cf_image_hash(&b)) == 0)
+			if (pend_add(e, t, i, master, &b) == 0)
 				t->flags |= CFT_PENDING;
 			continue;
 		}
@@ -149,6 +152,7 @@ static void check_copy(conflict_engine *e, struct cf_trx *t, unsigned master,
 			continue;
 		}
 		if (en.has_before && en.before_hash != cf_image_hash(&b) &&
+		    cf_image_shape(&en.before) == cf_image_shape(&b) &&
 		    !explained_by_conflict(e, t, &t->w[i], master, cf_image_hash(&b)))
 			cf_report_before(e, t, &t->w[i], master, NULL, &b, now);
 	}
@@ -170,6 +174,7 @@ static void check_early_copies(conflict_engine *e, struct cf_trx *t, const confl
 			if (merged_before(trx, &mw[i], &b) &&
 			    cf_record_entry(e, t, (uint32_t)i, &en) && en.has_before &&
 			    en.before_hash != cf_image_hash(&b) &&
+			    cf_image_shape(&en.before) == cf_image_shape(&b) &&
 			    !explained_by_conflict(e, t, &t->w[i], h.img_master, en.before_hash))
 				cf_report_before(e, t, &t->w[i], h.img_master, &b, &en.before, now);
 		}
@@ -179,6 +184,7 @@ static void check_early_copies(conflict_engine *e, struct cf_trx *t, const confl
 		conflict_bytes b;
 
 		if (merged_before(trx, &mw[p->idx], &b) && p->before_hash != cf_image_hash(&b) &&
+		    p->before_shape == cf_image_shape(&b) &&
 		    !explained_by_conflict(e, t, &t->w[p->idx], p->master, p->before_hash))
 			cf_report_before(e, t, &t->w[p->idx], p->master, &b, NULL, now);
 	}

@@ -26,6 +26,50 @@ uint64_t cf_image_hash(const conflict_bytes *b)
 	return XXH3_64bits(b->p, b->len);
 }
 
+uint64_t cf_image_shape(const conflict_bytes *b)
+{
+	uint64_t h = 0x5348415045ULL;
+	int depth = 0;
+	bool in_string = false, escaped = false, is_key = false;
+	size_t start = 0;
+
+	/* canonical JSON: {"name":value,...}; a key is a string at depth 1
+	 * followed by ':' */
+	for (size_t i = 0; i < b->len; i++) {
+		uint8_t c = b->p[i];
+		if (in_string) {
+			if (escaped)
+				escaped = false;
+			else if (c == '\\')
+				escaped = true;
+			else if (c == '"') {
+				in_string = false;
+				if (is_key && i + 1 < b->len && b->p[i + 1] == ':')
+					h = XXH3_64bits_withSeed(b->p + start, i - start, h);
+			}
+			continue;
+		}
+		switch (c) {
+		case '"':
+			in_string = true;
+			is_key = depth == 1;
+			start = i + 1;
+			break;
+		case '{':
+		case '[':
+			depth++;
+			break;
+		case '}':
+		case ']':
+			depth--;
+			break;
+		default:
+			break;
+		}
+	}
+	return h;
+}
+
 uint64_t conflict_identity_hash(const uint8_t *p, size_t len)
 {
 	return XXH3_64bits(p, len);

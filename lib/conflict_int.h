@@ -72,6 +72,7 @@ struct cf_pend {
 	uint64_t trx;
 	struct cf_pend *next;
 	uint64_t before_hash;
+	uint64_t before_shape; /* cf_image_shape() of the copy's before image */
 	uint32_t idx;
 	uint8_t master;
 };
@@ -194,6 +195,14 @@ RW_MUST_CHECK int cf_restart_replay(conflict_engine *e, unsigned master, const c
 RW_MUST_CHECK int cf_merge(const conflict_trx *trx, struct cf_merged **out, size_t *nout);
 uint64_t cf_key_hash(const conflict_row *row, const conflict_bytes *ukey);
 uint64_t cf_image_hash(const conflict_bytes *b);
+
+/*
+ * The hash of an image's column names in order (the top-level keys of its
+ * canonical JSON): two images of one row compare only when their shapes
+ * do; a master that already has a column the origin had not yet added
+ * logs a longer image of the same row, which is no divergence.
+ */
+uint64_t cf_image_shape(const conflict_bytes *b);
 uint64_t cf_record_put(conflict_engine *e, const conflict_trx *trx, const struct cf_merged *mw,
 		       size_t nw, unsigned img_master, int64_t now);
 bool cf_record_head(const conflict_engine *e, const struct cf_trx *t, struct cf_head *out);

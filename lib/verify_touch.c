@@ -134,6 +134,17 @@ void verify_touches_add(verify_touches *t, double now, unsigned stream, uint64_t
 	t->last = now;
 }
 
+void verify_touches_clear(verify_touches *t, double now)
+{
+	t->head = t->tail = t->wrap = 0;
+	t->wrapped = false;
+	t->count = 0;
+	if (now > t->since)
+		t->since = now;
+	if (now > t->last)
+		t->last = now;
+}
+
 double verify_touches_since(const verify_touches *t)
 {
 	return t->since;

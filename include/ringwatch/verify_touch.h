@@ -38,6 +38,9 @@ void verify_touches_add(verify_touches *t, double now, unsigned stream, uint64_t
 /* The moment from which on the ring holds every change (0 while nothing was overwritten). */
 double verify_touches_since(const verify_touches *t);
 
+/* Forget every change: the ring holds every change from now on (since = now). */
+void verify_touches_clear(verify_touches *t, double now);
+
 /* A question: a table's chunk (lo, hi] over n key columns. */
 typedef struct verify_touch_query {
 	const uint8_t *table; /* "schema NUL table NUL" */

@@ -680,6 +680,24 @@ static void test_before_image(void)
 	is_int(c.n, 2, "the third master differs, east does not");
 	ok(c.n == 2 && c.r[1].m1 == 2, "found at the third master");
 	is_str(c.r[1].b1, "v=7", "with its before image");
+	/* a column added at the end on east first: east's image is longer, not different */
+	ok(feed1(e, 0, "w3", 0, 40, "6", U, "{\"id\":6,\"v\":\"a\"}", "{\"id\":6,\"v\":\"b\"}") ==
+		   0 &&
+	       feed1(e, 1, "w3", 0, 40, "6", U, "{\"id\":6,\"v\":\"a\",\"c\":0}",
+		     "{\"id\":6,\"v\":\"b\",\"c\":0}") == 0,
+	   "west's update, applied by east that has a new column c");
+	is_int(c.n, 2, "no finding: the images have other columns, not other values");
+	ok(feed1(e, 2, "w3", 0, 40, "6", U, "{\"id\":6,\"v\":\"z\"}", "{\"id\":6,\"v\":\"b\"}") ==
+	       0,
+	   "the third master, with the same columns, held another value");
+	is_int(c.n, 3, "a finding there");
+	/* the copy before its origin (kept as a hash): the same rule */
+	ok(feed1(e, 1, "w4", 0, 50, "7", U, "{\"id\":7,\"v\":\"a\",\"c\":0}",
+		 "{\"id\":7,\"v\":\"b\",\"c\":0}") == 0 &&
+	       feed1(e, 0, "w4", 0, 60, "7", U, "{\"id\":7,\"v\":\"a\"}",
+		     "{\"id\":7,\"v\":\"b\"}") == 0,
+	   "east's longer copy first, then the origin");
+	is_int(c.n, 3, "no finding either");
 	conflict_engine_free(e);
 }
 

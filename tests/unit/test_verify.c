@@ -317,6 +317,13 @@ static void test_touches(void)
 	is_int(verify_touches_find(t, 499.0, &q), 0, "one key, 100: 101 is another");
 	touch(t, 501.0, "app\0t", VERIFY_INT, "100");
 	is_int(verify_touches_find(t, 499.0, &q), 1, "100 itself");
+	/* cleared at a job's start: nothing before then is known, the rest is */
+	verify_touches_clear(t, 600.0);
+	is_int(verify_touches_find(t, 550.0, &q), -1,
+	       "cleared: a question from before: cannot tell");
+	is_int(verify_touches_find(t, 600.5, &q), 0, "from then on: nothing changed");
+	touch(t, 601.0, "app\0t", VERIFY_INT, "100");
+	is_int(verify_touches_find(t, 600.5, &q), 1, "and a change after it is found");
 	rw_buf_free(&lo);
 	rw_buf_free(&hi);
 	verify_touches_free(t);
