@@ -10,9 +10,12 @@ build_pkgs="build-essential autoconf automake autoconf-archive pkgconf
     nettle-dev"
 server_pkgs="mariadb-server mariadb-client curl"
 # mariadb-test: MariaDB's regression suite (its mariadb-test-data), the
-# statements tests/ddl/differential.sh runs against the DDL parser
+# statements tests/ddl/differential.sh runs against the DDL parser;
+# percona-toolkit: pt-online-schema-change, run on a ring by
+# tests/integration/deploy.sh
 test_pkgs="clang clang-format libclang-rt-14-dev groff mandoc man-db systemd python3
-    prometheus prometheus-alertmanager jq sqlite3 mariadb-test chromium debhelper lintian"
+    prometheus prometheus-alertmanager jq sqlite3 mariadb-test chromium debhelper lintian
+    percona-toolkit"
 
 case "${1:-test}" in
     build) want="$build_pkgs" ;;
