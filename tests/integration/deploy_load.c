@@ -193,6 +193,8 @@ static int read_control(struct writer *w)
 	return 1;
 }
 
+static void pend(struct writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static void pend(struct writer *w, const char *fmt, ...)
 {
 	va_list ap;
