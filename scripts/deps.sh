@@ -8,11 +8,14 @@ build_pkgs="build-essential autoconf automake autoconf-archive pkgconf
     libmariadb-dev libevent-dev libmicrohttpd-dev libgnutls28-dev libcrypt-dev libjansson-dev libsqlite3-dev
     zlib1g-dev libdeflate-dev libzstd-dev libinih-dev libxxhash-dev libsystemd-dev libcurl4-openssl-dev
     nettle-dev"
-server_pkgs="mariadb-server mariadb-client curl"
+server_pkgs="mariadb-server mariadb-client curl jq"
 # mariadb-test: MariaDB's regression suite (its mariadb-test-data), the
-# statements tests/ddl/differential.sh runs against the DDL parser
+# statements tests/ddl/differential.sh runs against the DDL parser;
+# percona-toolkit: pt-online-schema-change, run on a ring by
+# tests/integration/deploy.sh
 test_pkgs="clang clang-format libclang-rt-14-dev groff mandoc man-db systemd python3
-    prometheus prometheus-alertmanager jq sqlite3 mariadb-test chromium debhelper lintian"
+    prometheus prometheus-alertmanager jq sqlite3 mariadb-test chromium debhelper lintian
+    percona-toolkit"
 
 case "${1:-test}" in
     build) want="$build_pkgs" ;;

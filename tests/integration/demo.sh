@@ -1,30 +1,56 @@
 #!/bin/sh
-# The README's demo command works: it starts a ring and ringwatchd, says
-# where to look, answers there, and leaves nothing behind when it ends.
+# The README's demo command works: it starts a ring, ringwatchd and a small
+# load, tells its story (a safe deploy through the gate step by step, a
+# conflict, an unsafe DDL) with what ringwatch said at each step, says where
+# to look, answers there, and leaves nothing behind when it ends.
 set -u
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
-t_need bash curl
+t_need bash curl jq
 if ! command -v mariadbd >/dev/null 2>&1 && [ ! -x /usr/sbin/mariadbd ]; then
     [ "${RW_REQUIRE_SERVERS:-0}" = 1 ] && { echo "Bail out! mariadbd missing"; exit 99; }
     echo "1..0 # SKIP mariadbd not installed"; exit 77
 fi
 out=$(mktemp "${TMPDIR:-/tmp}/rw-demo.XXXXXX")
-trap 'rm -f "$out"' EXIT INT TERM
+trap 'rm -f "$out" "$out.deploy"' EXIT INT TERM
 
 RW_BUILD_DIR="$top_builddir" RW_DEMO_SECONDS=2 bash "$top_srcdir/scripts/demo.sh" >"$out" 2>&1 &
 pid=$!
-t_ok "the demo says it is running" wait_for 60 grep -q "ringwatch demo is running" "$out"
+t_ok "the demo says it is running" wait_for 240 grep -q "ringwatch demo is running" "$out"
 url=$(sed -n 's|.*ringwatchd: *\(http://[^ ]*\)/healthz.*|\1|p' "$out")
 dir=$(sed -n 's|.*its config: *\(/.*\)/ringwatchd.conf.*|\1|p' "$out")
 t_is "the daemon answers where the demo says" "$(curl -s "$url/healthz")" ok
+t_ok "the status page it names answers" sh -c "curl -sf '$url/' | grep -qi '<html'"
+
+# 1. the safe deploy
+sed -n '/1. A SAFE DEPLOY/,/2. A CONFLICT/p' "$out" >"$out.deploy"
+t_is "the gate said safe before each of the 6 steps" "$(grep -c '^    safe$' "$out.deploy")" 6
+t_ok "and never stopped the deploy" sh -c "! grep -q 'does not say safe' '$out.deploy'"
+t_ok "check-ddl judged the new table safe" grep -q '^    safe: CREATE TABLE app.order_events' "$out.deploy"
+t_ok "the new column at the end not unsafe" grep -Eq '^    (safe|caution): ALTER TABLE app.orders ADD COLUMN total_cents' "$out.deploy"
+t_ok "the contract's DROP COLUMN unsafe, for the reason the step signs off" \
+    sh -c "grep -q '^    unsafe: ALTER TABLE app.orders DROP COLUMN coupon' '$out.deploy' &&
+        grep -q 'drop it only after every master and every client stopped using it' '$out.deploy'"
+t_ok "the backfill asked the throttle check" grep -q 'check/backfill/mysql/ring said 200 before each' "$out.deploy"
+t_ok "no conflict and no drift after it" grep -q '^demo: conflicts so far: 0 open; schema drift: \[\]' "$out"
+
+# 2. the conflict
 t_ok "the demo provoked a real divergence: west 7, east 9" \
     sh -c "grep -q 'west: apple = 7' '$out' && grep -q 'east: apple = 9' '$out'"
 t_ok "and shows ringwatch's report of it" grep -q 'update-update shop.stock {"item":"apple"}  open, DIVERGED' "$out"
 t_ok "with each master's row" sh -c "grep -q 'west *holds *{\"item\":\"apple\",\"qty\":7}' '$out'"
-t_ok "and the gate saying no" grep -q '^conflicts: 1 open' "$out"
+t_ok "and the gate saying no" grep -q '^    conflicts: 1 open' "$out"
+t_ok "and the repair" grep -q "^    -- on \(west\|east\) (it holds" "$out"
+
+# 3. the unsafe DDL
+t_ok "check-ddl refuses the ALTER ... AFTER" grep -q '^    unsafe: ALTER TABLE app.orders ADD COLUMN c VARCHAR(20) NULL AFTER id' "$out"
+t_ok "ringwatch names the broken link and the ALTER behind it" \
+    grep -q '^  east→west: broken, error 1677: app.orders was changed by ALTER TABLE app.orders ADD COLUMN c VARCHAR(20) NULL AFTER id .*on west' "$out"
+t_ok "and the link stopped by hand" grep -q '^  west→east: broken.*STOP SLAVE' "$out"
+
 wait "$pid"; rc=$?
 t_is "the demo ends cleanly" "$rc" 0
 t_ok "its ring is gone" test ! -e "$dir"
 t_ok "no server of it is left" sh -c "! pgrep -f '[m]ariadbd.*$dir' >/dev/null"
+t_ok "no load of it is left" sh -c "! pgrep -f '[d]eploy_load.*$dir' >/dev/null"
 [ "$t_failed" -eq 0 ] || sed 's/^/#   /' "$out"
 t_done
