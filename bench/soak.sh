@@ -605,6 +605,25 @@ compare() {
 		    out[kind + "_extra"] = sorted(L - A)[:5]
 		    out[kind + "_gap_analyze"] = sum(1 for c in ana if pick(c) and not inscope(c))
 		    out[kind + "_gap_ledger"] = sum(1 for c in led if pick(c) and not inscope(c))
+		# matched pairs: the same state (open/resolved) and diverged flag?
+		lmap = {c["uid"]: c for c in led}
+		mism = {}
+		for c in ana:
+		    d = lmap.get(c["uid"])
+		    if d is None or c["kind"] == "before-image" or not inscope(c):
+		        continue
+		    a_, l_ = (c["state"], c["diverged"]), (d["state"], d["diverged"])
+		    if a_ != l_:
+		        k = "analyze %s%s, ledger %s%s" % (a_[0], " diverged" if a_[1] else "", l_[0], " diverged" if l_[1] else "")
+		        mism[k] = mism.get(k, 0) + 1
+		out["state_mismatch"] = sum(mism.values())
+		out["state_mismatch_kinds"] = "; ".join("%d %s" % (v, k) for k, v in sorted(mism.items(), key=lambda x: -x[1]))
+		opens = {}
+		for c in ana:
+		    if c["state"] == "open" and c["kind"] != "before-image":
+		        k = json.dumps(c["key"], sort_keys=True)
+		        opens[k] = opens.get(k, 0) + 1
+		out["analyze_open_max_per_key"] = max(opens.values()) if opens else 0
 		seen, dup = {}, 0
 		for c in led:
 		    k = (json.dumps(c["key"], sort_keys=True), tuple(sorted(str(g) for g in gtids(c))), c["kind"])
@@ -648,6 +667,9 @@ report_compare() { # LABEL
 		"analyze $ab, ledger $lb, matched $mb, missing $mib $(j '.bi_missing | join(",")')"
 	check "$1: no before-image record extra" "$([[ $exb == 0 ]] && echo 1 || echo 0)" \
 		"extra $exb $(j '.bi_extra | join(",")')"
+	check "$1: matched pairs in the same state (open, resolved) and diverged" "$([[ $(j .state_mismatch) == 0 ]] && echo 1 || echo 0)" \
+		"$(j .state_mismatch) differ$( [[ $(j .state_mismatch) == 0 ]] || echo ": $(j .state_mismatch_kinds); analyze's most open records on one key: $(j .analyze_open_max_per_key)")"
+	fig "$1_state_mismatch" "$(j .state_mismatch)"
 	check "$1: no conflict recorded twice" "$([[ $(j .dup) == 0 ]] && echo 1 || echo 0)" "$(j .dup) duplicates of key+writes"
 	# the API's largest page is 10,000 records
 	check "$1: GET /v1/conflicts?state=all holds the ledger" \
@@ -838,6 +860,7 @@ read -r lp ap mp mi ex < <(cm '.pairs | map(tostring) | join(" ")')
 echo "  pairs: ledger $lp, ringwatch analyze $ap: matched $mp, missing $mi, extra $ex; duplicates $(cm .dup)"
 echo "  before-image records: ledger/analyze $(cm '.bi[0]')/$(cm '.bi[1]'), matched $(cm '.bi[2]')"
 echo "  open diverged rows [$(cm '.diverged | join(",")')] = rows that differ [$(cm '.differ | join(",")')]"
+echo "  matched pairs whose state or diverged flag differ: $(cm .state_mismatch)$( [[ $(cm .state_mismatch) == 0 ]] || echo " ($(cm .state_mismatch_kinds))")"
 if [[ -e "$W/compare.gap" ]]; then
 	cg() { jq -r "$1" "$W/compare.gap"; }
 	read -r lp ap mp mi ex < <(cg '.pairs | map(tostring) | join(" ")')
