@@ -33,7 +33,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/harness/ring.sh"
 ring_require_server
-t_need curl jq sqlite3 python3
+t_need curl jq sqlite3 python3 bc
 
 res=$(mktemp "${TMPDIR:-/tmp}/rw-soak.XXXXXX") || exit 99
 log=$res.log
