@@ -505,8 +505,8 @@ int ledger_newest_on(struct state *st, const char *schema, const char *table, co
 	return rc;
 }
 
-int ledger_each_open(struct state *st, void (*fn)(const struct ledger_open *o, void *arg),
-		     void *arg)
+int ledger_each_open(struct state *st, double resolved_since,
+		     void (*fn)(const struct ledger_open *o, void *arg), void *arg)
 {
 	sqlite3_stmt *s;
 	int rc;
@@ -514,9 +514,12 @@ int ledger_each_open(struct state *st, void (*fn)(const struct ledger_open *o, v
 	if (sqlite3_prepare_v2(
 		state_db(st),
 		"SELECT uid, schema_name, table_name, key_hex, unique_key FROM conflict "
-		"WHERE state = 'open' AND key_hex != '' ORDER BY id",
+		"WHERE key_hex != '' AND (state = 'open' OR (?1 > 0 AND state = "
+		"'resolved' AND resolved_by = 'engine' AND resolved_at >= ?1)) "
+		"ORDER BY id",
 		-1, &s, NULL) != SQLITE_OK)
 		return db_fail(st);
+	sqlite3_bind_double(s, 1, resolved_since);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct ledger_open o = {
 			(const char *)sqlite3_column_text(s, 0),

@@ -94,9 +94,14 @@ json_t *ledger_get(struct state *st, int64_t id);
 /* Newest first; open_only or all; at most limit.  NULL when they cannot be read. */
 json_t *ledger_list(struct state *st, bool open_only, int limit);
 
-/* Calls fn for every open conflict; 0 or -1. */
-int ledger_each_open(struct state *st, void (*fn)(const struct ledger_open *o, void *arg),
-		     void *arg);
+/*
+ * Calls fn for every open conflict, and for every one a later write resolved at or after
+ * resolved_since (seconds since the epoch; 0: none of those): a restart hands those back
+ * too, because the streams read that write again (doc/checkpoint.md, "A restart").
+ * 0 or -1.
+ */
+int ledger_each_open(struct state *st, double resolved_since,
+		     void (*fn)(const struct ledger_open *o, void *arg), void *arg);
 
 /*
  * Whether an open record whose rows differ is on the row: by its key bytes

@@ -107,6 +107,9 @@ static const char *const migrations[] = {
 	 * two statements */
 	("ALTER TABLE gap ADD COLUMN moved_file TEXT;"
 	 "ALTER TABLE gap ADD COLUMN moved_offset INTEGER;"),
+	/* 7: when the engine's checkpoint was taken: the records a later write resolved after
+	 * it are handed back to the engine at a restart (tracker_restore()) */
+	"ALTER TABLE engine_mark ADD COLUMN saved_at REAL NOT NULL DEFAULT 0;",
 };
 
 static int exec(sqlite3 *db, const char *sql)
@@ -615,7 +618,7 @@ static int engine_rows(struct state *st, void *arg)
 	if ((rc = exec_rc(st, "DELETE FROM engine_unsettled")) != SQLITE_OK ||
 	    (rc = prepare(st,
 			  "INSERT OR REPLACE INTO engine_mark (master, fed, last, unsettled, "
-			  "low_water, file) VALUES (?, ?, ?, ?, ?, ?)",
+			  "low_water, file, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
 			  &m)) != SQLITE_OK ||
 	    (rc = prepare(st, "INSERT INTO engine_unsettled (hash) VALUES (?)", &h)) != SQLITE_OK)
 		goto out;
@@ -627,6 +630,7 @@ static int engine_rows(struct state *st, void *arg)
 		sqlite3_bind_int(m, 4, w->marks[i].unsettled);
 		sqlite3_bind_int64(m, 5, (sqlite3_int64)w->marks[i].low_water);
 		sqlite3_bind_text(m, 6, w->marks[i].file, -1, SQLITE_STATIC);
+		sqlite3_bind_double(m, 7, w->marks[i].saved_at);
 		rc = sqlite3_step(m) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(st->db);
 	}
 	for (size_t i = 0; i < w->n_hashes && rc == SQLITE_OK; i++) {
@@ -712,10 +716,10 @@ int state_engine_mark(struct state *st, const char *master, struct engine_mark *
 	sqlite3_stmt *s;
 	int rc;
 
-	if (prepare(
-		st,
-		"SELECT fed, last, unsettled, low_water, file FROM engine_mark WHERE master = ?",
-		&s) != SQLITE_OK)
+	if (prepare(st,
+		    "SELECT fed, last, unsettled, low_water, file, saved_at FROM engine_mark "
+		    "WHERE master = ?",
+		    &s) != SQLITE_OK)
 		return fail(st);
 	sqlite3_bind_text(s, 1, master, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
@@ -727,6 +731,7 @@ int state_engine_mark(struct state *st, const char *master, struct engine_mark *
 		out->unsettled = sqlite3_column_int(s, 2);
 		out->low_water = (uint64_t)sqlite3_column_int64(s, 3);
 		copy_text(out->file, sizeof(out->file), s, 4);
+		out->saved_at = sqlite3_column_double(s, 5);
 		rc = 0;
 	} else {
 		rc = rc == SQLITE_DONE ? 1 : fail(st);

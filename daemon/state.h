@@ -153,6 +153,7 @@ struct engine_mark {
 	int unsettled;
 	uint64_t low_water; /* position of the oldest unsettled one */
 	char file[256];     /* a binlog file name of the stream, for the name pattern */
+	double saved_at;    /* when it was taken (seconds since the epoch); 0: not known */
 };
 
 /* Replace the engine's checkpoint: marks of n masters and the identity

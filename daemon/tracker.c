@@ -24,6 +24,9 @@
 #define KEY_CACHE_SLOTS (1 << 18)
 /* Seconds between compactions of the schema journal. */
 #define SCHEMA_COMPACT_EVERY 60.0
+/* seconds before the engine's checkpoint from which resolved records are handed back at a
+ * restart (tracker_restore()) */
+#define RESOLVED_MARGIN 2.0
 
 struct tracker {
 	struct state *st; /* the ledger and the engine's checkpoint; may be NULL */
@@ -345,6 +348,7 @@ void tracker_checkpoint(struct tracker *t)
 	rw_error err;
 
 	memset(marks, 0, sizeof(marks));
+	double now = clock_wall();
 	for (size_t i = 0; i < t->n; i++) {
 		conflict_mark m;
 		if (conflict_engine_mark(t->e, (unsigned)i, &m, &err) != 0)
@@ -354,6 +358,7 @@ void tracker_checkpoint(struct tracker *t)
 		marks[i].last = m.last;
 		marks[i].unsettled = m.unsettled;
 		marks[i].low_water = m.low_water;
+		marks[i].saved_at = now;
 		snprintf(marks[i].file, sizeof(marks[i].file), "%s",
 			 conflict_feed_file(t->feeds[i]));
 		if (marks[i].file[0] == '\0' && t->restored != NULL) /* nothing read yet */
@@ -408,6 +413,7 @@ void tracker_restore(struct tracker *t)
 {
 	rw_error err;
 	size_t fed = 0;
+	double saved_at = 0;
 
 	t->restored = calloc(t->n, sizeof(*t->restored));
 	if (t->restored == NULL)
@@ -424,12 +430,22 @@ void tracker_restore(struct tracker *t)
 			log_error("conflict engine: restoring %s: %s", t->names[i], err.text);
 		/* the shapes as of where the stream resumes (tracker_resume) */
 		schemas_restore(t->schemas, i, mark.unsettled ? mark.low_water : mark.last);
+		if (t->restored[i].saved_at > 0 &&
+		    (saved_at == 0 || t->restored[i].saved_at < saved_at))
+			saved_at = t->restored[i].saved_at;
 		fed++;
 	}
 	if (fed == 0)
 		return;
 	state_engine_unsettled(t->st, restore_hash, t);
-	ledger_each_open(t->st, restore_open, t);
+	/*
+	 * The records a write resolved after the checkpoint too: the streams read that write
+	 * again, and without its record the engine would take the row's difference it ends
+	 * for a new before-image finding.  The margin is for clocks: a record handed back
+	 * that was resolved before the checkpoint is only followed until its key's writes
+	 * settle again.
+	 */
+	ledger_each_open(t->st, saved_at > 0 ? saved_at - RESOLVED_MARGIN : 0, restore_open, t);
 }
 
 uint64_t tracker_stream_pos(const struct tracker *t, size_t master)

@@ -61,6 +61,9 @@ check() {
         grep -E '^(FAIL|ERROR|XPASS)' "$dir/check.out" | sed 's/^/   /'
         for t in $(sed -n 's/^\(FAIL\|ERROR\): \([^ ]*\).*/\2/p' "$dir/check.out" | sort -u); do
             echo "--- ${t%.sh}.log"
+            # the failed assertions first: the tail may not reach them
+            grep -E '^(not ok|Bail out)' "$dir/${t%.sh}.log" 2>/dev/null | head -n 20
+            echo "--- its last lines"
             tail -n 40 "$dir/${t%.sh}.log" 2>/dev/null
         done
     fi

@@ -3,7 +3,8 @@
 # SIGKILL, east writes the same row while it is down; started again, it
 # resumes from the conflict engine's checkpoint (the oldest unsettled
 # transaction), still finds the pair, and a further restart reports nothing
-# twice.  Then the same with west's server down when ringwatchd starts.
+# twice.  Then the same with west's server down when ringwatchd starts, and a
+# kill right after a write resolved a record.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top_srcdir/tests/integration/lib.sh"
@@ -50,6 +51,39 @@ t_is "nothing reported twice" "$(uu)" 1
 kill -TERM "$RWD_PID"; wait "$RWD_PID"; rc=$?; RWD_PID=
 t_is "a clean stop" "$rc" 0
 
+# A record a write resolves, and a kill right after it, before the engine's
+# next checkpoint: started again, ringwatchd reads that write again; it must
+# resolve the record again, not take the difference it ends for a new
+# before-image finding.
+ring_sql 1 "INSERT INTO app.t VALUES (3, 'init')"
+ring_sync 20 || exit 99
+t_ok "ringwatchd starts" rwd_start "$work/rw.conf" "$work/log6"
+t_ok "connected" wait_for 10 connected
+ring_pause_link 1 2; ring_pause_link 2 1
+ring_sql 1 "UPDATE app.t SET v = 'west' WHERE id = 3"
+ring_sql 2 "UPDATE app.t SET v = 'east' WHERE id = 3"
+ring_resume_link 1 2; ring_resume_link 2 1
+ring_sync 20
+on3() { curl -s "$RWD_URL/v1/conflicts?state=all" | jq -c "[.conflicts[] | select(.key.id == 3) | [.kind, .state, .diverged]]"; }
+diverged3() { [ "$(on3)" = '[["update-update","open",true]]' ]; }
+t_ok "the rows of id 3 diverged" wait_for 15 diverged3
+sleep 1.5 # the engine's checkpoint has the open record
+before=$(curl -s "$RWD_URL/v1/conflicts?state=all" | jq '.conflicts | length')
+ring_sql 1 "UPDATE app.t SET v = 'same' WHERE id = 3"
+resolved3() { [ "$(on3)" = '[["update-update","resolved",false]]' ]; }
+t_ok "a later write resolves it" wait_for 10 resolved3
+kill -9 "$RWD_PID"; wait "$RWD_PID" 2>/dev/null; RWD_PID=
+ring_sync 20
+t_ok "ringwatchd starts again" rwd_start "$work/rw.conf" "$work/log7"
+t_ok "connected" wait_for 10 connected
+t_ok "west read to its end" wait_for 15 west_seen
+sleep 2
+t_is "no new record after the restart" "$(curl -s "$RWD_URL/v1/conflicts?state=all" | jq '.conflicts | length')" "$before"
+t_is "the resolved one stays resolved, alone on its row" "$(on3)" '[["update-update","resolved",false]]'
+t_is "nothing open on it" "$(curl -s "$RWD_URL/v1/conflicts" | jq '[.conflicts[] | select(.key.id == 3)] | length')" 0
+kill -TERM "$RWD_PID"; wait "$RWD_PID"; rc=$?; RWD_PID=
+t_is "a clean stop" "$rc" 0
+
 # The same with west down when ringwatchd starts again: its first connection
 # fails, and the retries still replay from the engine's mark (not from the
 # stream's own checkpoint, which is past west's write)
@@ -83,4 +117,5 @@ case $first_west in *"(the conflict engine's mark)"*) ok=1 ;; *) ok=0; t_diag "$
 t_is "the connection after the failed one replays from the engine's mark" "$ok" 1
 kill -TERM "$RWD_PID"; wait "$RWD_PID"; rc=$?; RWD_PID=
 t_is "a clean stop" "$rc" 0
+
 t_done

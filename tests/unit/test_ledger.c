@@ -288,7 +288,7 @@ int main(void)
 	ok(json_is_true(json_object_get(c, "unique_key")), "a unique-key conflict says so");
 	json_decref(c);
 	n_open = 0;
-	ok(ledger_each_open(st, count_open, NULL) == 0 && n_open == 2,
+	ok(ledger_each_open(st, 0, count_open, NULL) == 0 && n_open == 2,
 	   "both open ones handed back with their key bytes");
 
 	list = ledger_list(st, true, 10);
