@@ -6,6 +6,7 @@
 
 #include "api.h"
 #include "config.h"
+#include "status.h"
 
 #include "ringwatch/lag.h"
 
@@ -46,10 +47,14 @@ struct rwd {
 	struct event *sig_term;
 	struct event *sig_int;
 	struct event *sig_hup;
-	double started;      /* monotonic seconds at start */
-	double started_wall; /* unix time of the start */
-	unsigned reloads;    /* successful reloads */
-	unsigned reload_failures;
+	double started;            /* monotonic seconds at start */
+	double started_wall;       /* unix time of the start */
+	struct reload_view reload; /* the reloads so far */
+	double last_tick;          /* monotonic seconds of the last checkpoint tick */
+	struct stall_view stalls;  /* times the loop did not run for a while */
 };
+
+/* Seconds without a checkpoint tick (one a second) that the log and /v1/status call a stall. */
+#define LOOP_STALL_SECONDS 5.0
 
 #endif

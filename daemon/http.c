@@ -42,6 +42,7 @@ struct http_server {
 	struct shared_answer shared[SHARED_MAX];
 	size_t n_shared;
 	unsigned limit;
+	uint64_t timeouts; /* connections libmicrohttpd closed for their time */
 	const struct http_route *routes;
 	void *ctx;
 };
@@ -474,10 +475,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	struct request_state *rs = *con_cls;
+	struct http_server *srv = cls;
 
-	(void)cls;
 	(void)conn;
-	(void)toe;
+	if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
+		srv->timeouts++;
 	if (rs == NULL)
 		return;
 	free(rs->target);
@@ -541,13 +543,17 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 }
 
 /* The door's hooks: the connections libmicrohttpd holds, and one to take. */
-static unsigned door_busy(void *ctx)
+static unsigned serving(const struct http_server *srv)
 {
-	struct http_server *srv = ctx;
 	const union MHD_DaemonInfo *info =
 	    MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
 
 	return info != NULL ? info->num_connections : 0;
+}
+
+static unsigned door_busy(void *ctx)
+{
+	return serving(ctx);
 }
 
 static bool door_take(void *ctx, evutil_socket_t fd, const struct sockaddr *addr, socklen_t len)
@@ -637,6 +643,15 @@ unsigned http_server_port(const struct http_server *srv)
 unsigned http_server_limit(const struct http_server *srv)
 {
 	return srv->limit;
+}
+
+void http_server_stats(const struct http_server *srv, struct http_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	http_door_stats(srv->door, &out->door);
+	out->serving = serving(srv);
+	out->limit = srv->limit;
+	out->timeouts = srv->timeouts;
 }
 
 void http_server_free(struct http_server *srv)

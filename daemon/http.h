@@ -42,6 +42,7 @@
 #ifndef RINGWATCHD_HTTP_H
 #define RINGWATCHD_HTTP_H
 
+#include "http_door.h"
 #include "http_head.h"
 
 #include <jansson.h>
@@ -128,6 +129,16 @@ unsigned http_server_port(const struct http_server *srv);
  * other descriptors.
  */
 unsigned http_server_limit(const struct http_server *srv);
+
+/* The connections: the door's counts, and those the server holds. */
+struct http_stats {
+	struct http_door_stats door;
+	unsigned serving;  /* connections libmicrohttpd holds now */
+	unsigned limit;    /* http_server_limit() */
+	uint64_t timeouts; /* closed by libmicrohttpd: idle or a body too slow */
+};
+
+void http_server_stats(const struct http_server *srv, struct http_stats *out);
 
 /* Stop listening, close every connection, free srv.  NULL is fine. */
 void http_server_free(struct http_server *srv);

@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,8 @@
 #define DOOR_LINGER 2
 /* Connections accepted in one go before the loop serves others. */
 #define DOOR_ACCEPT_BATCH 64
+/* Seconds between two log lines about clients that hold connections and send too little. */
+#define DOOR_NOTE_EVERY 60.0
 
 enum arrival_state {
 	ARRIVAL_WAITING, /* for its request head */
@@ -67,7 +70,37 @@ struct http_door {
 	unsigned n_arrivals;
 	struct ip_count *ips;
 	size_t n_ips, cap_ips;
+	struct http_door_stats stats; /* waiting is n_arrivals */
+	/* the slow clients said in the log: when, and the counts then */
+	double noted_at;
+	uint64_t noted_idle, noted_slow;
 };
+
+/* Say in the log that clients hold connections and send too little: the first time at once,
+ * then at most once every DOOR_NOTE_EVERY seconds, with the counts since. */
+static void note_slow(struct http_door *door, const struct sockaddr *sa)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	double now = clock_mono();
+
+	if (door->noted_at > 0 && now - door->noted_at < DOOR_NOTE_EVERY)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, host,
+			  sizeof(host));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  host, sizeof(host));
+	log_warn("http: slow clients: %llu connection(s) closed after %d s without a byte and "
+		 "%llu answered 408 after %d s without a whole request head%s; the latest from %s",
+		 (unsigned long long)(door->stats.idle_closed - door->noted_idle),
+		 HTTP_IDLE_TIMEOUT,
+		 (unsigned long long)(door->stats.head_timeouts - door->noted_slow),
+		 HTTP_HEAD_TIMEOUT, door->noted_at > 0 ? " since the last such line" : "", host);
+	door->noted_at = now;
+	door->noted_idle = door->stats.idle_closed;
+	door->noted_slow = door->stats.head_timeouts;
+}
 
 /* ---- connections per remote address */
 
@@ -274,10 +307,17 @@ static void on_arrival(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (what & EV_TIMEOUT) {
-		if (a->seen == 0)
+		struct http_door *door = a->door;
+		struct sockaddr_storage addr = a->addr;
+
+		if (a->seen == 0) {
+			door->stats.idle_closed++;
 			arrival_close(a); /* sent nothing: no one to answer */
-		else
+		} else {
+			door->stats.head_timeouts++;
 			arrival_refuse(a, 408, "the request head did not come in time");
+		}
+		note_slow(door, (const struct sockaddr *)&addr);
 		return;
 	}
 	n = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
@@ -289,6 +329,7 @@ static void on_arrival(evutil_socket_t fd, short what, void *arg)
 	}
 	head = a->door->tls ? 1 : http_head_check(buf, (size_t)n, &err);
 	if (head < 0) {
+		a->door->stats.bad_heads++;
 		arrival_refuse(a, err.status, err.reason);
 		return;
 	}
@@ -296,8 +337,14 @@ static void on_arrival(evutil_socket_t fd, short what, void *arg)
 		arrival_hand_over(a);
 		return;
 	}
-	if ((size_t)n == a->seen)
+	if ((size_t)n == a->seen) {
+		/* woken without a new byte: the client closed its side, which a peek at the bytes
+		 * still unread does not show; its head can never be whole */
+		struct pollfd p = { .fd = fd, .events = POLLRDHUP };
+		if (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+			arrival_close(a);
 		return;
+	}
 	/* some of the head has come: the rest must come by the head's deadline */
 	a->seen = (size_t)n;
 	left = a->since + HTTP_HEAD_TIMEOUT - clock_mono();
@@ -316,6 +363,7 @@ static bool door_evict(struct http_door *door)
 		if (a->state == ARRIVAL_WAITING) {
 			log_debug("http: at %u connections: closing the oldest without a request",
 				  door->limit);
+			door->stats.evicted++;
 			arrival_close(a);
 			return true;
 		}
@@ -332,12 +380,14 @@ static void door_admit(struct http_door *door, evutil_socket_t fd,
 
 	if (door->n_arrivals + door->hooks.busy(door->hooks.ctx) >= door->limit &&
 	    !door_evict(door)) {
+		door->stats.refused++;
 		if (!door->tls)
 			write_error(fd, 503, "too many connections");
 		close(fd);
 		return;
 	}
 	if (!ip_take(door, (const struct sockaddr *)addr)) {
+		door->stats.refused_address++;
 		if (!door->tls)
 			write_error(fd, 503, "too many connections from this address");
 		close(fd);
@@ -383,6 +433,7 @@ static void on_accept(evutil_socket_t fd, short what, void *arg)
 		 * MSG_DONTWAIT, MHD_add_connection() makes it non-blocking */
 		evutil_socket_t c = accept(fd, (struct sockaddr *)&addr, &addrlen);
 		if (c >= 0) {
+			door->stats.accepted++;
 			door_admit(door, c, &addr, addrlen);
 			continue;
 		}
@@ -512,4 +563,10 @@ void http_door_close(struct http_door *door)
 	close(door->listen_fd);
 	free(door->ips);
 	free(door);
+}
+
+void http_door_stats(const struct http_door *door, struct http_door_stats *out)
+{
+	*out = door->stats;
+	out->waiting = door->n_arrivals;
 }

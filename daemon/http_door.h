@@ -20,10 +20,23 @@
 #include <event2/util.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 struct event_base;
 struct http_door;
+
+/* What the door did since it opened: the connections a misbehaving or crowding client costs. */
+struct http_door_stats {
+	unsigned waiting;         /* connections held now, their request head not whole yet */
+	uint64_t accepted;        /* connections accepted */
+	uint64_t idle_closed;     /* closed after HTTP_IDLE_TIMEOUT seconds without a byte */
+	uint64_t head_timeouts;   /* answered 408: the head not whole in HTTP_HEAD_TIMEOUT */
+	uint64_t bad_heads;       /* answered with the error http_head_check() found */
+	uint64_t evicted;         /* closed without a head to make room for a new one */
+	uint64_t refused;         /* refused: no room at the limit */
+	uint64_t refused_address; /* refused: HTTP_PER_IP_LIMIT from its address */
+};
 
 struct http_door_hooks {
 	/* Connections the server holds besides the door's. */
@@ -48,6 +61,9 @@ struct http_door *http_door_open(struct event_base *base, const char *host, unsi
 
 /* The port bound. */
 unsigned http_door_port(const struct http_door *door);
+
+/* What it did so far. */
+void http_door_stats(const struct http_door *door, struct http_door_stats *out);
 
 /* The server closed a connection it took from the door. */
 void http_door_release(struct http_door *door, const struct sockaddr *addr);

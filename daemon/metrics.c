@@ -270,6 +270,12 @@ static void tracker_metrics(FILE *out, const struct status *st)
 		put_label(out, st->masters[i].name);
 		fprintf(out, "\"} %llu\n", (unsigned long long)v->ddl_unsafe_on[i]);
 	}
+	family(out, "ringwatch_conflicts_superseded_total", "counter",
+	       "Open conflict records marked superseded since the start: more than 256 were open "
+	       "on one row, and the oldest is no longer followed (the newer ones say whether the "
+	       "row differs).");
+	fprintf(out, "ringwatch_conflicts_superseded_total %llu\n",
+		(unsigned long long)v->superseded);
 	family(out, "ringwatch_tracked_keys", "gauge",
 	       "Row keys with writes the conflict engine still tracks (not yet settled).");
 	fprintf(out, "ringwatch_tracked_keys %zu\n", v->tracked_keys);
@@ -326,6 +332,59 @@ static void state_metrics(FILE *out, const struct status *st)
 	       "Writes to state_dir given up: the writes kept in memory were at their bound.");
 	fprintf(out, "ringwatch_state_writes_lost_total %llu\n",
 		(unsigned long long)st->state.writes_lost);
+}
+
+/* The HTTP server's connections, and the reloads: faults that last, seen from outside. */
+static void http_metrics(FILE *out, const struct status *st)
+{
+	const struct http_door_stats *d = &st->http.door;
+	static const char *const help =
+	    "HTTP connections ended for what the client did or the load: idle (no byte in "
+	    "the first seconds), head_timeout (408), bad_request, evicted (closed without a "
+	    "request to make room), refused (no room), refused_address (too many from its "
+	    "address), timeout (idle or too slow after the request head).";
+
+	if (st->has_http) {
+		family(
+		    out, "ringwatch_http_connections", "gauge",
+		    "HTTP connections open now (the limit is ringwatch_http_connections_limit).");
+		fprintf(out, "ringwatch_http_connections %u\n", d->waiting + st->http.serving);
+		family(out, "ringwatch_http_connections_limit", "gauge",
+		       "HTTP connections ringwatchd holds at most.");
+		fprintf(out, "ringwatch_http_connections_limit %u\n", st->http.limit);
+		family(out, "ringwatch_http_connections_accepted_total", "counter",
+		       "HTTP connections accepted.");
+		fprintf(out, "ringwatch_http_connections_accepted_total %llu\n",
+			(unsigned long long)d->accepted);
+		family(out, "ringwatch_http_connections_closed_total", "counter", help);
+		fprintf(out,
+			"ringwatch_http_connections_closed_total{reason=\"idle\"} %llu\n"
+			"ringwatch_http_connections_closed_total{reason=\"head_timeout\"} %llu\n"
+			"ringwatch_http_connections_closed_total{reason=\"bad_request\"} %llu\n"
+			"ringwatch_http_connections_closed_total{reason=\"evicted\"} %llu\n"
+			"ringwatch_http_connections_closed_total{reason=\"refused\"} %llu\n"
+			"ringwatch_http_connections_closed_total{reason=\"refused_address\"} %llu\n"
+			"ringwatch_http_connections_closed_total{reason=\"timeout\"} %llu\n",
+			(unsigned long long)d->idle_closed, (unsigned long long)d->head_timeouts,
+			(unsigned long long)d->bad_heads, (unsigned long long)d->evicted,
+			(unsigned long long)d->refused, (unsigned long long)d->refused_address,
+			(unsigned long long)st->http.timeouts);
+	}
+	family(out, "ringwatch_loop_stalls_total", "counter",
+	       "Times ringwatchd did not run for 5 s or more (stopped with SIGSTOP, or given no "
+	       "CPU).");
+	fprintf(out, "ringwatch_loop_stalls_total %u\n", st->stalls.total);
+	family(out, "ringwatch_config_reloads_total", "counter",
+	       "Configuration reloads (SIGHUP), by result.");
+	fprintf(out,
+		"ringwatch_config_reloads_total{result=\"ok\"} %u\n"
+		"ringwatch_config_reloads_total{result=\"failed\"} %u\n",
+		st->reload.ok, st->reload.failed);
+	family(out, "ringwatch_config_last_reload_successful", "gauge",
+	       "0 while the latest configuration reload failed (the running configuration is "
+	       "kept), else 1.");
+	fprintf(out, "ringwatch_config_last_reload_successful %d\n",
+		st->reload.last_at > 0 && !st->reload.last_ok ? 0 : 1);
 }
 
 static void gate_metrics(FILE *out, const struct status *st)
@@ -459,6 +518,7 @@ char *status_metrics(const struct status *st, size_t *len)
 	audit_metrics(out, st);
 	state_metrics(out, st);
 	gate_metrics(out, st);
+	http_metrics(out, st);
 	alert_metrics(out, st);
 	if (st->has_verify)
 		verify_view_metrics(&st->verify, out);

@@ -191,12 +191,17 @@ static void reload(struct rwd *d)
 
 	notify_reloading();
 	log_info("reload: reading %s", d->config_path);
+	d->reload.last_at = clock_wall();
 	if (config_load(d->config_path, &fresh, &err) != 0) {
-		d->reload_failures++;
+		d->reload.failed++;
+		d->reload.last_ok = false;
+		snprintf(d->reload.last_error, sizeof(d->reload.last_error), "%s", err.message);
 		log_error("reload failed: %s; keeping the running configuration", err.message);
 	} else {
 		apply_reload(d, &fresh);
-		d->reloads++;
+		d->reload.ok++;
+		d->reload.last_ok = true;
+		d->reload.last_error[0] = '\0';
 		log_info("reload: done, %zu masters", d->cfg.n_masters);
 		log_masters(&d->cfg);
 	}
@@ -324,12 +329,29 @@ static void on_give_up(void *ctx, size_t m)
 		tracker_give_up(d->tracker, m);
 }
 
+/* The loop did not run for a while (SIGSTOP, a frozen VM, no CPU): say so once it runs again. */
+static void notice_stall(struct rwd *d)
+{
+	double now = clock_mono(), gap = d->last_tick > 0 ? now - d->last_tick : 0;
+
+	d->last_tick = now;
+	if (gap < LOOP_STALL_SECONDS)
+		return;
+	d->stalls.total++;
+	d->stalls.last_at = clock_wall();
+	d->stalls.last_seconds = gap;
+	log_warn("ringwatchd did not run for %.1f s (stopped with SIGSTOP, or given no CPU): the "
+		 "streams, the probes and the HTTP answers waited; catching up now",
+		 gap);
+}
+
 static void on_checkpoint(evutil_socket_t fd, short what, void *arg)
 {
 	struct rwd *d = arg;
 
 	(void)fd;
 	(void)what;
+	notice_stall(d);
 	state_retry(d->state); /* writes that failed, oldest first (state.h) */
 	if (d->tracker == NULL)
 		return;
@@ -436,6 +458,73 @@ static void on_schema(struct rwd *d, struct probe_schema *s)
 	free(s);
 }
 
+/* The master a link on replica reads from, for the log: the connection's name when it is a
+ * master's name, else the source's address. */
+static void link_name(const struct rwd *d, size_t replica, const struct probe_link *l, char *buf,
+		      size_t len)
+{
+	for (size_t i = 0; i < d->cfg.n_masters; i++) {
+		if (strcmp(l->connection_name, d->cfg.masters[i].name) == 0) {
+			snprintf(buf, len, "%s→%s", l->connection_name,
+				 d->cfg.masters[replica].name);
+			return;
+		}
+	}
+	snprintf(buf, len, "%s:%u→%s (connection '%s')", l->source_host, l->source_port,
+		 d->cfg.masters[replica].name, l->connection_name);
+}
+
+static bool link_running(const struct probe_link *l)
+{
+	return l->io_running && l->sql_running;
+}
+
+/* Say in the log when a link on master i stops, fails again otherwise, runs again or goes:
+ * prev is the probe before r that worked (NULL: none), r one that worked. */
+static void log_link_changes(const struct rwd *d, size_t i, const struct probe_result *prev,
+			     const struct probe_result *r)
+{
+	char name[400];
+
+	for (size_t k = 0; k < r->n_links; k++) {
+		const struct probe_link *l = &r->links[k], *p = NULL;
+		for (size_t j = 0; prev != NULL && j < prev->n_links && p == NULL; j++) {
+			if (strcmp(prev->links[j].connection_name, l->connection_name) == 0)
+				p = &prev->links[j];
+		}
+		link_name(d, i, l, name, sizeof(name));
+		if (!link_running(l) &&
+		    (p == NULL || link_running(p) || p->last_sql_errno != l->last_sql_errno ||
+		     p->last_io_errno != l->last_io_errno)) {
+			if (l->last_sql_errno != 0)
+				log_warn("link %s: SQL thread %s, IO thread %s: error %u: %s", name,
+					 l->sql_state, l->io_state, l->last_sql_errno,
+					 l->last_sql_error);
+			else if (l->last_io_errno != 0)
+				log_warn("link %s: IO thread %s, SQL thread %s: error %u: %s", name,
+					 l->io_state, l->sql_state, l->last_io_errno,
+					 l->last_io_error);
+			else
+				log_warn("link %s: IO thread %s, SQL thread %s, without an error "
+					 "(STOP SLAVE?)",
+					 name, l->io_state, l->sql_state);
+		} else if (link_running(l) && p != NULL && !link_running(p)) {
+			log_info("link %s: runs again", name);
+		}
+	}
+	for (size_t j = 0; prev != NULL && j < prev->n_links; j++) {
+		bool still = false;
+		for (size_t k = 0; k < r->n_links && !still; k++)
+			still = strcmp(prev->links[j].connection_name,
+				       r->links[k].connection_name) == 0;
+		if (!still) {
+			link_name(d, i, &prev->links[j], name, sizeof(name));
+			log_warn("link %s: gone from the replica's status (RESET SLAVE ALL?)",
+				 name);
+		}
+	}
+}
+
 static void on_probe(void *ctx, struct mail *m)
 {
 	struct rwd *d = ctx;
@@ -470,6 +559,7 @@ static void on_probe(void *ctx, struct mail *m)
 		probe_result_free(prev);
 	if (r->ok) {
 		struct stream_view v;
+		log_link_changes(d, i, d->probe_last_ok[i], r);
 		probe_result_free(d->probe_last_ok[i]);
 		d->probe_last_ok[i] = r;
 		stream_view(d->streams[i], &v);
@@ -537,6 +627,7 @@ static void stop_probes(struct rwd *d)
 static int api_status(void *arg, struct status *st)
 {
 	struct rwd *d = arg;
+	struct http_stats http;
 	struct status_sources src = {
 		.cfg = &d->cfg,
 		.uptime = clock_mono() - d->started,
@@ -552,8 +643,14 @@ static int api_status(void *arg, struct status *st)
 		.state = d->state,
 		.alert_sender = alerts_run_sender(d->alerts),
 		.verify = d->verify,
+		.reload = &d->reload,
+		.stalls = &d->stalls,
 	};
 
+	if (d->http != NULL) {
+		http_server_stats(d->http, &http);
+		src.http = &http;
+	}
 	return status_collect(&src, st);
 }
 

@@ -12,6 +12,7 @@
 #include "alert_sender.h"
 #include "drift.h"
 #include "gate.h"
+#include "http.h"
 #include "schemas.h"
 #include "state.h"
 #include "stream.h"
@@ -42,6 +43,21 @@ struct status_link {
 	bool stale;        /* the replica's last probe failed: this is older news */
 	char cause[400];   /* what ringwatch knows made it stop ("" when nothing) */
 	char source_buf[300];
+};
+
+/* The configuration reloads (SIGHUP) since the start. */
+struct reload_view {
+	unsigned ok, failed;
+	double last_at; /* unix time of the latest; 0: none yet */
+	bool last_ok;
+	char last_error[640]; /* why the latest failed ("" when it did not) */
+};
+
+/* Times ringwatchd's loop did not run for LOOP_STALL_SECONDS or more (SIGSTOP, no CPU). */
+struct stall_view {
+	unsigned total;
+	double last_at;      /* unix time it ran again; 0: never stalled */
+	double last_seconds; /* how long it did not run */
 };
 
 struct status {
@@ -85,6 +101,10 @@ struct status {
 	size_t n_alert_receivers;
 	bool has_verify; /* verification runs in this daemon */
 	struct verify_view verify;
+	bool has_http; /* the HTTP server's connections (not known to a snapshot made elsewhere) */
+	struct http_stats http;
+	struct reload_view reload;
+	struct stall_view stalls;
 };
 
 /* Conflicts found on a table, of one kind (ringwatch_conflicts_total). */
@@ -109,6 +129,9 @@ struct status_sources {
 	struct state *state;                       /* the ledger; may be NULL */
 	struct alert_sender *alert_sender;         /* NULL when alerts go nowhere */
 	struct verify *verify;                     /* verification jobs; may be NULL */
+	const struct http_stats *http;             /* may be NULL: not known */
+	const struct reload_view *reload;          /* may be NULL: none */
+	const struct stall_view *stalls;           /* may be NULL: none */
 };
 
 /* status_collect.c: fill st (release with status_release()); 0, or -1 when out of memory. */

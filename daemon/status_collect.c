@@ -369,5 +369,12 @@ int status_collect(const struct status_sources *d, struct status *st)
 	st->has_verify = d->verify != NULL;
 	if (st->has_verify)
 		verify_view(d->verify, &st->verify);
+	st->has_http = d->http != NULL;
+	if (st->has_http)
+		st->http = *d->http;
+	if (d->reload != NULL)
+		st->reload = *d->reload;
+	if (d->stalls != NULL)
+		st->stalls = *d->stalls;
 	return 0;
 }

@@ -6,6 +6,7 @@
 
 #include "gate.h"
 #include "probe.h"
+#include "common/time_text.h"
 
 #include <string.h>
 
@@ -174,6 +175,51 @@ static json_t *audit_json(const struct status *st)
 	return a;
 }
 
+/* The HTTP server's connections: what a crowd or a slow client costs (doc/http.md). */
+static json_t *http_json(const struct status *st)
+{
+	const struct http_stats *h = &st->http;
+
+	if (!st->has_http)
+		return json_null();
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "connections",
+			 (json_int_t)(h->door.waiting + h->serving), "limit", (json_int_t)h->limit,
+			 "accepted_total", (json_int_t)h->door.accepted, "idle_closed_total",
+			 (json_int_t)h->door.idle_closed, "head_timeouts_total",
+			 (json_int_t)h->door.head_timeouts, "bad_requests_total",
+			 (json_int_t)h->door.bad_heads, "evicted_total",
+			 (json_int_t)h->door.evicted, "refused_total", (json_int_t)h->door.refused,
+			 "refused_address_total", (json_int_t)h->door.refused_address,
+			 "timeouts_total", (json_int_t)h->timeouts);
+}
+
+/* The configuration reloads since the start. */
+static json_t *reload_json(const struct status *st)
+{
+	const struct reload_view *r = &st->reload;
+	char at[32];
+
+	if (r->last_at <= 0)
+		return json_pack("{s:I,s:I,s:n}", "ok_total", (json_int_t)r->ok, "failed_total",
+				 (json_int_t)r->failed, "last");
+	time_text(r->last_at, at);
+	return json_pack("{s:I,s:I,s:{s:s,s:b,s:s?}}", "ok_total", (json_int_t)r->ok,
+			 "failed_total", (json_int_t)r->failed, "last", "at", at, "ok", r->last_ok,
+			 "error", r->last_ok ? NULL : r->last_error);
+}
+
+/* The times the loop did not run for a while. */
+static json_t *stall_json(const struct status *st)
+{
+	char at[32];
+
+	if (st->stalls.last_at <= 0)
+		return json_pack("{s:I,s:n}", "total", (json_int_t)st->stalls.total, "last");
+	time_text(st->stalls.last_at, at);
+	return json_pack("{s:I,s:{s:s,s:f}}", "total", (json_int_t)st->stalls.total, "last", "at",
+			 at, "seconds", st->stalls.last_seconds);
+}
+
 json_t *status_json(const struct status *st)
 {
 	json_t *o = json_object();
@@ -212,6 +258,9 @@ json_t *status_json(const struct status *st)
 				      (json_int_t)st->state.writes_lost, "error",
 				      st->state.detail[0] ? st->state.detail : NULL));
 	json_object_set_new(o, "gate", gate_json(&st->gate));
+	json_object_set_new(o, "http", http_json(st));
+	json_object_set_new(o, "reloads", reload_json(st));
+	json_object_set_new(o, "stalls", stall_json(st));
 	if (st->has_verify)
 		json_object_set_new(o, "verify", verify_view_json(&st->verify));
 	return o;

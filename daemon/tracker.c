@@ -43,6 +43,11 @@ struct tracker {
 	struct schemas *schemas;      /* every master's schema history */
 	struct engine_mark *restored; /* per master, what tracker_restore() found */
 	double compacted;             /* when the schema journal was last compacted */
+	/* records released while the ledger's open ones are read (tracker_restore()): marked
+	 * superseded once that read is over */
+	bool restoring;
+	char (*superseded)[CONFLICT_ID_TEXT];
+	size_t n_superseded, cap_superseded;
 };
 
 static int origin_of(uint32_t server_id, void *arg)
@@ -167,6 +172,34 @@ static void on_resolved(const conflict_id *id, int64_t now, void *arg)
 		log_info("conflict %s resolved: a later write left every master the same row", uid);
 }
 
+/* Mark uid superseded by newer in the ledger (newer "": not known), and say so. */
+static void supersede(struct tracker *t, const char *uid, const char *newer)
+{
+	if (ledger_resolve(t->st, 0, uid, "superseded", clock_wall()) == 0)
+		log_warn("conflict %s: no longer followed: more than 256 records are open on its "
+			 "row; marked superseded%s%s (the newer ones say whether the row differs)",
+			 uid, newer[0] != '\0' ? " by " : "", newer);
+}
+
+static void on_released(const conflict_id *id, const conflict_id *newer, void *arg)
+{
+	struct tracker *t = arg;
+	char uid[CONFLICT_ID_TEXT], by[CONFLICT_ID_TEXT];
+
+	conflict_uid(id, uid);
+	if (!t->restoring) {
+		conflict_uid(newer, by);
+		supersede(t, uid, by);
+		return;
+	}
+	if (rw_array_grow(&t->superseded, &t->cap_superseded, t->n_superseded,
+			  sizeof(*t->superseded), 16) < 0) {
+		log_error("conflict %s: no longer followed, and out of memory to say so", uid);
+		return;
+	}
+	memcpy(t->superseded[t->n_superseded++], uid, sizeof(uid));
+}
+
 static int on_known(const conflict_id *id, void *arg)
 {
 	struct tracker *t = arg;
@@ -200,6 +233,7 @@ struct tracker *tracker_new(const struct tracker_config *c)
 	cfg.cb.updated = on_updated;
 	cfg.cb.resolved = on_resolved;
 	cfg.cb.known = on_known;
+	cfg.cb.released = on_released;
 	cfg.cb.arg = t;
 	if (t->n > CONFLICT_MAX_MASTERS || conflict_engine_new(&cfg, &t->e, &err) != 0) {
 		log_error("conflict engine: %s",
@@ -445,7 +479,14 @@ void tracker_restore(struct tracker *t)
 	 * that was resolved before the checkpoint is only followed until its key's writes
 	 * settle again.
 	 */
+	t->restoring = true;
 	ledger_each_open(t->st, saved_at > 0 ? saved_at - RESOLVED_MARGIN : 0, restore_open, t);
+	t->restoring = false;
+	for (size_t i = 0; i < t->n_superseded; i++)
+		supersede(t, t->superseded[i], "");
+	free(t->superseded);
+	t->superseded = NULL;
+	t->n_superseded = t->cap_superseded = 0;
 }
 
 uint64_t tracker_stream_pos(const struct tracker *t, size_t master)
@@ -488,6 +529,7 @@ void tracker_view(const struct tracker *t, struct tracker_view *v)
 	v->tracked_writes = st.tracked_writes;
 	v->blind = st.blind;
 	v->dropped_writes = st.dropped_writes;
+	v->superseded = st.released;
 }
 
 size_t tracker_ddl_unsafe_recent(const struct tracker *t, struct schemas_unsafe *out, size_t max)

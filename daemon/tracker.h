@@ -36,6 +36,7 @@ struct tracker_view {
 	uint64_t undecodable;    /* rows events that could not be decoded */
 	uint64_t unknown_rows;   /* row changes of tables whose shape is not known */
 	uint64_t ddl_unsafe;     /* unsafe schema changes seen in the streams */
+	uint64_t superseded;     /* open records no longer followed: over 256 on one row */
 	uint64_t
 	    ddl_unsafe_on[CONFLICT_MAX_MASTERS]; /* by the master whose stream showed it first */
 	uint64_t delay_buckets[TRACKER_BUCKETS]; /* cumulative counts per le bound */

@@ -198,9 +198,13 @@ static struct cf_open *open_add(conflict_engine *e, uint64_t key, const conflict
 		oldest = old;
 	}
 	if (on_key >= CF_OPEN_PER_KEY) {
-		/* a storm on one row: stop following its oldest record (said in the stats) */
+		/* a storm on one row: stop following its oldest record, and say so */
+		conflict_id gone = oldest->id;
+
 		open_remove(e, oldest);
 		e->st.released++;
+		if (e->cb.released != NULL)
+			e->cb.released(&gone, id, e->cb.arg);
 	}
 	if (conflict_table_reserve(&e->opens, 1) != 0 || (c = calloc(1, size)) == NULL)
 		return NULL; /* the record was reported; only its later updates are lost */

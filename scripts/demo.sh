@@ -13,7 +13,7 @@
 #      names the broken link and the ALTER behind it;
 # printing what ringwatch said at each step, then where to look (the status
 # page, the API, the CLI).  Runs until Ctrl-C, then removes everything it
-# started.  RW_DEMO_SECONDS=N stops it N seconds after the story;
+# started (on SIGTERM too).  RW_DEMO_SECONDS=N stops it N seconds after the story;
 # RW_BUILD_DIR=DIR uses the binaries already built there.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -244,7 +244,10 @@ Press Ctrl-C to stop; everything started here is removed.
 INFO
 
 if [ -n "${RW_DEMO_SECONDS:-}" ]; then
-    sleep "$RW_DEMO_SECONDS"
+    # in the background: a signal's trap runs at once, not after the sleep
+    sleep "$RW_DEMO_SECONDS" &
+    ring_on_exit "kill $! 2>/dev/null"
+    wait $!
 else
     while kill -0 "$rwd_pid" 2>/dev/null; do sleep 1; done
     echo "demo: ringwatchd exited; its log:" >&2

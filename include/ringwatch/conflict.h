@@ -190,6 +190,12 @@ typedef struct conflict_callbacks {
 	void (*resolved)(const conflict_id *id, int64_t now, void *arg);
 	/* optional: nonzero when id was reported before (a restart re-reading); then not reported */
 	int (*known)(const conflict_id *id, void *arg);
+	/*
+	 * optional: the engine no longer follows open record id, the oldest of more than 256
+	 * open on its key, to follow newer, a newer one on the same key: newer's finals say
+	 * what the row is now, and no later write will resolve id
+	 */
+	void (*released)(const conflict_id *id, const conflict_id *newer, void *arg);
 	void *arg;
 } conflict_callbacks;
 

@@ -4,7 +4,7 @@
 # and SIGINT stop cleanly, secrets never reach the log or the process title.
 set -u
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
-t_need curl
+t_need curl jq
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rw-daemon.XXXXXX")
 RWD_PID=
@@ -87,6 +87,18 @@ if command -v timeout >/dev/null 2>&1; then
     printf 'GET /healthz HTTP/1.1\r\nHost: x\r\n' | timeout 2 curl -s "telnet://$host" >/dev/null 2>&1
 fi
 t_is "still serving after hostile input" "$(curl -s "$RWD_URL/healthz")" "ok"
+only_me() { [ "$(curl -s "$RWD_URL/v1/status" | jq .http.connections)" = 1 ]; }
+t_ok "the client gone mid-head was let go at once, not held to its deadline" wait_for 1 only_me
+# slow clients, in the background while the reloads go on: one sends nothing
+# (closed after 5 s), one half a request head (408 after 10 s)
+slow_pids=
+if command -v timeout >/dev/null 2>&1; then
+    sleep 8 | timeout 9 curl -s "telnet://$host" >/dev/null 2>&1 &
+    slow_pids="$slow_pids $!"
+    (printf 'GET /healthz HTTP/1.1\r\n'; sleep 13) | timeout 14 curl -s "telnet://$host" >"$work/slow.out" 2>&1 &
+    slow_pids="$slow_pids $!"
+fi
+t_is "no reload yet in /v1/status" "$(curl -s "$RWD_URL/v1/status" | jq -c .reloads)" '{"ok_total":0,"failed_total":0,"last":null}'
 
 # --- reload ----------------------------------------------------------------
 echo "[master.broken" >> "$work/rw.conf"
@@ -95,12 +107,44 @@ t_ok "a broken reload is logged with file and line" \
     wait_for 5 grep -q "reload failed: $work/rw.conf:17: syntax" "$work/log"
 t_ok "and the running configuration is kept" grep -q "keeping the running configuration" "$work/log"
 t_is "still serving after a broken reload" "$(curl -s "$RWD_URL/healthz")" "ok"
+t_is "/v1/status says the reload failed, and why" \
+    "$(curl -s "$RWD_URL/v1/status" | jq -c '[.reloads.ok_total, .reloads.failed_total, .reloads.last.ok, (.reloads.last.error | test("rw.conf:17: syntax"))]')" \
+    '[0,1,false,true]'
+t_ok "and the metrics" sh -c "curl -s '$RWD_URL/metrics' | grep -qx 'ringwatch_config_last_reload_successful 0'"
 write_conf debug
 kill -HUP "$RWD_PID"
 t_ok "a good reload is applied" wait_for 5 grep -q "reload: done, 2 masters" "$work/log"
 t_is "still serving after a good reload" "$(curl -s "$RWD_URL/healthz")" "ok"
+t_is "/v1/status says it worked" \
+    "$(curl -s "$RWD_URL/v1/status" | jq -c '[.reloads.ok_total, .reloads.failed_total, .reloads.last.ok, .reloads.last.error]')" \
+    '[1,1,true,null]'
+t_ok "and the metrics" sh -c "curl -s '$RWD_URL/metrics' | grep -qx 'ringwatch_config_last_reload_successful 1' &&
+    curl -s '$RWD_URL/metrics' | grep -qx 'ringwatch_config_reloads_total{result=\"failed\"} 1'"
 curl -s "$RWD_URL/healthz" >/dev/null
 t_ok "the reloaded log_level is in force" wait_for 5 grep -q "debug: http: GET /healthz" "$work/log"
+
+# --- the slow clients, seen ---------------------------------------------------
+if [ -n "$slow_pids" ]; then
+    wait $slow_pids
+    slow() { curl -s "$RWD_URL/v1/status" | jq -c '[.http.idle_closed_total, .http.head_timeouts_total]'; }
+    t_is "/v1/status counts the silent connection and the half head" "$(slow)" '[1,1]'
+    t_ok "the half head was answered 408" grep -q "HTTP/1.1 408" "$work/slow.out"
+    t_ok "the log says so" \
+        grep -q "http: slow clients: 1 connection(s) closed after 5 s without a byte and 0 answered 408" "$work/log"
+    t_ok "the metrics too" sh -c "curl -s '$RWD_URL/metrics' | grep -qx 'ringwatch_http_connections_closed_total{reason=\"head_timeout\"} 1'"
+fi
+t_ok "/v1/status counts the connections" \
+    sh -c "curl -s '$RWD_URL/v1/status' | jq -e '.http.connections >= 1 and .http.accepted_total > 10 and .http.limit > 0' >/dev/null"
+
+# --- stopped for a while (SIGSTOP), then on again ----------------------------
+t_is "no stall yet" "$(curl -s "$RWD_URL/v1/status" | jq -c .stalls)" '{"total":0,"last":null}'
+kill -STOP "$RWD_PID"
+sleep 6
+kill -CONT "$RWD_PID"
+t_ok "the log says it did not run" \
+    wait_for 5 grep -q "ringwatchd did not run for [6-9]\.[0-9] s (stopped with SIGSTOP, or given no CPU)" "$work/log"
+t_is "and /v1/status" "$(curl -s "$RWD_URL/v1/status" | jq -c '[.stalls.total, .stalls.last.seconds >= 6]')" '[1,true]'
+t_ok "and the metrics" sh -c "curl -s '$RWD_URL/metrics' | grep -qx 'ringwatch_loop_stalls_total 1'"
 
 # --- secrets -------------------------------------------------------------
 t_ok "no password in the log" sh -c "! grep -q 'pw-in' '$work/log'"

@@ -46,6 +46,11 @@ for i in 1 2; do
 done
 ok_again() { [ "$(link east west .state)" = ok ] && [ "$(link west east .state)" = ok ]; }
 t_ok "both links run again" wait_for 15 ok_again
+t_ok "the log said each stopped, with its error" \
+    sh -c "grep -q 'link east→west: SQL thread No, IO thread Yes: error 1062: ' '$work/log' &&
+        grep -q 'link west→east: SQL thread No, IO thread Yes: error 1062: ' '$work/log'"
+t_ok "and that each runs again" wait_for 5 sh -c "grep -q 'link east→west: runs again' '$work/log' &&
+    grep -q 'link west→east: runs again' '$work/log'"
 
 # --- the deploy that breaks the ring ----------------------------------------------------
 # east's replication of west stopped, an ALTER ... AFTER on west, writes on east
@@ -59,6 +64,8 @@ t_ok "the ALTER on west named as its cause" \
     sh -c "curl -s '$RWD_URL/v1/status' | jq -e '.links[] | select(.source == \"east\" and .replica == \"west\") | .last_error.cause | test(\"app.t was changed by ALTER TABLE app.t ADD COLUMN c VARCHAR\\\\(20\\\\) AFTER id .*on west\")' >/dev/null" ||
     t_diag "cause: $(link east west .last_error.cause)"
 t_diag "reported after $(($(date +%s) - t0)) s"
+t_ok "the log says west→east was stopped without an error" \
+    wait_for 5 grep -q "link west→east: IO thread No, SQL thread No, without an error (STOP SLAVE?)" "$work/log"
 t_ok "west→east, stopped by hand, says so" \
     sh -c "curl -s '$RWD_URL/v1/status' | jq -e '.links[] | select(.source == \"west\" and .replica == \"east\") | .stopped | test(\"STOP SLAVE\")' >/dev/null" ||
     t_diag "west→east: $(link west east '.')"

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAXREC 64
+#define MAXREC 512
 
 struct rec {
 	conflict_id id;
@@ -32,6 +32,7 @@ struct cap {
 	struct rec r[MAXREC];
 	int n;
 	int updates, resolved;
+	int released, released_known, newer_known; /* on_released() */
 	conflict_id last_resolved;
 	char upd_final[CONFLICT_MAX_MASTERS][64];
 	int upd_diverged, upd_complete;
@@ -113,6 +114,21 @@ static void on_resolved(const conflict_id *id, int64_t now, void *arg)
 	c->last_resolved = *id;
 }
 
+static void on_released(const conflict_id *id, const conflict_id *newer, void *arg)
+{
+	struct cap *c = arg;
+	int i;
+
+	c->released++;
+	/* it was reported, and the newer one too */
+	for (i = 0; i < c->n; i++) {
+		if (conflict_id_equal(&c->r[i].id, id))
+			c->released_known++;
+		if (conflict_id_equal(&c->r[i].id, newer))
+			c->newer_known++;
+	}
+}
+
 static int on_known(const conflict_id *id, void *arg)
 {
 	struct cap *c = arg;
@@ -135,7 +151,8 @@ static conflict_engine *engine(unsigned n, size_t max_writes, size_t ring, struc
 	cfg.n_masters = n;
 	cfg.max_writes = max_writes;
 	cfg.ring_bytes = ring;
-	cfg.cb = (conflict_callbacks){ on_conflict, on_update, on_resolved, on_known, c };
+	cfg.cb =
+	    (conflict_callbacks){ on_conflict, on_update, on_resolved, on_known, on_released, c };
 	if (conflict_engine_new(&cfg, &e, &err) != 0) {
 		printf("Bail out! engine: %s\n", err.text);
 		exit(1);
@@ -500,6 +517,9 @@ static void test_storm(void)
 	is_int(st.conflicts, 400, "every crossing pair, once");
 	is_int(st.open, 256, "at most 256 open records followed on one key");
 	is_int(st.released, 144, "the others released, and said so");
+	is_int(c.released, 144, "each to the callback");
+	is_int(c.released_known, 144, "each a reported record");
+	is_int(c.newer_known, 144, "each for a newer reported one on the row");
 	conflict_engine_free(e);
 }
 

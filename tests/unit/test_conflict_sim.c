@@ -439,7 +439,7 @@ static conflict_engine *sim_engine(struct run *run)
 	cfg.n_masters = run->s->n;
 	cfg.ring_bytes = run->ring ? run->ring : 1 << 16;
 	cfg.max_writes = run->max_writes;
-	cfg.cb = (conflict_callbacks){ on_conflict, on_update, on_resolved, on_known, run };
+	cfg.cb = (conflict_callbacks){ on_conflict, on_update, on_resolved, on_known, NULL, run };
 	if (conflict_engine_new(&cfg, &e, &err) != 0)
 		return NULL;
 	return e;
