@@ -376,7 +376,11 @@ f_link() { # SRC REPLICA SECONDS
 	check "fault link $s->$r: /v1/status shows it stopped" "$([[ -n "$ev" ]] && echo 1 || echo 0)" "${ev:-not shown within $3 s}"
 	local ll
 	ll=$(logsince "$off" | grep -i -e 'link' -e 'STOP SLAVE' -e "$s -> $r" -e "$s→$r" | grep -v -e 'conflict' | head -n 1 | cut -c1-160)
+	check "fault link $s->$r: the log says it stopped" \
+		"$(poll 5 loghas "$off" "link $s→$r: IO thread No, SQL thread No, without an error" && echo 1 || echo 0)" "${ll:-nothing logged}"
 	check "fault link $s->$r: running again after START SLAVE" "$(poll 20 healthy && echo 1 || echo 0)" "links ok, streams current"
+	check "fault link $s->$r: the log says it runs again" "$(poll 5 loghas "$off" "link $s→$r: runs again" && echo 1 || echo 0)" \
+		"$(logline "$off" "link $s→$r: runs again" | sed 's/^[^ ]* //')"
 	fault_done "link $s->$r stopped ${3}s" "links[$s->$r] $ev" "${ll:-nothing logged}"
 }
 
@@ -404,7 +408,9 @@ f_sigkill() { # DOWN_SECONDS
 }
 
 f_sigstop() { # SECONDS
-	local rc t1
+	local rc t1 off stalls
+	off=$(logsize)
+	stalls=$(st | jq .stalls.total)
 	say "fault: ringwatchd SIGSTOPped for $1 s"
 	kill -STOP "$RWD_PID"
 	sleep 0.5
@@ -418,7 +424,12 @@ f_sigstop() { # SECONDS
 	local ans
 	ans=$(echo "$(now) - $t1" | bc | xargs printf '%.2f')
 	check "fault sigstop: answers again after SIGCONT, connected and current" "$(poll 30 healthy && echo 1 || echo 0)" "first answer after ${ans} s"
-	fault_done "SIGSTOP ${1}s" "no answer while stopped (curl exit $rc), answers ${ans} s after SIGCONT" "nothing logged (stopped)"
+	check "fault sigstop: the log says how long it did not run" "$(poll 5 loghas "$off" "ringwatchd did not run for" && echo 1 || echo 0)" \
+		"$(logline "$off" "ringwatchd did not run for" | sed 's/^[^ ]* //' | cut -c1-100)"
+	check "fault sigstop: /v1/status counts it" "$(st_has ".stalls.total == $((stalls + 1))" && echo 1 || echo 0)" \
+		"stalls $(st | jq -c .stalls)"
+	fault_done "SIGSTOP ${1}s" "no answer while stopped (curl exit $rc), answers ${ans} s after SIGCONT; stalls $(st | jq -c .stalls)" \
+		"$(logline "$off" "ringwatchd did not run for" | sed 's/^.*ringwatchd warning: //' | cut -c1-90)"
 }
 
 f_master() { # I DOWN_SECONDS
@@ -451,6 +462,7 @@ f_hup() {
 	kill -HUP "$RWD_PID"
 	check "fault hup good: reloaded (log)" "$(poll 10 loghas "$off" 'reload: done' && echo 1 || echo 0)" \
 		"$(logline "$off" 'reload: done' | sed 's/^[^ ]* //')"
+	check "fault hup good: /v1/status says it worked" "$(st_has '.reloads.last.ok == true' && echo 1 || echo 0)" "reloads $(st | jq -c .reloads)"
 	sed 's/^\[ringwatchd\]$/&\nprobe_interval = -1/' "$W/rw.conf.orig" >"$W/rw.conf.new" && mv "$W/rw.conf.new" "$W/rw.conf"
 	off=$(logsize)
 	kill -HUP "$RWD_PID"
@@ -458,11 +470,13 @@ f_hup() {
 		"$(poll 10 loghas "$off" 'reload failed: .*probe_interval.*keeping the running configuration' && echo 1 || echo 0)" \
 		"$(logline "$off" 'reload failed' | sed 's/^[^ ]* //')"
 	check "fault hup bad: still answering, connected and current" "$(poll 10 healthy && echo 1 || echo 0)" "/v1/status"
+	check "fault hup bad: /v1/status says it failed, and why" \
+		"$(st_has '.reloads.last.ok == false and (.reloads.last.error | test("probe_interval"))' && echo 1 || echo 0)" "reloads $(st | jq -c .reloads)"
 	cp "$W/rw.conf.orig" "$W/rw.conf"
 	off=$(logsize)
 	kill -HUP "$RWD_PID"
 	check "fault hup: the original configuration back (log)" "$(poll 10 loghas "$off" 'reload: done' && echo 1 || echo 0)" "reload: done"
-	fault_done "SIGHUP good, bad, good" "nothing (no reload state in /v1/status); answers throughout" \
+	fault_done "SIGHUP good, bad, good" "reloads $(st | jq -c .reloads); answers throughout" \
 		"reload: done; reload failed: rw.conf:3: probe_interval: '-1' is not a positive number of seconds; keeping the running configuration"
 }
 
@@ -474,8 +488,11 @@ f_slow() { # N SECONDS DIAG
 	"$PY" "$W/slow.py" "$port" "$n" "$s" 127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5 >"$W/slow.out" &
 	sp=$!
 	sleep 1
-	local fdmax
+	local fdmax held
 	fdmax=$(rwd_fds)
+	held=$(st | jq '.http.connections')
+	check "fault slow: /v1/status counts the connections held" "$([[ ${held:-0} -ge $n ]] && echo 1 || echo 0)" \
+		"http $(st | jq -c '.http | {connections, accepted_total, idle_closed_total, head_timeouts_total}')"
 	while kill -0 "$sp" 2>/dev/null; do
 		read -r code t < <(curl -s -m 3 -o /dev/null -w '%{http_code} %{time_total}\n' "$URL/v1/status")
 		if [[ "$code" == 200 ]]; then ok=$((ok + 1)); else bad=$((bad + 1)); fi

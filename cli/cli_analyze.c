@@ -204,6 +204,21 @@ static void on_resolved(const conflict_id *id, int64_t now, void *arg)
 	json_object_set_new(c, "resolved_by", json_string("engine"));
 }
 
+/* As ringwatchd's ledger: more than 256 open on its row, it is no longer followed (superseded). */
+static void on_released(const conflict_id *id, const conflict_id *newer, int64_t now, void *arg)
+{
+	json_t *c = find(arg, id);
+	char when[32];
+
+	(void)newer;
+	if (c == NULL)
+		return;
+	time_text((double)now / 1e6, when);
+	json_object_set_new(c, "state", json_string("resolved"));
+	json_object_set_new(c, "resolved_at", json_string(when));
+	json_object_set_new(c, "resolved_by", json_string("superseded"));
+}
+
 /* NAME=FILE[,FILE...] */
 static int parse_master(struct analysis *a, char *arg)
 {
@@ -542,6 +557,7 @@ static int run(struct analysis *a)
 	cfg.cb.conflict = on_conflict;
 	cfg.cb.updated = on_updated;
 	cfg.cb.resolved = on_resolved;
+	cfg.cb.released = on_released;
 	cfg.cb.arg = a;
 	if (conflict_engine_new(&cfg, &e, &err) != 0) {
 		fprintf(stderr, "ringwatch analyze: %s\n", err.text);

@@ -55,6 +55,6 @@ struct rwd {
 };
 
 /* Seconds without a checkpoint tick (one a second) that the log and /v1/status call a stall. */
-#define LOOP_STALL_SECONDS 5.0
+#define LOOP_STALL_SECONDS 3.0
 
 #endif

@@ -371,7 +371,7 @@ static void http_metrics(FILE *out, const struct status *st)
 			(unsigned long long)st->http.timeouts);
 	}
 	family(out, "ringwatch_loop_stalls_total", "counter",
-	       "Times ringwatchd did not run for 5 s or more (stopped with SIGSTOP, or given no "
+	       "Times ringwatchd did not run for 3 s or more (stopped with SIGSTOP, or given no "
 	       "CPU).");
 	fprintf(out, "ringwatch_loop_stalls_total %u\n", st->stalls.total);
 	family(out, "ringwatch_config_reloads_total", "counter",

@@ -181,12 +181,13 @@ static void supersede(struct tracker *t, const char *uid, const char *newer)
 			 uid, newer[0] != '\0' ? " by " : "", newer);
 }
 
-static void on_released(const conflict_id *id, const conflict_id *newer, void *arg)
+static void on_released(const conflict_id *id, const conflict_id *newer, int64_t now, void *arg)
 {
 	struct tracker *t = arg;
 	char uid[CONFLICT_ID_TEXT], by[CONFLICT_ID_TEXT];
 
 	conflict_uid(id, uid);
+	(void)now; /* the ledger's times are the wall clock's */
 	if (!t->restoring) {
 		conflict_uid(newer, by);
 		supersede(t, uid, by);

@@ -184,7 +184,7 @@ static void open_remove(conflict_engine *e, struct cf_open *c)
 
 static struct cf_open *open_add(conflict_engine *e, uint64_t key, const conflict_id *id,
 				const struct cf_trx *x, const struct cf_trx *y,
-				const struct finals *f)
+				const struct finals *f, int64_t now)
 {
 	size_t size = sizeof(struct cf_open) + 2 * e->n * sizeof(uint64_t);
 	struct cf_open *c, *old, *oldest = NULL;
@@ -204,7 +204,7 @@ static struct cf_open *open_add(conflict_engine *e, uint64_t key, const conflict
 		open_remove(e, oldest);
 		e->st.released++;
 		if (e->cb.released != NULL)
-			e->cb.released(&gone, id, e->cb.arg);
+			e->cb.released(&gone, id, now, e->cb.arg);
 	}
 	if (conflict_table_reserve(&e->opens, 1) != 0 || (c = calloc(1, size)) == NULL)
 		return NULL; /* the record was reported; only its later updates are lost */
@@ -496,7 +496,7 @@ void cf_report_pair(conflict_engine *e, struct cf_trx *x, struct cf_write *xw, s
 		if (e->cb.conflict != NULL)
 			e->cb.conflict(&rec, e->cb.arg);
 	}
-	(void)open_add(e, xw->key, &rec.id, x, y, &f);
+	(void)open_add(e, xw->key, &rec.id, x, y, &f, now);
 }
 
 void cf_report_before(conflict_engine *e, struct cf_trx *x, struct cf_write *xw, unsigned master,
@@ -532,7 +532,7 @@ void cf_report_before(conflict_engine *e, struct cf_trx *x, struct cf_write *xw,
 		if (e->cb.conflict != NULL)
 			e->cb.conflict(&rec, e->cb.arg);
 	}
-	(void)open_add(e, xw->key, &rec.id, x, NULL, &f);
+	(void)open_add(e, xw->key, &rec.id, x, NULL, &f, now);
 }
 
 /*
@@ -570,7 +570,7 @@ int conflict_engine_restore_open(conflict_engine *e, const conflict_id *id,
 			continue;
 		f.known |= (uint16_t)(1u << m);
 	}
-	c = open_add(e, h, id, &none, NULL, &f);
+	c = open_add(e, h, id, &none, NULL, &f, 0);
 	if (c == NULL)
 		return rw_error_set(err, RW_E_NOMEM, -1, "conflict engine: out of memory");
 	c->restored = f.known != e->all;

@@ -193,9 +193,9 @@ typedef struct conflict_callbacks {
 	/*
 	 * optional: the engine no longer follows open record id, the oldest of more than 256
 	 * open on its key, to follow newer, a newer one on the same key: newer's finals say
-	 * what the row is now, and no later write will resolve id
+	 * what the row is now, and no later write will resolve id; now as fed (0 while restoring)
 	 */
-	void (*released)(const conflict_id *id, const conflict_id *newer, void *arg);
+	void (*released)(const conflict_id *id, const conflict_id *newer, int64_t now, void *arg);
 	void *arg;
 } conflict_callbacks;
 

@@ -59,6 +59,14 @@ ring_sync 30 || exit 99
 none_open() { [ "$(on_row)" = '{"resolved engine":256,"resolved superseded":33}' ]; }
 t_ok "a later write resolves every record left open on the row" wait_for 15 none_open || t_diag "$(on_row)"
 t_is "no diverged row left" "$(curl -s "$RWD_URL/v1/status" | jq .conflicts.diverged_rows)" 0
+
+# ringwatch analyze on the same binlogs says the same of every record
+files() { ls "$RING_DIR/$1"/binlog.[0-9]* | paste -sd, -; }
+"$RINGWATCH" analyze --master "west=$(files west)" --master "east=$(files east)" >"$work/analyze" 2>"$work/analyze.err"
+states() { jq -c '[.conflicts[] | [.uid, .kind, .state, (.resolved_by // "")]] | sort'; }
+t_is "analyze: the same records, each in the same state" \
+    "$(states <"$work/analyze" | md5sum)" "$(curl -s "$RWD_URL/v1/conflicts?state=all&limit=1000" | states | md5sum)"
+t_is "of them 33 superseded" "$(jq '[.conflicts[] | select(.resolved_by == "superseded")] | length' "$work/analyze")" 33
 kill -TERM "$RWD_PID"; wait "$RWD_PID"; rc=$?; RWD_PID=
 t_is "a clean stop" "$rc" 0
 t_done

@@ -114,11 +114,12 @@ static void on_resolved(const conflict_id *id, int64_t now, void *arg)
 	c->last_resolved = *id;
 }
 
-static void on_released(const conflict_id *id, const conflict_id *newer, void *arg)
+static void on_released(const conflict_id *id, const conflict_id *newer, int64_t now, void *arg)
 {
 	struct cap *c = arg;
 	int i;
 
+	(void)now;
 	c->released++;
 	/* it was reported, and the newer one too */
 	for (i = 0; i < c->n; i++) {
