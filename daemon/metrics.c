@@ -276,6 +276,15 @@ static void tracker_metrics(FILE *out, const struct status *st)
 	       "row differs).");
 	fprintf(out, "ringwatch_conflicts_superseded_total %llu\n",
 		(unsigned long long)v->superseded);
+	family(out, "ringwatch_gap_transactions_total", "counter",
+	       "Transactions the conflict engine waited for that a gap's purged binlogs held (the "
+	       "master's binlog says so): taken as applied there, since the start.");
+	fprintf(out, "ringwatch_gap_transactions_total %llu\n", (unsigned long long)v->gap_shown);
+	family(out, "ringwatch_gap_pairs_undecided_total", "counter",
+	       "Pairs of writes both in a gap's purged binlogs: their order there is not known, "
+	       "so whether they crossed is not decided, since the start.");
+	fprintf(out, "ringwatch_gap_pairs_undecided_total %llu\n",
+		(unsigned long long)v->gap_undecided);
 	family(out, "ringwatch_tracked_keys", "gauge",
 	       "Row keys with writes the conflict engine still tracks (not yet settled).");
 	fprintf(out, "ringwatch_tracked_keys %zu\n", v->tracked_keys);

@@ -301,6 +301,14 @@ static void on_reset(void *ctx, size_t m)
 		tracker_reset(d->tracker, m);
 }
 
+static void on_gap(void *ctx, size_t m)
+{
+	struct rwd *d = ctx;
+
+	if (d->tracker != NULL)
+		tracker_gap(d->tracker, m);
+}
+
 /* A rows event of a table whose shape is not known: the stream holds it while the tables are read. */
 static bool on_admit(void *ctx, size_t m, const binlog_event *ev)
 {
@@ -383,6 +391,7 @@ static int start_streams(struct rwd *d)
 		.held = on_held,
 		.give_up = on_give_up,
 		.reset = on_reset,
+		.gap = on_gap,
 		.trx_end = on_trx_end,
 		.ctx = d,
 	};

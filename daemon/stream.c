@@ -452,6 +452,8 @@ static void record_gap(struct stream *s, const struct replica_end *end)
 	s->gap.at = clock_wall();
 	s->gap.id = s->st != NULL ? state_gap_add(s->st, &s->gap) : 0;
 	s->gap_open = true;
+	if (s->sink.gap != NULL)
+		s->sink.gap(s->sink.ctx, s->index);
 	log_error("master %s: GAP: cannot resume from %s (%s); events between it and the oldest "
 		  "binlog the master still has are lost to ringwatch; continuing from there",
 		  s->m->name, s->resumed_from, end->message);

@@ -58,6 +58,8 @@ struct stream_sink {
 	void (*give_up)(void *ctx, size_t master);
 	/* A new connection: what a previous one left half-read is gone (a hold too). */
 	void (*reset)(void *ctx, size_t master);
+	/* A gap (NULL: not told): the next connection reads from the oldest binlog. */
+	void (*gap)(void *ctx, size_t master);
 	/* Each transaction as it completes in the stream. */
 	void (*trx_end)(void *ctx, size_t master, const binlog_trx *t);
 	void *ctx;

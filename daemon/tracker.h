@@ -37,6 +37,8 @@ struct tracker_view {
 	uint64_t unknown_rows;   /* row changes of tables whose shape is not known */
 	uint64_t ddl_unsafe;     /* unsafe schema changes seen in the streams */
 	uint64_t superseded;     /* open records no longer followed: over 256 on one row */
+	uint64_t gap_shown;      /* transactions taken as applied in a gap's purged binlogs */
+	uint64_t gap_undecided;  /* pairs whose order a gap hid: not decided */
 	uint64_t
 	    ddl_unsafe_on[CONFLICT_MAX_MASTERS]; /* by the master whose stream showed it first */
 	uint64_t delay_buckets[TRACKER_BUCKETS]; /* cumulative counts per le bound */
@@ -69,6 +71,9 @@ void tracker_free(struct tracker *t);
 
 /* An event of master's stream (the stream sink). */
 void tracker_event(struct tracker *t, size_t master, const binlog_event *ev);
+
+/* master's stream had a gap: its next connection reads from the oldest binlog (conflict_feed_gap). */
+void tracker_gap(struct tracker *t, size_t master);
 
 /* Master's stream reconnected: what it was gathering is gone. */
 void tracker_reset(struct tracker *t, size_t master);

@@ -235,6 +235,16 @@ static bool same_row_pair(const struct cf_trx *x, const struct cf_write *xw, con
 	return x->w[xw->pk].key == y->w[yw->pk].key;
 }
 
+/* x and y were both shown in m's stream at its gap: their order there is not known. */
+static bool at_gap(const conflict_engine *e, unsigned m, const struct cf_trx *x,
+		   const struct cf_trx *y)
+{
+	const struct cf_stream *s = &e->stream[m];
+
+	return s->gap_covered != NULL && cf_seen(x, m) && cf_seen(y, m) &&
+	       cf_pos(x)[m] == s->gap_pos && cf_pos(y)[m] == s->gap_pos;
+}
+
 /* x just appeared in its origin's stream: the conflicts this decides (see the top). */
 static void origin_pairs(conflict_engine *e, struct cf_trx *x, int64_t now)
 {
@@ -251,10 +261,18 @@ static void origin_pairs(conflict_engine *e, struct cf_trx *x, int64_t now)
 			unsigned b = y->origin;
 
 			next = yw->next;
-			if (y == x || (yw->flags & CFW_SETTLED) || b == a || cf_seen(y, a))
+			if (y == x || (yw->flags & CFW_SETTLED) || b == a)
+				continue;
+			/* a showed y first (before x: a gap shows x late, at its position) */
+			if (cf_seen(y, a) && cf_pos(y)[a] < cf_pos(x)[a])
 				continue;
 			if (!cf_seen(y, b) || (cf_seen(x, b) && cf_pos(x)[b] < cf_pos(y)[b]))
 				continue;
+			/* no stream shows that one came first, and a gap hides the order in one */
+			if (at_gap(e, a, x, y) || at_gap(e, b, x, y)) {
+				e->st.gap_undecided++;
+				continue;
+			}
 			if (same_row_pair(x, xw, y, yw))
 				continue;
 			cf_report_pair(e, x, xw, y, yw, now);
@@ -330,6 +348,9 @@ static void trx_seen(conflict_engine *e, struct cf_trx *t, unsigned master, uint
 		cf_key_gc(e, t->w[i].key);
 }
 
+static bool gap_covers(conflict_engine *e, struct cf_trx *t, unsigned master,
+		       const conflict_bytes *identity, int64_t now);
+
 int conflict_engine_feed(conflict_engine *e, unsigned master, const conflict_trx *trx, int64_t now,
 			 rw_error *err)
 {
@@ -353,6 +374,8 @@ int conflict_engine_feed(conflict_engine *e, unsigned master, const conflict_trx
 	if (slot == NULL) {
 		if (trx_new(e, master, trx, id, now, &t) != 0)
 			return rw_error_set(err, RW_E_NOMEM, -1, "conflict engine: out of memory");
+		if (gap_covers(e, t, master, &trx->identity, now))
+			goto advance; /* it settled */
 	} else {
 		t = *slot;
 		if (cf_seen(t, master)) {
@@ -366,6 +389,110 @@ int conflict_engine_feed(conflict_engine *e, unsigned master, const conflict_trx
 advance:
 	e->stream[master].fed = true;
 	e->stream[master].last = trx->pos;
+	return 0;
+}
+
+/* ---- gaps ---- */
+
+/*
+ * Show t at the gap of every other stream whose purged binlogs held it, before master shows it
+ * (so that its own appearance sees them).  true when t settled and is gone.
+ */
+static bool gap_covers(conflict_engine *e, struct cf_trx *t, unsigned master,
+		       const conflict_bytes *identity, int64_t now)
+{
+	uint64_t id = t->id;
+
+	for (unsigned m = 0; m < e->n; m++) {
+		const struct cf_stream *s = &e->stream[m];
+
+		if (m == master || s->gap_covered == NULL || cf_seen(t, m) ||
+		    !s->gap_covered(identity, s->gap_arg))
+			continue;
+		e->st.gap_shown++;
+		trx_seen(e, t, m, s->gap_pos, now);
+		if (conflict_table_find(&e->trx, id) == NULL)
+			return true;
+	}
+	return false;
+}
+
+int conflict_engine_gap(conflict_engine *e, unsigned master, uint64_t pos,
+			conflict_covered_fn covered, void *arg, int64_t now, rw_error *err)
+{
+	struct cf_stream *s;
+	uint64_t *ids = NULL;
+	size_t n = 0;
+
+	if (master >= e->n || covered == NULL)
+		return rw_error_set(err, RW_E_INVALID, -1, "conflict engine: gap of master %u",
+				    master);
+	s = &e->stream[master];
+	if (s->fed && pos <= s->last)
+		return rw_error_set(err, RW_E_INVALID, -1,
+				    "conflict engine: gap at %llu, not after %llu on master %u",
+				    (unsigned long long)pos, (unsigned long long)s->last, master);
+	s->gap_covered = covered;
+	s->gap_arg = arg;
+	s->gap_pos = pos;
+	s->fed = true;
+	s->last = pos;
+	if (e->trx.n > 0 && (ids = malloc(e->trx.n * sizeof(*ids))) == NULL)
+		return rw_error_set(err, RW_E_NOMEM, -1, "conflict engine: out of memory");
+	/*
+	 * As trx_seen() for each, in three steps, so that no pair of two of them is decided on
+	 * an order the gap does not show: every one shown first, then the origin appearances'
+	 * pairs (at_gap() leaves theirs undecided), then what settles.
+	 */
+	for (size_t i = 0; i < e->trx.cap; i++) {
+		struct cf_trx *t = e->trx.slot[i];
+		struct cf_head h;
+
+		if (t == NULL || cf_seen(t, master))
+			continue;
+		if (!cf_record_head(e, t, &h)) {
+			e->st.gap_unknown++; /* a stub, or its record overwritten */
+			continue;
+		}
+		if (!covered(&h.identity, arg))
+			continue;
+		e->st.gap_shown++;
+		/* the others leave master's candidates after the pairs: at_gap() counts theirs */
+		if (t->origin == master)
+			cand_update(e, t, master);
+		t->seen |= (uint16_t)(1u << master);
+		cf_pos(t)[master] = pos;
+		if (e->opens.n > 0)
+			cf_open_seen(e, t, master);
+		ids[n++] = t->id;
+	}
+	for (size_t i = 0; i < n; i++) {
+		void **slot = conflict_table_find(&e->trx, ids[i]);
+		if (slot != NULL && ((struct cf_trx *)*slot)->origin == master)
+			origin_pairs(e, *slot, now);
+	}
+	for (size_t i = 0; i < n; i++) {
+		void **slot = conflict_table_find(&e->trx, ids[i]);
+		const struct cf_trx *t = slot != NULL ? *slot : NULL;
+
+		if (t != NULL && t->origin != master && cf_seen(t, t->origin))
+			e->cand[master] -= t->nw;
+	}
+	for (size_t i = 0; i < n; i++) {
+		void **slot = conflict_table_find(&e->trx, ids[i]);
+		struct cf_trx *t;
+
+		if (slot == NULL)
+			continue;
+		t = *slot;
+		if (t->seen == e->all) {
+			trx_settle(e, t, now);
+		} else {
+			for (uint32_t k = 0; k < t->nw; k++)
+				cf_key_gc(e, t->w[k].key);
+		}
+	}
+	free(ids);
 	return 0;
 }
 

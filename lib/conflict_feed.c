@@ -142,6 +142,12 @@ struct conflict_feed {
 	conflict_feed_stats stats;
 	int fed_any;
 	uint64_t last_pos; /* of the last transaction fed */
+	/* conflict_feed_gap(): waiting for the event that says what the purged binlogs held;
+	 * what it said, for the engine's covered() (one of the two) */
+	int gap_wait;
+	uint8_t *gap_entries; /* MariaDB: count * (domain, server, seq), 16 bytes each */
+	uint32_t gap_count;
+	char *gap_set; /* MySQL: the GTID set as text, "uuid:1-5:7,uuid:..." */
 };
 
 uint64_t conflict_feed_position(const char *file, uint64_t offset)
@@ -213,6 +219,8 @@ void conflict_feed_free(conflict_feed *f)
 	free(f->uniques);
 	row_change_free(&f->change);
 	schema_db_free(f->schema);
+	free(f->gap_entries);
+	free(f->gap_set);
 	free(f);
 }
 
@@ -288,6 +296,137 @@ static void clear_rows(conflict_feed *f)
 {
 	rw_buf_reset(&f->arena);
 	f->n_rows = 0;
+}
+
+/* ---- gaps ------------------------------------------------------------------------ */
+
+void conflict_feed_gap(conflict_feed *f)
+{
+	f->gap_wait = 1;
+}
+
+/* n from "...-n" or "...:n" at the end of s[0..len); 0 when there is none. */
+static int tail_number(const char *s, size_t len, size_t *start, uint64_t *n)
+{
+	size_t i = len;
+
+	while (i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9')
+		i--;
+	if (i == len || len - i > 19)
+		return -1;
+	*n = strtoull(s + i, NULL, 10);
+	*start = i;
+	return 0;
+}
+
+/* MariaDB: "domain-server-seq" is covered when the list's (domain, server) is at seq or later. */
+static bool covered_mariadb(const conflict_feed *f, const char *id, size_t len)
+{
+	uint64_t seq;
+	unsigned long domain, server;
+	size_t at;
+	char head[48];
+
+	if (tail_number(id, len, &at, &seq) != 0 || at < 2 || id[at - 1] != '-' ||
+	    at > sizeof(head))
+		return false;
+	memcpy(head, id, at - 1);
+	head[at - 1] = '\0';
+	if (sscanf(head, "%lu-%lu", &domain, &server) != 2)
+		return false;
+	for (uint32_t i = 0; i < f->gap_count; i++) {
+		const uint8_t *e = f->gap_entries + 16 * (size_t)i;
+		uint32_t d = (uint32_t)e[0] | (uint32_t)e[1] << 8 | (uint32_t)e[2] << 16 |
+			     (uint32_t)e[3] << 24;
+		uint32_t s = (uint32_t)e[4] | (uint32_t)e[5] << 8 | (uint32_t)e[6] << 16 |
+			     (uint32_t)e[7] << 24;
+		uint64_t q = 0;
+
+		for (int b = 7; b >= 0; b--)
+			q = q << 8 | e[8 + b];
+		if (d == domain && s == server)
+			return seq <= q;
+	}
+	return false;
+}
+
+/* MySQL: "uuid[:tag]:gno" is covered when the set's uuid[:tag] has an interval holding gno. */
+static bool covered_mysql(const conflict_feed *f, const char *id, size_t len)
+{
+	uint64_t gno;
+	size_t at;
+	const char *p = f->gap_set;
+
+	if (tail_number(id, len, &at, &gno) != 0 || at < 2 || id[at - 1] != ':')
+		return false;
+	while (p != NULL && *p != '\0') {
+		const char *end = strchr(p, ',');
+		size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+
+		if (n > at && memcmp(p, id, at) == 0) {
+			/* its intervals: "a" or "a-b", separated by ':' */
+			const char *q = p + at, *stop = p + n;
+			while (q < stop) {
+				char *rest;
+				uint64_t a = strtoull(q, &rest, 10), b = a;
+				if (rest == q)
+					break; /* a tag: another entry */
+				if (*rest == '-')
+					b = strtoull(rest + 1, &rest, 10);
+				if (gno >= a && gno <= b)
+					return true;
+				q = *rest == ':' ? rest + 1 : stop;
+			}
+		}
+		p = end != NULL ? end + 1 : NULL;
+	}
+	return false;
+}
+
+static bool feed_covered(const conflict_bytes *identity, void *arg)
+{
+	const conflict_feed *f = arg;
+	const char *id = (const char *)identity->p;
+
+	if (f->gap_entries != NULL)
+		return covered_mariadb(f, id, identity->len);
+	if (f->gap_set != NULL)
+		return covered_mysql(f, id, identity->len);
+	return false;
+}
+
+/* ev says what the binlog held before its file: keep it, and tell the engine. */
+static int gap_event(conflict_feed *f, const binlog_event *ev, int64_t now, rw_error *err)
+{
+	free(f->gap_entries);
+	free(f->gap_set);
+	f->gap_entries = NULL;
+	f->gap_set = NULL;
+	f->gap_count = 0;
+	f->gap_wait = 0;
+	if (ev->hdr.type == BINLOG_MARIADB_GTID_LIST) {
+		const binlog_gtid_list *l = &ev->u.gtid_list;
+		if (l->count > 0) {
+			f->gap_entries = malloc(16 * (size_t)l->count);
+			if (f->gap_entries == NULL)
+				return rw_error_set(err, RW_E_NOMEM, -1, "out of memory");
+			memcpy(f->gap_entries, l->entries, 16 * (size_t)l->count);
+			f->gap_count = l->count;
+		}
+	} else if (!ev->u.prev_gtids.tagged) {
+		rw_buf text = RW_BUF_INIT;
+		rw_error e2;
+
+		/* a set it cannot read covers nothing: the gap's transactions stay unsettled */
+		if (binlog_previous_gtids_text(&ev->u.prev_gtids, ev->position, &text, &e2) == 0 &&
+		    !text.failed)
+			f->gap_set = strdup(text.p != NULL ? text.p : "");
+		rw_buf_free(&text);
+	}
+	f->stats.gaps++;
+	return conflict_engine_gap(f->e, f->master,
+				   conflict_feed_position(f->at.file, (uint64_t)ev->position),
+				   feed_covered, f, now, err);
 }
 
 void conflict_feed_reset(conflict_feed *f)
@@ -687,7 +826,12 @@ int conflict_feed_event(conflict_feed *f, const binlog_event *ev, int64_t now, r
 	}
 	if (ev->hdr.type == BINLOG_QUERY && schema_query(f, ev, err) != 0)
 		return RW_E_NOMEM;
+	if (f->gap_wait && !ev->in_payload &&
+	    (ev->hdr.type == BINLOG_MARIADB_GTID_LIST || ev->hdr.type == BINLOG_PREVIOUS_GTIDS))
+		return gap_event(f, ev, now, err);
 	mark = binlog_trx_feed(&f->trx, ev);
+	if (f->gap_wait && mark != BINLOG_TRX_NONE)
+		f->gap_wait = 0; /* a transaction first: nothing says what the gap held */
 	switch (mark) {
 	case BINLOG_TRX_BEGIN:
 		if (f->trx.cut)

@@ -103,6 +103,10 @@ struct cf_stream {
 	uint64_t last;
 	uint64_t replay_end;
 	uint64_t restored_low;
+	/* conflict_engine_gap(): what the purged binlogs held is shown at gap_pos */
+	conflict_covered_fn gap_covered; /* NULL: no gap */
+	void *gap_arg;
+	uint64_t gap_pos;
 };
 
 struct conflict_engine {

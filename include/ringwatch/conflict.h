@@ -224,6 +224,9 @@ typedef struct conflict_stats {
 	uint64_t duplicates;      /* transactions fed twice to one stream (ignored) */
 	uint64_t evicted;         /* images or keys asked for after the ring overwrote them */
 	uint64_t released;        /* open records no longer followed: over 256 on one key */
+	uint64_t gap_shown;       /* transactions a gap's purged binlogs held: shown there */
+	uint64_t gap_unknown;     /* tracked ones a gap hid whose identity was not known any more */
+	uint64_t gap_undecided;   /* pairs a gap hid the order of in a stream: not decided */
 } conflict_stats;
 
 /* Where a master's stream may be resumed after a restart. */
@@ -250,6 +253,28 @@ RW_MUST_CHECK int conflict_engine_feed(conflict_engine *e, unsigned master, cons
 
 void conflict_engine_stats(const conflict_engine *e, conflict_stats *out);
 bool conflict_engine_blind(const conflict_engine *e);
+
+/*
+ * Whether a master's binlog held the transaction of this identity before the
+ * file its stream resumed in after a gap (conflict_engine_gap()).
+ */
+typedef bool (*conflict_covered_fn)(const conflict_bytes *identity, void *arg);
+
+/*
+ * A gap in master's stream: the binlogs before position pos were purged
+ * unread, and the stream goes on at pos.  covered (kept, with arg, as long as
+ * the engine lives or until the next gap of this stream) says which
+ * transactions they held: each tracked transaction it covers, and each one
+ * tracked later, is taken as shown in master's stream at pos, before
+ * everything the stream shows after it, so that it settles and a later write
+ * of master is not taken for crossing it.  Two such transactions' order in
+ * master's stream is not known: a pair that depends on it is not decided
+ * (gap_undecided).  RW_E_INVALID: bad master, or pos not after the stream's
+ * last position.
+ */
+RW_MUST_CHECK int conflict_engine_gap(conflict_engine *e, unsigned master, uint64_t pos,
+				      conflict_covered_fn covered, void *arg, int64_t now,
+				      rw_error *err);
 
 /* A person marked the record resolved: forget its open state.  RW_E_INVALID if not open. */
 RW_MUST_CHECK int conflict_engine_resolve(conflict_engine *e, const conflict_id *id, rw_error *err);

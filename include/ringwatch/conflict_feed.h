@@ -44,6 +44,7 @@ typedef struct conflict_feed_stats {
 	uint64_t ddl;            /* table statements applied to the schema history */
 	uint64_t ddl_unreadable; /* of them, statements the parser could not read */
 	uint64_t sequence_rows;  /* rows events of MariaDB sequences (the server's, not compared) */
+	uint64_t gaps;           /* gaps whose purged binlogs' content was told the engine */
 } conflict_feed_stats;
 
 /*
@@ -175,6 +176,17 @@ const char *conflict_feed_file(const conflict_feed *f);
  */
 int conflict_feed_file_of(uint64_t pos, const char *pattern, char *file, size_t len,
 			  uint64_t *offset);
+
+/*
+ * The stream had a gap: the binlogs it would have read next were purged, and
+ * the next connection starts at the oldest file the master still has.  The
+ * next GTID_LIST (MariaDB) or PREVIOUS_GTIDS (MySQL, untagged) event, at that
+ * file's start, says which transactions the purged binlogs held; the feed
+ * gives that to the engine (conflict_engine_gap()) at the event's position.
+ * A transaction before such an event (a server without GTIDs) ends the wait:
+ * nothing is known then.
+ */
+void conflict_feed_gap(conflict_feed *f);
 
 /* The connection dropped: forget the transaction being gathered. */
 void conflict_feed_reset(conflict_feed *f);

@@ -916,6 +916,91 @@ static void test_names(void)
 	   "identity hashes differ");
 }
 
+/* A gap's coverage for the tests: the identities listed in arg, a NULL-ended array. */
+static bool covered_by(const conflict_bytes *identity, void *arg)
+{
+	const char *const *list = arg;
+
+	for (; *list != NULL; list++)
+		if (strlen(*list) == identity->len &&
+		    memcmp(*list, identity->p, identity->len) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * West's (0) binlogs between position 100 and 1000 are purged unread: they held east's
+ * update e1 of row 1, west's own w1 of row 2 and e3 of row 3, and west's w2 of row 3.
+ */
+static void test_gap(void)
+{
+	static const char *lost[] = { "e1", "w1", "e3", "w2", "e4", NULL };
+	struct cap c;
+	conflict_engine *e = engine(2, 0, 1 << 20, &c);
+	conflict_stats st;
+	rw_error err;
+
+	ok(feed1(e, 0, "w0", 0, 100, "9", U, "v=0", "v=w") == 0, "west wrote, before the gap");
+	ok(feed1(e, 1, "w0", 0, 100, "9", U, "v=0", "v=w") == 0, "east applied it");
+	/* east's stream shows what west's gap hides */
+	ok(feed1(e, 1, "e1", 1, 200, "1", U, "v=0", "v=e") == 0, "east writes row 1");
+	ok(feed1(e, 1, "w1", 0, 300, "2", U, "v=0", "v=w") == 0, "east applies west's w1");
+	ok(feed1(e, 1, "e3", 1, 400, "3", U, "v=0", "v=e") == 0, "east writes row 3");
+	ok(feed1(e, 1, "w2", 0, 500, "3", U, "v=e", "v=w") == 0, "east applies west's w2 of it");
+	is_int(c.n, 0, "nothing decided: west's stream has not shown them");
+	ok(conflict_engine_gap(e, 0, 100, covered_by, (void *)lost, 1, &err) != 0,
+	   "a gap not after the stream's last position is refused");
+	ok(conflict_engine_gap(e, 0, 1000, covered_by, (void *)lost, 1, &err) == 0, "west's gap");
+	conflict_engine_stats(e, &st);
+	is_int(st.gap_shown, 4, "the four transactions the purged binlogs held, shown there");
+	is_int(st.tracked_trx, 0, "and every one settled");
+	is_int(c.n, 0,
+	       "no conflict: east's rows reached west before west's own (w2 after e3: "
+	       "east's stream says west had e3)");
+	/* after the gap: west writes row 1, which it had from east */
+	ok(feed1(e, 0, "w3", 0, 1100, "1", U, "v=e", "v=w3") == 0, "west writes row 1 after it");
+	is_int(c.n, 0, "not taken for crossing east's e1, which west had before the gap");
+	ok(feed1(e, 1, "w3", 0, 1100, "1", U, "v=e", "v=w3") == 0, "east applies it");
+	/* tracked only after the gap (a replay of east's stream): shown at the gap too */
+	ok(feed1(e, 1, "e4", 1, 1200, "4", U, "v=0", "v=e") == 0,
+	   "east writes row 4, which the purged binlogs also held");
+	conflict_engine_stats(e, &st);
+	is_int(st.gap_shown, 5, "shown at west's gap as it is tracked");
+	is_int(st.tracked_trx, 0, "settled at once");
+	is_int(c.n, 0, "still nothing");
+	conflict_engine_free(e);
+
+	/* both writes of a crossing pair in the purged binlogs: not decided, not guessed */
+	static const char *both[] = { "e5", "w5", NULL };
+	e = engine(2, 0, 1 << 20, &c);
+	ok(feed1(e, 1, "e5", 1, 100, "5", U, "v=0", "v=e") == 0, "east writes row 5");
+	ok(feed1(e, 1, "w5", 0, 200, "5", U, "v=0", "v=w") == 0,
+	   "east applies west's write of it, made before east's reached west?");
+	ok(conflict_engine_gap(e, 0, 1000, covered_by, (void *)both, 1, &err) == 0, "west's gap");
+	conflict_engine_stats(e, &st);
+	is_int(c.n, 0, "west's order of the two is gone: no conflict claimed");
+	is_int(st.gap_undecided, 1, "the pair counted as undecided");
+	is_int(st.tracked_trx, 0, "both settled");
+	conflict_engine_free(e);
+
+	/* a write of west's not in the purged binlogs still crosses one of east's that is */
+	static const char *east_only[] = { "e6", NULL };
+	e = engine(2, 0, 1 << 20, &c);
+	ok(feed1(e, 1, "e6", 1, 100, "6", U, "v=0", "v=e") == 0, "east writes row 6");
+	ok(conflict_engine_gap(e, 0, 1000, covered_by, (void *)east_only, 1, &err) == 0,
+	   "west's gap held it");
+	ok(feed1(e, 1, "w6", 0, 200, "7", U, "v=0", "v=w") == 0, "east applies west's w6 of row 7");
+	ok(feed1(e, 0, "w6", 0, 1100, "7", U, "v=0", "v=w") == 0,
+	   "west shows its own after the gap");
+	is_int(c.n, 0, "other rows: nothing");
+	ok(feed1(e, 1, "e7", 1, 300, "7", U, "v=w", "v=e") == 0, "east writes row 7 too");
+	ok(feed1(e, 0, "e7", 1, 1200, "7", U, "v=w", "v=e") == 0, "west applies it after its w6");
+	conflict_engine_stats(e, &st);
+	is_int(c.n, 0, "causal: east had w6 before e7");
+	is_int(st.gap_undecided, 0, "and nothing undecided");
+	conflict_engine_free(e);
+}
+
 int main(void)
 {
 	test_update_update();
@@ -933,6 +1018,7 @@ int main(void)
 	test_stalled_and_blind();
 	test_bad_input();
 	test_restart();
+	test_gap();
 	test_before_image();
 	test_resolution();
 	test_evicted_images();

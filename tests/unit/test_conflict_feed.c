@@ -138,6 +138,115 @@ static void test_history(void)
 	}
 }
 
+/* East (1) writes a row of its own, identity id; tracked while west (0) has not shown it. */
+static void east_writes(conflict_engine *e, const char *id, uint64_t pos)
+{
+	conflict_row r;
+	conflict_trx t;
+	rw_error err;
+
+	memset(&r, 0, sizeof(r));
+	r.schema = (conflict_bytes){ (const uint8_t *)"app", 3 };
+	r.table = (conflict_bytes){ (const uint8_t *)"t", 1 };
+	r.key = (conflict_bytes){ (const uint8_t *)id, strlen(id) };
+	r.op = CONFLICT_OP_UPDATE;
+	memset(&t, 0, sizeof(t));
+	t.identity = (conflict_bytes){ (const uint8_t *)id, strlen(id) };
+	t.origin = 1;
+	t.pos = pos;
+	t.rows = &r;
+	t.n_rows = 1;
+	if (conflict_engine_feed(e, 1, &t, 0, &err) != 0)
+		printf("# feed: %s\n", err.text);
+}
+
+static void put_le(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/*
+ * After a gap, the event at the oldest file's start says what the purged files held: the
+ * engine takes those transactions as shown in west's stream there, and no others.
+ */
+static void test_gap(int mysql)
+{
+	static const char *const covered[2][3] = { { "2-2-5", "2-2-9", NULL },
+						   { "3e11fa47-71ca-11e1-9e33-c80aa9429562:1",
+						     "3e11fa47-71ca-11e1-9e33-c80aa9429562:7",
+						     NULL } };
+	static const char *const not_covered[2][4] = { { "2-2-10", "2-3-1", "3-2-1", NULL },
+						       { "3e11fa47-71ca-11e1-9e33-c80aa9429562:6",
+							 "3e11fa47-71ca-11e1-9e33-c80aa9429562:12",
+							 "4e11fa47-71ca-11e1-9e33-c80aa9429562:1",
+							 NULL } };
+	conflict_config cfg = { 0 };
+	conflict_engine *e = NULL;
+	conflict_keys *keys = conflict_keys_new(64);
+	conflict_feed *f;
+	conflict_stats st;
+	binlog_event ev;
+	uint8_t data[64];
+	uint64_t pos = 100;
+	rw_error err;
+	int n = 0;
+
+	cfg.n_masters = 2;
+	if (conflict_engine_new(&cfg, &e, &err) != 0)
+		return;
+	for (int i = 0; covered[mysql][i] != NULL; i++, n++)
+		east_writes(e, covered[mysql][i], pos++);
+	for (int i = 0; not_covered[mysql][i] != NULL; i++, n++)
+		east_writes(e, not_covered[mysql][i], pos++);
+	f = conflict_feed_new(e, 0, origin_one, NULL, keys);
+	conflict_feed_set_file(f, "binlog.000007");
+	memset(&ev, 0, sizeof(ev));
+	ev.position = 256;
+	ev.next_position = 300;
+	if (!mysql) {
+		/* (2, 2, 9), (3, 3, 4): domain 2 of server 2 up to 9; nothing of server 3 in it */
+		ev.hdr.type = BINLOG_MARIADB_GTID_LIST;
+		put_le(data, 2, 4), put_le(data + 4, 2, 4), put_le(data + 8, 9, 8);
+		put_le(data + 16, 3, 4), put_le(data + 20, 3, 4), put_le(data + 24, 4, 8);
+		ev.u.gtid_list = (binlog_gtid_list){ 2, 0, data };
+	} else {
+		/* 3e11fa47-...:1-5:7 */
+		static const uint8_t sid[16] = { 0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca, 0x11, 0xe1,
+						 0x9e, 0x33, 0xc8, 0x0a, 0xa9, 0x42, 0x95, 0x62 };
+		ev.hdr.type = BINLOG_PREVIOUS_GTIDS;
+		memcpy(data, sid, 16);
+		put_le(data + 16, 2, 8);
+		put_le(data + 24, 1, 8), put_le(data + 32, 6, 8);
+		put_le(data + 40, 7, 8), put_le(data + 48, 8, 8);
+		ev.u.prev_gtids = (binlog_previous_gtids){ 1, 0, data, 56 };
+	}
+	ok(conflict_feed_event(f, &ev, 0, &err) == 0, "%s: without a gap, the event is only read",
+	   mysql ? "MySQL" : "MariaDB");
+	conflict_engine_stats(e, &st);
+	is_int(st.tracked_trx, (size_t)n, "%s: every one of east's waits for west",
+	       mysql ? "MySQL" : "MariaDB");
+	conflict_feed_gap(f);
+	ok(conflict_feed_event(f, &ev, 0, &err) == 0, "%s: after a gap it is told the engine",
+	   mysql ? "MySQL" : "MariaDB");
+	conflict_engine_stats(e, &st);
+	is_int(st.gap_shown, 2, "%s: the two the purged files held are shown there",
+	       mysql ? "MySQL" : "MariaDB");
+	is_int(st.tracked_trx, (size_t)n - 2,
+	       "%s: and settle; the others (a later one, another "
+	       "server, another domain or uuid) still wait",
+	       mysql ? "MySQL" : "MariaDB");
+	ev.position = 400;
+	ev.next_position = 450;
+	ok(conflict_feed_event(f, &ev, 0, &err) == 0, "%s: the next file's list is only read",
+	   mysql ? "MySQL" : "MariaDB");
+	conflict_engine_stats(e, &st);
+	is_int(st.gap_shown, 2, "%s: nothing more shown", mysql ? "MySQL" : "MariaDB");
+	conflict_feed_free(f);
+	conflict_engine_free(e);
+	conflict_keys_free(keys);
+}
+
 int main(void)
 {
 	conflict_config cfg = { 0 };
@@ -184,5 +293,7 @@ int main(void)
 	conflict_engine_free(e);
 	conflict_keys_free(keys);
 	test_history();
+	test_gap(0);
+	test_gap(1);
 	return tap_done();
 }
