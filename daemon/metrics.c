@@ -285,6 +285,17 @@ static void tracker_metrics(FILE *out, const struct status *st)
 	       "so whether they crossed is not decided, since the start.");
 	fprintf(out, "ringwatch_gap_pairs_undecided_total %llu\n",
 		(unsigned long long)v->gap_undecided);
+	family(out, "ringwatch_engine_memory_bytes", "gauge",
+	       "Memory of the conflict engine, in bytes: tracking (transactions, writes, keys, "
+	       "open records) and image_rings (the rings of recent row images, written so far; "
+	       "they stop growing at ringwatch_engine_image_rings_capacity_bytes).");
+	fprintf(out,
+		"ringwatch_engine_memory_bytes{part=\"tracking\"} %zu\n"
+		"ringwatch_engine_memory_bytes{part=\"image_rings\"} %zu\n",
+		v->engine_bytes, v->ring_used);
+	family(out, "ringwatch_engine_image_rings_capacity_bytes", "gauge",
+	       "What the conflict engine's image rings hold at most, in bytes (16 MiB a master).");
+	fprintf(out, "ringwatch_engine_image_rings_capacity_bytes %zu\n", v->ring_bytes);
 	family(out, "ringwatch_tracked_keys", "gauge",
 	       "Row keys with writes the conflict engine still tracks (not yet settled).");
 	fprintf(out, "ringwatch_tracked_keys %zu\n", v->tracked_keys);

@@ -552,6 +552,9 @@ void tracker_view(const struct tracker *t, struct tracker_view *v)
 	v->superseded = st.released;
 	v->gap_shown = st.gap_shown;
 	v->gap_undecided = st.gap_undecided;
+	v->engine_bytes = st.bytes_used;
+	v->ring_bytes = st.ring_bytes;
+	v->ring_used = st.ring_used;
 }
 
 size_t tracker_ddl_unsafe_recent(const struct tracker *t, struct schemas_unsafe *out, size_t max)

@@ -39,6 +39,9 @@ struct tracker_view {
 	uint64_t superseded;     /* open records no longer followed: over 256 on one row */
 	uint64_t gap_shown;      /* transactions taken as applied in a gap's purged binlogs */
 	uint64_t gap_undecided;  /* pairs whose order a gap hid: not decided */
+	size_t engine_bytes;     /* the engine's tracking structures */
+	size_t ring_bytes;       /* its image rings' capacity */
+	size_t ring_used;        /* of it, touched so far */
 	uint64_t
 	    ddl_unsafe_on[CONFLICT_MAX_MASTERS]; /* by the master whose stream showed it first */
 	uint64_t delay_buckets[TRACKER_BUCKETS]; /* cumulative counts per le bound */

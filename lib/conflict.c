@@ -519,8 +519,12 @@ void conflict_engine_stats(const conflict_engine *e, conflict_stats *out)
 			  e->pend.cap * sizeof(void *) + e->npend * sizeof(struct cf_pend) +
 			  e->caprestored * (sizeof(uint64_t) + 1);
 	out->ring_bytes = 0;
-	for (m = 0; m < e->n; m++)
+	out->ring_used = 0;
+	for (m = 0; m < e->n; m++) {
 		out->ring_bytes += e->ring[m].cap;
+		out->ring_used +=
+		    e->ring[m].head < e->ring[m].cap ? (size_t)e->ring[m].head : e->ring[m].cap;
+	}
 }
 
 const char *conflict_op_name(enum conflict_op op)

@@ -213,7 +213,8 @@ typedef struct conflict_stats {
 	size_t tracked_keys;   /* keys with a tracked or kept write */
 	size_t open;           /* open records (conflicts and before-image) */
 	size_t bytes_used; /* tracking structures (not the rings), allocator overhead excluded */
-	size_t ring_bytes; /* the image rings */
+	size_t ring_bytes; /* the image rings' capacity */
+	size_t ring_used;  /* of it, bytes written at least once (memory touched: RSS) */
 	bool blind;        /* writes are being dropped: over max_writes */
 	uint64_t dropped_writes;  /* writes never examined because of the bound (cumulative) */
 	uint64_t conflicts;       /* conflicts reported */
