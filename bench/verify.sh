@@ -14,7 +14,11 @@
 #          even ids, east... any: the writers' rows are random over the table);
 #   pt:    pt-table-checksum on master 1 (--recursion-method=none
 #          --no-check-binlog-format, chunk time 0.5 s), idle and under the
-#          same load, when it is installed.
+#          same load, when it is installed.  Once more, for the record, with
+#          master 2 named in a DSN table (--recursion-method=dsn=...) so that
+#          it would compare master 2's checksums: it waits for that replica
+#          (its SHOW SLAVE STATUS shows nothing on a MariaDB replica whose
+#          connections are named, as a ring's are); 30 s, then its words.
 # For each: wall seconds, rows per second, the masters' cpu seconds while it
 # ran (utime + stime of both mariadbd from /proc; under load the writers'
 # own share, measured for the same time without verification, subtracted),
@@ -158,6 +162,14 @@ if command -v pt-table-checksum >/dev/null; then
 	line pt_load "pt-table-checksum, 2 x 500 tps"
 	echo "  pt-table-checksum's last output:"
 	sed 's/^/    /' "$BENCH_WORK/out.pt_load" | tail -n 4
+	echo "  with master 2 in a DSN table, so that it compares master 2's checksums (30 s):"
+	ring_sql 1 "SET sql_log_bin = 0; CREATE DATABASE IF NOT EXISTS percona_dsn;
+	    CREATE TABLE IF NOT EXISTS percona_dsn.dsns (id INT AUTO_INCREMENT PRIMARY KEY, parent_id INT,
+	        dsn VARCHAR(255) NOT NULL);
+	    INSERT INTO percona_dsn.dsns (dsn) VALUES ('h=127.0.0.1,P=${RING_PORTS[2]},u=root')"
+	timeout 30 pt-table-checksum --no-check-binlog-format --recursion-method=dsn=D=percona_dsn,t=dsns \
+		--chunk-time 0.5 --databases app --tables hot --no-version-check \
+		"h=127.0.0.1,P=${RING_PORTS[1]},u=root" 2>&1 | sort | uniq -c | sort -rn | head -n 3 | sed 's/^/    /'
 	echo "  without --no-check-binlog-format it says:"
 	pt-table-checksum --recursion-method=none --databases app --tables hot --no-version-check \
 		"h=127.0.0.1,P=${RING_PORTS[1]},u=root" 2>&1 | head -n 3 | sed 's/^/    /'
