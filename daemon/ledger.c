@@ -513,7 +513,8 @@ int ledger_each_open(struct state *st, double resolved_since,
 
 	if (sqlite3_prepare_v2(
 		state_db(st),
-		"SELECT uid, schema_name, table_name, key_hex, unique_key FROM conflict "
+		"SELECT uid, schema_name, table_name, key_hex, unique_key, kind = 'drift' FROM "
+		"conflict "
 		"WHERE key_hex != '' AND (state = 'open' OR (?1 > 0 AND state = "
 		"'resolved' AND resolved_by = 'engine' AND resolved_at >= ?1)) "
 		"ORDER BY id",
@@ -527,6 +528,7 @@ int ledger_each_open(struct state *st, double resolved_since,
 			(const char *)sqlite3_column_text(s, 2),
 			(const char *)sqlite3_column_text(s, 3),
 			sqlite3_column_int(s, 4) != 0,
+			sqlite3_column_int(s, 5) != 0,
 		};
 		fn(&o, arg);
 	}

@@ -50,6 +50,7 @@ struct ledger_open {
 	const char *table;
 	const char *key_hex;
 	bool unique_key;
+	bool drift; /* kind "drift": rows a verification read */
 };
 
 /*

@@ -457,8 +457,10 @@ static void restore_open(const struct ledger_open *o, void *arg)
 		return;
 	key.p = bytes;
 	key.len = len;
-	if (conflict_engine_restore_open(t->e, &id, &schema, &table, &key, o->unique_key, NULL,
-					 &err) != 0)
+	if ((o->drift ? conflict_engine_follow_drift(t->e, &id, &schema, &table, &key,
+						     o->unique_key, &err)
+		      : conflict_engine_restore_open(t->e, &id, &schema, &table, &key,
+						     o->unique_key, NULL, &err)) != 0)
 		log_error("conflict engine: restoring open conflict %s: %s", o->uid, err.text);
 	free(bytes);
 }
@@ -517,7 +519,7 @@ uint64_t tracker_stream_pos(const struct tracker *t, size_t master)
 void tracker_follow(struct tracker *t, const char *uid, const char *schema, const char *table,
 		    const char *key_hex)
 {
-	struct ledger_open o = { uid, schema, table, key_hex, false };
+	struct ledger_open o = { uid, schema, table, key_hex, false, true };
 
 	restore_open(&o, t);
 }

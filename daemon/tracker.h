@@ -139,7 +139,9 @@ uint64_t tracker_stream_pos(const struct tracker *t, size_t master);
  * Follow the ledger's open record uid (a drift record) on a row from now on,
  * as the open records restored after a restart are: a later write that
  * leaves every master the same row resolves it, and the before-image check
- * does not report the row again meanwhile.  key_hex: the canonical key.
+ * does not report the row again meanwhile.  Writes before it (read again
+ * after a restart too) do not change it (conflict_engine_follow_drift()).
+ * key_hex: the canonical key.
  */
 void tracker_follow(struct tracker *t, const char *uid, const char *schema, const char *table,
 		    const char *key_hex);

@@ -93,6 +93,7 @@ struct cf_open {
 	uint8_t ntrx;
 	uint8_t causal;   /* a write after all of its writes in every stream settled */
 	uint8_t restored; /* from before a restart: finals unknown, taken as diverged */
+	uint8_t drift;    /* rows read outside the binlogs: only a later write tells its finals */
 	uint64_t pos[];
 };
 

@@ -338,6 +338,13 @@ void cf_open_settled(conflict_engine *e, const struct cf_trx *x, const struct cf
 	key_finals(e, xw->key, &f);
 	for (c = open_head(e, xw->key); c != NULL; c = next) {
 		next = c->next;
+		/*
+		 * A drift record's rows were read from the tables: a write before it
+		 * (one read again after a restart, settled or not) is in them already,
+		 * and its after image is not what the masters hold.
+		 */
+		if (c->drift && (x == NULL || !after_all(e, c, x)))
+			continue;
 		if (!c->causal && x != NULL && after_all(e, c, x))
 			c->causal = 1;
 		open_update(e, c, &f, now);
@@ -540,10 +547,9 @@ void cf_report_before(conflict_engine *e, struct cf_trx *x, struct cf_write *xw,
  * restored "last" position: a write is after both in every stream when each
  * stream shows it after that position.
  */
-int conflict_engine_restore_open(conflict_engine *e, const conflict_id *id,
-				 const conflict_bytes *schema, const conflict_bytes *table,
-				 const conflict_bytes *key, bool unique_key,
-				 const conflict_image *final, rw_error *err)
+static int follow(conflict_engine *e, const conflict_id *id, const conflict_bytes *schema,
+		  const conflict_bytes *table, const conflict_bytes *key, bool unique_key,
+		  const conflict_image *final, bool drift, rw_error *err)
 {
 	struct cf_trx none = { 0 };
 	struct finals f;
@@ -574,8 +580,24 @@ int conflict_engine_restore_open(conflict_engine *e, const conflict_id *id,
 	if (c == NULL)
 		return rw_error_set(err, RW_E_NOMEM, -1, "conflict engine: out of memory");
 	c->restored = f.known != e->all;
+	c->drift = drift;
 	c->seen[0] = e->all;
 	for (m = 0; m < e->n; m++)
 		open_after(c)[m] = e->stream[m].replay ? e->stream[m].replay_end : 0;
 	return 0;
+}
+
+int conflict_engine_restore_open(conflict_engine *e, const conflict_id *id,
+				 const conflict_bytes *schema, const conflict_bytes *table,
+				 const conflict_bytes *key, bool unique_key,
+				 const conflict_image *final, rw_error *err)
+{
+	return follow(e, id, schema, table, key, unique_key, final, false, err);
+}
+
+int conflict_engine_follow_drift(conflict_engine *e, const conflict_id *id,
+				 const conflict_bytes *schema, const conflict_bytes *table,
+				 const conflict_bytes *key, bool unique_key, rw_error *err)
+{
+	return follow(e, id, schema, table, key, unique_key, NULL, true, err);
 }

@@ -328,6 +328,21 @@ RW_MUST_CHECK int conflict_engine_restore_open(conflict_engine *e, const conflic
 					       const conflict_bytes *table,
 					       const conflict_bytes *key, bool unique_key,
 					       const conflict_image *final, rw_error *err);
+/*
+ * A drift record: its rows were read from the tables (a verification) and
+ * differ where no write explains it.  Followed like a restored record (with
+ * finals unknown, so taken as diverged), except that only a write every
+ * stream shows after the record (after the restored "last" positions when
+ * following it during a restart's replay) counts for its finals and can
+ * resolve it: a write before it, such as one read again after a restart, is
+ * in the rows read already, and its after image is not what the masters
+ * hold.
+ */
+RW_MUST_CHECK int conflict_engine_follow_drift(conflict_engine *e, const conflict_id *id,
+					       const conflict_bytes *schema,
+					       const conflict_bytes *table,
+					       const conflict_bytes *key, bool unique_key,
+					       rw_error *err);
 
 /* The hash of a transaction identity, as the checkpoint holds it. */
 uint64_t conflict_identity_hash(const uint8_t *p, size_t len);

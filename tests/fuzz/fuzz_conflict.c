@@ -118,7 +118,7 @@ static conflict_engine *restart(conflict_engine *e, const conflict_config *cfg, 
 	conflict_mark mk[CONFLICT_MAX_MASTERS];
 	struct ids ids = { .n = 0 };
 	conflict_engine *e2;
-	conflict_id any = { 1, 2 };
+	conflict_id any = { 1, 2 }, drift = { 3, 4 };
 	conflict_bytes s = { (const uint8_t *)"s", 1 }, k = { (const uint8_t *)"1", 1 };
 	rw_error err;
 	unsigned m;
@@ -141,6 +141,8 @@ static conflict_engine *restart(conflict_engine *e, const conflict_config *cfg, 
 		if (conflict_engine_restore_unsettled(e2, ids.h[i], &err) != 0)
 			abort();
 	if (conflict_engine_restore_open(e2, &any, &s, &s, &k, next(in) & 1, NULL, &err) != 0)
+		abort();
+	if (next(in) & 1 && conflict_engine_follow_drift(e2, &drift, &s, &s, &k, false, &err) != 0)
 		abort();
 	return e2;
 }

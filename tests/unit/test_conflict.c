@@ -679,6 +679,75 @@ static void test_restart(void)
 	conflict_engine_free(e2);
 }
 
+/*
+ * A drift record (rows a verification read) followed across a restart: the
+ * writes read again, settled or not before the checkpoint, are in the rows
+ * read and leave it alone; a write after it counts.  A record restored with
+ * conflict_engine_restore_open() takes its finals from the same replay.
+ */
+static void restart_drift(bool drift, struct cap *c2)
+{
+	struct cap c;
+	conflict_engine *e = engine(2, 0, 1 << 16, &c), *e2;
+	conflict_bytes app = B("app"), t = B("t"), k = B("1");
+	conflict_id id = { 7, 7 };
+	conflict_mark mk[2];
+	struct ids ids = { .n = 0 };
+	rw_error err;
+	int i;
+
+	/* w1 settles on row 1; w2 is still on its way to east at the checkpoint */
+	ok(feed1(e, 0, "w1", 0, 10, "1", U, "v=0", "v=1") == 0 &&
+	       feed1(e, 1, "w1", 0, 10, "1", U, "v=0", "v=1") == 0 &&
+	       feed1(e, 0, "w2", 0, 20, "1", U, "v=1", "v=2") == 0,
+	   "w1 settled, w2 on its way");
+	ok(conflict_engine_mark(e, 0, &mk[0], &err) == 0 &&
+	       conflict_engine_mark(e, 1, &mk[1], &err) == 0 &&
+	       conflict_engine_unsettled(e, save_id, &ids) == 0,
+	   "the checkpoint");
+	/* ... then a row changed with sql_log_bin=0 is found, and ringwatchd restarts */
+	e2 = engine(2, 0, 1 << 16, c2);
+	ok(conflict_engine_restore_mark(e2, 0, &mk[0], &err) == 0 &&
+	       conflict_engine_restore_mark(e2, 1, &mk[1], &err) == 0,
+	   "restore streams");
+	for (i = 0; i < ids.n; i++)
+		ok(conflict_engine_restore_unsettled(e2, ids.h[i], &err) == 0, "restore w2");
+	ok((drift ? conflict_engine_follow_drift(e2, &id, &app, &t, &k, false, &err)
+		  : conflict_engine_restore_open(e2, &id, &app, &t, &k, false, NULL, &err)) == 0,
+	   "the ledger's open record on row 1 (%s)", drift ? "drift" : "restored");
+	ok(feed1(e2, 0, "w1", 0, 10, "1", U, "v=0", "v=1") == 0 &&
+	       feed1(e2, 1, "w1", 0, 10, "1", U, "v=0", "v=1") == 0,
+	   "both streams read w1 again (settled before the checkpoint)");
+	ok(feed1(e2, 0, "w2", 0, 20, "1", U, "v=1", "v=2") == 0 &&
+	       feed1(e2, 1, "w2", 0, 30, "1", U, "v=1", "v=2") == 0,
+	   "west reads w2 again, east shows it for the first time");
+	conflict_engine_free(e);
+	if (!drift) {
+		conflict_engine_free(e2);
+		return;
+	}
+	is_int(c2->updates, 0, "drift: no finals taken from writes before it");
+	is_int(c2->resolved, 0, "nor resolved by them");
+	ok(feed1(e2, 0, "w3", 0, 30, "1", U, "v=2", "v=3") == 0 &&
+	       feed1(e2, 1, "w3", 0, 40, "1", U, "v=9", "v=3") == 0,
+	   "a write after it, on both");
+	ok(c2->updates == 1 && !c2->upd_diverged && c2->upd_complete, "its finals: the same row");
+	is_str(c2->upd_final[1], "v=3", "east's");
+	ok(c2->resolved == 1 && conflict_id_equal(&c2->last_resolved, &id), "resolved");
+	is_int(c2->n, 0, "and no before-image finding on the row it was known to differ on");
+	conflict_engine_free(e2);
+}
+
+static void test_drift_restart(void)
+{
+	struct cap c;
+
+	restart_drift(false, &c);
+	ok(c.updates > 0 && !c.upd_diverged,
+	   "restored (not drift): the finals come from the writes read again");
+	restart_drift(true, &c);
+}
+
 static void test_before_image(void)
 {
 	struct cap c;
@@ -1018,6 +1087,7 @@ int main(void)
 	test_stalled_and_blind();
 	test_bad_input();
 	test_restart();
+	test_drift_restart();
 	test_gap();
 	test_before_image();
 	test_resolution();
