@@ -285,6 +285,109 @@ int ledger_merge_final(struct state *st, const char *uid, json_t *changes, json_
 	return rc < 0 ? -1 : rc == 0 && !m.changed ? 1 : 0;
 }
 
+/*
+ * The finals changes of several conflicts (the string first: state_keep_copy()): batch
+ * while fresh, its JSON text once kept.
+ */
+struct merges {
+	const char *text;
+	json_t *batch;
+};
+
+/* uid's change with the statements get and put; SQLITE_OK also when there is no such uid. */
+static int merge_one(sqlite3_stmt *get, sqlite3_stmt *put, const char *uid, json_t *one)
+{
+	json_t *final = NULL;
+	char *text;
+	int rc;
+
+	sqlite3_reset(get);
+	sqlite3_bind_text(get, 1, uid, -1, SQLITE_STATIC);
+	rc = sqlite3_step(get);
+	if (rc == SQLITE_ROW)
+		final = column_json(get, 0); /* not in json_is_object(): a macro reads it twice */
+	if (rc == SQLITE_ROW && !json_is_object(final)) {
+		json_decref(final);
+		final = json_object();
+	}
+	sqlite3_reset(get);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	conflict_final_apply(final, json_object_get(one, "changes"),
+			     json_object_get(one, "unknown"));
+	text = json_text(final);
+	json_decref(final);
+	if (text == NULL)
+		return SQLITE_NOMEM;
+	sqlite3_reset(put);
+	sqlite3_bind_text(put, 1, text, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(put, 2, json_is_true(json_object_get(one, "diverged")));
+	sqlite3_bind_text(put, 3, uid, -1, SQLITE_STATIC);
+	rc = sqlite3_step(put);
+	free(text);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int merges_rows(struct state *st, void *arg)
+{
+	const struct merges *m = arg;
+	sqlite3 *db = state_db(st);
+	json_t *batch =
+	    m->batch != NULL ? json_incref(m->batch) : json_loads(m->text, JSON_DECODE_ANY, NULL);
+	sqlite3_stmt *get = NULL, *put = NULL;
+	const char *uid;
+	json_t *one;
+	int rc = json_is_object(batch) ? SQLITE_OK : SQLITE_NOMEM;
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, "SELECT final_json FROM conflict WHERE uid = ?", -1,
+					&get, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(
+		    db, "UPDATE conflict SET final_json = ?, diverged = ? WHERE uid = ?", -1, &put,
+		    NULL);
+	json_object_foreach(batch, uid, one)
+	{
+		if (rc != SQLITE_OK)
+			break;
+		rc = merge_one(get, put, uid, one);
+	}
+	sqlite3_finalize(get);
+	sqlite3_finalize(put);
+	json_decref(batch);
+	return rc;
+}
+
+static int merges_apply(struct state *st, void *arg)
+{
+	return state_in_transaction(st, merges_rows, arg);
+}
+
+static void *merges_keep(const void *arg, size_t *size)
+{
+	const struct merges *m = arg;
+	char *text = m->batch != NULL ? json_text(m->batch) : NULL;
+	struct merges copy = { text != NULL ? text : m->text, NULL };
+	void *kept = copy.text != NULL ? state_keep_copy(&copy, sizeof(copy), 1, size) : NULL;
+
+	free(text);
+	return kept;
+}
+
+static const struct state_op merges_op = {
+	.what = "conflicts' finals",
+	.apply = merges_apply,
+	.keep = merges_keep,
+	.release = free,
+};
+
+int ledger_merge_finals(struct state *st, json_t *batch)
+{
+	struct merges m = { NULL, batch };
+
+	return state_write(st, &merges_op, &m) < 0 ? -1 : 0;
+}
+
 int ledger_uid(struct state *st, int64_t id, char *buf, size_t len)
 {
 	sqlite3_stmt *s;

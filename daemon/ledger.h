@@ -74,6 +74,12 @@ int ledger_update_final(struct state *st, const char *uid, json_t *final, bool d
 int ledger_merge_final(struct state *st, const char *uid, json_t *changes, json_t *unknown,
 		       bool diverged);
 
+/*
+ * ledger_merge_final() of several conflicts in one write: batch maps a uid to its
+ * {"changes", "unknown", "diverged"}.  0 (also when kept), -1 on error.
+ */
+int ledger_merge_finals(struct state *st, json_t *batch);
+
 /* The uid of a ledger id into buf; 0, 1 when none, -1 on error. */
 int ledger_uid(struct state *st, int64_t id, char *buf, size_t len);
 

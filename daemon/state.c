@@ -663,6 +663,11 @@ static int in_transaction(struct state *st, int (*fn)(struct state *st, void *ar
 	return rc;
 }
 
+int state_in_transaction(struct state *st, int (*fn)(struct state *st, void *arg), void *arg)
+{
+	return in_transaction(st, fn, arg);
+}
+
 static int engine_apply(struct state *st, void *arg)
 {
 	return in_transaction(st, engine_rows, arg);

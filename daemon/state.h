@@ -109,6 +109,12 @@ struct state_op {
 int state_write(struct state *st, const struct state_op *op, void *arg);
 
 /*
+ * For state_op.apply: fn in one SQLite transaction, SQLITE_OK or the failure's code (then
+ * rolled back, nothing of it written).
+ */
+int state_in_transaction(struct state *st, int (*fn)(struct state *st, void *arg), void *arg);
+
+/*
  * For state_op.keep: a copy of the struct at arg (size bytes), whose first n
  * members are const char * (NULL or a string), with the strings copied after
  * it in the same block (free() frees it); *total its bytes.  NULL when out of

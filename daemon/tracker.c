@@ -48,6 +48,8 @@ struct tracker {
 	bool restoring;
 	char (*superseded)[CONFLICT_ID_TEXT];
 	size_t n_superseded, cap_superseded;
+	/* the finals changes of the event being fed (on_updated()), by uid */
+	json_t *finals;
 };
 
 static int origin_of(uint32_t server_id, void *arg)
@@ -148,18 +150,73 @@ static void on_conflict(const conflict_record *r, void *arg)
 	json_decref(c);
 }
 
+static bool in_list(const json_t *list, const char *s)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(list, i, v)
+	{
+		if (strcmp(json_string_value(v), s) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Each write that settles on a row changes the finals of every open conflict
+ * on it, up to 256 on a hot row.  Written one by one, each in its own SQLite
+ * transaction, a storm of crossing writes on hot rows cost so many that the
+ * daemon fell behind its streams by a minute and more, showing the finals of
+ * long ago meanwhile.  So the changes of an event gather here (a later one
+ * of a conflict merged into the earlier) and go to the ledger together at
+ * its end, in one transaction (finals_write()).
+ */
 static void on_updated(const conflict_update *u, void *arg)
 {
 	struct tracker *t = arg;
-	json_t *changes = json_object(), *unknown = json_array();
+	json_t *changes = json_object(), *unknown = json_array(), *was, *v;
 	char uid[CONFLICT_ID_TEXT];
+	const char *master;
+	size_t i;
 
 	conflict_uid(&u->id, uid);
 	conflict_update_json(u, t->names, changes, unknown);
-	if (ledger_merge_final(t->st, uid, changes, unknown, u->diverged) < 0)
-		log_error("conflict ledger: cannot update %s: %s", uid, state_error(t->st));
-	json_decref(changes);
-	json_decref(unknown);
+	if (t->finals == NULL)
+		t->finals = json_object();
+	was = json_object_get(t->finals, uid);
+	if (was != NULL) {
+		/* the earlier change, then this one: one change */
+		json_t *had = json_object_get(was, "changes"),
+		       *gone = json_object_get(was, "unknown");
+
+		json_object_foreach(had, master, v)
+		{
+			if (json_object_get(changes, master) == NULL && !in_list(unknown, master))
+				json_object_set(changes, master, v);
+		}
+		json_array_foreach(gone, i, v)
+		{
+			if (json_object_get(changes, json_string_value(v)) == NULL &&
+			    !in_list(unknown, json_string_value(v)))
+				json_array_append(unknown, v);
+		}
+	}
+	if (json_object_set_new(t->finals, uid,
+				json_pack("{s:o,s:o,s:b}", "changes", changes, "unknown", unknown,
+					  "diverged", u->diverged)) != 0)
+		log_error("conflict ledger: cannot update %s: out of memory", uid);
+}
+
+static void finals_write(struct tracker *t)
+{
+	if (t->finals == NULL)
+		return;
+	if (ledger_merge_finals(t->st, t->finals) < 0)
+		log_error("conflict ledger: cannot update the finals of %zu conflicts: %s",
+			  json_object_size(t->finals), state_error(t->st));
+	json_decref(t->finals);
+	t->finals = NULL;
 }
 
 static void on_resolved(const conflict_id *id, int64_t now, void *arg)
@@ -272,6 +329,7 @@ void tracker_free(struct tracker *t)
 	free(t->restored);
 	conflict_keys_free(t->keys);
 	conflict_engine_free(t->e);
+	json_decref(t->finals);
 	free(t);
 }
 
@@ -301,6 +359,7 @@ void tracker_event(struct tracker *t, size_t master, const binlog_event *ev)
 	schemas_set_time(t->schemas, clock_mono());
 	if (conflict_feed_event(t->feeds[master], ev, clock_wall_us(), &err) != 0)
 		log_error("master %s: conflict engine: %s", t->names[master], err.text);
+	finals_write(t);
 	conflict_feed_stats_get(t->feeds[master], &after);
 	if (after.unknown_origin > before.unknown_origin && t->v.unknown_origin++ == 0)
 		log_warn("master %s: a transaction from server_id %u, which is none of the "

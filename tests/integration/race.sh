@@ -57,7 +57,11 @@ ring_sql 1 "UPDATE app.hot SET v = -1 WHERE id IN (1, 2, 3)"
 ring_sql 2 "UPDATE app.hot SET v = -2 WHERE id IN (1, 2, 3)"
 ring_resume_link 1 2; ring_resume_link 2 1
 ring_sync 60
-t_ok "ringwatchd read everything" wait_for 30 caught_up
+# when it has not, the rows it shows are those of the moment it has reached: say how far
+t_ok "ringwatchd read everything" wait_for 30 caught_up ||
+    for i in 1 2; do
+        t_diag "master $i: ringwatchd at $(curl -s "$RWD_URL/v1/status" | jq -r ".masters[$((i - 1))].position.gtid"), the master at $(ring_sql "$i" "SELECT @@gtid_binlog_pos")"
+    done
 sleep 1
 
 differ=$(join -t "$(printf '\t')" <(ring_sql 1 "SELECT id, v FROM app.hot ORDER BY id" | sort) \

@@ -16,7 +16,9 @@
  * decided at the feed of the later of its two origin appearances (no
  * sooner is certain, no later is needed); everything settles; and once
  * settled, what "open and diverged" says about each key against the rows
- * the masters hold (check_run).  A third
+ * the masters hold, and that every record still open (not resolved, not
+ * released past 256 on its key) holds each master's row as its final
+ * (check_run).  A third
  * of the runs restart the engine midway from a checkpoint and replay the
  * streams from their low-water marks.  Degraded runs (a tiny image ring, a
  * tiny bound) must stay right where they answer and never invent a pair.
@@ -418,6 +420,17 @@ static void on_resolved(const conflict_id *id, int64_t now, void *arg)
 		f->open = 0;
 }
 
+/* Past 256 open records on a key the oldest is no longer followed: no longer open here. */
+static void on_released(const conflict_id *id, const conflict_id *newer, int64_t now, void *arg)
+{
+	struct found *f = find(arg, id);
+
+	(void)newer;
+	(void)now;
+	if (f != NULL)
+		f->open = 0;
+}
+
 static int on_known(const conflict_id *id, void *arg)
 {
 	struct run *run = arg;
@@ -439,7 +452,8 @@ static conflict_engine *sim_engine(struct run *run)
 	cfg.n_masters = run->s->n;
 	cfg.ring_bytes = run->ring ? run->ring : 1 << 16;
 	cfg.max_writes = run->max_writes;
-	cfg.cb = (conflict_callbacks){ on_conflict, on_update, on_resolved, on_known, NULL, run };
+	cfg.cb =
+	    (conflict_callbacks){ on_conflict, on_update, on_resolved, on_known, on_released, run };
 	if (conflict_engine_new(&cfg, &e, &err) != 0)
 		return NULL;
 	return e;
@@ -668,7 +682,7 @@ static int check_run(struct run *run, conflict_engine *e, struct tally *ty, uint
 	const struct sim *s = run->s;
 	int pairs[MAXT * MAXT][3], np = truth(s, pairs), i, j, got = 0, k;
 	conflict_stats st;
-	int ok_pairs = 1, ok_inv = 1;
+	int ok_pairs = 1, ok_inv = 1, ok_fin = 1, m;
 
 	for (i = 0; i < run->nf; i++) {
 		int match = 0;
@@ -719,15 +733,31 @@ static int check_run(struct run *run, conflict_engine *e, struct tally *ty, uint
 		if (verbose && differ && !pair_div && !before_div)
 			printf("# refused-only seed %llu k%d\n", (unsigned long long)seed, k);
 	}
+	/* every open record's finals are the rows the masters hold, and diverged says so */
+	for (i = 0; i < run->nf; i++) {
+		const struct found *f = &run->f[i];
+		int fin_ok = 1;
+
+		if (!f->open || f->key < 0 || f->key >= UKEY)
+			continue;
+		for (m = 0; m < (int)s->n; m++)
+			fin_ok &= f->final[m] == s->state[m][f->key];
+		fin_ok &= f->diverged == rows_differ(s, f->key);
+		if (!fin_ok && verbose)
+			printf("# stale finals: record %d k%d diverged %d final %d %d %d %d\n", i,
+			       f->key, f->diverged, f->final[0], f->final[1], f->final[2],
+			       f->final[3]);
+		ok_fin &= fin_ok;
+	}
 	ty->pairs += np;
 	for (j = 0; j < np; j++)
 		ty->unique += pairs[j][2] >= UKEY;
-	if (!ok_pairs || !ok_inv) {
+	if (!ok_pairs || !ok_inv || !ok_fin) {
 		if (ty->failed++ < 5)
 			tap_diag("seed %llu: %u masters, %d pairs expected, %d reported, %d dup, "
-				 "%d bad, %zu unsettled, invariant %s",
+				 "%d bad, %zu unsettled, invariant %s, finals %s",
 				 (unsigned long long)seed, s->n, np, got, run->dup, run->bad,
-				 st.tracked_trx, ok_inv ? "ok" : "broken");
+				 st.tracked_trx, ok_inv ? "ok" : "broken", ok_fin ? "ok" : "stale");
 		return 0;
 	}
 	return 1;

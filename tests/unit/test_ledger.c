@@ -248,6 +248,64 @@ static void test_kept(void)
 	ok(state_dir_remove(dir) == 0, "temp dir removed");
 }
 
+/* The v of master's final of conflict id, "" when it has none. */
+static const char *final_v(json_t *c, const char *master)
+{
+	const char *v = json_string_value(
+	    json_object_get(json_object_get(json_object_get(c, "final"), master), "v"));
+
+	return v != NULL ? v : "";
+}
+
+/* The finals changes of several conflicts in one write, also when it is kept and retried. */
+static void test_merges(void)
+{
+	char dir[] = "/tmp/rw-test-ledger-merges.XXXXXX";
+	struct state *st = three(dir);
+	struct state_health h;
+	json_t *batch, *c1 = NULL, *c2 = NULL, *c3 = NULL;
+
+	ok(st != NULL, "three conflicts");
+	batch = json_pack("{s:{s:{s:{s:i,s:s}},s:[s],s:b},s:{s:{s:n},s:[],s:b},"
+			  "s:{s:{},s:[],s:b}}",
+			  "1111", "changes", "west", "id", 1, "v", "new", "unknown", "east",
+			  "diverged", false, "2222", "changes", "east", "unknown", "diverged", true,
+			  "9999", "changes", "unknown", "diverged", true);
+	is_int(ledger_merge_finals(st, batch), 0, "two conflicts' finals and an unknown uid");
+	ok(ledger_find(st, 1, &c1) == 0 && ledger_find(st, 2, &c2) == 0 &&
+	       ledger_find(st, 3, &c3) == 0,
+	   "read back");
+	is_str(final_v(c1, "west"), "new", "west's final of the first changed");
+	ok(json_object_get(json_object_get(c1, "final"), "east") == NULL,
+	   "east's final of the first not known any more");
+	ok(json_is_false(json_object_get(c1, "diverged")), "the first no longer diverged");
+	is_str(final_v(c2, "west"), "east", "west's final of the second as it was");
+	ok(json_is_null(json_object_get(json_object_get(c2, "final"), "east")),
+	   "east's final of the second: no row");
+	ok(json_is_true(json_object_get(c2, "diverged")), "the second diverged");
+	is_str(final_v(c3, "west"), "east", "the third untouched");
+	json_decref(c1);
+	json_decref(c2);
+	json_decref(c3);
+	json_decref(batch);
+
+	sqlite3_exec(state_db(st), "PRAGMA query_only = 1", NULL, NULL, NULL);
+	batch = json_pack("{s:{s:{s:{s:i,s:s}},s:[],s:b}}", "3333", "changes", "west", "id", 3, "v",
+			  "later", "unknown", "diverged", false);
+	is_int(ledger_merge_finals(st, batch), 0, "a batch that cannot be written is kept");
+	json_decref(batch);
+	state_health(st, &h);
+	is_int(h.kept, 1, "one write kept");
+	sqlite3_exec(state_db(st), "PRAGMA query_only = 0", NULL, NULL, NULL);
+	is_int(state_retry(st), 0, "written on the retry");
+	ok(ledger_find(st, 3, &c3) == 0, "read back");
+	is_str(final_v(c3, "west"), "later", "with its finals");
+	ok(json_is_false(json_object_get(c3, "diverged")), "and no longer diverged");
+	json_decref(c3);
+	state_close(st);
+	ok(state_dir_remove(dir) == 0, "temp dir removed");
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/rw-test-ledger.XXXXXX";
@@ -329,5 +387,6 @@ int main(void)
 	test_damaged_page();
 	test_damaged_index();
 	test_kept();
+	test_merges();
 	return tap_done();
 }
