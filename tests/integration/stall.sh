@@ -93,7 +93,12 @@ safe() { [ "$(gate_code)" = 200 ]; }
 gate_has() { jq -e "$1" "$work/gate" >/dev/null; }
 failing() { jq -r '[.checks[] | select(.ok == false) | "\(.name): \(.detail)"] | join("; ")' "$work/gate"; }
 
-# a sample of the link through the proxy, well under max_lag, before the freeze
+# a sample of the link through the proxy, well under max_lag, before the freeze;
+# once both streams are current, so that the write shows in west's stream
+# before east's (a stream still catching up could show it after east's, and
+# the lag would then have no sample)
+current() { [ "$(curl -s "$RWD_URL/v1/status" | jq -r '[.masters[].current] | all')" = true ]; }
+t_ok "both streams current" wait_for 30 current
 ring_sql 1 "INSERT INTO app.t VALUES (2, 2)"
 link_ok() { [ "$(link west east '"\(.state) \(.lag_seconds != null and .lag_seconds < 2)"')" = "ok true" ]; }
 t_ok "west→east through the proxy: ok, measured under max_lag" wait_for 15 link_ok ||

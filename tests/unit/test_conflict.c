@@ -28,6 +28,7 @@ struct rec {
 	int64_t appeared, decided;
 };
 
+/* What the callbacks saw; large (MAXREC records): the tests keep theirs static, off the stack. */
 struct cap {
 	struct rec r[MAXREC];
 	int n;
@@ -215,7 +216,7 @@ static int feed1(conflict_engine *e, unsigned m, const char *gtid, unsigned orig
 
 static void test_update_update(void)
 {
-	struct cap c;
+	static struct cap c;
 	conflict_engine *e = engine(2, 0, 1 << 16, &c);
 	conflict_stats st;
 
@@ -249,7 +250,7 @@ static void test_update_update(void)
 
 static void test_same_value(void)
 {
-	struct cap c;
+	static struct cap c;
 	conflict_engine *e = engine(2, 0, 1 << 16, &c);
 
 	ok(feed1(e, 0, "w1", 0, 10, "7", U, "v=0", "v=1") == 0 &&
@@ -264,7 +265,7 @@ static void test_same_value(void)
 
 static void test_insert_insert(void)
 {
-	struct cap c;
+	static struct cap c;
 	conflict_engine *e = engine(2, 0, 1 << 16, &c);
 	conflict_row rw, re;
 	conflict_bytes uw = B("email=a@x"), ue = B("email=a@x");
@@ -306,7 +307,7 @@ static void test_insert_insert(void)
 
 static void test_update_delete(void)
 {
-	struct cap c;
+	static struct cap c;
 	conflict_engine *e = engine(2, 0, 1 << 16, &c);
 
 	ok(feed1(e, 0, "w1", 0, 10, "9", U, "v=0", "v=1") == 0 &&
@@ -327,7 +328,7 @@ static void test_update_delete(void)
 
 static void test_delete_delete(void)
 {
-	struct cap c;
+	static struct cap c;
 	conflict_engine *e = engine(2, 0, 1 << 16, &c);
 
 	ok(feed1(e, 0, "w1", 0, 10, "4", D, "v=0", NULL) == 0 &&
@@ -344,7 +345,7 @@ static void test_delete_delete(void)
 
 static void test_causal(void)
 {
-	struct cap c;
+	static struct cap c;
 	conflict_engine *e = engine(2, 0, 1 << 16, &c);
 
 	/* west writes, east applies it, then east overwrites it, west applies that */
@@ -365,7 +366,7 @@ static void test_causal(void)
 
 static void test_ring_of_three(void)
 {
-	struct cap c;
+	static struct cap c;
 	conflict_engine *e = engine(3, 0, 1 << 16, &c);
 	conflict_stats st;
 
@@ -398,7 +399,7 @@ static void test_ring_of_three(void)
 /* The later write shows in a third stream first: the record says when, and when decided. */
 static void test_detection_time(void)
 {
-	struct cap c;
+	static struct cap c;
 	conflict_engine *e = engine(3, 0, 1 << 16, &c);
 
 	ok(feed1(e, 0, "a1", 0, 5, "1", U, "v=0", "v=a") == 0, "A writes (time 5)");
@@ -414,7 +415,7 @@ static void test_detection_time(void)
 /* The widest ring: 16 masters, a race between the first and the last. */
 static void test_sixteen_masters(void)
 {
-	struct cap c;
+	static struct cap c;
 	conflict_engine *e = engine(16, 0, 1 << 16, &c);
 	conflict_stats st;
 	unsigned m;
@@ -439,7 +440,7 @@ static void test_sixteen_masters(void)
 
 static void test_keys_and_tables(void)
 {
-	struct cap c;
+	static struct cap c;
 	conflict_engine *e = engine(2, 0, 1 << 16, &c);
 	conflict_row w[3], v[2];
 
@@ -476,7 +477,7 @@ static void test_big_transaction(void)
 {
 	static conflict_row rows[300];
 	static char keys[300][16];
-	struct cap c;
+	static struct cap c;
 	conflict_engine *e = engine(2, 0, 1 << 20, &c);
 	conflict_stats st;
 	int i;
@@ -499,7 +500,7 @@ static void test_big_transaction(void)
 /* Twenty writes on each side of one row before any copy: 400 pairs. */
 static void test_storm(void)
 {
-	struct cap c;
+	static struct cap c;
 	conflict_engine *e = engine(2, 0, 1 << 20, &c);
 	conflict_stats st;
 	char gtid[16];
@@ -526,7 +527,7 @@ static void test_storm(void)
 
 static void test_stalled_and_blind(void)
 {
-	struct cap c;
+	static struct cap c;
 	conflict_engine *e = engine(2, 10, 1 << 16, &c);
 	conflict_stats st;
 	char gtid[32], key[16];
@@ -559,7 +560,7 @@ static void test_stalled_and_blind(void)
 
 static void test_bad_input(void)
 {
-	struct cap c;
+	static struct cap c;
 	conflict_engine *e = engine(2, 0, 1 << 16, &c);
 	conflict_row r = row3("t", "1", U, "a", "b");
 	conflict_config cfg;
@@ -621,7 +622,7 @@ static int restart_feed(conflict_engine *e, unsigned m, int from, int to)
 
 static void test_restart(void)
 {
-	struct cap c, c2;
+	static struct cap c, c2;
 	conflict_engine *e = engine(2, 0, 1 << 16, &c), *e2;
 	conflict_mark mk[2];
 	struct ids ids = { .n = 0 };
@@ -687,7 +688,7 @@ static void test_restart(void)
  */
 static void restart_drift(bool drift, struct cap *c2)
 {
-	struct cap c;
+	static struct cap c;
 	conflict_engine *e = engine(2, 0, 1 << 16, &c), *e2;
 	conflict_bytes app = B("app"), t = B("t"), k = B("1");
 	conflict_id id = { 7, 7 };
@@ -740,7 +741,7 @@ static void restart_drift(bool drift, struct cap *c2)
 
 static void test_drift_restart(void)
 {
-	struct cap c;
+	static struct cap c;
 
 	restart_drift(false, &c);
 	ok(c.updates > 0 && !c.upd_diverged,
@@ -750,7 +751,7 @@ static void test_drift_restart(void)
 
 static void test_before_image(void)
 {
-	struct cap c;
+	static struct cap c;
 	conflict_engine *e = engine(3, 0, 1 << 16, &c);
 
 	/* east's row 3 had drifted (a write with sql_log_bin=0) */
@@ -793,7 +794,7 @@ static void test_before_image(void)
 
 static void test_resolution(void)
 {
-	struct cap c;
+	static struct cap c;
 	conflict_engine *e = engine(2, 0, 1 << 16, &c);
 	conflict_stats st;
 	rw_error err;
@@ -831,7 +832,7 @@ static void test_resolution(void)
 
 static void test_evicted_images(void)
 {
-	struct cap c;
+	static struct cap c;
 	conflict_engine *e = engine(2, 0, 256, &c);
 	char gtid[16], key[16];
 	int i;
@@ -858,7 +859,7 @@ static void test_evicted_images(void)
  */
 static void test_memory(void)
 {
-	struct cap c;
+	static struct cap c;
 	const unsigned masters[] = { 2, 3 };
 	size_t k;
 
@@ -1004,7 +1005,7 @@ static bool covered_by(const conflict_bytes *identity, void *arg)
 static void test_gap(void)
 {
 	static const char *lost[] = { "e1", "w1", "e3", "w2", "e4", NULL };
-	struct cap c;
+	static struct cap c;
 	conflict_engine *e = engine(2, 0, 1 << 20, &c);
 	conflict_stats st;
 	rw_error err;
