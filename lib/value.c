@@ -12,6 +12,7 @@
 #include "ringwatch/json_binary.h"
 #include "rw_bytes.h"
 #include "rw_fmt.h"
+#include "value_key.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -411,7 +412,7 @@ int value_to_json(const value_datum *v, rw_buf *out, rw_error *err)
 	return 0;
 }
 
-static void key_u64(rw_buf *out, char tag, uint64_t u)
+void value_key_u64(rw_buf *out, char tag, uint64_t u)
 {
 	uint8_t b[9];
 
@@ -421,8 +422,7 @@ static void key_u64(rw_buf *out, char tag, uint64_t u)
 	rw_buf_put(out, b, 9);
 }
 
-/* tag, 4-byte big-endian length, then what renders between start and the end of out. */
-static void key_counted(rw_buf *out, char tag, const void *p, size_t n)
+void value_key_counted(rw_buf *out, char tag, const void *p, size_t n)
 {
 	uint8_t b[5] = { (uint8_t)tag, (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
 			 (uint8_t)n };
@@ -443,14 +443,14 @@ int value_key_encode(const value_datum *v, rw_buf *out, rw_error *err)
 		rw_buf_putc(out, 'N');
 		return 0;
 	case VALUE_INT:
-		key_u64(out, 'I', (uint64_t)v->v.i ^ (1ULL << 63));
+		value_key_u64(out, 'I', (uint64_t)v->v.i ^ (1ULL << 63));
 		return 0;
 	case VALUE_UINT:
 	case VALUE_BIT:
 	case VALUE_ENUM:
 	case VALUE_SET:
 	case VALUE_YEAR:
-		key_u64(out, 'U', v->v.u);
+		value_key_u64(out, 'U', v->v.u);
 		return 0;
 	case VALUE_FLOAT:
 	case VALUE_DOUBLE: {
@@ -458,7 +458,7 @@ int value_key_encode(const value_datum *v, rw_buf *out, rw_error *err)
 
 		d = v->v.d == 0 ? 0.0 : v->v.d;
 		memcpy(&u, &d, 8);
-		key_u64(out, 'F', u);
+		value_key_u64(out, 'F', u);
 		return 0;
 	}
 	case VALUE_STRING:
@@ -466,16 +466,16 @@ int value_key_encode(const value_datum *v, rw_buf *out, rw_error *err)
 	case VALUE_JSON:
 	case VALUE_JSON_DIFF:
 	case VALUE_VECTOR:
-		key_counted(out, 'S', v->v.b.p, v->v.b.len);
+		value_key_counted(out, 'S', v->v.b.p, v->v.b.len);
 		return 0;
 	case VALUE_DECIMAL:
 		rc = value_decimal_text(v->v.b.p, v->v.b.len, v->precision, v->scale, &tmp, err);
 		if (rc == 0)
-			key_counted(out, 'D', tmp.p ? tmp.p : "", tmp.len);
+			value_key_counted(out, 'D', tmp.p ? tmp.p : "", tmp.len);
 		break;
 	default:
 		temporal_text(v, &tmp);
-		key_counted(out, 'T', tmp.p ? tmp.p : "", tmp.len);
+		value_key_counted(out, 'T', tmp.p ? tmp.p : "", tmp.len);
 	}
 	if (rw_buf_failed(&tmp))
 		out->failed = 1;

@@ -3,6 +3,8 @@
  */
 #include "ringwatch/verify.h"
 
+#include "value_key.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -222,25 +224,6 @@ void verify_sql_row(rw_buf *out, const verify_table *t, const char *const *key)
 
 /* ---- key bytes ------------------------------------------------------------------- */
 
-static void key_u64(rw_buf *out, char tag, uint64_t u)
-{
-	uint8_t b[9];
-
-	b[0] = (uint8_t)tag;
-	for (int i = 0; i < 8; i++)
-		b[1 + i] = (uint8_t)(u >> (56 - 8 * i));
-	rw_buf_put(out, b, 9);
-}
-
-static void key_counted(rw_buf *out, char tag, const void *p, size_t n)
-{
-	uint8_t b[5] = { (uint8_t)tag, (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
-			 (uint8_t)n };
-
-	rw_buf_put(out, b, 5);
-	rw_buf_put(out, p, n);
-}
-
 /* A whole decimal integer of text (optional '-' when sign): 0, or -1. */
 static int parse_int(const char *v, size_t len, bool sign, bool *neg, uint64_t *mag)
 {
@@ -284,24 +267,24 @@ int verify_key_encode(rw_buf *out, enum verify_kind kind, const char *v, size_t 
 		if (parse_int(v, len, true, &neg, &mag) != 0 ||
 		    mag > (neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX))
 			return rw_error_set(err, RW_E_INVALID, -1, "not an integer");
-		key_u64(out, 'I', (neg ? (uint64_t)0 - mag : mag) ^ (1ULL << 63));
+		value_key_u64(out, 'I', (neg ? (uint64_t)0 - mag : mag) ^ (1ULL << 63));
 		return 0;
 	case VERIFY_UINT:
 		if (parse_int(v, len, false, &neg, &mag) != 0)
 			return rw_error_set(err, RW_E_INVALID, -1, "not an unsigned integer");
-		key_u64(out, 'U', mag);
+		value_key_u64(out, 'U', mag);
 		return 0;
 	case VERIFY_DECIMAL:
 		if (!decimal_text(v, len))
 			return rw_error_set(err, RW_E_INVALID, -1, "not a decimal");
-		key_counted(out, 'D', v, len);
+		value_key_counted(out, 'D', v, len);
 		return 0;
 	case VERIFY_DATE:
-		key_counted(out, 'T', v, len);
+		value_key_counted(out, 'T', v, len);
 		return 0;
 	case VERIFY_BINARY:
 	case VERIFY_UTF8:
-		key_counted(out, 'S', v, len);
+		value_key_counted(out, 'S', v, len);
 		return 0;
 	default:
 		return rw_error_set(err, RW_E_UNSUPPORTED, -1,
