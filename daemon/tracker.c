@@ -349,13 +349,11 @@ static void check_blind(struct tracker *t)
 void tracker_event(struct tracker *t, size_t master, const binlog_event *ev)
 {
 	conflict_feed_stats before, after;
-	conflict_stats was, is;
 	rw_error err;
 
 	if (master >= t->n)
 		return;
 	conflict_feed_stats_get(t->feeds[master], &before);
-	conflict_engine_stats(t->e, &was);
 	schemas_set_time(t->schemas, clock_mono());
 	if (conflict_feed_event(t->feeds[master], ev, clock_wall_us(), &err) != 0)
 		log_error("master %s: conflict engine: %s", t->names[master], err.text);
@@ -365,17 +363,15 @@ void tracker_event(struct tracker *t, size_t master, const binlog_event *ev)
 		log_warn("master %s: a transaction from server_id %u, which is none of the "
 			 "masters' (or not connected yet), is not compared",
 			 t->names[master], ev->hdr.server_id);
-	if (after.gaps > before.gaps) {
-		conflict_engine_stats(t->e, &is);
+	if (after.gaps > before.gaps)
 		log_warn("master %s: after the gap, its binlog says which transactions the purged "
 			 "files held: %llu that ringwatch waited for are taken as applied there, "
 			 "before everything after them; %llu pairs of writes among them are not "
 			 "decided (no stream shows which came first); %llu not known any more stay "
 			 "unsettled",
-			 t->names[master], (unsigned long long)(is.gap_shown - was.gap_shown),
-			 (unsigned long long)(is.gap_undecided - was.gap_undecided),
-			 (unsigned long long)(is.gap_unknown - was.gap_unknown));
-	}
+			 t->names[master], (unsigned long long)(after.gap_shown - before.gap_shown),
+			 (unsigned long long)(after.gap_undecided - before.gap_undecided),
+			 (unsigned long long)(after.gap_unknown - before.gap_unknown));
 	t->v.undecodable += after.undecodable - before.undecodable;
 	t->v.unknown_rows += after.unknown_rows - before.unknown_rows;
 	schemas_after_event(t->schemas, master);

@@ -398,6 +398,9 @@ static bool feed_covered(const conflict_bytes *identity, void *arg)
 /* ev says what the binlog held before its file: keep it, and tell the engine. */
 static int gap_event(conflict_feed *f, const binlog_event *ev, int64_t now, rw_error *err)
 {
+	conflict_stats was, is;
+	int rc;
+
 	free(f->gap_entries);
 	free(f->gap_set);
 	f->gap_entries = NULL;
@@ -424,9 +427,15 @@ static int gap_event(conflict_feed *f, const binlog_event *ev, int64_t now, rw_e
 		rw_buf_free(&text);
 	}
 	f->stats.gaps++;
-	return conflict_engine_gap(f->e, f->master,
-				   conflict_feed_position(f->at.file, (uint64_t)ev->position),
-				   feed_covered, f, now, err);
+	conflict_engine_stats(f->e, &was);
+	rc = conflict_engine_gap(f->e, f->master,
+				 conflict_feed_position(f->at.file, (uint64_t)ev->position),
+				 feed_covered, f, now, err);
+	conflict_engine_stats(f->e, &is);
+	f->stats.gap_shown += is.gap_shown - was.gap_shown;
+	f->stats.gap_undecided += is.gap_undecided - was.gap_undecided;
+	f->stats.gap_unknown += is.gap_unknown - was.gap_unknown;
+	return rc;
 }
 
 void conflict_feed_reset(conflict_feed *f)

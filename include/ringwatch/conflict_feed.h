@@ -45,6 +45,8 @@ typedef struct conflict_feed_stats {
 	uint64_t ddl_unreadable; /* of them, statements the parser could not read */
 	uint64_t sequence_rows;  /* rows events of MariaDB sequences (the server's, not compared) */
 	uint64_t gaps;           /* gaps whose purged binlogs' content was told the engine */
+	/* what the engine made of them at the time (conflict_stats' gap_* during those calls) */
+	uint64_t gap_shown, gap_undecided, gap_unknown;
 } conflict_feed_stats;
 
 /*
