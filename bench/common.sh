@@ -9,8 +9,11 @@
 #                         bench/workload.sh on master 1, wait until master 2
 #                         has applied it; prints the binlog files and sizes
 #   bench_options ROWS [FILE...] -- ARGS...
-#                         -r RUNS (runs, default 7) and -n ROWS (rows, default
-#                         ROWS) from ARGS; the operands left in BENCH_ARGS;
+#                         -r RUNS (runs, default 7), -n ROWS (rows, default
+#                         ROWS) and -w WORKLOAD (workload: "chunks", the
+#                         default, 1,000 row changes per transaction, or
+#                         "big", three statements) from ARGS; the operands
+#                         left in BENCH_ARGS;
 #                         a usage line naming [FILE...] when given, exit 2 on
 #                         a bad option
 #   bench_median          median of the numbers on stdin (one a line)
@@ -49,7 +52,11 @@ bench_backlog() {
 	# memory, so the workload takes seconds, not minutes.
 	ring_start -n 2 --extra "--innodb-buffer-pool-size=256M" || return 1
 	t0=$(date +%s.%N)
-	bench_workload 1 "$rows" >/dev/null || return 1
+	if [[ "${workload:-chunks}" == big ]]; then
+		bench_workload_big 1 "$rows" >/dev/null || return 1
+	else
+		bench_workload 1 "$rows" >/dev/null || return 1
+	fi
 	ring_sync 600 || return 1
 	t1=$(date +%s.%N)
 	bench_log "workload of $rows rows done and replicated in $(printf '%.1f' "$(echo "$t1 - $t0" | bc)") s"
@@ -60,7 +67,7 @@ bench_backlog() {
 
 # shellcheck disable=SC2034 # runs, rows and BENCH_ARGS are the caller's
 bench_options() {
-	local usage="usage: $0 [-r RUNS] [-n ROWS]" o OPTIND=1
+	local usage="usage: $0 [-r RUNS] [-n ROWS] [-w chunks|big]" o OPTIND=1
 	rows=$1
 	shift
 	if [[ "$1" != -- ]]; then
@@ -69,10 +76,17 @@ bench_options() {
 	fi
 	shift # --
 	runs=7
-	while getopts r:n: o; do
+	workload=chunks
+	while getopts r:n:w: o; do
 		case $o in
 		r) runs=$OPTARG ;;
 		n) rows=$OPTARG ;;
+		w)
+			case $OPTARG in
+			chunks | big) workload=$OPTARG ;;
+			*) echo "$usage" >&2; exit 2 ;;
+			esac
+			;;
 		*) echo "$usage" >&2; exit 2 ;;
 		esac
 	done

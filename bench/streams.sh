@@ -2,10 +2,10 @@
 # The streams' benchmark: how fast ringwatchd's replica streams read a backlog,
 # against mariadb-binlog copying one master's binlogs over the same protocol.
 #
-#     bench/streams.sh [-r RUNS] [-n ROWS]
+#     bench/streams.sh [-r RUNS] [-n ROWS] [-w chunks|big]
 #
 # A 2-master ring (tests/harness/ring.sh); bench/workload.sh (ROWS rows,
-# default 1,000,000) on master 1, replicated to master 2 (log_slave_updates),
+# default 1,000,000; -w big: the same as three big statements) on master 1, replicated to master 2 (log_slave_updates),
 # so both binlogs hold the same ~125 MB backlog.  Then RUNS times (default 7),
 # alternating which goes first:
 #   - ringwatchd with a fresh state_dir (it reads from each master's oldest
@@ -179,7 +179,11 @@ echo "== ringwatchd streams benchmark =="
 while read -r m f s; do
 	echo "backlog: $m $f $s bytes ($(mib "$s"))"
 done <"$BENCH_WORK/binlogs"
-echo "workload: $rows rows inserted, every third updated, every fifth deleted, 1,000 row changes per transaction"
+if [[ $workload == big ]]; then
+	echo "workload: $rows rows inserted, every third updated, every fifth deleted, three statements (one transaction each)"
+else
+	echo "workload: $rows rows inserted, every third updated, every fifth deleted, 1,000 row changes per transaction"
+fi
 printf 'ringwatchd, both streams from the oldest binlog to @@gtid_binlog_pos: median %.2f s (ringwatchd cpu %.2f s, mariadbd cpu %.2f s), bytes_total %s\n' \
 	"$rw_s" "$rw_cpu" "$rw_srv" "$rw_bytes"
 printf 'ringwatchd peak RSS (VmHWM): median %s, max %s\n' "$(mib $((rw_hwm * 1024)))" "$(mib $((rw_hwm_max * 1024)))"

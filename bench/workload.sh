@@ -21,6 +21,11 @@
 # With ROWS=1000000 the origin's binlog grows by about 125 MB (about 1,000,000
 # inserted, 333,333 updated and 200,000 deleted row images); log_slave_updates
 # puts the same on every other master.
+#
+# bench_workload_big I [ROWS]: the same table and row changes as three big
+# statements, one transaction each: an INSERT ... SELECT of ROWS rows, an
+# UPDATE of every third row, a DELETE of every fifth (a backlog as a
+# bulk load or a migration leaves it).
 
 # bench_workload I [ROWS]: 0 on success; prints "inserted N updated N deleted N".
 bench_workload() {
@@ -60,6 +65,21 @@ bench_workload() {
 				"${b[k]}" "${b[k + 1]:+ AND id < ${b[k + 1]}}"
 		done
 	} | ring_sql "$i" || return 1
+	echo "inserted $rows updated $((rows / 3)) deleted $((rows / 5))"
+}
+
+bench_workload_big() {
+	local i=$1 rows=${2:-1000000}
+	ring_sql "$i" "CREATE DATABASE IF NOT EXISTS bench;
+        DROP TABLE IF EXISTS bench.t;
+        CREATE TABLE bench.t (id INT AUTO_INCREMENT PRIMARY KEY, n INT NOT NULL,
+            s VARCHAR(64) NOT NULL, d DATETIME(3) NOT NULL, m DECIMAL(12,2) NOT NULL)
+            ENGINE=InnoDB" || return 1
+	ring_sql "$i" "INSERT INTO bench.t (n, s, d, m) SELECT seq, CONCAT('row-', seq, '-', MD5(seq)),
+    TIMESTAMP'2026-01-01 00:00:00' + INTERVAL seq * 1001000 MICROSECOND,
+    (seq * 7919 % 100000000) / 100 FROM bench.seq_1_to_$rows;
+        UPDATE bench.t SET s = CONCAT(s, '+'), d = d + INTERVAL 1 DAY, m = m + 1.25 WHERE n % 3 = 0;
+        DELETE FROM bench.t WHERE n % 5 = 0" || return 1
 	echo "inserted $rows updated $((rows / 3)) deleted $((rows / 5))"
 }
 

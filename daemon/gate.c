@@ -6,6 +6,8 @@
 #include "probe.h"
 #include "status.h"
 
+#include "ringwatch/conflict_feed.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -224,6 +226,12 @@ static void check_tracking(const struct status *st, struct gate *g)
 		    "blind: too many unsettled writes (a stalled stream?); %llu writes not "
 		    "compared",
 		    (unsigned long long)st->tracker.dropped_writes);
+	} else if (st->tracker.big_unsettled > 0) {
+		fail(c);
+		add(c,
+		    "%zu transaction(s) of more than %zu row changes not yet in every stream: "
+		    "their writes are not compared",
+		    st->tracker.big_unsettled, (size_t)CONFLICT_FEED_MAX_ROWS);
 	} else if (st->n_unknown > 0) {
 		fail(c);
 		for (size_t i = 0; i < st->n_unknown && i < 5; i++)

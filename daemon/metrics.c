@@ -306,6 +306,19 @@ static void tracker_metrics(FILE *out, const struct status *st)
 	       "Writes never compared because the engine was blind.");
 	fprintf(out, "ringwatch_tracking_dropped_writes_total %llu\n",
 		(unsigned long long)v->dropped_writes);
+	family(out, "ringwatch_tracking_big_transactions_total", "counter",
+	       "Transactions of more row changes than the engine gathers for one (262,144): "
+	       "followed by their appearances only, their writes not compared.");
+	fprintf(out, "ringwatch_tracking_big_transactions_total %llu\n",
+		(unsigned long long)v->big_transactions);
+	family(out, "ringwatch_tracking_big_unsettled", "gauge",
+	       "Of them, those not yet shown by every master's stream.");
+	fprintf(out, "ringwatch_tracking_big_unsettled %zu\n", v->big_unsettled);
+	family(out, "ringwatch_tracking_images_dropped_total", "counter",
+	       "Transactions whose row images were over a quarter of an image ring: compared "
+	       "without them (a conflict's images show as evicted).");
+	fprintf(out, "ringwatch_tracking_images_dropped_total %llu\n",
+		(unsigned long long)v->no_images);
 	family(out, "ringwatch_tracking_unknown_origin_total", "counter",
 	       "Transactions not compared: their server_id is none of the masters'.");
 	fprintf(out, "ringwatch_tracking_unknown_origin_total %llu\n",

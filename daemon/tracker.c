@@ -372,6 +372,14 @@ void tracker_event(struct tracker *t, size_t master, const binlog_event *ev)
 			 t->names[master], (unsigned long long)(after.gap_shown - before.gap_shown),
 			 (unsigned long long)(after.gap_undecided - before.gap_undecided),
 			 (unsigned long long)(after.gap_unknown - before.gap_unknown));
+	if (after.big > before.big)
+		log_warn("master %s: the transaction ending at %s:%lld has %llu row changes, over "
+			 "the bound of %zu a transaction: followed by its appearances only, its "
+			 "writes are not compared",
+			 t->names[master], conflict_feed_file(t->feeds[master]),
+			 (long long)ev->next_position,
+			 (unsigned long long)(after.big_rows - before.big_rows),
+			 (size_t)CONFLICT_FEED_MAX_ROWS);
 	t->v.undecodable += after.undecodable - before.undecodable;
 	t->v.unknown_rows += after.unknown_rows - before.unknown_rows;
 	schemas_after_event(t->schemas, master);
@@ -606,6 +614,9 @@ void tracker_view(const struct tracker *t, struct tracker_view *v)
 	v->tracked_writes = st.tracked_writes;
 	v->blind = st.blind;
 	v->dropped_writes = st.dropped_writes;
+	v->big_transactions = st.big;
+	v->big_unsettled = st.big_unsettled;
+	v->no_images = st.no_images;
 	v->superseded = st.released;
 	v->gap_shown = st.gap_shown;
 	v->gap_undecided = st.gap_undecided;

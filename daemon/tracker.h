@@ -32,16 +32,19 @@ struct tracker_view {
 	size_t tracked_writes;
 	bool blind;
 	uint64_t dropped_writes;
-	uint64_t unknown_origin; /* transactions from a server no stream has shown yet */
-	uint64_t undecodable;    /* rows events that could not be decoded */
-	uint64_t unknown_rows;   /* row changes of tables whose shape is not known */
-	uint64_t ddl_unsafe;     /* unsafe schema changes seen in the streams */
-	uint64_t superseded;     /* open records no longer followed: over 256 on one row */
-	uint64_t gap_shown;      /* transactions taken as applied in a gap's purged binlogs */
-	uint64_t gap_undecided;  /* pairs whose order a gap hid: not decided */
-	size_t engine_bytes;     /* the engine's tracking structures */
-	size_t ring_bytes;       /* its image rings' capacity */
-	size_t ring_used;        /* of it, touched so far */
+	uint64_t big_transactions; /* over the row bound a transaction: followed as stubs */
+	size_t big_unsettled;      /* of them, not yet settled */
+	uint64_t no_images;        /* transactions over the image bound: compared without images */
+	uint64_t unknown_origin;   /* transactions from a server no stream has shown yet */
+	uint64_t undecodable;      /* rows events that could not be decoded */
+	uint64_t unknown_rows;     /* row changes of tables whose shape is not known */
+	uint64_t ddl_unsafe;       /* unsafe schema changes seen in the streams */
+	uint64_t superseded;       /* open records no longer followed: over 256 on one row */
+	uint64_t gap_shown;        /* transactions taken as applied in a gap's purged binlogs */
+	uint64_t gap_undecided;    /* pairs whose order a gap hid: not decided */
+	size_t engine_bytes;       /* the engine's tracking structures */
+	size_t ring_bytes;         /* its image rings' capacity */
+	size_t ring_used;          /* of it, touched so far */
 	uint64_t
 	    ddl_unsafe_on[CONFLICT_MAX_MASTERS]; /* by the master whose stream showed it first */
 	uint64_t delay_buckets[TRACKER_BUCKETS]; /* cumulative counts per le bound */

@@ -186,7 +186,9 @@ static int trx_new(conflict_engine *e, unsigned master, const conflict_trx *trx,
 
 	if (cf_merge(trx, &mw, &nw) != 0)
 		return RW_E_NOMEM;
-	if (nw > CF_MAX_TRX_WRITES)
+	if (trx->dropped_rows > 0)
+		stub = true; /* the caller's bound: too big to gather */
+	else if (nw > CF_MAX_TRX_WRITES)
 		e->blind = stub = true; /* one transaction larger than the engine follows */
 	else
 		stub = trx_too_many(e, nw);
@@ -200,9 +202,15 @@ static int trx_new(conflict_engine *e, unsigned master, const conflict_trx *trx,
 	}
 	if (stub) {
 		t->flags |= CFT_STUB;
-		e->st.dropped_writes += nw;
+		e->st.dropped_writes += nw + trx->dropped_rows;
+		if (trx->dropped_rows > 0) {
+			t->ref = CF_REF_BIG;
+			e->st.big++;
+			e->st.big_unsettled++;
+		}
 	} else {
-		t->ref = cf_record_put(e, trx, mw, nw, master, now);
+		if (!trx->no_images)
+			t->ref = cf_record_put(e, trx, mw, nw, master, now);
 		if (master == trx->origin)
 			t->flags |= CFT_IMG_ORIGIN;
 		for (i = 0; i < nw; i++) {
@@ -286,6 +294,8 @@ static void trx_settle(conflict_engine *e, struct cf_trx *t, int64_t now)
 	uint32_t i;
 
 	conflict_table_remove(&e->trx, slot);
+	if ((t->flags & CFT_STUB) && t->ref == CF_REF_BIG)
+		e->st.big_unsettled--;
 	t->flags |= CFT_SETTLED;
 	t->nlinked++; /* held */
 	for (i = 0; i < t->nw; i++) {
@@ -362,8 +372,10 @@ int conflict_engine_feed(conflict_engine *e, unsigned master, const conflict_trx
 	if ((rc = check_trx(e, master, trx, err)) != 0)
 		return rc;
 	id = conflict_identity_hash(trx->identity.p, trx->identity.len);
-	if (trx->n_rows == 0)
+	if (trx->n_rows == 0 && trx->dropped_rows == 0)
 		goto advance;
+	if (trx->no_images)
+		e->st.no_images++;
 	if (cf_restart_settled(e, master, trx, id)) {
 		if (cf_restart_replay(e, master, trx, id, now) != 0)
 			return rw_error_set(err, RW_E_NOMEM, -1, "conflict engine: out of memory");
@@ -501,6 +513,18 @@ int conflict_engine_gap(conflict_engine *e, unsigned master, uint64_t pos,
 bool conflict_engine_blind(const conflict_engine *e)
 {
 	return e->blind;
+}
+
+unsigned conflict_engine_masters(const conflict_engine *e)
+{
+	return e->n;
+}
+
+bool conflict_engine_stub(const conflict_engine *e, const uint8_t *identity, size_t len)
+{
+	void **slot = conflict_table_find(&e->trx, conflict_identity_hash(identity, len));
+
+	return slot != NULL && (((const struct cf_trx *)*slot)->flags & CFT_STUB) != 0;
 }
 
 void conflict_engine_stats(const conflict_engine *e, conflict_stats *out)

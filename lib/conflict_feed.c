@@ -93,14 +93,24 @@ const char *conflict_keys_json(const conflict_keys *k, const uint8_t *key, size_
 
 /* ---- the feed --------------------------------------------------------------------- */
 
-/* A gathered row: offsets into the feed's arena. */
+/*
+ * A gathered row change: its bytes in the feed's arena from at: the key,
+ * the before and after images, then each unique key as a u32 length and its
+ * bytes.  Its schema and table are those of tables[table] (one entry per
+ * rows event's table, not a copy per row).
+ */
+#define GATHERED_NONE UINT32_MAX /* no such image */
+
 struct gathered {
-	int op;
-	size_t schema, schema_len, table, table_len, key, key_len;
-	size_t before, before_len, after, after_len; /* before_len/after_len 0: none */
-	int has_before, has_after;
-	size_t unique[ROW_CHANGE_MAX_UNIQUE], unique_len[ROW_CHANGE_MAX_UNIQUE];
-	uint32_t n_unique;
+	size_t at;
+	uint32_t key_len, before_len, after_len;
+	uint32_t table;
+	uint8_t op, n_unique;
+};
+
+struct gathered_table {
+	size_t at; /* schema, then table, in the arena */
+	uint32_t schema_len, table_len;
 };
 
 struct conflict_feed {
@@ -135,9 +145,24 @@ struct conflict_feed {
 	rw_buf arena;       /* bytes of the gathered rows */
 	struct gathered *rows;
 	size_t n_rows, cap_rows;
+	struct gathered_table *tables; /* of the open transaction's rows events */
+	size_t n_tables, cap_tables;
 	conflict_row *out; /* built at the end of a transaction */
 	size_t cap_out;
-	conflict_bytes *uniques; /* the rows' unique keys, ROW_CHANGE_MAX_UNIQUE a row */
+	conflict_bytes *uniques; /* the rows' unique keys */
+	size_t cap_uniques;
+	/*
+	 * The open transaction's bounds (conflict_feed_set_bounds()): past
+	 * max_rows row changes it is not gathered (dropped counts them), past
+	 * max_image_bytes of images it keeps none (no_images).
+	 */
+	size_t max_rows, max_image_bytes;
+	size_t image_bytes;
+	uint64_t dropped;
+	int no_images;
+	int stub;                /* the engine follows it as a stub already: nothing to gather */
+	value_datum *count_vals; /* count_rows(): 2 x cap_count values */
+	uint32_t cap_count;
 	row_change change;
 	conflict_feed_stats stats;
 	int fed_any;
@@ -204,7 +229,21 @@ conflict_feed *conflict_feed_new(conflict_engine *e, unsigned master, conflict_o
 	}
 	binlog_trx_init(&f->trx);
 	row_change_init(&f->change);
+	conflict_feed_set_bounds(f, 0, 0);
 	return f;
+}
+
+void conflict_feed_set_bounds(conflict_feed *f, size_t max_rows, size_t max_image_bytes)
+{
+	conflict_stats st;
+
+	conflict_engine_stats(f->e, &st);
+	f->max_rows = max_rows != 0 ? max_rows : CONFLICT_FEED_MAX_ROWS;
+	/* a quarter of an image ring: one transaction does not push out the images of
+	 * all others */
+	f->max_image_bytes = max_image_bytes != 0
+				 ? max_image_bytes
+				 : st.ring_bytes / conflict_engine_masters(f->e) / 4;
 }
 
 void conflict_feed_free(conflict_feed *f)
@@ -215,6 +254,8 @@ void conflict_feed_free(conflict_feed *f)
 	rw_buf_free(&f->key_json);
 	free(f->pend);
 	free(f->rows);
+	free(f->tables);
+	free(f->count_vals);
 	free(f->out);
 	free(f->uniques);
 	row_change_free(&f->change);
@@ -292,10 +333,35 @@ void conflict_feed_set_file(conflict_feed *f, const char *file)
 	snprintf(f->at.file, sizeof(f->at.file), "%s", file);
 }
 
+/* Buffers larger than this are given back after a transaction that needed them. */
+#define KEEP_BYTES ((size_t)4 << 20)
+
 static void clear_rows(conflict_feed *f)
 {
+	if (f->arena.cap > KEEP_BYTES)
+		rw_buf_free(&f->arena);
 	rw_buf_reset(&f->arena);
+	if (f->cap_rows * sizeof(*f->rows) > KEEP_BYTES) {
+		free(f->rows);
+		f->rows = NULL;
+		f->cap_rows = 0;
+	}
+	if (f->cap_out * sizeof(*f->out) > KEEP_BYTES) {
+		free(f->out);
+		f->out = NULL;
+		f->cap_out = 0;
+	}
+	if (f->cap_uniques * sizeof(*f->uniques) > KEEP_BYTES) {
+		free(f->uniques);
+		f->uniques = NULL;
+		f->cap_uniques = 0;
+	}
 	f->n_rows = 0;
+	f->n_tables = 0;
+	f->image_bytes = 0;
+	f->dropped = 0;
+	f->no_images = 0;
+	f->stub = 0;
 }
 
 /* ---- gaps ------------------------------------------------------------------------ */
@@ -485,30 +551,66 @@ static void keys_flush(conflict_feed *f)
 	rw_buf_reset(&f->key_json);
 }
 
+/* The table of the rows event being gathered: the last entry, or a new one. */
+static int gather_table(conflict_feed *f, const char *schema, const char *table)
+{
+	size_t sl = strlen(schema), tl = strlen(table);
+	struct gathered_table *g;
+
+	if (f->n_tables > 0) {
+		g = &f->tables[f->n_tables - 1];
+		if (g->schema_len == sl && g->table_len == tl &&
+		    memcmp(f->arena.p + g->at, schema, sl) == 0 &&
+		    memcmp(f->arena.p + g->at + sl, table, tl) == 0)
+			return 0;
+	}
+	if (rw_array_grow(&f->tables, &f->cap_tables, f->n_tables, sizeof(*f->tables), 4) < 0)
+		return RW_E_NOMEM;
+	g = &f->tables[f->n_tables++];
+	g->schema_len = (uint32_t)sl;
+	g->table_len = (uint32_t)tl;
+	g->at = keep(f, schema, sl);
+	keep(f, table, tl);
+	return f->arena.failed ? RW_E_NOMEM : 0;
+}
+
+/* Past max_image_bytes, the transaction keeps no images (the engine's ring could not). */
+static void image_budget(conflict_feed *f, const row_change *c)
+{
+	f->image_bytes += c->before.len + c->after.len;
+	if (f->image_bytes > f->max_image_bytes)
+		f->no_images = 1;
+}
+
 static int gather_change(conflict_feed *f, const row_change *c)
 {
 	struct gathered *g;
+	uint32_t len;
 
 	if (rw_array_grow(&f->rows, &f->cap_rows, f->n_rows, sizeof(*f->rows), 16) < 0)
 		return RW_E_NOMEM;
+	if (!f->no_images)
+		image_budget(f, c);
 	g = &f->rows[f->n_rows++];
-	g->op = c->op;
-	g->schema_len = strlen(c->schema);
-	g->schema = keep(f, c->schema, g->schema_len);
-	g->table_len = strlen(c->table);
-	g->table = keep(f, c->table, g->table_len);
-	g->key_len = c->key.len;
-	g->key = keep(f, c->key.p, c->key.len);
-	g->has_before = c->before.len > 0;
-	g->before_len = c->before.len;
-	g->before = keep(f, c->before.p, c->before.len);
-	g->has_after = c->after.len > 0;
-	g->after_len = c->after.len;
-	g->after = keep(f, c->after.p, c->after.len);
-	g->n_unique = c->n_unique;
+	g->op = (uint8_t)c->op;
+	g->table = (uint32_t)(f->n_tables - 1);
+	g->key_len = (uint32_t)c->key.len;
+	g->at = keep(f, c->key.p, c->key.len);
+	g->before_len = GATHERED_NONE;
+	g->after_len = GATHERED_NONE;
+	if (!f->no_images && c->before.len > 0) {
+		g->before_len = (uint32_t)c->before.len;
+		keep(f, c->before.p, c->before.len);
+	}
+	if (!f->no_images && c->after.len > 0) {
+		g->after_len = (uint32_t)c->after.len;
+		keep(f, c->after.p, c->after.len);
+	}
+	g->n_unique = (uint8_t)c->n_unique;
 	for (uint32_t k = 0; k < c->n_unique; k++) {
-		g->unique_len[k] = c->unique[k].len;
-		g->unique[k] = keep(f, c->unique[k].p, c->unique[k].len);
+		len = (uint32_t)c->unique[k].len;
+		keep(f, &len, sizeof(len));
+		keep(f, c->unique[k].p, len);
 		if (f->keys != NULL && c->unique_json[k].len > 0)
 			keys_later(f, (const uint8_t *)c->unique[k].p, c->unique[k].len,
 				   c->unique_json[k].p);
@@ -516,6 +618,21 @@ static int gather_change(conflict_feed *f, const row_change *c)
 	if (f->keys != NULL && c->key_json.len > 0)
 		keys_later(f, (const uint8_t *)c->key.p, c->key.len, c->key_json.p);
 	return f->arena.failed ? RW_E_NOMEM : 0;
+}
+
+/*
+ * The open transaction is too big to gather (max_rows), or the engine
+ * follows it as a stub already: what was gathered goes, and its row
+ * changes are only counted.
+ */
+static void stop_gathering(conflict_feed *f)
+{
+	f->dropped += f->n_rows;
+	f->n_rows = 0;
+	f->n_tables = 0;
+	rw_buf_reset(&f->arena);
+	if (f->arena.cap > KEEP_BYTES)
+		rw_buf_free(&f->arena);
 }
 
 static void touched(conflict_feed *f, const char *schema, const char *table, int ddl)
@@ -601,6 +718,50 @@ static void unknown_rows(conflict_feed *f, const binlog_event *ev)
 		f->hooks.unknown(f->hooks.arg, tm->schema, tm->table, f->why, n);
 }
 
+/* The row changes of a rows event, counted without keying them (the open
+ * transaction is not gathered); -1 when they cannot be read. */
+static int64_t count_rows(conflict_feed *f, const binlog_event *ev)
+{
+	uint32_t n = ev->u.rows.ncols > 0 ? ev->u.rows.ncols : 1;
+	row_iter it;
+	rw_error err;
+	int64_t rows = 0;
+	int rc;
+
+	if (n > f->cap_count) {
+		value_datum *grown = realloc(f->count_vals, 2 * (size_t)n * sizeof(*grown));
+		if (grown == NULL)
+			return -1;
+		f->count_vals = grown;
+		f->cap_count = n;
+	}
+	if (row_iter_init(&it, &ev->u.rows, &err) < 0)
+		return -1;
+	while ((rc = row_iter_next(&it, f->count_vals, f->count_vals + n, &err)) == 1)
+		rows++;
+	return rc < 0 ? -1 : rows;
+}
+
+/* A rows event of a transaction that is not gathered: its row changes are counted. */
+static void drop_rows(conflict_feed *f, const binlog_event *ev)
+{
+	int64_t n = count_rows(f, ev);
+
+	if (n < 0) {
+		f->stats.undecodable++;
+		n = 0;
+	}
+	f->dropped += (uint64_t)n;
+	row_unkeyed(f, ev->u.rows.table);
+}
+
+/* Whether the engine follows the open transaction as a stub already (another stream's). */
+static int engine_stub(const conflict_feed *f)
+{
+	return f->trx.gtid[0] != '\0' &&
+	       conflict_engine_stub(f->e, (const uint8_t *)f->trx.gtid, strlen(f->trx.gtid));
+}
+
 static void gather_rows(conflict_feed *f, const binlog_event *ev)
 {
 	const binlog_table_map *tm = ev->u.rows.table;
@@ -625,11 +786,24 @@ static void gather_rows(conflict_feed *f, const binlog_event *ev)
 		f->stats.sequence_rows++;
 		return;
 	}
+	if (f->n_rows == 0 && f->dropped == 0 && !f->stub && engine_stub(f))
+		f->stub = 1;
+	if (f->stub || f->dropped > 0) {
+		drop_rows(f, ev);
+		return;
+	}
 	if (row_change_iter_init(&it, &ev->u.rows, info, &err) != 0) {
 		f->stats.undecodable++;
 		row_unkeyed(f, tm);
 		return;
 	}
+	if (gather_table(f, tm->schema, tm->table) != 0) {
+		row_change_iter_free(&it);
+		f->stats.undecodable++;
+		row_unkeyed(f, tm);
+		return;
+	}
+	it.no_images = f->no_images;
 	while ((rc = row_change_next(&it, &f->change, &err)) == 1) {
 		if (f->row_fn != NULL)
 			row_seen(f, (const uint8_t *)f->change.key.p, f->change.key.len, 0);
@@ -637,7 +811,15 @@ static void gather_rows(conflict_feed *f, const binlog_event *ev)
 			rc = -1;
 			break;
 		}
+		it.no_images = f->no_images;
 		n++;
+		if (f->n_rows >= f->max_rows) {
+			/* too big to gather: the rest is counted */
+			stop_gathering(f);
+			while ((rc = row_change_skip(&it, &err)) == 1)
+				f->dropped++;
+			break;
+		}
 	}
 	if (f->hooks.written != NULL && n > 0)
 		f->hooks.written(f->hooks.arg, f->origin(f->trx.origin_server_id, f->origin_arg),
@@ -697,47 +879,56 @@ static int schema_query(conflict_feed *f, const binlog_event *ev, rw_error *err)
 	return rc;
 }
 
-static conflict_bytes bytes_at(const conflict_feed *f, size_t off, size_t len, int present)
-{
-	conflict_bytes b = { NULL, 0 };
-
-	if (present) {
-		b.p = (const uint8_t *)f->arena.p + off;
-		b.len = len;
-	}
-	return b;
-}
-
 /* The conflict rows of the gathered changes (pointers into the arena). */
 static int build_rows(conflict_feed *f)
 {
+	const uint8_t *base = (const uint8_t *)f->arena.p;
+	size_t n_uniques = 0, u = 0;
+
+	for (size_t i = 0; i < f->n_rows; i++)
+		n_uniques += f->rows[i].n_unique;
 	if (f->n_rows > f->cap_out) {
 		conflict_row *grown = realloc(f->out, f->n_rows * sizeof(*grown));
-		conflict_bytes *u;
 		if (grown == NULL)
 			return RW_E_NOMEM;
 		f->out = grown;
-		u = realloc(f->uniques, f->n_rows * ROW_CHANGE_MAX_UNIQUE * sizeof(*u));
-		if (u == NULL)
-			return RW_E_NOMEM;
-		f->uniques = u;
 		f->cap_out = f->n_rows;
+	}
+	if (n_uniques > f->cap_uniques) {
+		conflict_bytes *grown = realloc(f->uniques, n_uniques * sizeof(*grown));
+		if (grown == NULL)
+			return RW_E_NOMEM;
+		f->uniques = grown;
+		f->cap_uniques = n_uniques;
 	}
 	for (size_t i = 0; i < f->n_rows; i++) {
 		const struct gathered *g = &f->rows[i];
+		const struct gathered_table *t = &f->tables[g->table];
 		conflict_row *r = &f->out[i];
+		const uint8_t *p = base + g->at;
+
 		memset(r, 0, sizeof(*r));
-		r->schema = bytes_at(f, g->schema, g->schema_len, 1);
-		r->table = bytes_at(f, g->table, g->table_len, 1);
-		r->key = bytes_at(f, g->key, g->key_len, 1);
+		r->schema = (conflict_bytes){ base + t->at, t->schema_len };
+		r->table = (conflict_bytes){ base + t->at + t->schema_len, t->table_len };
 		r->op = (enum conflict_op)g->op;
-		r->before = bytes_at(f, g->before, g->before_len, g->has_before);
-		r->after = bytes_at(f, g->after, g->after_len, g->has_after);
-		for (uint32_t k = 0; k < g->n_unique; k++)
-			f->uniques[i * ROW_CHANGE_MAX_UNIQUE + k] =
-			    bytes_at(f, g->unique[k], g->unique_len[k], 1);
-		r->unique_keys = g->n_unique > 0 ? &f->uniques[i * ROW_CHANGE_MAX_UNIQUE] : NULL;
+		r->key = (conflict_bytes){ p, g->key_len };
+		p += g->key_len;
+		if (g->before_len != GATHERED_NONE && !f->no_images)
+			r->before = (conflict_bytes){ p, g->before_len };
+		if (g->before_len != GATHERED_NONE)
+			p += g->before_len;
+		if (g->after_len != GATHERED_NONE && !f->no_images)
+			r->after = (conflict_bytes){ p, g->after_len };
+		if (g->after_len != GATHERED_NONE)
+			p += g->after_len;
+		r->unique_keys = g->n_unique > 0 ? &f->uniques[u] : NULL;
 		r->n_unique_keys = g->n_unique;
+		for (uint32_t k = 0; k < g->n_unique; k++) {
+			uint32_t len;
+			memcpy(&len, p, sizeof(len));
+			f->uniques[u++] = (conflict_bytes){ p + sizeof(len), len };
+			p += sizeof(len) + len;
+		}
 	}
 	return 0;
 }
@@ -745,7 +936,10 @@ static int build_rows(conflict_feed *f)
 /* Without a GTID: origin server_id, commit time and a hash of the rows. */
 static void fallback_identity(const conflict_feed *f, char *buf, size_t len)
 {
-	uint64_t h = XXH3_64bits(f->arena.p != NULL ? f->arena.p : "", f->arena.len);
+	/* a transaction not gathered: the count of its row changes */
+	uint64_t h = f->dropped > 0 || f->stub
+			 ? XXH3_64bits(&f->dropped, sizeof(f->dropped))
+			 : XXH3_64bits(f->arena.p != NULL ? f->arena.p : "", f->arena.len);
 
 	snprintf(buf, len, "S%u:T%u:H%016llx", f->trx.origin_server_id, f->trx.timestamp,
 		 (unsigned long long)h);
@@ -773,6 +967,19 @@ static int finish(conflict_feed *f, int64_t now, rw_error *err)
 		return rw_error_set(err, RW_E_NOMEM, -1, "out of memory");
 	}
 	memset(&t, 0, sizeof(t));
+	if (f->stub) {
+		/* the engine's stub: none of its rows are read */
+		f->stats.stub_copies++;
+		t.dropped_rows = f->dropped > 0 ? (size_t)f->dropped : 1;
+	} else if (f->dropped > 0) {
+		f->stats.big++;
+		f->stats.big_rows += f->dropped;
+		t.dropped_rows = (size_t)f->dropped;
+	}
+	if (f->no_images && t.dropped_rows == 0) {
+		f->stats.no_images++;
+		t.no_images = true;
+	}
 	if (f->trx.gtid[0] != '\0') {
 		t.identity.p = (const uint8_t *)f->trx.gtid;
 		t.identity.len = strlen(f->trx.gtid);
@@ -785,12 +992,12 @@ static int finish(conflict_feed *f, int64_t now, rw_error *err)
 	t.commit_time = f->trx.commit_ts_us != 0 ? (int64_t)f->trx.commit_ts_us
 						 : (int64_t)f->trx.timestamp * 1000000;
 	t.pos = f->begin_pos;
-	t.rows = f->out;
-	t.n_rows = f->n_rows;
+	t.rows = t.dropped_rows > 0 ? NULL : f->out;
+	t.n_rows = t.dropped_rows > 0 ? 0 : f->n_rows;
 	rc = conflict_engine_feed(f->e, f->master, &t, now, err);
 	if (rc == 0) {
 		f->stats.transactions++;
-		f->stats.rows += f->n_rows;
+		f->stats.rows += t.n_rows;
 		f->fed_any = 1;
 		f->last_pos = t.pos;
 	}

@@ -43,6 +43,8 @@ struct cf_write {
 #define CFT_SETTLED    0x2
 #define CFT_IMG_ORIGIN 0x4 /* its ring record holds the origin's images */
 #define CFT_PENDING    0x8 /* copies wait in e->pend for the origin's before images */
+/* cf_trx.ref of a stub fed with dropped_rows (conflict_trx): counted in big_unsettled */
+#define CF_REF_BIG (UINT64_MAX - 1)
 
 /* Writes one transaction may have; a larger one is only counted (a stub). */
 #define CF_MAX_TRX_WRITES ((1u << 20) - 2)

@@ -188,12 +188,15 @@ int cf_restart_replay(conflict_engine *e, unsigned master, const conflict_trx *t
 	struct cf_trx *t;
 	size_t nw, i;
 
+	if (trx->dropped_rows > 0)
+		return 0; /* too big to gather: nothing to keep of it */
 	if (cf_merge(trx, &mw, &nw) != 0)
 		return RW_E_NOMEM;
 	if (nw > CF_MAX_TRX_WRITES) {
 		free(mw);
 		return 0;
 	}
+
 	t = cf_trx_alloc(e, id, trx->origin, nw);
 	if (t == NULL || conflict_table_reserve(&e->keys, nw) != 0) {
 		if (t != NULL)
@@ -201,7 +204,8 @@ int cf_restart_replay(conflict_engine *e, unsigned master, const conflict_trx *t
 		free(mw);
 		return RW_E_NOMEM;
 	}
-	t->ref = cf_record_put(e, trx, mw, nw, master, now);
+	if (!trx->no_images)
+		t->ref = cf_record_put(e, trx, mw, nw, master, now);
 	t->flags = CFT_SETTLED;
 	t->nlinked = 1; /* held */
 	t->seen = (uint16_t)(1u << master);

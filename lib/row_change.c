@@ -304,9 +304,11 @@ static int emit(row_change_iter *it, int op, const value_datum *key_from, row_ch
 		return rc;
 	rw_buf_reset(&c->before);
 	rw_buf_reset(&c->after);
-	if (op != ROW_CHANGE_INSERT && (rc = image_json(it, it->before, &c->before, err)) < 0)
+	if (op != ROW_CHANGE_INSERT && !it->no_images &&
+	    (rc = image_json(it, it->before, &c->before, err)) < 0)
 		return rc;
-	if (op != ROW_CHANGE_DELETE && (rc = image_json(it, it->after, &c->after, err)) < 0)
+	if (op != ROW_CHANGE_DELETE && !it->no_images &&
+	    (rc = image_json(it, it->after, &c->after, err)) < 0)
 		return rc;
 	c->n_unique = 0;
 	if (op == ROW_CHANGE_INSERT && (rc = unique_keys(it, c, err)) < 0)
@@ -362,4 +364,13 @@ int row_change_next(row_change_iter *it, row_change *out, rw_error *err)
 		}
 		return emit(it, ROW_CHANGE_UPDATE, it->before, out, err);
 	}
+}
+
+int row_change_skip(row_change_iter *it, rw_error *err)
+{
+	if (it->pending_insert) {
+		it->pending_insert = 0;
+		return 1;
+	}
+	return row_iter_next(&it->rows, it->before, it->after, err);
 }

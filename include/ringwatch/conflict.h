@@ -114,6 +114,21 @@ typedef struct conflict_trx {
 	uint64_t pos;            /* position in the fed master's stream, strictly increasing */
 	const conflict_row *rows;
 	size_t n_rows;
+	/*
+	 * Row changes the caller left out, over a bound of its own (a
+	 * transaction too big to gather): not 0, the transaction is followed
+	 * by its appearances only, as a stub (rows, if any, are not read), and
+	 * n_rows + dropped_rows are counted in dropped_writes; while such a
+	 * transaction is unsettled, conflict_stats.big_unsettled says so.
+	 */
+	size_t dropped_rows;
+	/*
+	 * The caller kept no row images (over a bound of its own): the rows'
+	 * before and after are absent, and the engine keeps no record of the
+	 * transaction's images (they are reported evicted) and checks no copy's
+	 * before images against them.
+	 */
+	bool no_images;
 } conflict_trx;
 
 /*
@@ -228,6 +243,9 @@ typedef struct conflict_stats {
 	uint64_t gap_shown;       /* transactions a gap's purged binlogs held: shown there */
 	uint64_t gap_unknown;     /* tracked ones a gap hid whose identity was not known any more */
 	uint64_t gap_undecided;   /* pairs a gap hid the order of in a stream: not decided */
+	uint64_t big;             /* transactions fed with dropped_rows (cumulative) */
+	size_t big_unsettled;     /* of them, those not yet settled (their writes not compared) */
+	uint64_t no_images;       /* transactions fed with no_images (cumulative) */
 } conflict_stats;
 
 /* Where a master's stream may be resumed after a restart. */
@@ -254,6 +272,16 @@ RW_MUST_CHECK int conflict_engine_feed(conflict_engine *e, unsigned master, cons
 
 void conflict_engine_stats(const conflict_engine *e, conflict_stats *out);
 bool conflict_engine_blind(const conflict_engine *e);
+
+/*
+ * Whether the transaction with this identity is followed as a stub (by its
+ * appearances only: too big, or fed while blind): its rows need not be
+ * gathered for another stream's appearance.
+ */
+bool conflict_engine_stub(const conflict_engine *e, const uint8_t *identity, size_t len);
+
+/* The number of masters the engine was made for. */
+unsigned conflict_engine_masters(const conflict_engine *e);
 
 /*
  * Whether a master's binlog held the transaction of this identity before the

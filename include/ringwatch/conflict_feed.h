@@ -44,6 +44,10 @@ typedef struct conflict_feed_stats {
 	uint64_t ddl;            /* table statements applied to the schema history */
 	uint64_t ddl_unreadable; /* of them, statements the parser could not read */
 	uint64_t sequence_rows;  /* rows events of MariaDB sequences (the server's, not compared) */
+	uint64_t big;            /* transactions over max_rows: followed as stubs, not compared */
+	uint64_t big_rows;       /* their row changes */
+	uint64_t stub_copies;    /* appearances of transactions the engine follows as stubs */
+	uint64_t no_images;      /* transactions over max_image_bytes: fed without images */
 	uint64_t gaps;           /* gaps whose purged binlogs' content was told the engine */
 	/* what the engine made of them at the time (conflict_stats' gap_* during those calls) */
 	uint64_t gap_shown, gap_undecided, gap_unknown;
@@ -77,6 +81,25 @@ const char *conflict_keys_json(const conflict_keys *k, const uint8_t *key, size_
 conflict_feed *conflict_feed_new(conflict_engine *e, unsigned master, conflict_origin_fn origin,
 				 void *arg, conflict_keys *keys);
 void conflict_feed_free(conflict_feed *f);
+
+/* Row changes of one transaction a feed gathers by default (conflict_feed_set_bounds()). */
+#define CONFLICT_FEED_MAX_ROWS ((size_t)1 << 18)
+
+/*
+ * What the feed holds of one transaction, so that a transaction of millions
+ * of rows takes bounded memory:
+ *   - past max_rows row changes (0: CONFLICT_FEED_MAX_ROWS), it gathers no
+ *     more: the transaction goes to the engine as a stub (conflict_trx's
+ *     dropped_rows), followed by its appearances only, its writes not
+ *     compared (stats big, big_rows; the engine's dropped_writes);
+ *   - past max_image_bytes of row images (0: a quarter of an engine
+ *     ring's size, so that one transaction does not push every other's
+ *     images out of it), it keeps none: fed with no_images, its writes
+ *     are compared, their images reported evicted (stats no_images).
+ * Another stream's appearance of a transaction the engine follows as a stub
+ * is not gathered at all (stats stub_copies).
+ */
+void conflict_feed_set_bounds(conflict_feed *f, size_t max_rows, size_t max_image_bytes);
 
 /*
  * The feed's schema history (schema_history.h): the shapes of the master's

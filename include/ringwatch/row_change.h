@@ -70,6 +70,7 @@ typedef struct row_change_iter {
 	const row_table_info *info;
 	value_datum *before, *after; /* ncols values each (owned) */
 	int pending_insert;          /* a primary-key update's insert half is next */
+	int no_images;               /* set by the caller: before and after stay "" */
 	rw_buf names;                /* each column's "name": rendered once (owned) */
 	uint32_t *name_off;          /* where column i's starts in names (ncols + 1) */
 } row_change_iter;
@@ -86,6 +87,13 @@ RW_MUST_CHECK int row_change_iter_init(row_change_iter *it, const binlog_rows *r
  * once, row_change_free() it at the end): 1, 0 at the end, or RW_E_*.
  */
 RW_MUST_CHECK int row_change_next(row_change_iter *it, row_change *out, rw_error *err);
+
+/*
+ * Step over the next row (a pending primary-key update's insert half
+ * first) without keying or rendering it: 1, 0 at the end, or RW_E_*.  A
+ * primary-key update skipped whole counts once.
+ */
+RW_MUST_CHECK int row_change_skip(row_change_iter *it, rw_error *err);
 
 void row_change_iter_free(row_change_iter *it);
 

@@ -59,7 +59,7 @@ static void feed_one(conflict_engine *e, struct input *in, unsigned n, uint64_t 
 	static const char *const keys[] = { "1", "2", "1|2", "k" };
 	conflict_row rows[3];
 	conflict_bytes uk[1];
-	conflict_trx t;
+	conflict_trx t = { 0 };
 	char id[8];
 	unsigned m = next(in) % n, nrows = next(in) % 4, i;
 	rw_error err;
@@ -83,6 +83,9 @@ static void feed_one(conflict_engine *e, struct input *in, unsigned n, uint64_t 
 	}
 	t.identity = (conflict_bytes){ (const uint8_t *)id, strlen(id) };
 	t.origin = (unsigned)(id[0] - '0');
+	/* now and then a transaction its feed did not gather, or kept no images of */
+	t.dropped_rows = next(in) % 16 == 0 ? 1 + nrows : 0;
+	t.no_images = next(in) % 16 == 0;
 	t.commit_time = 0;
 	/* mostly increasing, sometimes repeated (refused) */
 	pos[m] += next(in) % 3;

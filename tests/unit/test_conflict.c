@@ -185,7 +185,7 @@ static conflict_row row3(const char *table, const char *key, enum conflict_op op
 static int feedn(conflict_engine *e, unsigned m, const char *gtid, unsigned origin, uint64_t pos,
 		 const conflict_row *rows, size_t n)
 {
-	conflict_trx t;
+	conflict_trx t = { 0 };
 	rw_error err;
 	int rc;
 
@@ -851,6 +851,64 @@ static void test_evicted_images(void)
 	conflict_engine_free(e);
 }
 
+/* A transaction its feed did not gather (dropped rows) or kept no images of. */
+static int feed_bounded(conflict_engine *e, unsigned m, const char *gtid, unsigned origin,
+			uint64_t pos, const conflict_row *rows, size_t n, size_t dropped,
+			bool no_images)
+{
+	conflict_trx t = { 0 };
+	rw_error err;
+
+	t.identity = B(gtid);
+	t.origin = origin;
+	t.pos = pos;
+	t.rows = rows;
+	t.n_rows = n;
+	t.dropped_rows = dropped;
+	t.no_images = no_images;
+	return conflict_engine_feed(e, m, &t, (int64_t)pos, &err);
+}
+
+static void test_bounded_transactions(void)
+{
+	static struct cap c;
+	conflict_engine *e = engine(2, 0, 1 << 16, &c);
+	conflict_row r = row3("t", "5", U, NULL, NULL);
+	conflict_stats st;
+
+	ok(feed_bounded(e, 0, "big", 0, 10, NULL, 0, 300000, false) == 0,
+	   "west's transaction of 300,000 row changes, not gathered");
+	conflict_engine_stats(e, &st);
+	ok(st.big == 1 && st.big_unsettled == 1, "followed as a big stub, unsettled");
+	is_int((int)st.dropped_writes, 300000, "its row changes counted as dropped");
+	is_int((int)st.tracked_writes, 0, "no writes tracked");
+	ok(conflict_engine_stub(e, (const uint8_t *)"big", 3), "the engine says it is a stub");
+	ok(!conflict_engine_stub(e, (const uint8_t *)"other", 5), "and of no other");
+	ok(!conflict_engine_blind(e), "not blind: one transaction, not the stream, is over");
+	ok(feed1(e, 1, "e1", 1, 10, "1", U, "v=0", "v=e") == 0, "east writes row 1");
+	ok(feed_bounded(e, 1, "big", 0, 20, NULL, 0, 1, false) == 0, "east's copy of it");
+	ok(feed1(e, 0, "e1", 1, 20, "1", U, "v=0", "v=e") == 0, "west's copy of east's");
+	conflict_engine_stats(e, &st);
+	is_int((int)st.big_unsettled, 0, "settled: shown by every stream");
+	is_int(c.n, 0, "nothing compared, nothing claimed");
+
+	/* no images kept: its writes are still compared */
+	ok(feed_bounded(e, 0, "w2", 0, 30, &r, 1, 0, true) == 0, "west updates row 5, no images");
+	ok(feed1(e, 1, "e2", 1, 30, "5", U, "v=0", "v=e") == 0, "east updates row 5");
+	is_int(c.n, 1, "update-update found");
+	is_str(c.r[0].b0, "!", "west's images: not kept, said so");
+	is_str(c.r[0].b1, "v=0", "east's kept");
+	is_str(c.r[0].key, "app.t:5", "the key from east's record");
+	ok(feed_bounded(e, 1, "w2", 0, 40, &r, 1, 0, true) == 0 &&
+	       feed1(e, 0, "e2", 1, 40, "5", U, "v=1", "v=e") == 0,
+	   "each applies the other's");
+	conflict_engine_stats(e, &st);
+	is_int((int)st.no_images, 2, "counted, both appearances");
+	is_int(c.n, 1, "no before-image finding from the image-less copy");
+	is_int((int)st.tracked_writes, 0, "all settled");
+	conflict_engine_free(e);
+}
+
 /*
  * Memory: bytes of tracking structures per unsettled write, the other
  * streams stalled, one-row transactions on distinct keys (the worst case:
@@ -1093,6 +1151,7 @@ int main(void)
 	test_before_image();
 	test_resolution();
 	test_evicted_images();
+	test_bounded_transactions();
 	test_memory();
 	test_table();
 	test_ring();

@@ -493,12 +493,11 @@ static int feed_entry(conflict_engine *e, const struct sim *s, int m, int i, int
 			rows[r].n_unique_keys = 1;
 		}
 	}
-	trx = (conflict_trx){ { (const uint8_t *)id, strlen(id) },
-			      (unsigned)t->origin,
-			      0,
-			      en->pos,
-			      rows,
-			      (size_t)t->nrows };
+	trx = (conflict_trx){ .identity = { (const uint8_t *)id, strlen(id) },
+			      .origin = (unsigned)t->origin,
+			      .pos = en->pos,
+			      .rows = rows,
+			      .n_rows = (size_t)t->nrows };
 	return conflict_engine_feed(e, (unsigned)m, &trx, now, &err);
 }
 
