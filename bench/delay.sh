@@ -117,11 +117,14 @@ EOF
 hz=$(getconf CLK_TCK)
 pcpu() { awk -v hz="$hz" '{ sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz }' "/proc/$1/stat"; }
 scpu() { echo "$(pcpu "$(_ring_pid 1)") + $(pcpu "$(_ring_pid 2)")" | bc; }
+# Context switches of all of ringwatchd's threads (each one a thread going to sleep or
+# woken: the wake-ups between the replica threads and the loop).
+pctx() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(non)?voluntary_ctxt_switches:/ { n += $2 } END { print n + 0 }'; }
 # Busy and total jiffies of the whole machine.
 mcpu() { awk '/^cpu / { b = $2 + $3 + $4 + $7 + $8 + $9; print b, b + $5 + $6 }' /proc/stat; }
 last=0
 for ((r = 1; r <= runs; r++)); do
-	c0=$(pcpu "$RWD_PID") s0=$(scpu)
+	c0=$(pcpu "$RWD_PID") s0=$(scpu) x0=$(pctx "$RWD_PID")
 	read -r mb0 mt0 < <(mcpu)
 	wp=()
 	for i in 1 2; do
@@ -132,7 +135,7 @@ for ((r = 1; r <= runs; r++)); do
 	for p in "${wp[@]}"; do
 		wait "$p" || { bench_log "a writer failed"; exit 1; }
 	done
-	c1=$(pcpu "$RWD_PID") s1=$(scpu)
+	c1=$(pcpu "$RWD_PID") s1=$(scpu) x1=$(pctx "$RWD_PID")
 	read -r mb1 mt1 < <(mcpu)
 	ring_sync 300 || { bench_log "the ring did not sync"; exit 1; }
 	wait_for 120 caught_up || { bench_log "ringwatchd did not catch up"; exit 1; }
@@ -149,7 +152,8 @@ for ((r = 1; r <= runs; r++)); do
 	printf 'run %d: %s | %s | ringwatchd cpu %.2f s, both mariadbd %.2f s, machine %.2f of 2 cpus busy | %d records (%s)\n' \
 		"$r" "$(cat "$BENCH_WORK/w1.$r")" "$(cat "$BENCH_WORK/w2.$r")" "$(echo "$c1 - $c0" | bc)" \
 		"$(echo "$s1 - $s0" | bc)" "$busy" "$n_db" "$src" | tee -a "$BENCH_WORK/runs"
-	echo "$(echo "$c1 - $c0" | bc) $(echo "$s1 - $s0" | bc) $busy" >>"$BENCH_WORK/cpu"
+	ntrx=$(cat "$BENCH_WORK/w1.$r" "$BENCH_WORK/w2.$r" | tr ' ' '\n' | awk -F= '$1 == "sent" { n += $2 } END { print n + 0 }')
+	echo "$(echo "$c1 - $c0" | bc) $(echo "$s1 - $s0" | bc) $busy $((x1 - x0)) $ntrx" >>"$BENCH_WORK/cpu"
 done
 curl -s "$URL/metrics" | grep '^ringwatch_detection_delay_seconds' >"$BENCH_WORK/histogram"
 curl -s "$URL/v1/conflicts?state=all&limit=100000" -o /dev/null -w '%{http_code}\n' >"$BENCH_WORK/limit100000"
@@ -181,6 +185,9 @@ printf 'statement latency (writers): p50 %s ms, p99 %s ms (medians over writers 
 printf 'cpu per %s s run (medians): ringwatchd %.2f s, both mariadbd %.2f s, writers %.2f s, machine %.2f of 2 cpus busy\n' "$secs" \
 	"$(awk '{ print $1 }' "$BENCH_WORK/cpu" | bench_median)" "$(awk '{ print $2 }' "$BENCH_WORK/cpu" | bench_median)" \
 	"$(ws | field cpu_s | bench_median)" "$(awk '{ print $3 }' "$BENCH_WORK/cpu" | bench_median)"
+printf 'ringwatchd per transaction written (medians over runs): %.1f microseconds of cpu, %.2f context switches of its threads\n' \
+	"$(awk '$5 > 0 { print $1 / $5 * 1e6 }' "$BENCH_WORK/cpu" | bench_median)" \
+	"$(awk '$5 > 0 { print $4 / $5 }' "$BENCH_WORK/cpu" | bench_median)"
 for ((r = 1; r <= runs; r++)); do
 	read -r n p50 p99 mx < <(stats 3 "$BENCH_WORK/c.$r")
 	read -r _ e50 e99 emx < <(stats 4 "$BENCH_WORK/c.$r")

@@ -16,7 +16,8 @@
 
 struct mailbox {
 	pthread_mutex_t lock;
-	pthread_cond_t room; /* signalled when bytes drop or on close */
+	pthread_cond_t room; /* signalled when bytes drop to half the bound, or on close */
+	unsigned waiting;    /* senders blocked on room */
 	struct mail *head;
 	struct mail *tail;
 	size_t letters;
@@ -41,7 +42,10 @@ static struct mail *take_one(struct mailbox *mb)
 			mb->tail = NULL;
 		mb->letters--;
 		mb->bytes -= m->size;
-		pthread_cond_broadcast(&mb->room);
+		/* a blocked sender goes on once half the bound is free: one wake-up for
+		 * many letters, not one each */
+		if (mb->waiting > 0 && (mb->head == NULL || mb->bytes <= mb->max_bytes / 2))
+			pthread_cond_broadcast(&mb->room);
 	}
 	pthread_mutex_unlock(&mb->lock);
 	return m;
@@ -101,8 +105,11 @@ int mailbox_post(struct mailbox *mb, struct mail *m)
 
 	m->next = NULL;
 	pthread_mutex_lock(&mb->lock);
-	while (!mb->closed && mb->head != NULL && mb->bytes + m->size > mb->max_bytes)
+	while (!mb->closed && mb->head != NULL && mb->bytes + m->size > mb->max_bytes) {
+		mb->waiting++;
 		pthread_cond_wait(&mb->room, &mb->lock);
+		mb->waiting--;
+	}
 	if (mb->closed) {
 		pthread_mutex_unlock(&mb->lock);
 		free(m);

@@ -12,17 +12,41 @@
 #include "config.h"
 #include "mysql_conn.h"
 
+#include "ringwatch/binlog_event_type.h"
+
 #include <errno.h>
 #include <mysql.h> /* before mariadb_rpl.h, which needs its types */
+#include <ma_pvio.h>
 #include <mariadb_rpl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define CONNECT_TIMEOUT 5 /* seconds */
+/*
+ * Events that arrive together go to the loop as one letter (REPLICA_EVENTS),
+ * up to these bounds: one wake-up of the loop for a transaction's events,
+ * not one for each.
+ */
+#define BATCH_BYTES  ((size_t)64 << 10)
+#define BATCH_EVENTS 256
+/*
+ * An event inside a transaction waits this long at most for the next one
+ * (the rest of a transaction follows at once: the master writes it to its
+ * binlog whole); the event that ends a transaction never waits.
+ */
+#define LINGER_MS 2
+
+/* Events gathered for one letter: each a u32 length and its bytes (REPLICA_EVENTS). */
+struct batch {
+	uint8_t *buf; /* kept from one letter to the next */
+	size_t len, cap;
+	unsigned events;
+};
 
 struct replica {
 	pthread_t thread;
@@ -33,6 +57,7 @@ struct replica {
 
 	struct replica_args args;
 	struct mysql_conn_target target; /* the thread's own copy of the settings */
+	struct batch batch;
 };
 
 static int post(struct replica *r, enum replica_letter_kind kind, const void *body, size_t len)
@@ -47,6 +72,118 @@ static int post(struct replica *r, enum replica_letter_kind kind, const void *bo
 	l->len = len;
 	memcpy(l->body, body, len);
 	return mailbox_post(r->mb, &l->hdr);
+}
+
+/*
+ * Post the gathered events, if any, in a letter of their size (one event
+ * alone as a REPLICA_EVENT): 0, or -1 when the mailbox is closed or memory
+ * ran out.
+ */
+static int flush_batch(struct replica *r)
+{
+	struct batch *b = &r->batch;
+	int rc;
+
+	if (b->events == 0)
+		return 0;
+	if (b->events == 1)
+		rc = post(r, REPLICA_EVENT, b->buf + sizeof(uint32_t), b->len - sizeof(uint32_t));
+	else
+		rc = post(r, REPLICA_EVENTS, b->buf, b->len);
+	b->len = 0;
+	b->events = 0;
+	return rc;
+}
+
+/* Add one event to the batch: 0, or -1 (out of memory: the connection ends). */
+static int add_to_batch(struct replica *r, const uint8_t *p, size_t len)
+{
+	struct batch *b = &r->batch;
+	uint32_t n = (uint32_t)len;
+	size_t need = b->len + sizeof(n) + len;
+
+	if (need > b->cap) { /* once: pump() keeps a batch within BATCH_BYTES */
+		uint8_t *grown = realloc(b->buf, BATCH_BYTES);
+		if (grown == NULL || need > BATCH_BYTES) {
+			b->buf = grown != NULL ? grown : b->buf;
+			return -1;
+		}
+		b->buf = grown;
+		b->cap = BATCH_BYTES;
+	}
+	memcpy(b->buf + b->len, &n, sizeof(n));
+	memcpy(b->buf + b->len + sizeof(n), p, len);
+	b->len += sizeof(n) + len;
+	b->events++;
+	return 0;
+}
+
+/*
+ * Whether the next packet is there already (in the client library's buffer
+ * or the socket's): then the batch waits for it.  Never true when a read
+ * could block, so no event waits for a later one.
+ */
+static bool readable(MYSQL *m, int ms)
+{
+	struct pollfd pfd;
+	my_socket fd = mysql_get_socket(m);
+
+	if (fd == MARIADB_INVALID_SOCKET)
+		return false;
+	pfd.fd = (int)fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return poll(&pfd, 1, ms) == 1 && (pfd.revents & POLLIN) != 0;
+}
+
+/* What the client library read ahead from the socket and holds (ma_pvio.h). */
+static bool read_ahead(MYSQL *m)
+{
+	const MARIADB_PVIO *pvio = m->net.pvio;
+
+	return pvio != NULL && pvio->cache != NULL &&
+	       pvio->cache_pos < pvio->cache + pvio->cache_size;
+}
+
+static bool more_ready(MYSQL *m)
+{
+	return read_ahead(m) || readable(m, 0);
+}
+
+/*
+ * Whether an event is always followed by more of its transaction (a GTID,
+ * a table map, rows): then the batch may wait a little for them.  With TLS
+ * the library's buffers are not seen, so nothing waits.
+ */
+static bool wait_for_rest(MYSQL *m, const uint8_t *ev, size_t len)
+{
+	if (len < 5 || m->net.pvio == NULL || m->net.pvio->ctls != NULL)
+		return false;
+	switch (ev[4]) {
+	case BINLOG_TABLE_MAP:
+	case BINLOG_WRITE_ROWS_V1:
+	case BINLOG_UPDATE_ROWS_V1:
+	case BINLOG_DELETE_ROWS_V1:
+	case BINLOG_ROWS_QUERY:
+	case BINLOG_WRITE_ROWS:
+	case BINLOG_UPDATE_ROWS:
+	case BINLOG_DELETE_ROWS:
+	case BINLOG_GTID:
+	case BINLOG_ANONYMOUS_GTID:
+	case BINLOG_PARTIAL_UPDATE_ROWS:
+	case BINLOG_GTID_TAGGED:
+	case BINLOG_ANNOTATE_ROWS:
+	case BINLOG_MARIADB_GTID:
+	case BINLOG_WRITE_ROWS_COMPRESSED_V1:
+	case BINLOG_UPDATE_ROWS_COMPRESSED_V1:
+	case BINLOG_DELETE_ROWS_COMPRESSED_V1:
+	case BINLOG_WRITE_ROWS_COMPRESSED:
+	case BINLOG_UPDATE_ROWS_COMPRESSED:
+	case BINLOG_DELETE_ROWS_COMPRESSED:
+		return readable(m, LINGER_MS);
+	default:
+		return false;
+	}
 }
 
 static void set_options(struct replica *r, MYSQL *m)
@@ -245,7 +382,21 @@ static void pump(struct replica *r, MYSQL *m, struct replica_end *end)
 				 "unexpected packet (%lu bytes, first byte 0x%02x)", len, p[0]);
 			return;
 		}
-		if (post(r, REPLICA_EVENT, p + 1, len - 1) != 0)
+		if (r->batch.len + sizeof(uint32_t) + len - 1 > BATCH_BYTES && flush_batch(r) != 0)
+			return;
+		if (len - 1 > BATCH_BYTES) { /* a big event goes alone, copied once */
+			if (post(r, REPLICA_EVENT, p + 1, len - 1) != 0)
+				return;
+			continue;
+		}
+		if (add_to_batch(r, p + 1, len - 1) != 0) {
+			snprintf(end->message, sizeof(end->message), "out of memory");
+			return;
+		}
+		if (r->batch.len < BATCH_BYTES && r->batch.events < BATCH_EVENTS &&
+		    (more_ready(m) || wait_for_rest(m, p + 1, len - 1)))
+			continue;
+		if (flush_batch(r) != 0)
 			return; /* mailbox closed: the daemon is stopping */
 	}
 }
@@ -285,6 +436,7 @@ static void *replica_main(void *arg)
 	if (start_dump(r, m, &rpl, &end) != 0)
 		goto out;
 	pump(r, m, &end);
+	(void)flush_batch(r); /* what was read whole before the end goes too */
 out:
 	pthread_mutex_lock(&r->fd_lock);
 	r->fd = -1;
@@ -312,6 +464,7 @@ static void replica_free(struct replica *r)
 {
 	free(r->args.gtid_state);
 	free(r->args.file);
+	free(r->batch.buf);
 	mysql_conn_target_clear(&r->target);
 	pthread_mutex_destroy(&r->fd_lock);
 	free(r);

@@ -23,7 +23,12 @@ struct config_master;
 enum replica_letter_kind {
 	REPLICA_CONNECTED, /* body: struct replica_hello */
 	REPLICA_EVENT,     /* body: the event bytes (header to checksum) */
-	REPLICA_ENDED,     /* body: struct replica_end; the thread's last letter */
+	/*
+	 * body: events that arrived together, each a u32 length (native order)
+	 * and its bytes (replica_events_next() walks them)
+	 */
+	REPLICA_EVENTS,
+	REPLICA_ENDED, /* body: struct replica_end; the thread's last letter */
 };
 
 struct replica_hello {
@@ -50,6 +55,27 @@ struct replica_letter {
 	size_t len;
 	uint8_t body[]; /* len bytes */
 };
+
+/*
+ * The next event of a REPLICA_EVENTS letter: at is where to read (0 for
+ * the first); true with *event and *len set and at moved past it, false at
+ * the end.
+ */
+static inline bool replica_events_next(const struct replica_letter *l, size_t *at,
+				       const uint8_t **event, size_t *len)
+{
+	uint32_t n;
+
+	if (*at + sizeof(n) > l->len)
+		return false;
+	__builtin_memcpy(&n, l->body + *at, sizeof(n));
+	if (n > l->len - *at - sizeof(n))
+		return false;
+	*event = l->body + *at + sizeof(n);
+	*len = n;
+	*at += sizeof(n) + n;
+	return true;
+}
 
 /* Where to start, and how to connect; copied, so the caller may free its own. */
 struct replica_args {

@@ -624,6 +624,67 @@ void stream_resume(struct stream *s)
 	release_held(s);
 }
 
+/* One event's letter: taken now, or kept (held) by the stream. */
+static void take_event(struct stream *s, struct replica_letter *l)
+{
+	if (hold(s, l))
+		return;
+	release_held(s);
+	if (s->sink_held) {
+		append_held(s, l);
+		return;
+	}
+	if (on_event(s, l->body, l->len) == REFUSED) {
+		append_held(s, l);
+		return;
+	}
+	free(l);
+}
+
+/* An event of a REPLICA_EVENTS letter as a letter of its own, for the stream to keep. */
+static struct replica_letter *one_event(const struct replica_letter *batch, const uint8_t *p,
+					size_t len)
+{
+	struct replica_letter *l = malloc(sizeof(*l) + len);
+
+	if (l == NULL)
+		return NULL;
+	l->hdr.next = NULL;
+	l->hdr.kind = REPLICA_EVENT;
+	l->hdr.size = sizeof(*l) + len;
+	l->generation = batch->generation;
+	l->len = len;
+	memcpy(l->body, p, len);
+	return l;
+}
+
+/*
+ * The events of a REPLICA_EVENTS letter, in order: read in place while
+ * nothing is held, else each as a letter of its own, as if it had come alone.
+ */
+static void take_events(struct stream *s, const struct replica_letter *batch)
+{
+	struct replica_letter *l;
+	const uint8_t *p;
+	size_t len, at = 0;
+
+	while (replica_events_next(batch, &at, &p, &len)) {
+		bool direct = s->held == NULL && !s->sink_held &&
+			      (s->sink.ready == NULL || s->sink.ready(s->sink.ctx));
+
+		if (direct && on_event(s, p, len) != REFUSED)
+			continue;
+		if ((l = one_event(batch, p, len)) == NULL) {
+			fail_stream(s, "out of memory holding an event");
+			return;
+		}
+		if (direct)
+			append_held(s, l); /* refused: kept from here on */
+		else
+			take_event(s, l);
+	}
+}
+
 static void on_letter(void *ctx, struct mail *m)
 {
 	struct stream *s = ctx;
@@ -638,17 +699,10 @@ static void on_letter(void *ctx, struct mail *m)
 		on_connected(s, (const struct replica_hello *)(const void *)l->body);
 		break;
 	case REPLICA_EVENT:
-		if (hold(s, l))
-			return;
-		release_held(s);
-		if (s->sink_held) {
-			append_held(s, l);
-			return;
-		}
-		if (on_event(s, l->body, l->len) == REFUSED) {
-			append_held(s, l);
-			return;
-		}
+		take_event(s, l);
+		return;
+	case REPLICA_EVENTS:
+		take_events(s, l);
 		break;
 	case REPLICA_ENDED:
 		/* what was held belongs to this connection's reader: the next one

@@ -515,6 +515,20 @@ bool conflict_engine_blind(const conflict_engine *e)
 	return e->blind;
 }
 
+bool conflict_engine_copy_known(const conflict_engine *e, unsigned master, uint64_t pos,
+				const uint8_t *identity, size_t len)
+{
+	void **slot = conflict_table_find(&e->trx, conflict_identity_hash(identity, len));
+	const struct cf_trx *t = slot != NULL ? *slot : NULL;
+
+	/* a stream replaying after a restart may need the rows whole (cf_restart_replay) */
+	if (master >= e->n || (e->stream[master].replay && pos <= e->stream[master].replay_end))
+		return false;
+	return t != NULL && master != t->origin && !cf_seen(t, master) &&
+	       (t->flags & (CFT_STUB | CFT_IMG_ORIGIN)) == CFT_IMG_ORIGIN &&
+	       t->ref != CONFLICT_RING_NONE;
+}
+
 unsigned conflict_engine_masters(const conflict_engine *e)
 {
 	return e->n;

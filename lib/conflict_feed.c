@@ -160,7 +160,9 @@ struct conflict_feed {
 	size_t image_bytes;
 	uint64_t dropped;
 	int no_images;
-	int stub;                /* the engine follows it as a stub already: nothing to gather */
+	int stub;    /* the engine follows it as a stub already: nothing to gather */
+	int light;   /* a copy the engine has the origin's images of (conflict_engine_copy_known) */
+	int decided; /* stub and light were decided, at the transaction's first rows event */
 	value_datum *count_vals; /* count_rows(): 2 x cap_count values */
 	uint32_t cap_count;
 	row_change change;
@@ -362,6 +364,8 @@ static void clear_rows(conflict_feed *f)
 	f->dropped = 0;
 	f->no_images = 0;
 	f->stub = 0;
+	f->light = 0;
+	f->decided = 0;
 }
 
 /* ---- gaps ------------------------------------------------------------------------ */
@@ -786,8 +790,14 @@ static void gather_rows(conflict_feed *f, const binlog_event *ev)
 		f->stats.sequence_rows++;
 		return;
 	}
-	if (f->n_rows == 0 && f->dropped == 0 && !f->stub && engine_stub(f))
-		f->stub = 1;
+	if (!f->decided) {
+		f->decided = 1;
+		f->stub = engine_stub(f);
+		f->light =
+		    !f->stub && f->trx.gtid[0] != '\0' &&
+		    conflict_engine_copy_known(f->e, f->master, f->begin_pos,
+					       (const uint8_t *)f->trx.gtid, strlen(f->trx.gtid));
+	}
 	if (f->stub || f->dropped > 0) {
 		drop_rows(f, ev);
 		return;
@@ -804,6 +814,7 @@ static void gather_rows(conflict_feed *f, const binlog_event *ev)
 		return;
 	}
 	it.no_images = f->no_images;
+	it.light = f->light;
 	while ((rc = row_change_next(&it, &f->change, &err)) == 1) {
 		if (f->row_fn != NULL)
 			row_seen(f, (const uint8_t *)f->change.key.p, f->change.key.len, 0);
@@ -976,6 +987,8 @@ static int finish(conflict_feed *f, int64_t now, rw_error *err)
 		f->stats.big_rows += f->dropped;
 		t.dropped_rows = (size_t)f->dropped;
 	}
+	if (f->light)
+		f->stats.light++;
 	if (f->no_images && t.dropped_rows == 0) {
 		f->stats.no_images++;
 		t.no_images = true;

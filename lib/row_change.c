@@ -276,6 +276,8 @@ static int unique_keys(const row_change_iter *it, row_change *c, rw_error *err)
 			rc = value_key_encode(&it->after[info->unique[k][i]], b, err);
 			if (rc < 0)
 				return rc;
+			if (it->light)
+				continue;
 			if (i > 0)
 				rw_buf_put(j, ",", 1);
 			put_name(it, j, info->unique[k][i]);
@@ -283,7 +285,10 @@ static int unique_keys(const row_change_iter *it, row_change *c, rw_error *err)
 			if (rc < 0)
 				return rc;
 		}
-		rw_buf_put(&c->unique_json[c->n_unique], "}", 1);
+		if (it->light)
+			rw_buf_reset(&c->unique_json[c->n_unique]);
+		else
+			rw_buf_put(&c->unique_json[c->n_unique], "}", 1);
 		if (b->failed)
 			return rw_error_set(err, RW_E_NOMEM, -1, "out of memory");
 		c->n_unique++;
@@ -300,14 +305,17 @@ static int emit(row_change_iter *it, int op, const value_datum *key_from, row_ch
 	c->schema = it->tm->schema;
 	c->table = it->tm->table;
 	rc = make_key(it, key_from, c, err);
-	if (rc < 0 || (rc = key_json(it, key_from, c, err)) < 0)
+	if (rc < 0)
+		return rc;
+	rw_buf_reset(&c->key_json);
+	if (!it->light && (rc = key_json(it, key_from, c, err)) < 0)
 		return rc;
 	rw_buf_reset(&c->before);
 	rw_buf_reset(&c->after);
 	if (op != ROW_CHANGE_INSERT && !it->no_images &&
 	    (rc = image_json(it, it->before, &c->before, err)) < 0)
 		return rc;
-	if (op != ROW_CHANGE_DELETE && !it->no_images &&
+	if (op != ROW_CHANGE_DELETE && !it->no_images && !it->light &&
 	    (rc = image_json(it, it->after, &c->after, err)) < 0)
 		return rc;
 	c->n_unique = 0;

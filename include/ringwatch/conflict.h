@@ -280,6 +280,17 @@ bool conflict_engine_blind(const conflict_engine *e);
  */
 bool conflict_engine_stub(const conflict_engine *e, const uint8_t *identity, size_t len);
 
+/*
+ * Whether master's appearance of the transaction with this identity would
+ * only be a copy checked against the origin's images: tracked, not a stub,
+ * its origin's images recorded, master not its origin and not shown by it
+ * yet, and pos (where it starts in master's stream) not in a replay after a
+ * restart.  Then the engine reads of master's rows only their keys (unique keys
+ * included) and before images, not their after images.
+ */
+bool conflict_engine_copy_known(const conflict_engine *e, unsigned master, uint64_t pos,
+				const uint8_t *identity, size_t len);
+
 /* The number of masters the engine was made for. */
 unsigned conflict_engine_masters(const conflict_engine *e);
 

@@ -48,6 +48,7 @@ typedef struct conflict_feed_stats {
 	uint64_t big_rows;       /* their row changes */
 	uint64_t stub_copies;    /* appearances of transactions the engine follows as stubs */
 	uint64_t no_images;      /* transactions over max_image_bytes: fed without images */
+	uint64_t light;          /* copies read for keys and before images only */
 	uint64_t gaps;           /* gaps whose purged binlogs' content was told the engine */
 	/* what the engine made of them at the time (conflict_stats' gap_* during those calls) */
 	uint64_t gap_shown, gap_undecided, gap_unknown;
@@ -97,7 +98,9 @@ void conflict_feed_free(conflict_feed *f);
  *     images out of it), it keeps none: fed with no_images, its writes
  *     are compared, their images reported evicted (stats no_images).
  * Another stream's appearance of a transaction the engine follows as a stub
- * is not gathered at all (stats stub_copies).
+ * is not gathered at all (stats stub_copies); one of a transaction whose
+ * origin's images the engine has is gathered for its keys and before images
+ * only (conflict_engine_copy_known(), stats light).
  */
 void conflict_feed_set_bounds(conflict_feed *f, size_t max_rows, size_t max_image_bytes);
 

@@ -71,8 +71,11 @@ typedef struct row_change_iter {
 	value_datum *before, *after; /* ncols values each (owned) */
 	int pending_insert;          /* a primary-key update's insert half is next */
 	int no_images;               /* set by the caller: before and after stay "" */
-	rw_buf names;                /* each column's "name": rendered once (owned) */
-	uint32_t *name_off;          /* where column i's starts in names (ncols + 1) */
+	/* set by the caller: no after image and no JSON of the keys ("" each), the keys'
+	 * bytes and the before image only */
+	int light;
+	rw_buf names;       /* each column's "name": rendered once (owned) */
+	uint32_t *name_off; /* where column i's starts in names (ncols + 1) */
 } row_change_iter;
 
 /*

@@ -869,6 +869,28 @@ static int feed_bounded(conflict_engine *e, unsigned m, const char *gtid, unsign
 	return conflict_engine_feed(e, m, &t, (int64_t)pos, &err);
 }
 
+/* Which appearances the engine reads only the keys and before images of. */
+static void test_copy_known(void)
+{
+	static struct cap c;
+	conflict_engine *e = engine(3, 0, 1 << 16, &c);
+
+	ok(feed1(e, 0, "w1", 0, 10, "1", U, "v=0", "v=w") == 0, "west writes");
+	ok(conflict_engine_copy_known(e, 1, 10, (const uint8_t *)"w1", 2),
+	   "east's appearance of it is a copy of known images");
+	ok(!conflict_engine_copy_known(e, 0, 20, (const uint8_t *)"w1", 2),
+	   "not west's again (its origin)");
+	ok(!conflict_engine_copy_known(e, 1, 10, (const uint8_t *)"w9", 2), "nor an unknown one");
+	ok(feed1(e, 2, "e1", 1, 10, "2", U, "v=0", "v=e") == 0, "north shows east's e1 first");
+	ok(!conflict_engine_copy_known(e, 0, 20, (const uint8_t *)"e1", 2),
+	   "a copy's images first: the next appearance is read whole");
+	ok(feed1(e, 1, "w1", 0, 10, "1", U, "v=0", "v=w") == 0, "east shows w1");
+	ok(!conflict_engine_copy_known(e, 1, 30, (const uint8_t *)"w1", 2),
+	   "not for a stream that showed it already");
+	ok(conflict_engine_copy_known(e, 2, 20, (const uint8_t *)"w1", 2), "north's still is");
+	conflict_engine_free(e);
+}
+
 static void test_bounded_transactions(void)
 {
 	static struct cap c;
@@ -886,6 +908,8 @@ static void test_bounded_transactions(void)
 	ok(!conflict_engine_stub(e, (const uint8_t *)"other", 5), "and of no other");
 	ok(!conflict_engine_blind(e), "not blind: one transaction, not the stream, is over");
 	ok(feed1(e, 1, "e1", 1, 10, "1", U, "v=0", "v=e") == 0, "east writes row 1");
+	ok(!conflict_engine_copy_known(e, 1, 20, (const uint8_t *)"big", 3),
+	   "a stub's copy is no copy checked against images");
 	ok(feed_bounded(e, 1, "big", 0, 20, NULL, 0, 1, false) == 0, "east's copy of it");
 	ok(feed1(e, 0, "e1", 1, 20, "1", U, "v=0", "v=e") == 0, "west's copy of east's");
 	conflict_engine_stats(e, &st);
@@ -1152,6 +1176,7 @@ int main(void)
 	test_resolution();
 	test_evicted_images();
 	test_bounded_transactions();
+	test_copy_known();
 	test_memory();
 	test_table();
 	test_ring();
