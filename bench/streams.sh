@@ -39,7 +39,8 @@ done
 
 # The poller: starts ringwatchd, polls /v1/status every 50 ms until every
 # master's position.gtid equals the expected set (entries in any order),
-# then prints "SECONDS VMHWM_KIB CPU_SECONDS BYTES_TOTAL..." and stops it.
+# then prints "SECONDS VMHWM_KIB CPU_SECONDS LOOP_CPU_SECONDS BYTES_TOTAL..." and
+# stops it (LOOP: the event loop's thread alone).
 cat >"$BENCH_WORK/poll.py" <<'EOF'
 import json, os, signal, subprocess, sys, time, urllib.request
 rwd, conf, listen, log = sys.argv[1:5]
@@ -74,7 +75,10 @@ if done is None:
     p.kill()
     sys.exit(1)
 hwm, c = proc_field(p.pid, "VmHWM"), cpu(p.pid)
-print("%.3f %d %.2f %s" % (done, hwm, c, " ".join(str(got[k]["bytes_total"]) for k in want)))
+with open("/proc/%d/task/%d/stat" % (p.pid, p.pid)) as f:  # the event loop's thread
+    fields = f.read().rsplit(")", 1)[1].split()
+    loop = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+print("%.3f %d %.2f %.2f %s" % (done, hwm, c, loop, " ".join(str(got[k]["bytes_total"]) for k in want)))
 p.send_signal(signal.SIGTERM)
 try:
     p.wait(10)
@@ -93,7 +97,7 @@ servers_cpu() {
 }
 
 # run_rwd RUN LABEL MASTER_INDEX...: ringwatchd on those masters; appends
-# "SECONDS VMHWM_KIB CPU SERVERS_CPU BYTES_TOTAL..." to $BENCH_WORK/LABEL.times
+# "SECONDS VMHWM_KIB CPU SERVERS_CPU LOOP_CPU BYTES_TOTAL..." to $BENCH_WORK/LABEL.times
 run_rwd() {
 	local r=$1 label=$2 listen out c0 c1 i want=() f=()
 	shift 2
@@ -117,7 +121,7 @@ run_rwd() {
 	c1=$(servers_cpu)
 	read -r -a f <<<"$out"
 	set -- "${f[@]}"
-	out="$1 $2 $3 $(echo "$c1 - $c0" | bc) ${*:4}"
+	out="$1 $2 $3 $(echo "$c1 - $c0" | bc) ${*:4}"  # LOOP_CPU is the poller's 4th
 	echo "$out" >>"$BENCH_WORK/$label.times"
 	rm -rf "$BENCH_WORK/state.$r"
 	echo "$out"
@@ -164,7 +168,9 @@ rw_hwm=$(awk '{ print $2 }' "$BENCH_WORK/rwd.times" | bench_median)
 rw_hwm_max=$(awk '{ print $2 }' "$BENCH_WORK/rwd.times" | sort -n | tail -1)
 rw_cpu=$(awk '{ print $3 }' "$BENCH_WORK/rwd.times" | bench_median)
 rw_srv=$(awk '{ print $4 }' "$BENCH_WORK/rwd.times" | bench_median)
-rw_bytes=$(head -1 "$BENCH_WORK/rwd.times" | cut -d' ' -f5-)
+rw_loop=$(awk '{ print $5 }' "$BENCH_WORK/rwd.times" | bench_median)
+changes=$((RING_N * (rows + rows / 3 + rows / 5))) # every master's binlog holds them all
+rw_bytes=$(head -1 "$BENCH_WORK/rwd.times" | cut -d' ' -f6-)
 one_s=$(awk '{ print $1 }' "$BENCH_WORK/one.times" | bench_median)
 one_cpu=$(awk '{ print $3 }' "$BENCH_WORK/one.times" | bench_median)
 one_srv=$(awk '{ print $4 }' "$BENCH_WORK/one.times" | bench_median)
@@ -187,6 +193,8 @@ fi
 printf 'ringwatchd, both streams from the oldest binlog to @@gtid_binlog_pos: median %.2f s (ringwatchd cpu %.2f s, mariadbd cpu %.2f s), bytes_total %s\n' \
 	"$rw_s" "$rw_cpu" "$rw_srv" "$rw_bytes"
 printf 'ringwatchd peak RSS (VmHWM): median %s, max %s\n' "$(mib $((rw_hwm * 1024)))" "$(mib $((rw_hwm_max * 1024)))"
+printf 'the event loop thread: median %.2f s of cpu, %.2f microseconds per row change (%d row changes in both streams)\n' \
+	"$rw_loop" "$(echo "$rw_loop / $changes * 1000000" | bc -l)" "$changes"
 printf 'mariadb-binlog --read-from-remote-server --raw, one master (%s bytes): median %.2f s (mariadbd cpu %.2f s)\n' \
 	"$cp_bytes" "$cp_s" "$cp_srv"
 printf 'ratio ringwatchd / copy: median %.2f over %d alternating runs (target <= 2): %s\n' "$ratio" "$runs" \
