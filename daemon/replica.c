@@ -118,11 +118,7 @@ static int add_to_batch(struct replica *r, const uint8_t *p, size_t len)
 	return 0;
 }
 
-/*
- * Whether the next packet is there already (in the client library's buffer
- * or the socket's): then the batch waits for it.  Never true when a read
- * could block, so no event waits for a later one.
- */
+/* Whether the socket has bytes to read (within ms milliseconds). */
 static bool readable(MYSQL *m, int ms)
 {
 	struct pollfd pfd;
@@ -145,19 +141,20 @@ static bool read_ahead(MYSQL *m)
 	       pvio->cache_pos < pvio->cache + pvio->cache_size;
 }
 
+/*
+ * Whether bytes of the next packet are there already (in the client
+ * library's read-ahead buffer or the socket's); its rest may still be on
+ * its way, so only an event inside a transaction waits for it.
+ */
 static bool more_ready(MYSQL *m)
 {
 	return read_ahead(m) || readable(m, 0);
 }
 
-/*
- * Whether an event is always followed by more of its transaction (a GTID,
- * a table map, rows): then the batch may wait a little for them.  With TLS
- * the library's buffers are not seen, so nothing waits.
- */
-static bool wait_for_rest(MYSQL *m, const uint8_t *ev, size_t len)
+/* Whether an event is always followed by more of its transaction (a GTID, a table map, rows). */
+static bool inside_transaction(const uint8_t *ev, size_t len)
 {
-	if (len < 5 || m->net.pvio == NULL || m->net.pvio->ctls != NULL)
+	if (len < 5)
 		return false;
 	switch (ev[4]) {
 	case BINLOG_TABLE_MAP:
@@ -180,10 +177,16 @@ static bool wait_for_rest(MYSQL *m, const uint8_t *ev, size_t len)
 	case BINLOG_WRITE_ROWS_COMPRESSED:
 	case BINLOG_UPDATE_ROWS_COMPRESSED:
 	case BINLOG_DELETE_ROWS_COMPRESSED:
-		return readable(m, LINGER_MS);
+		return true;
 	default:
 		return false;
 	}
+}
+
+/* Wait a little for the rest of a transaction; not with TLS, whose buffers are not seen. */
+static bool wait_for_rest(MYSQL *m)
+{
+	return m->net.pvio != NULL && m->net.pvio->ctls == NULL && readable(m, LINGER_MS);
 }
 
 static void set_options(struct replica *r, MYSQL *m)
@@ -384,7 +387,7 @@ static void pump(struct replica *r, MYSQL *m, struct replica_end *end)
 		}
 		if (r->batch.len + sizeof(uint32_t) + len - 1 > BATCH_BYTES && flush_batch(r) != 0)
 			return;
-		if (len - 1 > BATCH_BYTES) { /* a big event goes alone, copied once */
+		if (sizeof(uint32_t) + len - 1 > BATCH_BYTES) { /* a big event goes alone */
 			if (post(r, REPLICA_EVENT, p + 1, len - 1) != 0)
 				return;
 			continue;
@@ -393,8 +396,11 @@ static void pump(struct replica *r, MYSQL *m, struct replica_end *end)
 			snprintf(end->message, sizeof(end->message), "out of memory");
 			return;
 		}
+		/* the rest of a transaction is taken if it is there or comes at once; the
+		 * event that ends one goes now, even if more bytes wait (they may be part
+		 * of a packet, or with TLS no event at all) */
 		if (r->batch.len < BATCH_BYTES && r->batch.events < BATCH_EVENTS &&
-		    (more_ready(m) || wait_for_rest(m, p + 1, len - 1)))
+		    inside_transaction(p + 1, len - 1) && (more_ready(m) || wait_for_rest(m)))
 			continue;
 		if (flush_batch(r) != 0)
 			return; /* mailbox closed: the daemon is stopping */

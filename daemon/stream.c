@@ -675,6 +675,10 @@ static void take_events(struct stream *s, const struct replica_letter *batch)
 		if (direct && on_event(s, p, len) != REFUSED)
 			continue;
 		if ((l = one_event(batch, p, len)) == NULL) {
+			/* nothing more from this connection: the next reads it again from the
+			 * checkpoint */
+			binlog_reader_free(s->reader);
+			s->reader = NULL;
 			fail_stream(s, "out of memory holding an event");
 			return;
 		}

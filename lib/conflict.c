@@ -42,6 +42,8 @@
  */
 #include "conflict_int.h"
 
+#include "ringwatch/rw_buf.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,6 +111,7 @@ void conflict_engine_free(conflict_engine *e)
 	conflict_table_free(&e->pend);
 	free(e->restored);
 	free(e->restored_used);
+	free(e->big);
 	free(e);
 }
 
@@ -203,14 +206,18 @@ static int trx_new(conflict_engine *e, unsigned master, const conflict_trx *trx,
 	if (stub) {
 		t->flags |= CFT_STUB;
 		e->st.dropped_writes += nw + trx->dropped_rows;
-		if (trx->dropped_rows > 0) {
-			t->ref = CF_REF_BIG;
+		if (trx->dropped_rows > 0 &&
+		    rw_array_grow(&e->big, &e->capbig, e->nbig, sizeof(*e->big), 4) == 0) {
+			/* its identity, for a gap's purged binlogs to show it */
+			t->ref = cf_record_put(e, trx, mw, 0, master, now);
+			e->big[e->nbig++] = id;
 			e->st.big++;
-			e->st.big_unsettled++;
+			e->st.big_unsettled = e->nbig;
 		}
 	} else {
-		if (!trx->no_images)
-			t->ref = cf_record_put(e, trx, mw, nw, master, now);
+		t->ref = cf_record_put(e, trx, mw, nw, master, now);
+		if (trx->no_images)
+			e->st.no_images++;
 		if (master == trx->origin)
 			t->flags |= CFT_IMG_ORIGIN;
 		for (i = 0; i < nw; i++) {
@@ -294,8 +301,13 @@ static void trx_settle(conflict_engine *e, struct cf_trx *t, int64_t now)
 	uint32_t i;
 
 	conflict_table_remove(&e->trx, slot);
-	if ((t->flags & CFT_STUB) && t->ref == CF_REF_BIG)
-		e->st.big_unsettled--;
+	for (i = 0; (t->flags & CFT_STUB) && i < e->nbig; i++) {
+		if (e->big[i] == t->id) {
+			e->big[i] = e->big[--e->nbig];
+			e->st.big_unsettled = e->nbig;
+			break;
+		}
+	}
 	t->flags |= CFT_SETTLED;
 	t->nlinked++; /* held */
 	for (i = 0; i < t->nw; i++) {
@@ -374,8 +386,6 @@ int conflict_engine_feed(conflict_engine *e, unsigned master, const conflict_trx
 	id = conflict_identity_hash(trx->identity.p, trx->identity.len);
 	if (trx->n_rows == 0 && trx->dropped_rows == 0)
 		goto advance;
-	if (trx->no_images)
-		e->st.no_images++;
 	if (cf_restart_settled(e, master, trx, id)) {
 		if (cf_restart_replay(e, master, trx, id, now) != 0)
 			return rw_error_set(err, RW_E_NOMEM, -1, "conflict engine: out of memory");

@@ -125,12 +125,8 @@ static bool explained_by_conflict(const conflict_engine *e, const struct cf_trx 
 	if (b == a || (cf_seen(zt, a) && (!cf_seen(t, a) || cf_pos(zt)[a] < cf_pos(t)[a])) ||
 	    (cf_seen(t, b) && (!cf_seen(zt, b) || cf_pos(t)[b] < cf_pos(zt)[b])))
 		return false;
-	if (last->op == CONFLICT_OP_DELETE)
+	if (last->op == CONFLICT_OP_DELETE || !cf_record_entry(e, zt, last->idx, &en))
 		return false;
-	/* the crossing write's images are gone (overwritten, or a transaction too big to
-	 * keep them): the conflict, reported, is the explanation there is */
-	if (!cf_record_entry(e, zt, last->idx, &en))
-		return true;
 	return en.has_after && en.after_hash == before_hash;
 }
 

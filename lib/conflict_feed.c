@@ -160,9 +160,10 @@ struct conflict_feed {
 	size_t image_bytes;
 	uint64_t dropped;
 	int no_images;
-	int stub;    /* the engine follows it as a stub already: nothing to gather */
-	int light;   /* a copy the engine has the origin's images of (conflict_engine_copy_known) */
-	int decided; /* stub and light were decided, at the transaction's first rows event */
+	int stub;  /* the engine follows it as a stub already: nothing to gather */
+	int light; /* a copy the engine has the origin's images of (conflict_engine_copy_known) */
+	uint64_t rows_hash; /* without a GTID: of every rows event's row images, for the identity */
+	int decided;        /* stub and light were decided, at the transaction's first rows event */
 	value_datum *count_vals; /* count_rows(): 2 x cap_count values */
 	uint32_t cap_count;
 	row_change change;
@@ -366,6 +367,7 @@ static void clear_rows(conflict_feed *f)
 	f->stub = 0;
 	f->light = 0;
 	f->decided = 0;
+	f->rows_hash = 0;
 }
 
 /* ---- gaps ------------------------------------------------------------------------ */
@@ -570,12 +572,15 @@ static int gather_table(conflict_feed *f, const char *schema, const char *table)
 	}
 	if (rw_array_grow(&f->tables, &f->cap_tables, f->n_tables, sizeof(*f->tables), 4) < 0)
 		return RW_E_NOMEM;
-	g = &f->tables[f->n_tables++];
+	g = &f->tables[f->n_tables];
 	g->schema_len = (uint32_t)sl;
 	g->table_len = (uint32_t)tl;
 	g->at = keep(f, schema, sl);
 	keep(f, table, tl);
-	return f->arena.failed ? RW_E_NOMEM : 0;
+	if (f->arena.failed)
+		return RW_E_NOMEM;
+	f->n_tables++;
+	return 0;
 }
 
 /* Past max_image_bytes, the transaction keeps no images (the engine's ring could not). */
@@ -790,6 +795,9 @@ static void gather_rows(conflict_feed *f, const binlog_event *ev)
 		f->stats.sequence_rows++;
 		return;
 	}
+	if (f->trx.gtid[0] == '\0' && ev->u.rows.data != NULL)
+		f->rows_hash =
+		    XXH3_64bits_withSeed(ev->u.rows.data, ev->u.rows.data_len, f->rows_hash);
 	if (!f->decided) {
 		f->decided = 1;
 		f->stub = engine_stub(f);
@@ -816,6 +824,15 @@ static void gather_rows(conflict_feed *f, const binlog_event *ev)
 	it.no_images = f->no_images;
 	it.light = f->light;
 	while ((rc = row_change_next(&it, &f->change, &err)) == 1) {
+		if (f->n_rows >= f->max_rows) {
+			/* one past the bound: too big to gather, this and the rest are counted */
+			stop_gathering(f);
+			f->dropped++;
+			while ((rc = row_change_skip(&it, &err)) == 1)
+				f->dropped++;
+			row_unkeyed(f, tm);
+			break;
+		}
 		if (f->row_fn != NULL)
 			row_seen(f, (const uint8_t *)f->change.key.p, f->change.key.len, 0);
 		if (gather_change(f, &f->change) != 0) {
@@ -824,13 +841,6 @@ static void gather_rows(conflict_feed *f, const binlog_event *ev)
 		}
 		it.no_images = f->no_images;
 		n++;
-		if (f->n_rows >= f->max_rows) {
-			/* too big to gather: the rest is counted */
-			stop_gathering(f);
-			while ((rc = row_change_skip(&it, &err)) == 1)
-				f->dropped++;
-			break;
-		}
 	}
 	if (f->hooks.written != NULL && n > 0)
 		f->hooks.written(f->hooks.arg, f->origin(f->trx.origin_server_id, f->origin_arg),
@@ -947,9 +957,9 @@ static int build_rows(conflict_feed *f)
 /* Without a GTID: origin server_id, commit time and a hash of the rows. */
 static void fallback_identity(const conflict_feed *f, char *buf, size_t len)
 {
-	/* a transaction not gathered: the count of its row changes */
+	/* a transaction not gathered: its row images as the binlog holds them */
 	uint64_t h = f->dropped > 0 || f->stub
-			 ? XXH3_64bits(&f->dropped, sizeof(f->dropped))
+			 ? f->rows_hash
 			 : XXH3_64bits(f->arena.p != NULL ? f->arena.p : "", f->arena.len);
 
 	snprintf(buf, len, "S%u:T%u:H%016llx", f->trx.origin_server_id, f->trx.timestamp,

@@ -18,6 +18,7 @@
 #include <xxhash.h>
 
 #define CF_ABSENT  UINT32_MAX
+#define CF_DROPPED (UINT32_MAX - 1) /* the caller kept no image (conflict_trx.no_images) */
 #define HEAD_SIZE  24
 #define ENTRY_SIZE 32
 
@@ -147,7 +148,7 @@ int cf_merge(const conflict_trx *trx, struct cf_merged **out, size_t *nout)
 			total += trx->rows[i].n_unique_keys;
 	while (cap < 2 * total)
 		cap *= 2;
-	mw = malloc(total * sizeof(*mw));
+	mw = malloc((total > 0 ? total : 1) * sizeof(*mw));
 	ix.slot = calloc(cap, sizeof(*ix.slot));
 	ix.mask = cap - 1;
 	if (mw == NULL || ix.slot == NULL) {
@@ -219,6 +220,13 @@ static uint8_t *put_entry(uint8_t *p, const conflict_trx *trx, const struct cf_m
 	merged_images(trx, m, &bf, &af, &hb, &ha);
 	bl = hb ? (uint32_t)bf.len : CF_ABSENT;
 	al = ha ? (uint32_t)af.len : CF_ABSENT;
+	if (trx->no_images) { /* the images the write has, not kept */
+		const conflict_row *first = &trx->rows[m->first], *last = &trx->rows[m->last];
+		hb = ha = false;
+		bl = !m->unique && first->op != CONFLICT_OP_INSERT ? CF_DROPPED : CF_ABSENT;
+		al = (m->unique ? first->op : last->op) != CONFLICT_OP_DELETE ? CF_DROPPED
+									      : CF_ABSENT;
+	}
 	bh = hb ? cf_image_hash(&bf) : 0;
 	ah = ha ? cf_image_hash(&af) : 0;
 	memcpy(p, &sl, 2);
@@ -291,9 +299,11 @@ bool cf_record_head(const conflict_engine *e, const struct cf_trx *t, struct cf_
 	return true;
 }
 
-static const uint8_t *get_image(const uint8_t *p, uint32_t len, conflict_bytes *out, bool *has)
+static const uint8_t *get_image(const uint8_t *p, uint32_t len, conflict_bytes *out, bool *has,
+				bool *dropped)
 {
-	*has = len != CF_ABSENT;
+	*dropped = len == CF_DROPPED;
+	*has = len != CF_ABSENT && !*dropped;
 	*out = (conflict_bytes){ *has ? p : NULL, *has ? len : 0 };
 	return p + out->len;
 }
@@ -316,8 +326,8 @@ static const uint8_t *read_entry(const uint8_t *p, struct cf_entry *out)
 	out->table = (conflict_bytes){ p + sl, tl };
 	out->key = (conflict_bytes){ p + sl + tl, kl };
 	p += (size_t)sl + tl + kl;
-	p = get_image(p, bl, &out->before, &out->has_before);
-	return get_image(p, al, &out->after, &out->has_after);
+	p = get_image(p, bl, &out->before, &out->has_before, &out->dropped_before);
+	return get_image(p, al, &out->after, &out->has_after, &out->dropped_after);
 }
 
 bool cf_record_entry(const conflict_engine *e, const struct cf_trx *t, uint32_t idx,

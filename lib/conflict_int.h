@@ -43,8 +43,6 @@ struct cf_write {
 #define CFT_SETTLED    0x2
 #define CFT_IMG_ORIGIN 0x4 /* its ring record holds the origin's images */
 #define CFT_PENDING    0x8 /* copies wait in e->pend for the origin's before images */
-/* cf_trx.ref of a stub fed with dropped_rows (conflict_trx): counted in big_unsettled */
-#define CF_REF_BIG (UINT64_MAX - 1)
 
 /* Writes one transaction may have; a larger one is only counted (a stub). */
 #define CF_MAX_TRX_WRITES ((1u << 20) - 2)
@@ -129,6 +127,10 @@ struct conflict_engine {
 	size_t nrestored, caprestored, restored_left;
 	bool restored_sorted;
 	bool blind;
+	/* the identity hashes of the unsettled stubs fed with dropped_rows (few: each is a
+	 * transaction of hundreds of thousands of rows) */
+	uint64_t *big;
+	size_t nbig, capbig;
 	size_t live_writes, kept_writes, trx_bytes, open_bytes, nopen;
 	size_t cand[CONFLICT_MAX_MASTERS]; /* see cand_update() in conflict.c */
 	conflict_stats st;                 /* counters */
@@ -166,6 +168,7 @@ struct cf_entry {
 	conflict_bytes schema, table, key;
 	conflict_bytes before, after;
 	bool has_before, has_after;
+	bool dropped_before, dropped_after; /* the write had it; its feed did not keep it */
 	uint64_t before_hash, after_hash;
 };
 

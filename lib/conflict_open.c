@@ -408,8 +408,10 @@ const char *conflict_kind_name(enum conflict_kind kind)
 	return names[kind];
 }
 
-static conflict_image image_of(bool has, const conflict_bytes *b)
+static conflict_image image_of(bool has, bool dropped, const conflict_bytes *b)
 {
+	if (dropped)
+		return (conflict_image){ CONFLICT_IMAGE_EVICTED, { NULL, 0 } };
 	if (!has)
 		return (conflict_image){ CONFLICT_IMAGE_NONE, { NULL, 0 } };
 	return (conflict_image){ CONFLICT_IMAGE_ROW, *b };
@@ -433,8 +435,8 @@ static bool fill_write(conflict_engine *e, const struct cf_trx *t, const struct 
 	}
 	out->identity = h.identity;
 	out->commit_time = h.commit_time;
-	out->before = image_of(en->has_before, &en->before);
-	out->after = image_of(en->has_after, &en->after);
+	out->before = image_of(en->has_before, en->dropped_before, &en->before);
+	out->after = image_of(en->has_after, en->dropped_after, &en->after);
 	return true;
 }
 

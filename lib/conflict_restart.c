@@ -204,8 +204,7 @@ int cf_restart_replay(conflict_engine *e, unsigned master, const conflict_trx *t
 		free(mw);
 		return RW_E_NOMEM;
 	}
-	if (!trx->no_images)
-		t->ref = cf_record_put(e, trx, mw, nw, master, now);
+	t->ref = cf_record_put(e, trx, mw, nw, master, now);
 	t->flags = CFT_SETTLED;
 	t->nlinked = 1; /* held */
 	t->seen = (uint16_t)(1u << master);

@@ -124,9 +124,10 @@ typedef struct conflict_trx {
 	size_t dropped_rows;
 	/*
 	 * The caller kept no row images (over a bound of its own): the rows'
-	 * before and after are absent, and the engine keeps no record of the
-	 * transaction's images (they are reported evicted) and checks no copy's
-	 * before images against them.
+	 * before and after are absent.  The engine records the writes without
+	 * them (a report shows them as evicted), checks no appearance's before
+	 * images against the transaction's, and cannot tell from its after
+	 * images whether it explains another copy's before image.
 	 */
 	bool no_images;
 } conflict_trx;
