@@ -40,7 +40,10 @@ ring_resume_link 1 2; ring_resume_link 2 1
 ring_sync
 
 t_ok "ringwatchd starts again" rwd_start "$work/rw.conf" "$work/log2"
-t_ok "west resumed at the engine's mark" grep -q "master west: connecting -> streaming.*the conflict engine's mark" "$work/log2"
+# the line is logged once the replica thread connected: after the HTTP port is up
+resumed_at_mark() { grep -q "master west: connecting -> streaming.*the conflict engine's mark" "$work/log2"; }
+t_ok "west resumed at the engine's mark" wait_for 15 resumed_at_mark ||
+    t_diag "$(grep "master west" "$work/log2" | head -5)"
 t_ok "the pair across the restart is found" wait_for 15 found
 t_is "diverged" "$(curl -s "$RWD_URL/v1/conflicts?state=all" | jq -r '.conflicts[] | select(.kind == "update-update") | .diverged')" true
 kill -TERM "$RWD_PID"; wait "$RWD_PID"; RWD_PID=
