@@ -212,7 +212,6 @@ static int trx_new(conflict_engine *e, unsigned master, const conflict_trx *trx,
 			t->ref = cf_record_put(e, trx, mw, 0, master, now);
 			e->big[e->nbig++] = id;
 			e->st.big++;
-			e->st.big_unsettled = e->nbig;
 		}
 	} else {
 		t->ref = cf_record_put(e, trx, mw, nw, master, now);
@@ -304,7 +303,6 @@ static void trx_settle(conflict_engine *e, struct cf_trx *t, int64_t now)
 	for (i = 0; (t->flags & CFT_STUB) && i < e->nbig; i++) {
 		if (e->big[i] == t->id) {
 			e->big[i] = e->big[--e->nbig];
-			e->st.big_unsettled = e->nbig;
 			break;
 		}
 	}
@@ -525,30 +523,28 @@ bool conflict_engine_blind(const conflict_engine *e)
 	return e->blind;
 }
 
-bool conflict_engine_copy_known(const conflict_engine *e, unsigned master, uint64_t pos,
-				const uint8_t *identity, size_t len)
+enum conflict_known conflict_engine_known(const conflict_engine *e, unsigned master, uint64_t pos,
+					  const uint8_t *identity, size_t len)
 {
 	void **slot = conflict_table_find(&e->trx, conflict_identity_hash(identity, len));
 	const struct cf_trx *t = slot != NULL ? *slot : NULL;
 
+	if (t == NULL)
+		return CONFLICT_KNOWN_NONE;
+	if (t->flags & CFT_STUB)
+		return CONFLICT_KNOWN_STUB;
 	/* a stream replaying after a restart may need the rows whole (cf_restart_replay) */
 	if (master >= e->n || (e->stream[master].replay && pos <= e->stream[master].replay_end))
-		return false;
-	return t != NULL && master != t->origin && !cf_seen(t, master) &&
-	       (t->flags & (CFT_STUB | CFT_IMG_ORIGIN)) == CFT_IMG_ORIGIN &&
-	       t->ref != CONFLICT_RING_NONE;
+		return CONFLICT_KNOWN_NONE;
+	return master != t->origin && !cf_seen(t, master) && (t->flags & CFT_IMG_ORIGIN) &&
+		       t->ref != CONFLICT_RING_NONE
+		   ? CONFLICT_KNOWN_COPY
+		   : CONFLICT_KNOWN_NONE;
 }
 
 unsigned conflict_engine_masters(const conflict_engine *e)
 {
 	return e->n;
-}
-
-bool conflict_engine_stub(const conflict_engine *e, const uint8_t *identity, size_t len)
-{
-	void **slot = conflict_table_find(&e->trx, conflict_identity_hash(identity, len));
-
-	return slot != NULL && (((const struct cf_trx *)*slot)->flags & CFT_STUB) != 0;
 }
 
 void conflict_engine_stats(const conflict_engine *e, conflict_stats *out)
@@ -562,6 +558,7 @@ void conflict_engine_stats(const conflict_engine *e, conflict_stats *out)
 	out->tracked_keys = e->keys.n;
 	out->open = e->nopen;
 	out->blind = e->blind;
+	out->big_unsettled = e->nbig;
 	out->bytes_used = e->trx_bytes + e->open_bytes +
 			  (e->trx.cap + e->keys.cap + e->opens.cap) * sizeof(void *) +
 			  e->pend.cap * sizeof(void *) + e->npend * sizeof(struct cf_pend) +

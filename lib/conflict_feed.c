@@ -161,7 +161,7 @@ struct conflict_feed {
 	uint64_t dropped;
 	int no_images;
 	int stub;  /* the engine follows it as a stub already: nothing to gather */
-	int light; /* a copy the engine has the origin's images of (conflict_engine_copy_known) */
+	int light; /* a copy the engine has the origin's images of (conflict_engine_known) */
 	uint64_t rows_hash; /* without a GTID: of every rows event's row images, for the identity */
 	int decided;        /* stub and light were decided, at the transaction's first rows event */
 	value_datum *count_vals; /* count_rows(): 2 x cap_count values */
@@ -339,11 +339,19 @@ void conflict_feed_set_file(conflict_feed *f, const char *file)
 /* Buffers larger than this are given back after a transaction that needed them. */
 #define KEEP_BYTES ((size_t)4 << 20)
 
-static void clear_rows(conflict_feed *f)
+/* The gathered rows and their bytes go; a large arena is given back. */
+static void forget_rows(conflict_feed *f)
 {
+	f->n_rows = 0;
+	f->n_tables = 0;
 	if (f->arena.cap > KEEP_BYTES)
 		rw_buf_free(&f->arena);
 	rw_buf_reset(&f->arena);
+}
+
+static void clear_rows(conflict_feed *f)
+{
+	forget_rows(f);
 	if (f->cap_rows * sizeof(*f->rows) > KEEP_BYTES) {
 		free(f->rows);
 		f->rows = NULL;
@@ -359,8 +367,6 @@ static void clear_rows(conflict_feed *f)
 		f->uniques = NULL;
 		f->cap_uniques = 0;
 	}
-	f->n_rows = 0;
-	f->n_tables = 0;
 	f->image_bytes = 0;
 	f->dropped = 0;
 	f->no_images = 0;
@@ -637,11 +643,7 @@ static int gather_change(conflict_feed *f, const row_change *c)
 static void stop_gathering(conflict_feed *f)
 {
 	f->dropped += f->n_rows;
-	f->n_rows = 0;
-	f->n_tables = 0;
-	rw_buf_reset(&f->arena);
-	if (f->arena.cap > KEEP_BYTES)
-		rw_buf_free(&f->arena);
+	forget_rows(f);
 }
 
 static void touched(conflict_feed *f, const char *schema, const char *table, int ddl)
@@ -764,13 +766,6 @@ static void drop_rows(conflict_feed *f, const binlog_event *ev)
 	row_unkeyed(f, ev->u.rows.table);
 }
 
-/* Whether the engine follows the open transaction as a stub already (another stream's). */
-static int engine_stub(const conflict_feed *f)
-{
-	return f->trx.gtid[0] != '\0' &&
-	       conflict_engine_stub(f->e, (const uint8_t *)f->trx.gtid, strlen(f->trx.gtid));
-}
-
 static void gather_rows(conflict_feed *f, const binlog_event *ev)
 {
 	const binlog_table_map *tm = ev->u.rows.table;
@@ -798,14 +793,14 @@ static void gather_rows(conflict_feed *f, const binlog_event *ev)
 	if (f->trx.gtid[0] == '\0' && ev->u.rows.data != NULL)
 		f->rows_hash =
 		    XXH3_64bits_withSeed(ev->u.rows.data, ev->u.rows.data_len, f->rows_hash);
-	if (!f->decided) {
-		f->decided = 1;
-		f->stub = engine_stub(f);
-		f->light =
-		    !f->stub && f->trx.gtid[0] != '\0' &&
-		    conflict_engine_copy_known(f->e, f->master, f->begin_pos,
-					       (const uint8_t *)f->trx.gtid, strlen(f->trx.gtid));
+	if (!f->decided && f->trx.gtid[0] != '\0') {
+		enum conflict_known k =
+		    conflict_engine_known(f->e, f->master, f->begin_pos,
+					  (const uint8_t *)f->trx.gtid, strlen(f->trx.gtid));
+		f->stub = k == CONFLICT_KNOWN_STUB;
+		f->light = k == CONFLICT_KNOWN_COPY;
 	}
+	f->decided = 1;
 	if (f->stub || f->dropped > 0) {
 		drop_rows(f, ev);
 		return;

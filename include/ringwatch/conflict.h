@@ -274,23 +274,27 @@ RW_MUST_CHECK int conflict_engine_feed(conflict_engine *e, unsigned master, cons
 void conflict_engine_stats(const conflict_engine *e, conflict_stats *out);
 bool conflict_engine_blind(const conflict_engine *e);
 
-/*
- * Whether the transaction with this identity is followed as a stub (by its
- * appearances only: too big, or fed while blind): its rows need not be
- * gathered for another stream's appearance.
- */
-bool conflict_engine_stub(const conflict_engine *e, const uint8_t *identity, size_t len);
+/* What the engine has of a transaction already (conflict_engine_known()). */
+enum conflict_known {
+	CONFLICT_KNOWN_NONE, /* nothing that spares reading master's appearance whole */
+	/*
+	 * followed as a stub (by its appearances only: too big, or fed while
+	 * blind): none of master's rows are read
+	 */
+	CONFLICT_KNOWN_STUB,
+	/*
+	 * master's appearance is only a copy checked against the origin's
+	 * images: tracked, its origin's images recorded, master not its origin
+	 * and not shown by it yet, and pos (where it starts in master's stream)
+	 * not in a replay after a restart.  The engine reads of master's rows
+	 * only their keys (unique keys included) and before images.
+	 */
+	CONFLICT_KNOWN_COPY,
+};
 
-/*
- * Whether master's appearance of the transaction with this identity would
- * only be a copy checked against the origin's images: tracked, not a stub,
- * its origin's images recorded, master not its origin and not shown by it
- * yet, and pos (where it starts in master's stream) not in a replay after a
- * restart.  Then the engine reads of master's rows only their keys (unique keys
- * included) and before images, not their after images.
- */
-bool conflict_engine_copy_known(const conflict_engine *e, unsigned master, uint64_t pos,
-				const uint8_t *identity, size_t len);
+/* What the engine has of the transaction with this identity, for master's appearance at pos. */
+enum conflict_known conflict_engine_known(const conflict_engine *e, unsigned master, uint64_t pos,
+					  const uint8_t *identity, size_t len);
 
 /* The number of masters the engine was made for. */
 unsigned conflict_engine_masters(const conflict_engine *e);

@@ -100,7 +100,7 @@ void conflict_feed_free(conflict_feed *f);
  * Another stream's appearance of a transaction the engine follows as a stub
  * is not gathered at all (stats stub_copies); one of a transaction whose
  * origin's images the engine has is gathered for its keys and before images
- * only (conflict_engine_copy_known(), stats light).
+ * only (conflict_engine_known(), stats light).
  */
 void conflict_feed_set_bounds(conflict_feed *f, size_t max_rows, size_t max_image_bytes);
 

@@ -876,18 +876,20 @@ static void test_copy_known(void)
 	conflict_engine *e = engine(3, 0, 1 << 16, &c);
 
 	ok(feed1(e, 0, "w1", 0, 10, "1", U, "v=0", "v=w") == 0, "west writes");
-	ok(conflict_engine_copy_known(e, 1, 10, (const uint8_t *)"w1", 2),
+	ok(conflict_engine_known(e, 1, 10, (const uint8_t *)"w1", 2) == CONFLICT_KNOWN_COPY,
 	   "east's appearance of it is a copy of known images");
-	ok(!conflict_engine_copy_known(e, 0, 20, (const uint8_t *)"w1", 2),
+	ok(conflict_engine_known(e, 0, 20, (const uint8_t *)"w1", 2) != CONFLICT_KNOWN_COPY,
 	   "not west's again (its origin)");
-	ok(!conflict_engine_copy_known(e, 1, 10, (const uint8_t *)"w9", 2), "nor an unknown one");
+	ok(conflict_engine_known(e, 1, 10, (const uint8_t *)"w9", 2) != CONFLICT_KNOWN_COPY,
+	   "nor an unknown one");
 	ok(feed1(e, 2, "e1", 1, 10, "2", U, "v=0", "v=e") == 0, "north shows east's e1 first");
-	ok(!conflict_engine_copy_known(e, 0, 20, (const uint8_t *)"e1", 2),
+	ok(conflict_engine_known(e, 0, 20, (const uint8_t *)"e1", 2) != CONFLICT_KNOWN_COPY,
 	   "a copy's images first: the next appearance is read whole");
 	ok(feed1(e, 1, "w1", 0, 10, "1", U, "v=0", "v=w") == 0, "east shows w1");
-	ok(!conflict_engine_copy_known(e, 1, 30, (const uint8_t *)"w1", 2),
+	ok(conflict_engine_known(e, 1, 30, (const uint8_t *)"w1", 2) != CONFLICT_KNOWN_COPY,
 	   "not for a stream that showed it already");
-	ok(conflict_engine_copy_known(e, 2, 20, (const uint8_t *)"w1", 2), "north's still is");
+	ok(conflict_engine_known(e, 2, 20, (const uint8_t *)"w1", 2) == CONFLICT_KNOWN_COPY,
+	   "north's still is");
 	conflict_engine_free(e);
 }
 
@@ -904,11 +906,13 @@ static void test_bounded_transactions(void)
 	ok(st.big == 1 && st.big_unsettled == 1, "followed as a big stub, unsettled");
 	is_int((int)st.dropped_writes, 300000, "its row changes counted as dropped");
 	is_int((int)st.tracked_writes, 0, "no writes tracked");
-	ok(conflict_engine_stub(e, (const uint8_t *)"big", 3), "the engine says it is a stub");
-	ok(!conflict_engine_stub(e, (const uint8_t *)"other", 5), "and of no other");
+	ok(conflict_engine_known(e, 1, 20, (const uint8_t *)"big", 3) == CONFLICT_KNOWN_STUB,
+	   "the engine says it is a stub");
+	ok(conflict_engine_known(e, 1, 20, (const uint8_t *)"other", 5) == CONFLICT_KNOWN_NONE,
+	   "and of no other");
 	ok(!conflict_engine_blind(e), "not blind: one transaction, not the stream, is over");
 	ok(feed1(e, 1, "e1", 1, 10, "1", U, "v=0", "v=e") == 0, "east writes row 1");
-	ok(!conflict_engine_copy_known(e, 1, 20, (const uint8_t *)"big", 3),
+	ok(conflict_engine_known(e, 1, 20, (const uint8_t *)"big", 3) != CONFLICT_KNOWN_COPY,
 	   "a stub's copy is no copy checked against images");
 	ok(feed_bounded(e, 1, "big", 0, 20, NULL, 0, 1, false) == 0, "east's copy of it");
 	ok(feed1(e, 0, "e1", 1, 20, "1", U, "v=0", "v=e") == 0, "west's copy of east's");
