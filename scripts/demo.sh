@@ -107,21 +107,6 @@ gate() {
     for _ in $(seq 60); do rw gate >/dev/null 2>&1 && break; sleep 0.5; done
     shown gate || { say "demo: the gate does not say safe; stopping the deploy"; return 1; }
 }
-# the known false findings after ADD COLUMN (docs/deploying.md, "What
-# ringwatch gets wrong today"): checked and resolved, and said so
-artifacts() {
-    local ids
-    ids=$(curl -s "$url/v1/conflicts" | jq -r '.conflicts[] | select(.kind == "before-image"
-            and .table == "orders" and .diverged == false)
-        | select(.writes[0].before as $o | .writes[1].before as $c | $c == null
-            or (($o | type) == "object" and ($c | type) == "object"
-                and ($c | with_entries(select(.key as $k | $o | has($k) | not))) == {"total_cents": 0}))
-        | .id' 2>/dev/null) || return 0
-    [ -n "$ids" ] || return 0
-    say "  ringwatch reported $(echo "$ids" | wc -w) before-image finding(s) on app.orders that only the new"
-    say "  column's default explains (a known ringwatch defect, docs/deploying.md); resolved:"
-    for id in $ids; do curl -s -X POST "$url/v1/conflicts/$id/resolve" >/dev/null; done
-}
 wait_column() { # TABLE COLUMN 1|0: until both masters have (1) or lack (0) it
     for _ in $(seq 100); do
         [ "$(ring_sql 1 "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'app'
@@ -147,8 +132,6 @@ deploy() {
     shown check-ddl "$ADD" || return 1
     ring_sql 1 "$ADD"
     wait_column orders total_cents 1
-    sleep 1
-    artifacts
     gate "1c, deploy v2 of the code: it writes total_cents and app.order_events, no longer coupon" || return 1
     load "v2 orders kv"
     gate "1d, backfill total_cents in batches, each master its own orders, after the throttle check" || return 1
@@ -175,7 +158,7 @@ deploy() {
     gate "1f, done: the deploy is over" || return 1
 }
 deploy || true
-say "demo: conflicts so far: $(curl -s "$url/v1/conflicts" | jq '.conflicts | length') open; schema drift: $(curl -s "$url/v1/status" | jq -c .schema_drift)"
+say "demo: conflicts so far: $(curl -s "$url/v1/conflicts?state=all" | jq '.conflicts | length') (open or resolved); schema drift: $(curl -s "$url/v1/status" | jq -c .schema_drift)"
 
 # ------------------------------------------------------------- 2. a conflict ----
 say

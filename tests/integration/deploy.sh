@@ -5,29 +5,35 @@
 # every acknowledged write logged).
 #
 #   1. A three-master ring, then a two-master ring: a whole deploy while the
-#      load runs.  Before every step the gate says safe (GET /v1/gate) and
-#      ringwatch check-ddl judges the statement: CREATE TABLE; ADD COLUMN at
-#      the end with a DEFAULT; the load switched to v2, which writes the new
-#      column and the new table; a backfill in batches, each master's rows
-#      on that master, throttled by /check/APP/mysql/RING; the contract step
-#      (DROP COLUMN of the column v2 no longer uses) while the table has one
-#      writer, as /v1/tables confirms.  The replication threads, sampled
-#      every 100 ms, never stopped; ringwatch saw no conflict and no drift.
+#      load runs.  First the runbook's sample CI step, run as written on the
+#      deploy's migration files (and on bad ones).  Before every step the
+#      gate says safe (GET /v1/gate) and ringwatch check-ddl judges the
+#      statement (-f FILE): CREATE TABLE; ADD COLUMN at the end with a
+#      DEFAULT; the load switched to v2, which writes the new column and the
+#      new table, rolled back to v1 for a step, then v2 again; a backfill in
+#      batches, each master's rows on that master, each batch after
+#      /check/APP/mysql/RING said 200; the contract step (DROP COLUMN of the
+#      column v2 no longer uses) while the table has one writer, as
+#      /v1/tables confirms.  The replication threads, sampled every 100 ms,
+#      never stopped; ringwatch saw no conflict and no drift.
 #   2. On the two-master ring, under the same load: the seed plan (east's
 #      replication stopped, ALTER ... ADD COLUMN ... AFTER on west, writes on
 #      east), which check-ddl refuses, run anyway: ringwatch names the broken
 #      link and the ALTER within 5 s, and the runbook's recovery brings the
-#      ring back.  pt-online-schema-change on west while both masters write
-#      the table: 1146 on its _new table, named, recovered; then run the
-#      safe way (writes to the table on one master only, /v1/tables).  A
-#      botched step that wrote one row on both masters: the conflict found,
-#      diverged, ringwatch repair applied, the rows equal again, and the
-#      conflict resolved by the next write.
+#      ring back with every acknowledged order on both.  A botched step that
+#      wrote one row on both masters: the conflict found, diverged, ringwatch
+#      repair applied, the rows equal again, and the conflict resolved by the
+#      next write.  pt-online-schema-change run the safe way (writes to the
+#      table on one master only, /v1/tables; every acknowledged write to it
+#      on both), then on west while both masters write the table: 1146 on
+#      its _new table, named, recovered.
 #   3. At the end of each ring: every acknowledged write on every master,
 #      CHECKSUM TABLE equal on every master for every table.
 #
 # RW_DEPLOY_RATE (default 250) sets the writers' rate; the test asserts each
-# master kept at least RW_DEPLOY_MIN_RATE (default 200) a second on average.
+# master wrote at least RW_DEPLOY_MIN_RATE (default 200) transactions a
+# second on average, and fewer in at most RW_DEPLOY_MAX_SLOW percent
+# (default 5) of its whole seconds.
 # RW_DEPLOY_STEP_SECONDS (default 4) is how long the load runs between two
 # steps; RW_DEPLOY_RINGS=2 runs the two-master ring only.
 set -u
@@ -40,6 +46,7 @@ t_need curl jq awk pt-online-schema-change
 LOAD=$top_builddir/tests/integration/deploy_load
 RATE=${RW_DEPLOY_RATE:-250}
 MIN_RATE=${RW_DEPLOY_MIN_RATE:-200}
+MAX_SLOW=${RW_DEPLOY_MAX_SLOW:-5}
 STEP_S=${RW_DEPLOY_STEP_SECONDS:-4}
 [ -x "$LOAD" ] || { echo "Bail out! $LOAD is not built"; exit 99; }
 
@@ -60,7 +67,7 @@ load_start() {
     for ((i = 1; i <= RING_N; i++)); do
         echo "v1 orders kv" >"$run/ctl.$i"
         "$LOAD" -S "${RING_SOCKS[i]}" -i "$i" -c "$run/ctl.$i" -o "$run/status.$i" \
-            -l "$run/acked.$i" -r "$RATE" -s "$i$RING_N" 2>>"$run/load.err" &
+            -l "$run/acked.$i" -r "$RATE" -m "$MIN_RATE" -s "$i$RING_N" 2>>"$run/load.err" &
         LOAD_PIDS="$LOAD_PIDS $!"
     done
     load_wait_mode "v1 orders kv" $(seq 1 "$RING_N")
@@ -112,32 +119,11 @@ watch_stop() {
     WATCH_S=$(($(date +%s) - WATCH_T0))
 }
 
-# t_todo DESCRIPTION REASON COMMAND...: a TAP TODO, for what a known defect
-# of ringwatchd still gets wrong: reported, not counted as a failure (and
-# an unexpected pass shows as XPASS, so the TODO is removed once it is fixed).
-t_todo() {
-    local desc=$1 why=$2
-    shift 2
-    t_n=$((t_n + 1))
-    if "$@"; then
-        echo "ok $t_n - $desc # TODO $why"
-    else
-        echo "not ok $t_n - $desc # TODO $why"
-    fi
-}
-
 # ------------------------------------------------------------- ringwatch ----
 
 rw() { "$RINGWATCH" "$@" --url "$RWD_URL"; }
 gate_code() { curl -s -o "$run/gate.json" -w '%{http_code}' "$RWD_URL/v1/gate"; }
 gate_safe() { [ "$(gate_code)" = 200 ]; }
-# gate_safe_swept: the same, with the known false findings (column_artifacts
-# below) resolved first while SWEEP is set
-SWEEP=
-gate_safe_swept() {
-    [ -z "$SWEEP" ] || column_artifacts
-    gate_safe
-}
 gate_failing() { jq -r '[.checks[] | select(.ok == false) | "\(.name): \(.detail)"] | join("; ")' "$run/gate.json"; }
 
 # gate_before STEP: a pipeline asks the gate before each step and waits
@@ -145,7 +131,7 @@ gate_failing() { jq -r '[.checks[] | select(.ok == false) | "\(.name): \(.detail
 GATES=0
 gate_before() {
     sleep "$STEP_S" # the load runs on, steady, between the steps
-    if wait_for 30 gate_safe_swept && rw gate >"$run/gate.out"; then
+    if wait_for 30 gate_safe && rw gate >"$run/gate.out"; then
         GATES=$((GATES + 1))
         t_ok "the gate says safe before: $1" true
     else
@@ -155,9 +141,11 @@ gate_before() {
     fi
 }
 
-# verdict SQL: check-ddl's verdict of the statement against the live schema
+# verdict SQL: check-ddl's verdict of the statement against the live schema,
+# read from a migration file as a pipeline does (-f FILE)
 verdict() {
-    rw check-ddl --json "$1" >"$run/ddl.json"
+    printf '%s;\n' "$1" >"$run/migration.sql"
+    rw check-ddl --json -f "$run/migration.sql" >"$run/ddl.json"
     jq -r '.statements[0].verdict' "$run/ddl.json"
 }
 reasons() { jq -r '.statements[0].reasons | join(" | ")' "$run/ddl.json"; }
@@ -196,36 +184,78 @@ column_everywhere() {
 
 # --------------------------------------------------------------- the checks ----
 
-# verify_acked: every master holds exactly what the writers' logs say:
-# every order inserted and not deleted, at the version of its last update,
-# no order a writer deleted, every event, every kv row at its last version.
+# verify_acked [orders]: every master holds exactly what the writers' logs
+# say: every order inserted and not deleted, at the version of its last
+# update, no order a writer deleted, every event, every kv row at its last
+# version.  With "orders", app.orders alone (the other tables still being
+# written).
 ACKED_TOTAL=0
 verify_acked() {
-    local i bad=0 n
-    n=$(cat "$run"/acked.* | wc -l)
-    ACKED_TOTAL=$((ACKED_TOTAL + n))
-    cat "$run"/acked.* | awk '
+    local i bad=0 n what=${1:-all} sql
+    n=$(cat "$run"/acked.* | grep -c '^[IUDEK] ')
+    cat "$run"/acked.* | awk -v what="$what" '
         $1 == "I" || $1 == "U" { o[$2] = $3; next }
         $1 == "D" { delete o[$2]; next }
         $1 == "E" { e[$2] = 1; next }
         $1 == "K" { k[$2] = $3; next }
         END {
             for (id in o) print "O", id, o[id]
+            if (what == "orders") exit
             for (id in e) print "E", id, 0
             for (id in k) print "K", id, k[id]
         }' | sort >"$run/expected"
+    sql="SELECT 'O', id, ver FROM app.orders"
+    [ "$what" = orders ] || sql="$sql UNION ALL SELECT 'E', id, 0 FROM app.order_events
+            UNION ALL SELECT 'K', id, ver FROM app.kv WHERE ver > 0"
     for ((i = 1; i <= RING_N; i++)); do
-        ring_sql "$i" "SELECT 'O', id, ver FROM app.orders
-            UNION ALL SELECT 'E', id, 0 FROM app.order_events
-            UNION ALL SELECT 'K', id, ver FROM app.kv WHERE ver > 0" | tr '\t' ' ' | sort >"$run/held.$i"
+        ring_sql "$i" "$sql" | tr '\t' ' ' | sort >"$run/held.$i"
         if ! cmp -s "$run/expected" "$run/held.$i"; then
             bad=1
             t_diag "${RING_NAMES[i]} differs from the acknowledged writes (< expected, > held):"
             diff "$run/expected" "$run/held.$i" | head -n 10 | sed 's/^/#   /'
         fi
     done
+    if [ "$what" = orders ]; then
+        t_ok "every acknowledged write to app.orders on every master: $(wc -l <"$run/expected") orders as the logs say, on each of the $RING_N" \
+            test "$bad" = 0
+        return
+    fi
+    ACKED_TOTAL=$((ACKED_TOTAL + n))
     t_ok "all $n acknowledged writes on every master: $(wc -l <"$run/expected") rows as the logs say, on each of the $RING_N" \
         test "$bad" = 0
+}
+
+# stock_mark: from now on, verify_stock expects app.stock to be what it is
+# on master 1 now plus the increments the writers log after this point (no
+# writer may be writing the table meanwhile)
+stock_mark() {
+    local i
+    ring_sql 1 "SELECT id, v FROM app.stock" | tr '\t' ' ' >"$run/stock.base"
+    for ((i = 1; i <= RING_N; i++)); do
+        wc -l <"$run/acked.$i" >"$run/stock.mark.$i"
+    done
+}
+
+# verify_stock WHEN: every app.stock increment acknowledged since stock_mark
+# is on every master, and nothing else changed the table
+verify_stock() {
+    local i bad=0 n
+    for ((i = 1; i <= RING_N; i++)); do
+        tail -n +"$(($(cat "$run/stock.mark.$i") + 1))" "$run/acked.$i"
+    done | grep '^S ' >"$run/stock.acked"
+    n=$(wc -l <"$run/stock.acked")
+    awk 'FNR == NR { v[$1] = $2; next } { v[$2]++ } END { for (id in v) print id, v[id] }' \
+        "$run/stock.base" "$run/stock.acked" | sort >"$run/stock.expected"
+    for ((i = 1; i <= RING_N; i++)); do
+        ring_sql "$i" "SELECT id, v FROM app.stock" | tr '\t' ' ' | sort >"$run/stock.held.$i"
+        if ! cmp -s "$run/stock.expected" "$run/stock.held.$i"; then
+            bad=1
+            t_diag "${RING_NAMES[i]}'s app.stock differs from the acknowledged writes (< expected, > held):"
+            diff "$run/stock.expected" "$run/stock.held.$i" | head -n 10 | sed 's/^/#   /'
+        fi
+    done
+    t_ok "$1: all $n acknowledged app.stock increments on every master, nothing else changed it" \
+        test "$bad" = 0 -a "$n" -gt 0
 }
 
 # checksums_equal: CHECKSUM TABLE of every table of app, equal on every master
@@ -246,14 +276,16 @@ checksums_equal() {
     done
 }
 
-# rates: each writer's rate over the phase
+# rates_ok: each writer's rate so far: MIN_RATE or more on average, fewer
+# than MIN_RATE in at most MAX_SLOW percent of its whole seconds, no error
 rates_ok() {
-    local i ok=0 r
+    local i ok=0 r s b
     RATES=
     for ((i = 1; i <= RING_N; i++)); do
-        r=$(status_field "$i" rate)
-        RATES="$RATES ${RING_NAMES[i]} $r/s (slowest second $(status_field "$i" min_rate), $(status_field "$i" committed) transactions)"
+        r=$(status_field "$i" rate) s=$(status_field "$i" seconds) b=$(status_field "$i" below)
+        RATES="$RATES ${RING_NAMES[i]} $r/s, $b of $s seconds below $MIN_RATE (slowest $(status_field "$i" min_rate)), $(status_field "$i" committed) transactions;"
         awk -v r="$r" -v m="$MIN_RATE" 'BEGIN { exit !(r >= m) }' || ok=1
+        [ "$s" -gt 0 ] && [ "$((b * 100))" -le "$((s * MAX_SLOW))" ] || ok=1
         [ "$(status_field "$i" errors)" = 0 ] || ok=1
     done
     return $ok
@@ -276,6 +308,7 @@ EVENTS="CREATE TABLE app.order_events (
     total_cents BIGINT NOT NULL)"
 ADD_TOTAL="ALTER TABLE app.orders ADD COLUMN total_cents BIGINT NOT NULL DEFAULT 0"
 DROP_COUPON="ALTER TABLE app.orders DROP COLUMN coupon"
+SEED="ALTER TABLE app.orders ADD COLUMN c VARCHAR(20) NULL AFTER id"
 
 # ring_up N: a ring of N masters with the v1 schema, ringwatchd watching it
 ring_up() {
@@ -304,56 +337,63 @@ ring_down() {
 }
 
 # backfill I: master I's own rows (origin I), on master I, 500 ids a batch,
-# each batch after the throttle check says go (freno's protocol, as gh-ost)
+# each batch after the throttle check says go (freno's protocol, as gh-ost).
+# Each row whose total_cents is not what v2 writes: the default left by v1,
+# or a stale total from v1 updating a row v2 wrote (the rollback below).
+# $run/backfill.log gets "ask CODE" for each throttle check, "batch I ROWS"
+# for each batch.
 backfill() {
-    local i=$1 lo hi a step=$((500 * RING_N)) code
+    local i=$1 lo hi a step=$((500 * RING_N)) code rows
     read -r lo hi <<<"$(ring_sql "$i" "SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), -1)
-        FROM app.orders WHERE origin = $i AND total_cents = 0")"
+        FROM app.orders WHERE origin = $i AND total_cents <> qty * price_cents")"
     for ((a = lo; a <= hi; a += step)); do
-        while code=$(curl -s -o /dev/null -w '%{http_code}' "$RWD_URL/check/backfill/mysql/ring") &&
-            [ "$code" != 200 ]; do
-            THROTTLED=$((THROTTLED + 1))
+        while :; do
+            code=$(curl -s -o /dev/null -w '%{http_code}' "$RWD_URL/check/backfill/mysql/ring")
+            echo "ask $code" >>"$run/backfill.log"
+            [ "$code" != 200 ] || break
             sleep 0.2
         done
-        ring_sql "$i" "UPDATE app.orders SET total_cents = qty * price_cents
-            WHERE id BETWEEN $a AND $((a + step - 1)) AND origin = $i AND total_cents = 0"
-        BATCHES=$((BATCHES + 1))
+        rows=$(ring_sql "$i" "UPDATE app.orders SET total_cents = qty * price_cents
+            WHERE id BETWEEN $a AND $((a + step - 1)) AND origin = $i AND total_cents <> qty * price_cents;
+            SELECT ROW_COUNT()")
+        echo "batch $i $rows" >>"$run/backfill.log"
     done
 }
 
-# column_artifacts: a guard against an old defect of ringwatchd, fixed (the
-# engine compares before images only of the same columns), so it finds
-# nothing now, and the run checks that no conflict was ever recorded.  While ADD COLUMN at the
-# end travels the ring, a master that has the column already applies the
-# others' rows of the old shape (MariaDB fills the new column with its
-# default); its copy's before image then has one column more than the
-# origin's, and ringwatchd reports a "before-image" finding although the
-# rows agree.  The open ones keep the gate's conflicts check failing.  Each
-# is checked to be exactly that (not diverged; the before images equal on
-# the origin's columns, the copy's one more column its default, 0, or the
-# copy's image evicted, only its hash kept) and resolved through the API,
-# as an operator would after looking; anything else stays.  Updates and
-# deletes both: a deleted row is never written again, so its finding
-# never resolves by itself.
-column_artifacts() {
-    local id
-    curl -s "$RWD_URL/v1/conflicts?limit=10000" >"$run/artifacts.json"
-    for id in $(jq -r '.conflicts[] | select(.state == "open" and .kind == "before-image" and .table == "orders"
-                and .diverged == false)
-            | select(.writes[0].before as $o | .writes[1].before as $c
-                | $c == null
-                  or (($o | type) == "object" and ($c | type) == "object"
-                      and ($c | with_entries(select(.key as $k | $o | has($k) | not))) == {"total_cents": 0}
-                      and ($c | with_entries(select(.key as $k | $o | has($k))) == $o)))
-            | .id' "$run/artifacts.json"); do
-        curl -s -X POST "$RWD_URL/v1/conflicts/$id/resolve" >/dev/null
-    done
+# ci_step: the sample CI step of docs/deploying.md (its first `run:` block,
+# as written there), run in a directory of migration files against this
+# ringwatchd: the expand and the contract file pass; a file with the seed
+# plan's ALTER ... AFTER, or a DROP COLUMN outside a contract file, fails it
+ci_step() {
+    local dir=$run/ci rc
+    mkdir -p "$dir/migrations/pending" "$dir/bin"
+    ln -sf "$RINGWATCH" "$dir/bin/ringwatch"
+    awk '/^```yaml$/ { y = 1; next } y && /^```$/ { exit } r && /^- name:/ { exit }
+        y && /^  run: \|$/ { r = 1; next } r { sub(/^    /, ""); print }' \
+        "$top_srcdir/docs/deploying.md" >"$dir/ci.sh"
+    t_ok "docs/deploying.md's sample CI step runs check-ddl on each migration file" \
+        grep -q 'ringwatch check-ddl --url "$RINGWATCH_URL" --json -f "$f"' "$dir/ci.sh" || sed 's/^/#   /' "$dir/ci.sh"
+    printf '%s;\n%s;\n' "$EVENTS" "$ADD_TOTAL" >"$dir/migrations/pending/0001_expand.sql"
+    printf '%s;\n' "$DROP_COUPON" >"$dir/migrations/pending/0002_contract.sql"
+    run_ci() { (cd "$dir" && PATH="$dir/bin:$PATH" RINGWATCH_URL=$RWD_URL bash -eo pipefail ci.sh >"$dir/out" 2>&1); }
+    run_ci; rc=$?
+    t_is "the CI step passes the expand and the contract files" "$rc" 0 || sed 's/^/#   /' "$dir/out"
+    t_ok "listing each statement's verdict" sh -c "grep -q '^safe: CREATE TABLE app.order_events' '$dir/out' &&
+        grep -Eq '^(safe|caution): ALTER TABLE app.orders ADD COLUMN total_cents' '$dir/out' &&
+        grep -q '^unsafe: ALTER TABLE app.orders DROP COLUMN coupon' '$dir/out'" || sed 's/^/#   /' "$dir/out"
+    printf '%s;\n' "$SEED" >"$dir/migrations/pending/0003_more.sql"
+    run_ci; rc=$?
+    t_is "it fails once a file has the seed plan's ALTER ... AFTER" "$rc" 1 || sed 's/^/#   /' "$dir/out"
+    printf '%s;\n' "$DROP_COUPON" >"$dir/migrations/pending/0003_more.sql"
+    run_ci; rc=$?
+    t_is "and with a DROP COLUMN in a file not marked as a contract step" "$rc" 1 || sed 's/^/#   /' "$dir/out"
 }
 
 # deploy: the whole expand / code / backfill / contract deploy under load
 deploy() {
     local i n_before n_after west_before west_after
 
+    ci_step
     t_is "check-ddl: CREATE TABLE is safe" "$(verdict "$EVENTS")" safe || t_diag "$(reasons)"
     gate_before "CREATE TABLE app.order_events"
     ring_sql 1 "$EVENTS"
@@ -368,15 +408,27 @@ deploy() {
     t_ok "the new table and column reached every master" \
         wait_for 30 column_everywhere orders total_cents YES
     t_ok "and app.order_events" wait_for 30 column_everywhere order_events total_cents YES
-    SWEEP=1
 
     gate_before "deploying v2 (writes total_cents and app.order_events, no longer coupon)"
     load_mode "v2 orders kv"
 
+    # rolling back (docs/deploying.md): v1 again, on every master, then v2
+    gate_before "rolling back: v1 again"
+    load_mode "v1 orders kv"
+    gate_before "forward again: v2"
+    load_mode "v2 orders kv"
+
     gate_before "the backfill"
-    THROTTLED=0 BATCHES=0
+    : >"$run/backfill.log"
     for ((i = 1; i <= RING_N; i++)); do backfill "$i"; done
-    t_diag "backfill: $BATCHES batches, $THROTTLED throttle answers waited on"
+    t_diag "backfill: $(grep -c '^batch' "$run/backfill.log") batches, $(grep -c '^ask' "$run/backfill.log") throttle checks," \
+        "$(grep -c '^ask [^2]' "$run/backfill.log") of them 429"
+    for ((i = 1; i <= RING_N; i++)); do
+        t_ok "the backfill updated ${RING_NAMES[i]}'s rows in more than one batch" \
+            test "$(grep -c "^batch $i [1-9]" "$run/backfill.log")" -ge 2
+    done
+    t_ok "each batch after the throttle check said 200" \
+        awk '$1 == "batch" && prev != "ask 200" { exit 1 } { prev = $1 " " $2 }' "$run/backfill.log"
     unfilled() {
         local i
         for ((i = 1; i <= RING_N; i++)); do
@@ -432,17 +484,14 @@ safe_deploy() {
     t_is "no replication thread stopped, in $samples samples 100 ms apart" \
         "$(sed -n 's/^samples=[0-9]* bad=//p' "$run/watch")" 0 || sed 's/^/#   /' "$run/watch"
     t_ok "sampled all along: $samples samples in $WATCH_S s" test "$((samples * 10))" -ge "$((WATCH_S * 80))"
-    t_ok "each master at $MIN_RATE transactions/s or more, no error" rates_ok
+    t_ok "each master at $MIN_RATE transactions/s or more, on average and in all but $MAX_SLOW% of its seconds, no error" rates_ok
     t_diag "rates:$RATES"
-    SWEEP=
     curl -s "$RWD_URL/v1/conflicts?state=all&limit=10000" >"$run/conflicts.json"
-    ARTIFACTS=$(jq '[.conflicts[] | select(.kind == "before-image" and .table == "orders")] | length' "$run/conflicts.json")
     t_is "ringwatch found no conflict, open or resolved (a copy with the new column is no finding)" \
-        "$(jq '.conflicts | length' "$run/conflicts.json")" 0
-    t_is "none but those ($ARTIFACTS), none open" \
-        "$(jq -c '[.conflicts[] | select(.kind != "before-image" or .table != "orders" or .state == "open")]' "$run/conflicts.json")" "[]"
+        "$(jq '.conflicts | length' "$run/conflicts.json")" 0 ||
+        jq -c '.conflicts[] | [.id, .kind, .table, .state, .diverged]' "$run/conflicts.json" | head -n 5 | sed 's/^/#   /'
     t_is "and no drift" "$(curl -s "$RWD_URL/v1/status" | jq -c '.schema_drift')" "[]"
-    t_is "the gate said safe before every step" "$GATES" 6
+    t_is "the gate said safe before every step" "$GATES" 8
 }
 
 # ---------------------------------------------------------- three masters ----
@@ -473,7 +522,6 @@ skip_stopped() { # I SRC_NAME: skip the event master I's SQL thread stopped on
 links_ok() { [ "$(curl -s "$RWD_URL/v1/status" | jq -r '[.links[].state] | unique | join(",")')" = ok ]; }
 
 # --- the seed plan: east's replication stopped, ALTER ... AFTER on west, writes on east ----
-SEED="ALTER TABLE app.orders ADD COLUMN c VARCHAR(20) NULL AFTER id"
 rw check-ddl "$SEED" >"$run/seed.ddl"; rc=$?
 t_is "check-ddl refuses the seed plan's ALTER (exit 1)" "$rc" 1
 t_ok "saying why: the columns after it move, 1677" grep -q "^  - ADD COLUMN c AFTER another column: the columns after it move.*1677" "$run/seed.ddl" ||
@@ -504,6 +552,7 @@ t_ok "recovery: east applied west's ALTER and rows" applied 2 1
 for i in 1 2; do ring_sql "$i" "SET SESSION sql_log_bin = 0; ALTER TABLE app.orders DROP COLUMN c"; done
 ring_sql 1 "START SLAVE 'east'"
 t_ok "recovery: west applied east's rows of the old shape" applied 1 2
+verify_acked orders
 t_ok "ringwatch: every link ok again" wait_for 20 links_ok
 gate_before "writing app.orders again after the recovery"
 load_mode "v2 orders kv"
@@ -546,6 +595,7 @@ gate_before "going on after the repair"
 # the safe way: only west writes the table while the tool runs.
 PTOSC=(pt-online-schema-change --recursion-method=none --no-check-replication-filters
     --chunk-size=500 --chunk-time=0 --sleep=0.05 --execute)
+stock_mark
 load_mode "v2 orders kv stock" 1
 stock_east=$(writes_10m app.stock east) stock_west=$(writes_10m app.stock west)
 t_is "check-ddl: an ALTER of app.stock, written on west alone: safe" \
@@ -564,6 +614,7 @@ t_ok "west did" test "$(writes_10m app.stock west)" -gt "$stock_west"
 t_is "no conflict on app.stock" "$(curl -s "$RWD_URL/v1/conflicts" | jq '[.conflicts[] | select(.table == "stock" or .table == "_stock_new")] | length')" 0
 load_mode "v2 orders kv" 1
 applied 2 1
+verify_stock "pt-online-schema-change run the safe way"
 t_is "app.stock the same on both (CHECKSUM TABLE)" \
     "$(ring_sql 1 "CHECKSUM TABLE app.stock")" "$(ring_sql 2 "CHECKSUM TABLE app.stock")"
 
@@ -652,14 +703,16 @@ for id in $(curl -s "$RWD_URL/v1/conflicts?limit=10000" | jq -r '.conflicts[] | 
     curl -s -X POST "$RWD_URL/v1/conflicts/$id/resolve" >/dev/null
 done
 t_ok "ringwatch: every link ok again" wait_for 20 links_ok
+stock_mark
 load_mode "v2 orders kv stock"
 gate_before "the end"
 sleep 2
 load_stop
-t_ok "each master at $MIN_RATE transactions/s or more, no error" rates_ok
+t_ok "each master at $MIN_RATE transactions/s or more, on average and in all but $MAX_SLOW% of its seconds, no error" rates_ok
 t_diag "rates:$RATES"
 t_ok "the ring of 2 settles" ring_sync 60
 verify_acked
+verify_stock "written on both masters after the recovery"
 checksums_equal; rc=$?
 t_is "CHECKSUM TABLE equal on every master: $(echo "$CHECKSUMMED" | tr ',' ' ')" "$rc" 0
 t_diag "acknowledged writes checked on both rings: $ACKED_TOTAL; done after $(elapsed)"

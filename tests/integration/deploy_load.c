@@ -3,7 +3,7 @@
  * scripts/demo.sh: one writer on one master of a ring, at a steady rate,
  * recording every write the server acknowledged.
  *
- *	deploy_load -S SOCKET -i INDEX -c CONTROL -o STATUS -l LOG [-r RATE] [-s SEED]
+ *	deploy_load -S SOCKET -i INDEX -c CONTROL -o STATUS -l LOG [-r RATE] [-m MIN] [-s SEED]
  *
  * INDEX is the master's place in the ring (1..N): the rows it inserts get
  * ids of its auto_increment_offset, its column `origin` is INDEX, and it
@@ -19,9 +19,8 @@
  *	orders    write app.orders (insert 40%, update 45%, delete 15%)
  *	events    (v2) insert into app.order_events alone
  *	kv        also update one row of app.kv (its own rows: id % 16 == INDEX)
- *	stock     and, in a transaction of its own, one row of app.stock (its own
- *	          rows too); these are not logged: tests/integration/deploy.sh
- *	          breaks that table on purpose
+ *	stock     and, in a transaction of its own (autocommit), add 1 to v of one
+ *	          row of app.stock (its own rows too)
  *	pause     write nothing;   stop   exit
  * Every statement names its columns.  A transaction is due every 1/RATE s
  * (absolute deadlines: a late writer sends without sleeping until it is
@@ -32,13 +31,16 @@
  * LOG gets one line per acknowledged write, written when COMMIT returned:
  *	I ID VER      an order inserted        U ID VER   an order updated
  *	D ID          an order deleted         E ID       an event inserted
- *	K ID VER      a kv row updated
+ *	K ID VER      a kv row updated         S ID       1 added to app.stock's v
  * so that the final rows every master must hold follow from the log alone.
  * STATUS is rewritten (atomically) every second and as soon as a change of
  * CONTROL is in force, with what is being written:
  *	mode=v2 orders committed=N retries=N errors=N active_s=S rate=R min_rate=R
+ *	seconds=N below=N
  * rate is committed transactions per second of writing (paused seconds
- * left out); min_rate the fewest committed in one whole second of writing.
+ * left out); min_rate the fewest committed in one whole second of writing;
+ * seconds how many whole seconds of writing there were, below how many of
+ * them committed fewer than MIN transactions (default: 80% of RATE).
  * Exit 0 after "stop" (or SIGTERM), 1 when the connection is lost, 2 usage.
  *
  *	deploy_load -w -o OUT SOCKET...
@@ -102,7 +104,7 @@ struct writer {
 	/* what it did */
 	long committed, retries, errors;
 	double active_s;
-	long this_second, min_rate;
+	long this_second, min_rate, seconds, below, min_wanted;
 	int64_t second_start;
 	/* lines of the transaction under way, written to LOG once it commits */
 	char pending[1024];
@@ -153,12 +155,12 @@ static void write_status(struct writer *w)
 	f = fopen(tmp, "w");
 	if (f == NULL)
 		return;
-	fprintf(
-	    f,
-	    "mode=%s committed=%ld retries=%ld errors=%ld active_s=%.1f rate=%.1f min_rate=%ld\n",
-	    w->m.text, w->committed, w->retries, w->errors, w->active_s,
-	    w->active_s > 0 ? (double)w->committed / w->active_s : 0.0,
-	    w->min_rate < 0 ? 0 : w->min_rate);
+	fprintf(f,
+		"mode=%s committed=%ld retries=%ld errors=%ld active_s=%.1f rate=%.1f min_rate=%ld "
+		"seconds=%ld below=%ld\n",
+		w->m.text, w->committed, w->retries, w->errors, w->active_s,
+		w->active_s > 0 ? (double)w->committed / w->active_s : 0.0,
+		w->min_rate < 0 ? 0 : w->min_rate, w->seconds, w->below);
 	if (fclose(f) == 0)
 		rename(tmp, w->status);
 }
@@ -357,10 +359,17 @@ stock:
 	/* acknowledged: record it */
 	fwrite(w->pending, 1, w->pending_len, w->log);
 	if (w->m.stock) {
+		unsigned rnd_stock = rnd(w, KV_ROWS) * 16 + (unsigned)w->index;
+
 		snprintf(sql, sizeof(sql), "UPDATE app.stock SET v = v + 1 WHERE id = %u",
-			 rnd(w, KV_ROWS) * 16 + (unsigned)w->index);
+			 rnd_stock);
 		if (query(w, sql) < 0)
 			w->errors++;
+		else if (mysql_affected_rows(w->db) == 1)
+			fprintf(w->log, "S %u\n", rnd_stock);
+		else
+			fprintf(stderr, "deploy_load %d: stock %u not updated\n", w->index,
+				rnd_stock);
 	}
 	if (w->m.kv)
 		w->kv_ver[k]++;
@@ -522,7 +531,8 @@ int main(int argc, char **argv)
 	memset(&w, 0, sizeof(w));
 	w.seed = 1;
 	w.min_rate = -1;
-	while ((c = getopt(argc, argv, "wS:i:c:o:l:r:s:")) != -1) {
+	w.min_wanted = -1;
+	while ((c = getopt(argc, argv, "wS:i:c:o:l:r:m:s:")) != -1) {
 		switch (c) {
 		case 'w':
 			watching = 1;
@@ -545,6 +555,9 @@ int main(int argc, char **argv)
 		case 'r':
 			rate = atof(optarg);
 			break;
+		case 'm':
+			w.min_wanted = atol(optarg);
+			break;
 		case 's':
 			w.seed = (unsigned)strtoul(optarg, NULL, 10);
 			break;
@@ -561,10 +574,13 @@ int main(int argc, char **argv)
 	}
 	if (sock == NULL || w.control == NULL || w.status == NULL || logpath == NULL ||
 	    w.index < 1 || w.index > 15 || rate <= 0 || optind != argc) {
-		fprintf(stderr, "usage: deploy_load -S SOCKET -i INDEX -c CONTROL -o STATUS -l LOG "
-				"[-r RATE] [-s SEED]\n       deploy_load -w -o OUT SOCKET...\n");
+		fprintf(stderr,
+			"usage: deploy_load -S SOCKET -i INDEX -c CONTROL -o STATUS -l LOG "
+			"[-r RATE] [-m MIN] [-s SEED]\n       deploy_load -w -o OUT SOCKET...\n");
 		return 2;
 	}
+	if (w.min_wanted < 0)
+		w.min_wanted = (long)(rate * 0.8);
 	w.log = fopen(logpath, "a");
 	w.db = mysql_init(NULL);
 	if (w.log == NULL || w.db == NULL ||
@@ -639,6 +655,9 @@ int main(int argc, char **argv)
 			w.active_s += (double)(t - w.second_start) / 1e9;
 			if (w.min_rate < 0 || w.this_second < w.min_rate)
 				w.min_rate = w.this_second;
+			w.seconds++;
+			if (w.this_second < w.min_wanted)
+				w.below++;
 			w.this_second = 0;
 			w.second_start = t;
 		}
