@@ -81,7 +81,7 @@ coproc CDP { exec python3 "$top_srcdir/tests/integration/cdp.py" "$CHROMIUM" "$w
 # its pipes on fds of their own: bash keeps a coprocess' fds from pipelines
 exec 7>&"${CDP[1]}" 8<&"${CDP[0]}"
 cdp_pid=$CDP_PID
-ring_on_exit 'kill "$cdp_pid" 2>/dev/null'
+ring_on_exit '[ -z "$cdp_pid" ] || kill "$cdp_pid" 2>/dev/null'
 cdp() { # COMMAND...: one command to the browser; its answer on stdout
     local answer
     echo "$*" >&7 && IFS= read -r -t 90 answer <&8 || answer="error: the browser does not answer"
@@ -141,10 +141,11 @@ t_ok "west→east runs again (/v1/status)" wait_for 15 runs
 t_ok "the page shows it within 5 s, not reloaded" cdp_wait 5 \
     'document.querySelector("#links tr[data-link=\"west→east\"] .badge").textContent === "ok" && document.querySelector("line[data-link=\"west→east\"]").dataset.state === "ok" && window.rwMark === 1'
 sleep 6
-# /v1/status fetched every 2 s: 3 to 6 times since START SLAVE (at least 6 s ago)
+# /v1/status fetched every 2 s since START SLAVE (at least 6 s ago): about
+# one fetch in 2 s (a refresh still waiting for its answers skips a tick)
 span=$(awk -v t0="$t0" -v t1="$(date +%s.%N)" 'BEGIN { printf "%.1f", t1 - t0 }')
 fetches=$(dom 'performance.getEntriesByType("resource").filter((e) => e.name.endsWith("/v1/status")).length')
-every_2s() { awk -v n="$fetches" -v s="$span" 'BEGIN { exit !(n >= s / 2 - 1 && n <= s / 2 + 1) }'; }
+every_2s() { awk -v n="$fetches" -v s="$span" 'BEGIN { exit !(n >= s / 2 - 2 && n <= s / 2 + 1) }'; }
 t_ok "/v1/status fetched every 2 s: $fetches times in $span s" every_2s
 t_is "still the same page" "$(dom 'window.rwMark === 1 && performance.getEntriesByType("navigation").length === 1')" true
 
@@ -186,6 +187,7 @@ t_is "two prompts in all" "$(cdp dialogs | jq 'map(select(.type == "prompt")) | 
 t_ok "the page shows no open conflict" cdp_wait 10 "!document.querySelector('details[data-id=\"$id\"]')"
 echo quit >&7
 wait "$cdp_pid" 2>/dev/null
+cdp_pid=
 exec 7>&- 8<&-
 
 kill -TERM "$RWD_PID"; wait "$RWD_PID"; rc=$?; RWD_PID=
