@@ -324,7 +324,8 @@ static void tracker_metrics(FILE *out, const struct status *st)
 	fprintf(out, "ringwatch_tracking_unknown_origin_total %llu\n",
 		(unsigned long long)v->unknown_origin);
 	family(out, "ringwatch_detection_delay_seconds", "histogram",
-	       "From the later write of a conflict appearing in a stream to the decision.");
+	       "Time from the later write of a conflict appearing in a stream to the decision, "
+	       "in seconds.");
 	for (int b = 0; b < TRACKER_BUCKETS; b++) {
 		cum = v->delay_buckets[b];
 		fprintf(out, "ringwatch_detection_delay_seconds_bucket{le=\"%g\"} %llu\n",

@@ -200,12 +200,14 @@ streaming() { [ "$(curl -s "$1/v1/status" | jq -r '[.masters[] | .connected and 
 both_streaming() { streaming "$A_URL" && streaming "$B_URL"; }
 t_ok "both stream from both masters, both probe them" wait_for 15 both_streaming
 
-# check_metrics STATE: promtool check metrics on both ringwatchd's answers
+# check_metrics STATE: promtool check metrics on both ringwatchd's answers,
+# and no NaN in them (a value not known is left out)
 check_metrics() {
     local u n=0
     for u in "$A_URL" "$B_URL"; do
         n=$((n + 1))
         curl -sf "$u/metrics" >"$work/metrics-$1-$n" || return 1
+        ! grep -n NaN "$work/metrics-$1-$n" | sed 's/^/#   NaN: /' | grep . || return 1
         promtool check metrics <"$work/metrics-$1-$n" >"$work/lint-$1-$n" 2>&1 || { sed 's/^/#   /' "$work/lint-$1-$n"; return 1; }
         [ ! -s "$work/lint-$1-$n" ] || { sed 's/^/#   /' "$work/lint-$1-$n"; return 1; }
     done
@@ -265,7 +267,7 @@ quiet() { [ "$(n_series "ALERTS{alertname=\"$1\"${2:+,$2}}")" = 0 ]; }
 am_alerts() { curl -s -G --data-urlencode "filter=alertname=\"$1\"" "$AM/api/v2/alerts?active=true&silenced=false&inhibited=false"; }
 
 # --- healthy ---------------------------------------------------------------------
-t_ok "healthy: /metrics passes promtool check metrics" check_metrics healthy
+t_ok "healthy: /metrics passes promtool check metrics, no NaN" check_metrics healthy
 t_ok "both ringwatchd scraped" wait_for 30 has 'up{job="ringwatch",ring="test"} == 1' 2
 sleep 3 # rates need two samples
 rules_ok() { [ "$(curl -s "$PROM/api/v1/rules" | jq '[.data.groups[].rules[] | select(.health != "ok")] | length')" = 0 ]; }
@@ -308,7 +310,7 @@ t_is "healthy: the overview, masters, links and ingest have data" \
 ring_sql 2 "STOP SLAVE '${RING_NAMES[1]}'"
 t_ok "STOP SLAVE: RingwatchLinkBroken fires, from both ringwatchd" \
     wait_for 20 firing RingwatchLinkBroken 'source="west",replica="east",severity="critical",ring="test"' 2
-t_ok "link stopped: /metrics passes promtool check metrics" check_metrics stopped
+t_ok "link stopped: /metrics passes promtool check metrics, no NaN" check_metrics stopped
 am_count() { [ "$(am_alerts "$1" | jq length)" = "$2" ]; }
 t_ok "Alertmanager holds it once: the two ringwatchd's alerts merged" wait_for 20 am_count RingwatchLinkBroken 1 ||
     am_alerts RingwatchLinkBroken | jq -c '.[].labels' | sed 's/^/#   /'
@@ -332,7 +334,7 @@ ring_resume_link 1 2; ring_resume_link 2 1
 t_ok "a conflict: RingwatchConflictDetected fires with its table and kind" \
     wait_for 20 firing RingwatchConflictDetected 'schema="app",table="t",kind="update-update"' 2
 t_ok "RingwatchRowsDiverged fires" wait_for 20 firing RingwatchRowsDiverged 'severity="critical"' 2
-t_ok "conflicts open: /metrics passes promtool check metrics" check_metrics conflicts
+t_ok "conflicts open: /metrics passes promtool check metrics, no NaN" check_metrics conflicts
 sleep 3
 t_ok "conflicts open: every dashboard query parses and runs" dash_queries conflicts
 t_is "and every panel has data" "$(cat "$work/empty-conflicts")" ""
@@ -357,7 +359,7 @@ ring_stop_master 2
 t_ok "east stopped: RingwatchMasterDisconnected fires for east" \
     wait_for 30 firing RingwatchMasterDisconnected 'master="east",severity="critical"' 2
 t_ok "and the link from east is broken" wait_for 20 firing RingwatchLinkBroken 'source="east",replica="west"' 2
-t_ok "master down: /metrics passes promtool check metrics" check_metrics down
+t_ok "master down: /metrics passes promtool check metrics, no NaN" check_metrics down
 t_ok "master down: every dashboard query parses and runs" dash_queries down
 
 # --- a ringwatchd down ----------------------------------------------------------------

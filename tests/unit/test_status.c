@@ -444,9 +444,71 @@ static void test_renderings(void)
 	free(text);
 }
 
+/* Whether the first len bytes of name end with suffix. */
+static bool ends_with(const char *name, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	return len >= n && memcmp(name + len - n, suffix, n) == 0;
+}
+
+/* Every family named in seconds or bytes (a counter's _total aside) says so in its HELP. */
+static void test_units(void)
+{
+	struct fixture f;
+	char *text, *line, *save = NULL, bad[1024] = "";
+	size_t len, n = 0;
+	bool delay = false;
+
+	healthy(&f);
+	f.current[0] = false;
+	f.catchup[0].catching_up = true;
+	f.catchup[0].bytes = 5000;
+	f.st.has_verify = true;
+	f.st.verify.state = "running";
+	f.st.verify.running = true;
+	f.st.verify.eta_seconds = 30;
+	text = status_metrics(&f.st, &len);
+	ok(text != NULL, "the text of /metrics");
+	for (line = text != NULL ? strtok_r(text, "\n", &save) : NULL; line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		const char *name = line + 7, *help, *unit = NULL;
+		char lower[512];
+		size_t k, name_len;
+
+		if (strncmp(line, "# HELP ", 7) != 0 || (help = strchr(name, ' ')) == NULL)
+			continue;
+		name_len = (size_t)(help - name);
+		help++;
+		if (ends_with(name, name_len, "_total"))
+			name_len -= strlen("_total");
+		if (ends_with(name, name_len, "_seconds"))
+			unit = "second";
+		else if (ends_with(name, name_len, "_bytes"))
+			unit = "byte";
+		if (unit == NULL)
+			continue;
+		n++;
+		for (k = 0; help[k] != '\0' && k + 1 < sizeof(lower); k++)
+			lower[k] = (char)(help[k] >= 'A' && help[k] <= 'Z' ? help[k] - 'A' + 'a'
+									   : help[k]);
+		lower[k] = '\0';
+		if (strstr(lower, unit) == NULL)
+			snprintf(bad + strlen(bad), sizeof(bad) - strlen(bad), "%s%.*s",
+				 bad[0] != '\0' ? " " : "", (int)(help - 1 - name), name);
+		if (strncmp(name, "ringwatch_detection_delay_seconds ", 34) == 0)
+			delay = true;
+	}
+	is_str(bad, "", "every _seconds and _bytes family's HELP names its unit");
+	ok(n >= 12 && delay, "all of them rendered (%zu), ringwatch_detection_delay_seconds too",
+	   n);
+	free(text);
+}
+
 int main(void)
 {
 	test_gate();
 	test_renderings();
+	test_units();
 	return tap_done();
 }
