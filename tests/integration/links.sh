@@ -99,6 +99,12 @@ t_ok "the ALTER on west named as its cause" \
     sh -c "curl -s '$RWD_URL/v1/status' | jq -e '.links[] | select(.source == \"east\" and .replica == \"west\") | .last_error.cause | test(\"app.t was changed by ALTER TABLE app.t ADD COLUMN c VARCHAR\\\\(20\\\\) AFTER id .*on west\")' >/dev/null" ||
     t_diag "cause: $(link east west .last_error.cause)"
 t_diag "reported after $(($(date +%s) - t0)) s"
+# flagged as it appears in west's stream, before east's old-layout rows break east→west
+unsafe_at=$(grep -n "an UNSAFE schema change .*ALTER TABLE app.t ADD COLUMN c VARCHAR(20) AFTER id" "$work/log" | head -1 | cut -d: -f1)
+t_ok "the log flags the ALTER ... AFTER as unsafe" test -n "$unsafe_at"
+stop_at=$(grep -n "link east→west: SQL thread No, IO thread Yes: error 1677: " "$work/log" | head -1 | cut -d: -f1)
+t_ok "before the log says east→west stopped with 1677" test -n "$stop_at" -a "${unsafe_at:-99999999}" -lt "${stop_at:-0}" ||
+    t_diag "unsafe at line ${unsafe_at:-none}, 1677 at line ${stop_at:-none}"
 t_ok "the log says west→east was stopped without an error" \
     wait_for 5 grep -q "link west→east: IO thread No, SQL thread No, without an error (STOP SLAVE?)" "$work/log"
 t_ok "west→east, stopped by hand, says so" \
