@@ -167,6 +167,17 @@ t_is "once, though both streams show it" "$(grep -c 'an UNSAFE schema change' "$
 t_is "ringwatch_ddl_unsafe_total, by the master that ran it" \
     "$(curl -s "$RWD_URL/metrics" | grep '^ringwatch_ddl_unsafe_total{' | tr '\n' ' ')" \
     'ringwatch_ddl_unsafe_total{master="west"} 1 ringwatch_ddl_unsafe_total{master="east"} 0 ' 
+# judged against the shapes as they were: a MODIFY that widens qty's type is unsafe
+# live as it is to check-ddl --url, though the history has the new shape once applied
+ring_sql 1 "ALTER TABLE app.orders MODIFY qty BIGINT"
+ring_sync
+modify_flagged() { grep -q "an UNSAFE schema change .*ALTER TABLE app.orders MODIFY qty BIGINT: .*from int to bigint" "$work/log"; }
+t_ok "a streamed MODIFY that changes the type is flagged" wait_for 10 modify_flagged ||
+    t_diag "$(grep 'MODIFY qty' "$work/log")"
+sleep 1
+t_is "ringwatch_ddl_unsafe_total counts it, once" \
+    "$(curl -s "$RWD_URL/metrics" | grep '^ringwatch_ddl_unsafe_total{' | tr '\n' ' ')" \
+    'ringwatch_ddl_unsafe_total{master="west"} 2 ringwatch_ddl_unsafe_total{master="east"} 0 '
 t_ok "the token is never logged" sh -c "! grep -q 'tok-2718' '$work'/log*"
 kill -TERM "$RWD_PID"; wait "$RWD_PID"; rc=$?; RWD_PID=
 t_is "a clean stop" "$rc" 0
