@@ -575,7 +575,7 @@ static int run(struct analysis *a)
 		a->hooks[i] = (struct hook_arg){ a, i };
 		conflict_feed_set_schema_hooks(
 		    src[i].feed,
-		    &(conflict_schema_hooks){ NULL, on_unknown, on_ddl, NULL, &a->hooks[i] });
+		    &(conflict_schema_hooks){ NULL, on_unknown, on_ddl, NULL, &a->hooks[i], NULL });
 	}
 	for (unsigned k = 0; src != NULL && rc == 0 && k < a->n_schemas; k++)
 		rc = load_schema(a, src, &a->schemas[k]);

@@ -985,6 +985,12 @@ static void check_config(struct parse_ctx *ctx)
 	}
 	for (i = 0; i < cfg->n_masters && !ctx->failed; i++)
 		check_master(ctx, i);
+	/* the last piece of /check/APP/mysql/RING: one path segment */
+	if (!ctx->failed && cfg->ring_name != NULL && strchr(cfg->ring_name, '/') != NULL)
+		set_error(ctx, key_line(ctx, 0, "ring_name"), "ring_name",
+			  "'%s' has a '/': the throttle URL /check/APP/mysql/RING takes one "
+			  "path segment",
+			  cfg->ring_name);
 	if (!ctx->failed && cfg->auth_token_file != NULL) {
 		cfg->auth_token = read_secret(cfg->auth_token_file, &why);
 		if (cfg->auth_token == NULL)

@@ -98,6 +98,9 @@ struct master {
 	struct table_size *sizes; /* by hash, from the latest snapshot */
 	size_t n_sizes;
 	uint64_t ddl_unsafe; /* unsafe schema changes this master's stream showed first */
+	/* the statement about to be applied, judged against the shapes before it */
+	ddl_judgement before;
+	char before_trx[96]; /* its transaction; "" none */
 };
 
 /* DDL transactions judged already (each is judged once, in the first stream showing it). */
@@ -128,6 +131,8 @@ struct schemas {
 };
 
 static void judge_live(struct master *ms, const char *sql, size_t len, const char *trx);
+static void on_before_ddl(void *arg, const ddl_stmt *st, const char *db, const schema_db *shape,
+			  const char *trx);
 static void remember_unsafe(struct master *ms, const char *sql, size_t len, const char *trx,
 			    const char *reason);
 
@@ -295,6 +300,7 @@ static void on_ddl(void *arg, uint64_t pos, int kind, const char *sql, size_t le
 			 sql, (size_t)show < len ? "..." : "");
 	if (kind != DDL_UNPARSED)
 		judge_live(ms, sql, len, trx);
+	ms->before_trx[0] = '\0';
 	drift_ddl(ms->s->drift, ms->index, trx, sql, len, ms->s->now);
 	for (size_t i = 0; i < ms->n_batch; i++) {
 		struct schemas *s = ms->s;
@@ -472,7 +478,7 @@ void schemas_free(struct schemas *s)
 void schemas_attach(struct schemas *s, size_t m, conflict_feed *f)
 {
 	struct master *ms = &s->ms[m];
-	conflict_schema_hooks h = { on_touched, on_unknown, on_ddl, on_written, ms };
+	conflict_schema_hooks h = { on_touched, on_unknown, on_ddl, on_written, ms, on_before_ddl };
 
 	ms->f = f;
 	conflict_feed_set_schema_hooks(f, &h);
@@ -1067,15 +1073,38 @@ static int ddl_drift(void *arg, const char *schema, const char *table, char *det
 }
 
 /*
+ * A statement of a stream about to be applied to its history: judged
+ * against the shapes as they are before it (once a snapshot made them
+ * complete), so a MODIFY that changes a type or a DROP of a column the
+ * table lacks is told as it would be by check-ddl --url.  judge_live(),
+ * once the statement is applied, reports it.
+ */
+static void on_before_ddl(void *arg, const ddl_stmt *st, const char *db, const schema_db *shape,
+			  const char *trx)
+{
+	struct master *ms = arg;
+	ddl_context ctx = { .schema = ms->installed ? shape : NULL,
+			    .db = db,
+			    .writes = ddl_writes,
+			    .size = ddl_size,
+			    .arg = ms->s };
+
+	ddl_judge(st, &ctx, &ms->before);
+	snprintf(ms->before_trx, sizeof(ms->before_trx), "%s", trx);
+}
+
+/*
  * A schema change as it appears in a stream, judged once (ddl_rules.h) by
- * its statement and the tables' recent writes: an unsafe one is logged
- * and counted before the other masters' rows of the old shape reach it.
+ * its statement, the shapes before it and the tables' recent writes: an
+ * unsafe one is logged and counted before the other masters' rows of the
+ * old shape reach it.
  */
 static void judge_live(struct master *ms, const char *sql, size_t len, const char *trx)
 {
 	struct schemas *s = ms->s;
 	uint64_t h = XXH3_64bits(trx, strlen(trx));
 	ddl_context ctx = { .writes = ddl_writes, .size = ddl_size, .arg = s };
+	const ddl_judgement *jp = &ms->before;
 	ddl_judgement j;
 	ddl_stmt st;
 	rw_error err;
@@ -1086,20 +1115,24 @@ static void judge_live(struct master *ms, const char *sql, size_t len, const cha
 			return;
 	}
 	s->judged[s->next_judged++ % JUDGED] = h;
-	if (ddl_parse(sql, len, conflict_feed_ddl_options(ms->f), &st, &err) != 0)
-		return;
-	ddl_judge(&st, &ctx, &j);
-	ddl_stmt_free(&st);
-	if (j.verdict != DDL_UNSAFE)
+	if (strcmp(ms->before_trx, trx) != 0) {
+		/* not seen before it was applied: by its statement alone */
+		if (ddl_parse(sql, len, conflict_feed_ddl_options(ms->f), &st, &err) != 0)
+			return;
+		ddl_judge(&st, &ctx, &j);
+		ddl_stmt_free(&st);
+		jp = &j;
+	}
+	if (jp->verdict != DDL_UNSAFE)
 		return;
 	s->ddl_unsafe++;
 	ms->ddl_unsafe++;
-	for (size_t i = 0; i < j.n; i++) {
-		if (j.reasons[i].verdict == DDL_UNSAFE) {
+	for (size_t i = 0; i < jp->n; i++) {
+		if (jp->reasons[i].verdict == DDL_UNSAFE) {
 			log_warn("master %s: an UNSAFE schema change (%s): %.*s%s: %s", name_of(ms),
 				 trx, show, sql, (size_t)show < len ? "..." : "",
-				 j.reasons[i].text);
-			remember_unsafe(ms, sql, len, trx, j.reasons[i].text);
+				 jp->reasons[i].text);
+			remember_unsafe(ms, sql, len, trx, jp->reasons[i].text);
 			break;
 		}
 	}

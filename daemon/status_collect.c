@@ -10,6 +10,7 @@
 #include "gate.h"
 #include "ledger.h"
 #include "probe.h"
+#include "ringwatch/gtid_pos.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -72,6 +73,26 @@ static int error_table(const char *msg, char *schema, size_t slen, char *table, 
 	return 0;
 }
 
+/* ledger_each_between()'s callback for a 1032: the conflict whose write of the
+ * source the replica has not applied yet, the one it stopped on. */
+struct conflict_pick {
+	const char *applied; /* the replica's gtid_slave_pos / gtid_executed; NULL unknown */
+	int64_t id;
+	char kind[32];
+};
+
+static int pick_unapplied(const struct ledger_between *c, void *arg)
+{
+	struct conflict_pick *k = arg;
+	int applied = gtid_applied(c->source_gtid, k->applied);
+
+	if (applied == 1 || (applied < 0 && !c->open))
+		return 0;
+	k->id = c->id;
+	snprintf(k->kind, sizeof(k->kind), "%s", c->kind);
+	return 1;
+}
+
 /* What made a link stop, where ringwatch knows: the conflict, or the DDL, behind its error. */
 static void link_cause(const struct status_sources *d, struct status_link *sl)
 {
@@ -79,6 +100,7 @@ static void link_cause(const struct status_sources *d, struct status_link *sl)
 	const char *msg = NULL;
 	char schema[SCHEMA_NAME_MAX], table[SCHEMA_NAME_MAX], kind[32], ddl[300];
 	int64_t id;
+	struct conflict_pick pick = { NULL, 0, "" };
 	bool named;
 
 	sl->cause[0] = '\0';
@@ -104,12 +126,26 @@ static void link_cause(const struct status_sources *d, struct status_link *sl)
 	case 1032:
 		if (!named)
 			break;
-		if (d->state != NULL &&
-		    ledger_newest_on(d->state, schema, table,
-				     "delete-delete,delete-update,delete-insert,update-update", &id,
-				     kind, sizeof(kind)) == 0)
+		/* the conflict of the failing event: between the source's write and
+		 * the replica's, the source's not applied there yet; an older one on
+		 * the table, resolved or applied since, does not explain it */
+		if (d->state != NULL) {
+			const struct probe_result *r = d->probe_last_ok[sl->replica_index];
+			const char *v = probe_result_var(r, "gtid_slave_pos");
+			pick.applied =
+			    v != NULL && v[0] != '\0' ? v : probe_result_var(r, "gtid_executed");
+			if (pick.applied == NULL)
+				pick.applied = v;
+			pick.id = 0;
+			if (ledger_each_between(
+				d->state, schema, table,
+				"delete-delete,delete-update,delete-insert,update-update",
+				sl->source, sl->replica, pick_unapplied, &pick) < 0)
+				pick.id = 0;
+		}
+		if (pick.id != 0)
 			snprintf(sl->cause, sizeof(sl->cause), "%s conflict %lld on %.64s.%.64s",
-				 kind, (long long)id, schema, table);
+				 pick.kind, (long long)pick.id, schema, table);
 		else
 			snprintf(sl->cause, sizeof(sl->cause),
 				 "the row is missing on %s and no conflict explains it: it was "

@@ -858,7 +858,7 @@ static void ddl_touched(const char *schema, const char *table, void *arg)
 static int schema_query(conflict_feed *f, const binlog_event *ev, rw_error *err)
 {
 	const binlog_query *q = &ev->u.query;
-	char db[SCHEMA_NAME_MAX];
+	char db[SCHEMA_NAME_MAX], trx[96];
 	uint64_t at = conflict_feed_position(f->at.file, (uint64_t)ev->position);
 	ddl_stmt s;
 	int rc;
@@ -875,19 +875,19 @@ static int schema_query(conflict_feed *f, const binlog_event *ev, rw_error *err)
 		return 0;
 	}
 	snprintf(db, sizeof(db), "%.*s", (int)q->schema.len, q->schema.p);
+	if (f->trx.gtid[0] != '\0')
+		snprintf(trx, sizeof(trx), "%s", f->trx.gtid);
+	else
+		snprintf(trx, sizeof(trx), "S%u:T%u:Q%016llx", ev->hdr.server_id, ev->hdr.timestamp,
+			 (unsigned long long)XXH3_64bits(q->sql.p, q->sql.len));
+	if (s.kind != DDL_UNPARSED && f->hooks.before_ddl != NULL)
+		f->hooks.before_ddl(f->hooks.arg, &s, db, f->schema, trx);
 	rc = schema_apply(f->schema, &s, db, ddl_touched, f, err);
 	f->schema_pos = at;
 	f->stats.ddl++;
 	if (s.kind == DDL_UNPARSED)
 		f->stats.ddl_unreadable++;
 	if (rc == 0 && f->hooks.ddl != NULL) {
-		char trx[96];
-		if (f->trx.gtid[0] != '\0')
-			snprintf(trx, sizeof(trx), "%s", f->trx.gtid);
-		else
-			snprintf(trx, sizeof(trx), "S%u:T%u:Q%016llx", ev->hdr.server_id,
-				 ev->hdr.timestamp,
-				 (unsigned long long)XXH3_64bits(q->sql.p, q->sql.len));
 		f->hooks.ddl(f->hooks.arg, at, s.kind, q->sql.p, q->sql.len,
 			     s.kind == DDL_UNPARSED ? s.error : NULL, trx);
 	}

@@ -635,6 +635,55 @@ static void alter_table(struct judge *g, const ddl_stmt *s, const char *schema)
 		       schema, s->table.table, masters);
 }
 
+/*
+ * The table a copy-and-swap tool's new table copies, from its name:
+ * pt-online-schema-change's _T_new (more underscores in front when taken),
+ * gh-ost's _T_gho.  1 with T in orig and the tool, else 0.
+ */
+static int swap_copy_of(const char *name, char *orig, size_t len, const char **tool)
+{
+	size_t n = strlen(name), lead = strspn(name, "_");
+
+	if (lead == 0 || n < lead + 5)
+		return 0;
+	if (strcasecmp(name + n - 4, "_new") == 0)
+		*tool = "pt-online-schema-change";
+	else if (strcasecmp(name + n - 4, "_gho") == 0)
+		*tool = "gh-ost";
+	else
+		return 0;
+	snprintf(orig, len, "%.*s", (int)(n - 4 - lead), name + lead);
+	return 1;
+}
+
+/*
+ * A copy-and-swap tool starting on a table that more than one master wrote
+ * lately: pt-online-schema-change's triggers fire for the writes made on
+ * the master it runs on, not for the row events the others' writes arrive
+ * as, and those in flight at the swap stop replication (1146); gh-ost
+ * supports a master-master ring only with one master writing the table (it
+ * cannot tell every write reached the copy before the cut-over).
+ */
+static void copy_and_swap(struct judge *g, const ddl_stmt *s, const char *schema)
+{
+	char orig[SCHEMA_NAME_MAX];
+	const char *tool = NULL;
+	uint64_t rows;
+	unsigned masters;
+
+	if (!swap_copy_of(s->table.table, orig, sizeof(orig), &tool))
+		return;
+	if (s->kind == DDL_CREATE_LIKE && strcmp(s->like.table, orig) != 0)
+		return; /* a copy of another table: not the tool's */
+	if (writes_of(g, schema, orig, &rows, &masters) == 0 && masters > 1)
+		reason(g->j, DDL_UNSAFE,
+		       "%s.%s looks like %s copying %s.%s, which %u masters wrote lately: a "
+		       "copy-and-swap tool needs one master writing the table, else the "
+		       "others' writes miss the copy and those in flight at the swap stop "
+		       "replication (1146); write it on one master only, or run a plain ALTER",
+		       schema, s->table.table, tool, schema, orig, masters);
+}
+
 /* ---- statements ------------------------------------------------------------------- */
 
 static void create_table(struct judge *g, const ddl_stmt *s, const char *schema)
@@ -655,6 +704,7 @@ static void create_table(struct judge *g, const ddl_stmt *s, const char *schema)
 		       s->table.table);
 		return;
 	}
+	copy_and_swap(g, s, schema);
 	if (s->kind == DDL_CREATE_SELECT) {
 		reason(g->j, DDL_CAUTION,
 		       "CREATE TABLE ... SELECT copies rows in one statement: on a large table it "

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void gtid_pos_clear(gtid_pos *p)
 {
@@ -147,4 +148,47 @@ int gtid_pos_format(const gtid_pos *p, char *buf, size_t len)
 		used += (size_t)n;
 	}
 	return (int)used;
+}
+
+/*
+ * Whether the transaction gtid ("D-S-N" on MariaDB, "UUID:N" on MySQL) is in
+ * pos, what a replica applied (MariaDB gtid_slave_pos, MySQL gtid_executed):
+ * 1 yes, 0 no, -1 not known.
+ */
+int gtid_applied(const char *gtid, const char *pos)
+{
+	unsigned long long d, srv, n, pd, ps, pn, lo, hi;
+	const char *colon, *p;
+	size_t ulen;
+	int used;
+
+	if (gtid == NULL || pos == NULL || gtid[0] == '\0')
+		return -1;
+	if (sscanf(gtid, "%llu-%llu-%llu%n", &d, &srv, &n, &used) == 3 && gtid[used] == '\0') {
+		for (p = pos; *p != '\0'; p += strcspn(p, ",")) {
+			p += strspn(p, ", \n");
+			if (sscanf(p, "%llu-%llu-%llu", &pd, &ps, &pn) == 3 && pd == d)
+				return pn >= n;
+		}
+		return 0;
+	}
+	if ((colon = strrchr(gtid, ':')) == NULL || sscanf(colon + 1, "%llu", &n) != 1)
+		return -1;
+	ulen = (size_t)(colon - gtid);
+	for (p = pos; *p != '\0'; p += strcspn(p, ",")) {
+		p += strspn(p, ", \n");
+		if (strncasecmp(p, gtid, ulen) != 0 || p[ulen] != ':')
+			continue;
+		for (p += ulen; *p == ':'; p += strcspn(p + 1, ":,") + 1) {
+			if (sscanf(p + 1, "%llu", &lo) != 1)
+				return -1;
+			hi = lo;
+			if (sscanf(p + 1, "%*u-%llu", &hi) != 1)
+				hi = lo;
+			if (n >= lo && n <= hi)
+				return 1;
+		}
+		return 0;
+	}
+	return 0;
 }

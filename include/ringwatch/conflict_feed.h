@@ -151,6 +151,13 @@ typedef struct conflict_schema_hooks {
 	void (*written)(void *arg, int origin, const char *schema, const char *table, uint64_t rows,
 			int full);
 	void *arg;
+	/*
+	 * a DDL statement (parsed, not DDL_UNPARSED) about to be applied: shape
+	 * holds the tables as they were before it, db is its default database;
+	 * trx as for ddl, which follows once it is applied
+	 */
+	void (*before_ddl)(void *arg, const ddl_stmt *s, const char *db, const schema_db *shape,
+			   const char *trx);
 } conflict_schema_hooks;
 
 /* Hooks for the schema history's events (any may be NULL); h is copied. */

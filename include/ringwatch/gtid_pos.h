@@ -54,4 +54,12 @@ const gtid_pos_entry *gtid_pos_get(const gtid_pos *p, uint32_t domain);
  */
 RW_MUST_CHECK int gtid_pos_format(const gtid_pos *p, char *buf, size_t len);
 
+/*
+ * Whether the transaction gtid ("D-S-N" on MariaDB, "UUID:N" on MySQL) is in
+ * pos, what a replica applied (MariaDB's gtid_slave_pos: the last of each
+ * domain; MySQL's gtid_executed: UUID:A-B:C,...): 1 yes, 0 no, -1 not known
+ * (an empty or unreadable gtid, pos NULL).
+ */
+int gtid_applied(const char *gtid, const char *pos);
+
 #endif

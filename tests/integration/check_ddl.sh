@@ -167,6 +167,35 @@ t_is "once, though both streams show it" "$(grep -c 'an UNSAFE schema change' "$
 t_is "ringwatch_ddl_unsafe_total, by the master that ran it" \
     "$(curl -s "$RWD_URL/metrics" | grep '^ringwatch_ddl_unsafe_total{' | tr '\n' ' ')" \
     'ringwatch_ddl_unsafe_total{master="west"} 1 ringwatch_ddl_unsafe_total{master="east"} 0 ' 
+# judged against the shapes as they were: a MODIFY that widens qty's type is unsafe
+# live as it is to check-ddl --url, though the history has the new shape once applied
+ring_sql 1 "ALTER TABLE app.orders MODIFY qty BIGINT"
+ring_sync
+modify_flagged() { grep -q "an UNSAFE schema change .*ALTER TABLE app.orders MODIFY qty BIGINT: .*from int to bigint" "$work/log"; }
+t_ok "a streamed MODIFY that changes the type is flagged" wait_for 10 modify_flagged ||
+    t_diag "$(grep 'MODIFY qty' "$work/log")"
+sleep 1
+t_is "ringwatch_ddl_unsafe_total counts it, once" \
+    "$(curl -s "$RWD_URL/metrics" | grep '^ringwatch_ddl_unsafe_total{' | tr '\n' ' ')" \
+    'ringwatch_ddl_unsafe_total{master="west"} 2 ringwatch_ddl_unsafe_total{master="east"} 0 '
+# a copy-and-swap tool starting on a table both masters write: gh-ost's ghost table
+ring_sql 1 "INSERT INTO app.orders (id, qty, status) VALUES (100, 1, 'new')"
+ring_sql 2 "INSERT INTO app.orders (id, qty, status) VALUES (101, 1, 'new')"
+ring_sync
+t_ok "both masters wrote app.orders again" wait_for 10 written
+t_is "check-ddl --url: gh-ost's ghost table of app.orders is unsafe" \
+    "$(live 'CREATE TABLE app._orders_gho LIKE app.orders')" 1
+t_ok "saying the tool needs one master writing it" \
+    grep -q "looks like gh-ost copying app.orders, which 2 masters wrote lately: a copy-and-swap tool needs one master writing the table" "$work/out" ||
+    t_diag "$(cat "$work/out")"
+t_is "of a table one master writes (app.big): safe" "$(live 'CREATE TABLE app._big_new LIKE app.big')" 0
+ring_sql 1 "CREATE TABLE app._orders_gho LIKE app.orders"
+ring_sync
+gho_flagged() { grep -q "an UNSAFE schema change .*CREATE TABLE app._orders_gho LIKE app.orders: .*looks like gh-ost copying app.orders" "$work/log"; }
+t_ok "run on west, it is flagged as it appears in the binlog" wait_for 10 gho_flagged
+sleep 1
+t_is "and counted" "$(curl -s "$RWD_URL/metrics" | grep '^ringwatch_ddl_unsafe_total{master="west"}')" \
+    'ringwatch_ddl_unsafe_total{master="west"} 3'
 t_ok "the token is never logged" sh -c "! grep -q 'tok-2718' '$work'/log*"
 kill -TERM "$RWD_PID"; wait "$RWD_PID"; rc=$?; RWD_PID=
 t_is "a clean stop" "$rc" 0

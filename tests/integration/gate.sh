@@ -48,6 +48,14 @@ t_ok "set back: safe again" wait_for 15 safe || t_diag "failing: $(failing)"
 ring_sql 1 "SET GLOBAL slave_exec_mode = 'IDEMPOTENT'"
 t_ok "IDEMPOTENT on west: unsafe" wait_for 15 unsafe_for "west slave_exec_mode: slave_exec_mode is IDEMPOTENT" ||
     t_diag "failing: $(failing)"
+# the checks an online schema change tool cares about still pass meanwhile
+"$RINGWATCH" gate --url "$RWD_URL" >/dev/null 2>&1; rc=$?
+t_is "ringwatch gate: exit 1" "$rc" 1
+"$RINGWATCH" gate --url "$RWD_URL" --checks lag,replication >"$work/only" 2>&1; rc=$?
+t_is "ringwatch gate --checks lag,replication: exit 0, the audit not asked" "$rc" 0 || t_diag "$(cat "$work/only")"
+t_is "GET /v1/gate?checks=lag,replication: 200" \
+    "$(curl -s -o "$work/only.json" -w '%{http_code}' "$RWD_URL/v1/gate?checks=lag,replication")" 200
+t_is "safe, with those two checks only" "$(jq -r '"\(.safe) \([.checks[].name] | sort | join(","))"' "$work/only.json")" "true lag,replication"
 ring_sql 1 "SET GLOBAL slave_exec_mode = 'STRICT'"
 t_ok "set back: safe" wait_for 15 safe
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # A broken link with its root cause: an insert-insert that stops both SQL
-# threads with 1062 names the conflict; the deploy that breaks a ring (east's
+# threads with 1062 names the conflict; a row missing on a replica stops it with
+# 1032, naming the delete-update conflict behind it, or none when the row was
+# deleted outside replication; the deploy that breaks a ring (east's
 # replication stopped, an ALTER ... AFTER on west, writes on east) stops
 # east→west with 1677 within seconds and names the ALTER; a link stopped by
 # hand says so.
@@ -52,6 +54,39 @@ t_ok "the log said each stopped, with its error" \
 t_ok "and that each runs again" wait_for 5 sh -c "grep -q 'link east→west: runs again' '$work/log' &&
     grep -q 'link west→east: runs again' '$work/log'"
 
+# --- a row missing on the replica: 1032 ----------------------------------------------
+# (a) a delete on west, an update of the row on east: west stops on east's update,
+# and the delete-update conflict explains it
+ring_sql 1 "CREATE TABLE app.d (id INT PRIMARY KEY, v INT); INSERT INTO app.d VALUES (1, 0), (2, 0)"
+ring_sync || exit 99
+ring_pause_link 1 2; ring_pause_link 2 1
+ring_sql 1 "DELETE FROM app.d WHERE id = 1"
+ring_sql 2 "UPDATE app.d SET v = 1 WHERE id = 1"
+ring_resume_link 1 2; ring_resume_link 2 1
+du=
+found_du() { du=$(curl -s "$RWD_URL/v1/conflicts" | jq -r '[.conflicts[] | select(.kind == "delete-update" and .table == "d")][0].id // empty'); [ -n "$du" ]; }
+t_ok "the delete-update conflict is found" wait_for 15 found_du
+t_ok "east→west broken, 1032, the conflict named" \
+    wait_for 15 cause_is east west "broken 1032 delete-update conflict $du on app.d" ||
+    t_diag "east→west: $(link east west '.')"
+ring_sql 1 "STOP SLAVE '${RING_NAMES[2]}'; SET @@default_master_connection = '${RING_NAMES[2]}';
+    SET GLOBAL sql_slave_skip_counter = 1; START SLAVE '${RING_NAMES[2]}'"
+t_ok "the ring runs again" ring_sync 20
+curl -s -X POST "$RWD_URL/v1/conflicts/$du/resolve" >/dev/null
+t_is "the conflict is resolved" "$(curl -s "$RWD_URL/v1/conflicts/$du" | jq -r .state)" resolved
+# (b) the same table, a row deleted on west outside replication (sql_log_bin=0),
+# then updated on east: west stops with 1032 and no conflict explains it (the old,
+# resolved one is not named)
+ring_sql 1 "SET sql_log_bin = 0; DELETE FROM app.d WHERE id = 2"
+ring_sql 2 "UPDATE app.d SET v = 2 WHERE id = 2"
+missing() { [ "$(link east west '"\(.state) \(.last_error.code)"')" = "broken 1032" ] &&
+    link east west .last_error.cause | grep -q "^the row is missing on west and no conflict explains it"; }
+t_ok "east→west broken, 1032, the row missing on west and no conflict named" wait_for 15 missing ||
+    t_diag "east→west: $(link east west '.')"
+ring_sql 1 "STOP SLAVE '${RING_NAMES[2]}'; SET @@default_master_connection = '${RING_NAMES[2]}';
+    SET GLOBAL sql_slave_skip_counter = 1; START SLAVE '${RING_NAMES[2]}'"
+t_ok "the ring runs again" ring_sync 20
+
 # --- the deploy that breaks the ring ----------------------------------------------------
 # east's replication of west stopped, an ALTER ... AFTER on west, writes on east
 ring_sql 2 "STOP SLAVE '${RING_NAMES[1]}'"
@@ -64,6 +99,12 @@ t_ok "the ALTER on west named as its cause" \
     sh -c "curl -s '$RWD_URL/v1/status' | jq -e '.links[] | select(.source == \"east\" and .replica == \"west\") | .last_error.cause | test(\"app.t was changed by ALTER TABLE app.t ADD COLUMN c VARCHAR\\\\(20\\\\) AFTER id .*on west\")' >/dev/null" ||
     t_diag "cause: $(link east west .last_error.cause)"
 t_diag "reported after $(($(date +%s) - t0)) s"
+# flagged as it appears in west's stream, before east's old-layout rows break east→west
+unsafe_at=$(grep -n "an UNSAFE schema change .*ALTER TABLE app.t ADD COLUMN c VARCHAR(20) AFTER id" "$work/log" | head -1 | cut -d: -f1)
+t_ok "the log flags the ALTER ... AFTER as unsafe" test -n "$unsafe_at"
+stop_at=$(grep -n "link east→west: SQL thread No, IO thread Yes: error 1677: " "$work/log" | head -1 | cut -d: -f1)
+t_ok "before the log says east→west stopped with 1677" test -n "$stop_at" -a "${unsafe_at:-99999999}" -lt "${stop_at:-0}" ||
+    t_diag "unsafe at line ${unsafe_at:-none}, 1677 at line ${stop_at:-none}"
 t_ok "the log says west→east was stopped without an error" \
     wait_for 5 grep -q "link west→east: IO thread No, SQL thread No, without an error (STOP SLAVE?)" "$work/log"
 t_ok "west→east, stopped by hand, says so" \

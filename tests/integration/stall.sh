@@ -6,6 +6,8 @@
 # sees west's transactions not reaching east's binlog: west→east lagging with
 # that cause, and the gate's lag check failing; back to ok and safe when the
 # proxy runs again, the rows arrive and a new write shows the link current.
+# The throttle check (freno's protocol, gh-ost's HEAD) says 429 meanwhile,
+# with the lag as its Value, under a ring_name other than the default.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top_srcdir/tests/integration/lib.sh"
@@ -82,7 +84,7 @@ t_ok "a write on west reaches east through the proxy" \
     ring_wait_for 2 "SELECT v FROM app.t WHERE id = 1" 1 15
 
 ring_write_config "$work/rw.conf" 127.0.0.1:0 "$work/state" >/dev/null
-sed -i 's/^server_id = .*/&\nprobe_interval = 1/' "$work/rw.conf"
+sed -i 's/^server_id = .*/&\nprobe_interval = 1\nring_name = orders-ring/' "$work/rw.conf"
 printf '\n[gate]\nmax_lag = 2\n' >>"$work/rw.conf"
 t_ok "ringwatchd starts" rwd_start "$work/rw.conf" "$work/log"
 connected() { [ "$(curl -s "$RWD_URL/v1/status" | jq -r '[.masters[].connected] | all')" = true ]; }
@@ -106,6 +108,13 @@ sampled() { ring_sql 1 "REPLACE INTO app.t VALUES (2, $RANDOM)" && sleep 0.5 && 
 t_ok "west→east through the proxy: ok, measured under max_lag" wait_for 15 sampled ||
     t_diag "west→east: $(link west east '.')"
 t_ok "the gate says safe" wait_for 20 safe || t_diag "failing: $(failing)"
+# the throttle check of online schema change tools (freno's protocol: GET or
+# HEAD /check/APP/mysql/STORE; gh-ost's --throttle-http sends HEAD), the
+# store being ring_name, here not the default
+throttle() { curl -s -o "$work/throttle" -w '%{http_code}' "$@"; }
+t_is "GET /check/gh-ost/mysql/orders-ring: 200" "$(throttle "$RWD_URL/check/gh-ost/mysql/orders-ring")" 200
+t_is "HEAD: 200" "$(throttle -I "$RWD_URL/check/gh-ost/mysql/orders-ring")" 200
+t_is "the default name is another ring here: 404" "$(throttle "$RWD_URL/check/gh-ost/mysql/ring")" 404
 
 # --- the network stalls: the proxy frozen, west keeps writing ------------------------
 kill -STOP "$proxy_pid"
@@ -132,6 +141,13 @@ t_ok "its lag check names west→east" \
     t_diag "failing: $(failing)"
 t_ok "its replication check passes: the threads look fine" \
     gate_has '.checks[] | select(.name == "replication") | .ok'
+lag=$(link west east .lag_seconds)
+t_is "throttled: GET gives 429" "$(throttle "$RWD_URL/check/gh-ost/mysql/orders-ring")" 429
+t_ok "StatusCode 429, Value at least the lag ($lag s), Threshold max_lag, Message naming the lag" \
+    jq -e --argjson lag "$lag" '.StatusCode == 429 and .Value >= $lag and .Value > 2 and .Threshold == 2 and
+        (.Message | test("^lag: .*west→east: [0-9.]+ s behind"))' "$work/throttle" ||
+    t_diag "$(cat "$work/throttle")"
+t_is "HEAD, as gh-ost sends it: 429" "$(throttle -I "$RWD_URL/check/gh-ost/mysql/orders-ring")" 429
 t_diag "after $(($(date +%s) - t0)) s of freeze"
 
 # --- the network forwards again ----------------------------------------------------------
@@ -143,6 +159,11 @@ t_ok "west→east ok again, with no new write" wait_for 15 link_ok || t_diag "we
 t_is "its lag: 0" "$(link west east .lag_seconds)" 0
 t_is "no cause left" "$(link west east '.cause')" null
 t_ok "the gate says safe again" wait_for 15 safe || t_diag "failing: $(failing)"
+t_is "the throttle check: 200 again" "$(throttle "$RWD_URL/check/gh-ost/mysql/orders-ring")" 200
+t_ok "Value under the threshold, no Message" \
+    jq -e '.StatusCode == 200 and .Value < 2 and .Threshold == 2 and .Message == ""' "$work/throttle" ||
+    t_diag "$(cat "$work/throttle")"
+t_is "HEAD: 200" "$(throttle -I "$RWD_URL/check/gh-ost/mysql/orders-ring")" 200
 
 kill -TERM "$RWD_PID"; wait "$RWD_PID"; rc=$?; RWD_PID=
 t_is "a clean stop" "$rc" 0

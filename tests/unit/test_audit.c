@@ -191,6 +191,42 @@ int main(void)
 	ok(strncmp(result("gtid_consistency", "east"), "FAIL warning", 12) == 0,
 	   "MySQL: enforce_gtid_consistency OFF with gtid_mode ON");
 	ok(strcmp(result("gtid_domain_id", "west"), "none") == 0, "MySQL has no GTID domains");
+	set(&vars[1], "enforce_gtid_consistency", "ON");
+	run(2);
+	servers[0].mariadb = servers[1].mariadb = false;
+	n_found = audit_run(servers, 2, found, sizeof(found) / sizeof(found[0]));
+	is_str(result("gtid_mode", ""), "ok critical: gtid_mode ON everywhere",
+	       "MySQL: gtid_mode ON on both masters passes, for the ring");
+	ok(strncmp(result("gtid_consistency", "east"), "ok warning", 10) == 0,
+	   "MySQL: enforce_gtid_consistency ON with gtid_mode ON passes");
+
+	/* the durability and metadata settings, failing and passing */
+	for (int i = 0; i < 3; i++)
+		good(&vars[i], i + 1);
+	set(&vars[0], "innodb_flush_log_at_trx_commit", "2");
+	set(&vars[1], "binlog_row_metadata", "FULL");
+	run(3);
+	ok(strncmp(result("innodb_flush_log_at_trx_commit", "west"), "FAIL warning", 12) == 0,
+	   "innodb_flush_log_at_trx_commit 2: a warning");
+	ok(strncmp(result("innodb_flush_log_at_trx_commit", "east"), "ok warning", 10) == 0,
+	   "innodb_flush_log_at_trx_commit 1 passes");
+	ok(strncmp(result("binlog_row_metadata", "east"), "ok info", 7) == 0,
+	   "binlog_row_metadata FULL passes");
+	ok(strncmp(result("binlog_row_metadata", "west"), "FAIL info", 9) == 0,
+	   "binlog_row_metadata NO_LOG beside it: info");
+
+	/* log_replica_updates, the newer name, read when log_slave_updates is absent */
+	for (int i = 0; i < 3; i++)
+		good(&vars[i], i + 1);
+	for (int i = 0; i < 2; i++) {
+		vars[i].names[4] = "unused"; /* log_slave_updates */
+		set(&vars[i], "log_replica_updates", i == 0 ? "OFF" : "ON");
+	}
+	run(3);
+	ok(strncmp(result("log_slave_updates", "west"), "FAIL critical", 13) == 0,
+	   "log_replica_updates OFF: critical");
+	ok(strncmp(result("log_slave_updates", "east"), "ok critical", 11) == 0,
+	   "log_replica_updates ON passes");
 
 	/* the grants ringwatch's own user needs */
 	for (int i = 0; i < 3; i++)

@@ -54,6 +54,7 @@ static int feed_file(conflict_feed *f, const char *name, int *gtids)
 
 struct seen {
 	int ddl, unreadable, unknown_calls;
+	int before, before_absent; /* before_ddl calls; a CREATE TABLE's table absent then */
 	uint64_t unknown_rows;
 	char last_unknown[256], last_error[256];
 };
@@ -80,6 +81,22 @@ static void seen_ddl(void *arg, uint64_t pos, int kind, const char *sql, size_t 
 		s->unreadable++;
 		snprintf(s->last_error, sizeof(s->last_error), "%s: %.*s", error, (int)len, sql);
 	}
+}
+
+/* Before a statement is applied: the shapes do not have it yet. */
+static void seen_before(void *arg, const ddl_stmt *st, const char *db, const schema_db *shape,
+			const char *trx)
+{
+	struct seen *s = arg;
+	const schema_table *t;
+	const char *why;
+
+	(void)trx;
+	s->before++;
+	if (st->kind == DDL_CREATE_TABLE &&
+	    schema_db_get(shape, st->table.schema != NULL ? st->table.schema : db, st->table.table,
+			  &t, &why) == SCHEMA_ABSENT)
+		s->before_absent++;
 }
 
 /* MySQL binlogs without column names in their table maps: rows are keyed by
@@ -109,7 +126,7 @@ static void test_history(void)
 		conflict_engine *e = NULL;
 		conflict_feed *f;
 		struct seen s;
-		conflict_schema_hooks h = { NULL, seen_unknown, seen_ddl, NULL, &s };
+		conflict_schema_hooks h = { NULL, seen_unknown, seen_ddl, NULL, &s, seen_before };
 		conflict_feed_stats st;
 		rw_error err;
 		int gtids = 0;
@@ -126,6 +143,10 @@ static void test_history(void)
 		is_int(s.ddl, cases[i].ddl, "%s: its DDL applied", cases[i].file);
 		is_int(s.unreadable, 0, "%s: every statement read (%s)", cases[i].file,
 		       s.last_error);
+		is_int(s.before, cases[i].ddl, "%s: each statement shown before it is applied",
+		       cases[i].file);
+		ok(s.before_absent > 0 || cases[i].ddl == 0,
+		   "%s: a CREATE TABLE's table not in the shapes yet then", cases[i].file);
 		is_int(st.rows, cases[i].keyed, "%s: rows keyed", cases[i].file);
 		is_int(st.unknown_rows, cases[i].unknown, "%s: rows not compared", cases[i].file);
 		is_int(s.unknown_rows, cases[i].unknown, "%s: the hook heard of them",

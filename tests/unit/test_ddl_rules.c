@@ -221,6 +221,15 @@ static const struct case_ with_live[] = {
 	{ "ALTER TABLE orders ADD INDEX ix_qty (qty)", DDL_UNSAFE, "has an index ix_qty already" },
 	{ "CREATE INDEX ix_x ON missing (a)", DDL_UNSAFE, "no table app.missing" },
 	{ "ALTER TABLE orders ADD COLUMN c INT AFTER nope", DDL_UNSAFE, "no column nope" },
+	/* a copy-and-swap tool starting on a table both masters write */
+	{ "CREATE TABLE `app`.`_orders_gho` LIKE `app`.`orders`", DDL_UNSAFE,
+	  "app._orders_gho looks like gh-ost copying app.orders, which 2 masters wrote lately" },
+	{ "CREATE TABLE `app`.`_orders_new` (id INT PRIMARY KEY, qty BIGINT)", DDL_UNSAFE,
+	  "looks like pt-online-schema-change copying app.orders" },
+	{ "CREATE TABLE __orders_new LIKE orders", DDL_UNSAFE, "stop replication (1146)" },
+	{ "CREATE TABLE _archive_gho LIKE archive", DDL_SAFE, "a new table" },
+	{ "CREATE TABLE _orders_gho LIKE archive", DDL_SAFE, "a new table" },
+	{ "CREATE TABLE orders_new LIKE orders", DDL_SAFE, "a new table" },
 };
 
 static void test_live(void)

@@ -77,10 +77,49 @@ static void test_from_list(void)
 	is_str(buf, "0-3-4294967301,1-2-9", "latest GTID of each domain, 64-bit seq");
 }
 
+/* Whether a replica applied a transaction: the GTID of a write against what it applied. */
+static void test_applied(void)
+{
+	static const struct {
+		const char *gtid, *pos;
+		int want;
+		const char *what;
+	} cases[] = {
+		{ "2-2-15", "1-1-40,2-2-14", 0, "MariaDB: the next of its domain, not applied" },
+		{ "2-2-15", "1-1-40,2-2-15", 1, "MariaDB: the last applied" },
+		{ "2-2-15", "1-1-40, 2-2-90", 1, "MariaDB: an earlier one" },
+		{ "0-2-15", "0-1-20", 1,
+		  "MariaDB: one domain shared, a later seq from another server" },
+		{ "3-3-1", "1-1-40,2-2-14", 0, "MariaDB: a domain never applied" },
+		{ "2-2-15", "", 0, "MariaDB: nothing applied yet" },
+		{ "3E11FA47-71CA-11E1-9E33-C80AA9429562:23",
+		  "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-22,\n57f8d2a4-1111-11e1-9e33-"
+		  "c80aa9429562:1-9",
+		  0, "MySQL: past its server's interval" },
+		{ "3e11fa47-71ca-11e1-9e33-c80aa9429562:5",
+		  "57f8d2a4-1111-11e1-9e33-c80aa9429562:1-9,\n3e11fa47-71ca-11e1-9e33-c80aa9429562:"
+		  "1-4:5",
+		  1, "MySQL: a single-number interval, after a line break" },
+		{ "3e11fa47-71ca-11e1-9e33-c80aa9429562:7",
+		  "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:8-9", 0, "MySQL: in a hole" },
+		{ "3e11fa47-71ca-11e1-9e33-c80aa9429562:9",
+		  "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:8-9", 1,
+		  "MySQL: in the second interval" },
+		{ "3e11fa47-71ca-11e1-9e33-c80aa9429562:3",
+		  "57f8d2a4-1111-11e1-9e33-c80aa9429562:1-9", 0, "MySQL: another server's only" },
+		{ "", "1-1-40", -1, "no GTID: not known" },
+		{ "2-2-15", NULL, -1, "no position: not known" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		is_int(gtid_applied(cases[i].gtid, cases[i].pos), cases[i].want, "%s",
+		       cases[i].what);
+}
+
 int main(void)
 {
 	test_parse_format();
 	test_update();
 	test_from_list();
+	test_applied();
 	return tap_done();
 }
