@@ -16,6 +16,7 @@
 #include "common/repair.h"
 
 #include <gnutls/crypto.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,19 +253,23 @@ static void api_gate(void *ctx, const struct http_request *req, struct http_resp
  * status alone): 200 while the lag and replication checks pass, else 429,
  * with {"StatusCode", "Value": the largest link lag in seconds, "Threshold":
  * max_lag, "Message": the failing checks}.  STORE is the ring's name.
+ * freno's read check, /check-read/APP/mysql/STORE/THRESHOLD, is the same
+ * with THRESHOLD seconds in place of max_lag (as in freno, 0 or less keeps
+ * max_lag; a lag equal to it passes).
  */
-static void api_throttle(void *ctx, const struct http_request *req, struct http_response *resp)
+static void throttle_answer(void *ctx, const char *store, size_t store_len, double threshold,
+			    struct http_response *resp)
 {
 	const struct api *api = ctx;
-	const char *store = strrchr(req->path, '/') + 1;
 	struct status st;
 	struct gate g;
 	char bad[64], msg[1600] = "";
 	double worst = 0;
 	size_t o = 0;
 
-	if (strcmp(store, api->cfg->ring_name) != 0) {
-		http_reply_error(resp, 404, "no ring %s (ring_name is %s)", store,
+	if (strlen(api->cfg->ring_name) != store_len ||
+	    strncmp(store, api->cfg->ring_name, store_len) != 0) {
+		http_reply_error(resp, 404, "no ring %.*s (ring_name is %s)", (int)store_len, store,
 				 api->cfg->ring_name);
 		return;
 	}
@@ -272,7 +277,10 @@ static void api_throttle(void *ctx, const struct http_request *req, struct http_
 		http_reply_error(resp, 503, "out of memory");
 		return;
 	}
-	g = st.gate;
+	if (threshold > 0)
+		gate_evaluate(&st, threshold, st.max_trx_age, &g);
+	else
+		g = st.gate;
 	(void)gate_only(&g, "lag,replication", bad, sizeof(bad));
 	for (size_t i = 0; i < st.n_links; i++) {
 		double lag = status_link_lag(&st.links[i]);
@@ -286,8 +294,36 @@ static void api_throttle(void *ctx, const struct http_request *req, struct http_
 	}
 	http_reply_json(resp, g.safe ? 200 : 429,
 			json_pack("{s:i,s:f,s:f,s:s}", "StatusCode", g.safe ? 200 : 429, "Value",
-				  worst, "Threshold", st.max_lag, "Message", msg));
+				  worst, "Threshold", threshold > 0 ? threshold : st.max_lag,
+				  "Message", msg));
 	status_release(&st);
+}
+
+static void api_throttle(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	const char *store = strrchr(req->path, '/') + 1;
+
+	throttle_answer(ctx, store, strlen(store), 0, resp);
+}
+
+static void api_throttle_read(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	const char *arg = strrchr(req->path, '/') + 1, *store;
+	char *end;
+	double threshold = strtod(arg, &end);
+
+	/* the store, the segment before THRESHOLD: a decimal number (freno's
+	 * ParseFloat; no hex, no inf or nan, which JSON cannot carry) */
+	for (store = arg - 1; store > req->path && store[-1] != '/'; store--)
+		;
+	if (end == arg || *end != '\0' || arg[strspn(arg, "0123456789.+-eE")] != '\0' ||
+	    !isfinite(threshold) || threshold > 1e9) {
+		http_reply_json(resp, 400,
+				json_pack("{s:i,s:s}", "StatusCode", 400, "Message",
+					  "the threshold must be a number of seconds"));
+		return;
+	}
+	throttle_answer(ctx, store, (size_t)(arg - 1 - store), threshold, resp);
 }
 
 /* GET /: the status page (page.h). */
@@ -565,5 +601,6 @@ const struct http_route api_routes[] = {
 	{ "POST", "/v1/verify", api_verify_start, 0 },
 	{ "GET", "/v1/verify", api_verify_status, 0 },
 	{ "GET", "/check/{name}/mysql/{name}", api_throttle, HTTP_SHARED },
+	{ "GET", "/check-read/{name}/mysql/{name}/{name}", api_throttle_read, HTTP_SHARED },
 	{ NULL, NULL, NULL, 0 },
 };

@@ -581,33 +581,6 @@ json_t *ledger_list(struct state *st, bool open_only, int limit)
 	return list;
 }
 
-int ledger_newest_on(struct state *st, const char *schema, const char *table, const char *kinds,
-		     int64_t *id, char *kind, size_t len)
-{
-	sqlite3_stmt *s;
-	int rc;
-
-	if (sqlite3_prepare_v2(
-		state_db(st),
-		"SELECT id, kind FROM conflict WHERE schema_name = ? AND table_name = ? "
-		"AND instr(?, kind) > 0 ORDER BY id DESC LIMIT 1",
-		-1, &s, NULL) != SQLITE_OK)
-		return db_fail(st);
-	sqlite3_bind_text(s, 1, schema, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, table, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, kinds, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(s, 0);
-		snprintf(kind, len, "%s", (const char *)sqlite3_column_text(s, 1));
-		rc = 0;
-	} else {
-		rc = rc == SQLITE_DONE ? 1 : db_fail(st);
-	}
-	sqlite3_finalize(s);
-	return rc;
-}
-
 int ledger_each_between(struct state *st, const char *schema, const char *table, const char *kinds,
 			const char *source, const char *replica,
 			int (*fn)(const struct ledger_between *c, void *arg), void *arg)

@@ -36,13 +36,6 @@ struct ledger_entry {
 	bool unique_key;     /* the key is a UNIQUE key, not the primary key */
 };
 
-/*
- * The newest conflict on schema.table whose kind is one of kinds (a list:
- * "insert-insert,insert-update"): 0 with *id and kind, 1 none, -1 error.
- */
-int ledger_newest_on(struct state *st, const char *schema, const char *table, const char *kinds,
-		     int64_t *id, char *kind, size_t len);
-
 /* A conflict between two masters' writes, as ledger_each_between() gives it. */
 struct ledger_between {
 	int64_t id;

@@ -73,12 +73,13 @@ static int error_table(const char *msg, char *schema, size_t slen, char *table, 
 	return 0;
 }
 
-/* ledger_each_between()'s callback for a 1032: the conflict whose write of the
- * source the replica has not applied yet, the one it stopped on. */
+/* ledger_each_between()'s callback: the conflict whose write of the source
+ * the replica has not applied yet, the one the link stopped on. */
 struct conflict_pick {
 	const char *applied; /* the replica's gtid_slave_pos / gtid_executed; NULL unknown */
 	int64_t id;
 	char kind[32];
+	bool unsure; /* a conflict whose source write may or may not be applied */
 };
 
 static int pick_unapplied(const struct ledger_between *c, void *arg)
@@ -86,22 +87,61 @@ static int pick_unapplied(const struct ledger_between *c, void *arg)
 	struct conflict_pick *k = arg;
 	int applied = gtid_applied(c->source_gtid, k->applied);
 
-	if (applied == 1 || (applied < 0 && !c->open))
+	if (applied == 1)
 		return 0;
+	if (applied < 0) {
+		k->unsure = true;
+		return 1;
+	}
 	k->id = c->id;
 	snprintf(k->kind, sizeof(k->kind), "%s", c->kind);
 	return 1;
 }
 
+/*
+ * The conflict on schema.table, of one of kinds, that the link sl stopped
+ * on: one between the source's write and the replica's whose source write
+ * the replica has not applied yet (an older one, resolved or applied since,
+ * does not explain the error).  1 found (id, kind), 0 certainly none (the
+ * ledger read, every candidate's write known applied, and both masters'
+ * streams current: a conflict would have been seen), -1 not known.
+ */
+static int link_conflict(const struct status_sources *d, const struct status *st,
+			 const struct status_link *sl, const char *schema, const char *table,
+			 const char *kinds, struct conflict_pick *pick)
+{
+	const struct probe_result *r = d->probe_last_ok[sl->replica_index];
+	const char *v = probe_result_var(r, "gtid_slave_pos");
+
+	if (d->state == NULL)
+		return -1;
+	pick->applied = v != NULL && v[0] != '\0' ? v : probe_result_var(r, "gtid_executed");
+	if (pick->applied == NULL)
+		pick->applied = v;
+	pick->id = 0;
+	pick->unsure = false;
+	if (ledger_each_between(d->state, schema, table, kinds, sl->source, sl->replica,
+				pick_unapplied, pick) < 0 ||
+	    pick->unsure)
+		return -1;
+	if (pick->id != 0)
+		return 1;
+	if (sl->source_index == (size_t)-1 || !st->current[sl->source_index] ||
+	    !st->current[sl->replica_index])
+		return -1;
+	return 0;
+}
+
 /* What made a link stop, where ringwatch knows: the conflict, or the DDL, behind its error. */
-static void link_cause(const struct status_sources *d, struct status_link *sl)
+static void link_cause(const struct status_sources *d, const struct status *st,
+		       struct status_link *sl)
 {
 	unsigned code = 0;
 	const char *msg = NULL;
-	char schema[SCHEMA_NAME_MAX], table[SCHEMA_NAME_MAX], kind[32], ddl[300];
-	int64_t id;
-	struct conflict_pick pick = { NULL, 0, "" };
+	char schema[SCHEMA_NAME_MAX], table[SCHEMA_NAME_MAX], ddl[300];
+	struct conflict_pick pick = { NULL, 0, "", false };
 	bool named;
+	int found;
 
 	sl->cause[0] = '\0';
 	if (!probe_link_last_error(sl->l, &code, &msg)) {
@@ -117,36 +157,24 @@ static void link_cause(const struct status_sources *d, struct status_link *sl)
 	named = error_table(msg, schema, sizeof(schema), table, sizeof(table)) == 0;
 	switch (code) {
 	case 1062:
-		if (named && d->state != NULL &&
-		    ledger_newest_on(d->state, schema, table, "insert-insert,insert-update", &id,
-				     kind, sizeof(kind)) == 0)
-			snprintf(sl->cause, sizeof(sl->cause), "%s conflict %lld on %.64s.%.64s",
-				 kind, (long long)id, schema, table);
-		break;
 	case 1032:
 		if (!named)
 			break;
-		/* the conflict of the failing event: between the source's write and
-		 * the replica's, the source's not applied there yet; an older one on
-		 * the table, resolved or applied since, does not explain it */
-		if (d->state != NULL) {
-			const struct probe_result *r = d->probe_last_ok[sl->replica_index];
-			const char *v = probe_result_var(r, "gtid_slave_pos");
-			pick.applied =
-			    v != NULL && v[0] != '\0' ? v : probe_result_var(r, "gtid_executed");
-			if (pick.applied == NULL)
-				pick.applied = v;
-			pick.id = 0;
-			if (ledger_each_between(
-				d->state, schema, table,
-				"delete-delete,delete-update,delete-insert,update-update",
-				sl->source, sl->replica, pick_unapplied, &pick) < 0)
-				pick.id = 0;
-		}
-		if (pick.id != 0)
+		found = link_conflict(
+		    d, st, sl, schema, table,
+		    code == 1062 ? "insert-insert,insert-update"
+				 : "delete-delete,delete-update,delete-insert,update-update",
+		    &pick);
+		if (found == 1)
 			snprintf(sl->cause, sizeof(sl->cause), "%s conflict %lld on %.64s.%.64s",
 				 pick.kind, (long long)pick.id, schema, table);
-		else
+		else if (found == 0 && code == 1062)
+			snprintf(
+			    sl->cause, sizeof(sl->cause),
+			    "the key already exists on %s and no conflict explains it: the row "
+			    "was written outside replication (sql_log_bin=0?)",
+			    sl->replica);
+		else if (found == 0)
 			snprintf(sl->cause, sizeof(sl->cause),
 				 "the row is missing on %s and no conflict explains it: it was "
 				 "changed outside replication (sql_log_bin=0?)",
@@ -207,7 +235,7 @@ static int collect_links(const struct status_sources *d, struct status *st)
 				      ? -1
 				      : lag_get(d->lag, sl->source_index, i, d->now);
 			sl->state = sl->stale ? "unknown" : probe_link_state(sl->l, st->max_lag);
-			link_cause(d, sl);
+			link_cause(d, st, sl);
 			/* the streams see what the replica's own status may not: the
 			 * source's transactions not reaching the replica's binlog */
 			if (!sl->stale && strcmp(sl->state, "broken") != 0 &&

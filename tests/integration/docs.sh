@@ -266,7 +266,7 @@ else
 	problems="$ringwatchd is not built"
 fi
 for word in SIGTERM SIGINT SIGHUP JOURNAL_STREAM /healthz /metrics /v1/status /v1/conflicts \
-	/resolve /v1/gate /v1/ddl/check 'EXIT STATUS' FILES ENVIRONMENT 'SEE ALSO'; do
+	/resolve /v1/gate /v1/ddl/check /check/ /check-read/ 'EXIT STATUS' FILES ENVIRONMENT 'SEE ALSO'; do
 	grep -q -- "$word" "$tmp/man8" || problems="$problems
 $word: not in man/ringwatchd.8"
 done

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A broken link with its root cause: an insert-insert that stops both SQL
-# threads with 1062 names the conflict; a row missing on a replica stops it with
-# 1032, naming the delete-update conflict behind it, or none when the row was
-# deleted outside replication; the deploy that breaks a ring (east's
+# threads with 1062 names the conflict, a key inserted on a replica outside
+# replication stops it with 1062 naming none; a row missing on a replica stops
+# it with 1032, naming the delete-update conflict behind it, or none when the
+# row was deleted outside replication; the deploy that breaks a ring (east's
 # replication stopped, an ALTER ... AFTER on west, writes on east) stops
 # east→west with 1677 within seconds and names the ALTER; a link stopped by
 # hand says so.
@@ -53,6 +54,37 @@ t_ok "the log said each stopped, with its error" \
         grep -q 'link west→east: SQL thread No, IO thread Yes: error 1062: ' '$work/log'"
 t_ok "and that each runs again" wait_for 5 sh -c "grep -q 'link east→west: runs again' '$work/log' &&
     grep -q 'link west→east: runs again' '$work/log'"
+
+# --- a key already on the replica: 1062 with no conflict behind it ------------------
+# the table had the insert-insert conflict above (its writes skipped, so applied on
+# both): a row inserted on west outside replication (sql_log_bin=0), then the same
+# key on east: west stops on east's insert and no conflict explains it (the old
+# one on app.u is not named), first while that conflict is open, then resolved
+dup_key() { # $1: the key
+    ring_sql 1 "SET sql_log_bin = 0; INSERT INTO app.u VALUES ('$1', 8)"
+    ring_sql 2 "INSERT INTO app.u VALUES ('$1', 8)"
+}
+dup_unexplained() { [ "$(link east west '"\(.state) \(.last_error.code)"')" = "broken 1062" ] &&
+    link east west .last_error.cause | grep -q "^the key already exists on west and no conflict explains it"; }
+t_diag "insert-insert conflict $ii: $(curl -s "$RWD_URL/v1/conflicts/$ii" | jq -r .state)"
+dup_key k8
+t_ok "east→west broken, 1062, the key on west and no conflict named" wait_for 15 dup_unexplained ||
+    t_diag "east→west: $(link east west '.')"
+t_is "west→east still applies" "$(link west east .sql_running)" true
+# repaired: west already holds east's row
+skip_east_on_west() {
+    ring_sql 1 "STOP SLAVE '${RING_NAMES[2]}'; SET @@default_master_connection = '${RING_NAMES[2]}';
+        SET GLOBAL sql_slave_skip_counter = 1; START SLAVE '${RING_NAMES[2]}'"
+}
+skip_east_on_west
+t_ok "the ring runs again" ring_sync 20
+curl -s -X POST "$RWD_URL/v1/conflicts/$ii/resolve" >/dev/null
+t_is "the insert-insert conflict is resolved" "$(curl -s "$RWD_URL/v1/conflicts/$ii" | jq -r .state)" resolved
+dup_key k9
+t_ok "again with the conflict resolved: no conflict named" wait_for 15 dup_unexplained ||
+    t_diag "east→west: $(link east west '.')"
+skip_east_on_west
+t_ok "the ring runs again" ring_sync 20
 
 # --- a row missing on the replica: 1032 ----------------------------------------------
 # (a) a delete on west, an update of the row on east: west stops on east's update,

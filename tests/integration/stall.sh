@@ -7,7 +7,8 @@
 # that cause, and the gate's lag check failing; back to ok and safe when the
 # proxy runs again, the rows arrive and a new write shows the link current.
 # The throttle check (freno's protocol, gh-ost's HEAD) says 429 meanwhile,
-# with the lag as its Value, under a ring_name other than the default.
+# with the lag as its Value, under a ring_name other than the default; freno's
+# read check says 200 with a threshold above the lag and 429 below it.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top_srcdir/tests/integration/lib.sh"
@@ -148,6 +149,26 @@ t_ok "StatusCode 429, Value at least the lag ($lag s), Threshold max_lag, Messag
         (.Message | test("^lag: .*west→east: [0-9.]+ s behind"))' "$work/throttle" ||
     t_diag "$(cat "$work/throttle")"
 t_is "HEAD, as gh-ost sends it: 429" "$(throttle -I "$RWD_URL/check/gh-ost/mysql/orders-ring")" 429
+# freno's read check: /check-read/APP/mysql/STORE/THRESHOLD, THRESHOLD in place of
+# max_lag; the lag keeps growing while frozen, so "above" is 300 s above it
+above=$(jq -n --argjson lag "$lag" '$lag + 300 | floor')
+below=$(jq -n --argjson lag "$lag" '$lag / 2')
+t_is "GET /check-read/.../$above, above the lag ($lag s): 200" \
+    "$(throttle "$RWD_URL/check-read/myapp/mysql/orders-ring/$above")" 200
+t_ok "StatusCode 200, Value at least the lag, Threshold $above, no Message" \
+    jq -e --argjson lag "$lag" --argjson t "$above" \
+    '.StatusCode == 200 and .Value >= $lag and .Threshold == $t and .Message == ""' "$work/throttle" ||
+    t_diag "$(cat "$work/throttle")"
+t_is "HEAD too: 200" "$(throttle -I "$RWD_URL/check-read/myapp/mysql/orders-ring/$above")" 200
+t_is "GET /check-read/.../$below, below the lag: 429" \
+    "$(throttle "$RWD_URL/check-read/myapp/mysql/orders-ring/$below")" 429
+t_ok "StatusCode 429, Threshold $below, a Message naming the lag" \
+    jq -e --argjson t "$below" '.StatusCode == 429 and .Threshold == $t and
+        (.Message | test("^lag: .*west→east: [0-9.]+ s behind"))' "$work/throttle" ||
+    t_diag "$(cat "$work/throttle")"
+t_is "HEAD too: 429" "$(throttle -I "$RWD_URL/check-read/myapp/mysql/orders-ring/$below")" 429
+t_is "the default name: 404" "$(throttle "$RWD_URL/check-read/myapp/mysql/ring/$above")" 404
+t_is "a threshold that is no number: 400" "$(throttle "$RWD_URL/check-read/myapp/mysql/orders-ring/soon")" 400
 t_diag "after $(($(date +%s) - t0)) s of freeze"
 
 # --- the network forwards again ----------------------------------------------------------
@@ -164,6 +185,7 @@ t_ok "Value under the threshold, no Message" \
     jq -e '.StatusCode == 200 and .Value < 2 and .Threshold == 2 and .Message == ""' "$work/throttle" ||
     t_diag "$(cat "$work/throttle")"
 t_is "HEAD: 200" "$(throttle -I "$RWD_URL/check/gh-ost/mysql/orders-ring")" 200
+t_is "the read check with 1 s: 200" "$(throttle "$RWD_URL/check-read/myapp/mysql/orders-ring/1")" 200
 
 kill -TERM "$RWD_PID"; wait "$RWD_PID"; rc=$?; RWD_PID=
 t_is "a clean stop" "$rc" 0

@@ -2,13 +2,14 @@
  * test_api.c - the HTTP endpoints (api.c) alone, over a real HTTP server
  * and a real ledger, with what the daemon would hand them faked: the
  * conflicts listed, read and resolved (with and without the token), the
- * gate's arguments checked, gaps acknowledged, the tables, and a daemon
- * that cannot make a status snapshot.
+ * gate's arguments checked, gaps acknowledged, the tables, freno's check
+ * and read check, and a daemon that cannot make a status snapshot.
  */
 #include "../../daemon/api.h"
 #include "../../daemon/config.h"
 #include "../../daemon/gate.h"
 #include "../../daemon/ledger.h"
+#include "../../daemon/probe.h"
 #include "../../daemon/state.h"
 #include "../../daemon/status.h"
 
@@ -29,8 +30,15 @@
 static int64_t resolved_id = -1;
 static atomic_bool snapshot_fails;
 
+/* While > 0: one link west→east, both threads running, this many seconds behind. */
+static _Atomic double fake_lag;
+
 static int fake_status(void *arg, struct status *st)
 {
+	static const struct probe_link running = {
+		.io_state = "Yes", .io_running = true, .sql_state = "Yes", .sql_running = true
+	};
+
 	(void)arg;
 	if (atomic_load(&snapshot_fails))
 		return -1;
@@ -38,6 +46,18 @@ static int fake_status(void *arg, struct status *st)
 	st->version = "test";
 	st->max_lag = 5;
 	st->max_trx_age = 60;
+	if (atomic_load(&fake_lag) > 0) {
+		st->links = calloc(1, sizeof(*st->links));
+		if (st->links == NULL)
+			return -1;
+		st->n_links = 1;
+		st->links[0] = (struct status_link){ .source = "west",
+						     .source_index = (size_t)-1,
+						     .replica = "east",
+						     .lag = atomic_load(&fake_lag),
+						     .l = &running,
+						     .state = "ok" };
+	}
 	gate_evaluate(st, st->max_lag, st->max_trx_age, &st->gate);
 	return 0;
 }
@@ -128,7 +148,7 @@ struct rows_run {
 	unsigned port;
 	const struct rows_case *cases;
 	size_t n;
-	char answers[8][4096];
+	char answers[24][4096];
 };
 
 static void *rows_main(void *arg)
@@ -217,6 +237,49 @@ static void test_protect_rows(struct event_base *base, unsigned port, struct con
 	cfg->auth_token = token;
 	cfg->protect_rows = CONFIG_AUTO;
 	cfg->listen_host = NULL;
+}
+
+#define HEAD_OF(path) "HEAD " path " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+
+/*
+ * freno's check and read check: a link 3 s behind with max_lag 5, ring_name
+ * "ring".  THRESHOLD in place of max_lag: 2.5 throttles, 3 (equal) and 3.5 do
+ * not; 0 or less keeps max_lag, as in freno; what is not a number is 400.
+ */
+static void test_check_read(struct event_base *base, unsigned port, struct config *cfg)
+{
+	static const struct rows_case cases[] = {
+		{ GET_AS("/check/app/mysql/ring", ""), "200",
+		  "{\"StatusCode\":200,\"Value\":3.0,\"Threshold\":5.0,\"Message\":\"\"}" },
+		{ GET_AS("/check-read/app/mysql/ring/2.5", ""), "429",
+		  "{\"StatusCode\":429,\"Value\":3.0,\"Threshold\":2.5,\"Message\":\"lag: "
+		  "west\\u2192east: 3.00 s behind (max_lag 2.50 s)\"}" },
+		{ HEAD_OF("/check-read/gh-ost/mysql/ring/2.5"), "429", "" },
+		{ GET_AS("/check-read/app/mysql/ring/3.5", ""), "200",
+		  "{\"StatusCode\":200,\"Value\":3.0,\"Threshold\":3.5,\"Message\":\"\"}" },
+		{ HEAD_OF("/check-read/app/mysql/ring/3.5"), "200", "" },
+		{ GET_AS("/check-read/app/mysql/ring/3", ""), "200", "\"Threshold\":3.0," },
+		{ GET_AS("/check-read/app/mysql/ring/1e0", ""), "429", "\"Threshold\":1.0," },
+		{ GET_AS("/check-read/app/mysql/ring/0", ""), "200", "\"Threshold\":5.0," },
+		{ GET_AS("/check-read/app/mysql/ring/-1", ""), "200", "\"Threshold\":5.0," },
+		{ GET_AS("/check-read/app/mysql/other/3.5", ""), "404", "no ring other" },
+		{ GET_AS("/check-read/app/mysql/rin/3.5", ""), "404", "no ring rin" },
+		{ GET_AS("/check-read/app/mysql/ring/abc", ""), "400",
+		  "{\"StatusCode\":400,\"Message\":\"the threshold must be a number" },
+		{ GET_AS("/check-read/app/mysql/ring/2.5s", ""), "400", "\"StatusCode\":400" },
+		{ GET_AS("/check-read/app/mysql/ring/inf", ""), "400", "\"StatusCode\":400" },
+		{ GET_AS("/check-read/app/mysql/ring/0x1p1", ""), "400", "\"StatusCode\":400" },
+		{ GET_AS("/check-read/app/mysql/ring", ""), "404", "no such endpoint" },
+		{ GET_AS("/check-read/app/mysql/ring/2.5/x", ""), "404", "no such endpoint" },
+	};
+	char *ring = cfg->ring_name;
+
+	cfg->ring_name = (char *)(uintptr_t) "ring";
+	atomic_store(&fake_lag, 3.0);
+	rows_check(base, port, "a link 3 s behind, max_lag 5", cases,
+		   sizeof(cases) / sizeof(cases[0]));
+	atomic_store(&fake_lag, 0.0);
+	cfg->ring_name = ring;
 }
 
 /* Status code and body of answer i. */
@@ -311,6 +374,7 @@ int main(void)
 
 	atomic_store(&snapshot_fails, false);
 	test_protect_rows(base, c.port, &cfg);
+	test_check_read(base, c.port, &cfg);
 
 	http_server_free(srv);
 	event_base_free(base);
