@@ -8,7 +8,7 @@
  * inputs made by hand.  alerts_run.c runs them in the daemon: each second
  * it gathers an input from the status snapshot, the ledger and the schema
  * histories, and hands what alerts_update() returns to the sender
- * (alert_sender.h), which delivers it from a thread of its own.  Loop
+ * (alert_sender.h), which delivers it from a thread per receiver.  Loop
  * thread only.
  *
  * Labels carry names (masters, schemas, tables, kinds), never a row key or
@@ -153,13 +153,13 @@ struct alerts_sources {
 
 /*
  * Start the alerts of cfg's [alerts]: the rules each second on base, and
- * the sender's thread; port is where the API listens, for generatorURL.
+ * the sender's threads; port is where the API listens, for generatorURL.
  * 0 with *out NULL when they go nowhere; -1 (logged) on failure.
  */
 int alerts_run_start(struct event_base *base, const struct config *cfg, unsigned port,
 		     const struct alerts_sources *src, struct alerts_run **out);
 
-/* Stop the timer and the sender's thread, and free (NULL is fine). */
+/* Stop the timer and the sender's threads, and free (NULL is fine). */
 void alerts_run_stop(struct alerts_run *r);
 
 /* The sender, for its counters in the status snapshot; NULL when none. */

@@ -2,7 +2,7 @@
  * alerts_run.c - the alerts inside ringwatchd (alerts.h): once a second
  * their input read from the status snapshot (masters and links), the
  * ledger (conflicts) and the schema histories (unsafe DDL), the rules
- * applied, and the changes handed to the sender's thread.
+ * applied, and the changes handed to the sender's threads.
  */
 #include "alerts.h"
 

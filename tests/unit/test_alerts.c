@@ -1,10 +1,12 @@
 /*
  * test_alerts.c - the alerts' rules and set (alerts.c) on inputs made by
  * hand: what starts, waits, changes, holds, is sent again and ends, and
- * the JSON each receiver gets; then the sender (alert_sender.c) against a
- * small HTTP server in this test: Alertmanager batches, retries with
- * backoff, the webhook's order and signature, refusals, the queue's bound,
- * and a stop that does not wait for a receiver that hangs.
+ * the JSON each receiver gets; then the sender (alert_sender.c) against
+ * two small HTTP servers in this test: Alertmanager batches, two
+ * Alertmanagers that each get every alert and fail on their own, retries
+ * whose backoff doubles up to its cap, the webhook's order and signature,
+ * refusals, the queue's bound, a receiver that hangs delaying no other,
+ * and a stop that does not wait for it.
  */
 #include "../../daemon/alert_sender.h"
 #include "../../daemon/alerts.h"
@@ -390,9 +392,10 @@ struct request {
 	char path[128];
 	char signature[128];
 	char *body;
+	double at; /* monotonic seconds it arrived */
 };
 
-static struct server {
+struct server {
 	int fd;
 	unsigned port;
 	pthread_t thread;
@@ -401,7 +404,19 @@ static struct server {
 	size_t n;
 	atomic_int status; /* the answer: 200, 503, 400; 0: never answer */
 	atomic_bool stop;
-} srv = { .mu = PTHREAD_MUTEX_INITIALIZER };
+};
+
+/* Two receivers: srv, and srv2 for a second Alertmanager. */
+static struct server srv = { .mu = PTHREAD_MUTEX_INITIALIZER },
+		     srv2 = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 /* The value of header name in head ("" when absent), as curl spells it. */
 static void header(const char *head, const char *name, char *out, size_t len)
@@ -416,7 +431,7 @@ static void header(const char *head, const char *name, char *out, size_t len)
 	}
 }
 
-static void serve_one(int c)
+static void serve_one(struct server *sv, int c)
 {
 	char buf[1 << 16], value[128];
 	size_t got = 0, need;
@@ -436,86 +451,90 @@ static void serve_one(int c)
 	while (got < need && got < sizeof(buf) - 1 && (n = read(c, buf + got, need - got)) > 0)
 		got += (size_t)n;
 	buf[got] = '\0';
-	pthread_mutex_lock(&srv.mu);
-	if (srv.n < 64) {
-		struct request *r = &srv.got[srv.n++];
+	pthread_mutex_lock(&sv->mu);
+	if (sv->n < 64) {
+		struct request *r = &sv->got[sv->n++];
 		sscanf(buf, "POST %127s", r->path);
 		header(buf, ALERT_SIGNATURE_HEADER, r->signature, sizeof(r->signature));
 		r->body = strdup(end + 4);
+		r->at = mono();
 	}
-	pthread_mutex_unlock(&srv.mu);
-	while (atomic_load(&srv.status) == 0 && !atomic_load(&srv.stop))
+	pthread_mutex_unlock(&sv->mu);
+	while (atomic_load(&sv->status) == 0 && !atomic_load(&sv->stop))
 		usleep(10000);
 	snprintf(buf, sizeof(buf),
 		 "HTTP/1.1 %d X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-		 atomic_load(&srv.status));
-	(void)!write(c, buf, strlen(buf));
+		 atomic_load(&sv->status));
+	(void)!send(c, buf, strlen(buf), MSG_NOSIGNAL); /* curl may have given up */
 }
 
 static void *serve(void *arg)
 {
-	(void)arg;
-	while (!atomic_load(&srv.stop)) {
-		int c = accept(srv.fd, NULL, NULL);
+	struct server *sv = arg;
+
+	while (!atomic_load(&sv->stop)) {
+		int c = accept(sv->fd, NULL, NULL);
 		if (c < 0)
 			continue;
-		serve_one(c);
+		serve_one(sv, c);
 		close(c);
 	}
 	return NULL;
 }
 
-static void server_start(void)
+static void server_start(struct server *sv)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	socklen_t len = sizeof(sa);
 	struct timeval tv = { .tv_usec = 100000 };
 
 	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-	srv.fd = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(srv.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	ok(bind(srv.fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(srv.fd, 16) == 0,
+	sv->fd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(sv->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ok(bind(sv->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(sv->fd, 16) == 0,
 	   "a test server listens");
-	getsockname(srv.fd, (struct sockaddr *)&sa, &len);
-	srv.port = ntohs(sa.sin_port);
-	atomic_store(&srv.status, 200);
-	pthread_create(&srv.thread, NULL, serve, NULL);
+	getsockname(sv->fd, (struct sockaddr *)&sa, &len);
+	sv->port = ntohs(sa.sin_port);
+	atomic_store(&sv->status, 200);
+	pthread_create(&sv->thread, NULL, serve, sv);
 }
 
-static void server_stop(void)
+static void server_stop(struct server *sv)
 {
-	atomic_store(&srv.stop, true);
-	pthread_join(srv.thread, NULL);
-	close(srv.fd);
-	for (size_t i = 0; i < srv.n; i++)
-		free(srv.got[i].body);
+	atomic_store(&sv->stop, true);
+	pthread_join(sv->thread, NULL);
+	close(sv->fd);
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->got[i].body);
+}
+
+static size_t requests_of(struct server *sv)
+{
+	size_t n;
+
+	pthread_mutex_lock(&sv->mu);
+	n = sv->n;
+	pthread_mutex_unlock(&sv->mu);
+	return n;
 }
 
 static size_t requests(void)
 {
-	size_t n;
+	return requests_of(&srv);
+}
 
-	pthread_mutex_lock(&srv.mu);
-	n = srv.n;
-	pthread_mutex_unlock(&srv.mu);
-	return n;
+static void forget_requests_of(struct server *sv)
+{
+	pthread_mutex_lock(&sv->mu);
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->got[i].body);
+	sv->n = 0;
+	pthread_mutex_unlock(&sv->mu);
 }
 
 static void forget_requests(void)
 {
-	pthread_mutex_lock(&srv.mu);
-	for (size_t i = 0; i < srv.n; i++)
-		free(srv.got[i].body);
-	srv.n = 0;
-	pthread_mutex_unlock(&srv.mu);
-}
-
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	forget_requests_of(&srv);
 }
 
 /* Wait up to 5 s for the condition; whether it came. */
@@ -588,6 +607,109 @@ static void test_alertmanager(void)
 	forget_requests();
 }
 
+/* Several Alertmanagers: each gets every alert, and fails, retries and is counted on its own. */
+static void test_two_alertmanagers(void)
+{
+	char urls[200], err[200], name[64];
+	struct alert_sender_config c = {
+		.alertmanager_urls = urls, .backoff_min = 0.05, .backoff_max = 0.1, .timeout = 2
+	};
+	struct alerts_item first = { 1, "{\"a\":1}", NULL };
+	struct alerts_item second = { 2, "{\"b\":1}", NULL };
+	struct alert_sender *s;
+
+	snprintf(urls, sizeof(urls), "http://127.0.0.1:%u, http://127.0.0.1:%u/", srv.port,
+		 srv2.port);
+	s = alert_sender_start(&c, err, sizeof(err));
+	ok(s != NULL && alert_sender_view(s, NULL, 0) == 2, "two Alertmanagers from one list");
+	snprintf(name, sizeof(name), "alertmanager:127.0.0.1:%u", srv.port);
+	is_str(view(s, 0).name, name, "the first named by its port");
+	snprintf(name, sizeof(name), "alertmanager:127.0.0.1:%u", srv2.port);
+	is_str(view(s, 1).name, name, "the second by its own");
+	alert_sender_post(s, &first, 1);
+	ok(eventually(requests_of(&srv) == 1 && requests_of(&srv2) == 1 && view(s, 0).sent == 1 &&
+		      view(s, 1).sent == 1),
+	   "both get the alert");
+	pthread_mutex_lock(&srv2.mu);
+	is_str(srv2.n > 0 ? srv2.got[0].path : NULL, "/api/v2/alerts", "the second at its API");
+	is_str(srv2.n > 0 ? srv2.got[0].body : NULL, "[{\"a\":1}]", "the same body");
+	pthread_mutex_unlock(&srv2.mu);
+
+	atomic_store(&srv2.status, 503);
+	alert_sender_post(s, &second, 1);
+	ok(eventually(view(s, 1).failed >= 2 && requests_of(&srv) == 2),
+	   "the second fails: retried, while the first gets the new alert");
+	pthread_mutex_lock(&srv.mu);
+	is_str(srv.n > 1 ? srv.got[1].body : NULL, "[{\"b\":1}]", "the new alert at the first");
+	pthread_mutex_unlock(&srv.mu);
+	ok(view(s, 0).failed == 0 && view(s, 0).queued == 0 && !view(s, 0).failing,
+	   "the first counts no failure and holds nothing");
+	ok(view(s, 1).failing && view(s, 1).queued == 1 && view(s, 1).sent == 1,
+	   "the second holds the alert it could not deliver");
+	atomic_store(&srv2.status, 200);
+	ok(eventually(view(s, 1).queued == 0 && view(s, 1).sent == 2),
+	   "delivered to the second once it works");
+	ok(alert_sender_recovered(s), "its recovery is told");
+	alert_sender_stop(s);
+	forget_requests_of(&srv);
+	forget_requests_of(&srv2);
+}
+
+/* The gap between two POSTs a receiver got: i-1 to i. */
+static double gap(const struct server *sv, size_t i)
+{
+	return sv->got[i].at - sv->got[i - 1].at;
+}
+
+/*
+ * Retries wait backoff_min, then twice as long each time up to backoff_max;
+ * a delivery starts over at backoff_min.  The sender waits at least the
+ * backoff between the end of one POST and the next, so a gap shorter than
+ * it is a fault; the upper bounds leave the machine's load some room.
+ */
+static void test_backoff(void)
+{
+	char urls[200], err[200];
+	struct alert_sender_config c = {
+		.alertmanager_urls = urls, .backoff_min = 0.125, .backoff_max = 0.5, .timeout = 2
+	};
+	static const double want[] = { 0.125, 0.25, 0.5, 0.5, 0.5 };
+	struct alerts_item one = { 1, "{\"a\":1}", NULL };
+	struct alert_sender *s;
+	bool at_least = true, capped;
+
+	snprintf(urls, sizeof(urls), "http://127.0.0.1:%u", srv.port);
+	atomic_store(&srv.status, 503);
+	s = alert_sender_start(&c, err, sizeof(err));
+	alert_sender_post(s, &one, 1);
+	ok(eventually(requests() >= 6), "a receiver answering 503: 6 tries");
+	pthread_mutex_lock(&srv.mu);
+	for (size_t i = 1; i < 6; i++) {
+		tap_diag("retry %zu after %.3f s (backoff %.3f s)", i, gap(&srv, i), want[i - 1]);
+		at_least = at_least && gap(&srv, i) >= want[i - 1];
+	}
+	ok(at_least, "each retry waits at least its backoff: 0.125, 0.25, then 0.5 s");
+	ok(gap(&srv, 2) >= 2 * 0.125 && gap(&srv, 3) >= 4 * 0.125, "the backoff doubles");
+	capped = gap(&srv, 4) < 0.9 && gap(&srv, 5) < 0.9;
+	ok(capped, "up to backoff_max: %.3f and %.3f s, not 1 and 2 s", gap(&srv, 4), gap(&srv, 5));
+	pthread_mutex_unlock(&srv.mu);
+
+	atomic_store(&srv.status, 200);
+	ok(eventually(view(s, 0).queued == 0 && !view(s, 0).failing), "delivered once it works");
+	forget_requests();
+	atomic_store(&srv.status, 503);
+	alert_sender_post(s, &one, 1);
+	ok(eventually(requests() >= 2), "failing again");
+	pthread_mutex_lock(&srv.mu);
+	ok(srv.n >= 2 && gap(&srv, 1) >= 0.125 && gap(&srv, 1) < 0.475,
+	   "the backoff starts over at backoff_min after a delivery: %.3f s",
+	   srv.n >= 2 ? gap(&srv, 1) : -1.0);
+	pthread_mutex_unlock(&srv.mu);
+	alert_sender_stop(s);
+	atomic_store(&srv.status, 200);
+	forget_requests();
+}
+
 static void test_webhook(void)
 {
 	char url[200], err[200], sig[ALERT_SIGNATURE_LEN];
@@ -655,6 +777,44 @@ static void test_stop_hung(void)
 	forget_requests();
 }
 
+/*
+ * An Alertmanager that accepts and never answers delays no other: each
+ * receiver has its own thread; its POST ends at the timeout, counted.
+ */
+static void test_hung_alone(void)
+{
+	char urls[200], err[200];
+	struct alert_sender_config c = {
+		.alertmanager_urls = urls, .backoff_min = 0.05, .backoff_max = 0.1, .timeout = 2
+	};
+	struct alerts_item first = { 1, "{\"a\":1}", NULL };
+	struct alerts_item second = { 2, "{\"b\":1}", NULL };
+	struct alert_sender *s;
+	double t;
+	bool sent;
+
+	snprintf(urls, sizeof(urls), "http://127.0.0.1:%u,http://127.0.0.1:%u", srv2.port,
+		 srv.port);
+	atomic_store(&srv2.status, 0);
+	s = alert_sender_start(&c, err, sizeof(err));
+	alert_sender_post(s, &first, 1);
+	ok(eventually(requests_of(&srv2) == 1 && view(s, 1).sent == 1),
+	   "one Alertmanager hangs, the other got the alert");
+	t = mono();
+	alert_sender_post(s, &second, 1);
+	sent = eventually(view(s, 1).sent == 2);
+	t = mono() - t;
+	ok(sent && t < 1.0 && view(s, 0).failed == 0,
+	   "and the next one at once, while the first still hangs (%.3f s)", t);
+	ok(eventually(view(s, 0).failed >= 1) && view(s, 0).failing,
+	   "the hung POST ends at the timeout, counted as a failure");
+	is_int(view(s, 1).failed, 0, "none counted for the other");
+	alert_sender_stop(s);
+	atomic_store(&srv2.status, 200);
+	forget_requests_of(&srv);
+	forget_requests_of(&srv2);
+}
+
 int main(void)
 {
 	test_link_broken();
@@ -668,11 +828,16 @@ int main(void)
 	test_sign();
 	if (alert_sender_global_init() != 0)
 		tap_diag("curl_global_init failed");
-	server_start();
+	server_start(&srv);
+	server_start(&srv2);
 	test_alertmanager();
+	test_two_alertmanagers();
+	test_backoff();
 	test_webhook();
 	test_stop_hung();
-	server_stop();
+	test_hung_alone();
+	server_stop(&srv);
+	server_stop(&srv2);
 	alert_sender_global_cleanup();
 	return tap_done();
 }
