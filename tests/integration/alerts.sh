@@ -4,8 +4,9 @@
 # and to a webhook (a python3 http.server here that checks each signature):
 # a conflict's alert at both and at the webhook within 2 s of the
 # conflict's detected_at, its labels free of IDs; diverged rows; an unsafe
-# ALTER; a link that breaks, and its alert resolved at both when it runs
-# again; the first Alertmanager down for 30 s loses no alert that still
+# ALTER; slave_exec_mode=IDEMPOTENT for a minute raises RingwatchAuditCritical
+# (with its runbook_url), STRICT resolves it; a link that breaks, and its
+# alert resolved at both when it runs again; the first Alertmanager down for 30 s loses no alert that still
 # fires when it returns (its failures counted and logged once), while the
 # second keeps receiving new alerts and counts no failure; a reload with
 # another webhook secret; two ringwatchd on one ring send the same alert,
@@ -180,6 +181,11 @@ t_ok "RingwatchDDLUnsafe for app.t on $W" wait_for 10 am_count "$ddl_alert" 1
 t_ok "the statement in its description" \
     sh -c "curl -s '$AM/api/v2/alerts' | jq -e '.[] | select($ddl_alert) | .annotations.description | test(\"ADD COLUMN z INT AFTER id\")' >/dev/null"
 
+# ---- a critical audit finding: IDEMPOTENT on west (its alert waits a minute; checked below) --
+ring_sql 1 "SET GLOBAL slave_exec_mode = 'IDEMPOTENT'"
+audit_set=$(date +%s)
+audit_alert=".labels.alertname == \"RingwatchAuditCritical\" and .labels.check == \"slave_exec_mode\" and .labels.master == \"$W\""
+
 # ---- a link breaks, and runs again ------------------------------------------------------
 link_alert=".labels.alertname == \"RingwatchLinkBroken\" and .labels.source == \"$W\" and .labels.replica == \"$E\""
 # the webhook's changes of that alert so far: a probe may have seen a link paused for a conflict
@@ -223,6 +229,16 @@ t_ok "and the diverged rows' alert, sent again at once" \
     wait_for 3 am_count '.labels.alertname == "RingwatchRowsDiverged"' 1
 t_ok "and the conflict's, still firing" wait_for 3 am_count "$conflict_alert" 1
 t_diag "all back $(($(date +%s) - down - 30)) s after Alertmanager"
+
+t_ok "IDEMPOTENT on $W for a minute: RingwatchAuditCritical" wait_for 40 am_count "$audit_alert" 1
+t_ok "not before the minute" test $(($(date +%s) - audit_set)) -ge 60
+t_ok "critical, the finding in its description, its runbook section" \
+    sh -c "curl -s '$AM/api/v2/alerts' | jq -e '.[] | select($audit_alert) | .labels.severity == \"critical\" and (.annotations.description | test(\"IDEMPOTENT\")) and .annotations.runbook_url == \"https://github.com/ringwatch/ringwatch/blob/main/docs/runbook.md#ringwatchauditcritical\"' >/dev/null"
+t_ok "the section is in docs/runbook.md" grep -qx "## RingwatchAuditCritical" "$top_srcdir/docs/runbook.md"
+t_ok "at the second Alertmanager too" wait_for 5 am2_count "$audit_alert" 1
+ring_sql 1 "SET GLOBAL slave_exec_mode = 'STRICT'"
+t_ok "STRICT again: resolved" wait_for 15 am_count "$audit_alert" 0
+t_ok "and at the webhook" wait_for 5 hook_count ".body.labels.alertname == \"RingwatchAuditCritical\" and .body.status == \"resolved\"" 1
 
 t_is "the outage logged once" "$(grep -c "alerts: alertmanager:127.0.0.1:$AM_PORT: cannot deliver" "$work/log1")" 1
 t_ok "its end too" grep -q "alerts: alertmanager:127.0.0.1:$AM_PORT: delivering again, after [0-9]* failed attempts" "$work/log1"

@@ -1,7 +1,10 @@
 /*
  * test_alerts.c - the alerts' rules and set (alerts.c) on inputs made by
- * hand: what starts, waits, changes, holds, is sent again and ends, and
- * the JSON each receiver gets; then the sender (alert_sender.c) against
+ * hand: what starts, waits, changes, holds, is sent again and ends (the
+ * alerts from the ledger and the binlogs, and those from the status
+ * snapshot that wait their time: lagging links, drift, the audit, a blind
+ * engine, a closed gate), their runbook_url, and the JSON each receiver
+ * gets; then the sender (alert_sender.c) against
  * two small HTTP servers in this test: Alertmanager batches, two
  * Alertmanagers that each get every alert and fail on their own, retries
  * whose backoff doubles up to its cap, the webhook's order and signature,
@@ -32,7 +35,14 @@ static const struct alerts_config config = {
 	.resend = 60,
 	.hold = 300,
 	.master_for = 10,
+	.lagging_for = 300,
+	.drift_for = 600,
+	.audit_for = 60,
+	.blind_for = 120,
+	.gate_for = 1800,
 };
+
+#define RUNBOOK "https://github.com/ringwatch/ringwatch/blob/main/docs/runbook.md#"
 
 /* ---- inputs -------------------------------------------------------------------------- */
 
@@ -42,6 +52,9 @@ struct world {
 	struct alerts_conflicts conflicts[4];
 	struct alerts_diverged diverged[4];
 	struct alerts_ddl ddl[4];
+	struct alerts_drift drift[2];
+	struct alerts_audit audit[2];
+	struct alerts_gate_check gate[2];
 	struct alerts_input in;
 };
 
@@ -51,9 +64,10 @@ static void healthy(struct world *w, double now)
 	memset(w, 0, sizeof(*w));
 	w->masters[0] = (struct alerts_master){ "west", true, "" };
 	w->masters[1] = (struct alerts_master){ "east", true, "" };
-	w->links[0] = (struct alerts_link){ "east", "west", "ok", true, true, 0, "", "" };
-	w->links[1] = (struct alerts_link){ "west", "east", "ok", true, true, 0, "", "" };
+	w->links[0] = (struct alerts_link){ "east", "west", "ok", true, true, 0, "", "", 0.2, 0 };
+	w->links[1] = (struct alerts_link){ "west", "east", "ok", true, true, 0, "", "", 0.1, 0 };
 	w->in = (struct alerts_input){ .now = now,
+				       .max_lag = 5,
 				       .masters = w->masters,
 				       .n_masters = 2,
 				       .links = w->links,
@@ -61,7 +75,11 @@ static void healthy(struct world *w, double now)
 				       .ledger_known = true,
 				       .conflicts = w->conflicts,
 				       .diverged = w->diverged,
-				       .ddl = w->ddl };
+				       .ddl = w->ddl,
+				       .drift_known = true,
+				       .drift = w->drift,
+				       .audit = w->audit,
+				       .gate_failing = w->gate };
 }
 
 static void broken(struct world *w)
@@ -74,7 +92,9 @@ static void broken(struct world *w)
 					    1062,
 					    "Could not execute Write_rows_v1 event on table app.u; "
 					    "Duplicate entry 'k7' for key 'PRIMARY'",
-					    "insert-insert conflict 12 on app.u" };
+					    "insert-insert conflict 12 on app.u",
+					    -1,
+					    -1 };
 }
 
 /* One tick; the items stay in *items until the next call or items_clear(). */
@@ -138,6 +158,8 @@ static void test_link_broken(void)
 	is_str(str_at(am, "labels", "replica"), "west", "replica");
 	is_int(json_object_size(json_object_get(am, "labels")), 6, "no other label");
 	is_str(str_at(am, "annotations", "summary"), "Replication east→west is broken", "summary");
+	is_str(str_at(am, "annotations", "runbook_url"), RUNBOOK "ringwatchlinkbroken",
+	       "runbook_url: its section of the runbook");
 	ok(strstr(str_at(am, "annotations", "description"),
 		  "the SQL thread stopped with error 1062") != NULL &&
 	       strstr(str_at(am, "annotations", "description"),
@@ -163,7 +185,7 @@ static void test_link_broken(void)
 	w.links[0].state = "unknown";
 	is_int(tick(a, &w, T0 + 62), 0, "the replica's probe fails: nothing changes");
 	is_int(alerts_count(a), 1, "and the alert still fires");
-	w.links[0] = (struct alerts_link){ "east", "west", "ok", true, true, 0, "", "" };
+	w.links[0] = (struct alerts_link){ "east", "west", "ok", true, true, 0, "", "", 0.2, 0 };
 	is_int(tick(a, &w, T0 + 70), 1, "the link runs again: the alert ends");
 	am = parse(items[0].alertmanager);
 	wh = parse(items[0].webhook);
@@ -313,6 +335,193 @@ static void test_diverged_and_ddl(void)
 	   "the DDL alert fires 5 minutes after the newest (sent again)");
 	is_int(tick(a, &w, T0 + 310), 1, "then it ends");
 	is_int(tick(a, &w, T0 + 400), 0, "the same DDLs seen again start nothing");
+	items_clear();
+	alerts_free(a);
+}
+
+/*
+ * Whether alert name starts at t + for_s and not before (ticks at t,
+ * t + for_s - 1 and t + for_s, the condition holding); *am: its JSON.
+ */
+static bool fires_after(struct alerts *a, struct world *w, double t, double for_s, const char *name,
+			json_t **am)
+{
+	bool right =
+	    tick(a, w, t) == 0 && tick(a, w, t + for_s - 1) == 0 && tick(a, w, t + for_s) == 1;
+
+	*am = right ? parse(items[0].alertmanager) : NULL;
+	return *am != NULL && strcmp(str_at(*am, "labels", "alertname"), name) == 0;
+}
+
+/* Whether the one item of the last tick is alert name resolved. */
+static bool resolved(const char *name)
+{
+	json_t *wh = n_items == 1 ? parse(items[0].webhook) : NULL;
+	bool right = wh != NULL && strcmp(str_at(wh, "labels", "alertname"), name) == 0 &&
+		     strcmp(str_at(wh, "status", NULL), "resolved") == 0;
+
+	json_decref(wh);
+	return right;
+}
+
+static void test_lagging(void)
+{
+	struct alerts *a = alerts_new(&config);
+	struct world w;
+	json_t *am;
+
+	healthy(&w, T0);
+	w.links[0].state = "lagging";
+	w.links[0].lag = 42;
+	ok(fires_after(a, &w, T0, 300, "RingwatchLinkLagging", &am),
+	   "a link over max_lag for 5 minutes: RingwatchLinkLagging");
+	is_str(str_at(am, "labels", "severity"), "warning", "a warning");
+	is_str(str_at(am, "labels", "source"), "east", "source");
+	is_str(str_at(am, "labels", "replica"), "west", "replica");
+	is_int(json_object_size(json_object_get(am, "labels")), 6, "no other label");
+	is_str(str_at(am, "annotations", "summary"), "Replication east→west lags", "summary");
+	ok(strstr(str_at(am, "annotations", "description"), "more than max_lag (5 s) late") != NULL,
+	   "the description: %s", str_at(am, "annotations", "description"));
+	is_str(str_at(am, "annotations", "runbook_url"), RUNBOOK "ringwatchlinklagging",
+	       "runbook_url");
+	json_decref(am);
+	w.links[0].lag = 57;
+	is_int(tick(a, &w, T0 + 301), 0, "the lag changes: nothing sent (no figure in the text)");
+	w.links[0].state = "unknown";
+	is_int(tick(a, &w, T0 + 302), 0, "the replica's probe fails: it stays");
+	w.links[0].state = "ok";
+	tick(a, &w, T0 + 303);
+	ok(resolved("RingwatchLinkLagging"), "the link catches up: resolved");
+
+	w.links[1].state = "lagging";
+	w.links[1].lag = 1;
+	w.links[1].behind = 9;
+	tick(a, &w, T0 + 400);
+	w.links[1].state = "ok";
+	is_int(tick(a, &w, T0 + 500), 0, "lagging for less than 5 minutes: nothing");
+	w.links[1].state = "lagging";
+	ok(fires_after(a, &w, T0 + 600, 300, "RingwatchLinkLagging", &am),
+	   "lagging again: 5 minutes from then");
+	json_decref(am);
+	w.links[1].lag = 30;
+	w.links[1].behind = 0;
+	is_int(tick(a, &w, T0 + 901), 0, "the other lag over max_lag now: nothing sent");
+	items_clear();
+	alerts_free(a);
+}
+
+static void test_drift(void)
+{
+	struct alerts *a = alerts_new(&config);
+	struct world w;
+	json_t *am;
+
+	healthy(&w, T0);
+	w.drift[0] = (struct alerts_drift){ "app", "t", "column note only on east" };
+	w.in.n_drift = 1;
+	ok(fires_after(a, &w, T0, 600, "RingwatchSchemaDrift", &am),
+	   "drift for 10 minutes: RingwatchSchemaDrift");
+	is_str(str_at(am, "labels", "severity"), "warning", "a warning");
+	is_str(str_at(am, "labels", "schema"), "app", "schema");
+	is_str(str_at(am, "labels", "table"), "t", "table");
+	is_int(json_object_size(json_object_get(am, "labels")), 6, "no other label");
+	ok(strstr(str_at(am, "annotations", "description"), "column note only on east") != NULL,
+	   "the finding in the description");
+	is_str(str_at(am, "annotations", "runbook_url"), RUNBOOK "ringwatchschemadrift",
+	       "runbook_url");
+	json_decref(am);
+	w.in.drift_known = false;
+	w.in.n_drift = 0;
+	is_int(tick(a, &w, T0 + 601), 0, "not compared now (a stream behind): it stays");
+	is_int(alerts_count(a), 1, "still firing");
+	w.in.drift_known = true;
+	tick(a, &w, T0 + 602);
+	ok(resolved("RingwatchSchemaDrift"), "the shapes agree again: resolved");
+	items_clear();
+	alerts_free(a);
+}
+
+static void test_audit(void)
+{
+	struct alerts *a = alerts_new(&config);
+	struct world w;
+	json_t *am;
+
+	healthy(&w, T0);
+	w.audit[0] =
+	    (struct alerts_audit){ "slave_exec_mode", "east",
+				   "IDEMPOTENT skips duplicate-key and missing-row errors" };
+	w.in.n_audit = 1;
+	ok(fires_after(a, &w, T0, 60, "RingwatchAuditCritical", &am),
+	   "a critical finding for a minute: RingwatchAuditCritical");
+	is_str(str_at(am, "labels", "severity"), "critical", "critical");
+	is_str(str_at(am, "labels", "check"), "slave_exec_mode", "check");
+	is_str(str_at(am, "labels", "master"), "east", "master");
+	is_int(json_object_size(json_object_get(am, "labels")), 6, "no other label");
+	is_str(str_at(am, "annotations", "summary"),
+	       "Ring configuration check slave_exec_mode fails on east", "summary");
+	ok(strstr(str_at(am, "annotations", "description"), "IDEMPOTENT skips") != NULL,
+	   "the finding's detail in the description");
+	is_str(str_at(am, "annotations", "runbook_url"), RUNBOOK "ringwatchauditcritical",
+	       "runbook_url");
+	json_decref(am);
+	w.audit[1] = (struct alerts_audit){ "server_id", "", "west and east share server_id 1" };
+	w.in.n_audit = 2;
+	tick(a, &w, T0 + 100);
+	tick(a, &w, T0 + 120); /* the first sent again */
+	ok(tick(a, &w, T0 + 160) == 1 && (am = parse(items[0].alertmanager)) != NULL &&
+	       json_object_size(json_object_get(am, "labels")) == 5 &&
+	       json_object_get(json_object_get(am, "labels"), "master") == NULL,
+	   "a finding about the whole ring: no master label");
+	json_decref(am);
+	w.in.n_audit = 1;
+	tick(a, &w, T0 + 161);
+	ok(resolved("RingwatchAuditCritical"), "fixed: that one resolved");
+	w.in.n_audit = 0;
+	tick(a, &w, T0 + 162);
+	ok(resolved("RingwatchAuditCritical"), "and the other");
+	is_int(alerts_count(a), 0, "nothing fires");
+	items_clear();
+	alerts_free(a);
+}
+
+static void test_blind_and_gate(void)
+{
+	struct alerts *a = alerts_new(&config);
+	struct world w;
+	json_t *am;
+
+	healthy(&w, T0);
+	w.in.blind = true;
+	ok(fires_after(a, &w, T0, 120, "RingwatchTrackingBlind", &am),
+	   "blind for 2 minutes: RingwatchTrackingBlind");
+	is_str(str_at(am, "labels", "severity"), "warning", "a warning");
+	is_int(json_object_size(json_object_get(am, "labels")), 4, "no label but the common ones");
+	is_str(str_at(am, "annotations", "runbook_url"), RUNBOOK "ringwatchtrackingblind",
+	       "runbook_url");
+	json_decref(am);
+	w.in.blind = false;
+	tick(a, &w, T0 + 121);
+	ok(resolved("RingwatchTrackingBlind"), "it tracks every write again: resolved");
+
+	w.in.gate_closed = true;
+	w.gate[0] = (struct alerts_gate_check){ "lag", "east→west 42 s over max_lag 5 s" };
+	w.gate[1] = (struct alerts_gate_check){ "audit", "slave_exec_mode on east" };
+	w.in.n_gate_failing = 2;
+	ok(fires_after(a, &w, T0 + 200, 1800, "RingwatchGateClosed", &am),
+	   "the gate closed for 30 minutes: RingwatchGateClosed");
+	is_str(str_at(am, "labels", "severity"), "warning", "a warning");
+	is_int(json_object_size(json_object_get(am, "labels")), 4, "no label but the common ones");
+	ok(strstr(str_at(am, "annotations", "description"), "failing checks: lag, audit.") != NULL,
+	   "the failing checks in the description: %s", str_at(am, "annotations", "description"));
+	is_str(str_at(am, "generatorURL", NULL), "http://127.0.0.1:9477/v1/gate", "generatorURL");
+	is_str(str_at(am, "annotations", "runbook_url"), RUNBOOK "ringwatchgateclosed",
+	       "runbook_url");
+	json_decref(am);
+	w.in.gate_closed = false;
+	w.in.n_gate_failing = 0;
+	tick(a, &w, T0 + 2001);
+	ok(resolved("RingwatchGateClosed"), "open again: resolved");
 	items_clear();
 	alerts_free(a);
 }
@@ -821,6 +1030,10 @@ int main(void)
 	test_master_waits();
 	test_conflicts();
 	test_diverged_and_ddl();
+	test_lagging();
+	test_drift();
+	test_audit();
+	test_blind_and_gate();
 	test_redundant();
 	test_odd_text();
 	test_bound();
