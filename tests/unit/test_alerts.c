@@ -469,6 +469,7 @@ static void test_audit(void)
 	w.in.n_audit = 2;
 	tick(a, &w, T0 + 100);
 	tick(a, &w, T0 + 120); /* the first sent again */
+	am = NULL;
 	ok(tick(a, &w, T0 + 160) == 1 && (am = parse(items[0].alertmanager)) != NULL &&
 	       json_object_size(json_object_get(am, "labels")) == 5 &&
 	       json_object_get(json_object_get(am, "labels"), "master") == NULL,
