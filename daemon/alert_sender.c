@@ -115,6 +115,24 @@ static void receiver_name(char *out, size_t len, const char *kind, const char *u
 	snprintf(out, len, "%s:%.*s", kind, (int)n, p);
 }
 
+/*
+ * Two receivers of one host and port (paths behind one proxy) must not
+ * share a name, which is their metrics' label: the second is "NAME/2", the
+ * third "NAME/3", in the order of the list.
+ */
+static void distinct_name(const struct alert_sender *s, struct receiver *r)
+{
+	char base[sizeof(r->name) - 12]; /* room for "/" and a number */
+	unsigned same = 1;
+
+	snprintf(base, sizeof(base), "%.147s", r->name);
+	for (size_t i = 0; i < s->n_r; i++)
+		same += strncmp(s->r[i].name, base, strlen(base)) == 0 &&
+			(s->r[i].name[strlen(base)] == '\0' || s->r[i].name[strlen(base)] == '/');
+	if (same > 1)
+		snprintf(r->name, sizeof(r->name), "%s/%u", base, same);
+}
+
 static int add_receiver(struct alert_sender *s, enum receiver_kind kind, const char *url,
 			size_t len)
 {
@@ -133,6 +151,7 @@ static int add_receiver(struct alert_sender *s, enum receiver_kind kind, const c
 	r->kind = kind;
 	receiver_name(r->name, sizeof(r->name),
 		      kind == RECEIVER_ALERTMANAGER ? "alertmanager" : "webhook", r->url);
+	distinct_name(s, r);
 	r->backoff = s->backoff_min;
 	s->n_r++;
 	return 0;

@@ -863,6 +863,31 @@ static void test_two_alertmanagers(void)
 	alert_sender_stop(s);
 	forget_requests_of(&srv);
 	forget_requests_of(&srv2);
+
+	/* three paths of one host and port, as behind a proxy */
+	snprintf(urls, sizeof(urls),
+		 "http://127.0.0.1:%u/a,http://127.0.0.1:%u/b,http://127.0.0.1:%u/c", srv.port,
+		 srv.port, srv.port);
+	s = alert_sender_start(&c, err, sizeof(err));
+	snprintf(name, sizeof(name), "alertmanager:127.0.0.1:%u", srv.port);
+	is_str(view(s, 0).name, name, "one host and port: the first by its port");
+	snprintf(name, sizeof(name), "alertmanager:127.0.0.1:%u/2", srv.port);
+	is_str(view(s, 1).name, name, "the second /2 (its metrics' label apart)");
+	snprintf(name, sizeof(name), "alertmanager:127.0.0.1:%u/3", srv.port);
+	is_str(view(s, 2).name, name, "the third /3");
+	alert_sender_post(s, &first, 1);
+	ok(eventually(requests_of(&srv) == 3 && view(s, 0).sent == 1 && view(s, 1).sent == 1 &&
+		      view(s, 2).sent == 1),
+	   "each gets the alert");
+	pthread_mutex_lock(&srv.mu);
+	ok(srv.n == 3 && strcmp(srv.got[0].path, srv.got[1].path) != 0 &&
+	       strcmp(srv.got[1].path, srv.got[2].path) != 0 &&
+	       strcmp(srv.got[0].path, srv.got[2].path) != 0 &&
+	       strstr(srv.got[0].path, "/api/v2/alerts") != NULL,
+	   "at its own path");
+	pthread_mutex_unlock(&srv.mu);
+	alert_sender_stop(s);
+	forget_requests_of(&srv);
 }
 
 /* The gap between two POSTs a receiver got: i-1 to i. */
