@@ -6,9 +6,10 @@
  * Each receiver has a thread of its own, so that one that hangs (a POST
  * waiting out its timeout) delays no other.  The loop thread only ever
  * takes the mutex to queue; a receiver's thread holds it while it picks
- * what to send and settles the outcome, never during a POST.  A queued entry carries a sequence number: a POST covers
- * the entries numbered up to the highest it took, so what was queued or
- * replaced while it was on the way stays for the next one.
+ * what to send and settles the outcome, never during a POST.  A queued
+ * entry carries a sequence number: a POST covers the entries numbered up
+ * to the highest it took, so what was queued or replaced while it was on
+ * the way stays for the next one.
  */
 #include "alert_sender.h"
 
