@@ -3,11 +3,13 @@
  * (alert_sender.h), with libcurl, and the webhook's signature, with
  * nettle's HMAC-SHA256.
  *
- * The loop thread only ever takes the mutex to queue; the sender thread
- * holds it while it picks what to send and settles the outcome, never
- * during a POST.  A queued entry carries a sequence number: a POST covers
- * the entries numbered up to the highest it took, so what was queued or
- * replaced while it was on the way stays for the next one.
+ * Each receiver has a thread of its own, so that one that hangs (a POST
+ * waiting out its timeout) delays no other.  The loop thread only ever
+ * takes the mutex to queue; a receiver's thread holds it while it picks
+ * what to send and settles the outcome, never during a POST.  A queued
+ * entry carries a sequence number: a POST covers the entries numbered up
+ * to the highest it took, so what was queued or replaced while it was on
+ * the way stays for the next one.
  */
 #include "alert_sender.h"
 
@@ -36,7 +38,13 @@ struct queued {
 	char *body;
 };
 
+struct alert_sender;
+
 struct receiver {
+	struct alert_sender *s;
+	pthread_t thread;
+	bool started;
+	CURL *curl; /* the thread's */
 	enum receiver_kind kind;
 	char name[160];
 	char *url;
@@ -52,8 +60,6 @@ struct receiver {
 };
 
 struct alert_sender {
-	pthread_t thread;
-	bool started;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	atomic_bool stop;
@@ -63,9 +69,7 @@ struct alert_sender {
 	char *user_agent;
 	double timeout, backoff_min, backoff_max;
 	size_t max_queued;
-	uint64_t seq;  /* of the newest queued entry */
-	size_t next_r; /* where the round robin looks first */
-	CURL *curl;    /* the thread's */
+	uint64_t seq; /* of the newest queued entry */
 };
 
 int alert_sender_global_init(void)
@@ -112,6 +116,24 @@ static void receiver_name(char *out, size_t len, const char *kind, const char *u
 	snprintf(out, len, "%s:%.*s", kind, (int)n, p);
 }
 
+/*
+ * Two receivers of one host and port (paths behind one proxy) must not
+ * share a name, which is their metrics' label: the second is "NAME/2", the
+ * third "NAME/3", in the order of the list.
+ */
+static void distinct_name(const struct alert_sender *s, struct receiver *r)
+{
+	char base[sizeof(r->name) - 12]; /* room for "/" and a number */
+	unsigned same = 1;
+
+	snprintf(base, sizeof(base), "%.147s", r->name);
+	for (size_t i = 0; i < s->n_r; i++)
+		same += strncmp(s->r[i].name, base, strlen(base)) == 0 &&
+			(s->r[i].name[strlen(base)] == '\0' || s->r[i].name[strlen(base)] == '/');
+	if (same > 1)
+		snprintf(r->name, sizeof(r->name), "%s/%u", base, same);
+}
+
 static int add_receiver(struct alert_sender *s, enum receiver_kind kind, const char *url,
 			size_t len)
 {
@@ -126,9 +148,11 @@ static int add_receiver(struct alert_sender *s, enum receiver_kind kind, const c
 	if (r->url == NULL)
 		return -1;
 	snprintf(r->url, room, "%.*s%s", (int)len, url, kind == RECEIVER_ALERTMANAGER ? path : "");
+	r->s = s;
 	r->kind = kind;
 	receiver_name(r->name, sizeof(r->name),
 		      kind == RECEIVER_ALERTMANAGER ? "alertmanager" : "webhook", r->url);
+	distinct_name(s, r);
 	r->backoff = s->backoff_min;
 	s->n_r++;
 	return 0;
@@ -209,7 +233,7 @@ void alert_sender_post(struct alert_sender *s, const struct alerts_item *items, 
 				enqueue(s, r, items[i].fingerprint, body);
 		}
 	}
-	pthread_cond_signal(&s->cv);
+	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -291,7 +315,7 @@ static struct curl_slist *headers(const struct alert_sender *s, const struct rec
 static int post(struct alert_sender *s, const struct receiver *r, const char *body, char *why,
 		size_t len)
 {
-	CURL *c = s->curl;
+	CURL *c = r->curl;
 	struct curl_slist *h = headers(s, r, body);
 	char errbuf[CURL_ERROR_SIZE] = "";
 	long code = 0;
@@ -436,26 +460,6 @@ static void deliver(struct alert_sender *s, struct receiver *r)
 		settle(s, r, rc, hi, count, why);
 }
 
-/* A receiver with something due (round robin), or NULL and *wake the soonest retry (0: none). */
-static struct receiver *due(struct alert_sender *s, double now, double *wake)
-{
-	*wake = 0;
-	for (size_t k = 0; k < s->n_r; k++) {
-		size_t i = (s->next_r + k) % s->n_r;
-		struct receiver *r = &s->r[i];
-
-		if (r->n == 0)
-			continue;
-		if (r->next_try <= now) {
-			s->next_r = i + 1;
-			return r;
-		}
-		if (*wake == 0 || r->next_try < *wake)
-			*wake = r->next_try;
-	}
-	return NULL;
-}
-
 static void wait_until(struct alert_sender *s, double wake)
 {
 	struct timespec ts;
@@ -470,18 +474,18 @@ static void wait_until(struct alert_sender *s, double wake)
 	pthread_cond_timedwait(&s->cv, &s->mu, &ts);
 }
 
+/* A receiver's thread: it delivers what is queued once its retry is due, else waits. */
 static void *run(void *arg)
 {
-	struct alert_sender *s = arg;
+	struct receiver *r = arg;
+	struct alert_sender *s = r->s;
 
 	pthread_mutex_lock(&s->mu);
 	while (!atomic_load(&s->stop)) {
-		double wake;
-		struct receiver *r = due(s, clock_mono(), &wake);
-		if (r != NULL)
+		if (r->n > 0 && r->next_try <= clock_mono())
 			deliver(s, r);
 		else
-			wait_until(s, wake);
+			wait_until(s, r->n > 0 ? r->next_try : 0);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return NULL;
@@ -496,14 +500,14 @@ static void sender_free(struct alert_sender *s)
 			free(s->r[i].q[k].body);
 		free(s->r[i].q);
 		free(s->r[i].url);
+		if (s->r[i].curl != NULL)
+			curl_easy_cleanup(s->r[i].curl);
 	}
 	free(s->r);
 	if (s->secret != NULL)
 		explicit_bzero(s->secret, strlen(s->secret));
 	free(s->secret);
 	free(s->user_agent);
-	if (s->curl != NULL)
-		curl_easy_cleanup(s->curl);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
@@ -550,7 +554,24 @@ static int configure(struct alert_sender *s, const struct alert_sender_config *c
 	if (c->webhook_url != NULL &&
 	    add_receiver(s, RECEIVER_WEBHOOK, c->webhook_url, strlen(c->webhook_url)) != 0)
 		return -1;
+	for (size_t i = 0; i < s->n_r; i++) {
+		if ((s->r[i].curl = curl_easy_init()) == NULL)
+			return -1;
+	}
 	return 0;
+}
+
+/* Stop and join the receivers' threads that started. */
+static void stop_threads(struct alert_sender *s)
+{
+	atomic_store(&s->stop, true);
+	pthread_mutex_lock(&s->mu);
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	for (size_t i = 0; i < s->n_r; i++) {
+		if (s->r[i].started)
+			pthread_join(s->r[i].thread, NULL);
+	}
 }
 
 struct alert_sender *alert_sender_start(const struct alert_sender_config *c, char *err, size_t len)
@@ -563,17 +584,20 @@ struct alert_sender *alert_sender_start(const struct alert_sender_config *c, cha
 		return NULL;
 	}
 	atomic_init(&s->stop, false);
-	if (configure(s, c) != 0 || (s->curl = curl_easy_init()) == NULL) {
+	if (configure(s, c) != 0) {
 		snprintf(err, len, "out of memory");
 		sender_free(s);
 		return NULL;
 	}
-	if (pthread_create(&s->thread, NULL, run, s) != 0) {
-		snprintf(err, len, "cannot start the alert sender's thread");
-		sender_free(s);
-		return NULL;
+	for (size_t i = 0; i < s->n_r; i++) {
+		if (pthread_create(&s->r[i].thread, NULL, run, &s->r[i]) != 0) {
+			snprintf(err, len, "cannot start the alert sender's threads");
+			stop_threads(s);
+			sender_free(s);
+			return NULL;
+		}
+		s->r[i].started = true;
 	}
-	s->started = true;
 	for (size_t i = 0; i < s->n_r; i++)
 		log_info("alerts: sending to %s", s->r[i].name);
 	return s;
@@ -583,11 +607,6 @@ void alert_sender_stop(struct alert_sender *s)
 {
 	if (s == NULL)
 		return;
-	atomic_store(&s->stop, true);
-	pthread_mutex_lock(&s->mu);
-	pthread_cond_broadcast(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-	if (s->started)
-		pthread_join(s->thread, NULL);
+	stop_threads(s);
 	sender_free(s);
 }

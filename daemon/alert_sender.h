@@ -1,7 +1,7 @@
 /*
  * alert_sender.h - delivers alerts (alerts.h) to Alertmanagers and to a
- * webhook from a thread of its own, so the event loop never waits on the
- * network.
+ * webhook, each receiver from a thread of its own, so the event loop never
+ * waits on the network and a receiver that hangs delays no other.
  *
  * alert_sender_post() copies what it is given under a mutex and returns at
  * once.  Each receiver keeps what it has not delivered yet, bounded: an
@@ -58,7 +58,7 @@ struct alert_receiver_view {
 int alert_sender_global_init(void);
 void alert_sender_global_cleanup(void);
 
-/* Start the thread; NULL with err set when out of resources. */
+/* Start the receivers' threads; NULL with err set when out of resources. */
 struct alert_sender *alert_sender_start(const struct alert_sender_config *c, char *err, size_t len);
 
 /* Queue items for delivery (copied; the caller keeps its own); never blocks on the network. */
@@ -73,7 +73,7 @@ size_t alert_sender_view(struct alert_sender *s, struct alert_receiver_view *out
  */
 bool alert_sender_recovered(struct alert_sender *s);
 
-/* Stop the thread (a POST on the way is cut short), drop what is queued, free. */
+/* Stop the threads (a POST on the way is cut short), drop what is queued, free. */
 void alert_sender_stop(struct alert_sender *s);
 
 /* The signature header's value of body with secret: "sha256=" and HMAC-SHA256 in hex. */

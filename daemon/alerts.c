@@ -27,6 +27,11 @@ enum rule {
 	RULE_DIVERGED,
 	RULE_DDL_UNSAFE,
 	RULE_MASTER,
+	RULE_LINK_LAGGING,
+	RULE_DRIFT,
+	RULE_AUDIT,
+	RULE_BLIND,
+	RULE_GATE,
 };
 
 static const struct {
@@ -38,6 +43,11 @@ static const struct {
 	[RULE_DIVERGED] = { "RingwatchRowsDiverged", "critical" },
 	[RULE_DDL_UNSAFE] = { "RingwatchDDLUnsafe", "warning" },
 	[RULE_MASTER] = { "RingwatchMasterDisconnected", "critical" },
+	[RULE_LINK_LAGGING] = { "RingwatchLinkLagging", "warning" },
+	[RULE_DRIFT] = { "RingwatchSchemaDrift", "warning" },
+	[RULE_AUDIT] = { "RingwatchAuditCritical", "critical" },
+	[RULE_BLIND] = { "RingwatchTrackingBlind", "warning" },
+	[RULE_GATE] = { "RingwatchGateClosed", "warning" },
 };
 
 #define MAX_LABELS 3
@@ -74,6 +84,7 @@ struct ddl_event {
 struct alerts {
 	char *instance, *base_url;
 	double resend, hold, master_for;
+	double lagging_for, drift_for, audit_for, blind_for, gate_for;
 	struct alert *set;
 	size_t n, cap;
 	struct ddl_event ddl[DDL_KEPT];
@@ -114,6 +125,11 @@ struct alerts *alerts_new(const struct alerts_config *c)
 	a->resend = c->resend > 0 ? c->resend : ALERTS_RESEND;
 	a->hold = c->hold > 0 ? c->hold : ALERTS_HOLD;
 	a->master_for = c->master_for >= 0 ? c->master_for : ALERTS_MASTER_FOR;
+	a->lagging_for = c->lagging_for >= 0 ? c->lagging_for : ALERTS_LAGGING_FOR;
+	a->drift_for = c->drift_for >= 0 ? c->drift_for : ALERTS_DRIFT_FOR;
+	a->audit_for = c->audit_for >= 0 ? c->audit_for : ALERTS_AUDIT_FOR;
+	a->blind_for = c->blind_for >= 0 ? c->blind_for : ALERTS_BLIND_FOR;
+	a->gate_for = c->gate_for >= 0 ? c->gate_for : ALERTS_GATE_FOR;
 	if (a->instance == NULL || a->base_url == NULL) {
 		alerts_free(a);
 		return NULL;
@@ -375,6 +391,131 @@ static void rule_ddl(const struct alerts *a, double now, struct cands *c)
 	}
 }
 
+/*
+ * A link over max_lag.  The text says no lag figure, nor which of the two
+ * lags is over: both change each second, and a text that changes sends
+ * the alert again.
+ */
+static void rule_lagging(const struct alerts *a, const struct alerts_input *in, struct cands *c)
+{
+	for (size_t i = 0; i < in->n_links; i++) {
+		const struct alerts_link *l = &in->links[i];
+		bool unknown = strcmp(l->state, "unknown") == 0;
+		struct alert *e;
+
+		if ((!unknown && strcmp(l->state, "lagging") != 0) ||
+		    (e = cand_add(c, RULE_LINK_LAGGING)) == NULL)
+			continue;
+		label(e, "source", l->source);
+		label(e, "replica", l->replica);
+		e->hold_only = unknown;
+		snprintf(e->summary, sizeof(e->summary), "Replication %s→%s lags", l->source,
+			 l->replica);
+		snprintf(
+		    e->description, sizeof(e->description),
+		    "Transactions written on %s reach %s more than max_lag (%g s) late, as "
+		    "ringwatch measures it from the binlogs or as the replica's "
+		    "Seconds_Behind_Master says, for %.0f minutes now: writes to the same rows on "
+		    "both masters inside that window become conflicts. Its lag and cause: "
+		    "/v1/status links[].",
+		    l->source, l->replica, in->max_lag, a->lagging_for / 60);
+		snprintf(e->path, sizeof(e->path), "/v1/status");
+		e->for_s = a->lagging_for;
+		cand_done(c);
+	}
+}
+
+static void rule_drift(const struct alerts *a, const struct alerts_input *in, struct cands *c)
+{
+	for (size_t i = 0; in->drift_known && i < in->n_drift; i++) {
+		const struct alerts_drift *d = &in->drift[i];
+		struct alert *e = cand_add(c, RULE_DRIFT);
+
+		if (e == NULL)
+			continue;
+		label(e, "schema", d->schema);
+		label(e, "table", d->table);
+		snprintf(e->summary, sizeof(e->summary), "The masters' schemas of %s.%s differ",
+			 d->schema, d->table);
+		snprintf(
+		    e->description, sizeof(e->description),
+		    "%s.%s: %.700s. The next row event on the table can stop replication (1677, "
+		    "1054) or land in the wrong column.",
+		    d->schema, d->table, d->detail);
+		snprintf(e->path, sizeof(e->path), "/v1/status");
+		e->for_s = a->drift_for;
+		cand_done(c);
+	}
+}
+
+static void rule_audit(const struct alerts *a, const struct alerts_input *in, struct cands *c)
+{
+	for (size_t i = 0; i < in->n_audit; i++) {
+		const struct alerts_audit *f = &in->audit[i];
+		bool one = f->master[0] != '\0';
+		struct alert *e = cand_add(c, RULE_AUDIT);
+
+		if (e == NULL)
+			continue;
+		label(e, "check", f->check);
+		if (one)
+			label(e, "master", f->master);
+		snprintf(e->summary, sizeof(e->summary), "Ring configuration check %s fails%s%s",
+			 f->check, one ? " on " : "", f->master);
+		snprintf(
+		    e->description, sizeof(e->description),
+		    "The configuration audit finds a critical problem (%s%s%s): %.600s. With it "
+		    "the ring loses or diverges rows silently.",
+		    f->check, one ? " on " : "", f->master, f->detail);
+		snprintf(e->path, sizeof(e->path), "/v1/status");
+		e->for_s = a->audit_for;
+		cand_done(c);
+	}
+}
+
+static void rule_blind(const struct alerts *a, const struct alerts_input *in, struct cands *c)
+{
+	struct alert *e;
+
+	if (!in->blind || (e = cand_add(c, RULE_BLIND)) == NULL)
+		return;
+	snprintf(e->summary, sizeof(e->summary),
+		 "ringwatch's conflict engine is blind: writes are not compared");
+	snprintf(
+	    e->description, sizeof(e->description),
+	    "More writes wait to be settled than max_tracked_writes allows (usually a "
+	    "stalled or lagging link), so ringwatchd compares no writes until it catches "
+	    "up: conflicts in this time are not found (ringwatch_tracking_dropped_writes_total "
+	    "counts them).");
+	snprintf(e->path, sizeof(e->path), "/v1/status");
+	e->for_s = a->blind_for;
+	cand_done(c);
+}
+
+static void rule_gate(const struct alerts *a, const struct alerts_input *in, struct cands *c)
+{
+	char checks[512] = "";
+	size_t used = 0;
+	struct alert *e;
+
+	if (!in->gate_closed || (e = cand_add(c, RULE_GATE)) == NULL)
+		return;
+	for (size_t i = 0; i < in->n_gate_failing && used < sizeof(checks); i++) {
+		int n = snprintf(checks + used, sizeof(checks) - used, "%s%s", i > 0 ? ", " : "",
+				 in->gate_failing[i].name);
+		used += n > 0 ? (size_t)n : 0;
+	}
+	snprintf(e->summary, sizeof(e->summary), "The deploy gate has been closed for %.0f minutes",
+		 a->gate_for / 60);
+	snprintf(e->description, sizeof(e->description),
+		 "ringwatch gate says not safe to deploy; failing checks: %s. Deploys and online "
+		 "schema changes that ask the gate wait. Details: /v1/gate, or `ringwatch gate`.",
+		 checks[0] != '\0' ? checks : "none named");
+	snprintf(e->path, sizeof(e->path), "/v1/gate");
+	e->for_s = a->gate_for;
+	cand_done(c);
+}
+
 /* ---- rendering ------------------------------------------------------------------------- */
 
 /* A JSON string of s; bytes that are not UTF-8 (a cut character, binary data) become '?'. */
@@ -418,12 +559,25 @@ static json_t *labels_json(const struct alerts *a, const struct alert *e)
 	return o;
 }
 
+/* The runbook's section of e's alert: the name in lower case. */
+static json_t *runbook_json(const struct alert *e)
+{
+	char url[sizeof(ALERTS_RUNBOOK) + 64];
+	size_t n = (size_t)snprintf(url, sizeof(url), "%s#", ALERTS_RUNBOOK);
+
+	for (const char *p = rules[e->rule].name; *p != '\0' && n + 1 < sizeof(url); p++)
+		url[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+	url[n] = '\0';
+	return json_string(url);
+}
+
 static json_t *annotations_json(const struct alert *e)
 {
 	json_t *o = json_object();
 
 	json_object_set_new(o, "summary", text(e->summary));
 	json_object_set_new(o, "description", text(e->description));
+	json_object_set_new(o, "runbook_url", runbook_json(e));
 	return o;
 }
 
@@ -599,14 +753,18 @@ static void meet(struct alerts *a, const struct alert *c, double now, struct ite
 	}
 }
 
-/* Alerts no candidate met end (a pending one silently); those the ledger feeds stay while it cannot be read. */
+/*
+ * Alerts no candidate met end (a pending one silently); those the ledger
+ * feeds stay while it cannot be read, and drift's while it is not compared.
+ */
 static void end_unseen(struct alerts *a, const struct alerts_input *in, struct items *it)
 {
 	for (size_t i = a->n; i-- > 0;) {
 		struct alert *e = &a->set[i];
 		bool from_ledger = e->rule == RULE_CONFLICT || e->rule == RULE_DIVERGED;
+		bool drift_unknown = e->rule == RULE_DRIFT && !in->drift_known;
 
-		if (e->seen || (from_ledger && !in->ledger_known))
+		if (e->seen || (from_ledger && !in->ledger_known) || drift_unknown)
 			continue;
 		if (e->firing)
 			emit(a, e, in->now, CHANGE_RESOLVED, it);
@@ -641,6 +799,11 @@ int alerts_update(struct alerts *a, const struct alerts_input *in, struct alerts
 		rule_diverged(in, &c);
 	}
 	rule_ddl(a, in->now, &c);
+	rule_lagging(a, in, &c);
+	rule_drift(a, in, &c);
+	rule_audit(a, in, &c);
+	rule_blind(a, in, &c);
+	rule_gate(a, in, &c);
 	if (c.failed) {
 		free(c.v);
 		*items = NULL;

@@ -8,7 +8,7 @@
  * inputs made by hand.  alerts_run.c runs them in the daemon: each second
  * it gathers an input from the status snapshot, the ledger and the schema
  * histories, and hands what alerts_update() returns to the sender
- * (alert_sender.h), which delivers it from a thread of its own.  Loop
+ * (alert_sender.h), which delivers it from a thread per receiver.  Loop
  * thread only.
  *
  * Labels carry names (masters, schemas, tables, kinds), never a row key or
@@ -42,6 +42,8 @@ struct alerts_link {
 	unsigned error_code; /* 0 when none */
 	const char *error;   /* the replica's error message, "" when none */
 	const char *cause;   /* what ringwatch knows made it stop, "" when nothing */
+	double lag;          /* seconds, ringwatch's own measurement; < 0 when not known */
+	double behind;       /* the replica's Seconds_Behind_Master; < 0 when not known */
 };
 
 /* A table's conflicts of one kind detected within the hold (the ledger's). */
@@ -63,9 +65,26 @@ struct alerts_ddl {
 	const char *master, *schema, *table, *trx, *sql, *reason;
 };
 
+/* A schema drift finding: a table whose shape differs, or DDL not on every master. */
+struct alerts_drift {
+	const char *schema, *table, *detail;
+};
+
+/* A critical check of the configuration audit that fails. */
+struct alerts_audit {
+	const char *check, *master; /* master: "" when about the whole ring */
+	const char *detail;
+};
+
+/* A check of the deploy gate that fails. */
+struct alerts_gate_check {
+	const char *name, *detail;
+};
+
 /* What one tick of the rules reads. */
 struct alerts_input {
-	double now; /* unix time */
+	double now;     /* unix time */
+	double max_lag; /* [gate] max_lag: over it a link is lagging */
 	const struct alerts_master *masters;
 	size_t n_masters;
 	const struct alerts_link *links;
@@ -77,6 +96,15 @@ struct alerts_input {
 	size_t n_diverged;
 	const struct alerts_ddl *ddl; /* the newest unsafe schema changes, any order */
 	size_t n_ddl;
+	bool drift_known; /* false: not compared now (a stream not current); its alerts stay */
+	const struct alerts_drift *drift;
+	size_t n_drift;
+	const struct alerts_audit *audit; /* the critical findings that fail */
+	size_t n_audit;
+	bool blind; /* the conflict engine compares no writes (over max_tracked_writes) */
+	bool gate_closed;
+	const struct alerts_gate_check *gate_failing; /* the gate's checks that fail */
+	size_t n_gate_failing;
 };
 
 struct alerts_config {
@@ -85,12 +113,22 @@ struct alerts_config {
 	double resend;        /* seconds between two sends of a firing alert to Alertmanager */
 	double hold;          /* seconds a conflict or an unsafe DDL alert fires after the event */
 	double master_for;    /* seconds a stream must stay disconnected before it fires */
+	/* seconds each condition must last before its alert fires */
+	double lagging_for, drift_for, audit_for, blind_for, gate_for;
 };
 
 /* The defaults of struct alerts_config (doc/alerts.md). */
-#define ALERTS_RESEND     60.0
-#define ALERTS_HOLD       300.0
-#define ALERTS_MASTER_FOR 10.0
+#define ALERTS_RESEND      60.0
+#define ALERTS_HOLD        300.0
+#define ALERTS_MASTER_FOR  10.0
+#define ALERTS_LAGGING_FOR 300.0
+#define ALERTS_DRIFT_FOR   600.0
+#define ALERTS_AUDIT_FOR   60.0
+#define ALERTS_BLIND_FOR   120.0
+#define ALERTS_GATE_FOR    1800.0
+
+/* Where each alert's runbook_url points: its section, the alert's name in lower case. */
+#define ALERTS_RUNBOOK "https://github.com/ringwatch/ringwatch/blob/main/docs/runbook.md"
 
 /* At most this many alerts fire at once; more are counted in alerts_dropped(). */
 #define ALERTS_MAX 1000
@@ -153,13 +191,13 @@ struct alerts_sources {
 
 /*
  * Start the alerts of cfg's [alerts]: the rules each second on base, and
- * the sender's thread; port is where the API listens, for generatorURL.
+ * the sender's threads; port is where the API listens, for generatorURL.
  * 0 with *out NULL when they go nowhere; -1 (logged) on failure.
  */
 int alerts_run_start(struct event_base *base, const struct config *cfg, unsigned port,
 		     const struct alerts_sources *src, struct alerts_run **out);
 
-/* Stop the timer and the sender's thread, and free (NULL is fine). */
+/* Stop the timer and the sender's threads, and free (NULL is fine). */
 void alerts_run_stop(struct alerts_run *r);
 
 /* The sender, for its counters in the status snapshot; NULL when none. */

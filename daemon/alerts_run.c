@@ -1,8 +1,9 @@
 /*
  * alerts_run.c - the alerts inside ringwatchd (alerts.h): once a second
- * their input read from the status snapshot (masters and links), the
+ * their input read from the status snapshot (masters, links, schema
+ * drift, the audit, the conflict engine's blindness, the gate), the
  * ledger (conflicts) and the schema histories (unsafe DDL), the rules
- * applied, and the changes handed to the sender's thread.
+ * applied, and the changes handed to the sender's threads.
  */
 #include "alerts.h"
 
@@ -39,6 +40,9 @@ struct gathered {
 	struct alerts_input in;
 	struct alerts_master *masters;
 	struct alerts_link *links;
+	struct alerts_drift *drift;
+	struct alerts_audit *audit;
+	struct alerts_gate_check *gate_failing;
 	struct alerts_conflicts *conflicts;
 	size_t cap_conflicts;
 	struct alerts_diverged *diverged;
@@ -109,11 +113,45 @@ static void add_diverged(const char *schema, const char *table, int64_t n, int64
 	g->diverged[g->in.n_diverged++] = k;
 }
 
+/* Drift (compared only while every stream is current), the audit, the tracker and the gate. */
+static void gather_findings(struct gathered *g, const struct status *st)
+{
+	g->in.drift_known = true;
+	for (size_t i = 0; i < st->n_masters; i++)
+		g->in.drift_known = g->in.drift_known && st->current[i];
+	for (size_t i = 0; i < st->n_drift; i++) {
+		const struct drift_entry *d = &st->drift[i];
+		g->drift[i] = (struct alerts_drift){ d->schema, d->table, d->detail };
+	}
+	g->in.drift = g->drift;
+	g->in.n_drift = st->n_drift;
+	for (size_t i = 0; i < st->n_audit; i++) {
+		const audit_finding *f = &st->audit[i];
+		if (!f->ok && f->severity == AUDIT_CRITICAL)
+			g->audit[g->in.n_audit++] =
+			    (struct alerts_audit){ f->check, f->master, f->detail };
+	}
+	g->in.audit = g->audit;
+	g->in.blind = st->has_tracker && st->tracker.blind;
+	g->in.gate_closed = !st->gate.safe;
+	for (size_t i = 0; i < st->gate.n; i++) {
+		const struct gate_check *k = &st->gate.checks[i];
+		if (!k->ok)
+			g->gate_failing[g->in.n_gate_failing++] =
+			    (struct alerts_gate_check){ k->name, k->detail };
+	}
+	g->in.gate_failing = g->gate_failing;
+}
+
 static int gather_status(struct gathered *g, const struct status *st)
 {
 	g->masters = calloc(st->n_masters > 0 ? st->n_masters : 1, sizeof(*g->masters));
 	g->links = calloc(st->n_links > 0 ? st->n_links : 1, sizeof(*g->links));
-	if (g->masters == NULL || g->links == NULL)
+	g->drift = calloc(st->n_drift > 0 ? st->n_drift : 1, sizeof(*g->drift));
+	g->audit = calloc(st->n_audit > 0 ? st->n_audit : 1, sizeof(*g->audit));
+	g->gate_failing = calloc(st->gate.n > 0 ? st->gate.n : 1, sizeof(*g->gate_failing));
+	if (g->masters == NULL || g->links == NULL || g->drift == NULL || g->audit == NULL ||
+	    g->gate_failing == NULL)
 		return -1;
 	for (size_t i = 0; i < st->n_masters; i++) {
 		const struct stream_view *m = &st->masters[i];
@@ -134,12 +172,18 @@ static int gather_status(struct gathered *g, const struct status *st)
 					   .sql_running = sl->l->sql_running,
 					   .error_code = code,
 					   .error = msg,
-					   .cause = sl->cause };
+					   .cause = sl->cause,
+					   .lag = sl->lag,
+					   .behind = sl->l->seconds_behind_known
+							 ? (double)sl->l->seconds_behind_master
+							 : -1 };
 	}
 	g->in.masters = g->masters;
 	g->in.n_masters = st->n_masters;
 	g->in.links = g->links;
 	g->in.n_links = st->n_links;
+	g->in.max_lag = st->max_lag;
+	gather_findings(g, st);
 	return 0;
 }
 
@@ -170,6 +214,9 @@ static void gathered_free(struct gathered *g)
 	free(g->diverged);
 	free(g->masters);
 	free(g->links);
+	free(g->drift);
+	free(g->audit);
+	free(g->gate_failing);
 }
 
 /* One tick: 0, or -1 when out of memory or the ledger could not be read. */
@@ -250,6 +297,11 @@ static int start(struct alerts_run *r, struct event_base *base, const struct con
 		.resend = ALERTS_RESEND,
 		.hold = ALERTS_HOLD,
 		.master_for = ALERTS_MASTER_FOR,
+		.lagging_for = ALERTS_LAGGING_FOR,
+		.drift_for = ALERTS_DRIFT_FOR,
+		.audit_for = ALERTS_AUDIT_FOR,
+		.blind_for = ALERTS_BLIND_FOR,
+		.gate_for = ALERTS_GATE_FOR,
 	};
 	struct alert_sender_config sc = {
 		.alertmanager_urls = cfg->alertmanager_url,

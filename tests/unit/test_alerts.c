@@ -1,10 +1,15 @@
 /*
  * test_alerts.c - the alerts' rules and set (alerts.c) on inputs made by
- * hand: what starts, waits, changes, holds, is sent again and ends, and
- * the JSON each receiver gets; then the sender (alert_sender.c) against a
- * small HTTP server in this test: Alertmanager batches, retries with
- * backoff, the webhook's order and signature, refusals, the queue's bound,
- * and a stop that does not wait for a receiver that hangs.
+ * hand: what starts, waits, changes, holds, is sent again and ends (the
+ * alerts from the ledger and the binlogs, and those from the status
+ * snapshot that wait their time: lagging links, drift, the audit, a blind
+ * engine, a closed gate), their runbook_url, and the JSON each receiver
+ * gets; then the sender (alert_sender.c) against
+ * two small HTTP servers in this test: Alertmanager batches, two
+ * Alertmanagers that each get every alert and fail on their own, retries
+ * whose backoff doubles up to its cap, the webhook's order and signature,
+ * refusals, the queue's bound, a receiver that hangs delaying no other,
+ * and a stop that does not wait for it.
  */
 #include "../../daemon/alert_sender.h"
 #include "../../daemon/alerts.h"
@@ -30,7 +35,14 @@ static const struct alerts_config config = {
 	.resend = 60,
 	.hold = 300,
 	.master_for = 10,
+	.lagging_for = 300,
+	.drift_for = 600,
+	.audit_for = 60,
+	.blind_for = 120,
+	.gate_for = 1800,
 };
+
+#define RUNBOOK "https://github.com/ringwatch/ringwatch/blob/main/docs/runbook.md#"
 
 /* ---- inputs -------------------------------------------------------------------------- */
 
@@ -40,6 +52,9 @@ struct world {
 	struct alerts_conflicts conflicts[4];
 	struct alerts_diverged diverged[4];
 	struct alerts_ddl ddl[4];
+	struct alerts_drift drift[2];
+	struct alerts_audit audit[2];
+	struct alerts_gate_check gate[2];
 	struct alerts_input in;
 };
 
@@ -49,9 +64,10 @@ static void healthy(struct world *w, double now)
 	memset(w, 0, sizeof(*w));
 	w->masters[0] = (struct alerts_master){ "west", true, "" };
 	w->masters[1] = (struct alerts_master){ "east", true, "" };
-	w->links[0] = (struct alerts_link){ "east", "west", "ok", true, true, 0, "", "" };
-	w->links[1] = (struct alerts_link){ "west", "east", "ok", true, true, 0, "", "" };
+	w->links[0] = (struct alerts_link){ "east", "west", "ok", true, true, 0, "", "", 0.2, 0 };
+	w->links[1] = (struct alerts_link){ "west", "east", "ok", true, true, 0, "", "", 0.1, 0 };
 	w->in = (struct alerts_input){ .now = now,
+				       .max_lag = 5,
 				       .masters = w->masters,
 				       .n_masters = 2,
 				       .links = w->links,
@@ -59,7 +75,11 @@ static void healthy(struct world *w, double now)
 				       .ledger_known = true,
 				       .conflicts = w->conflicts,
 				       .diverged = w->diverged,
-				       .ddl = w->ddl };
+				       .ddl = w->ddl,
+				       .drift_known = true,
+				       .drift = w->drift,
+				       .audit = w->audit,
+				       .gate_failing = w->gate };
 }
 
 static void broken(struct world *w)
@@ -72,7 +92,9 @@ static void broken(struct world *w)
 					    1062,
 					    "Could not execute Write_rows_v1 event on table app.u; "
 					    "Duplicate entry 'k7' for key 'PRIMARY'",
-					    "insert-insert conflict 12 on app.u" };
+					    "insert-insert conflict 12 on app.u",
+					    -1,
+					    -1 };
 }
 
 /* One tick; the items stay in *items until the next call or items_clear(). */
@@ -136,6 +158,8 @@ static void test_link_broken(void)
 	is_str(str_at(am, "labels", "replica"), "west", "replica");
 	is_int(json_object_size(json_object_get(am, "labels")), 6, "no other label");
 	is_str(str_at(am, "annotations", "summary"), "Replication east→west is broken", "summary");
+	is_str(str_at(am, "annotations", "runbook_url"), RUNBOOK "ringwatchlinkbroken",
+	       "runbook_url: its section of the runbook");
 	ok(strstr(str_at(am, "annotations", "description"),
 		  "the SQL thread stopped with error 1062") != NULL &&
 	       strstr(str_at(am, "annotations", "description"),
@@ -161,7 +185,7 @@ static void test_link_broken(void)
 	w.links[0].state = "unknown";
 	is_int(tick(a, &w, T0 + 62), 0, "the replica's probe fails: nothing changes");
 	is_int(alerts_count(a), 1, "and the alert still fires");
-	w.links[0] = (struct alerts_link){ "east", "west", "ok", true, true, 0, "", "" };
+	w.links[0] = (struct alerts_link){ "east", "west", "ok", true, true, 0, "", "", 0.2, 0 };
 	is_int(tick(a, &w, T0 + 70), 1, "the link runs again: the alert ends");
 	am = parse(items[0].alertmanager);
 	wh = parse(items[0].webhook);
@@ -315,6 +339,194 @@ static void test_diverged_and_ddl(void)
 	alerts_free(a);
 }
 
+/*
+ * Whether alert name starts at t + for_s and not before (ticks at t,
+ * t + for_s - 1 and t + for_s, the condition holding); *am: its JSON.
+ */
+static bool fires_after(struct alerts *a, struct world *w, double t, double for_s, const char *name,
+			json_t **am)
+{
+	bool right =
+	    tick(a, w, t) == 0 && tick(a, w, t + for_s - 1) == 0 && tick(a, w, t + for_s) == 1;
+
+	*am = right ? parse(items[0].alertmanager) : NULL;
+	return *am != NULL && strcmp(str_at(*am, "labels", "alertname"), name) == 0;
+}
+
+/* Whether the one item of the last tick is alert name resolved. */
+static bool resolved(const char *name)
+{
+	json_t *wh = n_items == 1 ? parse(items[0].webhook) : NULL;
+	bool right = wh != NULL && strcmp(str_at(wh, "labels", "alertname"), name) == 0 &&
+		     strcmp(str_at(wh, "status", NULL), "resolved") == 0;
+
+	json_decref(wh);
+	return right;
+}
+
+static void test_lagging(void)
+{
+	struct alerts *a = alerts_new(&config);
+	struct world w;
+	json_t *am;
+
+	healthy(&w, T0);
+	w.links[0].state = "lagging";
+	w.links[0].lag = 42;
+	ok(fires_after(a, &w, T0, 300, "RingwatchLinkLagging", &am),
+	   "a link over max_lag for 5 minutes: RingwatchLinkLagging");
+	is_str(str_at(am, "labels", "severity"), "warning", "a warning");
+	is_str(str_at(am, "labels", "source"), "east", "source");
+	is_str(str_at(am, "labels", "replica"), "west", "replica");
+	is_int(json_object_size(json_object_get(am, "labels")), 6, "no other label");
+	is_str(str_at(am, "annotations", "summary"), "Replication east→west lags", "summary");
+	ok(strstr(str_at(am, "annotations", "description"), "more than max_lag (5 s) late") != NULL,
+	   "the description: %s", str_at(am, "annotations", "description"));
+	is_str(str_at(am, "annotations", "runbook_url"), RUNBOOK "ringwatchlinklagging",
+	       "runbook_url");
+	json_decref(am);
+	w.links[0].lag = 57;
+	is_int(tick(a, &w, T0 + 301), 0, "the lag changes: nothing sent (no figure in the text)");
+	w.links[0].state = "unknown";
+	is_int(tick(a, &w, T0 + 302), 0, "the replica's probe fails: it stays");
+	w.links[0].state = "ok";
+	tick(a, &w, T0 + 303);
+	ok(resolved("RingwatchLinkLagging"), "the link catches up: resolved");
+
+	w.links[1].state = "lagging";
+	w.links[1].lag = 1;
+	w.links[1].behind = 9;
+	tick(a, &w, T0 + 400);
+	w.links[1].state = "ok";
+	is_int(tick(a, &w, T0 + 500), 0, "lagging for less than 5 minutes: nothing");
+	w.links[1].state = "lagging";
+	ok(fires_after(a, &w, T0 + 600, 300, "RingwatchLinkLagging", &am),
+	   "lagging again: 5 minutes from then");
+	json_decref(am);
+	w.links[1].lag = 30;
+	w.links[1].behind = 0;
+	is_int(tick(a, &w, T0 + 901), 0, "the other lag over max_lag now: nothing sent");
+	items_clear();
+	alerts_free(a);
+}
+
+static void test_drift(void)
+{
+	struct alerts *a = alerts_new(&config);
+	struct world w;
+	json_t *am;
+
+	healthy(&w, T0);
+	w.drift[0] = (struct alerts_drift){ "app", "t", "column note only on east" };
+	w.in.n_drift = 1;
+	ok(fires_after(a, &w, T0, 600, "RingwatchSchemaDrift", &am),
+	   "drift for 10 minutes: RingwatchSchemaDrift");
+	is_str(str_at(am, "labels", "severity"), "warning", "a warning");
+	is_str(str_at(am, "labels", "schema"), "app", "schema");
+	is_str(str_at(am, "labels", "table"), "t", "table");
+	is_int(json_object_size(json_object_get(am, "labels")), 6, "no other label");
+	ok(strstr(str_at(am, "annotations", "description"), "column note only on east") != NULL,
+	   "the finding in the description");
+	is_str(str_at(am, "annotations", "runbook_url"), RUNBOOK "ringwatchschemadrift",
+	       "runbook_url");
+	json_decref(am);
+	w.in.drift_known = false;
+	w.in.n_drift = 0;
+	is_int(tick(a, &w, T0 + 601), 0, "not compared now (a stream behind): it stays");
+	is_int(alerts_count(a), 1, "still firing");
+	w.in.drift_known = true;
+	tick(a, &w, T0 + 602);
+	ok(resolved("RingwatchSchemaDrift"), "the shapes agree again: resolved");
+	items_clear();
+	alerts_free(a);
+}
+
+static void test_audit(void)
+{
+	struct alerts *a = alerts_new(&config);
+	struct world w;
+	json_t *am;
+
+	healthy(&w, T0);
+	w.audit[0] =
+	    (struct alerts_audit){ "slave_exec_mode", "east",
+				   "IDEMPOTENT skips duplicate-key and missing-row errors" };
+	w.in.n_audit = 1;
+	ok(fires_after(a, &w, T0, 60, "RingwatchAuditCritical", &am),
+	   "a critical finding for a minute: RingwatchAuditCritical");
+	is_str(str_at(am, "labels", "severity"), "critical", "critical");
+	is_str(str_at(am, "labels", "check"), "slave_exec_mode", "check");
+	is_str(str_at(am, "labels", "master"), "east", "master");
+	is_int(json_object_size(json_object_get(am, "labels")), 6, "no other label");
+	is_str(str_at(am, "annotations", "summary"),
+	       "Ring configuration check slave_exec_mode fails on east", "summary");
+	ok(strstr(str_at(am, "annotations", "description"), "IDEMPOTENT skips") != NULL,
+	   "the finding's detail in the description");
+	is_str(str_at(am, "annotations", "runbook_url"), RUNBOOK "ringwatchauditcritical",
+	       "runbook_url");
+	json_decref(am);
+	w.audit[1] = (struct alerts_audit){ "server_id", "", "west and east share server_id 1" };
+	w.in.n_audit = 2;
+	tick(a, &w, T0 + 100);
+	tick(a, &w, T0 + 120); /* the first sent again */
+	am = NULL;
+	ok(tick(a, &w, T0 + 160) == 1 && (am = parse(items[0].alertmanager)) != NULL &&
+	       json_object_size(json_object_get(am, "labels")) == 5 &&
+	       json_object_get(json_object_get(am, "labels"), "master") == NULL,
+	   "a finding about the whole ring: no master label");
+	json_decref(am);
+	w.in.n_audit = 1;
+	tick(a, &w, T0 + 161);
+	ok(resolved("RingwatchAuditCritical"), "fixed: that one resolved");
+	w.in.n_audit = 0;
+	tick(a, &w, T0 + 162);
+	ok(resolved("RingwatchAuditCritical"), "and the other");
+	is_int(alerts_count(a), 0, "nothing fires");
+	items_clear();
+	alerts_free(a);
+}
+
+static void test_blind_and_gate(void)
+{
+	struct alerts *a = alerts_new(&config);
+	struct world w;
+	json_t *am;
+
+	healthy(&w, T0);
+	w.in.blind = true;
+	ok(fires_after(a, &w, T0, 120, "RingwatchTrackingBlind", &am),
+	   "blind for 2 minutes: RingwatchTrackingBlind");
+	is_str(str_at(am, "labels", "severity"), "warning", "a warning");
+	is_int(json_object_size(json_object_get(am, "labels")), 4, "no label but the common ones");
+	is_str(str_at(am, "annotations", "runbook_url"), RUNBOOK "ringwatchtrackingblind",
+	       "runbook_url");
+	json_decref(am);
+	w.in.blind = false;
+	tick(a, &w, T0 + 121);
+	ok(resolved("RingwatchTrackingBlind"), "it tracks every write again: resolved");
+
+	w.in.gate_closed = true;
+	w.gate[0] = (struct alerts_gate_check){ "lag", "east→west 42 s over max_lag 5 s" };
+	w.gate[1] = (struct alerts_gate_check){ "audit", "slave_exec_mode on east" };
+	w.in.n_gate_failing = 2;
+	ok(fires_after(a, &w, T0 + 200, 1800, "RingwatchGateClosed", &am),
+	   "the gate closed for 30 minutes: RingwatchGateClosed");
+	is_str(str_at(am, "labels", "severity"), "warning", "a warning");
+	is_int(json_object_size(json_object_get(am, "labels")), 4, "no label but the common ones");
+	ok(strstr(str_at(am, "annotations", "description"), "failing checks: lag, audit.") != NULL,
+	   "the failing checks in the description: %s", str_at(am, "annotations", "description"));
+	is_str(str_at(am, "generatorURL", NULL), "http://127.0.0.1:9477/v1/gate", "generatorURL");
+	is_str(str_at(am, "annotations", "runbook_url"), RUNBOOK "ringwatchgateclosed",
+	       "runbook_url");
+	json_decref(am);
+	w.in.gate_closed = false;
+	w.in.n_gate_failing = 0;
+	tick(a, &w, T0 + 2001);
+	ok(resolved("RingwatchGateClosed"), "open again: resolved");
+	items_clear();
+	alerts_free(a);
+}
+
 /* Two daemons on one ring, with the same instance, send the same alert (Alertmanager merges). */
 static void test_redundant(void)
 {
@@ -390,9 +602,10 @@ struct request {
 	char path[128];
 	char signature[128];
 	char *body;
+	double at; /* monotonic seconds it arrived */
 };
 
-static struct server {
+struct server {
 	int fd;
 	unsigned port;
 	pthread_t thread;
@@ -401,7 +614,19 @@ static struct server {
 	size_t n;
 	atomic_int status; /* the answer: 200, 503, 400; 0: never answer */
 	atomic_bool stop;
-} srv = { .mu = PTHREAD_MUTEX_INITIALIZER };
+};
+
+/* Two receivers: srv, and srv2 for a second Alertmanager. */
+static struct server srv = { .mu = PTHREAD_MUTEX_INITIALIZER },
+		     srv2 = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 /* The value of header name in head ("" when absent), as curl spells it. */
 static void header(const char *head, const char *name, char *out, size_t len)
@@ -416,7 +641,7 @@ static void header(const char *head, const char *name, char *out, size_t len)
 	}
 }
 
-static void serve_one(int c)
+static void serve_one(struct server *sv, int c)
 {
 	char buf[1 << 16], value[128];
 	size_t got = 0, need;
@@ -436,86 +661,90 @@ static void serve_one(int c)
 	while (got < need && got < sizeof(buf) - 1 && (n = read(c, buf + got, need - got)) > 0)
 		got += (size_t)n;
 	buf[got] = '\0';
-	pthread_mutex_lock(&srv.mu);
-	if (srv.n < 64) {
-		struct request *r = &srv.got[srv.n++];
+	pthread_mutex_lock(&sv->mu);
+	if (sv->n < 64) {
+		struct request *r = &sv->got[sv->n++];
 		sscanf(buf, "POST %127s", r->path);
 		header(buf, ALERT_SIGNATURE_HEADER, r->signature, sizeof(r->signature));
 		r->body = strdup(end + 4);
+		r->at = mono();
 	}
-	pthread_mutex_unlock(&srv.mu);
-	while (atomic_load(&srv.status) == 0 && !atomic_load(&srv.stop))
+	pthread_mutex_unlock(&sv->mu);
+	while (atomic_load(&sv->status) == 0 && !atomic_load(&sv->stop))
 		usleep(10000);
 	snprintf(buf, sizeof(buf),
 		 "HTTP/1.1 %d X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-		 atomic_load(&srv.status));
-	(void)!write(c, buf, strlen(buf));
+		 atomic_load(&sv->status));
+	(void)!send(c, buf, strlen(buf), MSG_NOSIGNAL); /* curl may have given up */
 }
 
 static void *serve(void *arg)
 {
-	(void)arg;
-	while (!atomic_load(&srv.stop)) {
-		int c = accept(srv.fd, NULL, NULL);
+	struct server *sv = arg;
+
+	while (!atomic_load(&sv->stop)) {
+		int c = accept(sv->fd, NULL, NULL);
 		if (c < 0)
 			continue;
-		serve_one(c);
+		serve_one(sv, c);
 		close(c);
 	}
 	return NULL;
 }
 
-static void server_start(void)
+static void server_start(struct server *sv)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	socklen_t len = sizeof(sa);
 	struct timeval tv = { .tv_usec = 100000 };
 
 	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-	srv.fd = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(srv.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	ok(bind(srv.fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(srv.fd, 16) == 0,
+	sv->fd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(sv->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ok(bind(sv->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(sv->fd, 16) == 0,
 	   "a test server listens");
-	getsockname(srv.fd, (struct sockaddr *)&sa, &len);
-	srv.port = ntohs(sa.sin_port);
-	atomic_store(&srv.status, 200);
-	pthread_create(&srv.thread, NULL, serve, NULL);
+	getsockname(sv->fd, (struct sockaddr *)&sa, &len);
+	sv->port = ntohs(sa.sin_port);
+	atomic_store(&sv->status, 200);
+	pthread_create(&sv->thread, NULL, serve, sv);
 }
 
-static void server_stop(void)
+static void server_stop(struct server *sv)
 {
-	atomic_store(&srv.stop, true);
-	pthread_join(srv.thread, NULL);
-	close(srv.fd);
-	for (size_t i = 0; i < srv.n; i++)
-		free(srv.got[i].body);
+	atomic_store(&sv->stop, true);
+	pthread_join(sv->thread, NULL);
+	close(sv->fd);
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->got[i].body);
+}
+
+static size_t requests_of(struct server *sv)
+{
+	size_t n;
+
+	pthread_mutex_lock(&sv->mu);
+	n = sv->n;
+	pthread_mutex_unlock(&sv->mu);
+	return n;
 }
 
 static size_t requests(void)
 {
-	size_t n;
+	return requests_of(&srv);
+}
 
-	pthread_mutex_lock(&srv.mu);
-	n = srv.n;
-	pthread_mutex_unlock(&srv.mu);
-	return n;
+static void forget_requests_of(struct server *sv)
+{
+	pthread_mutex_lock(&sv->mu);
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->got[i].body);
+	sv->n = 0;
+	pthread_mutex_unlock(&sv->mu);
 }
 
 static void forget_requests(void)
 {
-	pthread_mutex_lock(&srv.mu);
-	for (size_t i = 0; i < srv.n; i++)
-		free(srv.got[i].body);
-	srv.n = 0;
-	pthread_mutex_unlock(&srv.mu);
-}
-
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	forget_requests_of(&srv);
 }
 
 /* Wait up to 5 s for the condition; whether it came. */
@@ -588,6 +817,134 @@ static void test_alertmanager(void)
 	forget_requests();
 }
 
+/* Several Alertmanagers: each gets every alert, and fails, retries and is counted on its own. */
+static void test_two_alertmanagers(void)
+{
+	char urls[200], err[200], name[64];
+	struct alert_sender_config c = {
+		.alertmanager_urls = urls, .backoff_min = 0.05, .backoff_max = 0.1, .timeout = 2
+	};
+	struct alerts_item first = { 1, "{\"a\":1}", NULL };
+	struct alerts_item second = { 2, "{\"b\":1}", NULL };
+	struct alert_sender *s;
+
+	snprintf(urls, sizeof(urls), "http://127.0.0.1:%u, http://127.0.0.1:%u/", srv.port,
+		 srv2.port);
+	s = alert_sender_start(&c, err, sizeof(err));
+	ok(s != NULL && alert_sender_view(s, NULL, 0) == 2, "two Alertmanagers from one list");
+	snprintf(name, sizeof(name), "alertmanager:127.0.0.1:%u", srv.port);
+	is_str(view(s, 0).name, name, "the first named by its port");
+	snprintf(name, sizeof(name), "alertmanager:127.0.0.1:%u", srv2.port);
+	is_str(view(s, 1).name, name, "the second by its own");
+	alert_sender_post(s, &first, 1);
+	ok(eventually(requests_of(&srv) == 1 && requests_of(&srv2) == 1 && view(s, 0).sent == 1 &&
+		      view(s, 1).sent == 1),
+	   "both get the alert");
+	pthread_mutex_lock(&srv2.mu);
+	is_str(srv2.n > 0 ? srv2.got[0].path : NULL, "/api/v2/alerts", "the second at its API");
+	is_str(srv2.n > 0 ? srv2.got[0].body : NULL, "[{\"a\":1}]", "the same body");
+	pthread_mutex_unlock(&srv2.mu);
+
+	atomic_store(&srv2.status, 503);
+	alert_sender_post(s, &second, 1);
+	ok(eventually(view(s, 1).failed >= 2 && requests_of(&srv) == 2),
+	   "the second fails: retried, while the first gets the new alert");
+	pthread_mutex_lock(&srv.mu);
+	is_str(srv.n > 1 ? srv.got[1].body : NULL, "[{\"b\":1}]", "the new alert at the first");
+	pthread_mutex_unlock(&srv.mu);
+	ok(view(s, 0).failed == 0 && view(s, 0).queued == 0 && !view(s, 0).failing,
+	   "the first counts no failure and holds nothing");
+	ok(view(s, 1).failing && view(s, 1).queued == 1 && view(s, 1).sent == 1,
+	   "the second holds the alert it could not deliver");
+	atomic_store(&srv2.status, 200);
+	ok(eventually(view(s, 1).queued == 0 && view(s, 1).sent == 2),
+	   "delivered to the second once it works");
+	ok(alert_sender_recovered(s), "its recovery is told");
+	alert_sender_stop(s);
+	forget_requests_of(&srv);
+	forget_requests_of(&srv2);
+
+	/* three paths of one host and port, as behind a proxy */
+	snprintf(urls, sizeof(urls),
+		 "http://127.0.0.1:%u/a,http://127.0.0.1:%u/b,http://127.0.0.1:%u/c", srv.port,
+		 srv.port, srv.port);
+	s = alert_sender_start(&c, err, sizeof(err));
+	snprintf(name, sizeof(name), "alertmanager:127.0.0.1:%u", srv.port);
+	is_str(view(s, 0).name, name, "one host and port: the first by its port");
+	snprintf(name, sizeof(name), "alertmanager:127.0.0.1:%u/2", srv.port);
+	is_str(view(s, 1).name, name, "the second /2 (its metrics' label apart)");
+	snprintf(name, sizeof(name), "alertmanager:127.0.0.1:%u/3", srv.port);
+	is_str(view(s, 2).name, name, "the third /3");
+	alert_sender_post(s, &first, 1);
+	ok(eventually(requests_of(&srv) == 3 && view(s, 0).sent == 1 && view(s, 1).sent == 1 &&
+		      view(s, 2).sent == 1),
+	   "each gets the alert");
+	pthread_mutex_lock(&srv.mu);
+	ok(srv.n == 3 && strcmp(srv.got[0].path, srv.got[1].path) != 0 &&
+	       strcmp(srv.got[1].path, srv.got[2].path) != 0 &&
+	       strcmp(srv.got[0].path, srv.got[2].path) != 0 &&
+	       strstr(srv.got[0].path, "/api/v2/alerts") != NULL,
+	   "at its own path");
+	pthread_mutex_unlock(&srv.mu);
+	alert_sender_stop(s);
+	forget_requests_of(&srv);
+}
+
+/* The gap between two POSTs a receiver got: i-1 to i. */
+static double gap(const struct server *sv, size_t i)
+{
+	return sv->got[i].at - sv->got[i - 1].at;
+}
+
+/*
+ * Retries wait backoff_min, then twice as long each time up to backoff_max;
+ * a delivery starts over at backoff_min.  The sender waits at least the
+ * backoff between the end of one POST and the next, so a gap shorter than
+ * it is a fault; the upper bounds leave the machine's load some room.
+ */
+static void test_backoff(void)
+{
+	char urls[200], err[200];
+	struct alert_sender_config c = {
+		.alertmanager_urls = urls, .backoff_min = 0.125, .backoff_max = 0.5, .timeout = 2
+	};
+	static const double want[] = { 0.125, 0.25, 0.5, 0.5, 0.5 };
+	struct alerts_item one = { 1, "{\"a\":1}", NULL };
+	struct alert_sender *s;
+	bool at_least = true, capped;
+
+	snprintf(urls, sizeof(urls), "http://127.0.0.1:%u", srv.port);
+	atomic_store(&srv.status, 503);
+	s = alert_sender_start(&c, err, sizeof(err));
+	alert_sender_post(s, &one, 1);
+	ok(eventually(requests() >= 6), "a receiver answering 503: 6 tries");
+	pthread_mutex_lock(&srv.mu);
+	for (size_t i = 1; i < 6; i++) {
+		tap_diag("retry %zu after %.3f s (backoff %.3f s)", i, gap(&srv, i), want[i - 1]);
+		at_least = at_least && gap(&srv, i) >= want[i - 1];
+	}
+	ok(at_least, "each retry waits at least its backoff: 0.125, 0.25, then 0.5 s");
+	ok(gap(&srv, 2) >= 2 * 0.125 && gap(&srv, 3) >= 4 * 0.125, "the backoff doubles");
+	capped = gap(&srv, 4) < 0.9 && gap(&srv, 5) < 0.9;
+	ok(capped, "up to backoff_max: %.3f and %.3f s, not 1 and 2 s", gap(&srv, 4), gap(&srv, 5));
+	pthread_mutex_unlock(&srv.mu);
+
+	atomic_store(&srv.status, 200);
+	ok(eventually(view(s, 0).queued == 0 && !view(s, 0).failing), "delivered once it works");
+	forget_requests();
+	atomic_store(&srv.status, 503);
+	alert_sender_post(s, &one, 1);
+	ok(eventually(requests() >= 2), "failing again");
+	pthread_mutex_lock(&srv.mu);
+	ok(srv.n >= 2 && gap(&srv, 1) >= 0.125 && gap(&srv, 1) < 0.475,
+	   "the backoff starts over at backoff_min after a delivery: %.3f s",
+	   srv.n >= 2 ? gap(&srv, 1) : -1.0);
+	pthread_mutex_unlock(&srv.mu);
+	alert_sender_stop(s);
+	atomic_store(&srv.status, 200);
+	forget_requests();
+}
+
 static void test_webhook(void)
 {
 	char url[200], err[200], sig[ALERT_SIGNATURE_LEN];
@@ -655,12 +1012,54 @@ static void test_stop_hung(void)
 	forget_requests();
 }
 
+/*
+ * An Alertmanager that accepts and never answers delays no other: each
+ * receiver has its own thread; its POST ends at the timeout, counted.
+ */
+static void test_hung_alone(void)
+{
+	char urls[200], err[200];
+	struct alert_sender_config c = {
+		.alertmanager_urls = urls, .backoff_min = 0.05, .backoff_max = 0.1, .timeout = 2
+	};
+	struct alerts_item first = { 1, "{\"a\":1}", NULL };
+	struct alerts_item second = { 2, "{\"b\":1}", NULL };
+	struct alert_sender *s;
+	double t;
+	bool sent;
+
+	snprintf(urls, sizeof(urls), "http://127.0.0.1:%u,http://127.0.0.1:%u", srv2.port,
+		 srv.port);
+	atomic_store(&srv2.status, 0);
+	s = alert_sender_start(&c, err, sizeof(err));
+	alert_sender_post(s, &first, 1);
+	ok(eventually(requests_of(&srv2) == 1 && view(s, 1).sent == 1),
+	   "one Alertmanager hangs, the other got the alert");
+	t = mono();
+	alert_sender_post(s, &second, 1);
+	sent = eventually(view(s, 1).sent == 2);
+	t = mono() - t;
+	ok(sent && t < 1.0 && view(s, 0).failed == 0,
+	   "and the next one at once, while the first still hangs (%.3f s)", t);
+	ok(eventually(view(s, 0).failed >= 1) && view(s, 0).failing,
+	   "the hung POST ends at the timeout, counted as a failure");
+	is_int(view(s, 1).failed, 0, "none counted for the other");
+	alert_sender_stop(s);
+	atomic_store(&srv2.status, 200);
+	forget_requests_of(&srv);
+	forget_requests_of(&srv2);
+}
+
 int main(void)
 {
 	test_link_broken();
 	test_master_waits();
 	test_conflicts();
 	test_diverged_and_ddl();
+	test_lagging();
+	test_drift();
+	test_audit();
+	test_blind_and_gate();
 	test_redundant();
 	test_odd_text();
 	test_bound();
@@ -668,11 +1067,16 @@ int main(void)
 	test_sign();
 	if (alert_sender_global_init() != 0)
 		tap_diag("curl_global_init failed");
-	server_start();
+	server_start(&srv);
+	server_start(&srv2);
 	test_alertmanager();
+	test_two_alertmanagers();
+	test_backoff();
 	test_webhook();
 	test_stop_hung();
-	server_stop();
+	test_hung_alone();
+	server_stop(&srv);
+	server_stop(&srv2);
 	alert_sender_global_cleanup();
 	return tap_done();
 }
