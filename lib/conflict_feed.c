@@ -753,6 +753,14 @@ static int64_t count_rows(conflict_feed *f, const binlog_event *ev)
 	return rc < 0 ? -1 : rows;
 }
 
+/* The table's writes, for the schema hooks (each in its origin's stream). */
+static void written(const conflict_feed *f, const binlog_table_map *tm, uint64_t n)
+{
+	if (f->hooks.written != NULL && n > 0)
+		f->hooks.written(f->hooks.arg, f->origin(f->trx.origin_server_id, f->origin_arg),
+				 tm->schema, tm->table, n, tm->has_names);
+}
+
 /* A rows event of a transaction that is not gathered: its row changes are counted. */
 static void drop_rows(conflict_feed *f, const binlog_event *ev)
 {
@@ -763,6 +771,7 @@ static void drop_rows(conflict_feed *f, const binlog_event *ev)
 		n = 0;
 	}
 	f->dropped += (uint64_t)n;
+	written(f, ev->u.rows.table, (uint64_t)n);
 	row_unkeyed(f, ev->u.rows.table);
 }
 
@@ -823,8 +832,11 @@ static void gather_rows(conflict_feed *f, const binlog_event *ev)
 			/* one past the bound: too big to gather, this and the rest are counted */
 			stop_gathering(f);
 			f->dropped++;
-			while ((rc = row_change_skip(&it, &err)) == 1)
+			n++;
+			while ((rc = row_change_skip(&it, &err)) == 1) {
 				f->dropped++;
+				n++;
+			}
 			row_unkeyed(f, tm);
 			break;
 		}
@@ -837,9 +849,7 @@ static void gather_rows(conflict_feed *f, const binlog_event *ev)
 		it.no_images = f->no_images;
 		n++;
 	}
-	if (f->hooks.written != NULL && n > 0)
-		f->hooks.written(f->hooks.arg, f->origin(f->trx.origin_server_id, f->origin_arg),
-				 tm->schema, tm->table, n, tm->has_names);
+	written(f, tm, n);
 	if (rc < 0) {
 		f->stats.undecodable++;
 		row_unkeyed(f, tm);

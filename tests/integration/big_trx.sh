@@ -40,6 +40,8 @@ t_ok "the log names where it ends and how many rows it has" \
 t_ok "its row changes are counted as not compared" \
     sh -c "[ \"\$(curl -s '$RWD_URL/metrics' | awk '\$1 == \"ringwatch_tracking_dropped_writes_total\" { print \$2 }')\" -ge 300000 ]"
 t_is "not blind: only that transaction is over" "$(metric ringwatch_tracking_blind)" 0
+t_is "every one of its row changes counted as west's writes to app.t (/v1/tables)" \
+    "$(curl -s "$RWD_URL/v1/tables" | jq '[.tables[] | select(.schema == "app" and .table == "t") | .masters.west.writes_10m][0]')" 300000
 ring_resume_link 1 2
 ring_sync 60
 t_ok "east's copy settles it" wait_for 30 metric_is ringwatch_tracking_big_unsettled 0
