@@ -18,7 +18,9 @@
 # until /v1/status shows both masters' position.gtid at their
 # @@gtid_binlog_pos; with load, the load runs from ringwatchd's first answer
 # to that moment.  Ingest: both binlogs' bytes (MB = 10^6 bytes) and row
-# changes (the workload's, in each binlog) over those seconds.
+# changes (the workload's, in each binlog) over those seconds.  Under the
+# load the poll that sees the catch-up waits its turn like the load's
+# requests, so a loaded time is late by up to a request's latency.
 #
 # -m live: each run starts a fresh ring and ringwatchd, then runs the
 # workload (ROWS default 500,000) on master 1 as fast as the server takes it,
