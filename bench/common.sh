@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Shared by bench/streams.sh and bench/dump.sh (sourced, not run).
+# Shared by the bench/ scripts (sourced, not run).
 #   bench_init            BENCH_TOP (source tree), BENCH_BUILD (build tree with
 #                         daemon/ringwatchd: $RW_BUILDDIR, else the current
 #                         folder when it holds one, else BENCH_TOP), BENCH_WORK
@@ -8,8 +8,15 @@
 #   bench_backlog ROWS    start a 2-master ring (tests/harness/ring.sh) and run
 #                         bench/workload.sh on master 1, wait until master 2
 #                         has applied it; prints the binlog files and sizes
+#   bench_run_workload I ROWS
+#                         the workload (-w: bench_workload or
+#                         bench_workload_big) on master I
+#   bench_changes ROWS    the row changes the workload of ROWS rows writes
+#                         (each master's binlog holds them all)
+#   bench_expect          NAME=@@gtid_binlog_pos of every master, one a line
+#                         (what bench/catchup.py waits for)
 #   bench_options ROWS [FILE...] -- ARGS...
-#                         -r RUNS (runs, default 7), -n ROWS (rows, default
+#                         -r RUNS (runs, default $BENCH_DEFAULT_RUNS or 7), -n ROWS (rows, default
 #                         ROWS) and -w WORKLOAD (workload: "chunks", the
 #                         default, 1,000 row changes per transaction, or
 #                         "big", three statements) from ARGS; the operands
@@ -52,16 +59,31 @@ bench_backlog() {
 	# memory, so the workload takes seconds, not minutes.
 	ring_start -n 2 --extra "--innodb-buffer-pool-size=256M" || return 1
 	t0=$(date +%s.%N)
-	if [[ "${workload:-chunks}" == big ]]; then
-		bench_workload_big 1 "$rows" >/dev/null || return 1
-	else
-		bench_workload 1 "$rows" >/dev/null || return 1
-	fi
+	bench_run_workload 1 "$rows" >/dev/null || return 1
 	ring_sync 600 || return 1
 	t1=$(date +%s.%N)
 	bench_log "workload of $rows rows done and replicated in $(printf '%.1f' "$(echo "$t1 - $t0" | bc)") s"
 	for ((i = 1; i <= RING_N; i++)); do
 		ring_sql "$i" "SHOW BINARY LOGS" | awk -v m="${RING_NAMES[i]}" '{ print m, $1, $2 }'
+	done
+}
+
+bench_run_workload() {
+	if [[ "${workload:-chunks}" == big ]]; then
+		bench_workload_big "$1" "$2"
+	else
+		bench_workload "$1" "$2"
+	fi
+}
+
+# ROWS inserted, every third updated, every fifth deleted (bench/workload.sh)
+bench_changes() { echo $(($1 + $1 / 3 + $1 / 5)); }
+
+bench_expect() {
+	local i g
+	for ((i = 1; i <= RING_N; i++)); do
+		g=$(ring_sql "$i" "SELECT @@gtid_binlog_pos") || return 1
+		echo "${RING_NAMES[i]}=$g"
 	done
 }
 
@@ -75,7 +97,7 @@ bench_options() {
 		shift
 	fi
 	shift # --
-	runs=7
+	runs=${BENCH_DEFAULT_RUNS:-7}
 	workload=chunks
 	while getopts r:n:w: o; do
 		case $o in

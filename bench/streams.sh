@@ -32,59 +32,7 @@ PY=$(command -v python3) || { bench_log "python3 is needed (the status poller)";
 
 bench_backlog "$rows" >"$BENCH_WORK/binlogs" || exit 1
 first=$(awk '$1 == "'"${RING_NAMES[1]}"'" { print $2; exit }' "$BENCH_WORK/binlogs")
-expect=()
-for ((i = 1; i <= RING_N; i++)); do
-	expect+=("${RING_NAMES[i]}=$(ring_sql "$i" "SELECT @@gtid_binlog_pos")")
-done
-
-# The poller: starts ringwatchd, polls /v1/status every 50 ms until every
-# master's position.gtid equals the expected set (entries in any order),
-# then prints "SECONDS VMHWM_KIB CPU_SECONDS LOOP_CPU_SECONDS BYTES_TOTAL..." and
-# stops it (LOOP: the event loop's thread alone).
-cat >"$BENCH_WORK/poll.py" <<'EOF'
-import json, os, signal, subprocess, sys, time, urllib.request
-rwd, conf, listen, log = sys.argv[1:5]
-want = dict(a.split("=", 1) for a in sys.argv[5:])
-norm = lambda g: ",".join(sorted((g or "").split(",")))
-want = {k: norm(v) for k, v in want.items()}
-url = "http://%s/v1/status" % listen
-def proc_field(pid, key):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-def cpu(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-t0 = time.monotonic()
-p = subprocess.Popen([rwd, "-c", conf], stderr=open(log, "w"))
-done, deadline = None, t0 + 300
-while time.monotonic() < deadline and p.poll() is None:
-    try:
-        st = json.load(urllib.request.urlopen(url, timeout=2))
-        got = {m["name"]: m for m in st["masters"]}
-        if all(k in got and norm(got[k]["position"]["gtid"]) == v for k, v in want.items()):
-            done = time.monotonic() - t0
-            break
-    except (OSError, ValueError, KeyError):
-        pass
-    time.sleep(0.05)
-if done is None:
-    sys.stderr.write("ringwatchd did not catch up (see %s)\n" % log)
-    p.kill()
-    sys.exit(1)
-hwm, c = proc_field(p.pid, "VmHWM"), cpu(p.pid)
-with open("/proc/%d/task/%d/stat" % (p.pid, p.pid)) as f:  # the event loop's thread
-    fields = f.read().rsplit(")", 1)[1].split()
-    loop = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-print("%.3f %d %.2f %.2f %s" % (done, hwm, c, loop, " ".join(str(got[k]["bytes_total"]) for k in want)))
-p.send_signal(signal.SIGTERM)
-try:
-    p.wait(10)
-except subprocess.TimeoutExpired:
-    p.kill()
-EOF
+mapfile -t expect < <(bench_expect)
 
 # Cpu seconds (user+sys) of every master's mariadbd so far.
 servers_cpu() {
@@ -116,7 +64,7 @@ run_rwd() {
 	fi
 	for i in "$@"; do want+=("${expect[i - 1]}"); done
 	c0=$(servers_cpu)
-	out=$("$PY" "$BENCH_WORK/poll.py" "$RWD" "$BENCH_WORK/$label.$r.conf" "$listen" \
+	out=$("$PY" "$BENCH_TOP/bench/catchup.py" "$RWD" "$BENCH_WORK/$label.$r.conf" "$listen" \
 		"$BENCH_WORK/$label.$r.log" "${want[@]}") || return 1
 	c1=$(servers_cpu)
 	read -r -a f <<<"$out"
@@ -169,7 +117,7 @@ rw_hwm_max=$(awk '{ print $2 }' "$BENCH_WORK/rwd.times" | sort -n | tail -1)
 rw_cpu=$(awk '{ print $3 }' "$BENCH_WORK/rwd.times" | bench_median)
 rw_srv=$(awk '{ print $4 }' "$BENCH_WORK/rwd.times" | bench_median)
 rw_loop=$(awk '{ print $5 }' "$BENCH_WORK/rwd.times" | bench_median)
-changes=$((RING_N * (rows + rows / 3 + rows / 5))) # every master's binlog holds them all
+changes=$((RING_N * $(bench_changes "$rows"))) # every master's binlog holds them all
 rw_bytes=$(head -1 "$BENCH_WORK/rwd.times" | cut -d' ' -f6-)
 one_s=$(awk '{ print $1 }' "$BENCH_WORK/one.times" | bench_median)
 one_cpu=$(awk '{ print $3 }' "$BENCH_WORK/one.times" | bench_median)
