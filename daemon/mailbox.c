@@ -3,6 +3,8 @@
  */
 #include "mailbox.h"
 
+#include "clock.h"
+
 #include <errno.h>
 #include <event2/event.h>
 #include <pthread.h>
@@ -11,8 +13,14 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-/* Letters delivered per wake-up before the loop gets to do other work. */
-#define DELIVER_BATCH 256
+/*
+ * A wake-up delivers letters for at most DELIVER_SECONDS (or DELIVER_BATCH
+ * letters) before the loop gets to do other work: a stream's letter of a
+ * backlog is up to 64 KiB of events, and 256 of them took 55 ms while HTTP
+ * requests waited (doc/data-flow.md).
+ */
+#define DELIVER_BATCH   256
+#define DELIVER_SECONDS 0.004
 
 struct mailbox {
 	pthread_mutex_t lock;
@@ -54,19 +62,24 @@ static struct mail *take_one(struct mailbox *mb)
 static void on_wake(evutil_socket_t fd, short what, void *arg)
 {
 	struct mailbox *mb = arg;
+	double until = clock_mono() + DELIVER_SECONDS;
 	uint64_t count;
 	struct mail *m;
 	int n = 0;
+	bool more = false;
 
 	(void)what;
 	if (read(fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
 		return;
-	while (n < DELIVER_BATCH && (m = take_one(mb)) != NULL) {
+	while ((m = take_one(mb)) != NULL) {
 		m->next = NULL;
 		mb->deliver(mb->ctx, m);
-		n++;
+		if (++n == DELIVER_BATCH || clock_mono() >= until) {
+			more = true;
+			break;
+		}
 	}
-	if (n == DELIVER_BATCH) {
+	if (more) {
 		/* more may be waiting: come back after other events had a turn */
 		count = 1;
 		(void)!write(mb->efd, &count, sizeof(count));

@@ -1,6 +1,7 @@
 /*
  * test_mailbox.c - letters from several threads arrive in order per sender,
- * the byte bound holds senders back, and closing wakes a blocked sender.
+ * the byte bound holds senders back, closing wakes a blocked sender, and a
+ * wake-up of slow letters lets other events have their turn.
  */
 #include "../../daemon/mailbox.h"
 
@@ -137,9 +138,59 @@ static void test_close_wakes(void)
 	event_base_free(base);
 }
 
+/* Each letter takes 2 ms; a timer due at once counts the letters delivered before it ran. */
+struct turn {
+	struct event_base *base;
+	int delivered;
+	int at_timer; /* -1: the timer has not run */
+};
+
+static void slow(void *ctx, struct mail *m)
+{
+	struct turn *t = ctx;
+
+	free(m);
+	usleep(2000);
+	if (++t->delivered == 50)
+		event_base_loopbreak(t->base);
+}
+
+static void timer_ran(evutil_socket_t fd, short what, void *ctx)
+{
+	struct turn *t = ctx;
+
+	(void)fd;
+	(void)what;
+	t->at_timer = t->delivered;
+}
+
+static void test_turns(void)
+{
+	struct turn t = { event_base_new(), 0, -1 };
+	struct mailbox *mb = mailbox_new(t.base, BOUND * 100, slow, &t);
+	struct timeval now = { 0, 0 };
+	struct event *timer;
+
+	for (int i = 0; i < 50; i++) {
+		struct letter *l = calloc(1, sizeof(*l));
+		l->hdr.size = 64;
+		mailbox_post(mb, &l->hdr);
+	}
+	timer = evtimer_new(t.base, timer_ran, &t);
+	evtimer_add(timer, &now);
+	event_base_dispatch(t.base);
+	is_int(t.delivered, 50, "50 slow letters delivered");
+	ok(t.at_timer >= 0 && t.at_timer < 50,
+	   "a timer due meanwhile ran before the last of them (after %d)", t.at_timer);
+	event_free(timer);
+	mailbox_free(mb);
+	event_base_free(t.base);
+}
+
 int main(void)
 {
 	test_order_and_bound();
 	test_close_wakes();
+	test_turns();
 	return tap_done();
 }
