@@ -143,12 +143,15 @@ struct conflict_feed {
 	binlog_trx trx;
 	uint64_t begin_pos; /* where the open transaction started */
 	rw_buf arena;       /* bytes of the gathered rows */
+	/*
+	 * The gathered rows; at the end of the transaction the same memory
+	 * holds their conflict rows (build_rows()), so the two never take
+	 * room at once.
+	 */
 	struct gathered *rows;
 	size_t n_rows, cap_rows;
 	struct gathered_table *tables; /* of the open transaction's rows events */
 	size_t n_tables, cap_tables;
-	conflict_row *out; /* built at the end of a transaction */
-	size_t cap_out;
 	conflict_bytes *uniques; /* the rows' unique keys */
 	size_t cap_uniques;
 	/*
@@ -259,7 +262,6 @@ void conflict_feed_free(conflict_feed *f)
 	free(f->rows);
 	free(f->tables);
 	free(f->count_vals);
-	free(f->out);
 	free(f->uniques);
 	row_change_free(&f->change);
 	schema_db_free(f->schema);
@@ -356,11 +358,6 @@ static void clear_rows(conflict_feed *f)
 		free(f->rows);
 		f->rows = NULL;
 		f->cap_rows = 0;
-	}
-	if (f->cap_out * sizeof(*f->out) > KEEP_BYTES) {
-		free(f->out);
-		f->out = NULL;
-		f->cap_out = 0;
 	}
 	if (f->cap_uniques * sizeof(*f->uniques) > KEEP_BYTES) {
 		free(f->uniques);
@@ -895,20 +892,30 @@ static int schema_query(conflict_feed *f, const binlog_event *ev, rw_error *err)
 	return rc;
 }
 
-/* The conflict rows of the gathered changes (pointers into the arena). */
-static int build_rows(conflict_feed *f)
+/*
+ * The conflict rows of the gathered changes (pointers into the arena), in
+ * place: the rows' memory grows to hold them and each gathered row becomes
+ * its conflict row, the last first (a conflict row is larger: row i's lands
+ * past the gathered rows before it).  *out the first, or NULL without rows.
+ */
+static int build_rows(conflict_feed *f, const conflict_row **out)
 {
 	const uint8_t *base = (const uint8_t *)f->arena.p;
-	size_t n_uniques = 0, u = 0;
+	size_t n_uniques = 0, u;
+	size_t need = f->n_rows * sizeof(conflict_row);
+	conflict_row *built;
 
+	*out = NULL;
+	if (f->n_rows == 0)
+		return 0;
 	for (size_t i = 0; i < f->n_rows; i++)
 		n_uniques += f->rows[i].n_unique;
-	if (f->n_rows > f->cap_out) {
-		conflict_row *grown = realloc(f->out, f->n_rows * sizeof(*grown));
+	if (need > f->cap_rows * sizeof(*f->rows)) {
+		struct gathered *grown = realloc(f->rows, need);
 		if (grown == NULL)
 			return RW_E_NOMEM;
-		f->out = grown;
-		f->cap_out = f->n_rows;
+		f->rows = grown;
+		f->cap_rows = need / sizeof(*grown);
 	}
 	if (n_uniques > f->cap_uniques) {
 		conflict_bytes *grown = realloc(f->uniques, n_uniques * sizeof(*grown));
@@ -917,35 +924,40 @@ static int build_rows(conflict_feed *f)
 		f->uniques = grown;
 		f->cap_uniques = n_uniques;
 	}
-	for (size_t i = 0; i < f->n_rows; i++) {
-		const struct gathered *g = &f->rows[i];
-		const struct gathered_table *t = &f->tables[g->table];
-		conflict_row *r = &f->out[i];
-		const uint8_t *p = base + g->at;
+	built = (conflict_row *)(void *)f->rows;
+	u = n_uniques;
+	for (size_t i = f->n_rows; i-- > 0;) {
+		const struct gathered g = f->rows[i]; /* read before built[i] covers it */
+		const struct gathered_table *t = &f->tables[g.table];
+		const uint8_t *p = base + g.at;
+		conflict_row r;
 
-		memset(r, 0, sizeof(*r));
-		r->schema = (conflict_bytes){ base + t->at, t->schema_len };
-		r->table = (conflict_bytes){ base + t->at + t->schema_len, t->table_len };
-		r->op = (enum conflict_op)g->op;
-		r->key = (conflict_bytes){ p, g->key_len };
-		p += g->key_len;
-		if (g->before_len != GATHERED_NONE && !f->no_images)
-			r->before = (conflict_bytes){ p, g->before_len };
-		if (g->before_len != GATHERED_NONE)
-			p += g->before_len;
-		if (g->after_len != GATHERED_NONE && !f->no_images)
-			r->after = (conflict_bytes){ p, g->after_len };
-		if (g->after_len != GATHERED_NONE)
-			p += g->after_len;
-		r->unique_keys = g->n_unique > 0 ? &f->uniques[u] : NULL;
-		r->n_unique_keys = g->n_unique;
-		for (uint32_t k = 0; k < g->n_unique; k++) {
+		memset(&r, 0, sizeof(r));
+		r.schema = (conflict_bytes){ base + t->at, t->schema_len };
+		r.table = (conflict_bytes){ base + t->at + t->schema_len, t->table_len };
+		r.op = (enum conflict_op)g.op;
+		r.key = (conflict_bytes){ p, g.key_len };
+		p += g.key_len;
+		if (g.before_len != GATHERED_NONE && !f->no_images)
+			r.before = (conflict_bytes){ p, g.before_len };
+		if (g.before_len != GATHERED_NONE)
+			p += g.before_len;
+		if (g.after_len != GATHERED_NONE && !f->no_images)
+			r.after = (conflict_bytes){ p, g.after_len };
+		if (g.after_len != GATHERED_NONE)
+			p += g.after_len;
+		u -= g.n_unique;
+		r.unique_keys = g.n_unique > 0 ? &f->uniques[u] : NULL;
+		r.n_unique_keys = g.n_unique;
+		for (uint32_t k = 0; k < g.n_unique; k++) {
 			uint32_t len;
 			memcpy(&len, p, sizeof(len));
-			f->uniques[u++] = (conflict_bytes){ p + sizeof(len), len };
+			f->uniques[u + k] = (conflict_bytes){ p + sizeof(len), len };
 			p += sizeof(len) + len;
 		}
+		built[i] = r;
 	}
+	*out = built;
 	return 0;
 }
 
@@ -964,6 +976,7 @@ static void fallback_identity(const conflict_feed *f, char *buf, size_t len)
 static int finish(conflict_feed *f, int64_t now, rw_error *err)
 {
 	conflict_trx t;
+	const conflict_row *rows;
 	char fallback[80];
 	int origin = f->origin(f->trx.origin_server_id, f->origin_arg);
 	int rc;
@@ -978,7 +991,7 @@ static int finish(conflict_feed *f, int64_t now, rw_error *err)
 		clear_rows(f);
 		return 0;
 	}
-	if (f->arena.failed || build_rows(f) != 0) {
+	if (f->arena.failed || build_rows(f, &rows) != 0) {
 		clear_rows(f);
 		return rw_error_set(err, RW_E_NOMEM, -1, "out of memory");
 	}
@@ -1010,7 +1023,7 @@ static int finish(conflict_feed *f, int64_t now, rw_error *err)
 	t.commit_time = f->trx.commit_ts_us != 0 ? (int64_t)f->trx.commit_ts_us
 						 : (int64_t)f->trx.timestamp * 1000000;
 	t.pos = f->begin_pos;
-	t.rows = t.dropped_rows > 0 ? NULL : f->out;
+	t.rows = t.dropped_rows > 0 ? NULL : rows;
 	t.n_rows = t.dropped_rows > 0 ? 0 : f->n_rows;
 	rc = conflict_engine_feed(f->e, f->master, &t, now, err);
 	if (rc == 0) {
