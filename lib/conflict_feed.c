@@ -95,9 +95,11 @@ const char *conflict_keys_json(const conflict_keys *k, const uint8_t *key, size_
 
 /*
  * A gathered row change: its bytes in the feed's arena from at: the key,
- * the before and after images, then each unique key as a u32 length and its
- * bytes.  Its schema and table are those of tables[table] (one entry per
- * rows event's table, not a copy per row).
+ * then each unique key as a u32 length and its bytes.  Its before and after
+ * images are in the feed's images, after those of the rows before it (so
+ * that they can go at once when the transaction passes max_image_bytes).
+ * Its schema and table are those of tables[table] (one entry per rows
+ * event's table, not a copy per row).
  */
 #define GATHERED_NONE UINT32_MAX /* no such image */
 
@@ -142,7 +144,14 @@ struct conflict_feed {
 
 	binlog_trx trx;
 	uint64_t begin_pos; /* where the open transaction started */
-	rw_buf arena;       /* bytes of the gathered rows */
+	rw_buf arena;       /* bytes of the gathered rows but their images */
+	rw_buf images;      /* their images, in row order (freed at no_images) */
+	/*
+	 * Without a GTID: a hash of the gathered bytes, in the order they were
+	 * gathered (key, images, unique keys), for the fallback identity.
+	 */
+	XXH3_state_t *hash;
+	int hash_started, hashing;
 	/*
 	 * The gathered rows; at the end of the transaction the same memory
 	 * holds their conflict rows (build_rows()), so the two never take
@@ -257,6 +266,8 @@ void conflict_feed_free(conflict_feed *f)
 	if (f == NULL)
 		return;
 	rw_buf_free(&f->arena);
+	rw_buf_free(&f->images);
+	XXH3_freeState(f->hash);
 	rw_buf_free(&f->key_json);
 	free(f->pend);
 	free(f->rows);
@@ -341,7 +352,10 @@ void conflict_feed_set_file(conflict_feed *f, const char *file)
 /* Buffers larger than this are given back after a transaction that needed them. */
 #define KEEP_BYTES ((size_t)4 << 20)
 
-/* The gathered rows and their bytes go; a large arena is given back. */
+/*
+ * The gathered rows and their bytes go; large buffers are given back (also
+ * when a transaction stops being gathered: the rest of it is only counted).
+ */
 static void forget_rows(conflict_feed *f)
 {
 	f->n_rows = 0;
@@ -349,16 +363,20 @@ static void forget_rows(conflict_feed *f)
 	if (f->arena.cap > KEEP_BYTES)
 		rw_buf_free(&f->arena);
 	rw_buf_reset(&f->arena);
-}
-
-static void clear_rows(conflict_feed *f)
-{
-	forget_rows(f);
+	if (f->images.cap > KEEP_BYTES)
+		rw_buf_free(&f->images);
+	rw_buf_reset(&f->images);
+	f->hash_started = 0;
 	if (f->cap_rows * sizeof(*f->rows) > KEEP_BYTES) {
 		free(f->rows);
 		f->rows = NULL;
 		f->cap_rows = 0;
 	}
+}
+
+static void clear_rows(conflict_feed *f)
+{
+	forget_rows(f);
 	if (f->cap_uniques * sizeof(*f->uniques) > KEEP_BYTES) {
 		free(f->uniques);
 		f->uniques = NULL;
@@ -526,13 +544,36 @@ void conflict_feed_stats_get(const conflict_feed *f, conflict_feed_stats *out)
 	*out = f->stats;
 }
 
+/* The transaction's gathered bytes into its hash, without a GTID (fallback_identity()). */
+static void hash_bytes(conflict_feed *f, const void *p, size_t len)
+{
+	if (!f->hash_started) {
+		f->hash_started = 1;
+		f->hashing = f->trx.gtid[0] == '\0';
+		if (f->hashing && f->hash == NULL && (f->hash = XXH3_createState()) == NULL)
+			f->arena.failed = 1; /* out of memory: the transaction is not fed */
+		if (f->hashing && f->hash != NULL)
+			XXH3_64bits_reset(f->hash);
+	}
+	if (f->hashing && f->hash != NULL)
+		XXH3_64bits_update(f->hash, p, len);
+}
+
 /* Copy bytes into the arena; their offset. */
 static size_t keep(conflict_feed *f, const void *p, size_t len)
 {
 	size_t at = f->arena.len;
 
+	hash_bytes(f, p, len);
 	rw_buf_put(&f->arena, p, len);
 	return at;
+}
+
+/* A row image into images. */
+static void keep_image(conflict_feed *f, const void *p, size_t len)
+{
+	hash_bytes(f, p, len);
+	rw_buf_put(&f->images, p, len);
 }
 
 /* Note a key's JSON for the key cache (stored by keys_flush()). */
@@ -590,8 +631,11 @@ static int gather_table(conflict_feed *f, const char *schema, const char *table)
 static void image_budget(conflict_feed *f, const row_change *c)
 {
 	f->image_bytes += c->before.len + c->after.len;
-	if (f->image_bytes > f->max_image_bytes)
+	if (f->image_bytes > f->max_image_bytes) {
 		f->no_images = 1;
+		/* none of them will be fed: their memory goes now, not at the end */
+		rw_buf_free(&f->images);
+	}
 }
 
 static int gather_change(conflict_feed *f, const row_change *c)
@@ -612,11 +656,11 @@ static int gather_change(conflict_feed *f, const row_change *c)
 	g->after_len = GATHERED_NONE;
 	if (!f->no_images && c->before.len > 0) {
 		g->before_len = (uint32_t)c->before.len;
-		keep(f, c->before.p, c->before.len);
+		keep_image(f, c->before.p, c->before.len);
 	}
 	if (!f->no_images && c->after.len > 0) {
 		g->after_len = (uint32_t)c->after.len;
-		keep(f, c->after.p, c->after.len);
+		keep_image(f, c->after.p, c->after.len);
 	}
 	g->n_unique = (uint8_t)c->n_unique;
 	for (uint32_t k = 0; k < c->n_unique; k++) {
@@ -629,7 +673,7 @@ static int gather_change(conflict_feed *f, const row_change *c)
 	}
 	if (f->keys != NULL && c->key_json.len > 0)
 		keys_later(f, (const uint8_t *)c->key.p, c->key.len, c->key_json.p);
-	return f->arena.failed ? RW_E_NOMEM : 0;
+	return f->arena.failed || f->images.failed ? RW_E_NOMEM : 0;
 }
 
 /*
@@ -901,7 +945,8 @@ static int schema_query(conflict_feed *f, const binlog_event *ev, rw_error *err)
 static int build_rows(conflict_feed *f, const conflict_row **out)
 {
 	const uint8_t *base = (const uint8_t *)f->arena.p;
-	size_t n_uniques = 0, u;
+	const uint8_t *images = (const uint8_t *)f->images.p;
+	size_t n_uniques = 0, u, img = f->images.len;
 	size_t need = f->n_rows * sizeof(conflict_row);
 	conflict_row *built;
 
@@ -938,14 +983,16 @@ static int build_rows(conflict_feed *f, const conflict_row **out)
 		r.op = (enum conflict_op)g.op;
 		r.key = (conflict_bytes){ p, g.key_len };
 		p += g.key_len;
-		if (g.before_len != GATHERED_NONE && !f->no_images)
-			r.before = (conflict_bytes){ p, g.before_len };
-		if (g.before_len != GATHERED_NONE)
-			p += g.before_len;
-		if (g.after_len != GATHERED_NONE && !f->no_images)
-			r.after = (conflict_bytes){ p, g.after_len };
-		if (g.after_len != GATHERED_NONE)
-			p += g.after_len;
+		if (!f->no_images) { /* else images holds none */
+			if (g.after_len != GATHERED_NONE) {
+				img -= g.after_len;
+				r.after = (conflict_bytes){ images + img, g.after_len };
+			}
+			if (g.before_len != GATHERED_NONE) {
+				img -= g.before_len;
+				r.before = (conflict_bytes){ images + img, g.before_len };
+			}
+		}
 		u -= g.n_unique;
 		r.unique_keys = g.n_unique > 0 ? &f->uniques[u] : NULL;
 		r.n_unique_keys = g.n_unique;
@@ -965,9 +1012,10 @@ static int build_rows(conflict_feed *f, const conflict_row **out)
 static void fallback_identity(const conflict_feed *f, char *buf, size_t len)
 {
 	/* a transaction not gathered: its row images as the binlog holds them */
-	uint64_t h = f->dropped > 0 || f->stub
-			 ? f->rows_hash
-			 : XXH3_64bits(f->arena.p != NULL ? f->arena.p : "", f->arena.len);
+	uint64_t h = f->dropped > 0 || f->stub ? f->rows_hash
+		     : f->hash_started && f->hashing && f->hash != NULL
+			 ? XXH3_64bits_digest(f->hash)
+			 : XXH3_64bits("", 0);
 
 	snprintf(buf, len, "S%u:T%u:H%016llx", f->trx.origin_server_id, f->trx.timestamp,
 		 (unsigned long long)h);
@@ -991,7 +1039,7 @@ static int finish(conflict_feed *f, int64_t now, rw_error *err)
 		clear_rows(f);
 		return 0;
 	}
-	if (f->arena.failed || build_rows(f, &rows) != 0) {
+	if (f->arena.failed || f->images.failed || build_rows(f, &rows) != 0) {
 		clear_rows(f);
 		return rw_error_set(err, RW_E_NOMEM, -1, "out of memory");
 	}
