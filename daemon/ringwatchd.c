@@ -42,6 +42,9 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <getopt.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -874,6 +877,16 @@ int main(int argc, char **argv)
 
 	memset(&d, 0, sizeof(d));
 	d.config_path = DEFAULT_CONFIG;
+#ifdef M_MMAP_THRESHOLD
+	/*
+	 * A buffer of 1 MiB or more (a big transaction's rows and keys, the
+	 * engine's tables) is mapped on its own and goes back to the system
+	 * when freed.  glibc's default raises this threshold to the largest
+	 * block freed so far (up to 32 MiB), after which such buffers come from
+	 * the heap and their pages stay counted in RSS after they are freed.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
 	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <time.h>
 
-#define MAILBOX_BYTES    ((size_t)8 << 20) /* raw events waiting for the loop */
+#define MAILBOX_BYTES    ((size_t)4 << 20) /* raw events waiting for the loop */
 #define BACKOFF_MIN      0.5
 #define BACKOFF_MAX      30.0
 #define STABLE_AFTER     5.0 /* a connection this old resets the backoff */

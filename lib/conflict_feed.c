@@ -95,9 +95,11 @@ const char *conflict_keys_json(const conflict_keys *k, const uint8_t *key, size_
 
 /*
  * A gathered row change: its bytes in the feed's arena from at: the key,
- * the before and after images, then each unique key as a u32 length and its
- * bytes.  Its schema and table are those of tables[table] (one entry per
- * rows event's table, not a copy per row).
+ * then each unique key as a u32 length and its bytes.  Its before and after
+ * images are in the feed's images, after those of the rows before it (so
+ * that they can go at once when the transaction passes max_image_bytes).
+ * Its schema and table are those of tables[table] (one entry per rows
+ * event's table, not a copy per row).
  */
 #define GATHERED_NONE UINT32_MAX /* no such image */
 
@@ -142,13 +144,23 @@ struct conflict_feed {
 
 	binlog_trx trx;
 	uint64_t begin_pos; /* where the open transaction started */
-	rw_buf arena;       /* bytes of the gathered rows */
+	rw_buf arena;       /* bytes of the gathered rows but their images */
+	rw_buf images;      /* their images, in row order (freed at no_images) */
+	/*
+	 * Without a GTID: a hash of the gathered bytes, in the order they were
+	 * gathered (key, images, unique keys), for the fallback identity.
+	 */
+	XXH3_state_t *hash;
+	int hash_started, hashing;
+	/*
+	 * The gathered rows; at the end of the transaction the same memory
+	 * holds their conflict rows (build_rows()), so the two never take
+	 * room at once.
+	 */
 	struct gathered *rows;
 	size_t n_rows, cap_rows;
 	struct gathered_table *tables; /* of the open transaction's rows events */
 	size_t n_tables, cap_tables;
-	conflict_row *out; /* built at the end of a transaction */
-	size_t cap_out;
 	conflict_bytes *uniques; /* the rows' unique keys */
 	size_t cap_uniques;
 	/*
@@ -254,12 +266,13 @@ void conflict_feed_free(conflict_feed *f)
 	if (f == NULL)
 		return;
 	rw_buf_free(&f->arena);
+	rw_buf_free(&f->images);
+	XXH3_freeState(f->hash);
 	rw_buf_free(&f->key_json);
 	free(f->pend);
 	free(f->rows);
 	free(f->tables);
 	free(f->count_vals);
-	free(f->out);
 	free(f->uniques);
 	row_change_free(&f->change);
 	schema_db_free(f->schema);
@@ -339,7 +352,10 @@ void conflict_feed_set_file(conflict_feed *f, const char *file)
 /* Buffers larger than this are given back after a transaction that needed them. */
 #define KEEP_BYTES ((size_t)4 << 20)
 
-/* The gathered rows and their bytes go; a large arena is given back. */
+/*
+ * The gathered rows and their bytes go; large buffers are given back (also
+ * when a transaction stops being gathered: the rest of it is only counted).
+ */
 static void forget_rows(conflict_feed *f)
 {
 	f->n_rows = 0;
@@ -347,21 +363,20 @@ static void forget_rows(conflict_feed *f)
 	if (f->arena.cap > KEEP_BYTES)
 		rw_buf_free(&f->arena);
 	rw_buf_reset(&f->arena);
-}
-
-static void clear_rows(conflict_feed *f)
-{
-	forget_rows(f);
+	if (f->images.cap > KEEP_BYTES)
+		rw_buf_free(&f->images);
+	rw_buf_reset(&f->images);
+	f->hash_started = 0;
 	if (f->cap_rows * sizeof(*f->rows) > KEEP_BYTES) {
 		free(f->rows);
 		f->rows = NULL;
 		f->cap_rows = 0;
 	}
-	if (f->cap_out * sizeof(*f->out) > KEEP_BYTES) {
-		free(f->out);
-		f->out = NULL;
-		f->cap_out = 0;
-	}
+}
+
+static void clear_rows(conflict_feed *f)
+{
+	forget_rows(f);
 	if (f->cap_uniques * sizeof(*f->uniques) > KEEP_BYTES) {
 		free(f->uniques);
 		f->uniques = NULL;
@@ -529,13 +544,36 @@ void conflict_feed_stats_get(const conflict_feed *f, conflict_feed_stats *out)
 	*out = f->stats;
 }
 
+/* The transaction's gathered bytes into its hash, without a GTID (fallback_identity()). */
+static void hash_bytes(conflict_feed *f, const void *p, size_t len)
+{
+	if (!f->hash_started) {
+		f->hash_started = 1;
+		f->hashing = f->trx.gtid[0] == '\0';
+		if (f->hashing && f->hash == NULL && (f->hash = XXH3_createState()) == NULL)
+			f->arena.failed = 1; /* out of memory: the transaction is not fed */
+		if (f->hashing && f->hash != NULL)
+			XXH3_64bits_reset(f->hash);
+	}
+	if (f->hashing && f->hash != NULL)
+		XXH3_64bits_update(f->hash, p, len);
+}
+
 /* Copy bytes into the arena; their offset. */
 static size_t keep(conflict_feed *f, const void *p, size_t len)
 {
 	size_t at = f->arena.len;
 
+	hash_bytes(f, p, len);
 	rw_buf_put(&f->arena, p, len);
 	return at;
+}
+
+/* A row image into images. */
+static void keep_image(conflict_feed *f, const void *p, size_t len)
+{
+	hash_bytes(f, p, len);
+	rw_buf_put(&f->images, p, len);
 }
 
 /* Note a key's JSON for the key cache (stored by keys_flush()). */
@@ -593,8 +631,11 @@ static int gather_table(conflict_feed *f, const char *schema, const char *table)
 static void image_budget(conflict_feed *f, const row_change *c)
 {
 	f->image_bytes += c->before.len + c->after.len;
-	if (f->image_bytes > f->max_image_bytes)
+	if (f->image_bytes > f->max_image_bytes) {
 		f->no_images = 1;
+		/* none of them will be fed: their memory goes now, not at the end */
+		rw_buf_free(&f->images);
+	}
 }
 
 static int gather_change(conflict_feed *f, const row_change *c)
@@ -615,11 +656,11 @@ static int gather_change(conflict_feed *f, const row_change *c)
 	g->after_len = GATHERED_NONE;
 	if (!f->no_images && c->before.len > 0) {
 		g->before_len = (uint32_t)c->before.len;
-		keep(f, c->before.p, c->before.len);
+		keep_image(f, c->before.p, c->before.len);
 	}
 	if (!f->no_images && c->after.len > 0) {
 		g->after_len = (uint32_t)c->after.len;
-		keep(f, c->after.p, c->after.len);
+		keep_image(f, c->after.p, c->after.len);
 	}
 	g->n_unique = (uint8_t)c->n_unique;
 	for (uint32_t k = 0; k < c->n_unique; k++) {
@@ -632,7 +673,7 @@ static int gather_change(conflict_feed *f, const row_change *c)
 	}
 	if (f->keys != NULL && c->key_json.len > 0)
 		keys_later(f, (const uint8_t *)c->key.p, c->key.len, c->key_json.p);
-	return f->arena.failed ? RW_E_NOMEM : 0;
+	return f->arena.failed || f->images.failed ? RW_E_NOMEM : 0;
 }
 
 /*
@@ -905,20 +946,31 @@ static int schema_query(conflict_feed *f, const binlog_event *ev, rw_error *err)
 	return rc;
 }
 
-/* The conflict rows of the gathered changes (pointers into the arena). */
-static int build_rows(conflict_feed *f)
+/*
+ * The conflict rows of the gathered changes (pointers into the arena), in
+ * place: the rows' memory grows to hold them and each gathered row becomes
+ * its conflict row, the last first (a conflict row is larger: row i's lands
+ * past the gathered rows before it).  *out the first, or NULL without rows.
+ */
+static int build_rows(conflict_feed *f, const conflict_row **out)
 {
 	const uint8_t *base = (const uint8_t *)f->arena.p;
-	size_t n_uniques = 0, u = 0;
+	const uint8_t *images = (const uint8_t *)f->images.p;
+	size_t n_uniques = 0, u, img = f->images.len;
+	size_t need = f->n_rows * sizeof(conflict_row);
+	conflict_row *built;
 
+	*out = NULL;
+	if (f->n_rows == 0)
+		return 0;
 	for (size_t i = 0; i < f->n_rows; i++)
 		n_uniques += f->rows[i].n_unique;
-	if (f->n_rows > f->cap_out) {
-		conflict_row *grown = realloc(f->out, f->n_rows * sizeof(*grown));
+	if (need > f->cap_rows * sizeof(*f->rows)) {
+		struct gathered *grown = realloc(f->rows, need);
 		if (grown == NULL)
 			return RW_E_NOMEM;
-		f->out = grown;
-		f->cap_out = f->n_rows;
+		f->rows = grown;
+		f->cap_rows = need / sizeof(*grown);
 	}
 	if (n_uniques > f->cap_uniques) {
 		conflict_bytes *grown = realloc(f->uniques, n_uniques * sizeof(*grown));
@@ -927,35 +979,42 @@ static int build_rows(conflict_feed *f)
 		f->uniques = grown;
 		f->cap_uniques = n_uniques;
 	}
-	for (size_t i = 0; i < f->n_rows; i++) {
-		const struct gathered *g = &f->rows[i];
-		const struct gathered_table *t = &f->tables[g->table];
-		conflict_row *r = &f->out[i];
-		const uint8_t *p = base + g->at;
+	built = (conflict_row *)(void *)f->rows;
+	u = n_uniques;
+	for (size_t i = f->n_rows; i-- > 0;) {
+		const struct gathered g = f->rows[i]; /* read before built[i] covers it */
+		const struct gathered_table *t = &f->tables[g.table];
+		const uint8_t *p = base + g.at;
+		conflict_row r;
 
-		memset(r, 0, sizeof(*r));
-		r->schema = (conflict_bytes){ base + t->at, t->schema_len };
-		r->table = (conflict_bytes){ base + t->at + t->schema_len, t->table_len };
-		r->op = (enum conflict_op)g->op;
-		r->key = (conflict_bytes){ p, g->key_len };
-		p += g->key_len;
-		if (g->before_len != GATHERED_NONE && !f->no_images)
-			r->before = (conflict_bytes){ p, g->before_len };
-		if (g->before_len != GATHERED_NONE)
-			p += g->before_len;
-		if (g->after_len != GATHERED_NONE && !f->no_images)
-			r->after = (conflict_bytes){ p, g->after_len };
-		if (g->after_len != GATHERED_NONE)
-			p += g->after_len;
-		r->unique_keys = g->n_unique > 0 ? &f->uniques[u] : NULL;
-		r->n_unique_keys = g->n_unique;
-		for (uint32_t k = 0; k < g->n_unique; k++) {
+		memset(&r, 0, sizeof(r));
+		r.schema = (conflict_bytes){ base + t->at, t->schema_len };
+		r.table = (conflict_bytes){ base + t->at + t->schema_len, t->table_len };
+		r.op = (enum conflict_op)g.op;
+		r.key = (conflict_bytes){ p, g.key_len };
+		p += g.key_len;
+		if (!f->no_images) { /* else images holds none */
+			if (g.after_len != GATHERED_NONE) {
+				img -= g.after_len;
+				r.after = (conflict_bytes){ images + img, g.after_len };
+			}
+			if (g.before_len != GATHERED_NONE) {
+				img -= g.before_len;
+				r.before = (conflict_bytes){ images + img, g.before_len };
+			}
+		}
+		u -= g.n_unique;
+		r.unique_keys = g.n_unique > 0 ? &f->uniques[u] : NULL;
+		r.n_unique_keys = g.n_unique;
+		for (uint32_t k = 0; k < g.n_unique; k++) {
 			uint32_t len;
 			memcpy(&len, p, sizeof(len));
-			f->uniques[u++] = (conflict_bytes){ p + sizeof(len), len };
+			f->uniques[u + k] = (conflict_bytes){ p + sizeof(len), len };
 			p += sizeof(len) + len;
 		}
+		built[i] = r;
 	}
+	*out = built;
 	return 0;
 }
 
@@ -963,9 +1022,10 @@ static int build_rows(conflict_feed *f)
 static void fallback_identity(const conflict_feed *f, char *buf, size_t len)
 {
 	/* a transaction not gathered: its row images as the binlog holds them */
-	uint64_t h = f->dropped > 0 || f->stub
-			 ? f->rows_hash
-			 : XXH3_64bits(f->arena.p != NULL ? f->arena.p : "", f->arena.len);
+	uint64_t h = f->dropped > 0 || f->stub ? f->rows_hash
+		     : f->hash_started && f->hashing && f->hash != NULL
+			 ? XXH3_64bits_digest(f->hash)
+			 : XXH3_64bits("", 0);
 
 	snprintf(buf, len, "S%u:T%u:H%016llx", f->trx.origin_server_id, f->trx.timestamp,
 		 (unsigned long long)h);
@@ -974,6 +1034,7 @@ static void fallback_identity(const conflict_feed *f, char *buf, size_t len)
 static int finish(conflict_feed *f, int64_t now, rw_error *err)
 {
 	conflict_trx t;
+	const conflict_row *rows;
 	char fallback[80];
 	int origin = f->origin(f->trx.origin_server_id, f->origin_arg);
 	int rc;
@@ -988,7 +1049,7 @@ static int finish(conflict_feed *f, int64_t now, rw_error *err)
 		clear_rows(f);
 		return 0;
 	}
-	if (f->arena.failed || build_rows(f) != 0) {
+	if (f->arena.failed || f->images.failed || build_rows(f, &rows) != 0) {
 		clear_rows(f);
 		return rw_error_set(err, RW_E_NOMEM, -1, "out of memory");
 	}
@@ -1020,7 +1081,7 @@ static int finish(conflict_feed *f, int64_t now, rw_error *err)
 	t.commit_time = f->trx.commit_ts_us != 0 ? (int64_t)f->trx.commit_ts_us
 						 : (int64_t)f->trx.timestamp * 1000000;
 	t.pos = f->begin_pos;
-	t.rows = t.dropped_rows > 0 ? NULL : f->out;
+	t.rows = t.dropped_rows > 0 ? NULL : rows;
 	t.n_rows = t.dropped_rows > 0 ? 0 : f->n_rows;
 	rc = conflict_engine_feed(f->e, f->master, &t, now, err);
 	if (rc == 0) {
