@@ -175,6 +175,8 @@ int gtid_applied(const char *gtid, const char *pos)
 	if ((colon = strrchr(gtid, ':')) == NULL || sscanf(colon + 1, "%llu", &n) != 1)
 		return -1;
 	ulen = (size_t)(colon - gtid);
+	if (memchr(gtid, ':', ulen) != NULL)
+		return -1; /* a tagged GTID (uuid:tag:N, MySQL 8.3+): not read here */
 	for (p = pos; *p != '\0'; p += strcspn(p, ",")) {
 		p += strspn(p, ", \n");
 		if (strncasecmp(p, gtid, ulen) != 0 || p[ulen] != ':')

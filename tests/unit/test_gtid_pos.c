@@ -107,6 +107,9 @@ static void test_applied(void)
 		  "MySQL: in the second interval" },
 		{ "3e11fa47-71ca-11e1-9e33-c80aa9429562:3",
 		  "57f8d2a4-1111-11e1-9e33-c80aa9429562:1-9", 0, "MySQL: another server's only" },
+		{ "3e11fa47-71ca-11e1-9e33-c80aa9429562:tag:2",
+		  "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:tag:1-3", -1,
+		  "MySQL 8.3+: a tagged GTID is not known (not read here)" },
 		{ "", "1-1-40", -1, "no GTID: not known" },
 		{ "2-2-15", NULL, -1, "no position: not known" },
 	};
