@@ -638,13 +638,15 @@ static void alter_table(struct judge *g, const ddl_stmt *s, const char *schema)
 /*
  * The table a copy-and-swap tool's new table copies, from its name:
  * pt-online-schema-change's _T_new (more underscores in front when taken),
- * gh-ost's _T_gho.  1 with T in orig and the tool, else 0.
+ * gh-ost's _T_gho; T itself may begin with underscores, so the name is read
+ * with strip (1 to the number of leading underscores) of them taken off.
+ * 1 with T in orig and the tool, else 0.
  */
-static int swap_copy_of(const char *name, char *orig, size_t len, const char **tool)
+static int swap_copy_of(const char *name, size_t strip, char *orig, size_t len, const char **tool)
 {
 	size_t n = strlen(name), lead = strspn(name, "_");
 
-	if (lead == 0 || n < lead + 5)
+	if (strip == 0 || strip > lead || n < strip + 5)
 		return 0;
 	if (strcasecmp(name + n - 4, "_new") == 0)
 		*tool = "pt-online-schema-change";
@@ -652,7 +654,7 @@ static int swap_copy_of(const char *name, char *orig, size_t len, const char **t
 		*tool = "gh-ost";
 	else
 		return 0;
-	snprintf(orig, len, "%.*s", (int)(n - 4 - lead), name + lead);
+	snprintf(orig, len, "%.*s", (int)(n - 4 - strip), name + strip);
 	return 1;
 }
 
@@ -671,17 +673,21 @@ static void copy_and_swap(struct judge *g, const ddl_stmt *s, const char *schema
 	uint64_t rows;
 	unsigned masters;
 
-	if (!swap_copy_of(s->table.table, orig, sizeof(orig), &tool))
-		return;
-	if (s->kind == DDL_CREATE_LIKE && strcmp(s->like.table, orig) != 0)
-		return; /* a copy of another table: not the tool's */
-	if (writes_of(g, schema, orig, &rows, &masters) == 0 && masters > 1)
-		reason(g->j, DDL_UNSAFE,
-		       "%s.%s looks like %s copying %s.%s, which %u masters wrote lately: a "
-		       "copy-and-swap tool needs one master writing the table, else the "
-		       "others' writes miss the copy and those in flight at the swap stop "
-		       "replication (1146); write it on one master only, or run a plain ALTER",
-		       schema, s->table.table, tool, schema, orig, masters);
+	for (size_t strip = 1; swap_copy_of(s->table.table, strip, orig, sizeof(orig), &tool);
+	     strip++) {
+		if (s->kind == DDL_CREATE_LIKE && strcmp(s->like.table, orig) != 0)
+			continue; /* a copy of another table: not the tool's */
+		if (writes_of(g, schema, orig, &rows, &masters) == 0 && masters > 1) {
+			reason(g->j, DDL_UNSAFE,
+			       "%s.%s looks like %s copying %s.%s, which %u masters wrote lately: "
+			       "a copy-and-swap tool needs one master writing the table, else the "
+			       "others' writes miss the copy and those in flight at the swap stop "
+			       "replication (1146); write it on one master only, or run a plain "
+			       "ALTER",
+			       schema, s->table.table, tool, schema, orig, masters);
+			return;
+		}
+	}
 }
 
 /* ---- statements ------------------------------------------------------------------- */

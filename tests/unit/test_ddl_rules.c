@@ -152,7 +152,7 @@ static int writes(void *arg, const char *schema, const char *table, uint64_t *ro
 	(void)arg;
 	if (strcmp(schema, "app") != 0)
 		return -1;
-	if (strcmp(table, "orders") == 0) {
+	if (strcmp(table, "orders") == 0 || strcmp(table, "_sessions") == 0) {
 		*rows = 120;
 		*masters = 2;
 	} else {
@@ -230,6 +230,11 @@ static const struct case_ with_live[] = {
 	{ "CREATE TABLE _archive_gho LIKE archive", DDL_SAFE, "a new table" },
 	{ "CREATE TABLE _orders_gho LIKE archive", DDL_SAFE, "a new table" },
 	{ "CREATE TABLE orders_new LIKE orders", DDL_SAFE, "a new table" },
+	/* a table whose name begins with an underscore: gh-ost's __T_gho */
+	{ "CREATE TABLE __sessions_gho LIKE _sessions", DDL_UNSAFE,
+	  "app.__sessions_gho looks like gh-ost copying app._sessions" },
+	{ "CREATE TABLE `app`.`__sessions_new` (id INT PRIMARY KEY)", DDL_UNSAFE,
+	  "looks like pt-online-schema-change copying app._sessions" },
 };
 
 static void test_live(void)
@@ -238,7 +243,8 @@ static void test_live(void)
 	const char *script = "CREATE TABLE app.orders (id INT PRIMARY KEY, qty INT, status "
 			     "VARCHAR(20) NOT NULL, note TEXT, KEY ix_qty (qty));"
 			     "CREATE TABLE app.archive (id INT PRIMARY KEY);"
-			     "CREATE TABLE app.skewed (id INT PRIMARY KEY);";
+			     "CREATE TABLE app.skewed (id INT PRIMARY KEY);"
+			     "CREATE TABLE app._sessions (id INT PRIMARY KEY);";
 	ddl_context ctx = {
 		.schema = db, .db = "app", .writes = writes, .drift = drift, .size = size
 	};
