@@ -582,8 +582,8 @@ json_t *ledger_list(struct state *st, bool open_only, int limit)
 }
 
 int ledger_each_between(struct state *st, const char *schema, const char *table, const char *kinds,
-			const char *source, const char *replica,
-			int (*fn)(const struct ledger_between *c, void *arg), void *arg)
+			const char *replica, int (*fn)(const struct ledger_between *c, void *arg),
+			void *arg)
 {
 	sqlite3_stmt *s;
 	int rc;
@@ -591,19 +591,19 @@ int ledger_each_between(struct state *st, const char *schema, const char *table,
 	if (sqlite3_prepare_v2(
 		state_db(st),
 		"SELECT id, kind, state = 'open', (SELECT json_extract(w.value, '$.gtid') FROM "
-		"json_each(writes_json) w WHERE json_extract(w.value, '$.master') = ?4 LIMIT 1) "
+		"json_each(writes_json) w WHERE json_extract(w.value, '$.master') <> ?4 LIMIT 1) "
 		"FROM conflict WHERE schema_name = ?1 AND table_name = ?2 AND instr(?3, kind) > 0 "
 		"AND (state = 'open' OR resolved_by = 'engine') AND EXISTS (SELECT 1 FROM "
 		"json_each(writes_json) w WHERE json_extract(w.value, '$.master') = ?4) AND EXISTS "
-		"(SELECT 1 FROM json_each(writes_json) w WHERE json_extract(w.value, '$.master') = "
-		"?5) ORDER BY id DESC LIMIT 64",
+		"(SELECT 1 FROM json_each(writes_json) w WHERE json_extract(w.value, '$.master') "
+		"<> "
+		"?4) ORDER BY id DESC LIMIT 64",
 		-1, &s, NULL) != SQLITE_OK)
 		return db_fail(st);
 	sqlite3_bind_text(s, 1, schema, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, table, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, kinds, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, source, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, replica, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, replica, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *gtid = (const char *)sqlite3_column_text(s, 3);
 		struct ledger_between c = {

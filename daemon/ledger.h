@@ -41,18 +41,19 @@ struct ledger_between {
 	int64_t id;
 	const char *kind;
 	bool open; /* else resolved by the engine (a later write made the rows the same) */
-	const char *source_gtid; /* the identity of the source master's write; "" unknown */
+	const char *other_gtid; /* the identity of the other master's write; "" unknown */
 };
 
 /*
  * The conflicts on schema.table whose kind is one of kinds, with a write of
- * both source and replica, open or resolved by the engine (not by a person,
- * not superseded), newest first (at most 64): fn on each until it returns
- * non-zero.  0, or -1 on error.
+ * replica and one of another master (whichever master: with three or more,
+ * a link carries the writes of every master before its source too), open
+ * or resolved by the engine (not by a person, not superseded), newest first
+ * (at most 64): fn on each until it returns non-zero.  0, or -1 on error.
  */
 int ledger_each_between(struct state *st, const char *schema, const char *table, const char *kinds,
-			const char *source, const char *replica,
-			int (*fn)(const struct ledger_between *c, void *arg), void *arg);
+			const char *replica, int (*fn)(const struct ledger_between *c, void *arg),
+			void *arg);
 
 /* What the engine needs of an open conflict after a restart. */
 struct ledger_open {

@@ -73,8 +73,9 @@ static int error_table(const char *msg, char *schema, size_t slen, char *table, 
 	return 0;
 }
 
-/* ledger_each_between()'s callback: the conflict whose write of the source
- * the replica has not applied yet, the one the link stopped on. */
+/* ledger_each_between()'s callback: the conflict whose other write (the
+ * source's, or with three or more masters one the source passes on) the
+ * replica has not applied yet, the one the link stopped on. */
 struct conflict_pick {
 	const char *applied; /* the replica's gtid_slave_pos / gtid_executed; NULL unknown */
 	int64_t id;
@@ -85,7 +86,7 @@ struct conflict_pick {
 static int pick_unapplied(const struct ledger_between *c, void *arg)
 {
 	struct conflict_pick *k = arg;
-	int applied = gtid_applied(c->source_gtid, k->applied);
+	int applied = gtid_applied(c->other_gtid, k->applied);
 
 	if (applied == 1)
 		return 0;
@@ -100,11 +101,12 @@ static int pick_unapplied(const struct ledger_between *c, void *arg)
 
 /*
  * The conflict on schema.table, of one of kinds, that the link sl stopped
- * on: one between the source's write and the replica's whose source write
- * the replica has not applied yet (an older one, resolved or applied since,
- * does not explain the error).  1 found (id, kind), 0 certainly none (the
- * ledger read, every candidate's write known applied, and both masters'
- * streams current: a conflict would have been seen), -1 not known.
+ * on: one between the replica's write and another master's (the source's,
+ * or one the source passes on) that the replica has not applied yet (an
+ * older one, resolved or applied since, does not explain the error).  1
+ * found (id, kind), 0 certainly none (the ledger read, every candidate's
+ * write known applied, and every master's stream current: a conflict would
+ * have been seen), -1 not known.
  */
 static int link_conflict(const struct status_sources *d, const struct status *st,
 			 const struct status_link *sl, const char *schema, const char *table,
@@ -120,15 +122,17 @@ static int link_conflict(const struct status_sources *d, const struct status *st
 		pick->applied = v;
 	pick->id = 0;
 	pick->unsure = false;
-	if (ledger_each_between(d->state, schema, table, kinds, sl->source, sl->replica,
-				pick_unapplied, pick) < 0 ||
+	if (ledger_each_between(d->state, schema, table, kinds, sl->replica, pick_unapplied, pick) <
+		0 ||
 	    pick->unsure)
 		return -1;
 	if (pick->id != 0)
 		return 1;
-	if (sl->source_index == (size_t)-1 || !st->current[sl->source_index] ||
-	    !st->current[sl->replica_index])
-		return -1;
+	/* every master's stream current: a write of any of them the link carries was seen */
+	for (size_t m = 0; m < st->n_masters; m++) {
+		if (!st->current[m])
+			return -1;
+	}
 	return 0;
 }
 
