@@ -184,6 +184,21 @@ column_everywhere() {
 
 # --------------------------------------------------------------- the checks ----
 
+# held_as EXPECTED NAME SQL: whether every master's answer to SQL (sorted)
+# is the file EXPECTED, NAME saying what differs on which master
+held_as() {
+    local i ok=0
+    for ((i = 1; i <= RING_N; i++)); do
+        ring_sql "$i" "$3" | tr '\t' ' ' | sort >"$1.held.$i"
+        if ! cmp -s "$1" "$1.held.$i"; then
+            ok=1
+            t_diag "${RING_NAMES[i]}'s $2 differs from the acknowledged writes (< expected, > held):"
+            diff "$1" "$1.held.$i" | head -n 10 | sed 's/^/#   /'
+        fi
+    done
+    return $ok
+}
+
 # verify_acked [orders]: every master holds exactly what the writers' logs
 # say: every order inserted and not deleted, at the version of its last
 # update, no order a writer deleted, every event, every kv row at its last
@@ -191,7 +206,7 @@ column_everywhere() {
 # written).
 ACKED_TOTAL=0
 verify_acked() {
-    local i bad=0 n what=${1:-all} sql
+    local bad=0 n what=${1:-all} sql
     n=$(cat "$run"/acked.* | grep -c '^[IUDEK] ')
     cat "$run"/acked.* | awk -v what="$what" '
         $1 == "I" || $1 == "U" { o[$2] = $3; next }
@@ -207,14 +222,7 @@ verify_acked() {
     sql="SELECT 'O', id, ver FROM app.orders"
     [ "$what" = orders ] || sql="$sql UNION ALL SELECT 'E', id, 0 FROM app.order_events
             UNION ALL SELECT 'K', id, ver FROM app.kv WHERE ver > 0"
-    for ((i = 1; i <= RING_N; i++)); do
-        ring_sql "$i" "$sql" | tr '\t' ' ' | sort >"$run/held.$i"
-        if ! cmp -s "$run/expected" "$run/held.$i"; then
-            bad=1
-            t_diag "${RING_NAMES[i]} differs from the acknowledged writes (< expected, > held):"
-            diff "$run/expected" "$run/held.$i" | head -n 10 | sed 's/^/#   /'
-        fi
-    done
+    held_as "$run/expected" "app.orders, app.order_events or app.kv" "$sql" || bad=1
     if [ "$what" = orders ]; then
         t_ok "every acknowledged write to app.orders on every master: $(wc -l <"$run/expected") orders as the logs say, on each of the $RING_N" \
             test "$bad" = 0
@@ -246,14 +254,7 @@ verify_stock() {
     n=$(wc -l <"$run/stock.acked")
     awk 'FNR == NR { v[$1] = $2; next } { v[$2]++ } END { for (id in v) print id, v[id] }' \
         "$run/stock.base" "$run/stock.acked" | sort >"$run/stock.expected"
-    for ((i = 1; i <= RING_N; i++)); do
-        ring_sql "$i" "SELECT id, v FROM app.stock" | tr '\t' ' ' | sort >"$run/stock.held.$i"
-        if ! cmp -s "$run/stock.expected" "$run/stock.held.$i"; then
-            bad=1
-            t_diag "${RING_NAMES[i]}'s app.stock differs from the acknowledged writes (< expected, > held):"
-            diff "$run/stock.expected" "$run/stock.held.$i" | head -n 10 | sed 's/^/#   /'
-        fi
-    done
+    held_as "$run/stock.expected" app.stock "SELECT id, v FROM app.stock" || bad=1
     t_ok "$1: all $n acknowledged app.stock increments on every master, nothing else changed it" \
         test "$bad" = 0 -a "$n" -gt 0
 }
