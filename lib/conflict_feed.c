@@ -7,6 +7,7 @@
 #include "ringwatch/schema_history.h"
 
 #include "ringwatch/binlog_trx.h"
+#include "ringwatch/row_batch.h"
 #include "ringwatch/row_change.h"
 
 #include <stdio.h>
@@ -179,6 +180,10 @@ struct conflict_feed {
 	value_datum *count_vals; /* count_rows(): 2 x cap_count values */
 	uint32_t cap_count;
 	row_change change;
+	row_change view; /* a batch's change (row_batch.h): views, owns nothing */
+	/* the shapes' tag (conflict_feed_shape_tag()): one more at each replacement or
+	 * change of schema, whose generation it last saw */
+	uint64_t shape_tag, schema_gen;
 	conflict_feed_stats stats;
 	int fed_any;
 	uint64_t last_pos; /* of the last transaction fed */
@@ -244,6 +249,8 @@ conflict_feed *conflict_feed_new(conflict_engine *e, unsigned master, conflict_o
 	}
 	binlog_trx_init(&f->trx);
 	row_change_init(&f->change);
+	f->shape_tag = 1;
+	f->schema_gen = schema_db_generation(f->schema);
 	conflict_feed_set_bounds(f, 0, 0);
 	return f;
 }
@@ -291,6 +298,19 @@ void conflict_feed_schema_replace(conflict_feed *f, schema_db *db, uint64_t pos)
 	schema_db_free(f->schema);
 	f->schema = db;
 	f->schema_pos = pos;
+	f->shape_tag++;
+	f->schema_gen = schema_db_generation(db);
+}
+
+uint64_t conflict_feed_shape_tag(conflict_feed *f)
+{
+	uint64_t g = schema_db_generation(f->schema);
+
+	if (g != f->schema_gen) {
+		f->schema_gen = g;
+		f->shape_tag++;
+	}
+	return f->shape_tag;
 }
 
 uint64_t conflict_feed_schema_pos(const conflict_feed *f)
@@ -803,9 +823,9 @@ static void written(const conflict_feed *f, const binlog_table_map *tm, uint64_t
 }
 
 /* A rows event of a transaction that is not gathered: its row changes are counted. */
-static void drop_rows(conflict_feed *f, const binlog_event *ev)
+static void drop_rows(conflict_feed *f, const binlog_event *ev, const row_batch *b)
 {
-	int64_t n = count_rows(f, ev);
+	int64_t n = b != NULL ? (int64_t)b->rows : count_rows(f, ev);
 
 	if (n < 0) {
 		f->stats.undecodable++;
@@ -816,11 +836,79 @@ static void drop_rows(conflict_feed *f, const binlog_event *ev)
 	row_unkeyed(f, ev->u.rows.table);
 }
 
-static void gather_rows(conflict_feed *f, const binlog_event *ev)
+/*
+ * The row changes of a rows event, from the event itself (row_change_iter)
+ * or from a batch decoded ahead of the feed (row_batch.h): the same
+ * changes, in the same order.
+ */
+struct rows_source {
+	row_change_iter it;
+	row_batch_iter bi;
+	const binlog_event *ev;
+	int batch;
+	int skipping; /* a batch: past the bound, counting as row_change_skip() does */
+};
+
+/* The next change (in f->change, or in f->view from a batch): 1, 0 at the end, or RW_E_*. */
+static int source_next(conflict_feed *f, struct rows_source *src, const row_change **c,
+		       rw_error *err)
+{
+	row_change *v = &f->view;
+	int second;
+
+	if (!src->batch) {
+		*c = &f->change;
+		return row_change_next(&src->it, &f->change, err);
+	}
+	if (!row_batch_next(&src->bi, src->ev, v, &second))
+		return 0;
+	/* what row_change_next() leaves "" for such a copy or transaction */
+	if (src->it.light) {
+		v->key_json.len = 0;
+		v->after.len = 0;
+		for (uint32_t k = 0; k < v->n_unique; k++)
+			v->unique_json[k].len = 0;
+	}
+	if (src->it.no_images) {
+		v->before.len = 0;
+		v->after.len = 0;
+	}
+	*c = v;
+	return 1;
+}
+
+/* Step over the next row as row_change_skip() does: 1, 0 at the end, or RW_E_*. */
+static int source_skip(conflict_feed *f, struct rows_source *src, rw_error *err)
+{
+	int second, first = !src->skipping;
+
+	if (!src->batch)
+		return row_change_skip(&src->it, err);
+	src->skipping = 1;
+	while (row_batch_next(&src->bi, src->ev, &f->view, &second)) {
+		/* a key-moving update's insert half counts only as the pending one */
+		if (!second || first)
+			return 1;
+		first = 0;
+	}
+	return 0;
+}
+
+/* The batch b if it holds what the feed would read of ev now, else NULL. */
+static const row_batch *usable(conflict_feed *f, const binlog_event *ev, const row_batch *b)
+{
+	if (b == NULL || b->check != row_batch_check(ev) ||
+	    (!b->counts_only && b->tag != conflict_feed_shape_tag(f)))
+		return NULL;
+	return b;
+}
+
+static void gather_rows(conflict_feed *f, const binlog_event *ev, const row_batch *b)
 {
 	const binlog_table_map *tm = ev->u.rows.table;
 	const row_table_info *info = NULL;
-	row_change_iter it;
+	const row_change *c;
+	struct rows_source src;
 	rw_error err;
 	uint64_t n = 0;
 	int rc;
@@ -851,30 +939,39 @@ static void gather_rows(conflict_feed *f, const binlog_event *ev)
 		f->light = k == CONFLICT_KNOWN_COPY;
 	}
 	f->decided = 1;
+	b = usable(f, ev, b);
 	if (f->stub || f->dropped > 0) {
-		drop_rows(f, ev);
+		f->stats.predecoded += b != NULL;
+		drop_rows(f, ev, b);
 		return;
 	}
-	if (row_change_iter_init(&it, &ev->u.rows, info, &err) != 0) {
+	memset(&src, 0, sizeof(src));
+	src.ev = ev;
+	src.batch = b != NULL && !b->counts_only;
+	if (src.batch)
+		row_batch_iter_init(&src.bi, b);
+	else if (row_change_iter_init(&src.it, &ev->u.rows, info, &err) != 0) {
 		f->stats.undecodable++;
 		row_unkeyed(f, tm);
 		return;
 	}
+	f->stats.predecoded += src.batch;
 	if (gather_table(f, tm->schema, tm->table) != 0) {
-		row_change_iter_free(&it);
+		if (!src.batch)
+			row_change_iter_free(&src.it);
 		f->stats.undecodable++;
 		row_unkeyed(f, tm);
 		return;
 	}
-	it.no_images = f->no_images;
-	it.light = f->light;
-	while ((rc = row_change_next(&it, &f->change, &err)) == 1) {
+	src.it.no_images = f->no_images;
+	src.it.light = f->light;
+	while ((rc = source_next(f, &src, &c, &err)) == 1) {
 		if (f->n_rows >= f->max_rows) {
 			/* one past the bound: too big to gather, this and the rest are counted */
 			stop_gathering(f);
 			f->dropped++;
 			n++;
-			while ((rc = row_change_skip(&it, &err)) == 1) {
+			while ((rc = source_skip(f, &src, &err)) == 1) {
 				f->dropped++;
 				n++;
 			}
@@ -882,12 +979,12 @@ static void gather_rows(conflict_feed *f, const binlog_event *ev)
 			break;
 		}
 		if (f->row_fn != NULL)
-			row_seen(f, (const uint8_t *)f->change.key.p, f->change.key.len, 0);
-		if (gather_change(f, &f->change) != 0) {
+			row_seen(f, (const uint8_t *)c->key.p, c->key.len, 0);
+		if (gather_change(f, c) != 0) {
 			rc = -1;
 			break;
 		}
-		it.no_images = f->no_images;
+		src.it.no_images = f->no_images;
 		n++;
 	}
 	written(f, tm, n);
@@ -895,7 +992,8 @@ static void gather_rows(conflict_feed *f, const binlog_event *ev)
 		f->stats.undecodable++;
 		row_unkeyed(f, tm);
 	}
-	row_change_iter_free(&it);
+	if (!src.batch)
+		row_change_iter_free(&src.it);
 	if (f->keys != NULL)
 		keys_flush(f);
 }
@@ -1119,6 +1217,13 @@ int conflict_stream_pos_advance(conflict_stream_pos *p, const binlog_event *ev)
 
 int conflict_feed_event(conflict_feed *f, const binlog_event *ev, int64_t now, rw_error *err)
 {
+	return conflict_feed_event_batch(f, ev, NULL, 0, now, err);
+}
+
+int conflict_feed_event_batch(conflict_feed *f, const binlog_event *ev, const void *batch,
+			      size_t len, int64_t now, rw_error *err)
+{
+	row_batch b;
 	int mark;
 
 	if (conflict_stream_pos_advance(&f->at, ev))
@@ -1150,7 +1255,9 @@ int conflict_feed_event(conflict_feed *f, const binlog_event *ev, int64_t now, r
 		return finish(f, now, err);
 	case BINLOG_TRX_INSIDE:
 		if (binlog_event_is_rows(ev->hdr.type))
-			gather_rows(f, ev);
+			gather_rows(f, ev,
+				    batch != NULL && row_batch_open(&b, batch, len) == 0 ? &b
+											 : NULL);
 		break;
 	case BINLOG_TRX_END:
 		return finish(f, now, err);

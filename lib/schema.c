@@ -1083,6 +1083,7 @@ struct schema_db {
 	struct entry **bucket;
 	size_t nbucket; /* a power of two */
 	size_t count;
+	uint64_t generation; /* one more at each change (schema_db_generation()) */
 };
 
 static uint64_t key_hash(const char *schema, const char *table)
@@ -1207,6 +1208,8 @@ schema_table *schema_db_find(schema_db *db, const char *schema, const char *tabl
 {
 	struct entry *e = *find(db, schema, table);
 
+	if (e != NULL && e->t != NULL)
+		db->generation++; /* the caller may change it */
 	return e != NULL ? e->t : NULL;
 }
 
@@ -1222,6 +1225,7 @@ int schema_db_put(schema_db *db, schema_table *t)
 	free(e->why);
 	e->t = t;
 	e->why = NULL;
+	db->generation++;
 	return 0;
 }
 
@@ -1238,6 +1242,7 @@ int schema_db_set_unknown(schema_db *db, const char *schema, const char *table, 
 	free(e->why);
 	e->t = NULL;
 	e->why = text;
+	db->generation++;
 	return 0;
 }
 
@@ -1247,6 +1252,7 @@ static void unlink_entry(schema_db *db, struct entry **link)
 
 	*link = e->next;
 	db->count--;
+	db->generation++;
 	entry_free(e);
 }
 
@@ -1313,12 +1319,18 @@ int schema_db_rename(schema_db *db, const char *schema, const char *table, const
 	link = &db->bucket[e->hash & (db->nbucket - 1)];
 	e->next = *link;
 	*link = e;
+	db->generation++;
 	return 0;
 }
 
 size_t schema_db_count(const schema_db *db)
 {
 	return db->count;
+}
+
+uint64_t schema_db_generation(const schema_db *db)
+{
+	return db->generation;
 }
 
 static int entry_cmp(const struct entry *x, const struct entry *y)

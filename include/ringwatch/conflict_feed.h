@@ -50,6 +50,7 @@ typedef struct conflict_feed_stats {
 	uint64_t no_images;      /* transactions over max_image_bytes: fed without images */
 	uint64_t light;          /* copies read for keys and before images only */
 	uint64_t gaps;           /* gaps whose purged binlogs' content was told the engine */
+	uint64_t predecoded;     /* rows events taken from a batch (row_batch.h), not decoded */
 	/* what the engine made of them at the time (conflict_stats' gap_* during those calls) */
 	uint64_t gap_shown, gap_undecided, gap_unknown;
 } conflict_feed_stats;
@@ -120,6 +121,15 @@ schema_db *conflict_feed_schema(conflict_feed *f);
  * again after a reconnect or a restart) and not applied twice.
  */
 void conflict_feed_schema_replace(conflict_feed *f, schema_db *db, uint64_t pos);
+
+/*
+ * The shapes' tag: it changes whenever the history does (a DDL applied, a
+ * table marked unknown, a replacement, a change through
+ * conflict_feed_schema()) and never comes back.  A batch made against a
+ * copy of the history taken under a tag is taken only while the tag is the
+ * same (row_batch.h).
+ */
+uint64_t conflict_feed_shape_tag(conflict_feed *f);
 
 /* The position of the last DDL applied (or of the history's replacement). */
 uint64_t conflict_feed_schema_pos(const conflict_feed *f);
@@ -199,6 +209,16 @@ void conflict_feed_set_file(conflict_feed *f, const char *file);
  */
 RW_MUST_CHECK int conflict_feed_event(conflict_feed *f, const binlog_event *ev, int64_t now,
 				      rw_error *err);
+
+/*
+ * The same, with the batch of len bytes made of ev ahead of the feed
+ * (row_batch_make(); NULL: none).  The feed takes its row changes from it
+ * when it was made of these bytes under the feed's present shape tag, else
+ * it reads ev itself: the outcome is the same either way.
+ */
+RW_MUST_CHECK int conflict_feed_event_batch(conflict_feed *f, const binlog_event *ev,
+					    const void *batch, size_t len, int64_t now,
+					    rw_error *err);
 
 /* The binlog file the feed is in ("" before any). */
 const char *conflict_feed_file(const conflict_feed *f);

@@ -174,7 +174,8 @@ enum schema_state {
 int schema_db_get(const schema_db *db, const char *schema, const char *table,
 		  const schema_table **t, const char **why);
 
-/* The db's own shape of a known table, to change in place (then finish it), or NULL. */
+/* The db's own shape of a known table, to change in place (then finish it), or NULL
+ * (counted as a change: schema_db_generation()). */
 schema_table *schema_db_find(schema_db *db, const char *schema, const char *table);
 
 /* Put a shape (the db takes t, replacing what it held); 0 or RW_E_NOMEM (t freed). */
@@ -191,6 +192,13 @@ int schema_db_rename(schema_db *db, const char *schema, const char *table, const
 		     const char *to_table);
 
 size_t schema_db_count(const schema_db *db);
+
+/*
+ * A number that changes whenever the db does (a put, an unknown, a
+ * removal, a rename, or a shape handed out by schema_db_find() to change in
+ * place): equal numbers of one db, no change between them.
+ */
+uint64_t schema_db_generation(const schema_db *db);
 
 /* Every entry in a stable order (schema, then table); t is NULL for an unknown one. */
 typedef void (*schema_db_visit_fn)(const char *schema, const char *table, const schema_table *t,
