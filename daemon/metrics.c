@@ -28,6 +28,16 @@ static void put_label(FILE *out, const char *v)
 
 static void family(FILE *out, const char *name, const char *type, const char *help);
 
+/* One sample of name per master, labelled with its name: v[i] is master i's. */
+static void by_master(FILE *out, const struct status *st, const char *name, const uint64_t *v)
+{
+	for (size_t i = 0; i < st->n_masters && i < CONFLICT_MAX_MASTERS; i++) {
+		fprintf(out, "%s{master=\"", name);
+		put_label(out, st->masters[i].name);
+		fprintf(out, "\"} %llu\n", (unsigned long long)v[i]);
+	}
+}
+
 /*
  * One sample of a link; none when value is NaN (not known: a stale probe, a
  * NULL Seconds_Behind_Master).  A NaN sample would make `== 0` false, so an
@@ -265,11 +275,12 @@ static void tracker_metrics(FILE *out, const struct status *st)
 	family(out, "ringwatch_ddl_unsafe_total", "counter",
 	       "Unsafe schema changes seen in the binlogs, each once, by the master whose binlog "
 	       "showed it first (normally the one it ran on).");
-	for (size_t i = 0; i < st->n_masters && i < CONFLICT_MAX_MASTERS; i++) {
-		fprintf(out, "ringwatch_ddl_unsafe_total{master=\"");
-		put_label(out, st->masters[i].name);
-		fprintf(out, "\"} %llu\n", (unsigned long long)v->ddl_unsafe_on[i]);
-	}
+	by_master(out, st, "ringwatch_ddl_unsafe_total", v->ddl_unsafe_on);
+	family(out, "ringwatch_stream_row_batches_total", "counter",
+	       "Rows events of the master's stream whose row changes its replica thread decoded "
+	       "ahead of the event loop (the loop took them from the batch, not decoding them "
+	       "again), since the start.");
+	by_master(out, st, "ringwatch_stream_row_batches_total", v->row_batches);
 	family(out, "ringwatch_conflicts_superseded_total", "counter",
 	       "Open conflict records marked superseded since the start: more than 256 were open "
 	       "on one row, and the oldest is no longer followed (the newer ones say whether the "

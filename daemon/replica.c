@@ -13,6 +13,10 @@
 #include "mysql_conn.h"
 
 #include "ringwatch/binlog_event_type.h"
+#include "ringwatch/binlog_reader.h"
+#include "ringwatch/binlog_trx.h"
+#include "ringwatch/row_batch.h"
+#include "ringwatch/schema.h"
 
 #include <errno.h>
 #include <mysql.h> /* before mariadb_rpl.h, which needs its types */
@@ -30,9 +34,11 @@
 /*
  * Events that arrive together go to the loop as one letter (REPLICA_EVENTS),
  * up to these bounds: one wake-up of the loop for a transaction's events,
- * not one for each.
+ * not one for each.  BATCH_BYTES bounds the events' bytes, LETTER_BYTES the
+ * letter's with the row batches (larger than their events: JSON images).
  */
 #define BATCH_BYTES  ((size_t)64 << 10)
+#define LETTER_BYTES ((size_t)512 << 10)
 #define BATCH_EVENTS 256
 /*
  * An event inside a transaction waits this long at most for the next one
@@ -41,11 +47,37 @@
  */
 #define LINGER_MS 2
 
-/* Events gathered for one letter: each a u32 length and its bytes (REPLICA_EVENTS). */
+/*
+ * The letter being filled (REPLICA_EVENTS), in place: room for a struct
+ * replica_letter, then each event as a u32 length and its bytes, and its
+ * row batch's.  Posting it hands the memory over (nothing is copied); the
+ * next letter starts at the size the last one reached.
+ */
 struct batch {
-	uint8_t *buf; /* kept from one letter to the next */
-	size_t len, cap;
+	rw_buf buf;
+	size_t event_bytes; /* of it, the events' */
 	unsigned events;
+	size_t hint; /* the size to start a letter with */
+};
+
+/*
+ * The thread's own reading of the events, for the row batches: a reader
+ * and the open transaction's boundaries, the shapes it decodes with, and
+ * the ones the loop handed over since (next, under lock).
+ */
+struct predecode {
+	binlog_reader *reader; /* NULL: stopped (an event it could not read) */
+	binlog_trx trx;
+	uint64_t trx_rows; /* row changes of the open transaction batched so far */
+	size_t max_rows;   /* past it, rows are only counted */
+	struct replica_keys *keys;
+	schema_db *shapes; /* NULL: none yet */
+	uint64_t tag;
+
+	pthread_mutex_t lock;
+	schema_db *next;
+	uint64_t next_tag;
+	atomic_bool fresh; /* next is there */
 };
 
 struct replica {
@@ -58,6 +90,7 @@ struct replica {
 	struct replica_args args;
 	struct mysql_conn_target target; /* the thread's own copy of the settings */
 	struct batch batch;
+	struct predecode pd;
 };
 
 static int post(struct replica *r, enum replica_letter_kind kind, const void *body, size_t len)
@@ -74,47 +107,140 @@ static int post(struct replica *r, enum replica_letter_kind kind, const void *bo
 	return mailbox_post(r->mb, &l->hdr);
 }
 
-/*
- * Post the gathered events, if any, in a letter of their size (one event
- * alone as a REPLICA_EVENT): 0, or -1 when the mailbox is closed or memory
- * ran out.
- */
+/* Post the letter being filled, if any: 0, or -1 when the mailbox is closed or memory ran out. */
 static int flush_batch(struct replica *r)
 {
 	struct batch *b = &r->batch;
-	int rc;
+	struct replica_letter *l = (struct replica_letter *)(void *)b->buf.p;
 
 	if (b->events == 0)
 		return 0;
-	if (b->events == 1)
-		rc = post(r, REPLICA_EVENT, b->buf + sizeof(uint32_t), b->len - sizeof(uint32_t));
-	else
-		rc = post(r, REPLICA_EVENTS, b->buf, b->len);
-	b->len = 0;
+	if (rw_buf_failed(&b->buf)) {
+		rw_buf_free(&b->buf);
+		return -1;
+	}
+	l->hdr.next = NULL;
+	l->hdr.kind = REPLICA_EVENTS;
+	l->hdr.size = b->buf.cap;
+	l->generation = r->args.generation;
+	l->len = b->buf.len - sizeof(*l);
+	b->hint = b->buf.len < BATCH_BYTES ? BATCH_BYTES : b->buf.len;
+	b->buf = (rw_buf)RW_BUF_INIT; /* the letter's now */
+	b->event_bytes = 0;
 	b->events = 0;
-	return rc;
+	return mailbox_post(r->mb, &l->hdr);
 }
 
-/* Add one event to the batch: 0, or -1 (out of memory: the connection ends). */
-static int add_to_batch(struct replica *r, const uint8_t *p, size_t len)
+static void put_u32(rw_buf *b, size_t v)
+{
+	uint32_t n = (uint32_t)v;
+
+	rw_buf_put(b, &n, sizeof(n));
+}
+
+static size_t predecode(struct predecode *pd, const uint8_t *p, size_t len, rw_buf *out);
+
+/*
+ * Add one event and its row batch to the letter (rw_buf_failed() when out
+ * of memory: the connection ends).
+ */
+static void add_to_batch(struct replica *r, const uint8_t *p, size_t len)
 {
 	struct batch *b = &r->batch;
-	uint32_t n = (uint32_t)len;
-	size_t need = b->len + sizeof(n) + len;
+	size_t at, rows;
+	uint32_t n;
 
-	if (need > b->cap) { /* once: pump() keeps a batch within BATCH_BYTES */
-		uint8_t *grown = realloc(b->buf, BATCH_BYTES);
-		if (grown == NULL || need > BATCH_BYTES) {
-			b->buf = grown != NULL ? grown : b->buf;
-			return -1;
-		}
-		b->buf = grown;
-		b->cap = BATCH_BYTES;
+	if (b->buf.len == 0) {
+		struct replica_letter room;
+		if (rw_buf_reserve(&b->buf, b->hint > len ? b->hint : len + BATCH_BYTES) < 0)
+			return;
+		memset(&room, 0, sizeof(room));
+		rw_buf_put(&b->buf, &room, sizeof(room));
 	}
-	memcpy(b->buf + b->len, &n, sizeof(n));
-	memcpy(b->buf + b->len + sizeof(n), p, len);
-	b->len += sizeof(n) + len;
+	put_u32(&b->buf, len);
+	rw_buf_put(&b->buf, p, len);
+	at = b->buf.len;
+	put_u32(&b->buf, 0);
+	rows = predecode(&r->pd, p, len, &b->buf);
+	if (rows > 0 && !rw_buf_failed(&b->buf)) {
+		n = (uint32_t)rows;
+		memcpy(b->buf.p + at, &n, sizeof(n));
+	}
+	b->event_bytes += len;
 	b->events++;
+}
+
+/* ---- row batches ------------------------------------------------------------- */
+
+void replica_set_shapes(struct replica *r, schema_db *db, uint64_t tag)
+{
+	struct predecode *pd = &r->pd;
+
+	pthread_mutex_lock(&pd->lock);
+	schema_db_free(pd->next);
+	pd->next = db;
+	pd->next_tag = tag;
+	atomic_store(&pd->fresh, true);
+	pthread_mutex_unlock(&pd->lock);
+}
+
+/* The shapes the loop handed over last, if new. */
+static void take_shapes(struct predecode *pd)
+{
+	if (!atomic_load_explicit(&pd->fresh, memory_order_acquire))
+		return;
+	pthread_mutex_lock(&pd->lock);
+	schema_db_free(pd->shapes);
+	pd->shapes = pd->next;
+	pd->tag = pd->next_tag;
+	pd->next = NULL;
+	atomic_store(&pd->fresh, false);
+	pthread_mutex_unlock(&pd->lock);
+}
+
+/*
+ * Read one event (len bytes at p) as the loop will, and append the batch of
+ * its rows to out: how many bytes (0: none).  An event the thread cannot
+ * read stops its batches for the connection: the loop reads every event
+ * anyway, and says what is wrong with it.
+ */
+static size_t predecode(struct predecode *pd, const uint8_t *p, size_t len, rw_buf *out)
+{
+	size_t start = out->len;
+	binlog_event ev;
+	row_batch b;
+	rw_error err;
+	int rc;
+
+	if (pd->reader == NULL || len > UINT32_MAX)
+		return 0;
+	take_shapes(pd);
+	if (binlog_reader_feed(pd->reader, p, len, &err) != 0)
+		goto stop;
+	while ((rc = binlog_reader_next(pd->reader, &ev, &err)) == 1) {
+		if (binlog_trx_feed(&pd->trx, &ev) == BINLOG_TRX_BEGIN)
+			pd->trx_rows = 0;
+		if (ev.in_payload || out->len > start || pd->shapes == NULL ||
+		    !binlog_event_is_rows(ev.hdr.type))
+			continue;
+		/* none, or out of memory (out failed): the loop decodes it */
+		if (row_batch_make(out, &ev, pd->shapes, pd->tag, pd->trx_rows >= pd->max_rows) !=
+			1 ||
+		    row_batch_open(&b, out->p + start, out->len - start) != 0)
+			continue;
+		pd->trx_rows += b.counts_only ? b.rows : b.changes;
+		if (pd->keys != NULL && !b.counts_only) {
+			pthread_mutex_lock(&pd->keys->lock);
+			conflict_keys_put_batch(pd->keys->k, out->p + start, out->len - start);
+			pthread_mutex_unlock(&pd->keys->lock);
+			row_batch_keys_kept(out->p + start, out->len - start);
+		}
+	}
+	if (rc == 0)
+		return out->len - start;
+stop:
+	binlog_reader_free(pd->reader);
+	pd->reader = NULL;
 	return 0;
 }
 
@@ -385,22 +511,17 @@ static void pump(struct replica *r, MYSQL *m, struct replica_end *end)
 				 "unexpected packet (%lu bytes, first byte 0x%02x)", len, p[0]);
 			return;
 		}
-		if (r->batch.len + sizeof(uint32_t) + len - 1 > BATCH_BYTES && flush_batch(r) != 0)
-			return;
-		if (sizeof(uint32_t) + len - 1 > BATCH_BYTES) { /* a big event goes alone */
-			if (post(r, REPLICA_EVENT, p + 1, len - 1) != 0)
-				return;
-			continue;
-		}
-		if (add_to_batch(r, p + 1, len - 1) != 0) {
+		add_to_batch(r, p + 1, len - 1);
+		if (rw_buf_failed(&r->batch.buf)) {
 			snprintf(end->message, sizeof(end->message), "out of memory");
 			return;
 		}
 		/* the rest of a transaction is taken if it is there or comes at once; the
 		 * event that ends one goes now, even if more bytes wait (they may be part
 		 * of a packet, or with TLS no event at all) */
-		if (r->batch.len < BATCH_BYTES && r->batch.events < BATCH_EVENTS &&
-		    inside_transaction(p + 1, len - 1) && (more_ready(m) || wait_for_rest(m)))
+		if (r->batch.event_bytes < BATCH_BYTES && r->batch.buf.len < LETTER_BYTES &&
+		    r->batch.events < BATCH_EVENTS && inside_transaction(p + 1, len - 1) &&
+		    (more_ready(m) || wait_for_rest(m)))
 			continue;
 		if (flush_batch(r) != 0)
 			return; /* mailbox closed: the daemon is stopping */
@@ -470,7 +591,11 @@ static void replica_free(struct replica *r)
 {
 	free(r->args.gtid_state);
 	free(r->args.file);
-	free(r->batch.buf);
+	rw_buf_free(&r->batch.buf);
+	binlog_reader_free(r->pd.reader);
+	schema_db_free(r->pd.shapes);
+	schema_db_free(r->pd.next);
+	pthread_mutex_destroy(&r->pd.lock);
 	mysql_conn_target_clear(&r->target);
 	pthread_mutex_destroy(&r->fd_lock);
 	free(r);
@@ -487,6 +612,11 @@ struct replica *replica_start(const struct config_master *m, const struct replic
 		return NULL;
 	}
 	pthread_mutex_init(&r->fd_lock, NULL);
+	pthread_mutex_init(&r->pd.lock, NULL);
+	r->pd.reader = binlog_reader_new(BINLOG_READER_STREAM);
+	binlog_trx_init(&r->pd.trx);
+	r->pd.max_rows = args->max_rows;
+	r->pd.keys = args->keys;
 	r->fd = -1;
 	r->mb = mb;
 	r->args = *args;

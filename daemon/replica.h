@@ -6,13 +6,24 @@
  * binlog dump from the position it was given, and posts every raw event to
  * its mailbox until the connection ends; then it posts a last letter saying
  * why, and exits.  Reconnecting, backoff and positions belong to the event
- * loop (stream.c), which starts a new replica thread each time.  The thread
- * shares nothing with the loop but the mailbox and an atomic stop flag.
+ * loop (stream.c), which starts a new replica thread each time.
+ *
+ * The thread also reads the events itself and decodes each rows event's row
+ * changes into a batch (row_batch.h) against the latest copy of the feed's
+ * shapes the loop handed it (replica_set_shapes()): the batch goes with the
+ * event, and the loop's feed takes it instead of decoding the rows again
+ * when its shapes are still those (doc/data-flow.md).  The thread shares
+ * nothing with the loop but the mailbox, the shapes' hand-over and an atomic
+ * stop flag.
  */
 #ifndef RINGWATCHD_REPLICA_H
 #define RINGWATCHD_REPLICA_H
 
 #include "mailbox.h"
+
+#include "ringwatch/conflict_feed.h"
+
+#include <pthread.h>
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -25,7 +36,8 @@ enum replica_letter_kind {
 	REPLICA_EVENT,     /* body: the event bytes (header to checksum) */
 	/*
 	 * body: events that arrived together, each a u32 length (native order)
-	 * and its bytes (replica_events_next() walks them)
+	 * and its bytes, then a u32 length and the bytes of its batch
+	 * (row_batch.h; 0: none) (replica_events_next() walks them)
 	 */
 	REPLICA_EVENTS,
 	REPLICA_ENDED, /* body: struct replica_end; the thread's last letter */
@@ -56,13 +68,9 @@ struct replica_letter {
 	uint8_t body[]; /* len bytes */
 };
 
-/*
- * The next event of a REPLICA_EVENTS letter: at is where to read (0 for
- * the first); true with *event and *len set and at moved past it, false at
- * the end.
- */
-static inline bool replica_events_next(const struct replica_letter *l, size_t *at,
-				       const uint8_t **event, size_t *len)
+/* The next n bytes of a letter's body at *at, after their u32 length; false past its end. */
+static inline bool replica_letter_part(const struct replica_letter *l, size_t *at,
+				       const uint8_t **p, size_t *len)
 {
 	uint32_t n;
 
@@ -71,11 +79,38 @@ static inline bool replica_events_next(const struct replica_letter *l, size_t *a
 	__builtin_memcpy(&n, l->body + *at, sizeof(n));
 	if (n > l->len - *at - sizeof(n))
 		return false;
-	*event = l->body + *at + sizeof(n);
+	*p = l->body + *at + sizeof(n);
 	*len = n;
 	*at += sizeof(n) + n;
 	return true;
 }
+
+/*
+ * The next event of a REPLICA_EVENTS letter and its batch (NULL and 0:
+ * none): at is where to read (0 for the first); true with them set and at
+ * moved past them, false at the end.
+ */
+static inline bool replica_events_next(const struct replica_letter *l, size_t *at,
+				       const uint8_t **event, size_t *len, const uint8_t **batch,
+				       size_t *batch_len)
+{
+	if (!replica_letter_part(l, at, event, len) ||
+	    !replica_letter_part(l, at, batch, batch_len))
+		return false;
+	if (*batch_len == 0)
+		*batch = NULL;
+	return true;
+}
+
+/*
+ * The JSON of the keys of a master's rows, for the conflict reports: the
+ * replica threads of one stream put those of their row batches there
+ * (conflict_keys_put_batch()), the loop reads it; under lock.
+ */
+struct replica_keys {
+	pthread_mutex_t lock;
+	conflict_keys *k;
+};
 
 /* Where to start, and how to connect; copied, so the caller may free its own. */
 struct replica_args {
@@ -85,6 +120,9 @@ struct replica_args {
 	char *gtid_state;        /* MariaDB "d-s-n,..." or NULL to start by file */
 	char *file;              /* binlog file, "" for the oldest */
 	uint64_t offset;         /* in file, >= 4 */
+	/* a transaction's row changes past which its rows are only counted (the feed's bound) */
+	size_t max_rows;
+	struct replica_keys *keys; /* NULL: the feed keeps the keys' JSON */
 };
 
 struct replica;
@@ -96,6 +134,14 @@ struct replica;
  */
 struct replica *replica_start(const struct config_master *m, const struct replica_args *args,
 			      struct mailbox *mb, char *err, size_t errlen);
+
+/*
+ * The shapes to decode rows events with from now on: db (taken; a copy
+ * the loop no longer touches), the feed's tag of them (conflict_feed.h).
+ * Loop thread.
+ */
+struct schema_db;
+void replica_set_shapes(struct replica *r, struct schema_db *db, uint64_t tag);
 
 /* Ask the thread to end (it posts REPLICA_ENDED with stopped set).  Loop thread. */
 void replica_stop(struct replica *r);

@@ -251,12 +251,31 @@ static void on_trx_end(void *ctx, size_t m, const binlog_trx *t)
 	lag_seen(d->lag, XXH3_64bits(t->gtid, strlen(t->gtid)), origin, m, clock_mono());
 }
 
-static void on_event(void *ctx, size_t m, const binlog_event *ev)
+static void on_event(void *ctx, size_t m, const binlog_event *ev, const void *batch,
+		     size_t batch_len)
 {
 	struct rwd *d = ctx;
 
 	if (d->tracker != NULL)
-		tracker_event(d->tracker, m, ev);
+		tracker_event(d->tracker, m, ev, batch, batch_len);
+}
+
+/* A key's JSON from the replica threads' caches (any master's: a key is the same bytes in each). */
+static char *key_json_of(void *arg, const uint8_t *key, size_t len)
+{
+	struct rwd *d = arg;
+	char *json = NULL;
+
+	for (size_t i = 0; i < d->n_streams && json == NULL; i++)
+		json = stream_key_json(d->streams[i], key, len);
+	return json;
+}
+
+static schema_db *on_shapes(void *ctx, size_t m, uint64_t *tag)
+{
+	struct rwd *d = ctx;
+
+	return d->tracker != NULL ? tracker_shapes(d->tracker, m, tag) : NULL;
 }
 
 /* Probe rounds between two reads of a master's information_schema. */
@@ -389,6 +408,7 @@ static int start_streams(struct rwd *d)
 {
 	struct stream_sink sink = {
 		.event = on_event,
+		.shapes = on_shapes,
 		.ready = streams_ready,
 		.admit = on_admit,
 		.held = on_held,
@@ -421,6 +441,8 @@ static int start_streams(struct rwd *d)
 			.origin_arg = d,
 			.row = on_row,
 			.row_arg = d,
+			.key_json = key_json_of,
+			.key_arg = d,
 		};
 		for (size_t i = 0; i < d->n_streams && i < CONFLICT_MAX_MASTERS; i++)
 			names[i] = d->cfg.masters[i].name;
@@ -886,6 +908,13 @@ int main(int argc, char **argv)
 	 * the heap and their pages stay counted in RSS after they are freed.
 	 */
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	/*
+	 * Setting it also fixes the trim threshold at 128 KiB: the replica
+	 * threads' letters (up to about 1 MiB, freed by the loop) would then
+	 * give pages back and fault them in again all the time, at up to half
+	 * the daemon's cpu while it catches up (bench/README).  32 MiB stays.
+	 */
+	mallopt(M_TRIM_THRESHOLD, 32 << 20);
 #endif
 	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (c) {

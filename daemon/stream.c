@@ -13,6 +13,7 @@
 #include "ringwatch/binlog_reader.h"
 #include "ringwatch/conflict_feed.h"
 #include "ringwatch/binlog_trx.h"
+#include "ringwatch/schema.h"
 
 #include <event2/event.h>
 #include <stdio.h>
@@ -27,6 +28,8 @@
 #define HEARTBEAT_PERIOD 1.0
 #define CHECKPOINT_EVERY 1.0
 #define HOLD_MAX         ((size_t)64 << 20) /* events held while the sink is not ready */
+/* the keys' JSON the replica threads remember for the reports (72 bytes a slot) */
+#define KEY_CACHE_SLOTS ((size_t)1 << 17)
 
 struct stream {
 	struct event_base *base;
@@ -94,6 +97,8 @@ struct stream {
 	bool sink_held;      /* the sink refused an event: hold from it until stream_resume() */
 	binlog_reader *peek; /* reads what is held, for the sink's held() */
 	bool admit_all;      /* the event goes to the sink without asking */
+	uint64_t shapes_tag; /* of the shapes the replica thread has (0: none) */
+	struct replica_keys keys; /* its row batches' keys' JSON (keys.k NULL: none) */
 };
 
 /* The one place a stream's state changes; says so once. */
@@ -172,6 +177,19 @@ static void load_gap(struct stream *s)
 
 /* ---- connecting --------------------------------------------------------------- */
 
+/* The replica thread's shapes for its row batches, when the sink's have changed. */
+static void publish_shapes(struct stream *s)
+{
+	uint64_t tag = s->shapes_tag;
+	schema_db *db;
+
+	if (s->replica == NULL || s->sink.shapes == NULL ||
+	    (db = s->sink.shapes(s->sink.ctx, s->index, &tag)) == NULL)
+		return;
+	replica_set_shapes(s->replica, db, tag);
+	s->shapes_tag = tag;
+}
+
 static void connect_now(struct stream *s)
 {
 	struct replica_args args;
@@ -181,6 +199,8 @@ static void connect_now(struct stream *s)
 	args.generation = ++s->generation;
 	args.replica_server_id = s->replica_server_id;
 	args.heartbeat_period = HEARTBEAT_PERIOD;
+	args.max_rows = CONFLICT_FEED_MAX_ROWS;
+	args.keys = s->keys.k != NULL ? &s->keys : NULL;
 	s->resumed = s->have_commit;
 	if (s->by_file || s->replaying) {
 		s->by_file = false;
@@ -212,7 +232,10 @@ static void connect_now(struct stream *s)
 		log_error("master %s: %s", s->m->name, err);
 		set_state(s, STREAM_BACKOFF, err);
 		event_add(s->retry, &(struct timeval){ .tv_sec = (time_t)BACKOFF_MAX });
+		return;
 	}
+	s->shapes_tag = 0;
+	publish_shapes(s);
 }
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
@@ -328,7 +351,8 @@ static void heartbeat_position(struct stream *s, const binlog_event *ev)
 /* handle_event(): the sink refused the event (stream_sink.admit). */
 #define REFUSED 1
 
-static int handle_event(struct stream *s, const binlog_event *ev)
+static int handle_event(struct stream *s, const binlog_event *ev, const uint8_t *batch,
+			size_t batch_len)
 {
 	int mark;
 
@@ -353,8 +377,12 @@ static int handle_event(struct stream *s, const binlog_event *ev)
 	mark = binlog_trx_feed(&s->trx, ev);
 	if (mark == BINLOG_TRX_END || mark == BINLOG_TRX_SINGLE)
 		commit_position(s);
-	if (s->sink.event != NULL)
-		s->sink.event(s->sink.ctx, s->index, ev);
+	if (s->sink.event != NULL) {
+		if (ev->in_payload)
+			s->sink.event(s->sink.ctx, s->index, ev, NULL, 0);
+		else
+			s->sink.event(s->sink.ctx, s->index, ev, batch, batch_len);
+	}
 	return 0;
 }
 
@@ -398,8 +426,13 @@ static bool refuse(struct stream *s, const binlog_event *ev)
 	return true;
 }
 
-/* One packet of events; REFUSED when the sink refused its first (the packet is to be kept). */
-static int on_event(struct stream *s, const uint8_t *bytes, size_t len)
+/*
+ * One packet of events and the row batch the replica thread made of it
+ * (NULL: none); REFUSED when the sink refused its first (the packet is to
+ * be kept, the batch is not).
+ */
+static int on_event(struct stream *s, const uint8_t *bytes, size_t len, const uint8_t *batch,
+		    size_t batch_len)
 {
 	binlog_event ev;
 	rw_error err;
@@ -412,13 +445,13 @@ static int on_event(struct stream *s, const uint8_t *bytes, size_t len)
 		return 0;
 	}
 	while ((rc = binlog_reader_next(s->reader, &ev, &err)) == 1) {
-		if (handle_event(s, &ev) == REFUSED) {
+		if (handle_event(s, &ev, batch, batch_len) == REFUSED) {
 			if (first && refuse(s, &ev))
 				return REFUSED;
 			/* not the packet's first (never seen: one event a packet), or no
 			 * fork: taken as it is */
 			s->admit_all = true;
-			handle_event(s, &ev);
+			handle_event(s, &ev, batch, batch_len);
 			s->admit_all = false;
 		}
 		first = 0;
@@ -596,7 +629,7 @@ static void release_held(struct stream *s)
 	s->peek = NULL;
 	while (s->held != NULL && !s->sink_held) {
 		struct replica_letter *l = (struct replica_letter *)s->held;
-		if (on_event(s, l->body, l->len) == REFUSED)
+		if (on_event(s, l->body, l->len, NULL, 0) == REFUSED)
 			break; /* l stays first; the rest go to the new peek reader */
 		s->held = l->hdr.next;
 		s->held_bytes -= l->hdr.size;
@@ -634,7 +667,7 @@ static void take_event(struct stream *s, struct replica_letter *l)
 		append_held(s, l);
 		return;
 	}
-	if (on_event(s, l->body, l->len) == REFUSED) {
+	if (on_event(s, l->body, l->len, NULL, 0) == REFUSED) {
 		append_held(s, l);
 		return;
 	}
@@ -665,14 +698,14 @@ static struct replica_letter *one_event(const struct replica_letter *batch, cons
 static void take_events(struct stream *s, const struct replica_letter *batch)
 {
 	struct replica_letter *l;
-	const uint8_t *p;
-	size_t len, at = 0;
+	const uint8_t *p, *rows;
+	size_t len, rows_len, at = 0;
 
-	while (replica_events_next(batch, &at, &p, &len)) {
+	while (replica_events_next(batch, &at, &p, &len, &rows, &rows_len)) {
 		bool direct = s->held == NULL && !s->sink_held &&
 			      (s->sink.ready == NULL || s->sink.ready(s->sink.ctx));
 
-		if (direct && on_event(s, p, len) != REFUSED)
+		if (direct && on_event(s, p, len, rows, rows_len) != REFUSED)
 			continue;
 		if ((l = one_event(batch, p, len)) == NULL) {
 			/* nothing more from this connection: the next reads it again from the
@@ -704,9 +737,11 @@ static void on_letter(void *ctx, struct mail *m)
 		break;
 	case REPLICA_EVENT:
 		take_event(s, l);
+		publish_shapes(s);
 		return;
 	case REPLICA_EVENTS:
 		take_events(s, l);
+		publish_shapes(s);
 		break;
 	case REPLICA_ENDED:
 		/* what was held belongs to this connection's reader: the next one
@@ -737,6 +772,9 @@ struct stream *stream_new(struct event_base *base, size_t index, const struct co
 	s->backoff = BACKOFF_MIN;
 	s->last_event_mono = -1;
 	gtid_pos_clear(&s->commit_gtid);
+	/* without it, the feed keeps the keys' JSON itself */
+	if ((s->keys.k = conflict_keys_new(KEY_CACHE_SLOTS)) != NULL)
+		pthread_mutex_init(&s->keys.lock, NULL);
 	s->mb = mailbox_new(base, MAILBOX_BYTES, on_letter, s);
 	s->retry = evtimer_new(base, on_retry, s);
 	if (s->mb == NULL || s->retry == NULL) {
@@ -801,7 +839,25 @@ void stream_free(struct stream *s)
 		event_free(s->retry);
 	mailbox_free(s->mb);
 	binlog_reader_free(s->reader);
+	if (s->keys.k != NULL) {
+		conflict_keys_free(s->keys.k);
+		pthread_mutex_destroy(&s->keys.lock);
+	}
 	free(s);
+}
+
+char *stream_key_json(struct stream *s, const uint8_t *key, size_t len)
+{
+	const char *json;
+	char *copy = NULL;
+
+	if (s->keys.k == NULL)
+		return NULL;
+	pthread_mutex_lock(&s->keys.lock);
+	if ((json = conflict_keys_json(s->keys.k, key, len)) != NULL)
+		copy = strdup(json);
+	pthread_mutex_unlock(&s->keys.lock);
+	return copy;
 }
 
 void stream_reconfigure(struct stream *s, const struct config_master *m, uint32_t replica_server_id)

@@ -34,9 +34,19 @@ enum stream_state {
 
 /* What a stream hands to whoever consumes its events (the conflict engine). */
 struct stream_sink {
-	/* Each decoded event, with the stream's master index; ev is only valid
-	 * during the call. */
-	void (*event)(void *ctx, size_t master, const binlog_event *ev);
+	/*
+	 * Each decoded event, with the stream's master index and the row batch
+	 * the replica thread made of it (row_batch.h; NULL and 0: none); ev and
+	 * batch are only valid during the call.
+	 */
+	void (*event)(void *ctx, size_t master, const binlog_event *ev, const void *batch,
+		      size_t batch_len);
+	/*
+	 * The shapes the replica thread is to make row batches with (NULL: no
+	 * such sink): a copy (the caller's to free) and its tag in *tag when
+	 * the tag is not *tag any more, else NULL.
+	 */
+	struct schema_db *(*shapes)(void *ctx, size_t master, uint64_t *tag);
 	/*
 	 * Whether events may be processed yet (NULL: always).  Until it says
 	 * so, a stream holds what it receives (bounded): the daemon waits until
@@ -107,6 +117,12 @@ void stream_start(struct stream *s);
 /* Start reading at file and offset (the conflict engine's low-water mark);
  * the stream's own checkpoint is loaded for everything else. */
 void stream_start_from(struct stream *s, const char *file, uint64_t offset);
+
+/*
+ * The JSON of a key of this master's rows its replica threads remembered
+ * ({"id": 7}), a copy to free; NULL when not remembered (any more).
+ */
+char *stream_key_json(struct stream *s, const uint8_t *key, size_t len);
 
 /* Take the events held since the sink refused one (stream_sink.admit), in order. */
 void stream_resume(struct stream *s);

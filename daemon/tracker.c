@@ -21,7 +21,11 @@
 #include <strings.h>
 #include <time.h>
 
-#define KEY_CACHE_SLOTS (1 << 18)
+/*
+ * The keys' JSON of the rows the feeds decoded themselves: most rows come
+ * decoded by the replica threads, whose streams keep theirs (stream.c).
+ */
+#define KEY_CACHE_SLOTS (1 << 16)
 /* Seconds between compactions of the schema journal. */
 #define SCHEMA_COMPACT_EVERY 60.0
 /* seconds before the engine's checkpoint from which resolved records are handed back at a
@@ -36,6 +40,8 @@ struct tracker {
 	conflict_feed **feeds;
 	size_t n;
 	conflict_keys *keys;
+	char *(*key_json)(void *arg, const uint8_t *key, size_t len);
+	void *key_arg;
 	const char *names[CONFLICT_MAX_MASTERS];
 	char name_buf[CONFLICT_MAX_MASTERS][64];
 	struct tracker_view v;
@@ -109,10 +115,26 @@ static void observe_delay(struct tracker *t, double delay)
 	t->v.delay_sum += delay;
 }
 
+/* The key's JSON into the tracker's cache from the replica threads', if only they have it. */
+static void key_json(struct tracker *t, const conflict_record *r)
+{
+	char *json;
+
+	if (t->key_json == NULL || r->key.len == 0 ||
+	    conflict_keys_json(t->keys, r->key.p, r->key.len) != NULL)
+		return;
+	if ((json = t->key_json(t->key_arg, r->key.p, r->key.len)) != NULL)
+		conflict_keys_put(t->keys, r->key.p, r->key.len, json);
+	free(json);
+}
+
 static void on_conflict(const conflict_record *r, void *arg)
 {
 	struct tracker *t = arg;
-	json_t *c = conflict_record_json(r, t->names, t->keys);
+	json_t *c;
+
+	key_json(t, r);
+	c = conflict_record_json(r, t->names, t->keys);
 	struct ledger_entry e;
 	char uid[CONFLICT_ID_TEXT];
 	char *key_hex;
@@ -278,6 +300,8 @@ struct tracker *tracker_new(const struct tracker_config *c)
 	t->st = c->state;
 	t->origin = c->origin;
 	t->origin_arg = c->origin_arg;
+	t->key_json = c->key_json;
+	t->key_arg = c->key_arg;
 	t->n = c->n_masters;
 	/* copies: a reload replaces the configuration the names come from */
 	for (size_t i = 0; i < t->n && i < CONFLICT_MAX_MASTERS; i++) {
@@ -346,7 +370,22 @@ static void check_blind(struct tracker *t)
 	t->was_blind = blind;
 }
 
-void tracker_event(struct tracker *t, size_t master, const binlog_event *ev)
+schema_db *tracker_shapes(struct tracker *t, size_t master, uint64_t *tag)
+{
+	uint64_t now;
+	schema_db *db;
+
+	if (master >= t->n)
+		return NULL;
+	now = conflict_feed_shape_tag(t->feeds[master]);
+	if (now == *tag || (db = schema_db_copy(conflict_feed_schema(t->feeds[master]))) == NULL)
+		return NULL;
+	*tag = now;
+	return db;
+}
+
+void tracker_event(struct tracker *t, size_t master, const binlog_event *ev, const void *batch,
+		   size_t batch_len)
 {
 	conflict_feed_stats before, after;
 	rw_error err;
@@ -355,7 +394,8 @@ void tracker_event(struct tracker *t, size_t master, const binlog_event *ev)
 		return;
 	conflict_feed_stats_get(t->feeds[master], &before);
 	schemas_set_time(t->schemas, clock_mono());
-	if (conflict_feed_event(t->feeds[master], ev, clock_wall_us(), &err) != 0)
+	if (conflict_feed_event_batch(t->feeds[master], ev, batch, batch_len, clock_wall_us(),
+				      &err) != 0)
 		log_error("master %s: conflict engine: %s", t->names[master], err.text);
 	finals_write(t);
 	conflict_feed_stats_get(t->feeds[master], &after);
@@ -607,8 +647,12 @@ void tracker_view(const struct tracker *t, struct tracker_view *v)
 
 	*v = t->v;
 	v->ddl_unsafe = schemas_ddl_unsafe(t->schemas);
-	for (size_t m = 0; m < t->n && m < CONFLICT_MAX_MASTERS; m++)
+	for (size_t m = 0; m < t->n && m < CONFLICT_MAX_MASTERS; m++) {
+		conflict_feed_stats fs;
 		v->ddl_unsafe_on[m] = schemas_ddl_unsafe_on(t->schemas, m);
+		conflict_feed_stats_get(t->feeds[m], &fs);
+		v->row_batches[m] = fs.predecoded;
+	}
 	conflict_engine_stats(t->e, &st);
 	v->tracked_keys = st.tracked_keys;
 	v->tracked_writes = st.tracked_writes;

@@ -47,6 +47,8 @@ struct tracker_view {
 	size_t ring_used;          /* of it, touched so far */
 	uint64_t
 	    ddl_unsafe_on[CONFLICT_MAX_MASTERS]; /* by the master whose stream showed it first */
+	/* rows events of each master's stream read from its replica thread's row batches */
+	uint64_t row_batches[CONFLICT_MAX_MASTERS];
 	uint64_t delay_buckets[TRACKER_BUCKETS]; /* cumulative counts per le bound */
 	uint64_t delay_count;
 	double delay_sum;
@@ -69,6 +71,13 @@ struct tracker_config {
 	/* optional: every row change the streams show (conflict_feed_set_row_hook) */
 	conflict_feed_row_fn row;
 	void *row_arg;
+	/*
+	 * optional: the JSON of a key the replica threads remembered (a copy to
+	 * free, NULL: not known), for the reports; the tracker's own cache
+	 * holds those of the rows the feeds decoded themselves
+	 */
+	char *(*key_json)(void *arg, const uint8_t *key, size_t len);
+	void *key_arg;
 };
 
 /* An engine for the masters; NULL (logged) on failure. */
@@ -76,7 +85,16 @@ struct tracker *tracker_new(const struct tracker_config *c);
 void tracker_free(struct tracker *t);
 
 /* An event of master's stream (the stream sink). */
-void tracker_event(struct tracker *t, size_t master, const binlog_event *ev);
+void tracker_event(struct tracker *t, size_t master, const binlog_event *ev, const void *batch,
+		   size_t batch_len);
+
+/*
+ * A copy of master's shapes for its replica thread's row batches, with
+ * their tag in *tag, when the feed's tag is not *tag; else NULL (and NULL
+ * when out of memory: the thread keeps the ones it has, whose batches the
+ * feed refuses).
+ */
+struct schema_db *tracker_shapes(struct tracker *t, size_t master, uint64_t *tag);
 
 /* master's stream had a gap: its next connection reads from the oldest binlog (conflict_feed_gap). */
 void tracker_gap(struct tracker *t, size_t master);

@@ -20,6 +20,7 @@
 
 #define BATCH_MAGIC       0x31425752u /* "RWB1" */
 #define BATCH_COUNTS_ONLY 1u
+#define BATCH_KEYS_KEPT   2u
 
 struct batch_head {
 	uint32_t magic, flags;
@@ -29,11 +30,13 @@ struct batch_head {
 uint64_t row_batch_check(const binlog_event *ev)
 {
 	const binlog_table_map *tm = ev->u.rows.table;
-	uint64_t seed = XXH3_64bits(tm->body != NULL ? (const void *)tm->body : "", tm->body_len);
+	uint64_t where[4] = { ev->hdr.type, (uint64_t)ev->position, ev->u.rows.data_len,
+			      ev->u.rows.table_id };
 
-	seed ^= ((uint64_t)ev->hdr.type << 56) ^ (uint64_t)ev->position;
-	return XXH3_64bits_withSeed(ev->u.rows.data != NULL ? (const void *)ev->u.rows.data : "",
-				    ev->u.rows.data_len, seed);
+	/* the event by where it is and what it holds; its table by its map's bytes */
+	return XXH3_64bits_withSeed(
+	    where, sizeof(where),
+	    XXH3_64bits(tm->body != NULL ? (const void *)tm->body : "", tm->body_len));
 }
 
 /* The shape that keys tm's rows in db, as the feed would take it; 0: none the feed takes as is. */
@@ -183,9 +186,21 @@ int row_batch_open(row_batch *b, const void *p, size_t len)
 	b->rows = h.rows;
 	b->changes = h.changes;
 	b->counts_only = (h.flags & BATCH_COUNTS_ONLY) != 0;
+	b->keys_kept = (h.flags & BATCH_KEYS_KEPT) != 0;
 	b->p = (const uint8_t *)p + sizeof(h);
 	b->len = (size_t)h.len;
 	return 0;
+}
+
+void row_batch_keys_kept(void *batch, size_t len)
+{
+	struct batch_head h;
+
+	if (len < sizeof(h))
+		return;
+	memcpy(&h, batch, sizeof(h));
+	h.flags |= BATCH_KEYS_KEPT;
+	memcpy(batch, &h, sizeof(h));
 }
 
 void row_batch_iter_init(row_batch_iter *it, const row_batch *b)
@@ -237,7 +252,7 @@ int row_batch_next(row_batch_iter *it, const binlog_event *ev, row_change *c, in
 		take_text(it, &c->unique[k], len);
 		take_text(it, &c->unique_json[k], json);
 	}
-	c->schema = ev->u.rows.table->schema;
-	c->table = ev->u.rows.table->table;
+	c->schema = ev != NULL ? ev->u.rows.table->schema : NULL;
+	c->table = ev != NULL ? ev->u.rows.table->table : NULL;
 	return 1;
 }

@@ -1,6 +1,6 @@
 /*
  * row_batch.h - the row changes of one rows event, decoded ahead of the
- * feed (doc/streams.md): a replica thread decodes and keys its master's
+ * feed (doc/data-flow.md): a replica thread decodes and keys its master's
  * rows while the event loop is busy with earlier events, and the feed takes
  * them from the batch instead of decoding them again.
  *
@@ -43,10 +43,11 @@ int row_batch_make(rw_buf *out, const binlog_event *ev, const schema_db *db, uin
 /* A batch, read: where it came from and what it holds. */
 typedef struct row_batch {
 	uint64_t tag;     /* the shapes' tag it was made with */
-	uint64_t check;   /* a hash of the event's row data and its table map */
+	uint64_t check;   /* of the event (row_batch_check()) */
 	uint64_t rows;    /* rows of the event (an update that moves a key: one) */
 	uint64_t changes; /* row changes (an update that moves a key: two) */
 	int counts_only;  /* no changes held */
+	int keys_kept;    /* its keys' JSON is in a key cache already (row_batch_keys_kept()) */
 	const uint8_t *p; /* the changes */
 	size_t len;
 } row_batch;
@@ -54,12 +55,27 @@ typedef struct row_batch {
 /* Read a batch from len bytes at p: 0, or -1 when they are not one whole. */
 int row_batch_open(row_batch *b, const void *p, size_t len);
 
-/* The check of ev as row_batch_make() computes it (ev must be a rows event with a table). */
+/*
+ * Mark a batch (len bytes at batch) as one whose keys' JSON its maker put in
+ * the key cache the reports read (conflict_keys_put_batch()): the feed does
+ * not put them again.
+ */
+void row_batch_keys_kept(void *batch, size_t len);
+
+/*
+ * The check of ev as row_batch_make() computes it (ev must be a rows event
+ * with a table): a hash of its type, stream position, length of row data,
+ * table id and table map.  A batch travels with its event's bytes (the
+ * replica thread's letter): this tells a batch of another event or of
+ * another reading of the stream, not damaged bytes (the reader's checksums
+ * do that).
+ */
 uint64_t row_batch_check(const binlog_event *ev);
 
 /*
  * Walks a batch's changes: row_batch_next() fills *c with views into the
- * batch (never row_change_free() it: it owns nothing), and *second with 1
+ * batch (never row_change_free() it: it owns nothing; its schema and table
+ * are ev's table's, NULL without ev), and *second with 1
  * for the insert half of an update that moved a key (row_change_next()'s
  * order).  1, or 0 at the end.
  */

@@ -51,14 +51,14 @@ static int feed(struct tracker *t, size_t m, int64_t *third)
 	rot.hdr.type = BINLOG_ROTATE;
 	rot.u.rotate.file = (binlog_str){ "binlog.000001", 13 };
 	rot.u.rotate.position = 4;
-	tracker_event(t, m, &rot);
+	tracker_event(t, m, &rot, NULL, 0);
 	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) {
 		if (binlog_reader_feed(r, buf, n, &err) != 0)
 			break;
 		while (binlog_reader_next(r, &ev, &err) == 1) {
 			if (ev.hdr.type == BINLOG_GTID && ++gtids == 3 && third != NULL)
 				*third = ev.position;
-			tracker_event(t, m, &ev);
+			tracker_event(t, m, &ev, NULL, 0);
 		}
 	}
 	fclose(fp);
