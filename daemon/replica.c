@@ -124,7 +124,10 @@ static int flush_batch(struct replica *r)
 	l->hdr.size = b->buf.cap;
 	l->generation = r->args.generation;
 	l->len = b->buf.len - sizeof(*l);
-	b->hint = b->buf.len < BATCH_BYTES ? BATCH_BYTES : b->buf.len;
+	/* not from a big event's letter: the next one holds no more than LETTER_BYTES */
+	b->hint = b->buf.len < BATCH_BYTES        ? BATCH_BYTES
+		  : b->buf.len > 2 * LETTER_BYTES ? 2 * LETTER_BYTES
+						  : b->buf.len;
 	b->buf = (rw_buf)RW_BUF_INIT; /* the letter's now */
 	b->event_bytes = 0;
 	b->events = 0;
