@@ -440,23 +440,24 @@ static void test_drift(void)
 	items_clear();
 	alerts_free(a);
 
-	/* a DDL not replicated: its age grows each second, the alert stays as it is */
+	/*
+	 * a DDL not replicated: its finding's words carry no age (test_drift),
+	 * so the description stays as it is while the age grows
+	 */
 	a = alerts_new(&config);
 	healthy(&w, T0);
 	w.drift[0] = (struct alerts_drift){ "app", "t",
 					    "DDL not replicated to east: ALTER TABLE app.t ADD c "
-					    "INT (1-1-42 from west, 31 s ago)" };
+					    "INT (1-1-42 from west)" };
 	w.in.n_drift = 1;
 	ok(fires_after(a, &w, T0, 600, "RingwatchSchemaDrift", &am),
 	   "a DDL not replicated for 10 minutes: RingwatchSchemaDrift");
 	ok(strstr(str_at(am, "annotations", "description"), "(1-1-42 from west). ") != NULL &&
 	       strstr(str_at(am, "annotations", "description"), "s ago") == NULL,
-	   "the DDL in the description, without its age: %s",
+	   "the DDL in the description, without an age: %s",
 	   str_at(am, "annotations", "description"));
 	json_decref(am);
-	w.drift[0].detail =
-	    "DDL not replicated to east: ALTER TABLE app.t ADD c INT (1-1-42 from west, 632 s ago)";
-	is_int(tick(a, &w, T0 + 601), 0, "its age grows: nothing sent");
+	is_int(tick(a, &w, T0 + 601), 0, "a second later: nothing sent");
 	items_clear();
 	alerts_free(a);
 }

@@ -280,6 +280,25 @@ static void test_gate(void)
 	f.st.drift = &drift;
 	f.st.n_drift = 1;
 	is_str(verdict(&f.st, 5, "schema"), "FAIL: app.p: column note only on east", "drift");
+	/* a DDL not replicated: its age, kept apart from its words, is shown */
+	snprintf(drift.detail, sizeof(drift.detail),
+		 "DDL not replicated to east: ALTER TABLE app.p ADD c INT (1-1-42 from west)");
+	drift.age = 31;
+	drift.age_at = strlen(drift.detail) - 1;
+	is_str(verdict(&f.st, 5, "schema"),
+	       "FAIL: app.p: DDL not replicated to east: ALTER TABLE app.p ADD c INT (1-1-42 from "
+	       "west, 31 s ago)",
+	       "a DDL not replicated, with its age");
+	{
+		json_t *js = status_json(&f.st);
+		is_str(
+		    json_string_value(json_object_get(
+			json_array_get(json_object_get(js, "schema_drift"), 0), "detail")),
+		    "DDL not replicated to east: ALTER TABLE app.p ADD c INT (1-1-42 from west, 31 "
+		    "s ago)",
+		    "/v1/status schema_drift: with its age");
+		json_decref(js);
+	}
 }
 
 static void test_renderings(void)
