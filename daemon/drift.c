@@ -259,6 +259,8 @@ size_t drift_find(struct drift *d, const schema_db *const *dbs, bool all_current
 
 void drift_entry_show(const struct drift_entry *e, char *buf, size_t len)
 {
+	if (len > sizeof(e->detail))
+		len = sizeof(e->detail);
 	if (e->age_at == 0)
 		snprintf(buf, len, "%s", e->detail);
 	else

@@ -3,8 +3,8 @@
  * hand: what starts, waits, changes, holds, is sent again and ends (the
  * alerts from the ledger and the binlogs, and those from the status
  * snapshot that wait their time: lagging links, drift, the audit, a blind
- * engine, a closed gate), their runbook_url, and the JSON each receiver
- * gets; then the sender (alert_sender.c) against
+ * engine, a closed gate; a long DDL finding as drift.c makes it), their
+ * runbook_url, and the JSON each receiver gets; then the sender (alert_sender.c) against
  * two small HTTP servers in this test: Alertmanager batches, two
  * Alertmanagers that each get every alert and fail on their own, retries
  * whose backoff doubles up to its cap, the webhook's order and signature,
@@ -15,6 +15,7 @@
 #include "../../daemon/alerts.h"
 
 #include "../tap.h"
+#include "long_ddl.h"
 
 #include <arpa/inet.h>
 #include <jansson.h>
@@ -460,6 +461,39 @@ static void test_drift(void)
 	is_int(tick(a, &w, T0 + 601), 0, "a second later: nothing sent");
 	items_clear();
 	alerts_free(a);
+}
+
+/*
+ * Long DDL findings (long_ddl.h), one whose age is cut at 511 bytes and one
+ * cut before its age: the description quotes the same words 31 s and 400 s
+ * after the DDL, so the alert is not sent again as the age grows.
+ */
+static void test_drift_long(void)
+{
+	struct long_ddl l;
+	const struct drift_entry *e = l.at31, *later = l.at400;
+
+	ok(long_ddl_init(&l), "two long findings, 31 s and 400 s after the DDL");
+	for (int k = 0; k < 2; k++) {
+		struct alerts *a = alerts_new(&config);
+		struct world w;
+		json_t *am;
+
+		healthy(&w, T0);
+		w.drift[0] = (struct alerts_drift){ e[k].schema, e[k].table, e[k].detail };
+		w.in.n_drift = 1;
+		ok(fires_after(a, &w, T0, 600, "RingwatchSchemaDrift", &am),
+		   "DDL %d, 31 s old: RingwatchSchemaDrift", k + 1);
+		ok(strstr(str_at(am, "annotations", "description"), e[k].detail) != NULL,
+		   "DDL %d: its words in the description", k + 1);
+		json_decref(am);
+		w.drift[0].detail = later[k].detail;
+		is_int(tick(a, &w, T0 + 601), 0,
+		       "DDL %d, 400 s old: the same description, not sent", k + 1);
+		items_clear();
+		alerts_free(a);
+	}
+	long_ddl_free(&l);
 }
 
 static void test_audit(void)
@@ -1079,6 +1113,7 @@ int main(void)
 	test_diverged_and_ddl();
 	test_lagging();
 	test_drift();
+	test_drift_long();
 	test_audit();
 	test_blind_and_gate();
 	test_redundant();

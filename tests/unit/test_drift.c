@@ -7,6 +7,7 @@
 #include "ringwatch/schema_history.h"
 
 #include "../tap.h"
+#include "long_ddl.h"
 
 #include <string.h>
 
@@ -54,6 +55,32 @@ static void test_ddl_age(struct drift *d, schema_db **dbs)
 	       "DDL not replicated to north: ALTER TABLE t ADD COLUMN c int (1-1-42 from west, "
 	       "400 s ago)",
 	       "shown with its age");
+}
+
+/*
+ * Long findings (long_ddl.h): shown, each is what it was before, cut at
+ * 511 bytes; its words, which the alert quotes, are the same 31 s and
+ * 400 s after the DDL.
+ */
+static void test_ddl_long(void)
+{
+	struct long_ddl l;
+	const struct drift_entry *e = l.at31, *later = l.at400;
+
+	ok(long_ddl_init(&l), "two long findings, 31 s and 400 s after the DDL");
+	for (int k = 0; k < 2; k++) {
+		char shown[600], want[512];
+
+		is_str(later[k].detail, e[k].detail, "DDL %d: the same words 369 s later", k + 1);
+		drift_entry_show(&e[k], shown, sizeof(shown));
+		ok(long_ddl_old_text(&l, k, 31, want) > 511, "DDL %d: longer than 511 bytes",
+		   k + 1);
+		is_str(shown, want, "DDL %d: shown as before, cut at 511 bytes, 31 s later", k + 1);
+		drift_entry_show(&later[k], shown, sizeof(shown));
+		ok(long_ddl_old_text(&l, k, 400, want) > 511, "DDL %d: longer still", k + 1);
+		is_str(shown, want, "DDL %d: and 400 s later", k + 1);
+	}
+	long_ddl_free(&l);
 }
 
 static void test_shapes(void)
@@ -135,5 +162,6 @@ int main(void)
 {
 	test_shapes();
 	test_ddl();
+	test_ddl_long();
 	return tap_done();
 }
