@@ -14,7 +14,6 @@
 
 #include "common/time_text.h"
 
-#include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -426,34 +425,11 @@ static void rule_lagging(const struct alerts *a, const struct alerts_input *in, 
 	}
 }
 
-/*
- * A drift finding's detail without the age a DDL not replicated carries
- * ("(1-1-42 from west, 31 s ago)" becomes "(1-1-42 from west)"): a text
- * that changed every second would send the alert again every second.
- */
-static int detail_len(const char *detail)
-{
-	size_t n = strlen(detail);
-	const char *end = " s ago)";
-	size_t e = strlen(end);
-
-	if (n > e && strcmp(detail + n - e, end) == 0) {
-		size_t i = n - e;
-
-		while (i > 0 && (isdigit((unsigned char)detail[i - 1]) || detail[i - 1] == '.'))
-			i--;
-		if (i >= 2 && i < n - e && detail[i - 1] == ' ' && detail[i - 2] == ',')
-			return (int)(i - 2);
-	}
-	return (int)n;
-}
-
 static void rule_drift(const struct alerts *a, const struct alerts_input *in, struct cands *c)
 {
 	for (size_t i = 0; in->drift_known && i < in->n_drift; i++) {
 		const struct alerts_drift *d = &in->drift[i];
 		struct alert *e = cand_add(c, RULE_DRIFT);
-		int len = detail_len(d->detail);
 
 		if (e == NULL)
 			continue;
@@ -463,10 +439,9 @@ static void rule_drift(const struct alerts *a, const struct alerts_input *in, st
 			 d->schema, d->table);
 		snprintf(
 		    e->description, sizeof(e->description),
-		    "%s.%s: %.*s%s. The next row event on the table can stop replication (1677, "
+		    "%s.%s: %.700s. The next row event on the table can stop replication (1677, "
 		    "1054) or land in the wrong column.",
-		    d->schema, d->table, len < 700 ? len : 700, d->detail,
-		    len < (int)strlen(d->detail) ? ")" : "");
+		    d->schema, d->table, d->detail);
 		snprintf(e->path, sizeof(e->path), "/v1/status");
 		e->for_s = a->drift_for;
 		cand_done(c);

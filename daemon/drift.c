@@ -149,6 +149,8 @@ static struct drift_entry *add(struct finder *f, const char *schema, const char 
 	snprintf(e->schema, sizeof(e->schema), "%s", schema);
 	snprintf(e->table, sizeof(e->table), "%s", table);
 	e->detail[0] = '\0';
+	e->age = 0;
+	e->age_at = 0;
 	return e;
 }
 
@@ -163,6 +165,18 @@ static bool in_flight(const struct drift *d, const char *schema, const char *tab
 		}
 	}
 	return false;
+}
+
+/* "DDL not replicated to east: ALTER ... (1-1-42 from west)", its age apart. */
+static void ddl_detail(struct drift_entry *e, const char *missing, const struct pending *p,
+		       const char *from, double age)
+{
+	int o = snprintf(e->detail, sizeof(e->detail), "DDL not replicated to %s: %s (%s from %s",
+			 missing, p->sql, p->trx, from);
+
+	e->age = age;
+	e->age_at = o < 0 ? 0 : (size_t)o < sizeof(e->detail) ? (size_t)o : sizeof(e->detail) - 1;
+	snprintf(e->detail + e->age_at, sizeof(e->detail) - e->age_at, ")");
 }
 
 static void pending_findings(struct finder *f, double timeout, double now)
@@ -182,9 +196,7 @@ static void pending_findings(struct finder *f, double timeout, double now)
 		e = add(f, p->n_tables > 0 ? p->tables[0].schema : "",
 			p->n_tables > 0 ? p->tables[0].table : "");
 		if (e != NULL)
-			snprintf(e->detail, sizeof(e->detail),
-				 "DDL not replicated to %s: %s (%s from %s, %.0f s ago)", missing,
-				 p->sql, p->trx, f->d->names[p->first_master], now - p->first);
+			ddl_detail(e, missing, p, f->d->names[p->first_master], now - p->first);
 	}
 }
 
@@ -243,4 +255,15 @@ size_t drift_find(struct drift *d, const schema_db *const *dbs, bool all_current
 	for (f.master = 0; f.master < d->n; f.master++)
 		schema_db_each(dbs[f.master], compare_one, &f);
 	return f.n;
+}
+
+void drift_entry_show(const struct drift_entry *e, char *buf, size_t len)
+{
+	if (len > sizeof(e->detail))
+		len = sizeof(e->detail);
+	if (e->age_at == 0)
+		snprintf(buf, len, "%s", e->detail);
+	else
+		snprintf(buf, len, "%.*s, %.0f s ago%s", (int)e->age_at, e->detail, e->age,
+			 e->detail + e->age_at);
 }

@@ -21,11 +21,24 @@
 
 struct drift;
 
-/* One finding: the table (schema and table "" for none) and a sentence. */
+/* A finding's sentence, shown or not, is cut at DRIFT_DETAIL_MAX - 1 bytes. */
+#define DRIFT_DETAIL_MAX 512
+
+/*
+ * One finding: the table (schema and table "" for none) and a sentence
+ * whose words stay the same for as long as the finding lasts (an alert
+ * quotes it).  A DDL not replicated has an age too, kept apart: seconds
+ * since the first stream showed it, and where in detail (before its
+ * closing parenthesis) drift_entry_show() writes it; age_at 0 for none.
+ * A sentence cut before its age has age_at at its end, and no
+ * parenthesis.
+ */
 struct drift_entry {
 	char schema[SCHEMA_NAME_MAX];
 	char table[SCHEMA_NAME_MAX];
-	char detail[512];
+	char detail[DRIFT_DETAIL_MAX];
+	double age;
+	size_t age_at;
 };
 
 /* For n masters named names (not copied: they must outlive d). */
@@ -46,5 +59,14 @@ void drift_ddl_table(struct drift *d, size_t m, const char *schema, const char *
  */
 size_t drift_find(struct drift *d, const schema_db *const *dbs, bool all_current, double timeout,
 		  double now, struct drift_entry *out, size_t max);
+
+/*
+ * e's detail as /v1/status and the gate show it, into buf (len bytes): a
+ * DDL not replicated with its age, "(1-1-42 from west, 31 s ago)".  The
+ * text is cut at DRIFT_DETAIL_MAX - 1 bytes whatever len, as the whole
+ * sentence was when the age was part of it: one cut before its age shows
+ * as it is, with no age after it.
+ */
+void drift_entry_show(const struct drift_entry *e, char *buf, size_t len);
 
 #endif

@@ -260,11 +260,12 @@ static void check_schema(const struct status *st, struct gate *g)
 	}
 	fail(c);
 	for (size_t i = 0; i < st->n_drift && i < 5; i++) {
+		char detail[DRIFT_DETAIL_MAX];
+		drift_entry_show(&st->drift[i], detail, sizeof(detail));
 		if (st->drift[i].table[0] != '\0')
-			add(c, "%s.%s: %s", st->drift[i].schema, st->drift[i].table,
-			    st->drift[i].detail);
+			add(c, "%s.%s: %s", st->drift[i].schema, st->drift[i].table, detail);
 		else
-			add(c, "%s", st->drift[i].detail);
+			add(c, "%s", detail);
 	}
 	if (st->n_drift > 5)
 		add(c, "and %zu more (/v1/status schema_drift)", st->n_drift - 5);

@@ -138,10 +138,12 @@ static json_t *drift_json(const struct status *st)
 {
 	json_t *a = json_array();
 
-	for (size_t i = 0; i < st->n_drift; i++)
+	for (size_t i = 0; i < st->n_drift; i++) {
+		char detail[DRIFT_DETAIL_MAX];
+		drift_entry_show(&st->drift[i], detail, sizeof(detail));
 		json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "schema", st->drift[i].schema,
-						   "table", st->drift[i].table, "detail",
-						   st->drift[i].detail));
+						   "table", st->drift[i].table, "detail", detail));
+	}
 	return a;
 }
 

@@ -264,7 +264,8 @@ for meta in ${RW_SCHEMA_META:-NO_LOG MINIMAL FULL}; do
         # a DDL that does not replicate: east's link from west is stopped
         ring_pause_link 1 2
         ring_sql 1 "ALTER TABLE app.p ADD COLUMN late INT"
-        late() { drift | grep -q 'DDL not replicated to east: ALTER TABLE app.p ADD COLUMN late INT'; }
+        # /v1/status shows it with its GTID, its master and its age
+        late() { drift | grep -Eq 'DDL not replicated to east: ALTER TABLE app.p ADD COLUMN late INT \([0-9-]+ from west, [0-9]+ s ago\)'; }
         t_ok "$meta: a DDL not replicated in time is drift" wait_for 15 late || t_diag "drift: $(drift)"
         ring_resume_link 1 2
         ring_sync

@@ -3,8 +3,8 @@
  * hand: what starts, waits, changes, holds, is sent again and ends (the
  * alerts from the ledger and the binlogs, and those from the status
  * snapshot that wait their time: lagging links, drift, the audit, a blind
- * engine, a closed gate), their runbook_url, and the JSON each receiver
- * gets; then the sender (alert_sender.c) against
+ * engine, a closed gate; a long DDL finding as drift.c makes it), their
+ * runbook_url, and the JSON each receiver gets; then the sender (alert_sender.c) against
  * two small HTTP servers in this test: Alertmanager batches, two
  * Alertmanagers that each get every alert and fail on their own, retries
  * whose backoff doubles up to its cap, the webhook's order and signature,
@@ -15,6 +15,7 @@
 #include "../../daemon/alerts.h"
 
 #include "../tap.h"
+#include "long_ddl.h"
 
 #include <arpa/inet.h>
 #include <jansson.h>
@@ -440,25 +441,59 @@ static void test_drift(void)
 	items_clear();
 	alerts_free(a);
 
-	/* a DDL not replicated: its age grows each second, the alert stays as it is */
+	/*
+	 * a DDL not replicated: its finding's words carry no age (test_drift),
+	 * so the description stays as it is while the age grows
+	 */
 	a = alerts_new(&config);
 	healthy(&w, T0);
 	w.drift[0] = (struct alerts_drift){ "app", "t",
 					    "DDL not replicated to east: ALTER TABLE app.t ADD c "
-					    "INT (1-1-42 from west, 31 s ago)" };
+					    "INT (1-1-42 from west)" };
 	w.in.n_drift = 1;
 	ok(fires_after(a, &w, T0, 600, "RingwatchSchemaDrift", &am),
 	   "a DDL not replicated for 10 minutes: RingwatchSchemaDrift");
 	ok(strstr(str_at(am, "annotations", "description"), "(1-1-42 from west). ") != NULL &&
 	       strstr(str_at(am, "annotations", "description"), "s ago") == NULL,
-	   "the DDL in the description, without its age: %s",
+	   "the DDL in the description, without an age: %s",
 	   str_at(am, "annotations", "description"));
 	json_decref(am);
-	w.drift[0].detail =
-	    "DDL not replicated to east: ALTER TABLE app.t ADD c INT (1-1-42 from west, 632 s ago)";
-	is_int(tick(a, &w, T0 + 601), 0, "its age grows: nothing sent");
+	is_int(tick(a, &w, T0 + 601), 0, "a second later: nothing sent");
 	items_clear();
 	alerts_free(a);
+}
+
+/*
+ * Long DDL findings (long_ddl.h), one whose age is cut at 511 bytes and one
+ * cut before its age: the description quotes the same words 31 s and 400 s
+ * after the DDL, so the alert is not sent again as the age grows.
+ */
+static void test_drift_long(void)
+{
+	struct long_ddl l;
+	const struct drift_entry *e = l.at31, *later = l.at400;
+
+	ok(long_ddl_init(&l), "two long findings, 31 s and 400 s after the DDL");
+	for (int k = 0; k < 2; k++) {
+		struct alerts *a = alerts_new(&config);
+		struct world w;
+		json_t *am;
+
+		healthy(&w, T0);
+		w.drift[0] = (struct alerts_drift){ e[k].schema, e[k].table, e[k].detail };
+		w.in.n_drift = 1;
+		ok(fires_after(a, &w, T0, 600, "RingwatchSchemaDrift", &am),
+		   "DDL %d, 31 s old: RingwatchSchemaDrift", k + 1);
+		ok(strstr(str_at(am, "annotations", "description"), e[k].detail) != NULL,
+		   "DDL %d: its words in the description", k + 1);
+		json_decref(am);
+		w.drift[0].detail = later[k].detail;
+		is_int(tick(a, &w, T0 + 601), 0,
+		       "DDL %d, 400 s old: the same description, not sent", k + 1);
+		items_clear();
+		alerts_free(a);
+	}
+	long_ddl_free(&l);
 }
 
 static void test_audit(void)
@@ -1078,6 +1113,7 @@ int main(void)
 	test_diverged_and_ddl();
 	test_lagging();
 	test_drift();
+	test_drift_long();
 	test_audit();
 	test_blind_and_gate();
 	test_redundant();

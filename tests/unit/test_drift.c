@@ -7,6 +7,7 @@
 #include "ringwatch/schema_history.h"
 
 #include "../tap.h"
+#include "long_ddl.h"
 
 #include <string.h>
 
@@ -20,7 +21,7 @@ static void run(schema_db *db, const char *sql)
 		printf("# %s\n", err.text);
 }
 
-/* The findings as "schema.table: detail" joined by " | ". */
+/* The findings as /v1/status shows them, "schema.table: detail" joined by " | ". */
 static void findings(struct drift *d, schema_db **dbs, bool current, double now, char *out,
 		     size_t len)
 {
@@ -28,9 +29,58 @@ static void findings(struct drift *d, schema_db **dbs, bool current, double now,
 	size_t n = drift_find(d, (const schema_db *const *)dbs, current, 30, now, e, 8), o = 0;
 
 	out[0] = '\0';
-	for (size_t i = 0; i < n && i < 8 && o < len; i++)
+	for (size_t i = 0; i < n && i < 8 && o < len; i++) {
+		char shown[600];
+		drift_entry_show(&e[i], shown, sizeof(shown));
 		o += (size_t)snprintf(out + o, len - o, "%s%s.%s: %s", i ? " | " : "", e[i].schema,
-				      e[i].table, e[i].detail);
+				      e[i].table, shown);
+	}
+}
+
+/* A DDL's finding: its words carry no age, and stay; shown, it has its age. */
+static void test_ddl_age(struct drift *d, schema_db **dbs)
+{
+	const char *words =
+	    "DDL not replicated to north: ALTER TABLE t ADD COLUMN c int (1-1-42 from west)";
+	struct drift_entry e[2], later[2];
+	char shown[600];
+
+	ok(drift_find(d, (const schema_db *const *)dbs, true, 30, 131, e, 2) == 1 &&
+	       drift_find(d, (const schema_db *const *)dbs, true, 30, 500, later, 2) == 1,
+	   "one finding, 31 s and 400 s after the DDL");
+	is_str(e[0].detail, words, "its detail has no age");
+	is_str(later[0].detail, words, "and the same words 369 s later");
+	drift_entry_show(&later[0], shown, sizeof(shown));
+	is_str(shown,
+	       "DDL not replicated to north: ALTER TABLE t ADD COLUMN c int (1-1-42 from west, "
+	       "400 s ago)",
+	       "shown with its age");
+}
+
+/*
+ * Long findings (long_ddl.h): shown, each is what it was before, cut at
+ * 511 bytes; its words, which the alert quotes, are the same 31 s and
+ * 400 s after the DDL.
+ */
+static void test_ddl_long(void)
+{
+	struct long_ddl l;
+	const struct drift_entry *e = l.at31, *later = l.at400;
+
+	ok(long_ddl_init(&l), "two long findings, 31 s and 400 s after the DDL");
+	for (int k = 0; k < 2; k++) {
+		char shown[600], want[512];
+
+		is_str(later[k].detail, e[k].detail, "DDL %d: the same words 369 s later", k + 1);
+		drift_entry_show(&e[k], shown, sizeof(shown));
+		ok(long_ddl_old_text(&l, k, 31, want) > 511, "DDL %d: longer than 511 bytes",
+		   k + 1);
+		is_str(shown, want, "DDL %d: shown as before, cut at 511 bytes, 31 s later", k + 1);
+		drift_entry_show(&later[k], shown, sizeof(shown));
+		ok(long_ddl_old_text(&l, k, 400, want) > 511, "DDL %d: longer still", k + 1);
+		is_str(shown, want, "DDL %d: and 400 s later", k + 1);
+	}
+	long_ddl_free(&l);
 }
 
 static void test_shapes(void)
@@ -89,6 +139,7 @@ static void test_ddl(void)
 	       "app.t: DDL not replicated to north: ALTER TABLE t ADD COLUMN c int (1-1-42 from "
 	       "west, 31 s ago)",
 	       "past the timeout: named, with the masters that lack it");
+	test_ddl_age(d, dbs);
 	run(dbs[2], alter);
 	drift_ddl(d, 2, "1-1-42", alter, strlen(alter), 140);
 	findings(d, dbs, true, 141, got, sizeof(got));
@@ -111,5 +162,6 @@ int main(void)
 {
 	test_shapes();
 	test_ddl();
+	test_ddl_long();
 	return tap_done();
 }

@@ -9,6 +9,7 @@
 #include "../../daemon/status.h"
 
 #include "../tap.h"
+#include "long_ddl.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -280,6 +281,56 @@ static void test_gate(void)
 	f.st.drift = &drift;
 	f.st.n_drift = 1;
 	is_str(verdict(&f.st, 5, "schema"), "FAIL: app.p: column note only on east", "drift");
+	/* a DDL not replicated: its age, kept apart from its words, is shown */
+	snprintf(drift.detail, sizeof(drift.detail),
+		 "DDL not replicated to east: ALTER TABLE app.p ADD c INT (1-1-42 from west)");
+	drift.age = 31;
+	drift.age_at = strlen(drift.detail) - 1;
+	is_str(verdict(&f.st, 5, "schema"),
+	       "FAIL: app.p: DDL not replicated to east: ALTER TABLE app.p ADD c INT (1-1-42 from "
+	       "west, 31 s ago)",
+	       "a DDL not replicated, with its age");
+	{
+		json_t *js = status_json(&f.st);
+		is_str(
+		    json_string_value(json_object_get(
+			json_array_get(json_object_get(js, "schema_drift"), 0), "detail")),
+		    "DDL not replicated to east: ALTER TABLE app.p ADD c INT (1-1-42 from west, 31 "
+		    "s ago)",
+		    "/v1/status schema_drift: with its age");
+		json_decref(js);
+	}
+}
+
+/*
+ * Long DDL findings (long_ddl.h), one whose age is cut and one cut before
+ * its age: the gate and /v1/status show what they showed when the age was
+ * part of the sentence, the whole of it cut at 511 bytes.
+ */
+static void test_gate_long_drift(void)
+{
+	struct long_ddl l;
+	struct fixture f;
+
+	ok(long_ddl_init(&l), "two long findings");
+	for (int k = 0; k < 2; k++) {
+		char want[512], gate_want[600];
+		json_t *js;
+
+		ok(long_ddl_old_text(&l, k, 31, want) > 511, "DDL %d: longer than 511 bytes",
+		   k + 1);
+		snprintf(gate_want, sizeof(gate_want), "FAIL: app.t: %s", want);
+		healthy(&f);
+		f.st.drift = &l.at31[k];
+		f.st.n_drift = 1;
+		is_str(verdict(&f.st, 5, "schema"), gate_want, "DDL %d: the gate as before", k + 1);
+		js = status_json(&f.st);
+		is_str(json_string_value(json_object_get(
+			   json_array_get(json_object_get(js, "schema_drift"), 0), "detail")),
+		       want, "DDL %d: /v1/status schema_drift as before", k + 1);
+		json_decref(js);
+	}
+	long_ddl_free(&l);
 }
 
 static void test_renderings(void)
@@ -508,6 +559,7 @@ static void test_units(void)
 int main(void)
 {
 	test_gate();
+	test_gate_long_drift();
 	test_renderings();
 	test_units();
 	return tap_done();
