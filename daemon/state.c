@@ -37,9 +37,10 @@ struct state {
 	struct kept *kept, *kept_tail;
 	size_t n_kept, kept_bytes;
 	uint64_t write_errors, writes_lost;
-	uint64_t rewritten; /* kept writes written since writes began to fail */
-	bool failing;       /* writes fail: said in the log, not said again until they work */
-	bool noted;         /* the write being applied has put its failure in error */
+	uint64_t rewritten;       /* kept writes written since writes began to fail */
+	bool failing;             /* writes fail: said in the log, not said again until they work */
+	bool noted;               /* the write being applied has put its failure in error */
+	uint64_t conflict_writes; /* rows of the conflict table written (on_write()) */
 };
 
 static void unkeep(struct state *st, struct kept *prev, struct kept *k);
@@ -261,6 +262,21 @@ static int check_integrity(sqlite3 *db, char *why, size_t len)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/*
+ * SQLite's update hook: counts the rows of the conflict table this connection
+ * inserts, changes or deletes, rolled back or not, for state_conflict_version().
+ * It sees every such write but a DELETE without WHERE (SQLite's truncate
+ * optimization) and rows a REPLACE removes: the ledger makes neither.
+ */
+static void on_write(void *arg, int op, const char *db, const char *table, sqlite3_int64 rowid)
+{
+	struct state *st = arg;
+
+	(void)op, (void)rowid;
+	if (strcmp(db, "main") == 0 && strcmp(table, "conflict") == 0)
+		st->conflict_writes++;
+}
+
 /* Open path, a database whose file exists; 0, or -1 with err. */
 static int open_db(struct state *st, char *err, size_t errlen)
 {
@@ -273,6 +289,7 @@ static int open_db(struct state *st, char *err, size_t errlen)
 		return -1;
 	}
 	sqlite3_busy_timeout(st->db, 2000);
+	sqlite3_update_hook(st->db, on_write, st);
 	rc = check_integrity(st->db, why, sizeof(why));
 	if (rc == 1) {
 		snprintf(err, errlen,
@@ -373,6 +390,22 @@ const char *state_error(const struct state *st)
 sqlite3 *state_db(struct state *st)
 {
 	return st->db;
+}
+
+int state_conflict_version(struct state *st, struct state_version *out)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA data_version", -1, &s, NULL) != SQLITE_OK)
+		return fail(st);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->writes = st->conflict_writes;
+		out->others = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : fail(st);
 }
 
 /* ---- writes, and those kept after a failure --------------------------------------- */

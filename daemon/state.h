@@ -177,6 +177,21 @@ int state_engine_unsettled(struct state *st, void (*fn)(uint64_t hash, void *arg
 struct sqlite3 *state_db(struct state *st);
 
 /*
+ * A version of the conflict table (ledger.h): while two versions are equal,
+ * a read of it gives the same answer.  writes counts the rows of it this
+ * state has inserted, changed or deleted (a write rolled back counts too);
+ * others is SQLite's data_version, which moves when another connection (a
+ * person's sqlite3, say) commits anything to the database.
+ */
+struct state_version {
+	uint64_t writes;
+	int64_t others;
+};
+
+/* The conflict table's version now into *out: 0, or -1 (state_error() says why). */
+int state_conflict_version(struct state *st, struct state_version *out);
+
+/*
  * The schema history's journal: master's table schema.table has shape sql
  * (a CREATE TABLE statement), or is unknown because why, for the events that
  * start at stream position pos or later; both NULL: it is gone from pos on.
