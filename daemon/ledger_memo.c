@@ -1,6 +1,6 @@
 /*
  * ledger_memo.c - the answers of ledger_each_between() kept while the
- * conflict table does not change (ledger_memo.h).
+ * conflict table does not change in what they read (ledger_memo.h).
  */
 #include "ledger_memo.h"
 

@@ -1,6 +1,7 @@
 /*
  * ledger_memo.h - the answers of ledger_each_between() kept while the
- * conflict table does not change (state_conflict_version()).
+ * conflict table does not change in what they read (state_conflict_version():
+ * a conflict recorded or resolved, not the finals the engine writes).
  *
  * A link stopped on error 1062 or 1032 asks the ledger the same question at
  * every status snapshot (/metrics, /v1/status, the alerts' tick), on the

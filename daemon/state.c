@@ -37,10 +37,11 @@ struct state {
 	struct kept *kept, *kept_tail;
 	size_t n_kept, kept_bytes;
 	uint64_t write_errors, writes_lost;
-	uint64_t rewritten;       /* kept writes written since writes began to fail */
-	bool failing;             /* writes fail: said in the log, not said again until they work */
-	bool noted;               /* the write being applied has put its failure in error */
-	uint64_t conflict_writes; /* rows of the conflict table written (on_write()) */
+	uint64_t rewritten; /* kept writes written since writes began to fail */
+	bool failing;       /* writes fail: said in the log, not said again until they work */
+	bool noted;         /* the write being applied has put its failure in error */
+	/* state_conflict_changed() calls, for state_conflict_version() */
+	uint64_t conflict_changes;
 };
 
 static void unkeep(struct state *st, struct kept *prev, struct kept *k);
@@ -62,7 +63,13 @@ static const char *const migrations[] = {
 	"  reason TEXT NOT NULL,"
 	"  at REAL NOT NULL,"
 	"  acknowledged INTEGER NOT NULL DEFAULT 0);",
-	/* 2: the conflict ledger (ledger.c) */
+	/*
+	 * 2: the conflict ledger (ledger.c).  A write to it that changes a
+	 * column ledger_each_between() reads (id, kind, schema_name,
+	 * table_name, state, resolved_by, writes_json) calls
+	 * state_conflict_changed(), or the memo of link causes
+	 * (ledger_memo.c) keeps an answer that is no longer true.
+	 */
 	"CREATE TABLE conflict ("
 	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	"  uid TEXT NOT NULL UNIQUE,"
@@ -262,21 +269,6 @@ static int check_integrity(sqlite3 *db, char *why, size_t len)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/*
- * SQLite's update hook: counts the rows of the conflict table this connection
- * inserts, changes or deletes, rolled back or not, for state_conflict_version().
- * It sees every such write but a DELETE without WHERE (SQLite's truncate
- * optimization) and rows a REPLACE removes: the ledger makes neither.
- */
-static void on_write(void *arg, int op, const char *db, const char *table, sqlite3_int64 rowid)
-{
-	struct state *st = arg;
-
-	(void)op, (void)rowid;
-	if (strcmp(db, "main") == 0 && strcmp(table, "conflict") == 0)
-		st->conflict_writes++;
-}
-
 /* Open path, a database whose file exists; 0, or -1 with err. */
 static int open_db(struct state *st, char *err, size_t errlen)
 {
@@ -289,7 +281,6 @@ static int open_db(struct state *st, char *err, size_t errlen)
 		return -1;
 	}
 	sqlite3_busy_timeout(st->db, 2000);
-	sqlite3_update_hook(st->db, on_write, st);
 	rc = check_integrity(st->db, why, sizeof(why));
 	if (rc == 1) {
 		snprintf(err, errlen,
@@ -392,6 +383,11 @@ sqlite3 *state_db(struct state *st)
 	return st->db;
 }
 
+void state_conflict_changed(struct state *st)
+{
+	st->conflict_changes++;
+}
+
 int state_conflict_version(struct state *st, struct state_version *out)
 {
 	sqlite3_stmt *s;
@@ -401,7 +397,7 @@ int state_conflict_version(struct state *st, struct state_version *out)
 		return fail(st);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		out->writes = st->conflict_writes;
+		out->writes = st->conflict_changes;
 		out->others = sqlite3_column_int64(s, 0);
 	}
 	sqlite3_finalize(s);

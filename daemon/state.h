@@ -177,16 +177,25 @@ int state_engine_unsettled(struct state *st, void (*fn)(uint64_t hash, void *arg
 struct sqlite3 *state_db(struct state *st);
 
 /*
- * A version of the conflict table (ledger.h): while two versions are equal,
- * a read of it gives the same answer.  writes counts the rows of it this
- * state has inserted, changed or deleted (a write rolled back counts too);
- * others is SQLite's data_version, which moves when another connection (a
- * person's sqlite3, say) commits anything to the database.
+ * A version of the conflict table as ledger_each_between() reads it
+ * (ledger.h): while two versions are equal, that read gives the same
+ * answer.  writes counts state_conflict_changed(): this state's writes that
+ * change a column the read uses (a conflict recorded, one resolved), not
+ * the finals the engine writes to open conflicts at every write on their
+ * rows; others is SQLite's data_version, which moves when another
+ * connection (a person's sqlite3, say) commits anything to the database.
  */
 struct state_version {
 	uint64_t writes;
 	int64_t others;
 };
+
+/*
+ * The conflict table changed in a column ledger_each_between() reads (id,
+ * kind, schema_name, table_name, state, resolved_by, writes_json): called
+ * by each write of this state that makes such a change, after it.
+ */
+void state_conflict_changed(struct state *st);
 
 /* The conflict table's version now into *out: 0, or -1 (state_error() says why). */
 int state_conflict_version(struct state *st, struct state_version *out);

@@ -352,11 +352,35 @@ static void add_conflict(struct state *st, const char *uid, const char *gtid)
 }
 
 /*
+ * The tracker's writes to the rows of open conflicts: finals and diverged
+ * only, which ledger_each_between() does not read.
+ */
+static void finals_written(struct state *st)
+{
+	json_t *final = json_pack("{s:{s:i}}", "west", "id", 3);
+	json_t *changes = json_pack("{s:{s:i,s:s}}", "east", "id", 3, "v", "x");
+	json_t *unknown = json_array();
+	json_t *batch = json_pack("{s:{s:{s:n},s:[],s:b},s:{s:{},s:[s],s:b}}", "3333", "changes",
+				  "west", "unknown", "diverged", 1, "2222", "changes", "unknown",
+				  "east", "diverged", 0);
+
+	ok(ledger_update_final(st, "3333", final, true) == 0 &&
+	       ledger_merge_final(st, "3333", changes, unknown, false) == 0 &&
+	       ledger_merge_finals(st, batch) == 0,
+	   "finals written three ways: updated, merged, merged in a batch");
+	json_decref(final);
+	json_decref(changes);
+	json_decref(unknown);
+	json_decref(batch);
+}
+
+/*
  * A link stopped on a 1032 is asked after at every snapshot: the ledger is
- * read once while nothing in its conflict table changes, and read again after
- * anything that could change the answer: a conflict added, one resolved by a
- * person, a write to the database by another connection.  The replica's
- * position is judged afresh every time, without a read.
+ * read once while nothing it reads changes (a checkpoint, the conflicts'
+ * finals are not), and read again after anything that could change the
+ * answer: a conflict added, one resolved by a person, a write to the
+ * database by another connection.  The replica's position is judged afresh
+ * every time, without a read.
  */
 static void test_memo(void)
 {
@@ -375,6 +399,9 @@ static void test_memo(void)
 	ok(state_checkpoint_save(st, "west", &cp) == 0, "a checkpoint saved");
 	is_int(stopped_on(m, st, "2-2-1"), 0, "none still");
 	is_int(ledger_memo_reads(m), 1, "no read for a write outside the conflict table");
+	finals_written(st);
+	is_int(stopped_on(m, st, "2-2-0"), 3, "the cause is the same after finals are written");
+	is_int(ledger_memo_reads(m), 1, "no read for the conflicts' finals (the query reads none)");
 
 	add_conflict(st, "4444", "2-2-7");
 	is_int(stopped_on(m, st, "2-2-1"), 4, "a new conflict on the table: it is the cause");
