@@ -6,12 +6,20 @@
 
 #include "state.h"
 
+#include "ringwatch/conflict.h"
+
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Questions kept: more than the links a ring has stopped on a 1062 or a 1032 at once. */
-#define MEMO_SLOTS 16
+/*
+ * Questions kept.  A link stopped on a 1062 or a 1032 asks one at each
+ * snapshot, keyed on its replica, its error's table and kinds, so the
+ * questions asked in turn are at most the links: one from each other
+ * master into each of up to CONFLICT_MAX_MASTERS, 240.  Fewer slots than
+ * links stopped at once would have each evict the next one's answer.
+ */
+#define MEMO_SLOTS (CONFLICT_MAX_MASTERS * (CONFLICT_MAX_MASTERS - 1))
 
 struct memo_row {
 	int64_t id;

@@ -428,6 +428,44 @@ static void test_memo(void)
 	ok(state_dir_remove(dir) == 0, "temp dir removed");
 }
 
+static int count_row(const struct ledger_between *c, void *arg)
+{
+	(void)c;
+	++*(int *)arg;
+	return 0;
+}
+
+/*
+ * Links stopped on as many questions as a ring of 5 masters has links (20,
+ * one from each master into each other), asked in turn at every snapshot:
+ * each kept, the second round reads nothing.
+ */
+static void test_memo_links(void)
+{
+	char dir[] = "/tmp/rw-test-ledger-links.XXXXXX";
+	struct state *st = three(dir);
+	struct ledger_memo *m = ledger_memo_new();
+	int rows = 0, failed = 0;
+
+	ok(st != NULL && m != NULL, "a ledger and a memo");
+	for (int round = 0; round < 2; round++) {
+		for (int q = 0; q < 20; q++) {
+			char replica[16];
+
+			snprintf(replica, sizeof(replica), "m%d", q);
+			failed |= ledger_memo_each_between(m, st, "app", "t", "update-update",
+							   q == 0 ? "west" : replica, count_row,
+							   &rows) != 0;
+		}
+	}
+	ok(!failed, "20 questions, twice");
+	is_int(rows, 6, "west's question answered by its 3 conflicts each round");
+	is_int(ledger_memo_reads(m), 20, "each question read once: the memo holds them all");
+	ledger_memo_free(m);
+	state_close(st);
+	ok(state_dir_remove(dir) == 0, "temp dir removed");
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/rw-test-ledger.XXXXXX";
@@ -511,5 +549,6 @@ int main(void)
 	test_kept();
 	test_merges();
 	test_memo();
+	test_memo_links();
 	return tap_done();
 }
