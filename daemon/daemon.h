@@ -18,6 +18,7 @@ struct http_server;
 struct mailbox;
 struct probe;
 struct probe_result;
+struct ledger_memo;
 struct state;
 struct stream;
 struct tracker;
@@ -28,9 +29,10 @@ struct rwd {
 	const char *config_path;
 	struct config cfg; /* the running configuration */
 	struct http_server *http;
-	struct api api;          /* what the HTTP endpoints read and act on */
-	struct state *state;     /* SQLite in state_dir */
-	struct stream **streams; /* one per master, in configuration order */
+	struct api api;                  /* what the HTTP endpoints read and act on */
+	struct state *state;             /* SQLite in state_dir */
+	struct ledger_memo *ledger_memo; /* the ledger's answers to the status, kept */
+	struct stream **streams;         /* one per master, in configuration order */
 	size_t n_streams;
 	lag_matcher *lag;
 	struct tracker *tracker; /* the conflict engine */

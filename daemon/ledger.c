@@ -1,5 +1,11 @@
 /*
  * ledger.c - the conflict ledger in SQLite (table "conflict", state.c's schema).
+ *
+ * Every write here that changes a column ledger_each_between() reads (id,
+ * kind, schema_name, table_name, state, resolved_by, writes_json) calls
+ * state_conflict_changed() once it is done: the memo of link causes
+ * (ledger_memo.c) reads the conflicts again only then.  A new write to the
+ * table must say at its site which it is.
  */
 #include "ledger.h"
 
@@ -102,7 +108,8 @@ static int add_apply(struct state *st, void *arg)
 		return rc;
 	a->id = sqlite3_last_insert_rowid(db);
 	a->created = true;
-	if (a->kept) /* the engine heard nothing of it when it was found */
+	state_conflict_changed(st); /* a new row for ledger_each_between() */
+	if (a->kept)                /* the engine heard nothing of it when it was found */
 		log_notice("conflict %lld: %s on %s.%s %s, recorded now (writing it had failed)",
 			   (long long)a->id, a->kind, a->schema, a->table, a->key);
 	return SQLITE_OK;
@@ -151,8 +158,13 @@ int64_t ledger_add(struct state *st, const struct ledger_entry *e, bool *created
 	return rc < 0 ? -1 : rc == 0 ? a.id : 0;
 }
 
-/* Set uid's finals to text: SQLITE_OK (*changed: whether there was such a conflict) or
- * SQLite's code. */
+/*
+ * Set uid's finals to text: SQLITE_OK (*changed: whether there was such a
+ * conflict) or SQLite's code.  final_json and diverged are not read by
+ * ledger_each_between(), so no state_conflict_changed(): the engine writes
+ * them at every write on the row of an open conflict, and the memo of link
+ * causes would be read again at nearly every snapshot of a conflict storm.
+ */
 static int put_final(sqlite3 *db, const char *uid, const char *text, int diverged, int *changed)
 {
 	sqlite3_stmt *s;
@@ -342,6 +354,7 @@ static int merges_rows(struct state *st, void *arg)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(db, "SELECT final_json FROM conflict WHERE uid = ?", -1,
 					&get, NULL);
+	/* finals only, as put_final(): no state_conflict_changed() */
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(
 		    db, "UPDATE conflict SET final_json = ?, diverged = ? WHERE uid = ?", -1, &put,
@@ -435,6 +448,8 @@ static int resolve_apply(struct state *st, void *arg)
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	r->changed = rc == SQLITE_DONE && sqlite3_changes(db) > 0;
+	if (r->changed) /* state and resolved_by, which ledger_each_between() reads */
+		state_conflict_changed(st);
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
@@ -581,6 +596,10 @@ json_t *ledger_list(struct state *st, bool open_only, int limit)
 	return list;
 }
 
+/*
+ * Its columns are the ones whose writes call state_conflict_changed(): one
+ * more read here wants a call at each write of it.
+ */
 int ledger_each_between(struct state *st, const char *schema, const char *table, const char *kinds,
 			const char *replica, int (*fn)(const struct ledger_between *c, void *arg),
 			void *arg)

@@ -24,6 +24,7 @@
 #include "catchup.h"
 #include "clock.h"
 #include "http.h"
+#include "ledger_memo.h"
 #include "log.h"
 #include "mailbox.h"
 #include "notify.h"
@@ -675,6 +676,7 @@ static int api_status(void *arg, struct status *st)
 		.catchup = d->catchup,
 		.tracker = d->tracker,
 		.state = d->state,
+		.ledger_memo = d->ledger_memo,
 		.alert_sender = alerts_run_sender(d->alerts),
 		.verify = d->verify,
 		.reload = &d->reload,
@@ -786,6 +788,11 @@ static int start(struct rwd *d)
 		log_error("state: %s", err);
 		return -1;
 	}
+	d->ledger_memo = ledger_memo_new();
+	if (d->ledger_memo == NULL) {
+		log_error("out of memory");
+		return -1;
+	}
 	if (clock_mono() - d->started >= 1.0) /* the integrity check reads every page */
 		log_info("state: %s opened and checked after %.1f s", d->cfg.state_dir,
 			 clock_mono() - d->started);
@@ -878,6 +885,7 @@ static void stop(struct rwd *d)
 	d->api.basic = NULL;
 	if (d->base != NULL)
 		event_base_free(d->base);
+	ledger_memo_free(d->ledger_memo);
 	state_close(d->state);
 	config_free(&d->cfg);
 }

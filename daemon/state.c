@@ -40,6 +40,8 @@ struct state {
 	uint64_t rewritten; /* kept writes written since writes began to fail */
 	bool failing;       /* writes fail: said in the log, not said again until they work */
 	bool noted;         /* the write being applied has put its failure in error */
+	/* state_conflict_changed() calls, for state_conflict_version() */
+	uint64_t conflict_changes;
 };
 
 static void unkeep(struct state *st, struct kept *prev, struct kept *k);
@@ -61,7 +63,13 @@ static const char *const migrations[] = {
 	"  reason TEXT NOT NULL,"
 	"  at REAL NOT NULL,"
 	"  acknowledged INTEGER NOT NULL DEFAULT 0);",
-	/* 2: the conflict ledger (ledger.c) */
+	/*
+	 * 2: the conflict ledger (ledger.c).  A write to it that changes a
+	 * column ledger_each_between() reads (id, kind, schema_name,
+	 * table_name, state, resolved_by, writes_json) calls
+	 * state_conflict_changed(), or the memo of link causes
+	 * (ledger_memo.c) keeps an answer that is no longer true.
+	 */
 	"CREATE TABLE conflict ("
 	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	"  uid TEXT NOT NULL UNIQUE,"
@@ -373,6 +381,27 @@ const char *state_error(const struct state *st)
 sqlite3 *state_db(struct state *st)
 {
 	return st->db;
+}
+
+void state_conflict_changed(struct state *st)
+{
+	st->conflict_changes++;
+}
+
+int state_conflict_version(struct state *st, struct state_version *out)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA data_version", -1, &s, NULL) != SQLITE_OK)
+		return fail(st);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->writes = st->conflict_changes;
+		out->others = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : fail(st);
 }
 
 /* ---- writes, and those kept after a failure --------------------------------------- */

@@ -177,6 +177,30 @@ int state_engine_unsettled(struct state *st, void (*fn)(uint64_t hash, void *arg
 struct sqlite3 *state_db(struct state *st);
 
 /*
+ * A version of the conflict table as ledger_each_between() reads it
+ * (ledger.h): while two versions are equal, that read gives the same
+ * answer.  writes counts state_conflict_changed(): this state's writes that
+ * change a column the read uses (a conflict recorded, one resolved), not
+ * the finals the engine writes to open conflicts at every write on their
+ * rows; others is SQLite's data_version, which moves when another
+ * connection (a person's sqlite3, say) commits anything to the database.
+ */
+struct state_version {
+	uint64_t writes;
+	int64_t others;
+};
+
+/*
+ * The conflict table changed in a column ledger_each_between() reads (id,
+ * kind, schema_name, table_name, state, resolved_by, writes_json): called
+ * by each write of this state that makes such a change, after it.
+ */
+void state_conflict_changed(struct state *st);
+
+/* The conflict table's version now into *out: 0, or -1 (state_error() says why). */
+int state_conflict_version(struct state *st, struct state_version *out);
+
+/*
  * The schema history's journal: master's table schema.table has shape sql
  * (a CREATE TABLE statement), or is unknown because why, for the events that
  * start at stream position pos or later; both NULL: it is gone from pos on.

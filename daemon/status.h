@@ -30,6 +30,7 @@ struct probe_link;
 struct probe_result;
 struct config;
 struct state;
+struct ledger_memo;
 
 /* A replication link source -> replica, as the replica's SQL probe sees it. */
 struct status_link {
@@ -127,6 +128,7 @@ struct status_sources {
 	const struct catchup *catchup;             /* may be NULL: nothing known */
 	struct tracker *tracker;                   /* NULL when the engine does not run */
 	struct state *state;                       /* the ledger; may be NULL */
+	struct ledger_memo *ledger_memo;           /* its answers kept; NULL: read each time */
 	struct alert_sender *alert_sender;         /* NULL when alerts go nowhere */
 	struct verify *verify;                     /* verification jobs; may be NULL */
 	const struct http_stats *http;             /* may be NULL: not known */

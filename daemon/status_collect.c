@@ -9,6 +9,7 @@
 #include "config.h"
 #include "gate.h"
 #include "ledger.h"
+#include "ledger_memo.h"
 #include "probe.h"
 #include "ringwatch/gtid_pos.h"
 
@@ -122,8 +123,8 @@ static int link_conflict(const struct status_sources *d, const struct status *st
 		pick->applied = v;
 	pick->id = 0;
 	pick->unsure = false;
-	if (ledger_each_between(d->state, schema, table, kinds, sl->replica, pick_unapplied, pick) <
-		0 ||
+	if (ledger_memo_each_between(d->ledger_memo, d->state, schema, table, kinds, sl->replica,
+				     pick_unapplied, pick) < 0 ||
 	    pick->unsure)
 		return -1;
 	if (pick->id != 0)

@@ -2,10 +2,13 @@
  * test_ledger.c - conflicts recorded once per uid, listed newest first,
  * resolved once, rendered as the conflict objects of GET /v1/conflicts, kept
  * across a reopen; a damaged ledger is an error, never an empty or partial
- * answer; the engine's writes that fail are kept and written later.
+ * answer; the engine's writes that fail are kept and written later; the
+ * conflicts behind a stopped link are read again only when the ledger changed.
  */
 #include "../../daemon/ledger.h"
+#include "../../daemon/ledger_memo.h"
 #include "../../daemon/state.h"
+#include "ringwatch/gtid_pos.h"
 
 #include "../tap.h"
 #include "state_dir.h"
@@ -306,6 +309,163 @@ static void test_merges(void)
 	ok(state_dir_remove(dir) == 0, "temp dir removed");
 }
 
+/* What the status asks of a link's conflicts: the newest whose other write is not applied. */
+struct unapplied {
+	const char *applied; /* the replica's gtid_slave_pos */
+	int64_t id;          /* 0: none */
+};
+
+static int first_unapplied(const struct ledger_between *c, void *arg)
+{
+	struct unapplied *u = arg;
+
+	if (gtid_applied(c->other_gtid, u->applied) == 1)
+		return 0;
+	u->id = c->id;
+	return 1;
+}
+
+/* The conflict a link to west stopped on (1032's kinds), with west at applied; -1 on error. */
+static int64_t stopped_on(struct ledger_memo *m, struct state *st, const char *applied)
+{
+	struct unapplied u = { applied, 0 };
+
+	if (ledger_memo_each_between(m, st, "app", "t",
+				     "delete-delete,delete-update,delete-insert,update-update",
+				     "west", first_unapplied, &u) != 0)
+		return -1;
+	return u.id;
+}
+
+/* Another conflict on app.t between west and east's write gtid. */
+static void add_conflict(struct state *st, const char *uid, const char *gtid)
+{
+	struct ledger_entry e = entry(uid, "update-update", 7);
+	bool created;
+
+	json_decref(e.writes);
+	e.writes = json_pack("[{s:s,s:s,s:s},{s:s,s:s,s:s}]", "master", "west", "gtid", "1-1-9",
+			     "op", "update", "master", "east", "gtid", gtid, "op", "update");
+	if (ledger_add(st, &e, &created) <= 0)
+		tap_diag("ledger_add %s: %s", uid, state_error(st));
+	drop(&e);
+}
+
+/*
+ * The tracker's writes to the rows of open conflicts: finals and diverged
+ * only, which ledger_each_between() does not read.
+ */
+static void finals_written(struct state *st)
+{
+	json_t *final = json_pack("{s:{s:i}}", "west", "id", 3);
+	json_t *changes = json_pack("{s:{s:i,s:s}}", "east", "id", 3, "v", "x");
+	json_t *unknown = json_array();
+	json_t *batch = json_pack("{s:{s:{s:n},s:[],s:b},s:{s:{},s:[s],s:b}}", "3333", "changes",
+				  "west", "unknown", "diverged", 1, "2222", "changes", "unknown",
+				  "east", "diverged", 0);
+
+	ok(ledger_update_final(st, "3333", final, true) == 0 &&
+	       ledger_merge_final(st, "3333", changes, unknown, false) == 0 &&
+	       ledger_merge_finals(st, batch) == 0,
+	   "finals written three ways: updated, merged, merged in a batch");
+	json_decref(final);
+	json_decref(changes);
+	json_decref(unknown);
+	json_decref(batch);
+}
+
+/*
+ * A link stopped on a 1032 is asked after at every snapshot: the ledger is
+ * read once while nothing it reads changes (a checkpoint, the conflicts'
+ * finals are not), and read again after anything that could change the
+ * answer: a conflict added, one resolved by a person, a write to the
+ * database by another connection.  The replica's position is judged afresh
+ * every time, without a read.
+ */
+static void test_memo(void)
+{
+	char dir[] = "/tmp/rw-test-ledger-memo.XXXXXX", path[256];
+	struct state *st = three(dir);
+	struct ledger_memo *m = ledger_memo_new();
+	struct checkpoint cp = { .server_id = 1, .gtid = "1-1-9", .file = "bin.000001" };
+	sqlite3 *other = NULL;
+
+	ok(st != NULL && m != NULL, "three conflicts, east's write 2-2-1 in each");
+	is_int(stopped_on(m, st, "2-2-0"), 3, "west not past 2-2-0: the newest conflict");
+	is_int(stopped_on(m, st, "2-2-0"), 3, "asked again: the same");
+	is_int(ledger_memo_reads(m), 1, "the ledger read once for both");
+	is_int(stopped_on(m, st, "2-2-1"), 0, "west past 2-2-1: none");
+	is_int(ledger_memo_reads(m), 1, "the position judged again without a read");
+	ok(state_checkpoint_save(st, "west", &cp) == 0, "a checkpoint saved");
+	is_int(stopped_on(m, st, "2-2-1"), 0, "none still");
+	is_int(ledger_memo_reads(m), 1, "no read for a write outside the conflict table");
+	finals_written(st);
+	is_int(stopped_on(m, st, "2-2-0"), 3, "the cause is the same after finals are written");
+	is_int(ledger_memo_reads(m), 1, "no read for the conflicts' finals (the query reads none)");
+
+	add_conflict(st, "4444", "2-2-7");
+	is_int(stopped_on(m, st, "2-2-1"), 4, "a new conflict on the table: it is the cause");
+	is_int(ledger_memo_reads(m), 2, "read again");
+	is_int(ledger_resolve(st, 4, NULL, "api", 1795850050.0), 0, "a person resolves it");
+	is_int(stopped_on(m, st, "2-2-1"), 0, "then none");
+	is_int(ledger_memo_reads(m), 3, "read again");
+
+	snprintf(path, sizeof(path), "%s/ringwatch.db", dir);
+	ok(sqlite3_open(path, &other) == SQLITE_OK &&
+	       sqlite3_exec(other,
+			    "UPDATE conflict SET state = 'resolved', resolved_by = 'api' "
+			    "WHERE id = 3",
+			    NULL, NULL, NULL) == SQLITE_OK,
+	   "another connection resolves conflict 3");
+	sqlite3_close(other);
+	is_int(stopped_on(m, st, "2-2-0"), 2, "then conflict 2 is the cause");
+	is_int(ledger_memo_reads(m), 4, "read again");
+	is_int(stopped_on(NULL, st, "2-2-0"), 2, "without a memo: the same answer");
+	is_int(ledger_memo_reads(m), 4, "(read apart from the memo)");
+
+	ledger_memo_free(m);
+	state_close(st);
+	ok(state_dir_remove(dir) == 0, "temp dir removed");
+}
+
+static int count_row(const struct ledger_between *c, void *arg)
+{
+	(void)c;
+	++*(int *)arg;
+	return 0;
+}
+
+/*
+ * Links stopped on as many questions as a ring of 5 masters has links (20,
+ * one from each master into each other), asked in turn at every snapshot:
+ * each kept, the second round reads nothing.
+ */
+static void test_memo_links(void)
+{
+	char dir[] = "/tmp/rw-test-ledger-links.XXXXXX";
+	struct state *st = three(dir);
+	struct ledger_memo *m = ledger_memo_new();
+	int rows = 0, failed = 0;
+
+	ok(st != NULL && m != NULL, "a ledger and a memo");
+	for (int round = 0; round < 2; round++) {
+		for (int q = 0; q < 20; q++) {
+			char replica[16];
+
+			snprintf(replica, sizeof(replica), "m%d", q);
+			failed |= ledger_memo_each_between(m, st, "app", "t", "update-update",
+							   q == 0 ? "west" : replica, count_row,
+							   &rows) != 0;
+		}
+	}
+	ok(!failed, "20 questions, twice");
+	is_int(rows, 6, "west's question answered by its 3 conflicts each round");
+	is_int(ledger_memo_reads(m), 20, "each question read once: the memo holds them all");
+	ledger_memo_free(m);
+	state_close(st);
+	ok(state_dir_remove(dir) == 0, "temp dir removed");
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/rw-test-ledger.XXXXXX";
@@ -388,5 +548,7 @@ int main(void)
 	test_damaged_index();
 	test_kept();
 	test_merges();
+	test_memo();
+	test_memo_links();
 	return tap_done();
 }
