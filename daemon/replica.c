@@ -40,6 +40,8 @@
 #define BATCH_BYTES  ((size_t)64 << 10)
 #define LETTER_BYTES ((size_t)512 << 10)
 #define BATCH_EVENTS 256
+/* letters in a row that find the loop's mailbox empty before batches stop */
+#define IDLE_LETTERS 8
 /*
  * An event inside a transaction waits this long at most for the next one
  * (the rest of a transaction follows at once: the master writes it to its
@@ -71,7 +73,10 @@ struct predecode {
 	uint64_t trx_rows; /* row changes of the open transaction batched so far */
 	size_t max_rows;   /* past it, rows are only counted */
 	struct replica_keys *keys;
-	schema_db *shapes; /* NULL: none yet */
+	bool batching;      /* the letter being filled gets batches */
+	unsigned idle;      /* letters in a row that found the mailbox empty */
+	uint32_t server_id; /* the master's own (its hello) */
+	schema_db *shapes;  /* NULL: none yet */
 	uint64_t tag;
 
 	pthread_mutex_t lock;
@@ -155,6 +160,21 @@ static void add_to_batch(struct replica *r, const uint8_t *p, size_t len)
 
 	if (b->buf.len == 0) {
 		struct replica_letter room;
+		size_t waiting, bytes;
+		/*
+		 * Batches only while the loop is behind (a letter still waits for
+		 * it): then they take work off it; when it keeps up they would only
+		 * add to the daemon's cpu (the loop reads a copy light, the thread
+		 * could not know).  Behind until the mailbox was found empty at
+		 * IDLE_LETTERS letters in a row: a loop that catches up for a
+		 * moment, since the thread decodes, does not stop the batches.
+		 */
+		mailbox_usage(r->mb, &waiting, &bytes);
+		if (waiting > 0)
+			r->pd.idle = 0;
+		else if (r->pd.idle < IDLE_LETTERS)
+			r->pd.idle++;
+		r->pd.batching = r->pd.idle < IDLE_LETTERS;
 		if (rw_buf_reserve(&b->buf, b->hint > len ? b->hint : len + BATCH_BYTES) < 0)
 			return;
 		memset(&room, 0, sizeof(room));
@@ -202,10 +222,11 @@ static void take_shapes(struct predecode *pd)
 }
 
 /*
- * Read one event (len bytes at p) as the loop will, and append the batch of
- * its rows to out: how many bytes (0: none).  An event the thread cannot
- * read stops its batches for the connection: the loop reads every event
- * anyway, and says what is wrong with it.
+ * Read one event (len bytes at p, left as they are until the next call) as
+ * the loop will and, while batching, append the batch of its rows to out:
+ * how many bytes (0: none).  An event the thread cannot read stops its
+ * batches for the connection: the loop reads every event anyway, and says
+ * what is wrong with it.
  */
 static size_t predecode(struct predecode *pd, const uint8_t *p, size_t len, rw_buf *out)
 {
@@ -218,12 +239,12 @@ static size_t predecode(struct predecode *pd, const uint8_t *p, size_t len, rw_b
 	if (pd->reader == NULL || len > UINT32_MAX)
 		return 0;
 	take_shapes(pd);
-	if (binlog_reader_feed(pd->reader, p, len, &err) != 0)
+	if (binlog_reader_feed_ref(pd->reader, p, len, &err) != 0)
 		goto stop;
 	while ((rc = binlog_reader_next(pd->reader, &ev, &err)) == 1) {
 		if (binlog_trx_feed(&pd->trx, &ev) == BINLOG_TRX_BEGIN)
 			pd->trx_rows = 0;
-		if (ev.in_payload || out->len > start || pd->shapes == NULL ||
+		if (!pd->batching || ev.in_payload || out->len > start || pd->shapes == NULL ||
 		    !binlog_event_is_rows(ev.hdr.type))
 			continue;
 		/* none, or out of memory (out failed): the loop decodes it */
@@ -232,12 +253,19 @@ static size_t predecode(struct predecode *pd, const uint8_t *p, size_t len, rw_b
 		    row_batch_open(&b, out->p + start, out->len - start) != 0)
 			continue;
 		pd->trx_rows += b.counts_only ? b.rows : b.changes;
-		if (pd->keys != NULL && !b.counts_only) {
+		if (pd->keys == NULL || b.counts_only)
+			continue;
+		/*
+		 * A transaction's keys are kept by its origin master's stream, which
+		 * shows it before any conflict of its writes is decided; another
+		 * master's copy of it has the same keys.
+		 */
+		if (ev.hdr.server_id == pd->server_id) {
 			pthread_mutex_lock(&pd->keys->lock);
 			conflict_keys_put_batch(pd->keys->k, out->p + start, out->len - start);
 			pthread_mutex_unlock(&pd->keys->lock);
-			row_batch_keys_kept(out->p + start, out->len - start);
 		}
+		row_batch_keys_kept(out->p + start, out->len - start);
 	}
 	if (rc == 0)
 		return out->len - start;
@@ -410,6 +438,7 @@ static int hello(struct replica *r, MYSQL *m, struct replica_end *end)
 		return -1;
 	}
 	h.server_id = (uint32_t)strtoul(id, NULL, 10);
+	r->pd.server_id = h.server_id;
 	if (server_id_taken(r, m, h.server_id, end)) {
 		end->clash = true;
 		return -1;
@@ -620,6 +649,7 @@ struct replica *replica_start(const struct config_master *m, const struct replic
 	binlog_trx_init(&r->pd.trx);
 	r->pd.max_rows = args->max_rows;
 	r->pd.keys = args->keys;
+	r->pd.idle = IDLE_LETTERS; /* none until the loop is behind */
 	r->fd = -1;
 	r->mb = mb;
 	r->args = *args;

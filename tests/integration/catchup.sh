@@ -147,13 +147,13 @@ curl -s "$RWD_URL/metrics" >"$work/metrics"
 t_ok "ringwatch_stream_behind_bytes 0" grep -q '^ringwatch_stream_behind_bytes{master="west"} 0$' "$work/metrics"
 t_ok "ringwatch_stream_catching_up 0" grep -q '^ringwatch_stream_catching_up{master="west"} 0$' "$work/metrics"
 t_is "east, read directly: current" "$(status '.masters[] | select(.name == "east") | "\(.current) \(.catching_up)"')" "true null"
-# the backlog's rows events (8 KiB each, about 13,000 a master) decoded by the
-# replica threads, but for those in flight when the shapes changed
-for m in west east; do
-    batches=$(sed -n "s/^ringwatch_stream_row_batches_total{master=\"$m\"} //p" "$work/metrics")
-    t_ok "$m's rows events decoded by its replica thread, not the loop (${batches:-none})" \
-        test "${batches:-0}" -gt 10000
-done
+# east's backlog, read at full speed, keeps the loop behind: its replica
+# thread decodes the rows events (8 KiB each, about 13,000), all but those
+# in flight when the shapes changed (west's, read through the slow proxy,
+# only while a letter still waits for the loop)
+batches=$(sed -n 's/^ringwatch_stream_row_batches_total{master="east"} //p' "$work/metrics")
+t_ok "east's rows events decoded by its replica thread, not the loop (${batches:-none})" \
+    test "${batches:-0}" -gt 10000
 
 # a write on a caught-up ring: current all along
 ring_sql 1 "INSERT INTO app.t VALUES (0, 'one more')"
