@@ -175,6 +175,9 @@ static void add_to_batch(struct replica *r, const uint8_t *p, size_t len)
 		else if (r->pd.idle < IDLE_LETTERS)
 			r->pd.idle++;
 		r->pd.batching = r->pd.idle < IDLE_LETTERS;
+		/* meanwhile it only follows the events (the loop checks them) */
+		if (r->pd.reader != NULL)
+			binlog_reader_set_skim(r->pd.reader, !r->pd.batching);
 		if (rw_buf_reserve(&b->buf, b->hint > len ? b->hint : len + BATCH_BYTES) < 0)
 			return;
 		memset(&room, 0, sizeof(room));
