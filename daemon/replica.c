@@ -40,6 +40,11 @@
 #define BATCH_BYTES  ((size_t)64 << 10)
 #define LETTER_BYTES ((size_t)512 << 10)
 #define BATCH_EVENTS 256
+/*
+ * A larger rows event (big BLOBs) goes without a batch: its images as JSON
+ * could be several times its size; the loop decodes it.
+ */
+#define BATCH_EVENT_MAX ((size_t)1 << 20)
 /* letters in a row that find the loop's mailbox empty before batches stop */
 #define IDLE_LETTERS 8
 /*
@@ -72,11 +77,9 @@ struct predecode {
 	binlog_trx trx;
 	uint64_t trx_rows; /* row changes of the open transaction batched so far */
 	size_t max_rows;   /* past it, rows are only counted */
-	struct replica_keys *keys;
-	bool batching;      /* the letter being filled gets batches */
-	unsigned idle;      /* letters in a row that found the mailbox empty */
-	uint32_t server_id; /* the master's own (its hello) */
-	schema_db *shapes;  /* NULL: none yet */
+	bool batching;     /* the letter being filled gets batches */
+	unsigned idle;     /* letters in a row that found the mailbox empty */
+	schema_db *shapes; /* NULL: none yet */
 	uint64_t tag;
 
 	pthread_mutex_t lock;
@@ -224,12 +227,20 @@ static void take_shapes(struct predecode *pd)
 	pthread_mutex_unlock(&pd->lock);
 }
 
+/* Take back what a batch appended to out from len on (out of memory included). */
+static void unput(rw_buf *out, size_t len)
+{
+	out->failed = 0; /* a failed allocation left the memory as it was */
+	out->len = len;
+	if (out->p != NULL)
+		out->p[len] = '\0';
+}
+
 /*
- * Read one event (len bytes at p, left as they are until the next call) as
- * the loop will and, while batching, append the batch of its rows to out:
- * how many bytes (0: none).  An event the thread cannot read stops its
- * batches for the connection: the loop reads every event anyway, and says
- * what is wrong with it.
+ * Read one event (len bytes at p) as the loop will and, while batching,
+ * append the batch of its rows to out: how many bytes (0: none).  An event
+ * the thread cannot read stops its batches for the connection: the loop
+ * reads every event anyway, and says what is wrong with it.
  */
 static size_t predecode(struct predecode *pd, const uint8_t *p, size_t len, rw_buf *out)
 {
@@ -239,42 +250,32 @@ static size_t predecode(struct predecode *pd, const uint8_t *p, size_t len, rw_b
 	rw_error err;
 	int rc;
 
-	if (pd->reader == NULL || len > UINT32_MAX)
+	if (pd->reader == NULL || rw_buf_failed(out))
 		return 0;
 	take_shapes(pd);
-	if (binlog_reader_feed_ref(pd->reader, p, len, &err) != 0)
+	/* copied: the client library reads the next packet into the same memory */
+	if (binlog_reader_feed(pd->reader, p, len, &err) != 0)
 		goto stop;
 	while ((rc = binlog_reader_next(pd->reader, &ev, &err)) == 1) {
 		if (binlog_trx_feed(&pd->trx, &ev) == BINLOG_TRX_BEGIN)
 			pd->trx_rows = 0;
-		if (!pd->batching || ev.in_payload || out->len > start || pd->shapes == NULL ||
-		    !binlog_event_is_rows(ev.hdr.type))
+		if (!pd->batching || len > BATCH_EVENT_MAX || ev.in_payload || out->len > start ||
+		    pd->shapes == NULL || !binlog_event_is_rows(ev.hdr.type))
 			continue;
-		/* none, or out of memory (out failed): the loop decodes it */
 		if (row_batch_make(out, &ev, pd->shapes, pd->tag, pd->trx_rows >= pd->max_rows) !=
 			1 ||
-		    row_batch_open(&b, out->p + start, out->len - start) != 0)
+		    row_batch_open(&b, out->p + start, out->len - start) != 0) {
+			unput(out, start); /* none, or out of memory: the loop decodes it */
 			continue;
-		pd->trx_rows += b.counts_only ? b.rows : b.changes;
-		if (pd->keys == NULL || b.counts_only)
-			continue;
-		/*
-		 * A transaction's keys are kept by its origin master's stream, which
-		 * shows it before any conflict of its writes is decided; another
-		 * master's copy of it has the same keys.
-		 */
-		if (ev.hdr.server_id == pd->server_id) {
-			pthread_mutex_lock(&pd->keys->lock);
-			conflict_keys_put_batch(pd->keys->k, out->p + start, out->len - start);
-			pthread_mutex_unlock(&pd->keys->lock);
 		}
-		row_batch_keys_kept(out->p + start, out->len - start);
+		pd->trx_rows += b.counts_only ? b.rows : b.changes;
 	}
 	if (rc == 0)
 		return out->len - start;
 stop:
 	binlog_reader_free(pd->reader);
 	pd->reader = NULL;
+	unput(out, start);
 	return 0;
 }
 
@@ -441,7 +442,6 @@ static int hello(struct replica *r, MYSQL *m, struct replica_end *end)
 		return -1;
 	}
 	h.server_id = (uint32_t)strtoul(id, NULL, 10);
-	r->pd.server_id = h.server_id;
 	if (server_id_taken(r, m, h.server_id, end)) {
 		end->clash = true;
 		return -1;
@@ -651,7 +651,6 @@ struct replica *replica_start(const struct config_master *m, const struct replic
 	r->pd.reader = binlog_reader_new(BINLOG_READER_STREAM);
 	binlog_trx_init(&r->pd.trx);
 	r->pd.max_rows = args->max_rows;
-	r->pd.keys = args->keys;
 	r->pd.idle = IDLE_LETTERS; /* none until the loop is behind */
 	r->fd = -1;
 	r->mb = mb;

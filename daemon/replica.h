@@ -21,10 +21,6 @@
 
 #include "mailbox.h"
 
-#include "ringwatch/conflict_feed.h"
-
-#include <pthread.h>
-
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -102,16 +98,6 @@ static inline bool replica_events_next(const struct replica_letter *l, size_t *a
 	return true;
 }
 
-/*
- * The JSON of the keys of a master's rows, for the conflict reports: the
- * replica threads of one stream put those of their row batches there
- * (conflict_keys_put_batch()), the loop reads it; under lock.
- */
-struct replica_keys {
-	pthread_mutex_t lock;
-	conflict_keys *k;
-};
-
 /* Where to start, and how to connect; copied, so the caller may free its own. */
 struct replica_args {
 	uint32_t generation;
@@ -122,7 +108,6 @@ struct replica_args {
 	uint64_t offset;         /* in file, >= 4 */
 	/* a transaction's row changes past which its rows are only counted (the feed's bound) */
 	size_t max_rows;
-	struct replica_keys *keys; /* NULL: the feed keeps the keys' JSON */
 };
 
 struct replica;

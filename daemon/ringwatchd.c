@@ -261,17 +261,6 @@ static void on_event(void *ctx, size_t m, const binlog_event *ev, const void *ba
 		tracker_event(d->tracker, m, ev, batch, batch_len);
 }
 
-/* A key's JSON from the replica threads' caches (any master's: a key is the same bytes in each). */
-static char *key_json_of(void *arg, const uint8_t *key, size_t len)
-{
-	struct rwd *d = arg;
-	char *json = NULL;
-
-	for (size_t i = 0; i < d->n_streams && json == NULL; i++)
-		json = stream_key_json(d->streams[i], key, len);
-	return json;
-}
-
 static schema_db *on_shapes(void *ctx, size_t m, uint64_t *tag)
 {
 	struct rwd *d = ctx;
@@ -442,8 +431,6 @@ static int start_streams(struct rwd *d)
 			.origin_arg = d,
 			.row = on_row,
 			.row_arg = d,
-			.key_json = key_json_of,
-			.key_arg = d,
 		};
 		for (size_t i = 0; i < d->n_streams && i < CONFLICT_MAX_MASTERS; i++)
 			names[i] = d->cfg.masters[i].name;

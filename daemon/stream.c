@@ -28,8 +28,6 @@
 #define HEARTBEAT_PERIOD 1.0
 #define CHECKPOINT_EVERY 1.0
 #define HOLD_MAX         ((size_t)64 << 20) /* events held while the sink is not ready */
-/* the keys' JSON the replica threads remember for the reports (72 bytes a slot) */
-#define KEY_CACHE_SLOTS ((size_t)1 << 17)
 
 struct stream {
 	struct event_base *base;
@@ -98,7 +96,6 @@ struct stream {
 	binlog_reader *peek; /* reads what is held, for the sink's held() */
 	bool admit_all;      /* the event goes to the sink without asking */
 	uint64_t shapes_tag; /* of the shapes the replica thread has (0: none) */
-	struct replica_keys keys; /* its row batches' keys' JSON (keys.k NULL: none) */
 };
 
 /* The one place a stream's state changes; says so once. */
@@ -200,7 +197,6 @@ static void connect_now(struct stream *s)
 	args.replica_server_id = s->replica_server_id;
 	args.heartbeat_period = HEARTBEAT_PERIOD;
 	args.max_rows = CONFLICT_FEED_MAX_ROWS;
-	args.keys = s->keys.k != NULL ? &s->keys : NULL;
 	s->resumed = s->have_commit;
 	if (s->by_file || s->replaying) {
 		s->by_file = false;
@@ -772,9 +768,6 @@ struct stream *stream_new(struct event_base *base, size_t index, const struct co
 	s->backoff = BACKOFF_MIN;
 	s->last_event_mono = -1;
 	gtid_pos_clear(&s->commit_gtid);
-	/* without it, the feed keeps the keys' JSON itself */
-	if ((s->keys.k = conflict_keys_new(KEY_CACHE_SLOTS)) != NULL)
-		pthread_mutex_init(&s->keys.lock, NULL);
 	s->mb = mailbox_new(base, MAILBOX_BYTES, on_letter, s);
 	s->retry = evtimer_new(base, on_retry, s);
 	if (s->mb == NULL || s->retry == NULL) {
@@ -839,25 +832,7 @@ void stream_free(struct stream *s)
 		event_free(s->retry);
 	mailbox_free(s->mb);
 	binlog_reader_free(s->reader);
-	if (s->keys.k != NULL) {
-		conflict_keys_free(s->keys.k);
-		pthread_mutex_destroy(&s->keys.lock);
-	}
 	free(s);
-}
-
-char *stream_key_json(struct stream *s, const uint8_t *key, size_t len)
-{
-	const char *json;
-	char *copy = NULL;
-
-	if (s->keys.k == NULL)
-		return NULL;
-	pthread_mutex_lock(&s->keys.lock);
-	if ((json = conflict_keys_json(s->keys.k, key, len)) != NULL)
-		copy = strdup(json);
-	pthread_mutex_unlock(&s->keys.lock);
-	return copy;
 }
 
 void stream_reconfigure(struct stream *s, const struct config_master *m, uint32_t replica_server_id)

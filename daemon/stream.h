@@ -118,12 +118,6 @@ void stream_start(struct stream *s);
  * the stream's own checkpoint is loaded for everything else. */
 void stream_start_from(struct stream *s, const char *file, uint64_t offset);
 
-/*
- * The JSON of a key of this master's rows its replica threads remembered
- * ({"id": 7}), a copy to free; NULL when not remembered (any more).
- */
-char *stream_key_json(struct stream *s, const uint8_t *key, size_t len);
-
 /* Take the events held since the sink refused one (stream_sink.admit), in order. */
 void stream_resume(struct stream *s);
 

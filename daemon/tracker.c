@@ -21,11 +21,7 @@
 #include <strings.h>
 #include <time.h>
 
-/*
- * The keys' JSON of the rows the feeds decoded themselves: most rows come
- * decoded by the replica threads, whose streams keep theirs (stream.c).
- */
-#define KEY_CACHE_SLOTS (1 << 16)
+#define KEY_CACHE_SLOTS (1 << 18)
 /* Seconds between compactions of the schema journal. */
 #define SCHEMA_COMPACT_EVERY 60.0
 /* seconds before the engine's checkpoint from which resolved records are handed back at a
@@ -40,8 +36,6 @@ struct tracker {
 	conflict_feed **feeds;
 	size_t n;
 	conflict_keys *keys;
-	char *(*key_json)(void *arg, const uint8_t *key, size_t len);
-	void *key_arg;
 	const char *names[CONFLICT_MAX_MASTERS];
 	char name_buf[CONFLICT_MAX_MASTERS][64];
 	struct tracker_view v;
@@ -115,26 +109,10 @@ static void observe_delay(struct tracker *t, double delay)
 	t->v.delay_sum += delay;
 }
 
-/* The key's JSON into the tracker's cache from the replica threads', if only they have it. */
-static void key_json(struct tracker *t, const conflict_record *r)
-{
-	char *json;
-
-	if (t->key_json == NULL || r->key.len == 0 ||
-	    conflict_keys_json(t->keys, r->key.p, r->key.len) != NULL)
-		return;
-	if ((json = t->key_json(t->key_arg, r->key.p, r->key.len)) != NULL)
-		conflict_keys_put(t->keys, r->key.p, r->key.len, json);
-	free(json);
-}
-
 static void on_conflict(const conflict_record *r, void *arg)
 {
 	struct tracker *t = arg;
-	json_t *c;
-
-	key_json(t, r);
-	c = conflict_record_json(r, t->names, t->keys);
+	json_t *c = conflict_record_json(r, t->names, t->keys);
 	struct ledger_entry e;
 	char uid[CONFLICT_ID_TEXT];
 	char *key_hex;
@@ -300,8 +278,6 @@ struct tracker *tracker_new(const struct tracker_config *c)
 	t->st = c->state;
 	t->origin = c->origin;
 	t->origin_arg = c->origin_arg;
-	t->key_json = c->key_json;
-	t->key_arg = c->key_arg;
 	t->n = c->n_masters;
 	/* copies: a reload replaces the configuration the names come from */
 	for (size_t i = 0; i < t->n && i < CONFLICT_MAX_MASTERS; i++) {

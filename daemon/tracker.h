@@ -71,13 +71,6 @@ struct tracker_config {
 	/* optional: every row change the streams show (conflict_feed_set_row_hook) */
 	conflict_feed_row_fn row;
 	void *row_arg;
-	/*
-	 * optional: the JSON of a key the replica threads remembered (a copy to
-	 * free, NULL: not known), for the reports; the tracker's own cache
-	 * holds those of the rows the feeds decoded themselves
-	 */
-	char *(*key_json)(void *arg, const uint8_t *key, size_t len);
-	void *key_arg;
 };
 
 /* An engine for the masters; NULL (logged) on failure. */

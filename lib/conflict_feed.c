@@ -84,50 +84,6 @@ static void keys_store(conflict_keys *k, uint64_t h, const char *json)
 	}
 }
 
-void conflict_keys_put(conflict_keys *k, const uint8_t *key, size_t len, const char *json)
-{
-	keys_store(k, XXH3_64bits(key, len), json);
-}
-
-void conflict_keys_put_batch(conflict_keys *k, const void *batch, size_t len)
-{
-	struct {
-		uint64_t hash;
-		const char *json;
-	} pend[64];
-	size_t n = 0;
-	row_batch b;
-	row_batch_iter it;
-	row_change c;
-	int second;
-
-	if (row_batch_open(&b, batch, len) != 0)
-		return;
-	memset(&c, 0, sizeof(c));
-	row_batch_iter_init(&it, &b);
-	/* a slot each, fetched from memory together, then stored */
-	for (int more = 1; more;) {
-		more = row_batch_next(&it, NULL, &c, &second);
-		for (uint32_t u = 0; more && u <= c.n_unique; u++) {
-			const rw_buf *key = u < c.n_unique ? &c.unique[u] : &c.key;
-			const rw_buf *json = u < c.n_unique ? &c.unique_json[u] : &c.key_json;
-			if (json->len == 0)
-				continue;
-			pend[n].hash = XXH3_64bits(key->p, key->len);
-			pend[n].json = json->p;
-			__builtin_prefetch(keys_slot(k, pend[n].hash), 1);
-			n++;
-			if (n < sizeof(pend) / sizeof(pend[0]))
-				continue;
-			for (size_t i = 0; i < n; i++)
-				keys_store(k, pend[i].hash, pend[i].json);
-			n = 0;
-		}
-	}
-	for (size_t i = 0; i < n; i++)
-		keys_store(k, pend[i].hash, pend[i].json);
-}
-
 const char *conflict_keys_json(const conflict_keys *k, const uint8_t *key, size_t len)
 {
 	uint64_t h = XXH3_64bits(key, len);
@@ -702,8 +658,7 @@ static void image_budget(conflict_feed *f, const row_change *c)
 	}
 }
 
-/* A row change into the transaction's rows; its keys' JSON into the key cache with keys. */
-static int gather_change(conflict_feed *f, const row_change *c, int keys)
+static int gather_change(conflict_feed *f, const row_change *c)
 {
 	struct gathered *g;
 	uint32_t len;
@@ -732,11 +687,11 @@ static int gather_change(conflict_feed *f, const row_change *c, int keys)
 		len = (uint32_t)c->unique[k].len;
 		keep(f, &len, sizeof(len));
 		keep(f, c->unique[k].p, len);
-		if (keys && f->keys != NULL && c->unique_json[k].len > 0)
+		if (f->keys != NULL && c->unique_json[k].len > 0)
 			keys_later(f, (const uint8_t *)c->unique[k].p, c->unique[k].len,
 				   c->unique_json[k].p);
 	}
-	if (keys && f->keys != NULL && c->key_json.len > 0)
+	if (f->keys != NULL && c->key_json.len > 0)
 		keys_later(f, (const uint8_t *)c->key.p, c->key.len, c->key_json.p);
 	return f->arena.failed || f->images.failed ? RW_E_NOMEM : 0;
 }
@@ -891,8 +846,7 @@ struct rows_source {
 	row_batch_iter bi;
 	const binlog_event *ev;
 	int batch;
-	int skipping;  /* a batch: past the bound, counting as row_change_skip() does */
-	int keys_kept; /* a batch whose keys' JSON is in a key cache already */
+	int skipping; /* a batch: past the bound, counting as row_change_skip() does */
 };
 
 /* The next change (in f->change, or in f->view from a batch): 1, 0 at the end, or RW_E_*. */
@@ -994,7 +948,6 @@ static void gather_rows(conflict_feed *f, const binlog_event *ev, const row_batc
 	memset(&src, 0, sizeof(src));
 	src.ev = ev;
 	src.batch = b != NULL && !b->counts_only;
-	src.keys_kept = src.batch && b->keys_kept;
 	if (src.batch)
 		row_batch_iter_init(&src.bi, b);
 	else if (row_change_iter_init(&src.it, &ev->u.rows, info, &err) != 0) {
@@ -1027,7 +980,7 @@ static void gather_rows(conflict_feed *f, const binlog_event *ev, const row_batc
 		}
 		if (f->row_fn != NULL)
 			row_seen(f, (const uint8_t *)c->key.p, c->key.len, 0);
-		if (gather_change(f, c, !src.keys_kept) != 0) {
+		if (gather_change(f, c) != 0) {
 			rc = -1;
 			break;
 		}

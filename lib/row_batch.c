@@ -20,7 +20,6 @@
 
 #define BATCH_MAGIC       0x31425752u /* "RWB1" */
 #define BATCH_COUNTS_ONLY 1u
-#define BATCH_KEYS_KEPT   2u
 
 struct batch_head {
 	uint32_t magic, flags;
@@ -186,21 +185,9 @@ int row_batch_open(row_batch *b, const void *p, size_t len)
 	b->rows = h.rows;
 	b->changes = h.changes;
 	b->counts_only = (h.flags & BATCH_COUNTS_ONLY) != 0;
-	b->keys_kept = (h.flags & BATCH_KEYS_KEPT) != 0;
 	b->p = (const uint8_t *)p + sizeof(h);
 	b->len = (size_t)h.len;
 	return 0;
-}
-
-void row_batch_keys_kept(void *batch, size_t len)
-{
-	struct batch_head h;
-
-	if (len < sizeof(h))
-		return;
-	memcpy(&h, batch, sizeof(h));
-	h.flags |= BATCH_KEYS_KEPT;
-	memcpy(batch, &h, sizeof(h));
 }
 
 void row_batch_iter_init(row_batch_iter *it, const row_batch *b)

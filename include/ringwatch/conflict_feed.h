@@ -76,16 +76,6 @@ int conflict_stream_pos_advance(conflict_stream_pos *p, const binlog_event *ev);
 conflict_keys *conflict_keys_new(size_t slots);
 void conflict_keys_free(conflict_keys *k);
 
-/* Remember the JSON of a key (the cache keeps the latest of a slot). */
-void conflict_keys_put(conflict_keys *k, const uint8_t *key, size_t len, const char *json);
-
-/*
- * Remember the JSON of every key of a row batch (row_batch.h), its UNIQUE
- * keys' too: what the feed would have remembered of its rows.  A batch so
- * handled is marked (row_batch_keys_kept()) for the feed to skip that.
- */
-void conflict_keys_put_batch(conflict_keys *k, const void *batch, size_t len);
-
 /* The JSON of a key, or NULL when the cache no longer has it. */
 const char *conflict_keys_json(const conflict_keys *k, const uint8_t *key, size_t len);
 

@@ -47,20 +47,12 @@ typedef struct row_batch {
 	uint64_t rows;    /* rows of the event (an update that moves a key: one) */
 	uint64_t changes; /* row changes (an update that moves a key: two) */
 	int counts_only;  /* no changes held */
-	int keys_kept;    /* its keys' JSON is in a key cache already (row_batch_keys_kept()) */
 	const uint8_t *p; /* the changes */
 	size_t len;
 } row_batch;
 
 /* Read a batch from len bytes at p: 0, or -1 when they are not one whole. */
 int row_batch_open(row_batch *b, const void *p, size_t len);
-
-/*
- * Mark a batch (len bytes at batch) as one whose keys' JSON its maker put in
- * the key cache the reports read (conflict_keys_put_batch()): the feed does
- * not put them again.
- */
-void row_batch_keys_kept(void *batch, size_t len);
 
 /*
  * The check of ev as row_batch_make() computes it (ev must be a rows event

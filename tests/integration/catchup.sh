@@ -8,7 +8,9 @@
 # bytes and transactions behind, an estimate in seconds), the gate's streams
 # check fails naming west and how far, and the metrics say so too; once west
 # is read to the end, west is current, catching_up null and the gate's
-# streams check passes.  East, read directly, catches up at once.
+# streams check passes.  East, read directly, catches up at once, its rows
+# decoded by its replica thread.  Two rows updated on both masters at once
+# halfway through the backlog are reported as two conflicts, keys named.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top_srcdir/tests/integration/lib.sh"
@@ -20,9 +22,20 @@ rwd_workdir catchup
 
 ring_start -n 2 || exit 99
 ring_sql 1 "CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY, pad VARCHAR(255))"
-for k in $(seq 0 100); do
-    echo "INSERT INTO app.t SELECT seq, REPEAT('x', 200) FROM app.seq_$((k * 5000 + 1))_to_$(((k + 1) * 5000));"
-done | ring_sql 1 || exit 99
+inserts() {
+    for k in $(seq "$1" "$2"); do
+        echo "INSERT INTO app.t SELECT seq, REPEAT('x', 200) FROM app.seq_$((k * 5000 + 1))_to_$(((k + 1) * 5000));"
+    done | ring_sql 1
+}
+inserts 0 50 || exit 99
+ring_sync 60 || exit 99
+# halfway through the backlog, two rows updated on both masters at once: the
+# conflicts are read while the loop is behind, from the replica threads' batches
+ring_pause_link 1 2 && ring_pause_link 2 1 || exit 99
+ring_sql 1 "UPDATE app.t SET pad = 'west' WHERE id IN (7, 250007)" || exit 99
+ring_sql 2 "UPDATE app.t SET pad = 'east' WHERE id IN (7, 250007)" || exit 99
+ring_resume_link 1 2 && ring_resume_link 2 1 || exit 99
+inserts 51 100 || exit 99
 ring_sync 60 || exit 99
 west_bytes=$(ring_sql 1 "SHOW BINARY LOGS" | awk '{n += $2} END {print n}')
 t_ok "west's binlog holds about 100 MB" test "$west_bytes" -gt 100000000 || t_diag "$west_bytes bytes"
@@ -154,6 +167,13 @@ t_is "east, read directly: current" "$(status '.masters[] | select(.name == "eas
 batches=$(sed -n 's/^ringwatch_stream_row_batches_total{master="east"} //p' "$work/metrics")
 t_ok "east's rows events decoded by its replica thread, not the loop (${batches:-none})" \
     test "${batches:-0}" -gt 10000
+
+crossed() {
+    [ "$(curl -s "$RWD_URL/v1/conflicts?state=all" |
+        jq -c '[.conflicts[] | select(.kind == "update-update") | .key] | sort_by(.id)')" = '[{"id":7},{"id":250007}]' ]
+}
+t_ok "the two crossing updates in the backlog: two conflicts, their keys named" wait_for 5 crossed ||
+    t_diag "$(curl -s "$RWD_URL/v1/conflicts?state=all" | jq -c '[.conflicts[] | {kind, key}]')"
 
 # a write on a caught-up ring: current all along
 ring_sql 1 "INSERT INTO app.t VALUES (0, 'one more')"

@@ -70,21 +70,8 @@ static int same_change(const row_change *a, const row_change *b)
 
 static struct {
 	int files, events, batches, counted, differ;
-	uint64_t seconds;           /* insert halves of updates that moved a key */
-	uint64_t keys, keys_differ; /* keys' JSON looked up in a cache filled from batches */
+	uint64_t seconds; /* insert halves of updates that moved a key */
 } direct;
-
-/* Each key's JSON as the iterator gave it, from a cache filled from the batch alone. */
-static void compare_keys(conflict_keys *k, const row_change *c)
-{
-	for (uint32_t u = 0; u <= c->n_unique; u++) {
-		const rw_buf *key = u < c->n_unique ? &c->unique[u] : &c->key;
-		const rw_buf *json = u < c->n_unique ? &c->unique_json[u] : &c->key_json;
-		const char *got = conflict_keys_json(k, (const uint8_t *)key->p, key->len);
-		direct.keys++;
-		direct.keys_differ += got == NULL || strcmp(got, json->p) != 0;
-	}
-}
 
 /* The changes of ev from the iterator and from its batch (info from db, as the batch's). */
 static void compare_event(const binlog_event *ev, const schema_db *db)
@@ -98,7 +85,6 @@ static void compare_event(const binlog_event *ev, const schema_db *db)
 	const char *why;
 	const row_table_info *info = NULL;
 	rw_error err;
-	conflict_keys *keys;
 	uint64_t rows = 0, changes = 0;
 	int rc, second, want_second;
 
@@ -121,8 +107,6 @@ static void compare_event(const binlog_event *ev, const schema_db *db)
 	}
 	row_change_init(&c);
 	row_batch_iter_init(&bi, &b);
-	if ((keys = conflict_keys_new(1 << 14)) != NULL)
-		conflict_keys_put_batch(keys, out.p, out.len);
 	for (;;) {
 		want_second = it.pending_insert;
 		rc = row_change_next(&it, &c, &err);
@@ -138,8 +122,6 @@ static void compare_event(const binlog_event *ev, const schema_db *db)
 		changes++;
 		rows += !second;
 		direct.seconds += (uint64_t)second;
-		if (keys != NULL)
-			compare_keys(keys, &c);
 	}
 	direct.differ += b.rows != rows || b.changes != changes;
 	/* counted only: the same rows, no changes */
@@ -150,7 +132,6 @@ static void compare_event(const binlog_event *ev, const schema_db *db)
 		direct.differ +=
 		    !b.counts_only || b.rows != rows || row_batch_next(&bi, ev, &v, &second) != 0;
 	}
-	conflict_keys_free(keys);
 	row_change_free(&c);
 	row_change_iter_free(&it);
 	rw_buf_free(&out);
@@ -529,9 +510,6 @@ int main(int argc, char **argv)
 	   "%d batches of %d rows events", direct.batches, direct.events);
 	is_int(direct.differ, 0, "each batch's changes are the iterator's, in order");
 	ok(direct.counted == direct.batches, "and each counted the same (%d)", direct.counted);
-	ok(direct.keys > 100 && direct.keys_differ == 0,
-	   "a key cache filled from the batches has each key's JSON (%llu keys, %llu not)",
-	   (unsigned long long)direct.keys, (unsigned long long)direct.keys_differ);
 	ok(feeds.runs > 0 && feeds.light > 0 && feeds.big > 0 && feeds.no_images > 0,
 	   "%d runs of the feeds (%llu light copies, %llu big, %llu without images)", feeds.runs,
 	   (unsigned long long)feeds.light, (unsigned long long)feeds.big,
