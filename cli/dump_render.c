@@ -402,12 +402,8 @@ int dump_event(dump_state *st, const binlog_event *ev, rw_error *err)
 		if (rw_buf_failed(b))
 			rc = rw_error_set(err, RW_E_NOMEM, ev->position, "out of memory");
 	}
-	if (rc < 0) { /* nothing of a damaged event (or one out of memory) is printed */
-		b->failed = 0;
-		b->len = start;
-		if (b->p != NULL)
-			b->p[start] = '\0';
-	}
+	if (rc < 0) /* nothing of a damaged event (or one out of memory) is printed */
+		rw_buf_truncate(b, start);
 	return rc;
 }
 

@@ -7,6 +7,7 @@
 #include "state.h"
 
 #include "ringwatch/conflict.h"
+#include "ringwatch/rw_buf.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -112,15 +113,9 @@ static int keep_row(const struct ledger_between *c, void *arg)
 	struct memo_slot *s = f->s;
 	struct memo_row *r;
 
-	if (s->n == s->cap) {
-		size_t cap = s->cap > 0 ? 2 * s->cap : 16;
-		struct memo_row *grown = realloc(s->rows, cap * sizeof(*grown));
-		if (grown == NULL) {
-			f->failed = true;
-			return 1;
-		}
-		s->rows = grown;
-		s->cap = cap;
+	if (rw_array_grow(&s->rows, &s->cap, s->n, sizeof(*s->rows), 16) < 0) {
+		f->failed = true;
+		return 1;
 	}
 	r = &s->rows[s->n++];
 	r->id = c->id;

@@ -227,15 +227,6 @@ static void take_shapes(struct predecode *pd)
 	pthread_mutex_unlock(&pd->lock);
 }
 
-/* Take back what a batch appended to out from len on (out of memory included). */
-static void unput(rw_buf *out, size_t len)
-{
-	out->failed = 0; /* a failed allocation left the memory as it was */
-	out->len = len;
-	if (out->p != NULL)
-		out->p[len] = '\0';
-}
-
 /*
  * Read one event (len bytes at p) as the loop will and, while batching,
  * append the batch of its rows to out: how many bytes (0: none).  An event
@@ -265,7 +256,8 @@ static size_t predecode(struct predecode *pd, const uint8_t *p, size_t len, rw_b
 		if (row_batch_make(out, &ev, pd->shapes, pd->tag, pd->trx_rows >= pd->max_rows) !=
 			1 ||
 		    row_batch_open(&b, out->p + start, out->len - start) != 0) {
-			unput(out, start); /* none, or out of memory: the loop decodes it */
+			/* none, or out of memory: the loop decodes it */
+			rw_buf_truncate(out, start);
 			continue;
 		}
 		pd->trx_rows += b.counts_only ? b.rows : b.changes;
@@ -275,7 +267,7 @@ static size_t predecode(struct predecode *pd, const uint8_t *p, size_t len, rw_b
 stop:
 	binlog_reader_free(pd->reader);
 	pd->reader = NULL;
-	unput(out, start);
+	rw_buf_truncate(out, start);
 	return 0;
 }
 

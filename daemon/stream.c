@@ -373,12 +373,9 @@ static int handle_event(struct stream *s, const binlog_event *ev, const uint8_t 
 	mark = binlog_trx_feed(&s->trx, ev);
 	if (mark == BINLOG_TRX_END || mark == BINLOG_TRX_SINGLE)
 		commit_position(s);
-	if (s->sink.event != NULL) {
-		if (ev->in_payload)
-			s->sink.event(s->sink.ctx, s->index, ev, NULL, 0);
-		else
-			s->sink.event(s->sink.ctx, s->index, ev, batch, batch_len);
-	}
+	/* a packet of a TRANSACTION_PAYLOAD has no batch (replica.c makes none) */
+	if (s->sink.event != NULL)
+		s->sink.event(s->sink.ctx, s->index, ev, batch, batch_len);
 	return 0;
 }
 

@@ -795,10 +795,8 @@ static void unknown_rows(conflict_feed *f, const binlog_event *ev)
 static int64_t count_rows(conflict_feed *f, const binlog_event *ev)
 {
 	uint32_t n = ev->u.rows.ncols > 0 ? ev->u.rows.ncols : 1;
-	row_iter it;
 	rw_error err;
-	int64_t rows = 0;
-	int rc;
+	int64_t rows;
 
 	if (n > f->cap_count) {
 		value_datum *grown = realloc(f->count_vals, 2 * (size_t)n * sizeof(*grown));
@@ -807,11 +805,8 @@ static int64_t count_rows(conflict_feed *f, const binlog_event *ev)
 		f->count_vals = grown;
 		f->cap_count = n;
 	}
-	if (row_iter_init(&it, &ev->u.rows, &err) < 0)
-		return -1;
-	while ((rc = row_iter_next(&it, f->count_vals, f->count_vals + n, &err)) == 1)
-		rows++;
-	return rc < 0 ? -1 : rows;
+	rows = row_iter_count(&ev->u.rows, f->count_vals, &err);
+	return rows < 0 ? -1 : rows;
 }
 
 /* The table's writes, for the schema hooks (each in its origin's stream). */

@@ -125,16 +125,12 @@ static int count_rows(const binlog_event *ev, struct batch_head *h)
 {
 	uint32_t n = ev->u.rows.ncols > 0 ? ev->u.rows.ncols : 1;
 	value_datum *vals = malloc(2 * (size_t)n * sizeof(*vals));
-	row_iter it;
 	rw_error err;
-	int rc = -1;
+	int64_t rows = vals != NULL ? row_iter_count(&ev->u.rows, vals, &err) : -1;
 
-	if (vals != NULL && row_iter_init(&it, &ev->u.rows, &err) == 0) {
-		while ((rc = row_iter_next(&it, vals, vals + n, &err)) == 1)
-			h->rows++;
-	}
 	free(vals);
-	return rc == 0;
+	h->rows = rows > 0 ? (uint64_t)rows : 0;
+	return rows >= 0;
 }
 
 int row_batch_make(rw_buf *out, const binlog_event *ev, const schema_db *db, uint64_t tag,
@@ -161,9 +157,7 @@ int row_batch_make(rw_buf *out, const binlog_event *ev, const schema_db *db, uin
 	if (rw_buf_failed(out))
 		return RW_E_NOMEM;
 	if (!ok) {
-		out->len = start;
-		if (out->p != NULL)
-			out->p[start] = '\0';
+		rw_buf_truncate(out, start);
 		return 0;
 	}
 	h.len = out->len - start - sizeof(h);
@@ -239,7 +233,7 @@ int row_batch_next(row_batch_iter *it, const binlog_event *ev, row_change *c, in
 		take_text(it, &c->unique[k], len);
 		take_text(it, &c->unique_json[k], json);
 	}
-	c->schema = ev != NULL ? ev->u.rows.table->schema : NULL;
-	c->table = ev != NULL ? ev->u.rows.table->table : NULL;
+	c->schema = ev->u.rows.table->schema;
+	c->table = ev->u.rows.table->table;
 	return 1;
 }

@@ -595,3 +595,17 @@ int row_iter_next(row_iter *it, value_datum *before, value_datum *after, rw_erro
 		it->pos = it->len;
 	return 1;
 }
+
+int64_t row_iter_count(const binlog_rows *rows, value_datum *vals, rw_error *err)
+{
+	uint32_t n = rows->ncols > 0 ? rows->ncols : 1;
+	row_iter it;
+	int64_t count = 0;
+	int rc;
+
+	if ((rc = row_iter_init(&it, rows, err)) < 0)
+		return rc;
+	while ((rc = row_iter_next(&it, vals, vals + n, err)) == 1)
+		count++;
+	return rc < 0 ? rc : count;
+}

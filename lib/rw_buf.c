@@ -23,10 +23,15 @@ void rw_buf_free(rw_buf *b)
 
 void rw_buf_reset(rw_buf *b)
 {
-	b->len = 0;
+	rw_buf_truncate(b, 0);
+}
+
+void rw_buf_truncate(rw_buf *b, size_t len)
+{
+	b->len = len;
 	b->failed = 0;
 	if (b->p != NULL)
-		b->p[0] = '\0';
+		b->p[len] = '\0';
 }
 
 int rw_buf_grow(rw_buf *b, size_t n)

@@ -67,9 +67,8 @@ uint64_t row_batch_check(const binlog_event *ev);
 /*
  * Walks a batch's changes: row_batch_next() fills *c with views into the
  * batch (never row_change_free() it: it owns nothing; its schema and table
- * are ev's table's, NULL without ev), and *second with 1
- * for the insert half of an update that moved a key (row_change_next()'s
- * order).  1, or 0 at the end.
+ * are ev's table's), and *second with 1 for the insert half of an update
+ * that moved a key (row_change_next()'s order).  1, or 0 at the end.
  */
 typedef struct row_batch_iter {
 	const uint8_t *p, *end;

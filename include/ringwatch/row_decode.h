@@ -48,6 +48,13 @@ RW_MUST_CHECK int row_iter_next(row_iter *it, value_datum *before, value_datum *
 				rw_error *err);
 
 /*
+ * The rows of rows, counted: each decoded (not kept) into vals, room for
+ * 2 x rows->ncols values (at least 2).  How many, or a negative RW_E_*
+ * when one cannot be read.
+ */
+RW_MUST_CHECK int64_t row_iter_count(const binlog_rows *rows, value_datum *vals, rw_error *err);
+
+/*
  * Decode one column value of col's type from p (len bytes available) into
  * *out; *used gets the bytes it took.  pos is the offset of p[0] for errors.
  */

@@ -26,6 +26,13 @@ void rw_buf_free(rw_buf *b);
 /* Drop the contents, keep the memory. */
 void rw_buf_reset(rw_buf *b);
 
+/*
+ * Drop the contents from len on (len <= b->len) and a failure to grow
+ * since (a failed allocation left the memory as it was): what was put
+ * after len is taken back.
+ */
+void rw_buf_truncate(rw_buf *b, size_t len);
+
 /* The slow path of rw_buf_reserve(): grow the allocation. */
 int rw_buf_grow(rw_buf *b, size_t n);
 

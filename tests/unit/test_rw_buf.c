@@ -371,9 +371,29 @@ static void test_array_grow(void)
 	free(v);
 }
 
+/* What was put after a point is taken back, a failure to grow with it. */
+static void test_truncate(void)
+{
+	rw_buf b = RW_BUF_INIT;
+
+	rw_buf_puts(&b, "keep");
+	rw_buf_puts(&b, " and drop");
+	rw_buf_truncate(&b, 4);
+	ok(b.len == 4 && strcmp(b.p, "keep") == 0, "taken back to what was kept");
+	b.failed = 1; /* as after an allocation refused */
+	rw_buf_truncate(&b, 2);
+	ok(!rw_buf_failed(&b) && strcmp(b.p, "ke") == 0, "the failure taken back too");
+	rw_buf_puts(&b, "y");
+	is_str(b.p, "key", "and it is written to again");
+	rw_buf_reset(&b);
+	ok(b.len == 0 && b.p[0] == '\0', "reset is a truncation to nothing");
+	rw_buf_free(&b);
+}
+
 int main(void)
 {
 	test_array_grow();
+	test_truncate();
 	test_integers();
 	test_strings();
 	test_decimals();
